@@ -1,0 +1,57 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import type { Deps } from '../deps';
+import type { Result } from '../output';
+import { NotFoundError, UsageError } from '../errors';
+import { normalizeEmail, parseTenantId } from '../domain/tenant';
+import { tenantColumns, viewOne, withDeviceFigures } from './views';
+import type { Column } from '../output';
+import type { TenantRecord } from '../store';
+
+export const schema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    username: { type: 'string' },
+    includeChildren: { type: 'boolean' },
+  },
+  additionalProperties: false,
+} as const;
+
+export type GetTenantOptions = FromSchema<typeof schema>;
+
+export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<Result> {
+  const given = [options.id, options.name, options.username].filter((v) => v !== undefined);
+  if (given.length !== 1) {
+    throw new UsageError('give exactly one of --id, --name or --username', 'e.g. tenantadm get-tenant --id 673a03e3c9eca7a440f2f444');
+  }
+  const id = options.id === undefined ? undefined : parseTenantId(options.id);
+  const email = options.username === undefined ? undefined : normalizeEmail(options.username);
+  const store = await deps.store();
+
+  let record: TenantRecord | null;
+  if (email !== undefined) {
+    const user = await store.users.findByEmail(email);
+    if (!user) throw new NotFoundError(`no user ${email}`, 'check the address; emails are stored in lower case');
+    record = await store.tenants.findOne({ id: user.user.tenant_id });
+    if (!record) throw new NotFoundError(`user ${email} belongs to tenant ${user.user.tenant_id}, which does not exist`);
+  } else {
+    record = await store.tenants.findOne(id !== undefined ? { id } : { name: options.name });
+    if (!record) {
+      throw new NotFoundError(
+        id !== undefined ? `no tenant with id ${id}` : `no tenant named "${options.name}"`,
+        'list them with `tenantadm list-tenants`',
+      );
+    }
+  }
+  const view = await viewOne(store, record);
+  if (!options.includeChildren) return { type: 'object', data: view, columns: tenantColumns as Column<never>[] };
+
+  const children: TenantRecord[] = [];
+  for await (const child of store.tenants.find({ parent: view.id })) children.push(child);
+  return {
+    type: 'object',
+    data: { ...view, children: await withDeviceFigures(store, children) },
+    columns: tenantColumns as Column<never>[],
+  };
+}

@@ -1,0 +1,20 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import type { Deps } from '../deps';
+import type { Result } from '../output';
+
+export const schema = {
+  type: 'object',
+  properties: { all: { type: 'boolean' } },
+  additionalProperties: false,
+} as const;
+export type RepairOptions = FromSchema<typeof schema>;
+
+/**
+ * Settle operations left by processes that died: roll back unfinished ones, finish
+ * committed ones. `--all` also takes operations whose owner may still be running.
+ */
+export async function repair(options: RepairOptions, deps: Deps): Promise<Result> {
+  const store = await deps.store();
+  const report = await store.repair(options.all === true);
+  return { type: 'object', data: report };
+}

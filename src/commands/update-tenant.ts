@@ -1,0 +1,124 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import type { Deps } from '../deps';
+import type { Result, Column } from '../output';
+import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
+import { PLANS, STATUSES, applyAddons, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
+import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
+import { tenantColumns, viewOne } from './views';
+
+export const schema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    plan: { type: 'string', enum: [...PLANS] },
+    status: { type: 'string', enum: [...STATUSES] },
+    addon: { type: 'array', items: { type: 'string' } },
+    serviceProvider: { type: 'boolean' },
+    maxChildTenants: { type: 'string', pattern: '^(\\d+|unlimited)$' },
+    rotateToken: { type: 'boolean' },
+  },
+  required: ['id'],
+  additionalProperties: false,
+} as const;
+
+export type UpdateTenantOptions = FromSchema<typeof schema>;
+
+function show(v: unknown): string {
+  return v === undefined || v === null ? 'unset' : typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Promise<Result> {
+  const id = parseTenantId(options.id);
+  const wanted: TenantFields = {};
+  if (options.name !== undefined) wanted.name = validateTenantName(options.name);
+  if (options.plan !== undefined) wanted.plan = options.plan;
+  if (options.status !== undefined) wanted.status = options.status;
+  if (options.serviceProvider !== undefined) wanted.service_provider = options.serviceProvider;
+  if (options.maxChildTenants !== undefined) {
+    wanted.max_child_tenants = options.maxChildTenants === 'unlimited' ? null : Number(options.maxChildTenants);
+  }
+  const addonFlags = parseAddonFlags(options.addon ?? []);
+  if (Object.keys(wanted).length === 0 && addonFlags.size === 0 && !options.rotateToken) {
+    throw new UsageError('nothing to change', 'give at least one of --name, --plan, --status, --addon, --service-provider, --max-child-tenants, --rotate-token');
+  }
+  const sign = options.rotateToken ? deps.signer() : undefined;
+
+  const store = await deps.store();
+  const current = await store.tenants.findOne({ id });
+  if (!current) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
+  await store.beforeWrite();
+
+  // Demoting a Service Provider must not race with a child being attached: hold its lock.
+  const locks = wanted.service_provider === false ? [`sp:${id}`] : [];
+  const updated = await store.exclusive(locks, async () => {
+    const record = locks.length ? await store.tenants.findOne({ id }) : current;
+    if (!record) throw new NotFoundError(`no tenant with id ${id}`);
+    const changes = plan(record, wanted, addonFlags, sign, deps.now());
+    if (wanted.service_provider === false && record.tenant.service_provider) {
+      const children = await store.tenants.count({ parent: id });
+      if (children > 0) {
+        throw new RuleError(
+          `tenant ${id} still has ${children} child tenant${children === 1 ? '' : 's'}; a Service Provider with children cannot be demoted`,
+          `detach or remove them first (tenantadm list-tenants --parent ${id})`,
+          { children },
+        );
+      }
+    }
+    if (wanted.name !== undefined && wanted.name !== record.tenant.name) {
+      const taken = await store.tenants.findOne({ name: wanted.name });
+      if (taken) throw new ConflictError(`a tenant named "${wanted.name}" already exists (id ${taken.tenant.id})`);
+    }
+    return { changes: changes.set, result: record };
+  });
+  void updated;
+  const record = await store.tenants.findOne({ id });
+  if (!record) throw new NotFoundError(`tenant ${id} was removed while it was being updated`);
+  return { type: 'object', data: await viewOne(store, record), columns: tenantColumns as Column<never>[] };
+
+  function plan(
+    record: TenantRecord,
+    fields: TenantFields,
+    addons: ReturnType<typeof parseAddonFlags>,
+    signer: ((id: string) => string) | undefined,
+    now: Date,
+  ): { set: ChangeSet | null } {
+    const t = record.tenant;
+    const diff: TenantFields = {};
+    const described: string[] = [];
+    const stored = record.raw;
+    for (const key of ['name', 'plan', 'status', 'service_provider', 'max_child_tenants'] as const) {
+      const next = fields[key];
+      if (next === undefined) continue;
+      const before = key === 'status' ? t.status : key === 'service_provider' ? t.service_provider : stored[key];
+      if ((next ?? undefined) === (before ?? undefined)) continue;
+      (diff as Record<string, unknown>)[key] = next;
+      described.push(`${key}: ${show(before)} -> ${show(next)}`);
+    }
+    if (addons.size > 0) {
+      const next = applyAddons(t.addons, addons);
+      if (JSON.stringify(next) !== JSON.stringify(t.addons)) {
+        diff.addons = next;
+        for (const [name, enabled] of addons) {
+          const was = t.addons.find((a) => a.name === name)?.enabled === true;
+          if (was !== enabled) described.push(`addon ${name}: ${was ? 'on' : 'off'} -> ${enabled ? 'on' : 'off'}`);
+        }
+      }
+    }
+    if (signer) {
+      diff.tenant_token = signer(t.id);
+      described.push('tenant token rotated');
+    }
+    if (described.length === 0) return { set: null };
+    diff.updated_at = now;
+    const set = new ChangeSet('update-tenant').add(store.tenants.updateStep(record, diff));
+    set.audit({
+      action: 'update',
+      tenantId: t.id,
+      parentId: t.parent_tenant_id,
+      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: diff.name ?? t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      change: described.join('; '),
+    });
+    return { set };
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Typed errors. Every failure the tool reports is one of these; `exitCodeOf` in this
+ * file is the only place that turns an error into a process exit code.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  notFound: 3,
+  conflict: 4,
+  rule: 5,
+  unreachable: 6,
+} as const;
+
+export type ErrorCode =
+  | 'internal'
+  | 'usage'
+  | 'not_found'
+  | 'conflict'
+  | 'rule_violation'
+  | 'db_unreachable';
+
+export class TenantadmError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** What the operator can do about it; printed after the message. */
+    readonly hint?: string,
+    /** Machine-readable extras for `--error-format json`. */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown> } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.hint ? { hint: this.hint } : {}),
+        ...(this.details ? { details: this.details } : {}),
+      },
+    };
+  }
+}
+
+export class UsageError extends TenantadmError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('usage', message, hint, details);
+  }
+}
+export class NotFoundError extends TenantadmError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('not_found', message, hint, details);
+  }
+}
+export class ConflictError extends TenantadmError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('conflict', message, hint, details);
+  }
+}
+export class RuleError extends TenantadmError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('rule_violation', message, hint, details);
+  }
+}
+export class UnreachableError extends TenantadmError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('db_unreachable', message, hint, details);
+  }
+}
+export class InternalError extends TenantadmError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('internal', message, hint, details);
+  }
+}
+
+const exitCodes: Record<ErrorCode, number> = {
+  internal: ExitCode.internal,
+  usage: ExitCode.usage,
+  not_found: ExitCode.notFound,
+  conflict: ExitCode.conflict,
+  rule_violation: ExitCode.rule,
+  db_unreachable: ExitCode.unreachable,
+};
+
+/** The one mapping from errors to exit codes. Unknown errors are internal (1). */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof TenantadmError ? exitCodes[err.code] : ExitCode.internal;
+}
+
+/** Wrap anything thrown into a TenantadmError, keeping typed ones as they are. */
+export function asTenantadmError(err: unknown): TenantadmError {
+  if (err instanceof TenantadmError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InternalError(message, 'this is a bug in tenantadm or an unexpected server reply; rerun with TENANTADM_DEBUG=1 for a stack trace');
+}

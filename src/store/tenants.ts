@@ -1,0 +1,173 @@
+/** tenantadm.tenants: Mender's tenant documents. */
+import type { Collection, Db, Document, Filter } from 'mongodb';
+import type { Addon, Tenant } from '../domain/tenant';
+import { HEX_ID } from '../domain/tenant';
+import { mongo } from './mongo';
+import type { FieldState, Step, Target } from './journal';
+
+export const TENANTS = 'tenants';
+
+/** A tenant and the stored document it came from (the raw `_id` may be an ObjectId or a string). */
+export interface TenantRecord {
+  tenant: Tenant;
+  raw: Document;
+}
+
+export interface TenantQuery {
+  id?: string;
+  name?: string;
+  parent?: string;
+  serviceProvider?: boolean;
+  status?: string;
+  plan?: string;
+}
+
+/** Fields this tool writes; the stored names match the API names. */
+export interface TenantFields {
+  name?: string;
+  tenant_token?: string;
+  status?: string;
+  plan?: string;
+  addons?: Addon[];
+  service_provider?: boolean;
+  parent_tenant_id?: string | null;
+  max_child_tenants?: number | null;
+  updated_at?: Date;
+}
+
+const INTERNAL = new Set(['_id']);
+
+function iso(v: unknown): string | undefined {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'string') return v;
+  return undefined;
+}
+
+function plain(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString();
+  if (v && typeof v === 'object') {
+    const bsontype = (v as { _bsontype?: string })._bsontype;
+    if (bsontype === 'ObjectId') return (v as { toHexString(): string }).toHexString();
+    if (bsontype === 'Long' || bsontype === 'Int32' || bsontype === 'Double') return Number(v);
+    if (bsontype === 'Decimal128') return Number(String(v));
+    if (bsontype) return String(v);
+    if (Array.isArray(v)) return v.map(plain);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  }
+  return v;
+}
+
+export function idString(raw: unknown): string {
+  const p = plain(raw);
+  return typeof p === 'string' ? p : String(p);
+}
+
+export function toTenant(doc: Document): Tenant {
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if (!INTERNAL.has(k)) extra[k] = plain(v);
+  }
+  const addons = Array.isArray(doc.addons)
+    ? (doc.addons as Document[]).map((a) => ({ ...(plain(a) as Addon), name: String(a.name), enabled: a.enabled === true }))
+    : [];
+  const tenant: Tenant = {
+    ...extra,
+    id: idString(doc._id),
+    name: String(doc.name ?? ''),
+    status: typeof doc.status === 'string' && doc.status ? doc.status : 'active',
+    plan: typeof doc.plan === 'string' && doc.plan ? doc.plan : 'enterprise',
+    addons,
+    service_provider: doc.service_provider === true,
+  };
+  if (doc.parent_tenant_id) tenant.parent_tenant_id = idString(doc.parent_tenant_id);
+  else delete tenant.parent_tenant_id;
+  for (const f of ['created_at', 'updated_at', 'trial_expiration'] as const) {
+    const s = iso(doc[f]);
+    if (s) tenant[f] = s;
+  }
+  return tenant;
+}
+
+/** Match a tenant id whether it is stored as an ObjectId or as a string. */
+export function idFilter(id: string): Document {
+  if (HEX_ID.test(id)) return { _id: { $in: [new (mongo().ObjectId)(id), id] } };
+  return { _id: id };
+}
+
+/** Match a reference to a tenant (e.g. parent_tenant_id) stored as a string or an ObjectId. */
+export function refFilter(id: string): unknown {
+  return HEX_ID.test(id) ? { $in: [id, new (mongo().ObjectId)(id)] } : id;
+}
+
+export class TenantStore {
+  readonly target: Target;
+  private readonly coll: Collection<Document>;
+
+  constructor(db: Db) {
+    this.target = { db: db.databaseName, coll: TENANTS };
+    this.coll = db.collection(TENANTS);
+  }
+
+  private filter(q: TenantQuery): Filter<Document> {
+    const f: Document = {};
+    if (q.id) Object.assign(f, idFilter(q.id));
+    if (q.name !== undefined) f.name = q.name;
+    if (q.parent) f.parent_tenant_id = refFilter(q.parent);
+    if (q.serviceProvider === true) f.service_provider = true;
+    if (q.serviceProvider === false) f.service_provider = { $ne: true };
+    if (q.status) f.status = q.status === 'active' ? { $in: ['active', null] } : q.status;
+    if (q.plan) f.plan = q.plan;
+    return f;
+  }
+
+  /** Stream matching tenants in creation (`_id`) order. */
+  async *find(q: TenantQuery, batchSize = 500): AsyncGenerator<TenantRecord> {
+    const cursor = this.coll.find(this.filter(q)).sort({ _id: 1 }).batchSize(batchSize);
+    try {
+      for await (const raw of cursor) yield { tenant: toTenant(raw), raw };
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  async findOne(q: TenantQuery): Promise<TenantRecord | null> {
+    const raw = await this.coll.findOne(this.filter(q));
+    return raw ? { tenant: toTenant(raw), raw } : null;
+  }
+
+  async count(q: TenantQuery): Promise<number> {
+    return this.coll.countDocuments(this.filter(q));
+  }
+
+  /** A new tenant document with a fresh ObjectId, as Mender creates them. */
+  newDocument(fields: Required<Pick<TenantFields, 'name' | 'status' | 'plan' | 'addons'>> & TenantFields & { created_at: Date }): {
+    id: string;
+    doc: Document;
+    step: Step;
+  } {
+    const oid = new (mongo().ObjectId)();
+    const doc: Document = { _id: oid };
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) doc[k] = v;
+    doc.updated_at ??= fields.created_at;
+    return { id: oid.toHexString(), doc, step: { kind: 'insert', target: this.target, doc } };
+  }
+
+  /** An update step from the record as read to the given field values (null removes a field). */
+  updateStep(record: TenantRecord, fields: TenantFields): Step {
+    return fieldUpdateStep(this.target, record.raw, fields as Document);
+  }
+}
+
+/** Build a compare-and-set update: `before` is what was read, `after` what is wanted. */
+export function fieldUpdateStep(target: Target, raw: Document, fields: Document): Step {
+  const before: FieldState = { set: {}, unset: [] };
+  const after: FieldState = { set: {}, unset: [] };
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    if (raw[k] === undefined) before.unset.push(k);
+    else before.set[k] = raw[k];
+    if (v === null) after.unset.push(k);
+    else after.set[k] = v;
+  }
+  return { kind: 'update', target, id: raw._id, before, after };
+}

@@ -1,0 +1,66 @@
+/** useradm.users: `{_id: UUID, email, password: bcrypt, tenant_id, roles, created_ts, updated_ts}`. */
+import { randomUUID } from 'node:crypto';
+import type { Collection, Db, Document } from 'mongodb';
+import type { Step, Target } from './journal';
+
+export const USERS = 'users';
+
+export interface User {
+  id: string;
+  email: string;
+  tenant_id: string;
+  roles: string[];
+  created_ts?: string;
+  updated_ts?: string;
+}
+
+export interface UserRecord {
+  user: User;
+  raw: Document;
+}
+
+function toUser(doc: Document): User {
+  const user: User = {
+    id: String(doc._id),
+    email: String(doc.email),
+    tenant_id: String(doc.tenant_id ?? ''),
+    roles: Array.isArray(doc.roles) ? doc.roles.map(String) : [],
+  };
+  for (const f of ['created_ts', 'updated_ts'] as const) {
+    if (doc[f] instanceof Date) user[f] = (doc[f] as Date).toISOString();
+  }
+  return user;
+}
+
+export class UserStore {
+  readonly target: Target;
+  private readonly coll: Collection<Document>;
+
+  constructor(db: Db) {
+    this.target = { db: db.databaseName, coll: USERS };
+    this.coll = db.collection(USERS);
+  }
+
+  async findByEmail(email: string): Promise<UserRecord | null> {
+    const raw = await this.coll.findOne({ email });
+    return raw ? { user: toUser(raw), raw } : null;
+  }
+
+  async *findByTenant(tenantId: string): AsyncGenerator<UserRecord> {
+    for await (const raw of this.coll.find({ tenant_id: tenantId }).sort({ email: 1 })) yield { user: toUser(raw), raw };
+  }
+
+  /** A new user; the password arrives already hashed and never leaves the store. */
+  newUser(fields: { email: string; passwordHash: string; tenantId: string; roles: string[]; now: Date }): { user: User; step: Step } {
+    const doc: Document = {
+      _id: randomUUID(),
+      email: fields.email,
+      password: fields.passwordHash,
+      tenant_id: fields.tenantId,
+      roles: fields.roles,
+      created_ts: fields.now,
+      updated_ts: fields.now,
+    };
+    return { user: toUser(doc), step: { kind: 'insert', target: this.target, doc } };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Tenant tokens: RS256 JWTs signed with the tenant service's private key, in the format
+ * Mender's device-auth service verifies: claims {"mender.tenant", iss "Mender", sub}, no expiry.
+ */
+import fs from 'node:fs';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { UsageError } from './errors';
+import { ENV } from './config';
+
+export const CONVENTIONAL_KEY_PATH = '/etc/tenantadm/rsa/private.pem';
+
+export type TokenSigner = (tenantId: string) => string;
+
+const HOW = `set ${ENV.keyFile} or --key-file to the tenant service's RSA private key (conventionally ${CONVENTIONAL_KEY_PATH})`;
+
+function b64url(data: Buffer | string): string {
+  return Buffer.from(data).toString('base64url');
+}
+
+/** Load the key now, so a command fails before it writes anything. */
+export function loadSigner(keyFile: string | undefined): TokenSigner {
+  const path = keyFile ?? (fs.existsSync(CONVENTIONAL_KEY_PATH) ? CONVENTIONAL_KEY_PATH : undefined);
+  if (!path) throw new UsageError('no private key to sign the tenant token', HOW);
+  let pem: string;
+  try {
+    pem = fs.readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the private key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, HOW);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new UsageError(`${path} is not a readable private key (PEM expected)`, HOW);
+  }
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new UsageError(`${path} is a ${key.asymmetricKeyType ?? 'non-RSA'} key; tenant tokens need RSA (RS256)`, HOW);
+  }
+  return (tenantId: string) => {
+    const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
+    const claims = b64url(JSON.stringify({ 'mender.tenant': tenantId, iss: 'Mender', sub: tenantId }));
+    const signature = sign('RSA-SHA256', Buffer.from(`${header}.${claims}`), key);
+    return `${header}.${claims}.${b64url(signature)}`;
+  };
+}
