@@ -1,9 +1,10 @@
 /**
  * Tenant tokens: RS256 JWTs signed with the tenant service's private key, in the format
- * Mender's device-auth service verifies: claims {"mender.tenant", iss "Mender", sub}, no expiry.
+ * Mender's device-auth service verifies: claims {"mender.tenant", iss "Mender", sub}, no expiry,
+ * plus iat and a random jti (ignored by verifiers) so that each token is unique.
  */
 import fs from 'node:fs';
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { UsageError } from './errors';
 import { ENV } from './config';
 
@@ -38,7 +39,10 @@ export function loadSigner(keyFile: string | undefined): TokenSigner {
   }
   return (tenantId: string) => {
     const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
-    const claims = b64url(JSON.stringify({ 'mender.tenant': tenantId, iss: 'Mender', sub: tenantId }));
+    // iat and jti make every token distinct, so a rotated token really replaces the old one.
+    const claims = b64url(
+      JSON.stringify({ 'mender.tenant': tenantId, iss: 'Mender', sub: tenantId, iat: Math.floor(Date.now() / 1000), jti: randomUUID() }),
+    );
     const signature = sign('RSA-SHA256', Buffer.from(`${header}.${claims}`), key);
     return `${header}.${claims}.${b64url(signature)}`;
   };

@@ -177,6 +177,7 @@ export class Store {
   async migrate(): Promise<MigrateResult[]> {
     return this.guard(async () => {
       const results: MigrateResult[] = [];
+      await this.journal.ensureCollections();
       for (const spec of this.indexSpecs()) {
         const dbName = this.config.db[spec.db];
         const existing = await this.existingIndexes(dbName, spec.coll);

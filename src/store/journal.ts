@@ -333,6 +333,19 @@ export class Journal {
     return 'rolled_back';
   }
 
+  /** Create the journal's collections up front, so a failed command never leaves one behind. */
+  async ensureCollections(): Promise<void> {
+    for (const coll of [this.journal, this.locks]) {
+      const exists = await coll.db.listCollections({ name: coll.collectionName }, { nameOnly: true }).hasNext();
+      if (exists) continue;
+      try {
+        await coll.db.createCollection(coll.collectionName);
+      } catch (err) {
+        if ((err as { code?: number }).code !== 48) throw err; // NamespaceExists: a concurrent migrate
+      }
+    }
+  }
+
   async pendingCount(): Promise<number> {
     return this.journal.countDocuments({});
   }

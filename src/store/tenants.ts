@@ -70,10 +70,11 @@ export function toTenant(doc: Document): Tenant {
   const addons = Array.isArray(doc.addons)
     ? (doc.addons as Document[]).map((a) => ({ ...(plain(a) as Addon), name: String(a.name), enabled: a.enabled === true }))
     : [];
+  // API order: id and name first, then what Mender stores, then the normalized fields.
   const tenant: Tenant = {
-    ...extra,
     id: idString(doc._id),
     name: String(doc.name ?? ''),
+    ...extra,
     status: typeof doc.status === 'string' && doc.status ? doc.status : 'active',
     plan: typeof doc.plan === 'string' && doc.plan ? doc.plan : 'enterprise',
     addons,

@@ -1,0 +1,22 @@
+import fs from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { STATE_FILE, type HarnessState } from './state';
+
+export default async function globalTeardown(): Promise<void> {
+  const child = (globalThis as { __ferretdb?: ChildProcess }).__ferretdb;
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+  child?.stdin?.destroy();
+  child?.stdout?.destroy();
+  child?.unref();
+  try {
+    const state = JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as HarnessState;
+    fs.rmSync(state.dir, { recursive: true, force: true });
+    fs.rmSync(STATE_FILE, { force: true });
+  } catch {
+    // nothing to clean
+  }
+}

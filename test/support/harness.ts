@@ -1,0 +1,121 @@
+/**
+ * What tests share: the server from global setup, fresh database names per test file,
+ * the built CLI run as a child process, a raw driver client for seeding and checking,
+ * and a snapshot of every database to prove that failed commands change nothing.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MongoClient, type Document } from 'mongodb';
+import type { HarnessState } from './state';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const BIN = path.join(ROOT, 'bin/tenantadm');
+
+export function state(): HarnessState {
+  const file = process.env.TENANTADM_TEST_STATE;
+  if (!file) throw new Error('global setup did not run (TENANTADM_TEST_STATE unset)');
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as HarnessState;
+}
+
+function letters(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(97 + Math.floor(Math.random() * 26));
+  return s;
+}
+
+export interface Dbs {
+  tenantadm: string;
+  useradm: string;
+  deviceauth: string;
+  audit: string;
+}
+
+/** Database names of letters only (FerretDB's SQLite backend is strict), unique per call. */
+export function freshDbs(): Dbs {
+  const p = `t${letters(8)}`;
+  return { tenantadm: `${p}tenantadm`, useradm: `${p}useradm`, deviceauth: `${p}deviceauth`, audit: `${p}audit` };
+}
+
+export function cliEnv(dbs: Dbs, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const s = state();
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+  return {
+    ...env,
+    TENANTADM_MONGO: s.uri,
+    TENANTADM_DB: dbs.tenantadm,
+    TENANTADM_USERADM_DB: dbs.useradm,
+    TENANTADM_DEVICEAUTH_DB: dbs.deviceauth,
+    TENANTADM_AUDIT_DB: dbs.audit,
+    TENANTADM_SERVER_PRIV_KEY_PATH: s.keyFile,
+    TENANTADM_ACTOR: 'tester@ci',
+    ...extra,
+  };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  signal: NodeJS.Signals | null;
+}
+
+/** Run the built CLI. `input` is piped to stdin (stdin is closed when absent). */
+export function run(dbs: Dbs, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(dbs, opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, stdout, stderr, signal }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Run and parse stdout as JSON, failing with the CLI's stderr when it did not exit 0. */
+export async function runJson<T = any>(dbs: Dbs, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<T> {
+  const r = await run(dbs, args, opts);
+  if (r.code !== 0) throw new Error(`tenantadm ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+let shared: MongoClient | undefined;
+export async function client(): Promise<MongoClient> {
+  shared ??= await MongoClient.connect(state().uri, { serverSelectionTimeoutMS: 5000 });
+  return shared;
+}
+export async function closeClient(): Promise<void> {
+  await shared?.close();
+  shared = undefined;
+}
+
+/** Every document of every collection in the four databases, in a stable order. */
+export async function snapshot(dbs: Dbs): Promise<Record<string, Document[]>> {
+  const c = await client();
+  const out: Record<string, Document[]> = {};
+  for (const name of Object.values(dbs)) {
+    const colls = await c.db(name).listCollections({}, { nameOnly: true }).toArray();
+    for (const coll of colls.map((x) => x.name).sort()) {
+      const docs = await c.db(name).collection(coll).find({}).toArray();
+      out[`${name}.${coll}`] = docs.map((d) => JSON.parse(JSON.stringify(d))).sort((a, b) => JSON.stringify(a._id).localeCompare(JSON.stringify(b._id)));
+    }
+  }
+  return out;
+}
+
+export async function dropAll(dbs: Dbs): Promise<void> {
+  const c = await client();
+  for (const name of Object.values(dbs)) await c.db(name).dropDatabase().catch(() => undefined);
+}
+
+export function passwordFile(dir: string, password = 'correct horse battery'): string {
+  const file = path.join(dir, `pw-${letters(6)}`);
+  fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return file;
+}
+
+export function tmpDir(): string {
+  return fs.mkdtempSync(path.join(state().dir, 'case-'));
+}
