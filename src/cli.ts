@@ -109,17 +109,16 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     program.parse(argv, { from: 'node' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') {
         return { kind: 'exit', code: 0 };
       }
       if (err.code === 'commander.executeSubCommandAsync') return { kind: 'exit', code: 0 };
+      // 'commander.help' is the help commander shows (on stderr) when no command was given.
+      if (err.code === 'commander.help') throw new UsageError('no command given', 'see tenantadm --help');
       throw new UsageError(usageMessage ?? err.message.replace(/^error:\s*/, ''), 'see tenantadm --help');
     }
     throw err;
   }
-  if (!invocation) {
-    io.out(program.helpInformation());
-    throw new UsageError('no command given', 'see tenantadm --help');
-  }
+  if (!invocation) throw new UsageError('no command given', 'see tenantadm --help');
   return { kind: 'run', invocation };
 }
