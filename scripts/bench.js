@@ -20,7 +20,7 @@ const arg = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const N = arg('--tenants', 10000);
+const N = arg("--tenants", 5000);
 const RUNS = arg('--runs', 5);
 const DBS = { TENANTADM_DB: 'benchtenantadm', TENANTADM_USERADM_DB: 'benchuseradm', TENANTADM_DEVICEAUTH_DB: 'benchdeviceauth', TENANTADM_AUDIT_DB: 'benchaudit' };
 
@@ -66,19 +66,17 @@ const { MongoClient } = require('mongodb');
   const c = await MongoClient.connect(process.env.TENANTADM_MONGO);
   const t = c.db(process.env.TENANTADM_DB).collection('tenants');
   const da = c.db(process.env.TENANTADM_DEVICEAUTH_DB);
-  let batch = [];
-  const out = [];
-  const flush = async () => {
-    const ids = batch.map((d) => d._id.toHexString());
-    const limits = new Map((await da.collection('limits').find({ tenant_id: { $in: ids }, name: 'max_devices' }).toArray()).map((l) => [l.tenant_id, Number(l.value)]));
-    const counts = new Map((await da.collection('devices').aggregate([{ $match: { tenant_id: { $in: ids }, status: 'accepted' } }, { $group: { _id: '$tenant_id', n: { $sum: 1 } } }]).toArray()).map((r) => [r._id, r.n]));
-    for (const d of batch) out.push(JSON.stringify({ ...d, id: d._id.toHexString(), device_limit: limits.get(d._id.toHexString()) ?? -1, device_count: counts.get(d._id.toHexString()) ?? 0 }) + '\\n');
-    process.stdout.write(out.join(''));
-    out.length = 0;
-    batch = [];
-  };
-  for await (const d of t.find({}).sort({ _id: 1 }).batchSize(500)) { batch.push(d); if (batch.length === 256) await flush(); }
-  if (batch.length) await flush();
+  const limits = new Map();
+  for await (const l of da.collection('limits').find({ name: 'max_devices' })) limits.set(l.tenant_id, Number(l.value));
+  const counts = new Map();
+  for await (const r of da.collection('devices').aggregate([{ $match: { status: 'accepted' } }, { $group: { _id: '$tenant_id', n: { $sum: 1 } } }])) counts.set(r._id, r.n);
+  let out = [];
+  for await (const d of t.find({}).sort({ _id: 1 }).batchSize(500)) {
+    const id = d._id.toHexString();
+    out.push(JSON.stringify({ ...d, _id: undefined, id, device_limit: limits.get(id) ?? -1, device_count: counts.get(id) ?? 0 }) + '\\n');
+    if (out.length === 256) { process.stdout.write(out.join('')); out = []; }
+  }
+  process.stdout.write(out.join(''));
   await c.close();
 })();
 `;

@@ -18,17 +18,37 @@ export async function viewOne(store: Store, record: TenantRecord): Promise<Tenan
   return (await withDeviceFigures(store, [record]))[0]!;
 }
 
-/** Stream views in batches: memory is bounded by the batch, not the number of tenants. */
+/**
+ * Stream views in batches: output starts with the first batch and is never held whole.
+ * A listing longer than one batch switches to one pass over all limits and device counts
+ * (numbers per tenant), because `$in` per batch is a full scan on servers without index
+ * push-down (FerretDB), which made long listings quadratic.
+ */
 export async function* streamViews(store: Store, records: AsyncIterable<TenantRecord>, batch = 256): AsyncGenerator<TenantView> {
   let pending: TenantRecord[] = [];
+  let figures: { limits: Map<string, number>; counts: Map<string, number> } | undefined;
+  const flush = async (): Promise<TenantView[]> => {
+    const done = pending;
+    pending = [];
+    if (!figures) return withDeviceFigures(store, done);
+    return done.map((r) => ({
+      ...r.tenant,
+      device_limit: figures!.limits.get(r.tenant.id) ?? -1,
+      device_count: figures!.counts.get(r.tenant.id) ?? 0,
+    }));
+  };
+  let batches = 0;
   for await (const record of records) {
     pending.push(record);
     if (pending.length >= batch) {
-      yield* await withDeviceFigures(store, pending);
-      pending = [];
+      if (++batches === 2 && !figures) {
+        const [limits, counts] = await Promise.all([store.limits.all(), store.devices.acceptedCountsAll()]);
+        figures = { limits, counts };
+      }
+      yield* await flush();
     }
   }
-  if (pending.length > 0) yield* await withDeviceFigures(store, pending);
+  if (pending.length > 0) yield* await flush();
 }
 
 export const tenantColumns: Column<TenantView>[] = [

@@ -30,7 +30,18 @@ export class DeviceStore {
     return out;
   }
 
-  /** Devices of one tenant by status. */
+  /** Accepted devices of every tenant, in one aggregation (for long listings). */
+  async acceptedCountsAll(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const rows = this.coll.aggregate<{ _id: string; n: number }>([
+      { $match: { status: 'accepted' } },
+      { $group: { _id: '$tenant_id', n: { $sum: 1 } } },
+    ]);
+    for await (const row of rows) out.set(String(row._id), Number(row.n));
+    return out;
+  }
+
+  /** Devices of several tenants by status. */
   async countsByStatus(tenantIds: string[]): Promise<Map<string, DeviceCounts>> {
     const zero = (): DeviceCounts => ({ accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 });
     const out = new Map<string, DeviceCounts>(tenantIds.map((id) => [id, zero()]));
