@@ -133,6 +133,18 @@ describe('create-tenant', () => {
     expect(await bcrypt.compare('from-stdin-pw', user!.password)).toBe(true);
   });
 
+  it('asks twice on a terminal with a hidden prompt on stderr (script(1) gives it a pty)', async () => {
+    const env = cliEnv(dbs);
+    const cmd = `"${process.execPath}" "${BIN}" create-tenant --name tty --admin-email t@tty.example --id-only 2>/dev/null`;
+    const typed = `sleep 1.5; printf 'typed-secret-1\\r'; sleep 0.8; printf 'typed-secret-1\\r'; sleep 4`;
+    const r = spawnSync('bash', ['-c', `(${typed}) | script -qec '${cmd}' /dev/null`], { env, encoding: 'utf8', timeout: 30_000 });
+    const id = r.stdout.replace(/\r/g, '').trim();
+    expect(id).toMatch(/^[0-9a-f]{24}$/);
+    expect(r.stdout).not.toContain('typed-secret-1');
+    const user = await (await client()).db(dbs.useradm).collection('users').findOne({ tenant_id: id });
+    expect(await bcrypt.compare('typed-secret-1', user!.password)).toBe(true);
+  });
+
   it('refuses a taken name with exit 4 and writes nothing', async () => {
     await create('dup');
     const err = await expectFailsCleanly(['create-tenant', '--name', 'dup'], 4);
