@@ -23,6 +23,12 @@ export type { AuditEvent, AuditObject } from './audit';
 export type { Step, RepairReport } from './journal';
 export type { SettingsRecord } from './settings';
 
+/** Test hook: `TENANTADM_TEST_PAUSE_MS=N` widens the window between a check and its write, so races are reproducible. */
+async function pauseAfterCheck(): Promise<void> {
+  const ms = Number(process.env.TENANTADM_TEST_PAUSE_MS ?? 0);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
+
 /** What a command wants written: opaque steps plus the audit events describing them. */
 export class ChangeSet {
   readonly steps: Step[] = [];
@@ -139,6 +145,7 @@ export class Store {
     return this.guard(() =>
       this.journal.exclusive(keys, async () => {
         const { changes, result } = await body();
+        await pauseAfterCheck();
         return { op: changes && !changes.empty ? this.operation(changes) : null, result };
       }),
     );

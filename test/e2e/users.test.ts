@@ -204,12 +204,15 @@ describe('delete-user', () => {
   });
 
   it('never leaves zero admins when the last two are deleted at once', async () => {
-    for (let round = 0; round < 3; round++) {
+    // The pause holds each process between its admin count and its delete: without the lock both would pass.
+    for (let round = 0; round < 2; round++) {
       const t = await createTenant(dbs, `pair-${round}`);
       await addUser(t.id, `one-${round}@pair.example`);
       await addUser(t.id, `two-${round}@pair.example`);
       const results = await Promise.all(
-        ['one', 'two'].map((who) => run(dbs, ['delete-user', '--tenant', t.id, '--email', `${who}-${round}@pair.example`])),
+        ['one', 'two'].map((who) =>
+          run(dbs, ['delete-user', '--tenant', t.id, '--email', `${who}-${round}@pair.example`], { env: { TENANTADM_TEST_PAUSE_MS: '1500' } }),
+        ),
       );
       expect(results.map((r) => r.code).sort()).toEqual([0, 5]);
       const left = await (await client()).db(dbs.useradm).collection('users').countDocuments({ tenant_id: t.id, roles: 'RBAC_ROLE_PERMIT_ALL' });
