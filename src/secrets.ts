@@ -92,13 +92,13 @@ export async function readJsonDocument(file: string, deps: SecretDeps, what: str
       throw new UsageError(`cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
-  if (text.trim() === '') throw new UsageError(`${source}: the ${what} is empty`, 'give a JSON object');
+  if (text.trim() === '') throw new UsageError(`${source}: empty (the ${what} are expected as a JSON object)`, 'fix the file and run again');
   try {
     return { data: JSON.parse(text) as unknown, source };
   } catch (err) {
     const at = /position (\d+)/.exec((err as Error).message)?.[1];
     const where = at === undefined ? '' : ` (${lineColumn(text, Number(at))})`;
-    throw new UsageError(`${source}: the ${what} is not valid JSON${where}`, 'fix the file and run again');
+    throw new UsageError(`${source}: not valid JSON${where}`, `the ${what} are expected as a JSON object; fix the file and run again`);
   }
 }
 

@@ -3,7 +3,7 @@ import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { NotFoundError, UsageError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
-import { describeStorage, validateStorage, type StorageSettings } from '../domain/storage';
+import { describeStorage, storageSecretsChanged, validateStorage, type StorageSettings } from '../domain/storage';
 import { readJsonDocument } from '../secrets';
 import { ChangeSet } from '../store';
 import { storageView, type StorageView } from './storage-view';
@@ -60,7 +60,7 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
       if (current && JSON.stringify(current.settings) === JSON.stringify(settings)) return { changes: null, result: null };
       changes.add(store.storage.setStep(current, id, settings, deps.now()));
     }
-    const keys = settings && current && settings.type === current.settings.type ? '; credentials given anew' : '';
+    const keys = settings && current ? `; credentials ${storageSecretsChanged(current.settings, settings) ? 'changed' : 'unchanged'}` : '';
     changes.audit({
       action: 'update',
       tenantId: t.id,

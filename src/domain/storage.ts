@@ -113,3 +113,11 @@ export function describeStorage(settings: StorageSettings | null): string {
   if (settings.type === 's3') return `s3 bucket ${settings.bucket} (region ${settings.region}${settings.endpoint ? `, endpoint ${settings.endpoint}` : ''})`;
   return `azure container ${settings.container}${settings.account_name ? ` (account ${settings.account_name})` : ''}`;
 }
+
+/** True when a credential differs, so the audit can say so without showing it. */
+export function storageSecretsChanged(before: StorageSettings | null, after: StorageSettings | null): boolean {
+  if (!before || !after || before.type !== after.type) return before !== after;
+  const b = before as unknown as Record<string, unknown>;
+  const a = after as unknown as Record<string, unknown>;
+  return STORAGE_SECRET_FIELDS[after.type].some((f) => b[f] !== a[f]);
+}

@@ -221,3 +221,18 @@ describe('SSO inheritance', () => {
     expect((await runJson(dbs, ['get-sso', '--id', children[0].id])).settings.type).toBe('saml');
   });
 });
+
+describe('crash safety', () => {
+  it('a set-sso killed before its commit point is rolled back, leaving no secret in the journal', async () => {
+    const t = await createTenant(dbs, 'crash');
+    const before = await snapshot(dbs);
+    const r = await run(dbs, ['set-sso', '--id', t.id, '-f', file(oidc())], { env: { TENANTADM_CRASH_AT: 'step:1' } });
+    expect(r.signal).toBe('SIGKILL');
+    expect(await storedSso(t.id)).not.toBeNull(); // written, its audit entry not yet
+    expect((await runJson(dbs, ['repair'])).rolled_back).toHaveLength(1);
+    const after = await snapshot(dbs);
+    const nonEmpty = (s: Record<string, unknown[]>) => Object.fromEntries(Object.entries(s).filter(([, v]) => v.length > 0));
+    expect(nonEmpty(after)).toEqual(nonEmpty(before));
+    expectNoSecrets(JSON.stringify(after));
+  });
+});
