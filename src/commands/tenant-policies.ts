@@ -6,7 +6,7 @@
 import { NotFoundError, RuleError } from '../errors';
 import { applyAddons, type AddonName } from '../domain/tenant';
 import { assertChildAddonsAllowed, forbiddenAddons } from '../domain/child-features';
-import type { AuditEvent, Step, Store, TenantFields, TenantRecord } from '../store';
+import type { AuditEvent, Step, Store, TenantRecord } from '../store';
 import { inheritSsoFields } from './sso-view';
 
 export interface PolicyWrites {
@@ -90,4 +90,3 @@ export async function ssoInheritWrites(store: Store, record: TenantRecord, inher
   return out;
 }
 
-export type { TenantFields };
