@@ -69,3 +69,40 @@ export async function readPassword(src: SecretSource, deps: SecretDeps, what = '
     'give it with --password-file FILE or --password-stdin',
   );
 }
+
+const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Read a JSON document holding secrets from FILE, or from stdin when FILE is `-`.
+ * A parse error names the position only: the parser's own message quotes the text.
+ */
+export async function readJsonDocument(file: string, deps: SecretDeps, what: string): Promise<{ data: unknown; source: string }> {
+  let text: string;
+  const source = file === '-' ? 'stdin' : file;
+  if (file === '-') {
+    if (deps.stdin.isTTY) throw new UsageError(`-f - expects the ${what} piped in`, `e.g. \`tenantadm ... -f - < ${what.replace(/\s+/g, '-')}.json\``);
+    text = await readAll(deps.stdin);
+  } else {
+    try {
+      const stat = await fs.stat(file);
+      if (stat.size > MAX_DOCUMENT_BYTES) throw new UsageError(`${file} is larger than ${MAX_DOCUMENT_BYTES} bytes`, `give a ${what} file`);
+      text = await fs.readFile(file, 'utf8');
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (text.trim() === '') throw new UsageError(`${source}: empty (the ${what} are expected as a JSON object)`, 'fix the file and run again');
+  try {
+    return { data: JSON.parse(text) as unknown, source };
+  } catch (err) {
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    const where = at === undefined ? '' : ` (${lineColumn(text, Number(at))})`;
+    throw new UsageError(`${source}: not valid JSON${where}`, `the ${what} are expected as a JSON object; fix the file and run again`);
+  }
+}
+
+function lineColumn(text: string, position: number): string {
+  const before = text.slice(0, position).split('\n');
+  return `line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}`;
+}

@@ -6,6 +6,7 @@ import { normalizeEmail, parseTenantId } from '../domain/tenant';
 import { tenantColumns, viewOne, withDeviceFigures } from './views';
 import type { Column } from '../output';
 import type { TenantRecord } from '../store';
+import { storageView } from './storage-view';
 
 export const schema = {
   type: 'object',
@@ -44,7 +45,8 @@ export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<
       );
     }
   }
-  const view = await viewOne(store, record);
+  // Only get-tenant shows the artifact storage (secrets masked): listings stay one query per batch.
+  const view = { ...(await viewOne(store, record)), storage: await storageView(store, record.tenant.id) };
   if (!options.includeChildren) return { type: 'object', data: view, columns: tenantColumns as Column<never>[] };
 
   const children: TenantRecord[] = [];

@@ -127,16 +127,145 @@ export const commands: CommandSpec[] = [
       { flags: '--addon <name[=on|off]>', description: 'switch an add-on on (default) or off (repeatable)', repeatable: true },
       { flags: '--max-child-tenants <n>', description: 'how many children a Service Provider may create, or "unlimited"' },
       { flags: '--rotate-token', description: 'sign a new tenant token (devices must be given the new one)' },
+      {
+        flags: '--child-features <list>',
+        description: 'Service Provider only: add-ons its children may use (e.g. troubleshoot,configure), "none", or "all" (no policy)',
+      },
+      { flags: '--force', description: 'with --child-features: switch forbidden add-ons off on children instead of refusing (exit 5)' },
+      { flags: '--sso-inherit', description: "child only: use its Service Provider's SSO settings (its own are removed)" },
+      { flags: '--no-sso-inherit', description: "child only: stop using its Service Provider's SSO settings" },
     ],
     examples: [
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --service-provider --max-child-tenants 50',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --addon monitor --addon troubleshoot=off',
-      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --status suspended',
+      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --child-features troubleshoot,configure --force',
+      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --sso-inherit',
     ],
     mutating: true,
     load: () => {
       const m = require('./update-tenant') as typeof import('./update-tenant');
       return { schema: m.schema, run: m.updateTenant as never };
+    },
+  },
+  {
+    name: 'create-user',
+    summary: "add a user to a tenant (default role RBAC_ROLE_PERMIT_ALL, the tenant's admin)",
+    description:
+      'The password comes from --password-file, --password-stdin or a hidden prompt; it is stored as a bcrypt hash (cost 10). ' +
+      'Emails are lower-cased and unique across all tenants: a taken one is exit 4. An unknown tenant is exit 3.',
+    options: [
+      { flags: '--tenant <id>', description: 'the tenant the user belongs to (required)' },
+      { flags: '--email <email>', description: 'the login email (required)' },
+      { flags: '--role <role>', description: 'a role, e.g. admin (RBAC_ROLE_PERMIT_ALL) or RBAC_ROLE_OBSERVER (repeatable; default admin)', repeatable: true },
+      { flags: '--password-file <file>', description: "read the user's password from FILE (one trailing newline is dropped)" },
+      { flags: '--password-stdin', description: "read the user's password from standard input" },
+    ],
+    examples: [
+      'tenantadm create-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example --password-file pw.txt',
+      'printf %s "$PW" | tenantadm create-user --tenant 673a03e3c9eca7a440f2f444 --email viewer@oem.example --role RBAC_ROLE_OBSERVER --password-stdin',
+    ],
+    mutating: true,
+    load: () => {
+      const m = require('./create-user') as typeof import('./create-user');
+      return { schema: m.schema, run: m.createUser as never };
+    },
+  },
+  {
+    name: 'list-users',
+    summary: "list a tenant's users (never their password hashes)",
+    options: [{ flags: '--tenant <id>', description: 'the tenant (required; exit 3 when there is none)' }],
+    examples: [
+      'tenantadm list-users --tenant 673a03e3c9eca7a440f2f444 -o table',
+      "tenantadm list-users --tenant 673a03e3c9eca7a440f2f444 --ndjson | jq -r .email",
+    ],
+    mutating: false,
+    load: () => {
+      const m = require('./list-users') as typeof import('./list-users');
+      return { schema: m.schema, run: m.listUsers as never };
+    },
+  },
+  {
+    name: 'get-user',
+    summary: 'show one user by email (exit 3 when there is none)',
+    options: [
+      { flags: '--email <email>', description: 'the login email (required)' },
+      { flags: '--tenant <id>', description: 'only if the user belongs to this tenant' },
+    ],
+    examples: ['tenantadm get-user --email ops@acme.example', 'tenantadm get-user --email ops@acme.example | jq -r .tenant_id'],
+    mutating: false,
+    load: () => {
+      const m = require('./get-user') as typeof import('./get-user');
+      return { schema: m.schema, run: m.getUser as never };
+    },
+  },
+  {
+    name: 'delete-user',
+    summary: "remove a user from a tenant (never the tenant's last admin: exit 5)",
+    description: 'A user of another tenant is not found (exit 3) through this one. Prints the removed user.',
+    options: [
+      { flags: '--tenant <id>', description: 'the tenant the user belongs to (required)' },
+      { flags: '--email <email>', description: 'the login email (required)' },
+    ],
+    examples: ['tenantadm delete-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example'],
+    mutating: true,
+    load: () => {
+      const m = require('./delete-user') as typeof import('./delete-user');
+      return { schema: m.schema, run: m.deleteUser as never };
+    },
+  },
+  {
+    name: 'set-sso',
+    summary: "store a tenant's identity-provider (OIDC or SAML) settings from a JSON file",
+    description:
+      'The file holds {"type":"oidc", issuer, client_id, client_secret, ...} or {"type":"saml", metadata_url | metadata_xml, entity_id, ...}; ' +
+      'secrets are never printed. Children of a Service Provider that inherit get every change. A child that inherits cannot set its own (exit 5).',
+    options: [
+      { flags: '--id <id>', description: 'the tenant (required)' },
+      { flags: '-f, --file <file>', description: 'the settings as JSON; "-" reads standard input' },
+      { flags: '--clear', description: "remove the tenant's SSO settings" },
+    ],
+    examples: [
+      'tenantadm set-sso --id 673a03e3c9eca7a440f2f444 -f oidc.json',
+      'vault kv get -field=sso secret/acme | tenantadm set-sso --id 673a03e3c9eca7a440f2f444 -f -',
+      'tenantadm set-sso --id 673a03e3c9eca7a440f2f444 --clear',
+    ],
+    mutating: true,
+    load: () => {
+      const m = require('./set-sso') as typeof import('./set-sso');
+      return { schema: m.schema, run: m.setSso as never };
+    },
+  },
+  {
+    name: 'get-sso',
+    summary: "show a tenant's effective SSO settings, secrets masked, and whether they are inherited",
+    options: [{ flags: '--id <id>', description: 'the tenant (required)' }],
+    examples: ['tenantadm get-sso --id 673a03e3c9eca7a440f2f445', 'tenantadm get-sso --id 673a03e3c9eca7a440f2f445 | jq .inherited_from'],
+    mutating: false,
+    load: () => {
+      const m = require('./get-sso') as typeof import('./get-sso');
+      return { schema: m.schema, run: m.getSso as never };
+    },
+  },
+  {
+    name: 'set-storage',
+    summary: 'give a tenant its own artifact storage (S3 or Azure Blob), or return it to the shared store',
+    description:
+      'The file holds {"type":"s3", bucket, region, endpoint?, access_key_id, secret_access_key, path_style?} or ' +
+      '{"type":"azure", container, account_name + account_key | connection_string}. Secrets are never printed; get-tenant shows the storage masked.',
+    options: [
+      { flags: '--id <id>', description: 'the tenant (required)' },
+      { flags: '-f, --file <file>', description: 'the settings as JSON; "-" reads standard input' },
+      { flags: '--default', description: 'use the shared store again (artifacts under the tenant id prefix)' },
+    ],
+    examples: [
+      'tenantadm set-storage --id 673a03e3c9eca7a440f2f444 -f s3.json',
+      'tenantadm set-storage --id 673a03e3c9eca7a440f2f444 -f - < azure.json',
+      'tenantadm set-storage --id 673a03e3c9eca7a440f2f444 --default',
+    ],
+    mutating: true,
+    load: () => {
+      const m = require('./set-storage') as typeof import('./set-storage');
+      return { schema: m.schema, run: m.setStorage as never };
     },
   },
   {

@@ -3,8 +3,10 @@ import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
 import { PLANS, STATUSES, applyAddons, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
+import { parseChildFeatures } from '../domain/child-features';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from './views';
+import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from './tenant-policies';
 
 export const schema = {
   type: 'object',
@@ -17,6 +19,9 @@ export const schema = {
     serviceProvider: { type: 'boolean' },
     maxChildTenants: { type: 'string', pattern: '^(\\d+|unlimited)$' },
     rotateToken: { type: 'boolean' },
+    childFeatures: { type: 'string' },
+    force: { type: 'boolean' },
+    ssoInherit: { type: 'boolean' },
   },
   required: ['id'],
   additionalProperties: false,
@@ -38,9 +43,15 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   if (options.maxChildTenants !== undefined) {
     wanted.max_child_tenants = options.maxChildTenants === 'unlimited' ? null : Number(options.maxChildTenants);
   }
+  if (options.childFeatures !== undefined) wanted.child_features = parseChildFeatures(options.childFeatures);
+  if (options.ssoInherit !== undefined) wanted.sso_inherit = options.ssoInherit ? true : null;
+  if (options.force && options.childFeatures === undefined) throw new UsageError('--force only goes with --child-features');
   const addonFlags = parseAddonFlags(options.addon ?? []);
   if (Object.keys(wanted).length === 0 && addonFlags.size === 0 && !options.rotateToken) {
-    throw new UsageError('nothing to change', 'give at least one of --name, --plan, --status, --addon, --service-provider, --max-child-tenants, --rotate-token');
+    throw new UsageError(
+      'nothing to change',
+      'give at least one of --name, --plan, --status, --addon, --service-provider, --max-child-tenants, --child-features, --sso-inherit, --rotate-token',
+    );
   }
   const sign = options.rotateToken ? deps.signer() : undefined;
 
@@ -50,11 +61,28 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   await store.beforeWrite();
 
   // Demoting a Service Provider must not race with a child being attached: hold its lock.
-  const locks = wanted.service_provider === false ? [`sp:${id}`] : [];
+  // A policy change and a child's add-on change take the SP's lock too, so neither misses the other.
+  const parentId = current.tenant.parent_tenant_id;
+  const locks = [
+    ...(wanted.service_provider === false || wanted.child_features !== undefined ? [`sp:${id}`] : []),
+    ...(parentId && [...addonFlags.values()].some(Boolean) ? [`sp:${parentId}`] : []),
+    ...(wanted.sso_inherit !== undefined ? [`sso:${id}`] : []),
+  ];
   const updated = await store.exclusive(locks, async () => {
     const record = locks.length ? await store.tenants.findOne({ id }) : current;
     if (!record) throw new NotFoundError(`no tenant with id ${id}`);
-    const changes = plan(record, wanted, addonFlags, sign, deps.now());
+    if (record.tenant.parent_tenant_id !== parentId) throw new ConflictError(`tenant ${id} was moved to another Service Provider meanwhile`, 'run the command again');
+    const now = deps.now();
+    const extra: PolicyWrites[] = [];
+    if (wanted.child_features !== undefined) {
+      if (!(wanted.service_provider ?? record.tenant.service_provider)) {
+        throw new RuleError(`tenant ${id} is not a Service Provider; only an SP has a policy for its children`, `promote it first: tenantadm update-tenant --id ${id} --service-provider`);
+      }
+      extra.push(await childFeatureWrites(store, record, wanted.child_features, options.force === true, now));
+    }
+    if (addonFlags.size > 0) await assertChildAddonChange(store, record, addonFlags);
+    extra.push(await ssoInheritWrites(store, record, wanted.sso_inherit));
+    const changes = plan(record, wanted, addonFlags, sign, now, extra);
     if (wanted.service_provider === false && record.tenant.service_provider) {
       const children = await store.tenants.count({ parent: id });
       if (children > 0) {
@@ -82,16 +110,17 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     addons: ReturnType<typeof parseAddonFlags>,
     signer: ((id: string) => string) | undefined,
     now: Date,
+    extra: PolicyWrites[] = [],
   ): { set: ChangeSet | null } {
     const t = record.tenant;
     const diff: TenantFields = {};
     const described: string[] = [];
     const stored = record.raw;
-    for (const key of ['name', 'plan', 'status', 'service_provider', 'max_child_tenants'] as const) {
+    for (const key of ['name', 'plan', 'status', 'service_provider', 'max_child_tenants', 'child_features', 'sso_inherit'] as const) {
       const next = fields[key];
       if (next === undefined) continue;
       const before = key === 'status' ? t.status : key === 'service_provider' ? t.service_provider : stored[key];
-      if ((next ?? undefined) === (before ?? undefined)) continue;
+      if (JSON.stringify(next ?? undefined) === JSON.stringify(before ?? undefined)) continue;
       (diff as Record<string, unknown>)[key] = next;
       described.push(`${key}: ${show(before)} -> ${show(next)}`);
     }
@@ -109,9 +138,14 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       diff.tenant_token = signer(t.id);
       described.push('tenant token rotated');
     }
+    described.push(...extra.flatMap((e) => e.described));
     if (described.length === 0) return { set: null };
     diff.updated_at = now;
     const set = new ChangeSet('update-tenant').add(store.tenants.updateStep(record, diff));
+    for (const e of extra) {
+      set.add(...e.steps);
+      for (const event of e.events) set.audit(event);
+    }
     set.audit({
       action: 'update',
       tenantId: t.id,

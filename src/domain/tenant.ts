@@ -30,6 +30,10 @@ export interface Tenant {
   service_provider: boolean;
   parent_tenant_id?: string;
   max_child_tenants?: number;
+  /** On a Service Provider: the add-ons its children may use (absent: all). */
+  child_features?: string[];
+  /** On a child: it uses its Service Provider's SSO settings. */
+  sso_inherit?: boolean;
   created_at?: string;
   updated_at?: string;
   /** Fields Mender stores that this tool does not model are passed through untouched. */

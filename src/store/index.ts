@@ -12,12 +12,22 @@ import { UserStore, USERS } from './users';
 import { LimitStore, LIMITS } from './limits';
 import { DeviceStore, DEVICES } from './devices';
 import { AuditStore, type AuditEvent } from './audit';
+import { TenantSettingsStore, SSO_SETTINGS, STORAGE_SETTINGS } from './settings';
+import type { SsoSettings } from '../domain/sso';
+import type { StorageSettings } from '../domain/storage';
 
 export type { TenantRecord, TenantQuery, TenantFields } from './tenants';
 export type { LimitRecord } from './limits';
 export type { User, UserRecord } from './users';
 export type { AuditEvent, AuditObject } from './audit';
 export type { Step, RepairReport } from './journal';
+export type { SettingsRecord } from './settings';
+
+/** Test hook: `TENANTADM_TEST_PAUSE_MS=N` widens the window between a check and its write, so races are reproducible. */
+async function pauseAfterCheck(): Promise<void> {
+  const ms = Number(process.env.TENANTADM_TEST_PAUSE_MS ?? 0);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
 
 /** What a command wants written: opaque steps plus the audit events describing them. */
 export class ChangeSet {
@@ -62,6 +72,10 @@ export class Store {
   readonly devices: DeviceStore;
   readonly audit: AuditStore;
   readonly journal: Journal;
+  /** Identity-provider settings (with secrets) per tenant. */
+  readonly sso: TenantSettingsStore<SsoSettings>;
+  /** A tenant's own object store (with secrets); none means the shared store. */
+  readonly storage: TenantSettingsStore<StorageSettings>;
 
   private constructor(
     private readonly client: MongoClient,
@@ -74,6 +88,8 @@ export class Store {
     this.limits = new LimitStore(db(config.db.deviceauth));
     this.devices = new DeviceStore(db(config.db.deviceauth));
     this.audit = new AuditStore(db(config.db.audit), config.auditCollection);
+    this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
+    this.storage = new TenantSettingsStore<StorageSettings>(db(config.db.tenantadm), STORAGE_SETTINGS);
     this.journal = new Journal(client, db(config.db.tenantadm), now, Math.max(config.timeoutMs * 2, 10_000));
   }
 
@@ -129,6 +145,7 @@ export class Store {
     return this.guard(() =>
       this.journal.exclusive(keys, async () => {
         const { changes, result } = await body();
+        await pauseAfterCheck();
         return { op: changes && !changes.empty ? this.operation(changes) : null, result };
       }),
     );

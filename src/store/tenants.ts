@@ -20,6 +20,8 @@ export interface TenantQuery {
   serviceProvider?: boolean;
   status?: string;
   plan?: string;
+  /** Only children that use their Service Provider's SSO settings. */
+  ssoInherit?: boolean;
 }
 
 /** Fields this tool writes; the stored names match the API names. */
@@ -32,6 +34,8 @@ export interface TenantFields {
   service_provider?: boolean;
   parent_tenant_id?: string | null;
   max_child_tenants?: number | null;
+  child_features?: string[] | null;
+  sso_inherit?: boolean | null;
   updated_at?: Date;
 }
 
@@ -118,6 +122,7 @@ export class TenantStore {
     if (q.serviceProvider === false) f.service_provider = { $ne: true };
     if (q.status) f.status = q.status === 'active' ? { $in: ['active', null] } : q.status;
     if (q.plan) f.plan = q.plan;
+    if (q.ssoInherit === true) f.sso_inherit = true;
     return f;
   }
 

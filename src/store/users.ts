@@ -47,7 +47,27 @@ export class UserStore {
   }
 
   async *findByTenant(tenantId: string): AsyncGenerator<UserRecord> {
-    for await (const raw of this.coll.find({ tenant_id: tenantId }).sort({ email: 1 })) yield { user: toUser(raw), raw };
+    const cursor = this.coll.find({ tenant_id: tenantId }).sort({ email: 1 }).batchSize(500);
+    try {
+      for await (const raw of cursor) yield { user: toUser(raw), raw };
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /** The user with this email, only if it belongs to this tenant: tenants never see each other's users. */
+  async findInTenant(tenantId: string, email: string): Promise<UserRecord | null> {
+    const raw = await this.coll.findOne({ email, tenant_id: tenantId });
+    return raw ? { user: toUser(raw), raw } : null;
+  }
+
+  async countWithRole(tenantId: string, role: string): Promise<number> {
+    return this.coll.countDocuments({ tenant_id: tenantId, roles: role });
+  }
+
+  /** A delete step for the user exactly as read (the journal can put it back). */
+  deleteStep(record: UserRecord): Step {
+    return { kind: 'delete', target: this.target, doc: record.raw };
   }
 
   /** A new user; the password arrives already hashed and never leaves the store. */

@@ -1,0 +1,57 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import type { Deps } from '../deps';
+import type { Result, Column } from '../output';
+import { ConflictError, NotFoundError } from '../errors';
+import { normalizeEmail, parseTenantId, validatePassword } from '../domain/tenant';
+import { parseRoles } from '../domain/user';
+import { readPassword } from '../secrets';
+import { ChangeSet } from '../store';
+import { userColumns } from './user-views';
+
+export const schema = {
+  type: 'object',
+  properties: {
+    tenant: { type: 'string' },
+    email: { type: 'string' },
+    role: { type: 'array', items: { type: 'string' } },
+    passwordFile: { type: 'string' },
+    passwordStdin: { type: 'boolean' },
+  },
+  required: ['tenant', 'email'],
+  additionalProperties: false,
+} as const;
+
+export type CreateUserOptions = FromSchema<typeof schema>;
+
+export async function createUser(options: CreateUserOptions, deps: Deps): Promise<Result> {
+  const tenantId = parseTenantId(options.tenant);
+  const email = normalizeEmail(options.email);
+  const roles = parseRoles(options.role);
+  const password = validatePassword(await readPassword({ passwordFile: options.passwordFile, passwordStdin: options.passwordStdin }, deps));
+  const passwordHash = await deps.hashPassword(password);
+
+  const store = await deps.store();
+  const tenant = await store.tenants.findOne({ id: tenantId });
+  if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
+  const taken = await store.users.findByEmail(email);
+  if (taken) {
+    throw new ConflictError(`the email ${email} is already used by a user of tenant ${taken.user.tenant_id}`, 'emails are unique across all tenants', {
+      tenant_id: taken.user.tenant_id,
+    });
+  }
+
+  await store.beforeWrite();
+  const t = tenant.tenant;
+  const created = store.users.newUser({ email, passwordHash, tenantId: t.id, roles, now: deps.now() });
+  const changes = new ChangeSet('create-user').add(created.step);
+  changes.audit({
+    action: 'create',
+    tenantId: t.id,
+    parentId: t.parent_tenant_id,
+    object: { id: created.user.id, type: 'user', user: { email }, tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+    change: `user ${email} created in tenant "${t.name}" with role${roles.length === 1 ? '' : 's'} ${roles.join(', ')}`,
+  });
+  // A concurrent create of the same email loses on the unique index: exit 4, nothing left behind.
+  await store.commit(changes);
+  return { type: 'object', data: created.user, columns: userColumns as Column<never>[] };
+}

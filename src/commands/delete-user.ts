@@ -1,0 +1,58 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import type { Deps } from '../deps';
+import type { Result, Column } from '../output';
+import { NotFoundError, RuleError } from '../errors';
+import { ADMIN_ROLE, normalizeEmail, parseTenantId } from '../domain/tenant';
+import { isAdmin } from '../domain/user';
+import { ChangeSet } from '../store';
+import { userColumns } from './user-views';
+
+export const schema = {
+  type: 'object',
+  properties: {
+    tenant: { type: 'string' },
+    email: { type: 'string' },
+  },
+  required: ['tenant', 'email'],
+  additionalProperties: false,
+} as const;
+
+export type DeleteUserOptions = FromSchema<typeof schema>;
+
+export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promise<Result> {
+  const tenantId = parseTenantId(options.tenant);
+  const email = normalizeEmail(options.email);
+  const store = await deps.store();
+  const tenant = await store.tenants.findOne({ id: tenantId });
+  if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
+  const t = tenant.tenant;
+  const notFound = () => new NotFoundError(`no user ${email} in tenant ${t.id}`, `list the tenant's users with \`tenantadm list-users --tenant ${t.id}\``);
+  if (!(await store.users.findInTenant(t.id, email))) throw notFound();
+
+  await store.beforeWrite();
+  // The admin count is checked and the user deleted under one lock, so two concurrent
+  // deletes of the last two admins cannot both pass the check.
+  const deleted = await store.exclusive([`tenant-users:${t.id}`], async () => {
+    const record = await store.users.findInTenant(t.id, email);
+    if (!record) throw notFound();
+    if (isAdmin(record.user.roles)) {
+      const admins = await store.users.countWithRole(t.id, ADMIN_ROLE);
+      if (admins <= 1) {
+        throw new RuleError(
+          `${email} is the last admin of tenant "${t.name}" (${t.id}); a tenant must keep one`,
+          `create another admin first: tenantadm create-user --tenant ${t.id} --email OTHER --role admin`,
+        );
+      }
+    }
+    const changes = new ChangeSet('delete-user').add(store.users.deleteStep(record));
+    changes.audit({
+      action: 'delete',
+      tenantId: t.id,
+      parentId: t.parent_tenant_id,
+      object: { id: record.user.id, type: 'user', user: { email }, tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      change: `user ${email} (roles ${record.user.roles.join(', ') || 'none'}) deleted from tenant "${t.name}"`,
+    });
+    return { changes, result: record.user };
+  });
+  return { type: 'object', data: deleted, columns: userColumns as Column<never>[] };
+}

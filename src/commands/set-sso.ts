@@ -1,0 +1,79 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import type { Deps } from '../deps';
+import type { Result, Column } from '../output';
+import { NotFoundError, RuleError, UsageError } from '../errors';
+import { parseTenantId } from '../domain/tenant';
+import { describeSso, ssoSecretsChanged, validateSso, type SsoSettings } from '../domain/sso';
+import { readJsonDocument } from '../secrets';
+import { ChangeSet } from '../store';
+import { inheritsSso, ssoColumns, ssoView } from './sso-view';
+
+export const schema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    file: { type: 'string' },
+    clear: { type: 'boolean' },
+  },
+  required: ['id'],
+  additionalProperties: false,
+} as const;
+
+export type SetSsoOptions = FromSchema<typeof schema>;
+
+export async function setSso(options: SetSsoOptions, deps: Deps): Promise<Result> {
+  const id = parseTenantId(options.id);
+  if ((options.file === undefined) === (options.clear !== true)) {
+    throw new UsageError('give exactly one of -f FILE and --clear', 'e.g. tenantadm set-sso --id ID -f sso.json (or -f - to read stdin)');
+  }
+  let settings: SsoSettings | null = null;
+  if (options.file !== undefined) {
+    const { data, source } = await readJsonDocument(options.file, deps, 'SSO settings');
+    settings = validateSso(data, source);
+  }
+
+  const store = await deps.store();
+  const found = await store.tenants.findOne({ id });
+  if (!found) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
+  await store.beforeWrite();
+
+  // Same lock as update-tenant --sso-inherit, so a tenant never ends up inheriting and owning settings.
+  await store.exclusive([`sso:${id}`], async () => {
+    const record = await store.tenants.findOne({ id });
+    if (!record) throw new NotFoundError(`no tenant with id ${id}`);
+    const t = record.tenant;
+    if (inheritsSso(record)) {
+      throw new RuleError(
+        `tenant ${id} inherits the SSO settings of its Service Provider ${t.parent_tenant_id}; they cannot be overridden here`,
+        `change them on the Service Provider (tenantadm set-sso --id ${t.parent_tenant_id} ...), or stop inheriting first: tenantadm update-tenant --id ${id} --no-sso-inherit`,
+      );
+    }
+    const current = await store.sso.get(id);
+    const changes = new ChangeSet('set-sso');
+    let change: string;
+    if (settings === null) {
+      if (!current) return { changes: null, result: null };
+      changes.add(store.sso.deleteStep(current));
+      change = `SSO settings removed (were ${describeSso(current.settings)})`;
+    } else {
+      if (current && JSON.stringify(current.settings) === JSON.stringify(settings)) return { changes: null, result: null };
+      changes.add(store.sso.setStep(current, id, settings, deps.now()));
+      const secret = ssoSecretsChanged(current?.settings ?? null, settings) ? 'secret replaced' : 'secret unchanged';
+      change = `SSO settings ${current ? `changed from ${describeSso(current.settings)} to` : 'set to'} ${describeSso(settings)}; ${secret}`;
+    }
+    const inheriting = t.service_provider ? await store.tenants.count({ parent: id, ssoInherit: true }) : 0;
+    if (inheriting > 0) change += `; applies to ${inheriting} inheriting child tenant${inheriting === 1 ? '' : 's'}`;
+    changes.audit({
+      action: 'update',
+      tenantId: t.id,
+      parentId: t.parent_tenant_id,
+      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      change,
+    });
+    return { changes, result: null };
+  });
+
+  const record = await store.tenants.findOne({ id });
+  if (!record) throw new NotFoundError(`tenant ${id} was removed while its SSO settings were being changed`);
+  return { type: 'object', data: await ssoView(store, record), columns: ssoColumns as Column<never>[] };
+}

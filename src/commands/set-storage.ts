@@ -1,0 +1,75 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import type { Deps } from '../deps';
+import type { Result, Column } from '../output';
+import { NotFoundError, UsageError } from '../errors';
+import { parseTenantId } from '../domain/tenant';
+import { describeStorage, storageSecretsChanged, validateStorage, type StorageSettings } from '../domain/storage';
+import { readJsonDocument } from '../secrets';
+import { ChangeSet } from '../store';
+import { storageView, type StorageView } from './storage-view';
+
+export const schema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    file: { type: 'string' },
+    default: { type: 'boolean' },
+  },
+  required: ['id'],
+  additionalProperties: false,
+} as const;
+
+export type SetStorageOptions = FromSchema<typeof schema>;
+
+interface Row {
+  tenant_id: string;
+  storage: StorageView;
+}
+
+const columns: Column<Row>[] = [
+  { header: 'TENANT', get: (r) => r.tenant_id },
+  { header: 'TYPE', get: (r) => r.storage.type },
+  { header: 'WHERE', get: (r) => ('bucket' in r.storage ? r.storage.bucket : 'container' in r.storage ? r.storage.container : r.storage.prefix) },
+  { header: 'STORAGE', get: (r) => r.storage },
+];
+
+export async function setStorage(options: SetStorageOptions, deps: Deps): Promise<Result> {
+  const id = parseTenantId(options.id);
+  if ((options.file === undefined) === (options.default !== true)) {
+    throw new UsageError('give exactly one of -f FILE and --default', 'e.g. tenantadm set-storage --id ID -f storage.json (or -f - to read stdin)');
+  }
+  let settings: StorageSettings | null = null;
+  if (options.file !== undefined) {
+    const { data, source } = await readJsonDocument(options.file, deps, 'storage settings');
+    settings = validateStorage(data, source);
+  }
+
+  const store = await deps.store();
+  const found = await store.tenants.findOne({ id });
+  if (!found) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
+  await store.beforeWrite();
+
+  await store.exclusive([`storage:${id}`], async () => {
+    const t = found.tenant;
+    const current = await store.storage.get(id);
+    const changes = new ChangeSet('set-storage');
+    if (settings === null) {
+      if (!current) return { changes: null, result: null };
+      changes.add(store.storage.deleteStep(current));
+    } else {
+      if (current && JSON.stringify(current.settings) === JSON.stringify(settings)) return { changes: null, result: null };
+      changes.add(store.storage.setStep(current, id, settings, deps.now()));
+    }
+    const keys = settings && current ? `; credentials ${storageSecretsChanged(current.settings, settings) ? 'changed' : 'unchanged'}` : '';
+    changes.audit({
+      action: 'update',
+      tenantId: t.id,
+      parentId: t.parent_tenant_id,
+      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      change: `artifact storage: ${describeStorage(current?.settings ?? null)} -> ${describeStorage(settings)}${keys}`,
+    });
+    return { changes, result: null };
+  });
+
+  return { type: 'object', data: { tenant_id: id, storage: await storageView(store, id) }, columns: columns as Column<never>[] };
+}

@@ -1,0 +1,92 @@
+/**
+ * Rules update-tenant applies for the Service Provider features of issue 5: the add-on
+ * policy an SP sets for its children, and SSO inheritance of a child. Each returns the
+ * extra writes (children switched off, own SSO settings dropped) for the same change set.
+ */
+import { NotFoundError, RuleError } from '../errors';
+import { applyAddons, type AddonName } from '../domain/tenant';
+import { assertChildAddonsAllowed, forbiddenAddons } from '../domain/child-features';
+import type { AuditEvent, Step, Store, TenantRecord } from '../store';
+import { inheritSsoFields } from './sso-view';
+
+export interface PolicyWrites {
+  steps: Step[];
+  events: AuditEvent[];
+  /** Added to the audit entry of the tenant being updated. */
+  described: string[];
+}
+
+const MAX_NAMED = 10;
+
+/** An SP's new child-feature policy: refuse while children use a forbidden add-on, or switch them off with force. */
+export async function childFeatureWrites(store: Store, sp: TenantRecord, policy: string[] | null, force: boolean, now: Date): Promise<PolicyWrites> {
+  const out: PolicyWrites = { steps: [], events: [], described: [] };
+  if (policy === null) return out;
+  const offenders: { child: TenantRecord; forbidden: string[] }[] = [];
+  for await (const child of store.tenants.find({ parent: sp.tenant.id })) {
+    const forbidden = forbiddenAddons(policy, child.tenant.addons);
+    if (forbidden.length > 0) offenders.push({ child, forbidden });
+  }
+  if (offenders.length === 0) return out;
+  const named = offenders
+    .slice(0, MAX_NAMED)
+    .map((o) => `"${o.child.tenant.name}" (${o.child.tenant.id}): ${o.forbidden.join(', ')}`)
+    .join('; ');
+  const more = offenders.length > MAX_NAMED ? ` and ${offenders.length - MAX_NAMED} more` : '';
+  if (!force) {
+    throw new RuleError(
+      `${offenders.length} child tenant${offenders.length === 1 ? ' uses' : 's use'} add-ons the new policy forbids: ${named}${more}`,
+      'switch those add-ons off on the children first, or add --force to switch them off with this change',
+      { children: offenders.map((o) => ({ id: o.child.tenant.id, name: o.child.tenant.name, forbidden: o.forbidden })) },
+    );
+  }
+  for (const { child, forbidden } of offenders) {
+    const addons = applyAddons(child.tenant.addons, new Map(forbidden.map((n) => [n as AddonName, false])));
+    out.steps.push(store.tenants.updateStep(child, { addons, updated_at: now }));
+    const c = child.tenant;
+    out.events.push({
+      action: 'update',
+      tenantId: c.id,
+      parentId: sp.tenant.id,
+      object: { id: c.id, type: 'tenant', tenant: { id: c.id, name: c.name, parent: sp.tenant.id } },
+      change: forbidden.map((n) => `addon ${n}: on -> off (not allowed by Service Provider ${sp.tenant.id})`).join('; '),
+    });
+  }
+  out.described.push(`switched off forbidden add-ons on ${offenders.length} child tenant${offenders.length === 1 ? '' : 's'}`);
+  return out;
+}
+
+/** A child may only switch on add-ons its SP's policy allows (switching off is always fine). */
+export async function assertChildAddonChange(store: Store, child: TenantRecord, addons: Map<AddonName, boolean>): Promise<void> {
+  const parentId = child.tenant.parent_tenant_id;
+  if (!parentId) return;
+  const turningOn = [...addons]
+    .filter(([name, on]) => on && child.tenant.addons.find((a) => a.name === name)?.enabled !== true)
+    .map(([name]) => ({ name, enabled: true }));
+  if (turningOn.length === 0) return;
+  const parent = await store.tenants.findOne({ id: parentId });
+  assertChildAddonsAllowed(parent?.tenant, turningOn, `its child ${child.tenant.id}`);
+}
+
+/** Switching a child to inherited SSO drops the child's own settings in the same change. */
+export async function ssoInheritWrites(store: Store, record: TenantRecord, inherit: boolean | null | undefined): Promise<PolicyWrites> {
+  const out: PolicyWrites = { steps: [], events: [], described: [] };
+  if (inherit !== true || record.tenant.sso_inherit === true) return out;
+  const parentId = record.tenant.parent_tenant_id;
+  if (!parentId) {
+    throw new RuleError(
+      `tenant ${record.tenant.id} has no Service Provider to inherit SSO settings from`,
+      'only a child tenant (one with parent_tenant_id) can inherit; give it its own with tenantadm set-sso',
+    );
+  }
+  const parent = await store.tenants.findOne({ id: parentId });
+  if (!parent) throw new NotFoundError(`the Service Provider ${parentId} of tenant ${record.tenant.id} does not exist`);
+  await inheritSsoFields(store, parent);
+  const own = await store.sso.get(record.tenant.id);
+  if (own) {
+    out.steps.push(store.sso.deleteStep(own));
+    out.described.push('its own SSO settings were removed');
+  }
+  return out;
+}
+

@@ -1,0 +1,58 @@
+/**
+ * Per-tenant settings that hold secrets, kept out of the tenant document so that no
+ * tenant listing can ever print them: `tenantadm.sso_settings` (identity provider) and
+ * `tenantadm.storage_settings` (own object store). One document per tenant:
+ * `{_id: "<tenant id>", tenant_id, settings: {...}, updated_at}`.
+ */
+import type { Collection, Db, Document } from 'mongodb';
+import type { Step, Target } from './journal';
+import { fieldUpdateStep } from './tenants';
+
+export const SSO_SETTINGS = 'sso_settings';
+export const STORAGE_SETTINGS = 'storage_settings';
+
+export interface SettingsRecord<T> {
+  tenantId: string;
+  settings: T;
+  updatedAt?: string;
+  raw: Document;
+}
+
+export class TenantSettingsStore<T extends object> {
+  readonly target: Target;
+  private readonly coll: Collection<Document>;
+
+  constructor(db: Db, collection: string) {
+    this.target = { db: db.databaseName, coll: collection };
+    this.coll = db.collection(collection);
+  }
+
+  async get(tenantId: string): Promise<SettingsRecord<T> | null> {
+    const raw = await this.coll.findOne({ _id: tenantId as unknown as Document['_id'] });
+    if (!raw) return null;
+    return {
+      tenantId,
+      settings: raw.settings as T,
+      ...(raw.updated_at instanceof Date ? { updatedAt: raw.updated_at.toISOString() } : {}),
+      raw,
+    };
+  }
+
+  /** Insert the settings, or replace them as a compare-and-set on what was read. */
+  setStep(current: SettingsRecord<T> | null, tenantId: string, settings: T, now: Date): Step {
+    if (!current) {
+      return { kind: 'insert', target: this.target, doc: { _id: tenantId, tenant_id: tenantId, settings, updated_at: now } };
+    }
+    return fieldUpdateStep(this.target, current.raw, { settings, updated_at: now });
+  }
+
+  deleteStep(current: SettingsRecord<T>): Step {
+    return { kind: 'delete', target: this.target, doc: current.raw };
+  }
+
+  /** What removing a tenant must also remove (for the command that deletes tenants). */
+  async removalSteps(tenantId: string): Promise<Step[]> {
+    const current = await this.get(tenantId);
+    return current ? [this.deleteStep(current)] : [];
+  }
+}

@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { client, closeClient, dropAll, freshDbs, run, runJson, snapshot, tmpDir, type Dbs } from '../support/harness';
+import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../support/cases';
+
+let dbs: Dbs;
+let dir: string;
+
+beforeAll(() => {
+  dir = tmpDir();
+});
+beforeEach(async () => {
+  dbs = freshDbs();
+  expect((await run(dbs, ['migrate'])).code).toBe(0);
+});
+afterEach(async () => {
+  await dropAll(dbs);
+});
+afterAll(async () => {
+  await closeClient();
+});
+
+const S3_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYsecret42';
+const AZURE_KEY = 'YXp1cmUta2V5LXRoYXQtaXMtc2VjcmV0LTc3Nw==';
+const AZURE_CONN = `DefaultEndpointsProtocol=https;AccountName=oemblobs;AccountKey=${AZURE_KEY};EndpointSuffix=core.windows.net`;
+const SECRETS = [S3_SECRET, AZURE_KEY, AZURE_CONN];
+
+const s3 = (extra: object = {}) => ({
+  type: 's3',
+  bucket: 'oem-artifacts',
+  region: 'eu-west-1',
+  endpoint: 'https://s3.eu-west-1.amazonaws.com',
+  access_key_id: 'AKIAOEMEXAMPLE',
+  secret_access_key: S3_SECRET,
+  path_style: true,
+  ...extra,
+});
+
+function file(doc: unknown): string {
+  const f = path.join(dir, `storage-${Math.random().toString(36).slice(2)}.json`);
+  fs.writeFileSync(f, JSON.stringify(doc), { mode: 0o600 });
+  return f;
+}
+
+function expectNoSecrets(...texts: string[]): void {
+  for (const text of texts) for (const secret of SECRETS) expect(text).not.toContain(secret);
+}
+
+async function stored(tenantId: string): Promise<any> {
+  return (await client()).db(dbs.tenantadm).collection('storage_settings').findOne({ _id: tenantId as any });
+}
+
+describe('set-storage', () => {
+  it('shows the shared store under the tenant id prefix by default', async () => {
+    const t = await createTenant(dbs, 'default');
+    expect((await runJson(dbs, ['get-tenant', '--id', t.id])).storage).toEqual({ type: 'default', prefix: `${t.id}/` });
+  });
+
+  it('gives a tenant its own S3 bucket; get-tenant shows it masked; secrets reach no output and no audit entry', async () => {
+    const t = await createTenant(dbs, 'own-s3');
+    const r = await run(dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const masked = { ...s3(), secret_access_key: '********' };
+    expect(JSON.parse(r.stdout)).toEqual({ tenant_id: t.id, storage: { ...masked, updated_at: expect.any(String) } });
+    const got = await run(dbs, ['get-tenant', '--id', t.id]);
+    expect(JSON.parse(got.stdout).storage).toEqual({ ...masked, updated_at: expect.any(String) });
+    expect((await stored(t.id)).settings).toEqual(s3());
+    const [entry] = await auditEntries(dbs, { tenant_id: t.id, action: 'update' });
+    expect(entry.change).toBe('artifact storage: the shared store -> s3 bucket oem-artifacts (region eu-west-1, endpoint https://s3.eu-west-1.amazonaws.com)');
+    expect(await auditText(dbs)).not.toContain('AKIAOEMEXAMPLE');
+    const modes = [];
+    for (const mode of [['--ndjson'], ['-o', 'table'], ['-o', 'csv']]) {
+      const o = await run(dbs, ['get-tenant', '--id', t.id, ...mode]);
+      expect(o.code).toBe(0);
+      modes.push(o.stdout, o.stderr);
+    }
+    const setModes = [];
+    for (const mode of [['-o', 'table'], ['-o', 'csv'], ['--ndjson']]) {
+      const o = await run(dbs, ['set-storage', '--id', t.id, '-f', file(s3({ region: 'eu-north-1' })), ...mode]);
+      expect(o.code).toBe(0);
+      setModes.push(o.stdout, o.stderr);
+    }
+    expect(setModes[0]).toMatch(/TENANT.*TYPE.*WHERE/);
+    expect(setModes[2]!.split('\r\n')[0]).toBe('TENANT,TYPE,WHERE,STORAGE');
+    expect(JSON.parse(setModes[4]!).storage.region).toBe('eu-north-1');
+    expect((await auditEntries(dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change).pop()).toMatch(
+      /-> s3 bucket oem-artifacts \(region eu-north-1, .*\); credentials unchanged$/,
+    );
+    expectNoSecrets(r.stdout, r.stderr, got.stdout, got.stderr, ...modes, ...setModes, await auditText(dbs));
+  });
+
+  it('takes Azure settings from stdin, with an account key or a connection string', async () => {
+    const t = await createTenant(dbs, 'azure');
+    const withKey = await runJson(dbs, ['set-storage', '--id', t.id, '-f', '-'], {
+      input: JSON.stringify({ type: 'azure', account_name: 'oemblobs', account_key: AZURE_KEY, container: 'mender-artifacts' }),
+    });
+    expect(withKey.storage).toMatchObject({ type: 'azure', account_name: 'oemblobs', account_key: '********', container: 'mender-artifacts' });
+    const r = await run(dbs, ['set-storage', '--id', t.id, '-f', '-'], { input: JSON.stringify({ type: 'azure', connection_string: AZURE_CONN, container: 'mender-artifacts' }) });
+    expect(JSON.parse(r.stdout).storage).toEqual({ type: 'azure', connection_string: '********', container: 'mender-artifacts', updated_at: expect.any(String) });
+    expect((await stored(t.id)).settings.connection_string).toBe(AZURE_CONN);
+    expect((await auditEntries(dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change)).toEqual([
+      'artifact storage: the shared store -> azure container mender-artifacts (account oemblobs)',
+      'artifact storage: azure container mender-artifacts (account oemblobs) -> azure container mender-artifacts; credentials changed',
+    ]);
+    expectNoSecrets(withKey && JSON.stringify(withKey), r.stdout, r.stderr, await auditText(dbs));
+  });
+
+  it('returns the tenant to the shared store with --default (a no-op when already there)', async () => {
+    const t = await createTenant(dbs, 'back');
+    const before = await snapshot(dbs);
+    expect(await runJson(dbs, ['set-storage', '--id', t.id, '--default'])).toEqual({ tenant_id: t.id, storage: { type: 'default', prefix: `${t.id}/` } });
+    expect(await snapshot(dbs)).toEqual(before);
+    await runJson(dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
+    const same = await snapshot(dbs);
+    await runJson(dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
+    expect(await snapshot(dbs)).toEqual(same);
+    const back = await runJson(dbs, ['set-storage', '--id', t.id, '--default']);
+    expect(back.storage).toEqual({ type: 'default', prefix: `${t.id}/` });
+    expect(await stored(t.id)).toBeNull();
+    const entries = await auditEntries(dbs, { tenant_id: t.id, action: 'update' });
+    expect(entries.map((e) => e.change).pop()).toBe('artifact storage: s3 bucket oem-artifacts (region eu-west-1, endpoint https://s3.eu-west-1.amazonaws.com) -> the shared store');
+  });
+
+  it('rejects invalid settings with exit 2 naming the JSON pointer, and unknown tenants with exit 3', async () => {
+    const t = await createTenant(dbs, 'invalid');
+    const cases: [unknown, RegExp][] = [
+      [s3({ bucket: 'Bad_Bucket' }), /\/bucket: must match pattern/],
+      [{ ...s3(), secret_access_key: undefined }, /\/: must have required property 'secret_access_key'/],
+      [s3({ path_style: 'yes' }), /\/path_style: must be boolean/],
+      [s3({ acl: 'public-read' }), /\/: unexpected property "acl"/],
+      [{ type: 'gcs', bucket: 'x' }, /\/type: must be one of s3, azure/],
+      [{ type: 'azure', container: 'c-ok', account_name: 'oemblobs', account_key: AZURE_KEY, connection_string: AZURE_CONN }, /\/account_key: give exactly one/],
+      [{ type: 'azure', container: 'c-ok', account_key: AZURE_KEY }, /\/account_name: account_key needs account_name/],
+      [{ type: 'azure', container: 'Bad--name', connection_string: AZURE_CONN }, /\/container: must match pattern/],
+    ];
+    for (const [doc, message] of cases) {
+      const err = await expectFailsCleanly(dbs, ['set-storage', '--id', t.id, '-f', file(doc)], 2);
+      expect(err).toMatch(message);
+      expectNoSecrets(err);
+    }
+    await expectFailsCleanly(dbs, ['set-storage', '--id', t.id], 2);
+    await expectFailsCleanly(dbs, ['set-storage', '--id', t.id, '--default', '-f', file(s3())], 2);
+    await expectFailsCleanly(dbs, ['set-storage', '--id', t.id, '-f', '-'], 2, { input: 'not json' });
+    await expectFailsCleanly(dbs, ['set-storage', '--id', '0123456789abcdef01234567', '-f', file(s3())], 3);
+    await expectFailsCleanly(dbs, ['set-storage', '--id', '0123456789abcdef01234567', '--default'], 3);
+  });
+});
+
+describe('help for the issue-5 commands', () => {
+  it('prints examples for every new command', async () => {
+    for (const cmd of ['create-user', 'list-users', 'get-user', 'delete-user', 'set-sso', 'get-sso', 'set-storage']) {
+      const c = await run(dbs, [cmd, '--help']);
+      expect(c.code).toBe(0);
+      expect(c.stdout).toMatch(/Examples:\n {2}\$ tenantadm/);
+    }
+  });
+});

@@ -1,0 +1,39 @@
+/** Assertions the issue-5 e2e files share (the harness itself stays untouched). */
+import { client, run, runJson, snapshot, type Dbs } from './harness';
+
+/** Assert the command failed with `code`, printed nothing on stdout, one line on stderr, and wrote nothing. */
+export async function expectFailsCleanly(dbs: Dbs, args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const before = await snapshot(dbs);
+  const r = await run(dbs, args, opts);
+  expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code, stdout: '', stderr: expect.any(String) });
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(await snapshot(dbs)).toEqual(before);
+  return r.stderr;
+}
+
+export async function createTenant(dbs: Dbs, name: string, extra: string[] = []): Promise<any> {
+  return runJson(dbs, ['create-tenant', '--name', name, ...extra]);
+}
+
+/** A Service Provider and children attached with the raw driver (create-tenant --parent is issue 3's). */
+export async function spWithChildren(dbs: Dbs, names: string[]): Promise<{ sp: any; children: any[] }> {
+  const sp = await createTenant(dbs, `sp-${names.join('-')}`);
+  await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+  const children: any[] = [];
+  for (const name of names) {
+    const child = await createTenant(dbs, name);
+    await (await client()).db(dbs.tenantadm).collection('tenants').updateOne({ name }, { $set: { parent_tenant_id: sp.id } });
+    children.push({ ...child, parent_tenant_id: sp.id });
+  }
+  return { sp, children };
+}
+
+/** Every audit entry, as one string to search for secrets. */
+export async function auditText(dbs: Dbs): Promise<string> {
+  const docs = await (await client()).db(dbs.audit).collection('tenantadm_audit').find({}).toArray();
+  return JSON.stringify(docs);
+}
+
+export async function auditEntries(dbs: Dbs, filter: Record<string, unknown> = {}): Promise<any[]> {
+  return (await client()).db(dbs.audit).collection('tenantadm_audit').find(filter).sort({ time: 1, _id: 1 }).toArray();
+}
