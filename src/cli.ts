@@ -100,7 +100,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
         if (globals.ndjson && globals.output !== 'ndjson') throw new UsageError('--ndjson and -o disagree', 'give one of them');
         format = globals.output as Format;
       }
-      const options = spec.adapt ? spec.adapt({ ...opts }, invokedAs) : { ...opts };
+      const options = spec.adapt ? spec.adapt({ ...opts }, invokedAs, globals) : { ...opts };
       invocation = { spec, invokedAs, options, globals, format };
     });
   }

@@ -153,13 +153,24 @@ export async function render(result: Result, format: Format, sink: Sink, color: 
         await buf.drain();
         return;
       }
-      const all: unknown[] = [];
-      for await (const row of rowsOf(result.rows)) all.push(row);
-      await renderTable(all, result.columns as Column<unknown>[], format, sink, color);
+      // A table needs its rows to size columns: print pages, so memory stays bounded on long lists.
+      let page: unknown[] = [];
+      let printed = false;
+      for await (const row of rowsOf(result.rows)) {
+        page.push(row);
+        if (page.length >= TABLE_PAGE) {
+          await renderTable(page, result.columns as Column<unknown>[], format, sink, color);
+          page = [];
+          printed = true;
+        }
+      }
+      if (page.length > 0 || !printed) await renderTable(page, result.columns as Column<unknown>[], format, sink, color);
       return;
     }
   }
 }
+
+const TABLE_PAGE = 1000;
 
 function indent(s: string): string {
   return s.replace(/^/gm, '  ');

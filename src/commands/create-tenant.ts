@@ -90,9 +90,12 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   const created = store.tenants.newDocument({ name, status: 'active', plan, addons, created_at: now, updated_at: now });
   created.doc.tenant_token = sign(created.id);
   const changes = new ChangeSet('create-tenant').add(created.step);
+  // A child's creation belongs in its Service Provider's log too (the store adds object.tenant.parent).
+  const parentId = typeof created.doc.parent_tenant_id === 'string' ? created.doc.parent_tenant_id : undefined;
   changes.audit({
     action: 'create',
     tenantId: created.id,
+    parentId,
     object: { id: created.id, type: 'tenant', tenant: { id: created.id, name } },
     change: `tenant "${name}" created: plan ${plan}, device limit ${formatLimit(deviceLimit)}${
       addonFlags.size ? `, add-ons ${addons.filter((a) => a.enabled).map((a) => a.name).join(',') || 'none'}` : ''
@@ -106,6 +109,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     changes.audit({
       action: 'create',
       tenantId: created.id,
+      parentId,
       object: { id: admin.user.id, type: 'user', user: { email } },
       change: `initial admin ${email} created with role ${ADMIN_ROLE}`,
     });

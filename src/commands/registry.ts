@@ -4,6 +4,7 @@
  */
 import type { Deps } from '../deps';
 import type { Result } from '../output';
+import type { GlobalFlags } from '../config';
 
 export interface OptionSpec {
   flags: string;
@@ -24,8 +25,8 @@ export interface CommandSpec {
   /** Writes to the database (audited, journaled). */
   mutating: boolean;
   load: () => { schema: object; run: (options: never, deps: Deps) => Promise<Result> };
-  /** Rewrite parsed flags before validation (compatibility aliases). */
-  adapt?: (flags: Record<string, unknown>, invokedAs: string) => Record<string, unknown>;
+  /** Rewrite parsed flags before validation (compatibility aliases; a command option a global one shadows). */
+  adapt?: (flags: Record<string, unknown>, invokedAs: string, globals: GlobalFlags) => Record<string, unknown>;
 }
 
 const passwordOptions: OptionSpec[] = [
@@ -72,6 +73,38 @@ export const commands: CommandSpec[] = [
     load: () => {
       const m = require('./get-tenant') as typeof import('./get-tenant');
       return { schema: m.schema, run: m.getTenant as never };
+    },
+  },
+  {
+    name: 'audit',
+    summary: 'show the audit log, newest first, as JSON (or NDJSON, a table, CSV)',
+    description:
+      'Streams committed audit entries in the API shape {id, time, tenant_id, actor, action, object, change, meta}. ' +
+      "Without --tenant: every tenant's entries. With --tenant: that tenant's log, which for a Service Provider includes its children's changes; " +
+      '--include-children adds the whole logs of its current children. Times are ISO 8601 (UTC when no offset is given) or a span back from now ' +
+      '(30m, 24h, 7d, 2w); --since is inclusive, --until exclusive.',
+    options: [
+      { flags: '--tenant <id>', description: "only entries in this tenant's log" },
+      { flags: '--include-children', description: "with --tenant: also the logs of that Service Provider's children" },
+      { flags: '--action <action>', description: 'only this action: create, update, delete, password_change, ...' },
+      { flags: '--object-type <type>', description: 'only entries about this kind of object: tenant, user, ...' },
+      { flags: '--object-id <id>', description: 'only entries about this object (a tenant or user id)' },
+      { flags: '--actor <name>', description: 'only entries by this actor (as given with --actor when the change was made)' },
+      { flags: '--since <time>', description: 'only entries at or after TIME (ISO 8601, or 24h, 7d, ...)' },
+      { flags: '--until <time>', description: 'only entries before TIME' },
+      { flags: '--limit <n>', description: 'at most N entries (the newest)' },
+    ],
+    examples: [
+      'tenantadm audit --tenant 673a03e3c9eca7a440f2f444 --include-children --since 7d -o table',
+      'tenantadm audit --since 2025-01-01 --until 2025-02-01 -o csv > audit-january.csv',
+      "tenantadm audit --object-type tenant --action update --ndjson | jq -r '.time + \" \" + .change'",
+    ],
+    mutating: false,
+    // commander hands --actor to the global option wherever it stands; for this read-only command it is the filter.
+    adapt: (flags, _invokedAs, globals) => (globals.actor === undefined ? flags : { ...flags, actor: globals.actor }),
+    load: () => {
+      const m = require('./audit') as typeof import('./audit');
+      return { schema: m.schema, run: m.audit as never };
     },
   },
   {

@@ -119,7 +119,8 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     for (const key of ['name', 'plan', 'status', 'service_provider', 'max_child_tenants', 'child_features', 'sso_inherit'] as const) {
       const next = fields[key];
       if (next === undefined) continue;
-      const before = key === 'status' ? t.status : key === 'service_provider' ? t.service_provider : stored[key];
+      // Status and plan compare (and read in the audit entry) as Mender sees them, defaults included.
+      const before = key === 'status' ? t.status : key === 'plan' ? t.plan : key === 'service_provider' ? t.service_provider : stored[key];
       if (JSON.stringify(next ?? undefined) === JSON.stringify(before ?? undefined)) continue;
       (diff as Record<string, unknown>)[key] = next;
       described.push(`${key}: ${show(before)} -> ${show(next)}`);

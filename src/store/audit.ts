@@ -1,10 +1,14 @@
 /**
  * Audit entries in Mender's format. An entry is written `pending` inside the same
  * journaled operation as the change it records and becomes `committed` only after the
- * change's commit point, so readers never see an entry for a change that did not happen.
+ * change's commit point, so readers (which see committed entries only) never show an
+ * entry for a change that did not happen, and repair settles the entries of a killed
+ * process together with its change.
  */
 import type { Collection, Db, Document } from 'mongodb';
-import { mongo } from './mongo';
+import { InternalError } from '../errors';
+import { mongo, translateDriverError } from './mongo';
+import { idString, plain } from './tenants';
 import type { Step, Target } from './journal';
 
 export interface AuditObject {
@@ -26,6 +30,63 @@ export interface AuditEvent {
   meta?: Record<string, string[]>;
 }
 
+/** An entry as `tenantadm audit` prints it: the API shape, without bookkeeping fields. */
+export interface AuditEntry {
+  id: string;
+  time: string;
+  tenant_id: string;
+  actor: { id: string; type: string; email?: string };
+  action: string;
+  object: AuditObject;
+  change: string;
+  meta?: Record<string, string[]>;
+}
+
+export interface AuditQuery {
+  /** Entries in the log of any of these tenants (an SP's log includes its children's changes). */
+  tenantIds?: string[];
+  action?: string;
+  objectType?: string;
+  objectId?: string;
+  actor?: string;
+  /** Inclusive. */
+  since?: Date;
+  /** Exclusive. */
+  until?: Date;
+  limit?: number;
+}
+
+/** Tenant tokens (JWTs), bcrypt hashes and PEM keys: none may ever reach the log. */
+const SECRET_PATTERNS: [RegExp, string][] = [
+  [/eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\./, 'a token (JWT)'],
+  [/\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{20,}/, 'a password hash'],
+  [/-----BEGIN [A-Z ]*(KEY|CERTIFICATE)-----/, 'key material'],
+];
+
+/** Defence in depth: refuse (before anything is written) an entry that carries a secret. */
+export function assertNoSecret(doc: Document): void {
+  const text = JSON.stringify(doc);
+  for (const [pattern, what] of SECRET_PATTERNS) {
+    if (pattern.test(text)) {
+      throw new InternalError(`refusing to write an audit entry that contains ${what}`, 'this is a bug in tenantadm: nothing was changed');
+    }
+  }
+}
+
+export function toEntry(doc: Document): AuditEntry {
+  const time = doc.time instanceof Date ? doc.time.toISOString() : String(doc.time ?? '');
+  return {
+    id: idString(doc._id),
+    time,
+    tenant_id: String(doc.tenant_id ?? ''),
+    actor: plain(doc.actor) as AuditEntry['actor'],
+    action: String(doc.action ?? ''),
+    object: plain(doc.object) as AuditObject,
+    change: typeof doc.change === 'string' ? doc.change : '',
+    ...(doc.meta ? { meta: plain(doc.meta) as Record<string, string[]> } : {}),
+  };
+}
+
 export class AuditStore {
   readonly target: Target;
   readonly coll: Collection<Document>;
@@ -40,6 +101,11 @@ export class AuditStore {
     const _id = new (mongo().ObjectId)();
     const logOwners = [event.tenantId];
     if (event.parentId && event.parentId !== event.tenantId) logOwners.push(event.parentId);
+    // A child tenant's object names its Service Provider, whichever command wrote it.
+    const object: AuditObject =
+      event.object.tenant && event.parentId && event.object.tenant.parent === undefined
+        ? { ...event.object, tenant: { ...event.object.tenant, parent: event.parentId } }
+        : event.object;
     const doc: Document = {
       _id,
       state: 'pending',
@@ -47,11 +113,12 @@ export class AuditStore {
       log_tenant_ids: logOwners,
       actor: { id: actor, type: 'system' },
       action: event.action,
-      object: event.object,
+      object,
       change: event.change,
       ...(event.meta ? { meta: event.meta } : {}),
       time: opTime,
     };
+    assertNoSecret(doc);
     return {
       insert: { kind: 'insert', target: this.target, doc },
       settle: {
@@ -62,5 +129,34 @@ export class AuditStore {
         after: { set: { state: 'committed' }, unset: [] },
       },
     };
+  }
+
+  private filter(q: AuditQuery): Document {
+    // Pending entries belong to changes that have not (or not yet) happened.
+    const f: Document = { state: 'committed' };
+    if (q.tenantIds) f.log_tenant_ids = q.tenantIds.length === 1 ? q.tenantIds[0] : { $in: q.tenantIds };
+    if (q.action !== undefined) f.action = q.action;
+    if (q.objectType !== undefined) f['object.type'] = q.objectType;
+    if (q.objectId !== undefined) f['object.id'] = q.objectId;
+    if (q.actor !== undefined) f['actor.id'] = q.actor;
+    if (q.since || q.until) {
+      f.time = {};
+      if (q.since) f.time.$gte = q.since;
+      if (q.until) f.time.$lt = q.until;
+    }
+    return f;
+  }
+
+  /** Stream committed entries newest first; memory is bounded by one cursor batch. */
+  async *find(q: AuditQuery, batchSize = 1000): AsyncGenerator<AuditEntry> {
+    const cursor = this.coll.find(this.filter(q)).sort({ time: -1, _id: -1 }).batchSize(batchSize);
+    if (q.limit !== undefined) cursor.limit(q.limit);
+    try {
+      for await (const doc of cursor) yield toEntry(doc);
+    } catch (err) {
+      throw translateDriverError(err);
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
   }
 }

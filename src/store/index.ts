@@ -4,7 +4,7 @@
  */
 import type { Document, MongoClient, IndexDescription } from 'mongodb';
 import type { Config } from '../config';
-import { ConflictError, RuleError } from '../errors';
+import { ConflictError, InternalError, RuleError } from '../errors';
 import { connect, translateDriverError } from './mongo';
 import { Journal, type Operation, type RepairReport, type Step } from './journal';
 import { TenantStore, TENANTS } from './tenants';
@@ -19,7 +19,7 @@ import type { StorageSettings } from '../domain/storage';
 export type { TenantRecord, TenantQuery, TenantFields } from './tenants';
 export type { LimitRecord } from './limits';
 export type { User, UserRecord } from './users';
-export type { AuditEvent, AuditObject } from './audit';
+export type { AuditEvent, AuditObject, AuditEntry, AuditQuery } from './audit';
 export type { Step, RepairReport } from './journal';
 export type { SettingsRecord } from './settings';
 
@@ -112,6 +112,10 @@ export class Store {
   }
 
   private operation(changes: ChangeSet): Operation {
+    // No change without its audit entry: a command that forgets one is a bug, caught before any write.
+    if (changes.steps.length > 0 && changes.events.length === 0) {
+      throw new InternalError(`${changes.command} tried to change data without recording an audit event`, 'this is a bug in tenantadm: nothing was changed');
+    }
     const time = this.now();
     const steps = [...changes.steps];
     const finalize: Step[] = [];
@@ -151,6 +155,11 @@ export class Store {
     );
   }
 
+  /** Operations in the journal: in progress, or left by a killed process until repaired. */
+  async unsettledOperations(): Promise<number> {
+    return this.guard(() => this.journal.pendingCount());
+  }
+
   async repair(all = false): Promise<RepairReport> {
     return this.guard(() => this.journal.repair({ all }));
   }
@@ -169,8 +178,10 @@ export class Store {
         required: true,
       },
       { db: 'deviceauth', coll: DEVICES, index: { key: { tenant_id: 1, status: 1 }, name: 'tenantadm_device_tenant_status' } },
-      { db: 'audit', coll: audit, index: { key: { log_tenant_ids: 1, time: -1 }, name: 'tenantadm_audit_tenant_time' } },
-      { db: 'audit', coll: audit, index: { key: { time: -1 }, name: 'tenantadm_audit_time' } },
+      // `audit` sorts by (time, _id) newest first; these serve it without an in-memory sort.
+      { db: 'audit', coll: audit, index: { key: { log_tenant_ids: 1, time: -1, _id: -1 }, name: 'tenantadm_audit_log_time' } },
+      { db: 'audit', coll: audit, index: { key: { time: -1, _id: -1 }, name: 'tenantadm_audit_time_id' } },
+      { db: 'audit', coll: audit, index: { key: { 'object.id': 1, time: -1, _id: -1 }, name: 'tenantadm_audit_object_time' } },
     ];
   }
 

@@ -47,7 +47,7 @@ function iso(v: unknown): string | undefined {
   return undefined;
 }
 
-function plain(v: unknown): unknown {
+export function plain(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
   if (v && typeof v === 'object') {
     const bsontype = (v as { _bsontype?: string })._bsontype;

@@ -1,0 +1,49 @@
+/** What `tenantadm audit` accepts: times, limits and the names it filters on. */
+import { UsageError } from '../errors';
+
+const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const RELATIVE = /^(\d{1,9})([smhdw])$/;
+const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * A point in time as operators write it: ISO 8601 (`2025-01-31`, `2025-01-31T08:00:00+02:00`)
+ * or a span back from now (`90m`, `24h`, `7d`, `2w`). Times without an offset are UTC, so a
+ * query means the same on every machine.
+ */
+export function parseAuditTime(raw: string, now: Date, flag: string): Date {
+  const text = raw.trim();
+  const rel = RELATIVE.exec(text);
+  if (rel) return new Date(now.getTime() - Number(rel[1]) * UNITS_MS[rel[2]!]!);
+  const iso = ISO.exec(text);
+  if (iso) {
+    let normalized = text.replace(' ', 'T');
+    // Date-only strings are already UTC in JavaScript; date-times without an offset are not.
+    if (normalized.includes('T') && iso[1] === undefined) normalized += 'Z';
+    const date = new Date(normalized);
+    const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+    // JavaScript rolls 2025-02-30 over into March; a typo must not silently move the range.
+    const realDay = new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
+    if (!Number.isNaN(date.getTime()) && realDay) return date;
+  }
+  throw new UsageError(
+    `invalid time for ${flag}: "${raw}"`,
+    'give ISO 8601 (2025-01-31, 2025-01-31T08:00:00Z) or a span back from now such as 30m, 24h, 7d, 2w',
+  );
+}
+
+export function parseAuditLimit(raw: string): number {
+  const text = raw.trim();
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > Number.MAX_SAFE_INTEGER) {
+    throw new UsageError(`invalid --limit "${raw}"`, 'give a whole number of entries, 1 or more');
+  }
+  return Number(text);
+}
+
+/** Actions and object types are words such as `create` or `password_change`. */
+export function parseAuditWord(raw: string, flag: string): string {
+  const text = raw.trim().toLowerCase();
+  if (!/^[a-z][a-z0-9_]{0,63}$/.test(text)) {
+    throw new UsageError(`invalid ${flag} "${raw}"`, `e.g. ${flag} ${flag === '--action' ? 'create' : 'tenant'}`);
+  }
+  return text;
+}

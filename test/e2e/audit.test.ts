@@ -1,0 +1,577 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ObjectId, type Document } from 'mongodb';
+import { BIN, client, closeClient, cliEnv, dropAll, freshDbs, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs } from '../support/harness';
+import { csvObjects } from '../support/csv';
+import { resolveConfig } from '../../src/config';
+import { ChangeSet, Store } from '../../src/store';
+
+const AUDIT = 'tenantadm_audit';
+let dbs: Dbs;
+let dir: string;
+
+beforeAll(() => {
+  dir = tmpDir();
+});
+beforeEach(async () => {
+  dbs = freshDbs();
+  const m = await run(dbs, ['migrate']);
+  expect(m.code).toBe(0);
+});
+afterEach(async () => {
+  await dropAll(dbs);
+});
+afterAll(async () => {
+  await closeClient();
+});
+
+async function create(name: string, extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<any> {
+  return runJson(dbs, ['create-tenant', '--name', name, ...extra], { env });
+}
+
+async function update(id: string, ...args: string[]): Promise<any> {
+  return runJson(dbs, ['update-tenant', '--id', id, ...args]);
+}
+
+async function audit(...args: string[]): Promise<any[]> {
+  return runJson(dbs, ['audit', ...args]);
+}
+
+async function rawEntries(coll = AUDIT, db = dbs.audit): Promise<Document[]> {
+  return (await client()).db(db).collection(coll).find({}).sort({ time: 1, _id: 1 }).toArray();
+}
+
+/** A stored entry as the store writes it, for seeding reads (times and logs under test control). */
+function stored(over: Document = {}): Document {
+  const tenant = (over.tenant_id as string | undefined) ?? 'aaaaaaaaaaaaaaaaaaaaaaaa';
+  return {
+    _id: new ObjectId(),
+    state: 'committed',
+    tenant_id: tenant,
+    log_tenant_ids: [tenant],
+    actor: { id: 'seed@test', type: 'system' },
+    action: 'update',
+    object: { id: tenant, type: 'tenant', tenant: { id: tenant, name: 'seeded' } },
+    change: 'plan: os -> enterprise',
+    time: new Date(),
+    ...over,
+  };
+}
+
+async function seed(docs: Document[]): Promise<void> {
+  await (await client()).db(dbs.audit).collection(AUDIT).insertMany(docs);
+}
+
+/** Run a command that must fail with `code`, print nothing on stdout and change no database. */
+async function failsWithoutTrace(args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+  const before = await snapshot(dbs);
+  const r = await run(dbs, args, opts);
+  expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code, stdout: '' });
+  expect(await snapshot(dbs)).toEqual(before);
+}
+
+const API_KEYS = ['id', 'time', 'tenant_id', 'actor', 'action', 'object', 'change'];
+
+describe('recording', () => {
+  it('records one entry per change of create-tenant, create-org and every update-tenant variant', async () => {
+    const started = Date.now();
+    const t = await create('acme', ['--admin-email', 'Admin@Acme.example', '--password-file', passwordFile(dir)]);
+    const org = await run(dbs, ['create-org', '--name', 'legacy', '--username', 'old@legacy.example', '--password', 'legacy-pass-1']);
+    expect(org.code).toBe(0);
+    const orgId = org.stdout.trim().split('\n').pop()!;
+    const admin = await (await client()).db(dbs.useradm).collection('users').findOne({ email: 'admin@acme.example' });
+    const orgAdmin = await (await client()).db(dbs.useradm).collection('users').findOne({ email: 'old@legacy.example' });
+
+    const created = await audit('--action', 'create');
+    expect(created.map((e) => [e.tenant_id, e.object.type, e.object.id])).toEqual([
+      [orgId, 'user', orgAdmin!._id],
+      [orgId, 'tenant', orgId],
+      [t.id, 'user', admin!._id],
+      [t.id, 'tenant', t.id],
+    ]);
+    expect(created[3]).toMatchObject({
+      actor: { id: 'tester@ci', type: 'system' },
+      object: { tenant: { id: t.id, name: 'acme' } },
+      change: 'tenant "acme" created: plan enterprise, device limit unlimited',
+    });
+    expect(created[2]).toMatchObject({ object: { user: { email: 'admin@acme.example' } }, change: expect.stringContaining('admin@acme.example') });
+    expect(created[1].change).toBe('tenant "legacy" created: plan enterprise, device limit unlimited');
+
+    const variants: [string[], string, string][] = [
+      [['--name', 'acme-corp'], 'name: acme -> acme-corp', 'acme-corp'],
+      [['--plan', 'os'], 'plan: enterprise -> os', 'acme-corp'],
+      [['--status', 'suspended'], 'status: active -> suspended', 'acme-corp'],
+      [['--status', 'active'], 'status: suspended -> active', 'acme-corp'],
+      [['--addon', 'monitor', '--addon', 'configure'], 'addon monitor: off -> on; addon configure: off -> on', 'acme-corp'],
+      [['--addon', 'monitor=off'], 'addon monitor: on -> off', 'acme-corp'],
+      [['--service-provider', '--max-child-tenants', '5'], 'service_provider: false -> true; max_child_tenants: unset -> 5', 'acme-corp'],
+      [['--max-child-tenants', 'unlimited'], 'max_child_tenants: 5 -> unset', 'acme-corp'],
+      [['--no-service-provider'], 'service_provider: true -> false', 'acme-corp'],
+      [['--rotate-token'], 'tenant token rotated', 'acme-corp'],
+    ];
+    for (const [args, change, name] of variants) {
+      const count = (await rawEntries()).length;
+      await update(t.id, ...args);
+      expect((await rawEntries()).length).toBe(count + 1);
+      const [newest] = await audit('--limit', '1');
+      expect({ args, entry: newest }).toEqual({
+        args,
+        entry: {
+          id: expect.stringMatching(/^[0-9a-f]{24}$/),
+          time: expect.any(String),
+          tenant_id: t.id,
+          actor: { id: 'tester@ci', type: 'system' },
+          action: 'update',
+          object: { id: t.id, type: 'tenant', tenant: { id: t.id, name } },
+          change,
+        },
+      });
+    }
+
+    const mine = await audit('--object-id', t.id);
+    expect(mine).toHaveLength(1 + variants.length);
+    expect(mine.map((e) => e.change).reverse().slice(1)).toEqual(variants.map((v) => v[1]));
+    for (const e of mine) {
+      expect(Object.keys(e)).toEqual(API_KEYS);
+      expect(Date.parse(e.time)).toBeGreaterThanOrEqual(started - 1000);
+      expect(Date.parse(e.time)).toBeLessThanOrEqual(Date.now());
+    }
+    const raw = await rawEntries();
+    expect(raw.every((d) => d.state === 'committed' && d.time instanceof Date)).toBe(true);
+    expect(raw.every((d) => JSON.stringify(d.log_tenant_ids) === JSON.stringify([d.tenant_id]))).toBe(true);
+    expect(await (await client()).db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+  });
+
+  it('writes no entry for commands that fail or find nothing to change', async () => {
+    const a = await create('a', ['--plan', 'os', '--admin-email', 'a@a.example', '--password-file', passwordFile(dir)]);
+    await create('b');
+    await update(a.id, '--service-provider');
+    await (await client()).db(dbs.tenantadm).collection('tenants').insertOne({ name: 'kid', status: 'active', parent_tenant_id: a.id });
+    const entries = (await rawEntries()).length;
+
+    await failsWithoutTrace(['create-tenant', '--name', 'a'], 4);
+    await failsWithoutTrace(['create-tenant', '--name', 'c', '--admin-email', 'A@a.example', '--password-file', passwordFile(dir)], 4);
+    await failsWithoutTrace(['create-tenant', '--name', 'c', '--plan', 'gold'], 2);
+    await failsWithoutTrace(['create-tenant', '--name', 'c'], 2, { env: { TENANTADM_SERVER_PRIV_KEY_PATH: '' } });
+    await failsWithoutTrace(['update-tenant', '--id', '0123456789abcdef01234567', '--plan', 'os'], 3);
+    await failsWithoutTrace(['update-tenant', '--id', a.id, '--name', 'b'], 4);
+    await failsWithoutTrace(['update-tenant', '--id', a.id, '--no-service-provider'], 5);
+    await failsWithoutTrace(['update-tenant', '--id', a.id, '--rotate-token', '--key-file', `${dir}/missing.pem`], 2);
+    await failsWithoutTrace(['update-tenant', '--id', a.id], 2);
+
+    // Succeeding without a change: nothing to record either.
+    const before = await snapshot(dbs);
+    expect((await update(a.id, '--plan', 'os', '--service-provider')).plan).toBe('os');
+    expect((await create('a', ['--if-not-exists'])).id).toBe(a.id);
+    expect(await snapshot(dbs)).toEqual(before);
+    expect(await rawEntries()).toHaveLength(entries);
+  });
+
+  it('records the operator: --actor, else TENANTADM_ACTOR, else user@host', async () => {
+    const byFlag = await runJson(dbs, ['--actor', 'alice@ops', 'create-tenant', '--name', 'f']);
+    const byFlagAfter = await runJson(dbs, ['create-tenant', '--name', 'g', '--actor', 'carol@ops']);
+    const byEnv = await create('e', [], { TENANTADM_ACTOR: 'bob@ops' });
+    const byDefault = await create('d', [], { TENANTADM_ACTOR: '' });
+    const actorOf = async (id: string) => (await audit('--object-id', id))[0].actor.id;
+    expect(await actorOf(byFlag.id)).toBe('alice@ops');
+    expect(await actorOf(byFlagAfter.id)).toBe('carol@ops');
+    expect(await actorOf(byEnv.id)).toBe('bob@ops');
+    expect(await actorOf(byDefault.id)).toBe(`${os.userInfo().username}@${os.hostname()}`);
+    const raw = await rawEntries();
+    expect(raw.map((d) => d.actor)).toEqual([
+      { id: 'alice@ops', type: 'system' },
+      { id: 'carol@ops', type: 'system' },
+      { id: 'bob@ops', type: 'system' },
+      { id: `${os.userInfo().username}@${os.hostname()}`, type: 'system' },
+    ]);
+  });
+
+  it('never writes a password, hash, token or key into any entry of any command', async () => {
+    const passwords = ['Pw-file-secret-1', 'Pw-stdin-secret-2', 'Pw-argv-secret-3'];
+    const tokens: string[] = [];
+    const a = await create('sa', ['--admin-email', 'a@sa.example', '--password-file', passwordFile(dir, passwords[0])]);
+    const b = await runJson(dbs, ['create-tenant', '--name', 'sb', '--admin-email', 'b@sb.example', '--password-stdin'], { input: `${passwords[1]}\n` });
+    const org = await run(dbs, ['create-org', '--name', 'sc', '--username', 'c@sc.example', '--password', passwords[2]!]);
+    expect(org.code).toBe(0);
+    const c = await runJson(dbs, ['get-tenant', '--name', 'sc']);
+    tokens.push(a.tenant_token, b.tenant_token, c.tenant_token);
+    for (const t of [a, b, c]) {
+      tokens.push((await update(t.id, '--rotate-token')).tenant_token);
+      tokens.push((await update(t.id, '--rotate-token', '--plan', 'os', '--name', `${t.name}-renamed`)).tenant_token);
+      await update(t.id, '--service-provider', '--max-child-tenants', '3', '--status', 'suspended', '--addon', 'troubleshoot');
+    }
+    const hashes = (await (await client()).db(dbs.useradm).collection('users').find({}).toArray()).map((u) => String(u.password));
+    expect(hashes).toHaveLength(3);
+    const pem = fs.readFileSync(state().keyFile, 'utf8');
+    const keyLines = pem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
+    const secrets = [...passwords, ...hashes, ...tokens, ...tokens.map((t) => t.split('.')[2]!), ...keyLines, 'PRIVATE KEY'];
+    expect(tokens.every((t) => t.split('.').length === 3)).toBe(true);
+
+    const raw = await rawEntries();
+    expect(raw).toHaveLength(6 + 3 * 3);
+    const outputs = [JSON.stringify(raw)];
+    for (const format of ['json', 'ndjson', 'csv', 'table']) {
+      const r = await run(dbs, ['audit', '-o', format]);
+      expect(r.code).toBe(0);
+      outputs.push(r.stdout);
+    }
+    for (const text of outputs) {
+      for (const secret of secrets) expect({ leaked: text.includes(secret!), secret: secret!.slice(0, 12) }).toEqual({ leaked: false, secret: secret!.slice(0, 12) });
+      expect(text).not.toMatch(/eyJ[\w-]+\.eyJ/);
+      expect(text).not.toMatch(/\$2[aby]\$10\$/);
+    }
+  });
+
+  it("puts a child's change into its own log and its Service Provider's, naming the parent", async () => {
+    const sp = await create('sp');
+    await update(sp.id, '--service-provider');
+    const { insertedId } = await (await client()).db(dbs.tenantadm).collection('tenants').insertOne({ name: 'child', status: 'active', parent_tenant_id: sp.id });
+    const child = insertedId.toHexString();
+    await update(child, '--plan', 'os', '--status', 'suspended');
+    const newest = (await rawEntries()).pop()!;
+    expect(newest).toMatchObject({
+      tenant_id: child,
+      log_tenant_ids: [child, sp.id],
+      object: { id: child, type: 'tenant', tenant: { id: child, name: 'child', parent: sp.id } },
+      change: 'plan: enterprise -> os; status: active -> suspended',
+    });
+    expect((await audit('--tenant', sp.id)).map((e) => e.object.id)).toEqual([child, sp.id, sp.id]);
+    expect((await audit('--tenant', child)).map((e) => e.object.id)).toEqual([child]);
+  });
+
+  it('writes to, indexes and reads the configured audit database and collection', async () => {
+    const otherDb = `${dbs.audit}other`;
+    try {
+      const flags = ['--audit-db', otherDb, '--audit-collection', 'trail'];
+      const m = await runJson(dbs, [...flags, 'migrate']);
+      expect(m.filter((r: any) => r.database === otherDb && r.collection === 'trail')).toHaveLength(3);
+      const t = await runJson(dbs, [...flags, 'create-tenant', '--name', 'cfg']);
+      await runJson(dbs, ['update-tenant', '--id', t.id, '--plan', 'os'], { env: { TENANTADM_AUDIT_DB: otherDb, TENANTADM_AUDIT_COLLECTION: 'trail' } });
+      expect((await rawEntries('trail', otherDb)).map((d) => [d.action, d.state])).toEqual([
+        ['create', 'committed'],
+        ['update', 'committed'],
+      ]);
+      expect(await rawEntries()).toEqual([]);
+      expect(await audit()).toEqual([]);
+      expect((await runJson(dbs, ['audit', ...flags])).map((e: any) => e.action)).toEqual(['update', 'create']);
+      const env = { TENANTADM_AUDIT_DB: otherDb, TENANTADM_AUDIT_COLLECTION: 'trail' };
+      expect((await runJson(dbs, ['audit', '--tenant', t.id], { env })).map((e: any) => e.action)).toEqual(['update', 'create']);
+      const idx = await (await client()).db(otherDb).collection('trail').listIndexes().toArray();
+      expect(idx.map((i) => i.name).sort()).toEqual(['_id_', 'tenantadm_audit_log_time', 'tenantadm_audit_object_time', 'tenantadm_audit_time_id']);
+      const bad = await run(dbs, ['audit', '--audit-collection', 'no.dots']);
+      expect(bad.code).toBe(2);
+    } finally {
+      await (await client()).db(otherDb).dropDatabase();
+    }
+  });
+
+  it('refuses a change that carries no audit event, before writing anything', async () => {
+    const config = resolveConfig({}, cliEnv(dbs));
+    const store = await Store.open(config);
+    try {
+      const doc = store.tenants.newDocument({ name: 'sneaky', status: 'active', plan: 'os', addons: [], created_at: new Date() });
+      await expect(store.commit(new ChangeSet('sneaky').add(doc.step))).rejects.toThrow(/without recording an audit event/);
+    } finally {
+      await store.close();
+    }
+    expect(await (await client()).db(dbs.tenantadm).collection('tenants').countDocuments()).toBe(0);
+    expect(await (await client()).db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+  });
+});
+
+describe('crash safety: a change and its entry exist together or not at all', () => {
+  async function killedAt(point: string, args: string[]): Promise<void> {
+    const r = await run(dbs, args, { env: { TENANTADM_CRASH_AT: point } });
+    expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
+  }
+
+  async function settledEntries(): Promise<{ committed: Document[]; pending: number }> {
+    const raw = await rawEntries();
+    return { committed: raw.filter((d) => d.state === 'committed'), pending: raw.filter((d) => d.state !== 'committed').length };
+  }
+
+  const createPoints = ['step:0', 'step:1', 'step:2', 'step:3', 'step:4', 'commit', 'finalize'];
+  it.each(createPoints)('create-tenant killed at %s', async (point) => {
+    await killedAt(point, ['create-tenant', '--name', 'crash', '--admin-email', 'c@crash.example', '--password-file', passwordFile(dir)]);
+    // Before repair, readers see no entry of the interrupted operation, and are told why.
+    const early = await run(dbs, ['audit']);
+    expect(early.code).toBe(0);
+    expect(JSON.parse(early.stdout)).toEqual([]);
+    expect(early.stderr).toMatch(/1 change is in progress or interrupted/);
+
+    expect((await runJson(dbs, ['repair']))[point === 'finalize' ? 'finalized' : 'rolled_back']).toHaveLength(1);
+    const c = await client();
+    const tenant = await c.db(dbs.tenantadm).collection('tenants').findOne({ name: 'crash' });
+    const user = await c.db(dbs.useradm).collection('users').findOne({ email: 'c@crash.example' });
+    const limit = tenant ? await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: tenant._id.toHexString() }) : null;
+    const { committed, pending } = await settledEntries();
+    expect(pending).toBe(0);
+    const happened = point === 'finalize';
+    expect({ tenant: !!tenant, user: !!user, limit: !!limit, entries: committed.length }).toEqual(
+      happened ? { tenant: true, user: true, limit: true, entries: 2 } : { tenant: false, user: false, limit: false, entries: 0 },
+    );
+    const shown = await audit();
+    expect(shown.map((e) => [e.object.type, e.object.id])).toEqual(happened ? [['user', user!._id], ['tenant', tenant!._id.toHexString()]] : []);
+    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    const after = await run(dbs, ['audit']);
+    expect(after.stderr).toBe('');
+  });
+
+  const updatePoints = ['step:0', 'step:1', 'commit', 'finalize'];
+  it.each(updatePoints)('update-tenant killed at %s', async (point) => {
+    const t = await create('upd');
+    await killedAt(point, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended']);
+    expect((await audit()).map((e) => e.action)).toEqual(['create']);
+
+    // The next changing command settles the interrupted one before its own change.
+    await create('next');
+    const tenant = await runJson(dbs, ['get-tenant', '--id', t.id]);
+    const { committed, pending } = await settledEntries();
+    expect(pending).toBe(0);
+    const updates = committed.filter((d) => d.action === 'update');
+    const happened = point === 'finalize';
+    expect({ plan: tenant.plan, status: tenant.status, entries: updates.length }).toEqual(
+      happened ? { plan: 'os', status: 'suspended', entries: 1 } : { plan: 'enterprise', status: 'active', entries: 0 },
+    );
+    if (happened) expect(updates[0]!.change).toBe('plan: enterprise -> os; status: active -> suspended');
+    expect((await audit('--object-id', t.id)).map((e) => e.action)).toEqual(happened ? ['update', 'create'] : ['create']);
+  });
+});
+
+describe('reading: tenantadm audit', () => {
+  it("keeps every tenant's log apart; a Service Provider sees its children, --include-children their whole logs", async () => {
+    const a = await create('a');
+    const b = await create('b');
+    const sp = await create('sp');
+    await update(sp.id, '--service-provider');
+    const tenants = (await client()).db(dbs.tenantadm).collection('tenants');
+    const c1 = (await tenants.insertOne({ name: 'c1', status: 'active', parent_tenant_id: sp.id })).insertedId.toHexString();
+    const c2 = (await tenants.insertOne({ name: 'c2', status: 'active', parent_tenant_id: sp.id })).insertedId.toHexString();
+    await update(a.id, '--plan', 'os');
+    await update(b.id, '--plan', 'professional');
+    await update(c1, '--plan', 'os');
+    await update(c2, '--status', 'suspended');
+    // An entry from before c1 had a parent: in c1's own log only.
+    await seed([stored({ tenant_id: c1, log_tenant_ids: [c1], time: new Date(Date.now() - 86_400_000), change: 'before adoption' })]);
+
+    const ofA = await audit('--tenant', a.id);
+    expect(ofA.map((e) => [e.action, e.tenant_id])).toEqual([
+      ['update', a.id],
+      ['create', a.id],
+    ]);
+    const ofB = await audit('--tenant', b.id);
+    expect(ofB.every((e) => e.tenant_id === b.id && e.object.id === b.id)).toBe(true);
+    expect(ofB).toHaveLength(2);
+
+    const ofSp = await audit('--tenant', sp.id);
+    expect(ofSp.map((e) => [e.object.id, e.action])).toEqual([
+      [c2, 'update'],
+      [c1, 'update'],
+      [sp.id, 'update'],
+      [sp.id, 'create'],
+    ]);
+    const withChildren = await audit('--tenant', sp.id, '--include-children');
+    expect(withChildren.map((e) => e.change)).toEqual([...ofSp.map((e) => e.change), 'before adoption']);
+    expect(new Set(withChildren.map((e) => e.id)).size).toBe(withChildren.length);
+
+    expect((await audit('--tenant', c1)).map((e) => e.change)).toEqual(['plan: enterprise -> os', 'before adoption']);
+    expect((await audit('--tenant', c1, '--include-children')).map((e) => e.change)).toEqual(['plan: enterprise -> os', 'before adoption']);
+
+    const all = await audit();
+    expect(all).toHaveLength(3 + 1 + 4 + 1);
+    const times = all.map((e) => Date.parse(e.time));
+    expect([...times].sort((x, y) => y - x)).toEqual(times);
+    expect(await audit('--tenant', '0123456789abcdef01234567')).toEqual([]);
+  });
+
+  it('filters by action, object, actor and time range, newest first, and stops at --limit', async () => {
+    const now = Date.now();
+    const ago = (h: number) => new Date(now - h * 3_600_000);
+    const t1 = '111111111111111111111111';
+    const t2 = '222222222222222222222222';
+    await seed([
+      stored({ tenant_id: t1, log_tenant_ids: [t1], action: 'create', time: ago(50), change: 'e50', actor: { id: 'alice', type: 'system' } }),
+      stored({ tenant_id: t1, log_tenant_ids: [t1], action: 'update', time: ago(30), change: 'e30', actor: { id: 'bob', type: 'system' } }),
+      stored({
+        tenant_id: t1,
+        log_tenant_ids: [t1],
+        action: 'create',
+        time: ago(20),
+        change: 'e20',
+        object: { id: 'u-1', type: 'user', user: { email: 'u@t1.example' } },
+        actor: { id: 'alice', type: 'system' },
+      }),
+      stored({ tenant_id: t2, log_tenant_ids: [t2], action: 'delete', time: ago(3), change: 'e3', actor: { id: 'bob', type: 'system' } }),
+      stored({ tenant_id: t2, log_tenant_ids: [t2], action: 'update', time: ago(1), change: 'e1', actor: { id: 'alice', type: 'system' } }),
+      stored({ tenant_id: t2, log_tenant_ids: [t2], action: 'update', time: new Date('2024-06-01T00:00:00Z'), change: 'june' }),
+      stored({ tenant_id: t2, log_tenant_ids: [t2], action: 'update', time: new Date('2024-07-01T00:00:00Z'), change: 'july' }),
+    ]);
+    const changes = async (...args: string[]) => (await audit(...args)).map((e) => e.change);
+    expect(await changes()).toEqual(['e1', 'e3', 'e20', 'e30', 'e50', 'july', 'june']);
+    expect(await changes('--action', 'create')).toEqual(['e20', 'e50']);
+    expect(await changes('--action', 'CREATE', '--object-type', 'user')).toEqual(['e20']);
+    expect(await changes('--object-type', 'tenant', '--tenant', t1)).toEqual(['e30', 'e50']);
+    expect(await changes('--object-id', 'u-1')).toEqual(['e20']);
+    expect(await changes('--object-id', t2)).toEqual(['e1', 'e3', 'july', 'june']);
+    expect(await changes('--actor', 'alice')).toEqual(['e1', 'e20', 'e50']);
+    expect(await changes('--actor', 'bob', '--action', 'delete')).toEqual(['e3']);
+    expect(await changes('--since', '24h')).toEqual(['e1', 'e3', 'e20']);
+    expect(await changes('--since', '2d', '--until', '2h')).toEqual(['e3', 'e20', 'e30']);
+    expect(await changes('--since', '90m')).toEqual(['e1']);
+    expect(await changes('--since', '2024-06-01', '--until', '2024-07-01T00:00:00Z')).toEqual(['june']); // since inclusive, until exclusive
+    expect(await changes('--since', '2024-06-01T02:00:00+02:00', '--until', '2024-07-01T00:00:00.001')).toEqual(['july', 'june']);
+    expect(await changes('--until', '2025-01-01')).toEqual(['july', 'june']);
+    expect(await changes('--limit', '2')).toEqual(['e1', 'e3']);
+    expect(await changes('--limit', '1', '--tenant', t1)).toEqual(['e20']);
+    expect(await changes('--limit', '100', '--actor', 'bob')).toEqual(['e3', 'e30']);
+    expect(await changes('--actor', 'nobody')).toEqual([]);
+  });
+
+  it('never shows pending entries (changes not, or not yet, committed)', async () => {
+    await seed([stored({ change: 'visible' }), stored({ change: 'pending', state: 'pending' }), stored({ change: 'rolling', state: 'rolling_back' })]);
+    expect((await audit()).map((e) => e.change)).toEqual(['visible']);
+    expect((await audit('--tenant', 'aaaaaaaaaaaaaaaaaaaaaaaa')).map((e) => e.change)).toEqual(['visible']);
+  });
+
+  it('rejects bad arguments with exit 2 and prints nothing', async () => {
+    for (const args of [
+      ['--since', 'yesterday'],
+      ['--until', '2025-02-30'],
+      ['--since', '1h', '--until', '2h'],
+      ['--limit', '0'],
+      ['--limit', 'all'],
+      ['--include-children'],
+      ['--tenant', 'acme'],
+      ['--action', '{"$ne":null}'],
+      ['--object-id', ''],
+      ['--bogus'],
+      ['-o', 'xml'],
+    ]) {
+      const r = await run(dbs, ['audit', ...args]);
+      expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('prints a JSON array, NDJSON, a table and CSV that parse back to the same entries', async () => {
+    const empty = await run(dbs, ['audit']);
+    expect(JSON.parse(empty.stdout)).toEqual([]);
+    expect((await run(dbs, ['audit', '--ndjson'])).stdout).toBe('');
+    expect((await run(dbs, ['audit', '-o', 'csv'])).stdout).toBe('TIME,TENANT,ACTOR,ACTION,OBJECT TYPE,OBJECT ID,OBJECT,CHANGE\r\n');
+
+    const t = await create('fmt, "quoted" name');
+    await update(t.id, '--name', 'line\u00e9 two', '--plan', 'os');
+    await seed([stored({ change: 'multi\nline, with "quotes" and , commas ', meta: { ticket: ['OPS-1', 'OPS-2'] }, time: new Date(Date.now() + 60_000) })]);
+
+    const json = await audit();
+    expect(json).toHaveLength(3);
+    expect(Object.keys(json[0])).toEqual([...API_KEYS, 'meta']);
+    expect(json[0].meta).toEqual({ ticket: ['OPS-1', 'OPS-2'] });
+    for (const e of json.slice(1)) expect(Object.keys(e)).toEqual(API_KEYS);
+    expect(JSON.stringify(json)).not.toMatch(/"state"|"log_tenant_ids"|"_id"|"op_id"/);
+
+    // The JSON array feeds jq as is; NDJSON is one entry a line, the same entries.
+    const jq = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" audit | jq -c '.[]'`], { env: cliEnv(dbs), encoding: 'utf8' });
+    expect(jq.status).toBe(0);
+    const nd = await run(dbs, ['audit', '--ndjson']);
+    expect(nd.stdout.endsWith('\n')).toBe(true);
+    const ndLines = nd.stdout.trimEnd().split('\n');
+    expect(ndLines.map((l) => JSON.parse(l))).toEqual(json);
+    expect(jq.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(json);
+    const jqNd = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" audit --ndjson | jq -r '.object.type + " " + .action'`], {
+      env: cliEnv(dbs),
+      encoding: 'utf8',
+    });
+    expect(jqNd.stdout).toBe('tenant update\ntenant update\ntenant create\n');
+
+    const csv = await run(dbs, ['audit', '-o', 'csv']);
+    expect(csv.code).toBe(0);
+    const rows = csvObjects(csv.stdout);
+    expect(rows).toEqual(
+      json.map((e) => ({
+        TIME: e.time,
+        TENANT: e.tenant_id,
+        ACTOR: e.actor.id,
+        ACTION: e.action,
+        'OBJECT TYPE': e.object.type,
+        'OBJECT ID': e.object.id,
+        OBJECT: e.object.tenant?.name ?? e.object.user?.email ?? '',
+        CHANGE: e.change,
+      })),
+    );
+    expect(rows[0]!.CHANGE).toBe('multi\nline, with "quotes" and , commas ');
+    expect(rows[2]!.OBJECT).toBe('fmt, "quoted" name');
+
+    const table = await run(dbs, ['audit', '-o', 'table']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/TIME.*TENANT.*ACTOR.*ACTION.*OBJECT TYPE.*OBJECT ID.*OBJECT.*CHANGE/);
+    for (const e of json) expect(table.stdout).toContain(e.time);
+    expect(table.stdout).not.toMatch(/\u001b\[/);
+  });
+});
+
+describe('streaming', () => {
+  const N = 50_000;
+
+  it(
+    `streams ${N} entries with --ndjson in bounded memory`,
+    async () => {
+      const coll = (await client()).db(dbs.audit).collection(AUDIT);
+      const base = Date.now() - N * 1000;
+      for (let i = 0; i < N; i += 5000) {
+        await coll.insertMany(
+          Array.from({ length: Math.min(5000, N - i) }, (_, k) => {
+            const j = i + k;
+            const tenant = new ObjectId().toHexString();
+            return stored({
+              tenant_id: tenant,
+              log_tenant_ids: [tenant],
+              object: { id: tenant, type: 'tenant', tenant: { id: tenant, name: `tenant-${j}` } },
+              change: `plan: os -> professional; addon monitor: off -> on (${j})`,
+              time: new Date(base + j * 1000),
+            });
+          }),
+        );
+      }
+      // The old space is capped far below what the entries take as objects (holding them
+      // all, e.g. with toArray, dies at this cap), so finishing proves the stream is bounded.
+      const peakFile = path.join(dir, `peak-${process.pid}-${Date.now()}`);
+      const env = cliEnv(dbs, {
+        NODE_OPTIONS: `--max-old-space-size=32 --require ${path.join(__dirname, '../support/peak-rss.js')}`,
+        TENANTADM_PEAK_RSS_FILE: peakFile,
+      });
+      const started = Date.now();
+      const outcome = await new Promise<{ code: number | null; lines: number; bytes: number; first: string; last: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, 'audit', '--ndjson'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let lines = 0;
+        let bytes = 0;
+        let first = '';
+        let tail = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => {
+          const s = d.toString();
+          bytes += d.length;
+          if (lines === 0 && first === '') first = s.slice(0, s.indexOf('\n'));
+          for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) lines++;
+          tail = (tail + s).slice(-2000);
+        });
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, lines, bytes, first, last: tail.trimEnd().split('\n').pop()!, stderr }));
+      });
+      const seconds = (Date.now() - started) / 1000;
+      expect(outcome.stderr).toBe('');
+      expect(outcome.code).toBe(0);
+      expect(outcome.lines).toBe(N);
+      expect(JSON.parse(outcome.first).change).toContain(`(${N - 1})`);
+      expect(JSON.parse(outcome.last).change).toContain('(0)');
+      const peakMb = Number(fs.readFileSync(peakFile, 'utf8')) / 1024;
+      console.log(`audit --ndjson: ${N} entries, ${(outcome.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(1)} s, peak RSS ${peakMb.toFixed(1)} MB`);
+      expect(peakMb).toBeGreaterThan(10);
+      expect(peakMb).toBeLessThan(160);
+    },
+    300_000,
+  );
+});

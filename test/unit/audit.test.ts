@@ -1,0 +1,158 @@
+import type { Db } from 'mongodb';
+import { ObjectId } from 'mongodb';
+import { parseAuditLimit, parseAuditTime, parseAuditWord } from '../../src/domain/audit';
+import { AuditStore, assertNoSecret, toEntry } from '../../src/store/audit';
+import { InternalError, UsageError } from '../../src/errors';
+import { parseCsv } from '../support/csv';
+
+const now = new Date('2025-03-10T12:00:00.000Z');
+
+describe('parseAuditTime', () => {
+  it.each([
+    ['2025-01-31', '2025-01-31T00:00:00.000Z'],
+    ['2025-01-31T08:00', '2025-01-31T08:00:00.000Z'],
+    ['2025-01-31T08:00:05Z', '2025-01-31T08:00:05.000Z'],
+    ['2025-01-31 08:00:05.250', '2025-01-31T08:00:05.250Z'],
+    ['2025-01-31T08:00:00+02:00', '2025-01-31T06:00:00.000Z'],
+    ['2025-01-31T08:00:00-0130', '2025-01-31T09:30:00.000Z'],
+    ['90s', '2025-03-10T11:58:30.000Z'],
+    ['30m', '2025-03-10T11:30:00.000Z'],
+    ['24h', '2025-03-09T12:00:00.000Z'],
+    ['7d', '2025-03-03T12:00:00.000Z'],
+    ['2w', '2025-02-24T12:00:00.000Z'],
+    [' 1d ', '2025-03-09T12:00:00.000Z'],
+  ])('%s -> %s', (raw, iso) => {
+    expect(parseAuditTime(raw, now, '--since').toISOString()).toBe(iso);
+  });
+
+  it.each(['', 'yesterday', '7', '7y', '-1d', '2025-13-01', '2025-02-30', '2025-04-31T10:00Z', '2025-02-28T25:00', '2025/01/31', '1e3h'])('rejects %j (exit 2)', (raw) => {
+    expect(() => parseAuditTime(raw, now, '--until')).toThrow(UsageError);
+  });
+
+  it('names the flag in the message', () => {
+    expect(() => parseAuditTime('soon', now, '--until')).toThrow(/--until: "soon"/);
+  });
+});
+
+describe('parseAuditLimit and parseAuditWord', () => {
+  it('accepts positive whole numbers only', () => {
+    expect(parseAuditLimit('1')).toBe(1);
+    expect(parseAuditLimit('50000')).toBe(50000);
+    for (const bad of ['0', '-3', '1.5', 'ten', '']) expect(() => parseAuditLimit(bad)).toThrow(UsageError);
+  });
+
+  it('lower-cases words and rejects anything else', () => {
+    expect(parseAuditWord('Create', '--action')).toBe('create');
+    expect(parseAuditWord('password_change', '--action')).toBe('password_change');
+    for (const bad of ['', 'a b', '$ne', '{"$gt":""}', 'x.y']) expect(() => parseAuditWord(bad, '--action')).toThrow(UsageError);
+  });
+});
+
+describe('assertNoSecret', () => {
+  const entry = (change: string) => ({ action: 'update', change });
+  it('passes ordinary descriptions', () => {
+    expect(() => assertNoSecret(entry('status: active -> suspended; tenant token rotated'))).not.toThrow();
+    expect(() => assertNoSecret(entry('name: eyJ-company -> acme'))).not.toThrow();
+  });
+  it.each([
+    ['a JWT', 'token eyJhbGciOiJSUzI1NiJ9.eyJtZW5kZXIudGVuYW50IjoiNjcifQ.c2ln'],
+    ['a bcrypt hash', 'password $2a$10$abcdefghijklmnopqrstuvABCDEFGHIJKLMNOPQRSTUVWXYZ01234'],
+    ['a PEM key', '-----BEGIN PRIVATE KEY-----\nMIIE'],
+  ])('refuses %s', (_what, change) => {
+    expect(() => assertNoSecret(entry(change))).toThrow(InternalError);
+  });
+});
+
+describe('AuditStore.steps', () => {
+  const fakeDb = { databaseName: 'auditlogs', collection: () => ({}) } as unknown as Db;
+  const store = new AuditStore(fakeDb, 'tenantadm_audit');
+  const time = new Date('2025-01-01T00:00:00Z');
+
+  it('writes a pending entry into the tenant log and its parent, and names the parent in the object', () => {
+    const { insert, settle } = store.steps(
+      {
+        action: 'update',
+        tenantId: 'c'.repeat(24),
+        parentId: 'p'.repeat(24),
+        object: { id: 'c'.repeat(24), type: 'tenant', tenant: { id: 'c'.repeat(24), name: 'child' } },
+        change: 'plan: os -> enterprise',
+      },
+      'alice@host',
+      time,
+    );
+    expect(insert.kind).toBe('insert');
+    const doc = (insert as { doc: Record<string, unknown> }).doc;
+    expect(doc).toMatchObject({
+      state: 'pending',
+      tenant_id: 'c'.repeat(24),
+      log_tenant_ids: ['c'.repeat(24), 'p'.repeat(24)],
+      actor: { id: 'alice@host', type: 'system' },
+      object: { tenant: { id: 'c'.repeat(24), name: 'child', parent: 'p'.repeat(24) } },
+      time,
+    });
+    expect(insert.target).toEqual({ db: 'auditlogs', coll: 'tenantadm_audit' });
+    expect(settle).toMatchObject({ kind: 'update', id: doc._id, before: { set: { state: 'pending' } }, after: { set: { state: 'committed' } } });
+  });
+
+  it('keeps a top-level tenant in its own log only', () => {
+    const { insert } = store.steps(
+      { action: 'create', tenantId: 'a'.repeat(24), object: { id: 'a'.repeat(24), type: 'tenant', tenant: { id: 'a'.repeat(24), name: 'a' } }, change: 'x' },
+      'op',
+      time,
+    );
+    const doc = (insert as { doc: Record<string, any> }).doc;
+    expect(doc.log_tenant_ids).toEqual(['a'.repeat(24)]);
+    expect(doc.object.tenant).toEqual({ id: 'a'.repeat(24), name: 'a' });
+  });
+
+  it('refuses an event that carries a secret', () => {
+    expect(() =>
+      store.steps({ action: 'update', tenantId: 'a', object: { id: 'a', type: 'tenant' }, change: 'new token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.x' }, 'op', time),
+    ).toThrow(InternalError);
+  });
+});
+
+describe('toEntry', () => {
+  it('prints the API shape without bookkeeping fields', () => {
+    const _id = new ObjectId();
+    const entry = toEntry({
+      _id,
+      state: 'committed',
+      tenant_id: 't1',
+      log_tenant_ids: ['t1', 'p1'],
+      actor: { id: 'op', type: 'system' },
+      action: 'create',
+      object: { id: 'u1', type: 'user', user: { email: 'a@b.example' } },
+      change: 'created',
+      meta: { k: ['v'] },
+      time: new Date('2025-01-02T03:04:05.006Z'),
+    });
+    expect(entry).toEqual({
+      id: _id.toHexString(),
+      time: '2025-01-02T03:04:05.006Z',
+      tenant_id: 't1',
+      actor: { id: 'op', type: 'system' },
+      action: 'create',
+      object: { id: 'u1', type: 'user', user: { email: 'a@b.example' } },
+      change: 'created',
+      meta: { k: ['v'] },
+    });
+    expect(Object.keys(entry)).toEqual(['id', 'time', 'tenant_id', 'actor', 'action', 'object', 'change', 'meta']);
+  });
+});
+
+describe('parseCsv (test helper)', () => {
+  it('reads quoted fields with commas, quotes and line breaks', () => {
+    expect(parseCsv('a,b\r\n"x, y","say ""hi""\nthere"\r\n,\r\n')).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"\nthere'],
+      ['', ''],
+    ]);
+  });
+  it('rejects malformed input', () => {
+    expect(() => parseCsv('a,"b\r\n')).toThrow();
+    expect(() => parseCsv('a,b"c"\r\n')).toThrow();
+    expect(() => parseCsv('a,b\n')).toThrow();
+    expect(() => parseCsv('a,b')).toThrow();
+  });
+});
