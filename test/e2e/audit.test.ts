@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ObjectId, type Document } from 'mongodb';
-import { BIN, client, closeClient, cliEnv, dropAll, freshDbs, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs } from '../support/harness';
+import { BIN, client, cliEnv, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly } from '../support/harness';
 import { csvObjects } from '../support/csv';
 import { resolveConfig } from '../../src/config';
 import { ChangeSet, Store } from '../../src/store';
@@ -15,17 +15,7 @@ let dir: string;
 beforeAll(() => {
   dir = tmpDir();
 });
-beforeEach(async () => {
-  dbs = freshDbs();
-  const m = await run(dbs, ['migrate']);
-  expect(m.code).toBe(0);
-});
-afterEach(async () => {
-  await dropAll(dbs);
-});
-afterAll(async () => {
-  await closeClient();
-});
+withFreshDatabases((d) => (dbs = d));
 
 async function create(name: string, extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<any> {
   return runJson(dbs, ['create-tenant', '--name', name, ...extra], { env });
@@ -66,10 +56,7 @@ async function seed(docs: Document[]): Promise<void> {
 
 /** Run a command that must fail with `code`, print nothing on stdout and change no database. */
 async function failsWithoutTrace(args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
-  const before = await snapshot(dbs);
-  const r = await run(dbs, args, opts);
-  expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code, stdout: '' });
-  expect(await snapshot(dbs)).toEqual(before);
+  await expectFailsCleanly(dbs, args, code, opts);
 }
 
 const API_KEYS = ['id', 'time', 'tenant_id', 'actor', 'action', 'object', 'change'];

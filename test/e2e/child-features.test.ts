@@ -1,18 +1,9 @@
-import { closeClient, dropAll, freshDbs, run, runJson, snapshot, type Dbs } from '../support/harness';
+import { run, runJson, snapshot, type Dbs, withFreshDatabases } from '../support/harness';
 import { auditEntries, createTenant, expectFailsCleanly, spWithChildren } from '../support/cases';
 
 let dbs: Dbs;
 
-beforeEach(async () => {
-  dbs = freshDbs();
-  expect((await run(dbs, ['migrate'])).code).toBe(0);
-});
-afterEach(async () => {
-  await dropAll(dbs);
-});
-afterAll(async () => {
-  await closeClient();
-});
+withFreshDatabases((d) => (dbs = d));
 
 const enabled = (t: any): string[] => t.addons.filter((a: any) => a.enabled).map((a: any) => a.name).sort();
 

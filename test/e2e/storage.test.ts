@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { client, closeClient, dropAll, freshDbs, run, runJson, snapshot, tmpDir, type Dbs } from '../support/harness';
+import { client, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../support/cases';
 
 let dbs: Dbs;
@@ -9,16 +9,7 @@ let dir: string;
 beforeAll(() => {
   dir = tmpDir();
 });
-beforeEach(async () => {
-  dbs = freshDbs();
-  expect((await run(dbs, ['migrate'])).code).toBe(0);
-});
-afterEach(async () => {
-  await dropAll(dbs);
-});
-afterAll(async () => {
-  await closeClient();
-});
+withFreshDatabases((d) => (dbs = d));
 
 const S3_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYsecret42';
 const AZURE_KEY = 'YXp1cmUta2V5LXRoYXQtaXMtc2VjcmV0LTc3Nw==';

@@ -3,7 +3,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import fs from 'node:fs';
 import bcrypt from 'bcryptjs';
 import { ObjectId } from 'mongodb';
-import { BIN, client, closeClient, cliEnv, dropAll, freshDbs, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs } from '../support/harness';
+import { BIN, client, cliEnv, freshDbs, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly as failsCleanly } from '../support/harness';
 
 let dbs: Dbs;
 let dir: string;
@@ -11,31 +11,15 @@ let dir: string;
 beforeAll(() => {
   dir = tmpDir();
 });
-beforeEach(async () => {
-  dbs = freshDbs();
-  const m = await run(dbs, ['migrate']);
-  expect(m.code).toBe(0);
-});
-afterEach(async () => {
-  await dropAll(dbs);
-});
-afterAll(async () => {
-  await closeClient();
-});
+withFreshDatabases((d) => (dbs = d));
 
 async function create(name: string, extra: string[] = []): Promise<any> {
   return runJson(dbs, ['create-tenant', '--name', name, ...extra]);
 }
 
 /** Assert the command failed with `code`, printed nothing on stdout, and wrote nothing. */
-async function expectFailsCleanly(args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const before = await snapshot(dbs);
-  const r = await run(dbs, args, opts);
-  expect({ code: r.code, stdout: r.stdout }).toEqual({ code, stdout: '' });
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(await snapshot(dbs)).toEqual(before);
-  return r.stderr;
-}
+const expectFailsCleanly = (args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
+  failsCleanly(dbs, args, code, opts);
 
 function verifyToken(token: string, tenantId: string): void {
   const [h, c, s] = token.split('.');

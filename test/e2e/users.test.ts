@@ -1,5 +1,5 @@
 import bcrypt from 'bcryptjs';
-import { client, closeClient, dropAll, freshDbs, passwordFile, run, runJson, snapshot, tmpDir, type Dbs } from '../support/harness';
+import { client, passwordFile, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../support/cases';
 
 let dbs: Dbs;
@@ -8,16 +8,7 @@ let dir: string;
 beforeAll(() => {
   dir = tmpDir();
 });
-beforeEach(async () => {
-  dbs = freshDbs();
-  expect((await run(dbs, ['migrate'])).code).toBe(0);
-});
-afterEach(async () => {
-  await dropAll(dbs);
-});
-afterAll(async () => {
-  await closeClient();
-});
+withFreshDatabases((d) => (dbs = d));
 
 const PASSWORD = 'Sup3r-Secret-Pw!';
 

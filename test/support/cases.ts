@@ -1,15 +1,7 @@
 /** Assertions the issue-5 e2e files share (the harness itself stays untouched). */
-import { client, run, runJson, snapshot, type Dbs } from './harness';
+import { client, runJson, type Dbs } from './harness';
 
-/** Assert the command failed with `code`, printed nothing on stdout, one line on stderr, and wrote nothing. */
-export async function expectFailsCleanly(dbs: Dbs, args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const before = await snapshot(dbs);
-  const r = await run(dbs, args, opts);
-  expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code, stdout: '', stderr: expect.any(String) });
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(await snapshot(dbs)).toEqual(before);
-  return r.stderr;
-}
+export { expectFailsCleanly } from './harness';
 
 export async function createTenant(dbs: Dbs, name: string, extra: string[] = []): Promise<any> {
   return runJson(dbs, ['create-tenant', '--name', name, ...extra]);

@@ -119,3 +119,33 @@ export function passwordFile(dir: string, password = 'correct horse battery'): s
 export function tmpDir(): string {
   return fs.mkdtempSync(path.join(state().dir, 'case-'));
 }
+
+/**
+ * The per-file set-up every end-to-end file shares: fresh, migrated databases for each test
+ * (handed over through `use`), dropped afterwards, and the shared client closed at the end.
+ */
+export function withFreshDatabases(use: (dbs: Dbs) => void): void {
+  let current: Dbs;
+  beforeEach(async () => {
+    current = freshDbs();
+    use(current);
+    const m = await run(current, ['migrate']);
+    if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
+  });
+  afterEach(async () => {
+    await dropAll(current);
+  });
+  afterAll(async () => {
+    await closeClient();
+  });
+}
+
+/** Assert the command failed with `code`, printed nothing on stdout, one line on stderr, and wrote nothing. */
+export async function expectFailsCleanly(dbs: Dbs, args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const before = await snapshot(dbs);
+  const r = await run(dbs, args, opts);
+  expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code, stdout: '' });
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(await snapshot(dbs)).toEqual(before);
+  return r.stderr;
+}
