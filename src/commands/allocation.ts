@@ -76,18 +76,19 @@ export async function loadWorld(store: Store, tenantIds: string[], kinds: readon
 const RETRY = Symbol('retry');
 
 /**
- * Run `body` holding `sp:<id>` for each tenant, for each tenant's current SP and for
- * `extraSps`. The parents are read before locking, so the body runs only once they are
- * re-read under the locks and found unchanged (a concurrent attach retries).
+ * Run `body` holding `sp:<id>` for each tenant and for each tenant's current SP, plus
+ * the lock keys in `extraKeys` (e.g. `sp:<new parent>`). The parents are read before
+ * locking, so the body runs only once they are re-read under the locks and found
+ * unchanged (a concurrent attach retries).
  */
 export async function withAllocationLocks<T>(
   store: Store,
   tenantIds: string[],
-  extraSps: string[],
+  extraKeys: string[],
   body: (records: Map<string, TenantRecord>) => Promise<{ changes: ChangeSet | null; result: T }>,
 ): Promise<T> {
   const keysFor = (records: Iterable<TenantRecord>): Set<string> => {
-    const keys = new Set<string>(extraSps.map(spLock));
+    const keys = new Set<string>(extraKeys);
     for (const r of records) {
       keys.add(spLock(r.tenant.id));
       if (r.tenant.parent_tenant_id) keys.add(spLock(r.tenant.parent_tenant_id));

@@ -4,7 +4,7 @@ import type { Result, Column } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
 import { LIMIT_KINDS, PLANS, STATUSES, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
 import { allocationOf, requireRoomFor } from '../domain/allocation';
-import { loadWorld, withAllocationLocks } from './allocation';
+import { loadWorld, spLock, withAllocationLocks } from './allocation';
 import { requireActiveSp } from './create-tenant';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from './views';
@@ -98,7 +98,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   };
   const updated =
     parentTo !== undefined || wanted.service_provider !== undefined
-      ? await withAllocationLocks(store, [id], parentTo ? [parentTo] : [], async (fresh) => body(fresh.get(id)!))
+      ? await withAllocationLocks(store, [id], parentTo ? [spLock(parentTo)] : [], async (fresh) => body(fresh.get(id)!))
       : await store.exclusive([], () => body(current));
   void updated;
   const record = await store.tenants.findOne({ id });
