@@ -2,9 +2,10 @@ import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Column, Result } from '../output';
 import { UsageError } from '../errors';
-import { LIMIT_KINDS, formatLimit, parseTenantId, type LimitKind } from '../domain/tenant';
+import { LIMIT_KINDS, UNLIMITED, formatLimit, parseTenantId, type LimitKind } from '../domain/tenant';
 import { allocationOf, freeCapacity } from '../domain/allocation';
 import type { Store, TenantRecord } from '../store';
+import type { DeviceCounts } from '../store/devices';
 import { requireTenant } from './allocation';
 
 export const schema = {
@@ -26,7 +27,7 @@ export interface UsageRow {
   status: string;
   service_provider: boolean;
   parent_tenant_id: string | null;
-  devices: { accepted: number; pending: number; rejected: number; preauthorized: number; noauth: number };
+  devices: DeviceCounts;
   /** Each limit kind: -1 unlimited (also when no limit document exists). */
   limits: PerKind;
   /** Service Providers only: how many children, what they were given and what is left (-1: no cap). */
@@ -53,18 +54,58 @@ export const usageColumns: Column<UsageRow>[] = [
   ...kindColumns('FREE', (r) => r.free),
 ];
 
-async function limitsOf(store: Store, ids: string[]): Promise<Map<string, PerKind>> {
-  const out = new Map<string, PerKind>(ids.map((id) => [id, {} as PerKind]));
-  for (const kind of LIMIT_KINDS) {
-    for (const [id, rec] of await store.limits.getMany(ids, kind)) out.get(id)![kind] = rec.value;
-  }
-  return out;
+/** Where a batch of rows gets its figures: queries per batch, or maps read once. */
+interface Figures {
+  counts(ids: string[]): Promise<Map<string, DeviceCounts>>;
+  limits(ids: string[]): Promise<Map<string, PerKind>>;
+  children(spId: string): Promise<string[]>;
 }
 
-/** Usage rows for one batch of tenants: a handful of queries per batch, plus one per SP. */
-async function usageRows(store: Store, records: TenantRecord[]): Promise<UsageRow[]> {
+const noDevices = (): DeviceCounts => ({ accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 });
+
+/** For a few tenants: `$in` queries on exactly those tenants. */
+function perBatch(store: Store): Figures {
+  return {
+    counts: (ids) => store.devices.countsByStatus(ids),
+    limits: async (ids) => {
+      const out = new Map<string, PerKind>(ids.map((id) => [id, {} as PerKind]));
+      for (const kind of LIMIT_KINDS) {
+        for (const [id, rec] of await store.limits.getMany(ids, kind)) out.get(id)![kind] = rec.value;
+      }
+      return out;
+    },
+    children: async (spId) => {
+      const kids: string[] = [];
+      for await (const child of store.tenants.find({ parent: spId })) kids.push(child.tenant.id);
+      return kids;
+    },
+  };
+}
+
+/**
+ * For long listings: every limit, device count and parent link read once. `$in` per batch
+ * is a full scan on servers without index push-down (FerretDB), which made long listings
+ * quadratic; these maps hold a few numbers per tenant.
+ */
+async function allAtOnce(store: Store): Promise<Figures> {
+  const [counts, children, ...byKind] = await Promise.all([
+    store.devices.countsByStatusAll(),
+    store.tenants.childIdsByParent(),
+    ...LIMIT_KINDS.map((kind) => store.limits.all(kind)),
+  ]);
+  const limitsOf = (id: string): PerKind =>
+    Object.fromEntries(LIMIT_KINDS.map((kind, i) => [kind, (byKind[i] as Map<string, number>).get(id) ?? UNLIMITED])) as PerKind;
+  return {
+    counts: async (ids) => new Map(ids.map((id) => [id, counts.get(id) ?? noDevices()])),
+    limits: async (ids) => new Map(ids.map((id) => [id, limitsOf(id)])),
+    children: async (spId) => children.get(spId) ?? [],
+  };
+}
+
+/** Usage rows for one batch of tenants. */
+async function usageRows(figures: Figures, records: TenantRecord[]): Promise<UsageRow[]> {
   const ids = records.map((r) => r.tenant.id);
-  const [counts, limits] = await Promise.all([store.devices.countsByStatus(ids), limitsOf(store, ids)]);
+  const [counts, limits] = await Promise.all([figures.counts(ids), figures.limits(ids)]);
   const rows: UsageRow[] = [];
   for (const r of records) {
     const t = r.tenant;
@@ -78,16 +119,15 @@ async function usageRows(store: Store, records: TenantRecord[]): Promise<UsageRo
       limits: limits.get(t.id)!,
     };
     if (t.service_provider) {
-      const kids: string[] = [];
-      for await (const child of store.tenants.find({ parent: t.id })) kids.push(child.tenant.id);
-      const childLimits = await limitsOf(store, kids);
+      const kids = await figures.children(t.id);
+      const childLimits = await figures.limits(kids);
       row.children = kids.length;
       row.allocated = {} as PerKind;
       row.free = {} as PerKind;
       for (const kind of LIMIT_KINDS) {
         const alloc = allocationOf(kids.map((k) => childLimits.get(k)![kind]));
         // An unlimited child takes everything: allocated is reported as unlimited (-1).
-        row.allocated[kind] = alloc.unlimited > 0 ? -1 : alloc.sum;
+        row.allocated[kind] = alloc.unlimited > 0 ? UNLIMITED : alloc.sum;
         row.free[kind] = freeCapacity(row.limits[kind], alloc);
       }
     }
@@ -96,16 +136,20 @@ async function usageRows(store: Store, records: TenantRecord[]): Promise<UsageRo
   return rows;
 }
 
+/** Stream rows in batches; from the second batch on, figures come from maps read once. */
 async function* stream(store: Store, records: AsyncIterable<TenantRecord>, batch = 256): AsyncGenerator<UsageRow> {
+  let figures = perBatch(store);
+  let batches = 0;
   let pending: TenantRecord[] = [];
   for await (const record of records) {
     pending.push(record);
     if (pending.length >= batch) {
-      yield* await usageRows(store, pending);
+      if (++batches === 2) figures = await allAtOnce(store);
+      yield* await usageRows(figures, pending);
       pending = [];
     }
   }
-  if (pending.length > 0) yield* await usageRows(store, pending);
+  if (pending.length > 0) yield* await usageRows(figures, pending);
 }
 
 /** Devices and limits per tenant for billing: accepted/pending/rejected, each limit, and an SP's allocation. */

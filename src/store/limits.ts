@@ -36,6 +36,15 @@ export class LimitStore {
     return out;
   }
 
+  /** Every tenant's limit of one kind, in one pass (for long listings; see views.ts). */
+  async all(kind: LimitKind = 'max_devices'): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for await (const raw of this.coll.find({ name: kind }, { projection: { tenant_id: 1, value: 1 } })) {
+      out.set(String(raw.tenant_id), Number(raw.value));
+    }
+    return out;
+  }
+
   async get(tenantId: string, kind: LimitKind = 'max_devices'): Promise<LimitRecord> {
     return (await this.getMany([tenantId], kind)).get(tenantId)!;
   }

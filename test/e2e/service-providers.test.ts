@@ -417,6 +417,30 @@ describe('usage', () => {
     await expectFailsCleanly(dbs, ['usage', '--id', a.id, '--parent', p.id], 2);
   });
 
+  it('gives the same figures on a listing longer than one batch (read once from the second batch on)', async () => {
+    const c = await client();
+    const ids = Array.from({ length: 600 }, () => new ObjectId());
+    const hex = ids.map((x) => x.toHexString());
+    const [spEarly, spLate] = [300, 550];
+    // Children of the late SP sit in the first batch; those of the early SP after it.
+    const parentOf = (i: number) => (i >= 10 && i < 20 ? hex[spLate] : i >= 560 && i < 570 ? hex[spEarly] : undefined);
+    await c.db(dbs.tenantadm).collection('tenants').insertMany(
+      ids.map((_id, i) => ({ _id, name: `n${i}`, status: 'active', addons: [], service_provider: i === spEarly || i === spLate, ...(parentOf(i) ? { parent_tenant_id: parentOf(i) } : {}) })),
+    );
+    await c.db(dbs.deviceauth).collection('limits').insertMany(hex.filter((_, i) => i % 7 !== 0).map((id, i) => ({ name: 'max_devices', value: 1000 + i, tenant_id: id })));
+    for (const i of [0, 255, 256, 300, 511, 512, 599]) await seedDevices(dbs, hex[i]!, { accepted: 1 + (i % 3), pending: i % 2, rejected: 1 });
+    const rows = await runJson(dbs, ['usage']);
+    expect(rows).toHaveLength(600);
+    const single = async (id: string) => (await runJson(dbs, ['usage', '--id', id]))[0];
+    for (const i of [0, 7, 255, 256, 300, 511, 512, 550, 565, 599]) {
+      expect(rows[i]).toEqual(await single(hex[i]!)); // the per-tenant path agrees
+    }
+    expect(rows[spEarly]).toMatchObject({ children: 10 });
+    expect(rows[spLate]).toMatchObject({ children: 10 });
+    expect(rows[599].devices).toEqual({ accepted: 1 + (599 % 3), pending: 1, rejected: 1, preauthorized: 0, noauth: 0 });
+    expect(rows.reduce((n: number, r: any) => n + r.devices.rejected, 0)).toBe(7);
+  });
+
   it('prints [] with no tenants', async () => {
     expect(await runJson(dbs, ['usage'])).toEqual([]);
   });
