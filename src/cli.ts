@@ -17,6 +17,7 @@ export const globalOptions: OptionSpec[] = [
   { flags: '--audit-db <name>', description: `audit database (env ${ENV.auditDb}, default ${DEFAULTS.auditDb})` },
   { flags: '--audit-collection <name>', description: `audit collection (env ${ENV.auditCollection}, default ${DEFAULTS.auditCollection})` },
   { flags: '--key-file <file>', description: `RSA private key that signs tenant tokens (env ${ENV.keyFile})` },
+  { flags: '--redis-url <url>', description: `device-auth's Redis, to clear cached limits (env ${ENV.redisUrl}), e.g. redis://:pw@host:6379/0` },
   { flags: '--actor <name>', description: `who is acting, for the audit log (env ${ENV.actor}, default user@host)` },
   { flags: '-o, --output <format>', description: 'json (default), ndjson, table or csv' },
   { flags: '--ndjson', description: 'same as -o ndjson: one JSON object a line' },

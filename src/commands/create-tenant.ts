@@ -1,23 +1,30 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
-import { ConflictError } from '../errors';
+import { ConflictError, RuleError, UsageError } from '../errors';
 import {
   ADDONS,
   ADMIN_ROLE,
   PLANS,
   applyAddons,
+  LIMIT_KINDS,
   formatLimit,
   normalizeEmail,
   parseAddonFlags,
   parseDeviceLimit,
+  parseTenantId,
   validatePassword,
   validateTenantName,
   UNLIMITED,
+  type LimitKind,
 } from '../domain/tenant';
 import { readPassword } from '../secrets';
-import { ChangeSet, type TenantRecord } from '../store';
+import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from './views';
+import { allocationOf, requireRoomFor } from '../domain/allocation';
+import { loadWorld, spLock } from './allocation';
+import { inheritSsoFields } from './sso-view';
+import { assertChildAddonsAllowed } from '../domain/child-features';
 
 export const schema = {
   type: 'object',
@@ -33,6 +40,8 @@ export const schema = {
     password: { type: 'string' },
     idOnly: { type: 'boolean' },
     ifNotExists: { type: 'boolean' },
+    parent: { type: 'string' },
+    sso: { type: 'boolean' },
   },
   required: ['name'],
   additionalProperties: false,
@@ -45,7 +54,12 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   const name = validateTenantName(options.name);
   const plan = options.plan ?? 'enterprise';
   const addonFlags = parseAddonFlags(options.addon ?? []);
-  const deviceLimit = options.deviceLimit === undefined ? UNLIMITED : parseDeviceLimit(options.deviceLimit);
+  const parentId = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
+  if (options.sso && parentId === undefined) {
+    throw new UsageError('--sso needs --parent', "a tenant inherits SSO settings from its Service Provider: add --parent SP_ID");
+  }
+  // A child gets no capacity unless asked: "unlimited" under a capped SP would over-allocate it.
+  const deviceLimit = options.deviceLimit === undefined ? (parentId ? 0 : UNLIMITED) : parseDeviceLimit(options.deviceLimit);
   const email = options.adminEmail === undefined ? undefined : normalizeEmail(options.adminEmail);
   const password =
     email === undefined
@@ -82,41 +96,69 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   }
 
   await store.beforeWrite();
-  const now = deps.now();
-  const addons = applyAddons(
-    ADDONS.map((n) => ({ name: n, enabled: false })),
-    addonFlags,
-  );
-  const created = store.tenants.newDocument({ name, status: 'active', plan, addons, created_at: now, updated_at: now });
-  created.doc.tenant_token = sign(created.id);
-  const changes = new ChangeSet('create-tenant').add(created.step);
-  // A child's creation belongs in its Service Provider's log too (the store adds object.tenant.parent).
-  const parentId = typeof created.doc.parent_tenant_id === 'string' ? created.doc.parent_tenant_id : undefined;
-  changes.audit({
-    action: 'create',
-    tenantId: created.id,
-    parentId,
-    object: { id: created.id, type: 'tenant', tenant: { id: created.id, name } },
-    change: `tenant "${name}" created: plan ${plan}, device limit ${formatLimit(deviceLimit)}${
-      addonFlags.size ? `, add-ons ${addons.filter((a) => a.enabled).map((a) => a.name).join(',') || 'none'}` : ''
-    }`,
-  });
-  const limit = await store.limits.get(created.id);
-  changes.add(store.limits.setStep(limit, deviceLimit));
-  if (email !== undefined && passwordHash !== undefined) {
-    const admin = store.users.newUser({ email, passwordHash, tenantId: created.id, roles: [ADMIN_ROLE], now });
-    changes.add(admin.step);
+
+  /** The whole change; `capped` are the other limit kinds the SP caps (the child gets 0 of them). */
+  const build = async (capped: string[], inherited: Pick<TenantFields, 'sso_inherit'> = {}) => {
+    const now = deps.now();
+    const addons = applyAddons(
+      ADDONS.map((n) => ({ name: n, enabled: false })),
+      addonFlags,
+    );
+    const created = store.tenants.newDocument({
+      name,
+      status: 'active',
+      plan,
+      addons,
+      parent_tenant_id: parentId,
+      ...inherited,
+      created_at: now,
+      updated_at: now,
+    });
+    created.doc.tenant_token = sign(created.id);
+    const changes = new ChangeSet('create-tenant').add(created.step);
     changes.audit({
       action: 'create',
       tenantId: created.id,
       parentId,
-      object: { id: admin.user.id, type: 'user', user: { email } },
-      change: `initial admin ${email} created with role ${ADMIN_ROLE}`,
+      object: { id: created.id, type: 'tenant', tenant: { id: created.id, name, ...(parentId ? { parent: parentId } : {}) } },
+      change: `tenant "${name}" created${parentId ? ` as a child of Service Provider ${parentId}` : ''}${inherited.sso_inherit ? ', SSO inherited' : ''}: plan ${plan}, device limit ${formatLimit(deviceLimit)}${
+        addonFlags.size ? `, add-ons ${addons.filter((a) => a.enabled).map((a) => a.name).join(',') || 'none'}` : ''
+      }`,
     });
-  }
+    changes.add(store.limits.setStep(await store.limits.get(created.id), deviceLimit));
+    for (const kind of capped) changes.add(store.limits.setStep(await store.limits.get(created.id, kind as LimitKind), 0));
+    if (email !== undefined && passwordHash !== undefined) {
+      const admin = store.users.newUser({ email, passwordHash, tenantId: created.id, roles: [ADMIN_ROLE], now });
+      changes.add(admin.step);
+      changes.audit({
+        action: 'create',
+        tenantId: created.id,
+        parentId,
+        object: { id: admin.user.id, type: 'user', user: { email } },
+        change: `initial admin ${email} created with role ${ADMIN_ROLE}`,
+      });
+    }
+    return { changes, id: created.id };
+  };
 
+  let createdId: string;
   try {
-    await store.commit(changes);
+    if (parentId === undefined) {
+      const { changes, id } = await build([]);
+      await store.commit(changes);
+      createdId = id;
+    } else {
+      // Counting children and capacity, then creating, must not interleave with another allocation.
+      // With --sso the SP's settings must not be cleared meanwhile: hold its SSO lock too.
+      const locks = [spLock(parentId), ...(options.sso ? [`sso:${parentId}`] : [])];
+      createdId = await store.exclusive(locks, async () => {
+        const { capped, parent } = await checkRoomForChild(parentId);
+        assertChildAddonsAllowed(parent.tenant, applyAddons([], addonFlags), `the new child "${name}"`);
+        const inherited = options.sso ? await inheritSsoFields(store, parent) : {};
+        const { changes, id } = await build(capped, inherited);
+        return { changes, result: id };
+      });
+    }
   } catch (err) {
     // Another process created the same name between our check and our insert.
     if (err instanceof ConflictError && options.ifNotExists) {
@@ -125,6 +167,45 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     }
     throw err;
   }
-  const record = await store.tenants.findOne({ id: created.id });
+  const record = await store.tenants.findOne({ id: createdId });
   return output(record!);
+
+  /** The rules for a new child; returns the SP and the limit kinds other than max_devices that it caps. */
+  async function checkRoomForChild(spId: string): Promise<{ capped: LimitKind[]; parent: TenantRecord }> {
+    const { world, records } = await loadWorld(store, [spId]);
+    const sp = records.get(spId)!.tenant;
+    requireActiveSp(sp, `create a child under ${spId}`);
+    const kids = world.children.get(spId) ?? [];
+    const max = sp.max_child_tenants;
+    if (typeof max === 'number' && kids.length >= max) {
+      throw new RuleError(
+        `Service Provider ${spId} ("${sp.name}") already has ${kids.length} of its ${max} child tenants`,
+        `raise it with tenantadm update-tenant --id ${spId} --max-child-tenants N, or remove a child`,
+        { sp_id: spId, children: kids.length, max_child_tenants: max },
+      );
+    }
+    const capped: LimitKind[] = [];
+    for (const kind of LIMIT_KINDS) {
+      const spLimit = world.tenants.get(spId)!.limits[kind] ?? UNLIMITED;
+      const childLimit = kind === 'max_devices' ? deviceLimit : spLimit === UNLIMITED ? UNLIMITED : 0;
+      if (kind !== 'max_devices' && spLimit !== UNLIMITED) capped.push(kind);
+      const others = allocationOf(kids.map((k) => world.tenants.get(k)!.limits[kind] ?? UNLIMITED));
+      requireRoomFor({ id: spId, name: sp.name, limit: spLimit }, others, { label: `the new child "${name}"`, limit: childLimit }, kind);
+    }
+    return { capped, parent: records.get(spId)! };
+  }
+}
+
+/** The parent of a new or attached child must be a Service Provider that is active. */
+export function requireActiveSp(sp: { id: string; name: string; service_provider: boolean; status: string }, what: string): void {
+  if (!sp.service_provider) {
+    throw new RuleError(`tenant ${sp.id} ("${sp.name}") is not a Service Provider; cannot ${what}`, `promote it first: tenantadm update-tenant --id ${sp.id} --service-provider`, {
+      sp_id: sp.id,
+    });
+  }
+  if (sp.status !== 'active') {
+    throw new RuleError(`Service Provider ${sp.id} ("${sp.name}") is ${sp.status}; cannot ${what}`, `activate it first: tenantadm update-tenant --id ${sp.id} --status active`, {
+      sp_id: sp.id,
+    });
+  }
 }

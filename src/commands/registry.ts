@@ -119,7 +119,12 @@ export const commands: CommandSpec[] = [
       { flags: '--name <name>', description: 'organisation name (unique)' },
       { flags: '--plan <plan>', description: 'os, professional or enterprise (default enterprise)' },
       { flags: '--addon <name>', description: 'enable an add-on: troubleshoot, configure, monitor (repeatable)', repeatable: true },
-      { flags: '--device-limit <n>', description: 'maximum accepted devices, or "unlimited" (default); 0 accepts none' },
+      {
+        flags: '--device-limit <n>',
+        description: 'maximum accepted devices, or "unlimited" (the default; for a child of an SP the default is 0); 0 accepts none',
+      },
+      { flags: '--parent <sp-id>', description: 'create it as a child of this active Service Provider; its device limit comes out of the SP\'s' },
+      { flags: '--sso', description: "with --parent: the child inherits its Service Provider's SSO settings (exit 5 when the SP has none)" },
       { flags: '--admin-email <email>', description: 'create the initial admin with this email' },
       ...passwordOptions,
       { flags: '--id-only', description: 'print only the new id' },
@@ -131,6 +136,7 @@ export const commands: CommandSpec[] = [
       'tenantadm create-tenant --name acme --admin-email admin@acme.example --password-file pw.txt',
       'printf %s "$PW" | tenantadm create-tenant --name acme --plan professional --device-limit 100 --admin-email admin@acme.example --password-stdin --id-only',
       'tenantadm create-tenant --name acme --if-not-exists --id-only',
+      'tenantadm create-tenant --name acme-child --parent 673a03e3c9eca7a440f2f444 --device-limit 50 --admin-email admin@child.example --password-file pw.txt',
     ],
     mutating: true,
     adapt: (flags, invokedAs) => {
@@ -167,12 +173,16 @@ export const commands: CommandSpec[] = [
       { flags: '--force', description: 'with --child-features: switch forbidden add-ons off on children instead of refusing (exit 5)' },
       { flags: '--sso-inherit', description: "child only: use its Service Provider's SSO settings (its own are removed)" },
       { flags: '--no-sso-inherit', description: "child only: stop using its Service Provider's SSO settings" },
+      { flags: '--parent <sp-id>', description: "attach it to this active Service Provider (its limits must fit in the SP's free capacity)" },
+      { flags: '--no-parent', description: 'detach it from its Service Provider (its allocation returns to the SP)' },
     ],
     examples: [
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --service-provider --max-child-tenants 50',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --addon monitor --addon troubleshoot=off',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --child-features troubleshoot,configure --force',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --sso-inherit',
+      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --status suspended',
+      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444',
     ],
     mutating: true,
     load: () => {
@@ -299,6 +309,61 @@ export const commands: CommandSpec[] = [
     load: () => {
       const m = require('./set-storage') as typeof import('./set-storage');
       return { schema: m.schema, run: m.setStorage as never };
+    },
+  },
+  {
+    name: 'set-device-limit',
+    summary: 'set device limits, one or a whole reallocation plan, all-or-nothing',
+    description:
+      'Writes the device-auth limit (-1 unlimited, 0 accepts no devices) and prints each limit before and after. ' +
+      "A child of a Service Provider gets its capacity from the SP: the children's limits may add up to at most the SP's limit " +
+      '(an unlimited child of a capped SP is over it), so a request beyond the free capacity is exit 5 and names it. ' +
+      'Lowering an SP below what it allocated is exit 5; lowering max_devices below the accepted devices is exit 5 unless --force. ' +
+      'A plan (--set pairs or --file) is checked whole before anything is written, applied in an order that never over-allocates ' +
+      'an SP, and rolled back if it fails (a killed run is undone by `tenantadm repair` or the next command). ' +
+      'With --redis-url / DEVICEAUTH_REDIS the device-auth cache key of each changed limit is deleted so the change is live at once; ' +
+      'without it, or when Redis fails, the database change stands (exit 0) and a warning on stderr names the keys to delete. ' +
+      'One --id prints an object; --set and --file print an array. Plan file: {"limits": [{"tenant_id": "...", "limit": 10 | -1 | "unlimited", "kind": "max_devices"}]}.',
+    options: [
+      { flags: '--id <id>', description: 'the tenant (with --limit)' },
+      { flags: '--limit <n>', description: 'a whole number, or "unlimited" (-1); 0 accepts no devices' },
+      { flags: '--kind <kind>', description: 'max_devices (default), max_micro_devices or max_system_devices' },
+      { flags: '--set <id=n>', description: 'one change of a reallocation plan (repeatable; --kind applies to all)', repeatable: true },
+      { flags: '-f, --file <plan.json>', description: 'a reallocation plan as JSON ("-" reads standard input)' },
+      { flags: '--force', description: 'allow lowering max_devices below the devices already accepted' },
+      { flags: '--dry-run', description: 'check the plan and print what would change; write nothing' },
+    ],
+    examples: [
+      'tenantadm set-device-limit --id 673a03e3c9eca7a440f2f444 --limit 100 --redis-url redis://localhost:6379/0',
+      'tenantadm set-device-limit --set 673a03e3c9eca7a440f2f445=20 --set 673a03e3c9eca7a440f2f446=80 -o table',
+      'tenantadm set-device-limit -f plan.json --dry-run',
+    ],
+    mutating: true,
+    load: () => {
+      const m = require('./set-device-limit') as typeof import('./set-device-limit');
+      return { schema: m.schema, run: m.setDeviceLimit as never };
+    },
+  },
+  {
+    name: 'usage',
+    summary: 'devices and limits per tenant, for billing (JSON array, NDJSON, table, CSV)',
+    description:
+      'For each tenant: accepted, pending, rejected, preauthorized and noauth devices, each limit kind (-1 unlimited), and for a ' +
+      'Service Provider how many children it has, what it allocated to them and what is free (-1: no cap). ' +
+      'Counts come from the device-auth devices of that tenant only. --parent lists the children of an SP (use --id for the SP itself).',
+    options: [
+      { flags: '--id <id>', description: 'only this tenant' },
+      { flags: '--parent <sp-id>', description: 'only the children of this Service Provider' },
+    ],
+    examples: [
+      'tenantadm usage -o table',
+      'tenantadm usage --id 673a03e3c9eca7a440f2f444 | jq \'.[0].free.max_devices\'',
+      'tenantadm usage --parent 673a03e3c9eca7a440f2f444 -o csv > children.csv',
+    ],
+    mutating: false,
+    load: () => {
+      const m = require('./usage') as typeof import('./usage');
+      return { schema: m.schema, run: m.usage as never };
     },
   },
   {

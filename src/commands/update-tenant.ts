@@ -2,10 +2,13 @@ import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
-import { PLANS, STATUSES, applyAddons, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
-import { parseChildFeatures } from '../domain/child-features';
+import { LIMIT_KINDS, PLANS, STATUSES, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
+import { allocationOf, requireRoomFor } from '../domain/allocation';
+import { loadWorld, spLock, withAllocationLocks } from './allocation';
+import { requireActiveSp } from './create-tenant';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from './views';
+import { assertChildAddonsAllowed, parseChildFeatures } from '../domain/child-features';
 import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from './tenant-policies';
 
 export const schema = {
@@ -19,6 +22,8 @@ export const schema = {
     serviceProvider: { type: 'boolean' },
     maxChildTenants: { type: 'string', pattern: '^(\\d+|unlimited)$' },
     rotateToken: { type: 'boolean' },
+    /** An SP's id to attach to, or false (--no-parent) to detach. */
+    parent: { anyOf: [{ type: 'string' }, { type: 'boolean' }] },
     childFeatures: { type: 'string' },
     force: { type: 'boolean' },
     ssoInherit: { type: 'boolean' },
@@ -28,6 +33,11 @@ export const schema = {
 } as const;
 
 export type UpdateTenantOptions = FromSchema<typeof schema>;
+
+/** The change being built; null while nothing differs. */
+interface Planned {
+  set: ChangeSet | null;
+}
 
 function show(v: unknown): string {
   return v === undefined || v === null ? 'unset' : typeof v === 'string' ? v : JSON.stringify(v);
@@ -46,11 +56,13 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   if (options.childFeatures !== undefined) wanted.child_features = parseChildFeatures(options.childFeatures);
   if (options.ssoInherit !== undefined) wanted.sso_inherit = options.ssoInherit ? true : null;
   if (options.force && options.childFeatures === undefined) throw new UsageError('--force only goes with --child-features');
+  if (options.parent === true) throw new UsageError('--parent needs the id of a Service Provider', 'or give --no-parent to detach');
+  const parentTo = options.parent === undefined ? undefined : options.parent === false ? null : parseTenantId(options.parent, 'parent id');
   const addonFlags = parseAddonFlags(options.addon ?? []);
-  if (Object.keys(wanted).length === 0 && addonFlags.size === 0 && !options.rotateToken) {
+  if (Object.keys(wanted).length === 0 && addonFlags.size === 0 && !options.rotateToken && parentTo === undefined) {
     throw new UsageError(
       'nothing to change',
-      'give at least one of --name, --plan, --status, --addon, --service-provider, --max-child-tenants, --child-features, --sso-inherit, --rotate-token',
+      'give at least one of --name, --plan, --status, --addon, --service-provider, --max-child-tenants, --child-features, --sso-inherit, --rotate-token, --parent, --no-parent',
     );
   }
   const sign = options.rotateToken ? deps.signer() : undefined;
@@ -60,29 +72,24 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   if (!current) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
   await store.beforeWrite();
 
-  // Demoting a Service Provider must not race with a child being attached: hold its lock.
-  // A policy change and a child's add-on change take the SP's lock too, so neither misses the other.
-  const parentId = current.tenant.parent_tenant_id;
-  const locks = [
-    ...(wanted.service_provider === false || wanted.child_features !== undefined ? [`sp:${id}`] : []),
-    ...(parentId && [...addonFlags.values()].some(Boolean) ? [`sp:${parentId}`] : []),
-    ...(wanted.sso_inherit !== undefined ? [`sso:${id}`] : []),
-  ];
-  const updated = await store.exclusive(locks, async () => {
-    const record = locks.length ? await store.tenants.findOne({ id }) : current;
-    if (!record) throw new NotFoundError(`no tenant with id ${id}`);
-    if (record.tenant.parent_tenant_id !== parentId) throw new ConflictError(`tenant ${id} was moved to another Service Provider meanwhile`, 'run the command again');
+  // Every update holds `sp:<id>` of the tenant, of its current SP and of a new one, so that
+  // promoting, attaching, allocating, an SP's add-on policy and a child's add-ons never race.
+  const body = async (record: TenantRecord) => {
     const now = deps.now();
     const extra: PolicyWrites[] = [];
     if (wanted.child_features !== undefined) {
       if (!(wanted.service_provider ?? record.tenant.service_provider)) {
-        throw new RuleError(`tenant ${id} is not a Service Provider; only an SP has a policy for its children`, `promote it first: tenantadm update-tenant --id ${id} --service-provider`);
+        throw new RuleError(
+          `tenant ${id} is not a Service Provider; only an SP has a policy for its children`,
+          `promote it first: tenantadm update-tenant --id ${id} --service-provider`,
+        );
       }
       extra.push(await childFeatureWrites(store, record, wanted.child_features, options.force === true, now));
     }
     if (addonFlags.size > 0) await assertChildAddonChange(store, record, addonFlags);
     extra.push(await ssoInheritWrites(store, record, wanted.sso_inherit));
     const changes = plan(record, wanted, addonFlags, sign, now, extra);
+    const spFlag = wanted.service_provider ?? record.tenant.service_provider;
     if (wanted.service_provider === false && record.tenant.service_provider) {
       const children = await store.tenants.count({ parent: id });
       if (children > 0) {
@@ -93,16 +100,98 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
         );
       }
     }
+    const parentAfter = parentTo === undefined ? record.tenant.parent_tenant_id : (parentTo ?? undefined);
+    const nesting = parentTo !== undefined || wanted.service_provider === true;
+    if (nesting && spFlag && parentAfter) {
+      throw new RuleError(
+        `tenant ${id} would be both a Service Provider and the child of ${parentAfter}; Service Providers cannot be nested`,
+        parentTo ? 'attach an ordinary tenant, or demote it first with --no-service-provider' : 'detach it first with --no-parent',
+      );
+    }
+    if (parentTo !== undefined && parentTo !== (record.tenant.parent_tenant_id ?? null)) {
+      await attachOrDetach(record, parentTo, changes);
+    }
     if (wanted.name !== undefined && wanted.name !== record.tenant.name) {
       const taken = await store.tenants.findOne({ name: wanted.name });
       if (taken) throw new ConflictError(`a tenant named "${wanted.name}" already exists (id ${taken.tenant.id})`);
     }
     return { changes: changes.set, result: record };
-  });
-  void updated;
+  };
+  const extraLocks = [...(parentTo ? [spLock(parentTo)] : []), ...(wanted.sso_inherit !== undefined ? [`sso:${id}`] : [])];
+  await withAllocationLocks(store, [id], extraLocks, async (fresh) => body(fresh.get(id)!));
   const record = await store.tenants.findOne({ id });
   if (!record) throw new NotFoundError(`tenant ${id} was removed while it was being updated`);
   return { type: 'object', data: await viewOne(store, record), columns: tenantColumns as Column<never>[] };
+
+  /**
+   * Check the rules for a new parent (or none) and add the parent change to `planned`:
+   * the tenant's update step gets `parent_tenant_id`, and each SP's log gets an entry.
+   */
+  async function attachOrDetach(record: TenantRecord, to: string | null, planned: Planned): Promise<void> {
+    const t = record.tenant;
+    const from = t.parent_tenant_id;
+    const { world, records } = await loadWorld(store, to ? [id, to] : [id]);
+    const limits = world.tenants.get(id)!.limits;
+    const described = LIMIT_KINDS.filter((k) => k === 'max_devices' || limits[k] !== UNLIMITED)
+      .map((k) => `${k} ${formatLimit(limits[k] ?? UNLIMITED)}`)
+      .join(', ');
+    if (to) {
+      if (to === id) throw new RuleError(`tenant ${id} cannot be its own Service Provider`);
+      const sp = records.get(to)!.tenant;
+      requireActiveSp(sp, `attach ${id} to it`);
+      assertChildAddonsAllowed(sp, applyAddons(t.addons, addonFlags), `tenant ${id} ("${t.name}")`);
+      const own = world.children.get(id) ?? [];
+      if (own.length > 0) {
+        throw new RuleError(`tenant ${id} has ${own.length} child tenant(s) of its own; Service Providers cannot be nested`, 'detach its children first');
+      }
+      const kids = (world.children.get(to) ?? []).filter((k) => k !== id);
+      const max = sp.max_child_tenants;
+      if (typeof max === 'number' && kids.length >= max) {
+        throw new RuleError(
+          `Service Provider ${to} ("${sp.name}") already has ${kids.length} of its ${max} child tenants`,
+          `raise it with tenantadm update-tenant --id ${to} --max-child-tenants N, or remove a child`,
+          { sp_id: to, children: kids.length, max_child_tenants: max },
+        );
+      }
+      for (const kind of LIMIT_KINDS) {
+        const others = allocationOf(kids.map((k) => world.tenants.get(k)!.limits[kind] ?? UNLIMITED));
+        requireRoomFor(
+          { id: to, name: sp.name, limit: world.tenants.get(to)!.limits[kind] ?? UNLIMITED },
+          others,
+          { label: `tenant ${id} ("${t.name}") with its current limit`, limit: limits[kind] ?? UNLIMITED },
+          kind,
+        );
+      }
+    }
+    const set = planned.set ?? new ChangeSet('update-tenant').add(store.tenants.updateStep(record, { updated_at: deps.now() }));
+    const step = set.steps[0]!;
+    if (step.kind === 'update') {
+      if (record.raw.parent_tenant_id === undefined) step.before.unset.push('parent_tenant_id');
+      else step.before.set.parent_tenant_id = record.raw.parent_tenant_id;
+      if (to) step.after.set.parent_tenant_id = to;
+      else step.after.unset.push('parent_tenant_id');
+    }
+    const object = (parent: string) => ({ id, type: 'tenant' as const, tenant: { id, name: t.name, parent } });
+    if (from) {
+      set.audit({
+        action: 'update',
+        tenantId: id,
+        parentId: from,
+        object: object(from),
+        change: `detached from Service Provider ${from}; its allocation (${described}) returns to the Service Provider`,
+      });
+    }
+    if (to) {
+      set.audit({
+        action: 'update',
+        tenantId: id,
+        parentId: to,
+        object: object(to),
+        change: `attached to Service Provider ${to} with ${described}`,
+      });
+    }
+    planned.set = set;
+  }
 
   function plan(
     record: TenantRecord,
@@ -111,7 +200,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     signer: ((id: string) => string) | undefined,
     now: Date,
     extra: PolicyWrites[] = [],
-  ): { set: ChangeSet | null } {
+  ): Planned {
     const t = record.tenant;
     const diff: TenantFields = {};
     const described: string[] = [];

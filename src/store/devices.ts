@@ -57,4 +57,21 @@ export class DeviceStore {
     }
     return out;
   }
+
+  /**
+   * Devices of every tenant by status, in one pass (for long listings). Read as a stream of
+   * (tenant, status) pairs: FerretDB's $group on a compound key took a minute for 20,000 devices.
+   */
+  async countsByStatusAll(): Promise<Map<string, DeviceCounts>> {
+    const out = new Map<string, DeviceCounts>();
+    const cursor = this.coll.find({}, { projection: { _id: 0, tenant_id: 1, status: 1 } }).batchSize(5000);
+    for await (const doc of cursor) {
+      const tenant = String(doc.tenant_id);
+      let counts = out.get(tenant);
+      if (!counts) out.set(tenant, (counts = { accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 }));
+      const status = doc.status as keyof DeviceCounts;
+      if (status in counts) counts[status] += 1;
+    }
+    return out;
+  }
 }

@@ -158,6 +158,18 @@ export class TenantStore {
     return { id: oid.toHexString(), doc, step: { kind: 'insert', target: this.target, doc } };
   }
 
+  /** The children of every Service Provider, in one pass (for long listings). */
+  async childIdsByParent(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for await (const raw of this.coll.find({ parent_tenant_id: { $exists: true, $ne: null } }, { projection: { _id: 1, parent_tenant_id: 1 } }).sort({ _id: 1 })) {
+      const parent = idString(raw.parent_tenant_id);
+      const kids = out.get(parent) ?? [];
+      kids.push(idString(raw._id));
+      out.set(parent, kids);
+    }
+    return out;
+  }
+
   /** An update step from the record as read to the given field values (null removes a field). */
   updateStep(record: TenantRecord, fields: TenantFields): Step {
     return fieldUpdateStep(this.target, record.raw, fields as Document);

@@ -3,7 +3,9 @@
  * launcher, on a free port in a temporary directory, unless MONGODB_URI names a server
  * (a real mongod, say). Also makes the RSA key that signs tenant tokens in tests.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,6 +47,51 @@ export default async function globalSetup(): Promise<void> {
     // Keep a handle so teardown (same process) can stop it; stdin EOF also stops it.
     (globalThis as { __ferretdb?: unknown }).__ferretdb = child;
   }
+  state.redis = await startRedis(dir);
   fs.writeFileSync(STATE_FILE, JSON.stringify(state));
   process.env.TENANTADM_TEST_STATE = STATE_FILE;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Debian's redis-server on a free port, with a password and no persistence, for the tests
+ * of the device-auth cache. A shell wrapper stops it when our stdin closes, so a killed
+ * jest never leaves it behind.
+ */
+async function startRedis(dir: string): Promise<HarnessState['redis']> {
+  if (spawnSync('redis-server', ['--version']).error) {
+    process.stderr.write('global setup: redis-server is not installed (scripts/setup.sh installs it); Redis tests will fail\n');
+    return undefined;
+  }
+  const port = await freePort();
+  const password = randomBytes(12).toString('hex');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '""', '--appendonly', 'no', '--requirepass', password, '--dir', dir];
+  const child = spawn('sh', ['-c', `redis-server ${args.join(' ')} & pid=$!; cat >/dev/null; kill $pid; wait $pid`], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start within 15 s: ${out}`)), 15_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/Ready to accept connections/.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`redis-server exited early with code ${code}: ${out}`)));
+  });
+  child.stdout!.resume();
+  (globalThis as { __redis?: ChildProcess }).__redis = child;
+  return { url: `redis://:${password}@127.0.0.1:${port}`, host: '127.0.0.1', port, password };
 }

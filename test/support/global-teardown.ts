@@ -12,6 +12,15 @@ export default async function globalTeardown(): Promise<void> {
   child?.stdin?.destroy();
   child?.stdout?.destroy();
   child?.unref();
+  // Closing its stdin makes the wrapper stop redis-server (see global-setup).
+  const redis = (globalThis as { __redis?: ChildProcess }).__redis;
+  if (redis && redis.exitCode === null) {
+    const exited = new Promise((r) => redis.once('exit', r));
+    redis.stdin?.end();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+  redis?.stdout?.destroy();
+  redis?.unref();
   try {
     const state = JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as HarnessState;
     fs.rmSync(state.dir, { recursive: true, force: true });

@@ -7,6 +7,8 @@ export interface HarnessState {
   uri: string;
   pid: number;
   server: 'ferretdb' | 'mongodb';
+  /** A throw-away redis-server with a password (absent when redis-server is not installed). */
+  redis?: { url: string; host: string; port: number; password: string };
 }
 
 /** Global setup writes this file; workers find it through TENANTADM_TEST_STATE. */
