@@ -6,21 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { ObjectId } from 'mongodb';
-import { client, closeClient, dropAll, freshDbs, run, runJson, snapshot, type Dbs } from '../support/harness';
+import { client, run, runJson, snapshot, type Dbs, withFreshDatabases } from '../support/harness';
 import { childLimits, expectFailsCleanly, storedLimit } from '../support/limits';
 
 let dbs: Dbs;
 
-beforeEach(async () => {
-  dbs = freshDbs();
-  expect((await run(dbs, ['migrate'])).code).toBe(0);
-});
-afterEach(async () => {
-  await dropAll(dbs);
-});
-afterAll(async () => {
-  await closeClient();
-});
+withFreshDatabases((d) => (dbs = d));
 
 /** An SP with `limit` and `n` children at limit 0, written directly (fast setup). */
 async function seedSp(limit: number, n: number, extra: Record<string, unknown> = {}): Promise<{ sp: string; children: string[] }> {

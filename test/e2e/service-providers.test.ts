@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';
-import { client, closeClient, dropAll, freshDbs, passwordFile, run, runJson, snapshot, tmpDir, type Dbs } from '../support/harness';
+import { client, passwordFile, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';
 import { childLimits, expectFailsCleanly, redis, redisCli, seedDevices, storedLimit } from '../support/limits';
 
 let dbs: Dbs;
@@ -10,16 +10,7 @@ let dir: string;
 beforeAll(() => {
   dir = tmpDir();
 });
-beforeEach(async () => {
-  dbs = freshDbs();
-  expect((await run(dbs, ['migrate'])).code).toBe(0);
-});
-afterEach(async () => {
-  await dropAll(dbs);
-});
-afterAll(async () => {
-  await closeClient();
-});
+withFreshDatabases((d) => (dbs = d));
 
 async function create(name: string, extra: string[] = []): Promise<any> {
   return runJson(dbs, ['create-tenant', '--name', name, ...extra]);

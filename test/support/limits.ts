@@ -5,17 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { ObjectId } from 'mongodb';
-import { client, run, snapshot, state, type Dbs } from './harness';
+import { client, state, type Dbs } from './harness';
 
-/** Assert the command failed with `code`, printed nothing on stdout, and wrote nothing. */
-export async function expectFailsCleanly(dbs: Dbs, args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const before = await snapshot(dbs);
-  const r = await run(dbs, args, opts);
-  expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code, stdout: '', stderr: expect.any(String) });
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(await snapshot(dbs)).toEqual(before);
-  return r.stderr;
-}
+export { expectFailsCleanly } from './harness';
 
 /** The stored limit value, or undefined when there is no document (unlimited). */
 export async function storedLimit(dbs: Dbs, tenantId: string, kind = 'max_devices'): Promise<number | undefined> {
