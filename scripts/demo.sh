@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on a throwaway local database: create tenants, promote one to Service
-# Provider, list them through jq. Installs what is missing first (scripts/setup.sh).
+# Provider, give it children with device capacity, reallocate, bill, read the audit log. Installs what is missing first (scripts/setup.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -49,3 +49,26 @@ tenantadm list-tenants -o table
 
 say "tenantadm get-tenant --username admin@acme.example | jq '{name, plan, device_limit, device_count}'"
 tenantadm get-tenant --username admin@acme.example | jq '{name, plan, device_limit, device_count}'
+
+say "tenantadm create-tenant --name 'Globex Berlin' --parent $globex --device-limit 300 --admin-email admin@berlin.globex.example --password-file pw --id-only"
+berlin=$(tenantadm create-tenant --name 'Globex Berlin' --parent "$globex" --device-limit 300 \
+  --admin-email admin@berlin.globex.example --password-file "$TENANTADM_TMP/pw" --id-only)
+echo "$berlin"
+say "tenantadm create-tenant --name 'Globex Paris' --parent $globex --device-limit 600 --id-only"
+paris=$(tenantadm create-tenant --name 'Globex Paris' --parent "$globex" --device-limit 600 --id-only)
+echo "$paris"
+
+say "tenantadm set-device-limit --id $berlin --limit 500   # Paris holds 600 of 1000: at most 400, exit 5"
+set +e; tenantadm set-device-limit --id "$berlin" --limit 500; echo "exit code $?" >&2; set -e
+
+say "tenantadm set-device-limit --set $paris=400 --set $berlin=500 -o table   # a reallocation, all-or-nothing"
+tenantadm set-device-limit --set "$paris=400" --set "$berlin=500" -o table
+
+say "tenantadm usage --id $globex | jq '.[0] | {name, allocated, free}'"
+tenantadm usage --id "$globex" | jq '.[0] | {name, allocated, free}'
+
+say "tenantadm list-tenants --parent $globex -o table"
+tenantadm list-tenants --parent "$globex" -o table
+
+say "tenantadm audit --tenant $globex -o table"
+tenantadm audit --tenant "$globex" -o table
