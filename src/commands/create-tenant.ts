@@ -1,7 +1,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
-import { ConflictError, RuleError, UsageError } from '../errors';
+import { ConflictError, UsageError } from '../errors';
 import {
   ADDONS,
   ADMIN_ROLE,
@@ -21,7 +21,7 @@ import {
 import { readPassword } from '../secrets';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from './views';
-import { allocationOf, requireRoomFor } from '../domain/allocation';
+import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
 import { loadWorld, spLock } from './allocation';
 import { inheritSsoFields } from './sso-view';
 import { assertChildAddonsAllowed } from '../domain/child-features';
@@ -176,14 +176,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     const sp = records.get(spId)!.tenant;
     requireActiveSp(sp, `create a child under ${spId}`);
     const kids = world.children.get(spId) ?? [];
-    const max = sp.max_child_tenants;
-    if (typeof max === 'number' && kids.length >= max) {
-      throw new RuleError(
-        `Service Provider ${spId} ("${sp.name}") already has ${kids.length} of its ${max} child tenants`,
-        `raise it with tenantadm update-tenant --id ${spId} --max-child-tenants N, or remove a child`,
-        { sp_id: spId, children: kids.length, max_child_tenants: max },
-      );
-    }
+    requireChildSlot(sp, kids.length);
     const capped: LimitKind[] = [];
     for (const kind of LIMIT_KINDS) {
       const spLimit = world.tenants.get(spId)!.limits[kind] ?? UNLIMITED;
@@ -193,19 +186,5 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       requireRoomFor({ id: spId, name: sp.name, limit: spLimit }, others, { label: `the new child "${name}"`, limit: childLimit }, kind);
     }
     return { capped, parent: records.get(spId)! };
-  }
-}
-
-/** The parent of a new or attached child must be a Service Provider that is active. */
-export function requireActiveSp(sp: { id: string; name: string; service_provider: boolean; status: string }, what: string): void {
-  if (!sp.service_provider) {
-    throw new RuleError(`tenant ${sp.id} ("${sp.name}") is not a Service Provider; cannot ${what}`, `promote it first: tenantadm update-tenant --id ${sp.id} --service-provider`, {
-      sp_id: sp.id,
-    });
-  }
-  if (sp.status !== 'active') {
-    throw new RuleError(`Service Provider ${sp.id} ("${sp.name}") is ${sp.status}; cannot ${what}`, `activate it first: tenantadm update-tenant --id ${sp.id} --status active`, {
-      sp_id: sp.id,
-    });
   }
 }

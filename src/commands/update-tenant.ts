@@ -3,9 +3,8 @@ import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
 import { LIMIT_KINDS, PLANS, STATUSES, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
-import { allocationOf, requireRoomFor } from '../domain/allocation';
+import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
 import { loadWorld, spLock, withAllocationLocks } from './allocation';
-import { requireActiveSp } from './create-tenant';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from './views';
 import { assertChildAddonsAllowed, parseChildFeatures } from '../domain/child-features';
@@ -145,14 +144,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
         throw new RuleError(`tenant ${id} has ${own.length} child tenant(s) of its own; Service Providers cannot be nested`, 'detach its children first');
       }
       const kids = (world.children.get(to) ?? []).filter((k) => k !== id);
-      const max = sp.max_child_tenants;
-      if (typeof max === 'number' && kids.length >= max) {
-        throw new RuleError(
-          `Service Provider ${to} ("${sp.name}") already has ${kids.length} of its ${max} child tenants`,
-          `raise it with tenantadm update-tenant --id ${to} --max-child-tenants N, or remove a child`,
-          { sp_id: to, children: kids.length, max_child_tenants: max },
-        );
-      }
+      requireChildSlot(sp, kids.length);
       for (const kind of LIMIT_KINDS) {
         const others = allocationOf(kids.map((k) => world.tenants.get(k)!.limits[kind] ?? UNLIMITED));
         requireRoomFor(

@@ -229,11 +229,13 @@ describe('reallocation plans', () => {
     // c +50 alone would not fit; with a -30 and b -20 in the same plan it does.
     await expectFailsCleanly(dbs, ['set-device-limit', '--id', c.id, '--limit', '50'], 5);
     const rows = await runJson(dbs, ['set-device-limit', '--set', `${c.id}=50`, '--set', `${a.id}=30`, '--set', `${b.id}=20`]);
-    expect(rows.map((r: any) => [r.name, r.before, r.after])).toEqual([
-      ['a', 60, 30],
-      ['b', 40, 20],
-      ['c', 0, 50],
-    ]);
+    // Decreases first, in tenant id order (ObjectIds made by separate processes need not
+    // sort in creation order), then the increase.
+    const freeing = [
+      [a.id, 'a', 60, 30],
+      [b.id, 'b', 40, 20],
+    ].sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+    expect(rows.map((r: any) => [r.name, r.before, r.after])).toEqual([...freeing.map((f) => f.slice(1)), ['c', 0, 50]]);
     expect((await childLimits(dbs, p.id)).sort((x, y) => x - y)).toEqual([20, 30, 50]);
   });
 
@@ -242,11 +244,11 @@ describe('reallocation plans', () => {
     const plan = { limits: [{ tenant_id: a.id, limit: 10 }, { tenant_id: c.id, limit: 50 }, { tenant_id: p.id, limit: 'unlimited' }] };
     const rows = await runJson(dbs, ['set-device-limit', '-f', writeJson('plan', plan)]);
     // Capacity is freed first (the SP going up, a going down; by id), then taken (c).
-    expect(rows.map((r: any) => [r.name, r.after])).toEqual([
-      ['sp', -1],
-      ['a', 10],
-      ['c', 50],
-    ]);
+    const freeing = [
+      [p.id, 'sp', -1],
+      [a.id, 'a', 10],
+    ].sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+    expect(rows.map((r: any) => [r.name, r.after])).toEqual([...freeing.map((f) => f.slice(1)), ['c', 50]]);
     const fromStdin = await runJson(dbs, ['set-device-limit', '-f', '-'], { input: JSON.stringify({ limits: [{ tenant_id: a.id, limit: 11, kind: 'max_devices' }] }) });
     expect(fromStdin).toEqual([expect.objectContaining({ before: 10, after: 11 })]);
 
