@@ -120,7 +120,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       action: 'create',
       tenantId: created.id,
       parentId,
-      object: { id: created.id, type: 'tenant', tenant: { id: created.id, name, ...(parentId ? { parent: parentId } : {}) } },
+      object: { id: created.id, type: 'tenant', tenant: { id: created.id, name } },
       change: `tenant "${name}" created${parentId ? ` as a child of Service Provider ${parentId}` : ''}${inherited.sso_inherit ? ', SSO inherited' : ''}: plan ${plan}, device limit ${formatLimit(deviceLimit)}${
         addonFlags.size ? `, add-ons ${addons.filter((a) => a.enabled).map((a) => a.name).join(',') || 'none'}` : ''
       }`,

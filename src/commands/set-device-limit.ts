@@ -128,7 +128,7 @@ function auditChange(changes: ChangeSet, record: TenantRecord, c: PlannedChange)
     action: 'update',
     tenantId: t.id,
     parentId: t.parent_tenant_id,
-    object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+    object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name } },
     change: `${c.kind}: ${formatLimit(c.before)} -> ${formatLimit(c.limit)}`,
     meta: { limit_kind: [c.kind] },
   });

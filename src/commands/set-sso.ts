@@ -67,7 +67,7 @@ export async function setSso(options: SetSsoOptions, deps: Deps): Promise<Result
       action: 'update',
       tenantId: t.id,
       parentId: t.parent_tenant_id,
-      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name } },
       change,
     });
     return { changes, result: null };

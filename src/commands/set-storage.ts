@@ -65,7 +65,7 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
       action: 'update',
       tenantId: t.id,
       parentId: t.parent_tenant_id,
-      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name } },
       change: `artifact storage: ${describeStorage(current?.settings ?? null)} -> ${describeStorage(settings)}${keys}`,
     });
     return { changes, result: null };

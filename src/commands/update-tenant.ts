@@ -232,7 +232,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       action: 'update',
       tenantId: t.id,
       parentId: t.parent_tenant_id,
-      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: diff.name ?? t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: diff.name ?? t.name } },
       change: described.join('; '),
     });
     return { set };
