@@ -11,6 +11,7 @@ export const ExitCode = {
   conflict: 4,
   rule: 5,
   unreachable: 6,
+  service: 7,
 } as const;
 
 export type ErrorCode =
@@ -19,7 +20,8 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'rule_violation'
-  | 'db_unreachable';
+  | 'db_unreachable'
+  | 'service_refused';
 
 export class TenantadmError extends Error {
   constructor(
@@ -71,6 +73,12 @@ export class UnreachableError extends TenantadmError {
     super('db_unreachable', message, hint, details);
   }
 }
+/** A Mender service answered, and refused (its status and message are in the text). */
+export class ServiceError extends TenantadmError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('service_refused', message, hint, details);
+  }
+}
 export class InternalError extends TenantadmError {
   constructor(message: string, hint?: string, details?: Record<string, unknown>) {
     super('internal', message, hint, details);
@@ -84,6 +92,7 @@ const exitCodes: Record<ErrorCode, number> = {
   conflict: ExitCode.conflict,
   rule_violation: ExitCode.rule,
   db_unreachable: ExitCode.unreachable,
+  service_refused: ExitCode.service,
 };
 
 /** The one mapping from errors to exit codes. Unknown errors are internal (1). */

@@ -57,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     };
     const result = await run(validated, deps);
     await render(result, format, sink, wantsColor(process.stdout));
+    if (result.type === 'object' && result.exitCode !== undefined) code = result.exitCode;
   } catch (err) {
     if (err instanceof OutputClosed) {
       code = 0;

@@ -24,7 +24,15 @@ const environment: [string, string][] = [
   [ENV.auditDb, `audit database (default ${DEFAULTS.auditDb}).`],
   [ENV.auditCollection, `audit collection (default ${DEFAULTS.auditCollection}).`],
   [ENV.keyFile, 'RSA private key (PEM) that signs tenant tokens; /etc/tenantadm/rsa/private.pem is used when it exists and nothing is set.'],
-  [ENV.redisUrl, "Redis URL of the device\\-auth service's cache; limit writes delete the cached limit."],
+  [ENV.mongoUsername, 'MongoDB user, as Mender\'s services take it (instead of putting it in the URL).'],
+  [ENV.mongoPassword, 'MongoDB password for that user; never printed.'],
+  [ENV.redisUrl, "Redis URL of the device\\-auth service's cache (device\\-auth's own variable); limit writes invalidate the cached limit the way Mender does."],
+  [ENV.redisUrlOld, `older name for ${ENV.redisUrl}, still read.`],
+  [ENV.redisKeyPrefix, `device\\-auth's cache key prefix (default ${DEFAULTS.redisKeyPrefix}).`],
+  [ENV.menderSchema, 'legacy or v2: the limit semantics of the Mender version; detected from deviceauth.migration_info when unset.'],
+  [ENV.deviceauthAddr, 'device\\-auth service address; when set, limits and device token revocation go through its internal API.'],
+  [ENV.useradmAddr, 'user service address; when set, users are created and user tokens revoked through its internal API (Enterprise registers them for login).'],
+  [ENV.deploymentsAddr, 'deployments service address; when set, storage settings go through its internal API, which checks the bucket.'],
   [ENV.actor, 'who is acting, recorded in the audit log (default user@host).'],
   [ENV.errorFormat, 'text or json.'],
   ['NO_COLOR, FORCE_COLOR', 'turn colour off or on (colour is used only on a terminal).'],
@@ -64,7 +72,8 @@ export function manPage(version: string): string {
     ['3', 'not found'],
     ['4', 'conflict: already exists, or a concurrent change'],
     ['5', 'a rule would be broken (limits, Service Provider rules, missing migrate)'],
-    ['6', 'database unreachable or timed out'],
+    ['6', 'database or Mender service unreachable or timed out'],
+    ['7', 'a Mender service refused the change (its status and message are printed)'],
   ]) {
     out.push(option(code!, text!).trimEnd());
   }

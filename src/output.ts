@@ -13,7 +13,8 @@ export interface Column<T> {
 }
 
 export type Result =
-  | { type: 'object'; data: unknown; columns?: Column<never>[] }
+  /** `exitCode`: a report that is printed whole and still fails (doctor: 5 when the tool cannot work). */
+  | { type: 'object'; data: unknown; columns?: Column<never>[]; exitCode?: number }
   | { type: 'list'; rows: AsyncIterable<unknown> | Iterable<unknown>; columns: Column<never>[] }
   | { type: 'text'; text: string }
   | { type: 'none' };

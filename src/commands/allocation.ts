@@ -11,6 +11,11 @@ export function spLock(id: string): string {
   return `sp:${id}`;
 }
 
+/** The lock that makes tenant names unique among this tool's creates and renames (Mender has no such index). */
+export function tenantNameLock(name: string): string {
+  return `tenant-name:${name}`;
+}
+
 export interface LoadedWorld {
   world: AllocationWorld;
   records: Map<string, TenantRecord>;

@@ -1,7 +1,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
-import { ConflictError, UsageError } from '../errors';
+import { ConflictError, RuleError, UsageError } from '../errors';
 import {
   ADDONS,
   ADMIN_ROLE,
@@ -19,10 +19,11 @@ import {
   type LimitKind,
 } from '../domain/tenant';
 import { readPassword } from '../secrets';
+import { warnDirectUser } from '../notices';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from './views';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
-import { loadWorld, spLock } from './allocation';
+import { loadWorld, spLock, tenantNameLock } from './allocation';
 import { inheritSsoFields } from './sso-view';
 import { assertChildAddonsAllowed } from '../domain/child-features';
 
@@ -82,9 +83,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   const existing = await store.tenants.findOne({ name });
   if (existing) {
     if (options.ifNotExists) return output(existing);
-    throw new ConflictError(`a tenant named "${name}" already exists (id ${existing.tenant.id})`, 'use --if-not-exists to get it instead', {
-      id: existing.tenant.id,
-    });
+    throw nameTaken(name, existing);
   }
   if (email !== undefined) {
     const user = await store.users.findByEmail(email);
@@ -125,11 +124,14 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
         addonFlags.size ? `, add-ons ${addons.filter((a) => a.enabled).map((a) => a.name).join(',') || 'none'}` : ''
       }`,
     });
-    changes.add(store.limits.setStep(await store.limits.get(created.id), deviceLimit));
-    for (const kind of capped) changes.add(store.limits.setStep(await store.limits.get(created.id, kind as LimitKind), 0));
+    // A new id has no limit documents: no need to read them.
+    const none = (kind: LimitKind) => ({ tenantId: created.id, kind, value: UNLIMITED, raw: null });
+    changes.add(await store.limitStep(none('max_devices'), deviceLimit));
+    for (const kind of capped) changes.add(await store.limitStep(none(kind as LimitKind), 0));
     if (email !== undefined && passwordHash !== undefined) {
-      const admin = store.users.newUser({ email, passwordHash, tenantId: created.id, roles: [ADMIN_ROLE], now });
-      changes.add(admin.step);
+      const admin = store.userCreateSteps({ email, passwordHash, tenantId: created.id, roles: [ADMIN_ROLE], now });
+      if (admin.direct) warnDirectUser(deps);
+      changes.add(...admin.steps);
       changes.audit({
         action: 'create',
         tenantId: created.id,
@@ -141,17 +143,26 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     return { changes, id: created.id };
   };
 
+  // Names are unique by this tool's rule, not by an index on Mender's collection: the check
+  // and the insert happen under the name's lock, so two creates of one name cannot both pass.
+  const nameFree = async () => {
+    const taken = await store.tenants.findOne({ name });
+    if (taken) throw nameTaken(name, taken);
+  };
   let createdId: string;
   try {
     if (parentId === undefined) {
-      const { changes, id } = await build([]);
-      await store.commit(changes);
-      createdId = id;
+      createdId = await store.exclusive([tenantNameLock(name)], async () => {
+        await nameFree();
+        const { changes, id } = await build([]);
+        return { changes, result: id };
+      });
     } else {
       // Counting children and capacity, then creating, must not interleave with another allocation.
       // With --sso the SP's settings must not be cleared meanwhile: hold its SSO lock too.
-      const locks = [spLock(parentId), ...(options.sso ? [`sso:${parentId}`] : [])];
+      const locks = [spLock(parentId), tenantNameLock(name), ...(options.sso ? [`sso:${parentId}`] : [])];
       createdId = await store.exclusive(locks, async () => {
+        await nameFree();
         const { capped, parent } = await checkRoomForChild(parentId);
         assertChildAddonsAllowed(parent.tenant, applyAddons([], addonFlags), `the new child "${name}"`);
         const inherited = options.sso ? await inheritSsoFields(store, parent) : {};
@@ -173,6 +184,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   /** The rules for a new child; returns the SP and the limit kinds other than max_devices that it caps. */
   async function checkRoomForChild(spId: string): Promise<{ capped: LimitKind[]; parent: TenantRecord }> {
     const { world, records } = await loadWorld(store, [spId]);
+    const profile = await store.profile();
     const sp = records.get(spId)!.tenant;
     requireActiveSp(sp, `create a child under ${spId}`);
     const kids = world.children.get(spId) ?? [];
@@ -182,9 +194,23 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       const spLimit = world.tenants.get(spId)!.limits[kind] ?? UNLIMITED;
       const childLimit = kind === 'max_devices' ? deviceLimit : spLimit === UNLIMITED ? UNLIMITED : 0;
       if (kind !== 'max_devices' && spLimit !== UNLIMITED) capped.push(kind);
+      // A legacy deviceauth reads 0 as unlimited: a capped SP's child must get at least one device.
+      if (profile.name === 'legacy' && spLimit !== UNLIMITED && childLimit === 0) {
+        throw new RuleError(
+          `the new child "${name}" would get ${kind} 0, which ${profile.deviceauthVersion ? `deviceauth ${profile.deviceauthVersion}` : 'this Mender version'} reads as unlimited under Service Provider ${spId} (${kind} ${spLimit})`,
+          kind === 'max_devices' ? 'give the child at least 1 device with --device-limit N' : `raise the Service Provider's ${kind} to unlimited, or upgrade Mender (deviceauth 2.0.2 and later can say "none")`,
+          { kind, profile: profile.name },
+        );
+      }
       const others = allocationOf(kids.map((k) => world.tenants.get(k)!.limits[kind] ?? UNLIMITED));
       requireRoomFor({ id: spId, name: sp.name, limit: spLimit }, others, { label: `the new child "${name}"`, limit: childLimit }, kind);
     }
     return { capped, parent: records.get(spId)! };
   }
+}
+
+function nameTaken(name: string, existing: TenantRecord): ConflictError {
+  return new ConflictError(`a tenant named "${name}" already exists (id ${existing.tenant.id})`, 'use --if-not-exists to get it instead', {
+    id: existing.tenant.id,
+  });
 }

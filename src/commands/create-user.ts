@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import { normalizeEmail, parseTenantId, validatePassword } from '../domain/tenant';
 import { parseRoles } from '../domain/user';
 import { readPassword } from '../secrets';
+import { warnDirectUser } from '../notices';
 import { ChangeSet } from '../store';
 import { userColumns } from './user-views';
 
@@ -42,8 +43,9 @@ export async function createUser(options: CreateUserOptions, deps: Deps): Promis
 
   await store.beforeWrite();
   const t = tenant.tenant;
-  const created = store.users.newUser({ email, passwordHash, tenantId: t.id, roles, now: deps.now() });
-  const changes = new ChangeSet('create-user').add(created.step);
+  const created = store.userCreateSteps({ email, passwordHash, tenantId: t.id, roles, now: deps.now() });
+  if (created.direct) warnDirectUser(deps);
+  const changes = new ChangeSet('create-user').add(...created.steps);
   changes.audit({
     action: 'create',
     tenantId: t.id,
@@ -53,5 +55,7 @@ export async function createUser(options: CreateUserOptions, deps: Deps): Promis
   });
   // A concurrent create of the same email loses on the unique index: exit 4, nothing left behind.
   await store.commit(changes);
-  return { type: 'object', data: created.user, columns: userColumns as Column<never>[] };
+  // Through useradm, the service chose the id: show the user as it stored it.
+  const stored = created.direct ? created.user : ((await store.users.findInTenant(t.id, email))?.user ?? created.user);
+  return { type: 'object', data: stored, columns: userColumns as Column<never>[] };
 }

@@ -1,3 +1,4 @@
+/** migrate: the indexes writes rely on, on the tool's collections and Mender's own definitions only. */
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
@@ -12,11 +13,15 @@ const columns: Column<MigrateResult>[] = [
   { header: 'INDEX', get: (r) => r.index },
   { header: 'KEYS', get: (r) => JSON.stringify(r.keys) },
   { header: 'UNIQUE', get: (r) => (r.unique ? 'yes' : '') },
-  { header: 'CREATED', get: (r) => (r.created ? 'yes' : 'existed') },
+  { header: 'STATE', get: (r) => r.state },
 ];
 
 export async function migrate(_options: MigrateOptions, deps: Deps): Promise<Result> {
   const store = await deps.store();
   const rows = await store.migrate();
+  // Mender allows two tenants with one name; the tool only refuses to create a second one.
+  for (const d of await store.duplicateNames()) {
+    deps.warn(`tenantadm: warning: ${d.ids.length} tenants are named "${d.name}": ${d.ids.join(', ')} (new tenants and renames to this name are refused)`);
+  }
   return { type: 'list', rows, columns: columns as Column<never>[] };
 }

@@ -369,13 +369,31 @@ export const commands: CommandSpec[] = [
   {
     name: 'migrate',
     summary: 'create the indexes every command relies on (safe to re-run)',
-    description: 'Creates the unique indexes on tenant name, user email and (tenant_id, name) of limits, and those listings need. Existing equivalent indexes are kept.',
+    description:
+      "Creates the indexes writes rely on: on Mender's collections only the ones Mender's own migrations define (useradm email_1, deviceauth tenant_id_name and tenant_id_status__id), " +
+      "and the tool's own on its audit collection. Existing equivalent indexes are kept; indexes earlier releases of this tool put on Mender's collections are dropped. " +
+      'Tenant names used twice are listed as a warning (Mender allows them; the tool refuses to create more).',
     options: [],
     examples: ['tenantadm migrate', 'tenantadm migrate -o table'],
     mutating: true,
     load: () => {
       const m = require('./migrate') as typeof import('./migrate');
       return { schema: m.schema, run: m.migrate as never };
+    },
+  },
+  {
+    name: 'doctor',
+    summary: "check what this Mender server reads and whether the tool can work on it (exit 0 yes, 5 no)",
+    description:
+      "Prints, as JSON, the limit semantics (schema profile) detected from deviceauth's migration_info and any --mender-schema override, the database server's version, " +
+      'which Mender services answer at the configured addresses, whether Redis answers, limit documents this deviceauth cannot read, and which indexes exist. ' +
+      'Exit 0 when the tool can work, 5 when something must be fixed first (listed under "problems").',
+    options: [],
+    examples: ['tenantadm doctor', 'TENANTADM_DEVICEAUTH_ADDR=http://mender-device-auth:8080 tenantadm doctor | jq .services'],
+    mutating: false,
+    load: () => {
+      const m = require('./doctor') as typeof import('./doctor');
+      return { schema: m.schema, run: m.doctor as never };
     },
   },
   {

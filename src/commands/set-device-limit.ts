@@ -58,8 +58,8 @@ export interface LimitRow {
   before: number;
   after: number;
   changed: boolean;
-  /** deleted | not_configured | failed; null when nothing was written. */
-  cache: CacheOutcome['state'] | null;
+  /** How deviceauth's cached limit was made stale: by its own API (service), by us, or not; null when nothing was written. */
+  cache: CacheOutcome['state'] | 'service' | null;
 }
 
 export const limitColumns: Column<LimitRow>[] = [
@@ -141,15 +141,21 @@ function auditChange(changes: ChangeSet, record: TenantRecord, c: PlannedChange)
  */
 export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps): Promise<Result> {
   const { changes, single } = await requestedChanges(options, deps);
-  const cache = new LimitCache(deps.config.redisUrl, deps.config.timeoutMs);
+  const cache = new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs);
   const ids = [...new Set(changes.map((c) => c.tenantId))];
   const kinds = [...new Set(changes.map((c) => c.kind))];
   const store = await deps.store();
 
+  // The steps are built in a dry run too, so a value this Mender version cannot store fails there as well.
   const decide = async () => {
     const loaded = await loadWorld(store, ids, kinds);
     const planned = planReallocation(loaded.world, changes, { force: options.force === true });
-    return { loaded, planned };
+    const set = new ChangeSet('set-device-limit');
+    for (const c of planned) {
+      set.add(await store.limitStep(loaded.limits.get(`${c.tenantId}/${c.kind}`)!, c.limit));
+      auditChange(set, loaded.records.get(c.tenantId)!, c);
+    }
+    return { loaded, planned, set };
   };
 
   let outcome: Awaited<ReturnType<typeof decide>>;
@@ -159,22 +165,22 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
     await store.beforeWrite();
     outcome = await withAllocationLocks(store, ids, [], async () => {
       const decided = await decide();
-      const set = new ChangeSet('set-device-limit');
-      for (const c of decided.planned) {
-        set.add(store.limits.setStep(decided.loaded.limits.get(`${c.tenantId}/${c.kind}`)!, c.limit));
-        auditChange(set, decided.loaded.records.get(c.tenantId)!, c);
-      }
-      return { changes: set, result: decided };
+      return { changes: decided.set, result: decided };
     });
   }
 
   const { loaded, planned } = outcome;
-  let cacheState: CacheOutcome['state'] | null = null;
+  let cacheState: LimitRow['cache'] = null;
   if (!options.dryRun && planned.length > 0) {
-    const result = await cache.invalidate(planned);
-    cacheState = result.state;
-    const warning = staleCacheWarning(result);
-    if (warning) deps.warn(warning);
+    if (store.services.has('deviceauth')) {
+      // deviceauth's own limits API invalidated its cache.
+      cacheState = 'service';
+    } else {
+      const result = await cache.invalidate(planned, (await store.profile()).name);
+      cacheState = result.state;
+      const warning = staleCacheWarning(result);
+      if (warning) deps.warn(warning);
+    }
   }
   if (options.dryRun) deps.warn(`tenantadm: dry run: ${planned.length} limit(s) would change; nothing was written`);
 

@@ -53,13 +53,9 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
     const t = found.tenant;
     const current = await store.storage.get(id);
     const changes = new ChangeSet('set-storage');
-    if (settings === null) {
-      if (!current) return { changes: null, result: null };
-      changes.add(store.storage.deleteStep(current));
-    } else {
-      if (current && JSON.stringify(current.settings) === JSON.stringify(settings)) return { changes: null, result: null };
-      changes.add(store.storage.setStep(current, id, settings, deps.now()));
-    }
+    if (settings === null && !current) return { changes: null, result: null };
+    if (settings && current && JSON.stringify(current.settings) === JSON.stringify(settings)) return { changes: null, result: null };
+    changes.add(store.storage.setStep(current, id, settings));
     const keys = settings && current ? `; credentials ${storageSecretsChanged(current.settings, settings) ? 'changed' : 'unchanged'}` : '';
     changes.audit({
       action: 'update',

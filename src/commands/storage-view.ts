@@ -2,10 +2,10 @@
 import type { Store } from '../store';
 import { defaultStorage, maskStorage, type DefaultStorage, type StorageSettings } from '../domain/storage';
 
-export type StorageView = (StorageSettings | DefaultStorage) & { updated_at?: string };
+export type StorageView = StorageSettings | DefaultStorage;
 
 export async function storageView(store: Store, tenantId: string): Promise<StorageView> {
   const own = await store.storage.get(tenantId);
   if (!own) return defaultStorage(tenantId);
-  return { ...maskStorage(own.settings), ...(own.updatedAt ? { updated_at: own.updatedAt } : {}) };
+  return maskStorage(own.settings);
 }

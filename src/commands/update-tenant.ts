@@ -4,8 +4,10 @@ import type { Result, Column } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
 import { LIMIT_KINDS, PLANS, STATUSES, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
-import { loadWorld, spLock, withAllocationLocks } from './allocation';
+import { loadWorld, spLock, tenantNameLock, withAllocationLocks } from './allocation';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
+import { LimitCache, staleCacheWarning } from '../store/cache';
+import { warnDirectRevocation } from '../notices';
 import { tenantColumns, viewOne } from './views';
 import { assertChildAddonsAllowed, parseChildFeatures } from '../domain/child-features';
 import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from './tenant-policies';
@@ -116,8 +118,31 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     }
     return { changes: changes.set, result: record };
   };
-  const extraLocks = [...(parentTo ? [spLock(parentTo)] : []), ...(wanted.sso_inherit !== undefined ? [`sso:${id}`] : [])];
-  await withAllocationLocks(store, [id], extraLocks, async (fresh) => body(fresh.get(id)!));
+  const extraLocks = [
+    ...(parentTo ? [spLock(parentTo)] : []),
+    ...(wanted.sso_inherit !== undefined ? [`sso:${id}`] : []),
+    // Renames check the name under its lock, as creates do (names are not indexed).
+    ...(wanted.name !== undefined ? [tenantNameLock(wanted.name)] : []),
+  ];
+  let revoked: ReturnType<typeof store.revokeTokensSteps> | undefined;
+  await withAllocationLocks(store, [id], extraLocks, async (fresh) => {
+    const out = await body(fresh.get(id)!);
+    // Suspension takes access away now: every device and user token of the tenant is revoked once the change commits.
+    if (out.changes && wanted.status === 'suspended' && fresh.get(id)!.tenant.status !== 'suspended') {
+      revoked = store.revokeTokensSteps(id);
+      out.changes.afterCommit(...revoked.steps);
+    }
+    return out;
+  });
+  if (revoked && revoked.direct.length > 0) {
+    warnDirectRevocation(deps, revoked.direct);
+    if (revoked.direct.includes('deviceauth')) {
+      // What deviceauth's own token API does besides deleting: move the tenant's cache version.
+      const outcome = await new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs).bumpTenantVersion([id]);
+      const warning = staleCacheWarning(outcome);
+      if (warning) deps.warn(warning);
+    }
+  }
   const record = await store.tenants.findOne({ id });
   if (!record) throw new NotFoundError(`tenant ${id} was removed while it was being updated`);
   return { type: 'object', data: await viewOne(store, record), columns: tenantColumns as Column<never>[] };

@@ -13,7 +13,8 @@ import type { Step, Target } from './journal';
 
 export interface AuditObject {
   id: string;
-  type: 'tenant' | 'user' | 'limit' | 'sso' | 'storage';
+  /** Mender's object types for what this tool changes; limits, SSO and storage are updates of the tenant. */
+  type: 'tenant' | 'user';
   tenant?: { id: string; name: string; parent?: string };
   user?: { email: string };
 }
@@ -73,6 +74,13 @@ export function assertNoSecret(doc: Document): void {
   }
 }
 
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Mender's actor: a person named by email is a `user` with that email; anything else (a job, user@host) is `system`. */
+export function auditActor(actor: string): { id: string; type: 'user' | 'system'; email?: string } {
+  return EMAIL.test(actor) ? { id: actor, type: 'user', email: actor.toLowerCase() } : { id: actor, type: 'system' };
+}
+
 export function toEntry(doc: Document): AuditEntry {
   const time = doc.time instanceof Date ? doc.time.toISOString() : String(doc.time ?? '');
   return {
@@ -111,7 +119,7 @@ export class AuditStore {
       state: 'pending',
       tenant_id: event.tenantId,
       log_tenant_ids: logOwners,
-      actor: { id: actor, type: 'system' },
+      actor: auditActor(actor),
       action: event.action,
       object,
       change: event.change,

@@ -8,13 +8,17 @@ import { ConflictError, InternalError, RuleError } from '../errors';
 import { connect, translateDriverError } from './mongo';
 import { Journal, type Operation, type RepairReport, type Step } from './journal';
 import { TenantStore, TENANTS } from './tenants';
-import { UserStore, USERS } from './users';
+import { UserStore, USERS, type User } from './users';
 import { LimitStore, LIMITS } from './limits';
 import { DeviceStore, DEVICES } from './devices';
 import { AuditStore, type AuditEvent } from './audit';
-import { TenantSettingsStore, SSO_SETTINGS, STORAGE_SETTINGS } from './settings';
+import { TenantSettingsStore, SSO_SETTINGS } from './settings';
+import { StorageStore } from './storage';
+import { MenderServices } from './services';
+import { chooseProfile, detectSchema, type SchemaProfile } from './profile';
+import { toStored } from './limits';
 import type { SsoSettings } from '../domain/sso';
-import type { StorageSettings } from '../domain/storage';
+import type { LimitRecord } from './limits';
 
 export type { TenantRecord, TenantQuery, TenantFields } from './tenants';
 export type { LimitRecord } from './limits';
@@ -22,6 +26,8 @@ export type { User, UserRecord } from './users';
 export type { AuditEvent, AuditObject, AuditEntry, AuditQuery } from './audit';
 export type { Step, RepairReport } from './journal';
 export type { SettingsRecord } from './settings';
+export type { StorageRecord } from './storage';
+export type { SchemaProfile } from './profile';
 
 /** Test hook: `TENANTADM_TEST_PAUSE_MS=N` widens the window between a check and its write, so races are reproducible. */
 async function pauseAfterCheck(): Promise<void> {
@@ -34,7 +40,13 @@ export class ChangeSet {
   readonly steps: Step[] = [];
   readonly events: AuditEvent[] = [];
   readonly locks: string[] = [];
+  /** Roll-forward work after the commit point (e.g. revoking tokens), retried by repair. */
+  readonly finalize: Step[] = [];
   constructor(readonly command: string) {}
+  afterCommit(...steps: Step[]): this {
+    this.finalize.push(...steps);
+    return this;
+  }
   add(...steps: Step[]): this {
     this.steps.push(...steps);
     return this;
@@ -54,6 +66,8 @@ interface IndexSpec {
   index: IndexDescription;
   /** Writes rely on it: mutating commands refuse to run without it. */
   required?: boolean;
+  /** Whose definition it is: the tool's own collection, or Mender's (same name, keys and options). */
+  owner: 'tenantadm' | 'mender';
 }
 
 export interface MigrateResult {
@@ -62,7 +76,22 @@ export interface MigrateResult {
   index: string;
   keys: Document;
   unique: boolean;
-  created: boolean;
+  state: 'created' | 'existed' | 'dropped';
+}
+
+/**
+ * Indexes earlier releases of this tool put on Mender's collections that Mender does not
+ * define; migrate drops them (tenant names are not unique in Mender).
+ */
+const RETIRED_INDEXES: { db: IndexSpec['db']; coll: string; name: string }[] = [
+  { db: 'tenantadm', coll: TENANTS, name: 'tenantadm_name_unique' },
+  { db: 'tenantadm', coll: TENANTS, name: 'tenantadm_parent' },
+  { db: 'useradm', coll: USERS, name: 'tenantadm_user_tenant' },
+];
+
+export interface DuplicateName {
+  name: string;
+  ids: string[];
 }
 
 export class Store {
@@ -74,8 +103,10 @@ export class Store {
   readonly journal: Journal;
   /** Identity-provider settings (with secrets) per tenant. */
   readonly sso: TenantSettingsStore<SsoSettings>;
-  /** A tenant's own object store (with secrets); none means the shared store. */
-  readonly storage: TenantSettingsStore<StorageSettings>;
+  /** A tenant's own artifact storage, where deployments reads it; none means the shared store. */
+  readonly storage: StorageStore;
+  readonly services: MenderServices;
+  private profileCache: Promise<SchemaProfile> | undefined;
 
   private constructor(
     private readonly client: MongoClient,
@@ -83,23 +114,97 @@ export class Store {
     private readonly now: () => Date,
   ) {
     const db = (name: string) => client.db(name);
+    this.services = new MenderServices(config.services, config.timeoutMs);
     this.tenants = new TenantStore(db(config.db.tenantadm));
     this.users = new UserStore(db(config.db.useradm));
-    this.limits = new LimitStore(db(config.db.deviceauth));
+    this.limits = new LimitStore(db(config.db.deviceauth), () => this.profile());
     this.devices = new DeviceStore(db(config.db.deviceauth));
     this.audit = new AuditStore(db(config.db.audit), config.auditCollection);
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
-    this.storage = new TenantSettingsStore<StorageSettings>(db(config.db.tenantadm), STORAGE_SETTINGS);
-    this.journal = new Journal(client, db(config.db.tenantadm), now, Math.max(config.timeoutMs * 2, 10_000));
+    this.storage = new StorageStore(client, this.services);
+    this.journal = new Journal(client, db(config.db.tenantadm), now, Math.max(config.timeoutMs * 2, 10_000), this.services);
   }
 
   static async open(config: Config, now: () => Date = () => new Date()): Promise<Store> {
-    const client = await connect(config.mongoUrl, config.timeoutMs);
+    const client = await connect(config.mongoUrl, config.timeoutMs, config.mongoAuth);
     return new Store(client, config, now);
   }
 
   async close(): Promise<void> {
     await this.client.close();
+  }
+
+  /** The limit semantics of this server's deviceauth (read once per process). */
+  profile(): Promise<SchemaProfile> {
+    this.profileCache ??= this.guard(async () =>
+      chooseProfile(await detectSchema(this.client.db(this.config.db.deviceauth)), this.config.menderSchema, this.config.db.deviceauth),
+    );
+    return this.profileCache;
+  }
+
+  /** The database server's version, and whether it is FerretDB (which answers buildInfo with its own fields). */
+  async serverInfo(): Promise<{ version: string; ferretdb?: string }> {
+    return this.guard(async () => {
+      const info = await this.client.db('admin').command({ buildInfo: 1 });
+      const ferret = (info.ferretdb as { version?: string } | undefined)?.version ?? (info.ferretdbVersion as string | undefined);
+      return { version: String(info.version ?? 'unknown'), ...(ferret ? { ferretdb: String(ferret) } : {}) };
+    });
+  }
+
+  /** What deviceauth's migration_info says, whatever the override (for doctor). */
+  async detectedSchema(): Promise<Awaited<ReturnType<typeof detectSchema>>> {
+    return this.guard(() => detectSchema(this.client.db(this.config.db.deviceauth)));
+  }
+
+  /**
+   * The step that sets a limit (-1 unlimited): through deviceauth's internal API when its
+   * address is set (it invalidates its own cache), else straight into deviceauth.limits.
+   * The value is stored as this server's profile reads it; what it cannot say is exit 5.
+   */
+  async limitStep(current: LimitRecord, value: number): Promise<Step> {
+    const profile = await this.profile();
+    if (this.services.has('deviceauth')) {
+      const stored = toStored(value, current.kind, profile);
+      const previous = current.raw ? Number(current.raw.value) : null;
+      return { kind: 'service', call: { op: 'limit.put', service: 'deviceauth', tenantId: current.tenantId, name: current.kind, value: stored, previous } };
+    }
+    return this.limits.setStep(current, value, profile);
+  }
+
+  /** A new user: through useradm when its address is set (Enterprise registers it for login), else straight into useradm.users. */
+  userCreateSteps(fields: { email: string; passwordHash: string; tenantId: string; roles: string[]; now: Date }): { user: User; steps: Step[]; direct: boolean } {
+    const created = this.users.newUser(fields);
+    if (!this.services.has('useradm')) return { user: created.user, steps: [created.step], direct: true };
+    return {
+      user: created.user,
+      steps: [{ kind: 'service', call: { op: 'user.create', service: 'useradm', tenantId: fields.tenantId, email: fields.email, passwordHash: fields.passwordHash } }],
+      direct: false,
+    };
+  }
+
+  /**
+   * Revoke every device and user token of a tenant after a change commits (suspension):
+   * through the services' token APIs when their addresses are set (deviceauth also bumps
+   * its cached tenant version), else by deleting the token documents as those APIs do.
+   * `direct` names the services written to directly.
+   */
+  revokeTokensSteps(tenantId: string): { steps: Step[]; direct: ('deviceauth' | 'useradm')[] } {
+    const steps: Step[] = [];
+    const direct: ('deviceauth' | 'useradm')[] = [];
+    for (const service of ['deviceauth', 'useradm'] as const) {
+      if (this.services.has(service)) {
+        steps.push({ kind: 'service', call: { op: 'tokens.revoke', service, tenantId } });
+        continue;
+      }
+      direct.push(service);
+      // deviceauth keeps the tenant claim under the literal key "mender.tenant" (its own filter); useradm under tenant_id.
+      steps.push(
+        service === 'deviceauth'
+          ? { kind: 'deleteMany', target: { db: this.config.db.deviceauth, coll: 'tokens' }, filter: { 'mender.tenant': tenantId } }
+          : { kind: 'deleteMany', target: { db: this.config.db.useradm, coll: 'tokens' }, filter: { tenant_id: tenantId } },
+      );
+    }
+    return { steps, direct };
   }
 
   /** Run driver calls with errors translated (duplicates → conflict, lost server → unreachable). */
@@ -124,6 +229,8 @@ export class Store {
       steps.push(insert);
       finalize.push(settle);
     }
+    // Audit entries settle first: a roll-forward step that fails (a service down) leaves them pending for repair.
+    finalize.push(...changes.finalize);
     return { command: changes.command, actor: this.config.actor, steps, finalize, locks: changes.locks };
   }
 
@@ -137,7 +244,7 @@ export class Store {
 
   /** Apply a change set all-or-nothing (see journal.ts). */
   async commit(changes: ChangeSet): Promise<void> {
-    if (changes.empty) return;
+    if (changes.empty && changes.finalize.length === 0) return;
     await this.guard(() => this.journal.run(this.operation(changes)));
   }
 
@@ -150,7 +257,7 @@ export class Store {
       this.journal.exclusive(keys, async () => {
         const { changes, result } = await body();
         await pauseAfterCheck();
-        return { op: changes && !changes.empty ? this.operation(changes) : null, result };
+        return { op: changes && (!changes.empty || changes.finalize.length > 0) ? this.operation(changes) : null, result };
       }),
     );
   }
@@ -164,25 +271,51 @@ export class Store {
     return this.guard(() => this.journal.repair({ all }));
   }
 
-  private indexSpecs(): IndexSpec[] {
+  /**
+   * The tool's own indexes (audit collection; the journal's collections need none but `_id`)
+   * and, on Mender's collections, exactly the indexes Mender's own migrations define (same
+   * name, keys and options), which writes rely on. Nothing else touches Mender's collections.
+   */
+  indexSpecs(): IndexSpec[] {
     const audit = this.config.auditCollection;
     return [
-      { db: 'tenantadm', coll: TENANTS, index: { key: { name: 1 }, name: 'tenantadm_name_unique', unique: true }, required: true },
-      { db: 'tenantadm', coll: TENANTS, index: { key: { parent_tenant_id: 1 }, name: 'tenantadm_parent' } },
-      { db: 'useradm', coll: USERS, index: { key: { email: 1 }, name: 'tenantadm_email_unique', unique: true }, required: true },
-      { db: 'useradm', coll: USERS, index: { key: { tenant_id: 1 }, name: 'tenantadm_user_tenant' } },
-      {
-        db: 'deviceauth',
-        coll: LIMITS,
-        index: { key: { tenant_id: 1, name: 1 }, name: 'tenantadm_limit_unique', unique: true },
-        required: true,
-      },
-      { db: 'deviceauth', coll: DEVICES, index: { key: { tenant_id: 1, status: 1 }, name: 'tenantadm_device_tenant_status' } },
+      // useradm migration 2.0.0: DbUniqueEmailIndexName.
+      { db: 'useradm', coll: USERS, index: { key: { email: 1 }, name: 'email_1', unique: true }, required: true, owner: 'mender' },
+      // deviceauth migration 2.0.0: DbLimitsCollectionIndices and DbDevicesCollectionIndices.
+      { db: 'deviceauth', coll: LIMITS, index: { key: { tenant_id: 1, name: 1 }, name: 'tenant_id_name', unique: true }, required: true, owner: 'mender' },
+      { db: 'deviceauth', coll: DEVICES, index: { key: { tenant_id: 1, status: 1, _id: 1 }, name: 'tenant_id_status__id' }, owner: 'mender' },
       // `audit` sorts by (time, _id) newest first; these serve it without an in-memory sort.
-      { db: 'audit', coll: audit, index: { key: { log_tenant_ids: 1, time: -1, _id: -1 }, name: 'tenantadm_audit_log_time' } },
-      { db: 'audit', coll: audit, index: { key: { time: -1, _id: -1 }, name: 'tenantadm_audit_time_id' } },
-      { db: 'audit', coll: audit, index: { key: { 'object.id': 1, time: -1, _id: -1 }, name: 'tenantadm_audit_object_time' } },
+      { db: 'audit', coll: audit, index: { key: { log_tenant_ids: 1, time: -1, _id: -1 }, name: 'tenantadm_audit_log_time' }, owner: 'tenantadm' },
+      { db: 'audit', coll: audit, index: { key: { time: -1, _id: -1 }, name: 'tenantadm_audit_time_id' }, owner: 'tenantadm' },
+      { db: 'audit', coll: audit, index: { key: { 'object.id': 1, time: -1, _id: -1 }, name: 'tenantadm_audit_object_time' }, owner: 'tenantadm' },
     ];
+  }
+
+  /** Which of the indexes above exist (for doctor). */
+  async indexStatus(): Promise<{ database: string; collection: string; index: string; owner: string; required: boolean; present: boolean }[]> {
+    return this.guard(async () => {
+      const out = [];
+      for (const spec of this.indexSpecs()) {
+        const dbName = this.config.db[spec.db];
+        const existing = await this.existingIndexes(dbName, spec.coll);
+        const present = existing.some((ix) => Store.sameKeys(ix.key, spec.index.key as Document) && (ix.unique === true) === (spec.index.unique === true));
+        out.push({ database: dbName, collection: spec.coll, index: String(spec.index.name), owner: spec.owner, required: spec.required === true, present });
+      }
+      return out;
+    });
+  }
+
+  /** Tenant names used more than once (Mender allows it; the tool's own creates do not). */
+  async duplicateNames(): Promise<DuplicateName[]> {
+    return this.guard(async () => {
+      const seen = new Map<string, string[]>();
+      for await (const t of this.tenants.names()) {
+        const ids = seen.get(t.name) ?? [];
+        ids.push(t.id);
+        seen.set(t.name, ids);
+      }
+      return [...seen].filter(([, ids]) => ids.length > 1).map(([name, ids]) => ({ name, ids }));
+    });
   }
 
   private async existingIndexes(db: string, coll: string): Promise<Document[]> {
@@ -201,18 +334,26 @@ export class Store {
     return ea.length === eb.length && ea.every(([k, v], i) => eb[i]?.[0] === k && Number(eb[i]?.[1]) === Number(v));
   }
 
-  /** Create the indexes every command relies on; existing equivalent ones are kept. */
+  /** Create the indexes above (an equivalent existing one is kept) and drop the retired ones. */
   async migrate(): Promise<MigrateResult[]> {
     return this.guard(async () => {
       const results: MigrateResult[] = [];
       await this.journal.ensureCollections();
+      for (const retired of RETIRED_INDEXES) {
+        const dbName = this.config.db[retired.db];
+        const existing = await this.existingIndexes(dbName, retired.coll);
+        const found = existing.find((ix) => ix.name === retired.name);
+        if (!found) continue;
+        await this.client.db(dbName).collection(retired.coll).dropIndex(retired.name);
+        results.push({ database: dbName, collection: retired.coll, index: retired.name, keys: found.key as Document, unique: found.unique === true, state: 'dropped' });
+      }
       for (const spec of this.indexSpecs()) {
         const dbName = this.config.db[spec.db];
         const existing = await this.existingIndexes(dbName, spec.coll);
         const unique = spec.index.unique === true;
         const match = existing.find((ix) => Store.sameKeys(ix.key, spec.index.key as Document));
         if (match && (match.unique === true) === unique) {
-          results.push({ database: dbName, collection: spec.coll, index: String(match.name), keys: spec.index.key as Document, unique, created: false });
+          results.push({ database: dbName, collection: spec.coll, index: String(match.name), keys: spec.index.key as Document, unique, state: 'existed' });
           continue;
         }
         if (match && unique) {
@@ -227,13 +368,13 @@ export class Store {
           if ((err as { code?: number }).code === 11000) {
             throw new ConflictError(
               `cannot make ${JSON.stringify(spec.index.key)} unique in ${dbName}.${spec.coll}: duplicates exist`,
-              'find them with list-tenants / get-user and rename or remove one, then re-run migrate',
+              'find them with get-user / list-tenants and remove one, then re-run migrate',
               { duplicate: (err as { keyValue?: unknown }).keyValue },
             );
           }
           throw err;
         }
-        results.push({ database: dbName, collection: spec.coll, index: String(spec.index.name), keys: spec.index.key as Document, unique, created: true });
+        results.push({ database: dbName, collection: spec.coll, index: String(spec.index.name), keys: spec.index.key as Document, unique, state: 'created' });
       }
       return results;
     });

@@ -19,8 +19,9 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Document, MongoClient } from 'mongodb';
-import { ConflictError } from '../errors';
+import { ConflictError, TenantadmError } from '../errors';
 import { translateDriverError } from './mongo';
+import type { MenderServices, ServiceCall } from './services';
 
 export interface Target {
   db: string;
@@ -36,7 +37,11 @@ export interface FieldState {
 export type Step =
   | { kind: 'insert'; target: Target; doc: Document }
   | { kind: 'update'; target: Target; id: unknown; before: FieldState; after: FieldState }
-  | { kind: 'delete'; target: Target; doc: Document };
+  | { kind: 'delete'; target: Target; doc: Document }
+  /** A Mender service's internal API (services.ts); its undo is the service's own inverse. */
+  | { kind: 'service'; call: ServiceCall }
+  /** Roll-forward only (finalize): e.g. revoking a suspended tenant's tokens; never undone. */
+  | { kind: 'deleteMany'; target: Target; filter: Document };
 
 export interface Operation {
   /** The command that asked for it, for people reading the journal. */
@@ -114,6 +119,7 @@ export class Journal {
     home: Db,
     private readonly now: () => Date,
     private readonly lockWaitMs: number,
+    private readonly services: MenderServices,
   ) {
     this.journal = home.collection<JournalDoc>('tenantadm_journal');
     this.locks = home.collection('tenantadm_locks');
@@ -174,10 +180,18 @@ export class Journal {
       finalize: op.finalize,
     });
     let applied = 0;
+    /** Whether the failing step may have taken effect (and so must be undone too). */
+    let maybeApplied = true;
     try {
       for (const step of op.steps) {
         crashPoint(`step:${applied}`);
-        await this.apply(step);
+        try {
+          await this.apply(step);
+        } catch (err) {
+          // A service that answered with a refusal did nothing; only a lost answer is in doubt.
+          if (step.kind === 'service' && err instanceof TenantadmError && err.code !== 'db_unreachable') maybeApplied = false;
+          throw err;
+        }
         applied += 1;
       }
       crashPoint('commit');
@@ -189,7 +203,7 @@ export class Journal {
         );
       }
     } catch (err) {
-      await this.undo(op.steps.slice(0, Math.max(applied, 0) + 1));
+      await this.undo(op.steps.slice(0, applied + (maybeApplied ? 1 : 0)));
       await this.journal.deleteOne({ _id: id });
       throw translateDriverError(err);
     }
@@ -199,6 +213,7 @@ export class Journal {
   }
 
   private async apply(step: Step): Promise<void> {
+    if (step.kind === 'service') return this.services.apply(step.call);
     const coll = this.coll(step.target);
     switch (step.kind) {
       case 'insert':
@@ -214,6 +229,9 @@ export class Journal {
         }
         return;
       }
+      case 'deleteMany':
+        await coll.deleteMany(step.filter);
+        return;
       case 'delete': {
         const res = await coll.deleteOne({ _id: step.doc._id });
         if (res.deletedCount !== 1) {
@@ -239,8 +257,14 @@ export class Journal {
   /** Undo steps newest first; each undo matches only the state its step wrote. */
   private async undo(steps: Step[]): Promise<void> {
     for (const step of [...steps].reverse()) {
+      if (step.kind === 'service') {
+        await this.services.undo(step.call);
+        continue;
+      }
       const coll = this.coll(step.target);
       switch (step.kind) {
+        case 'deleteMany':
+          break;
         case 'insert':
           await coll.deleteOne({ _id: step.doc._id });
           break;

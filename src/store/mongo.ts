@@ -15,7 +15,7 @@ export function mongo(): MongoModule {
   return driver;
 }
 
-export async function connect(url: string, timeoutMs: number): Promise<MongoClient> {
+export async function connect(url: string, timeoutMs: number, auth?: { username: string; password?: string }): Promise<MongoClient> {
   const { MongoClient } = mongo();
   const options: MongoClientOptions = {
     appName: 'tenantadm',
@@ -26,6 +26,8 @@ export async function connect(url: string, timeoutMs: number): Promise<MongoClie
     readPreference: 'primary',
     writeConcern: { w: 'majority' },
     ignoreUndefined: true,
+    // Mender's TENANTADM_MONGO_USERNAME / _PASSWORD: credentials stay out of the URL and argv.
+    ...(auth ? { auth } : {}),
   };
   let client: MongoClient;
   try {

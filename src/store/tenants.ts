@@ -158,6 +158,11 @@ export class TenantStore {
     return { id: oid.toHexString(), doc, step: { kind: 'insert', target: this.target, doc } };
   }
 
+  /** Every tenant's id and name, in one pass (for duplicate-name reports). */
+  async *names(): AsyncGenerator<{ id: string; name: string }> {
+    for await (const raw of this.coll.find({}, { projection: { _id: 1, name: 1 } })) yield { id: idString(raw._id), name: String(raw.name ?? '') };
+  }
+
   /** The children of every Service Provider, in one pass (for long listings). */
   async childIdsByParent(): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();

@@ -121,6 +121,18 @@ export function tmpDir(): string {
 }
 
 /**
+ * What Mender's deviceauth writes when its migrations run: the suites that need no Mender
+ * service run on the current semantics (2.0.2, "v2"); the Mender-service suites seed each
+ * version's own (see global setup).
+ */
+export async function seedDeviceauthVersion(dbs: Dbs, version: [number, number, number] = [2, 0, 2]): Promise<void> {
+  await (await client())
+    .db(dbs.deviceauth)
+    .collection('migration_info')
+    .insertOne({ version: { major: version[0], minor: version[1], patch: version[2] }, timestamp: new Date() });
+}
+
+/**
  * The per-file set-up every end-to-end file shares: fresh, migrated databases for each test
  * (handed over through `use`), dropped afterwards, and the shared client closed at the end.
  */
@@ -129,6 +141,7 @@ export function withFreshDatabases(use: (dbs: Dbs) => void): void {
   beforeEach(async () => {
     current = freshDbs();
     use(current);
+    await seedDeviceauthVersion(current);
     const m = await run(current, ['migrate']);
     if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
   });

@@ -90,7 +90,7 @@ describe('AuditStore.steps', () => {
       object: { tenant: { id: 'c'.repeat(24), name: 'child', parent: 'p'.repeat(24) } },
       time,
     });
-    expect(insert.target).toEqual({ db: 'auditlogs', coll: 'tenantadm_audit' });
+    expect(insert).toMatchObject({ kind: 'insert', target: { db: 'auditlogs', coll: 'tenantadm_audit' } });
     expect(settle).toMatchObject({ kind: 'update', id: doc._id, before: { set: { state: 'pending' } }, after: { set: { state: 'committed' } } });
   });
 

@@ -1,0 +1,144 @@
+/**
+ * What Mender's own services read back after each changing command, at the released
+ * version (v4.1.3, "legacy" limits) and at main ("v2"), both with the service addresses set
+ * (the tool calls their internal APIs) and without (it writes their documents directly).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MENDER_VERSIONS, mender, menderApi, menderDbs, menderEnv } from '../support/mender';
+import { run, runJson, passwordFile, tmpDir, dropAll, closeClient, type Dbs } from '../support/harness';
+import type { MenderVersion } from '../support/state';
+
+afterAll(async () => {
+  await closeClient();
+});
+
+let seq = 0;
+const unique = (what: string) => `${what}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
+
+describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
+  const legacy = version === 'v4.1.3';
+  /** What deviceauth's API answers for an unlimited tenant at this version. */
+  const unlimited = legacy ? 0 : -1;
+
+  describe.each([
+    ['written directly', false],
+    ['through the services', true],
+  ])('%s', (_label, services) => {
+    let dbs: Dbs;
+    let dir: string;
+    const api = () => menderApi(version);
+    const env = () => menderEnv(version, dbs, { services: services as boolean, redis: true });
+    const tool = (args: string[], input?: string) => run(dbs, args, { env: env(), ...(input !== undefined ? { input } : {}) });
+    const toolJson = async (args: string[], input?: string) => {
+      const r = await tool(args, input);
+      if (r.code !== 0) throw new Error(`tenantadm ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    };
+    const limitOf = async (id: string) => {
+      const r = await api().deviceauth.getLimit(id);
+      expect(r.status).toBe(200);
+      return r.body.limit;
+    };
+
+    beforeEach(async () => {
+      dbs = menderDbs();
+      dir = tmpDir();
+      const m = await tool(['migrate']);
+      if (m.code !== 0) throw new Error(`migrate: ${m.stderr}`);
+    });
+    afterEach(async () => {
+      // deviceauth and useradm are the services' fixed databases: only the tool's own go.
+      await dropAll({ ...dbs, deviceauth: dbs.tenantadm, useradm: dbs.tenantadm });
+    });
+
+    test('create-tenant: deviceauth reads the limit asked for, unlimited included', async () => {
+      const open = await toolJson(['create-tenant', '--name', unique('open')]);
+      expect(open.device_limit).toBe(-1);
+      expect(await limitOf(open.id)).toBe(unlimited);
+      const capped = await toolJson(['create-tenant', '--name', unique('capped'), '--device-limit', '25']);
+      expect(capped.device_limit).toBe(25);
+      expect(await limitOf(capped.id)).toBe(25);
+    });
+
+    test('set-device-limit: deviceauth serves the new limit at once, through its cache', async () => {
+      const t = await toolJson(['create-tenant', '--name', unique('t'), '--device-limit', '10']);
+      expect(await limitOf(t.id)).toBe(10); // now cached in Redis
+      const set = await toolJson(['set-device-limit', '--id', t.id, '--limit', '30']);
+      expect(set).toMatchObject({ before: 10, after: 30, changed: true, cache: services ? 'service' : 'invalidated' });
+      expect(await limitOf(t.id)).toBe(30);
+      await toolJson(['set-device-limit', '--id', t.id, '--limit', 'unlimited']);
+      expect(await limitOf(t.id)).toBe(unlimited);
+      expect((await toolJson(['get-tenant', '--id', t.id])).device_limit).toBe(-1);
+      const none = await tool(['set-device-limit', '--id', t.id, '--limit', '0']);
+      if (legacy) {
+        expect(none.code).toBe(5);
+        expect(none.stderr).toMatch(/deviceauth 2\.0\.0 .*reads 0 as unlimited/);
+        expect(await limitOf(t.id)).toBe(unlimited);
+      } else {
+        expect(none.code).toBe(0);
+        expect(await limitOf(t.id)).toBe(0);
+      }
+    });
+
+    test("a capped Service Provider's child gets capacity deviceauth enforces", async () => {
+      const sp = await toolJson(['create-tenant', '--name', unique('sp'), '--device-limit', '100']);
+      await toolJson(['update-tenant', '--id', sp.id, '--service-provider', '--max-child-tenants', '5']);
+      const bare = await tool(['create-tenant', '--name', unique('kid'), '--parent', sp.id]);
+      if (legacy) {
+        expect(bare.code).toBe(5);
+        expect(bare.stderr).toMatch(/at least 1 device/);
+      } else {
+        expect(bare.code).toBe(0);
+        expect(await limitOf(JSON.parse(bare.stdout).id)).toBe(0);
+      }
+      const kid = await toolJson(['create-tenant', '--name', unique('kid'), '--parent', sp.id, '--device-limit', '40']);
+      expect(await limitOf(kid.id)).toBe(40);
+      const over = await tool(['set-device-limit', '--id', kid.id, '--limit', '101']);
+      expect(over.code).toBe(5);
+      expect(await limitOf(kid.id)).toBe(40);
+    });
+
+    test('create-tenant and create-user: useradm lists the users, and they log in', async () => {
+      const email = `${unique('admin')}@acme.example`.toLowerCase();
+      const t = await toolJson(['create-tenant', '--name', unique('users'), '--admin-email', email, '--password-file', passwordFile(dir, 'S3cret-pass!')]);
+      const other = `${unique('user')}@acme.example`.toLowerCase();
+      const u = await toolJson(['create-user', '--tenant', t.id, '--email', other, '--password-file', passwordFile(dir, 'An0ther-pass')]);
+      const listed = await api().useradm.listUsers(t.id);
+      expect(listed.status).toBe(200);
+      expect(listed.body.map((x) => x.email).sort()).toEqual([email, other].sort());
+      expect(listed.body.find((x) => x.email === other)!.id).toBe(u.id);
+      expect((await api().useradm.login(other, 'An0ther-pass')).status).toBe(200);
+      expect((await api().useradm.login(other, 'wrong-pass')).status).toBe(401);
+    });
+
+    test('set-storage: deployments reads the settings, and --default clears them', async () => {
+      const t = await toolJson(['create-tenant', '--name', unique('storage')]);
+      const m = mender(version);
+      const file = path.join(dir, 'storage.json');
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ type: 's3', bucket: m.bucket, region: 'eu-west-1', endpoint: m.s3, access_key_id: 'AKIAEXAMPLE', secret_access_key: 'secret-key-1', path_style: true }),
+      );
+      const set = await toolJson(['set-storage', '--id', t.id, '-f', file]);
+      expect(set.storage).toMatchObject({ type: 's3', bucket: m.bucket, secret_access_key: '********' });
+      const got = await api().deployments.getStorage(t.id);
+      expect(got.status).toBe(200);
+      expect(got.body).toMatchObject({ type: 's3', bucket: m.bucket, region: 'eu-west-1', uri: m.s3, key: 'AKIAEXAMPLE', secret: 'secret-key-1', force_path_style: true });
+      await toolJson(['set-storage', '--id', t.id, '--default']);
+      const cleared = await api().deployments.getStorage(t.id);
+      expect(cleared.body?.bucket ?? '').toBe('');
+    });
+
+    test('suspension revokes the tenant users\' tokens', async () => {
+      const email = `${unique('admin')}@acme.example`.toLowerCase();
+      const t = await toolJson(['create-tenant', '--name', unique('suspend'), '--admin-email', email, '--password-file', passwordFile(dir, 'S3cret-pass!')]);
+      const login = await api().useradm.login(email, 'S3cret-pass!');
+      expect(login.status).toBe(200);
+      const token = String(login.body);
+      expect((await api().useradm.verify(token)).status).toBe(200);
+      await toolJson(['update-tenant', '--id', t.id, '--status', 'suspended']);
+      expect((await api().useradm.verify(token)).status).toBe(401);
+    });
+  });
+});
