@@ -147,8 +147,18 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       const body = { type: 's3', region: 'us-east-1', bucket: 'put-bucket', uri: m().s3, key: 'AKIAPUT', secret: 'putsecret', force_path_style: true };
       const r = await api().deployments.putStorage(t, body);
       expect(r.status).toBe(204);
-      const doc = await c.db(`deployment_service-${t}`).collection('settings').findOne({});
-      expect(doc).toMatchObject({ _id: 'settings', bucket: 'put-bucket', key: 'AKIAPUT' });
+      const coll = c.db(`deployment_service-${t}`).collection('settings');
+      const doc = await coll.findOne({});
+      // JSON "s3" is stored as the integer 0 (model.StorageTypeS3).
+      expect(doc).toMatchObject({ _id: 'settings', type: 0, bucket: 'put-bucket', key: 'AKIAPUT', secret: 'putsecret', region: 'us-east-1' });
+      // A second PUT replaces the whole document.
+      expect((await api().deployments.putStorage(t, { ...body, bucket: 'other-bucket', key: 'AKIAOTHER' })).status).toBe(204);
+      expect(await coll.findOne({})).toMatchObject({ bucket: 'other-bucket', key: 'AKIAOTHER' });
+      // PUT {} deletes the document.
+      expect((await api().deployments.putStorage(t, {})).status).toBe(204);
+      expect(await coll.countDocuments({})).toBe(0);
+      const none = await api().deployments.getStorage(t);
+      expect(none.status).toBe(200);
     });
   });
 });
