@@ -176,6 +176,12 @@ async function startVersion(version: MenderVersion, binDir: string, ferretBin: s
       // services compare the highest entry with their DbVersion when --automigrate is off.
       await c.db(db).collection('migration_info').insertOne({ version: { major, minor, patch }, timestamp: new Date() });
     }
+    // The unique indexes of the skipped migrations that FerretDB can build: useradm relies on
+    // email_1 for its duplicate-email error (useradm migration_2_0_0.go), deviceauth on
+    // tenant_id_name for one limit per tenant and name (deviceauth migration_2_0_0.go).
+    await c.db('useradm').collection('users').createIndex({ email: 1 }, { name: 'email_1', unique: true });
+    await c.db('deviceauth').collection('limits').createIndex({ tenant_id: 1, name: 1 }, { name: 'tenant_id_name', unique: true });
+    await c.db('deviceauth').collection('devices').createIndex({ tenant_id: 1, id_data_sha256: 1 }, { name: 'tenant_id_id_data_sha256', unique: true });
   } finally {
     await c.close();
   }

@@ -102,8 +102,11 @@ export function menderApi(version: MenderVersion) {
 export function redisCli(version: MenderVersion, ...args: string[]): Promise<string> {
   const url = mender(version).redisUrl;
   if (!url) throw new Error('redis-server is not running (install it: scripts/setup.sh)');
+  // redis-cli -u rejects the ':password@' form deviceauth accepts (NOAUTH), so split the URL.
+  const u = new URL(url);
+  const conn = ['-h', u.hostname, '-p', u.port, '-n', u.pathname.slice(1) || '0', '-a', decodeURIComponent(u.password), '--no-auth-warning'];
   return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-u', url, '--no-auth-warning', ...args], { encoding: 'utf8' }, (err, stdout, stderr) =>
+    execFile('redis-cli', [...conn, ...args], { encoding: 'utf8' }, (err, stdout, stderr) =>
       err ? reject(new Error(`redis-cli ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout.trim()),
     );
   });
