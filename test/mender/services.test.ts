@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Long, MongoClient, ObjectId } from 'mongodb';
-import { MENDER_VERSIONS, mender, menderApi, redisCli } from '../support/mender';
+import { MENDER_VERSIONS, mender, menderApi, mintDeviceToken, redisCli } from '../support/mender';
 import type { MenderVersion } from '../support/state';
 
 const tid = (): string => randomBytes(12).toString('hex');
@@ -97,6 +97,30 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
         { _id: new ObjectId().toHexString() as never, tenant_id: t, status: 'pending', id_data: '{"mac":"2"}', id_data_sha256: randomBytes(32), created_ts: new Date(), updated_ts: new Date() },
       ]);
       expect(await api().deviceauth.countDevices(t)).toMatchObject({ status: 200, body: { count: 1 } });
+    });
+  });
+
+  describe('deviceauth device tokens', () => {
+    test('a minted token verifies; DELETE /tokens?tenant_id= revokes it', async () => {
+      const t = tid();
+      const { token } = await mintDeviceToken(version, c, t);
+      const a = api().deviceauth;
+      expect((await a.verify(token)).status).toBe(200);
+      expect((await a.deleteTokens(t)).status).toBe(204);
+      expect(await c.db('deviceauth').collection('tokens').countDocuments({ 'mender.tenant': t })).toBe(0);
+      expect((await a.verify(token)).status).toBe(401);
+      expect((await a.deleteTokens('')).status).toBe(400);
+    });
+
+    test('deleting the token document directly revokes it once the Redis token cache is flushed', async () => {
+      const t = tid();
+      const { token, jti } = await mintDeviceToken(version, c, t);
+      const a = api().deviceauth;
+      expect((await a.verify(token)).status).toBe(200);
+      await c.db('deviceauth').collection('tokens').deleteOne({ _id: jti });
+      // Bumping the tenant version is what Mender's own revocation does (cache.SuspendTenant).
+      await redisCli(version, 'INCR', `${m().redisKeyPrefix}:tenant:${t}:version`);
+      expect((await a.verify(token)).status).toBe(401);
     });
   });
 

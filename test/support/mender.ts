@@ -3,7 +3,8 @@
  * environment pointed at that version's database, a thin client for the services' internal
  * APIs (status + body, so 4xx/5xx can be asserted), Redis reads, and token minting.
  */
-import { createPrivateKey, createSign, randomUUID } from 'node:crypto';
+import { createPrivateKey, createSign, randomBytes, randomUUID } from 'node:crypto';
+import { ObjectId, type MongoClient } from 'mongodb';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { freshDbs, state, type Dbs } from './harness';
@@ -122,6 +123,26 @@ export function signJwt(keyFile: string, claims: Record<string, unknown>): strin
   const body = b64url(JSON.stringify(claims));
   const sig = createSign('RSA-SHA256').update(`${head}.${body}`).sign(createPrivateKey(fs.readFileSync(keyFile)));
   return `${head}.${body}.${b64url(sig)}`;
+}
+
+/**
+ * A device token deviceauth accepts (POST /tokens/verify → 200): an accepted device, an
+ * auth set whose _id is the token's jti, and the token document (tenant under
+ * `mender.tenant`, as deviceauth's $set of its claims stores it), signed with its key.
+ */
+export async function mintDeviceToken(version: MenderVersion, c: MongoClient, tenantId: string): Promise<{ token: string; jti: ObjectId; deviceId: string }> {
+  const m = mender(version);
+  const db = c.db('deviceauth');
+  const deviceId = new ObjectId().toHexString();
+  const jti = new ObjectId();
+  const idData = JSON.stringify({ mac: deviceId });
+  const sha = randomBytes(32);
+  const now = Math.floor(Date.now() / 1000);
+  await db.collection('devices').insertOne({ _id: deviceId as never, tenant_id: tenantId, status: 'accepted', id_data: idData, id_data_sha256: sha, decommissioning: false, created_ts: new Date(), updated_ts: new Date() });
+  await db.collection('auth_sets').insertOne({ _id: jti.toHexString() as never, tenant_id: tenantId, device_id: deviceId, status: 'accepted', id_data: idData, id_data_sha256: sha, pubkey: `key-${deviceId}`, ts: new Date() });
+  await db.collection('tokens').insertOne({ _id: jti, sub: new ObjectId(deviceId), iss: 'Mender', exp: { time: new Date((now + 3600) * 1000) }, mender: { tenant: tenantId, device: true } });
+  const token = signJwt(m.deviceauthKeyFile, { jti: jti.toHexString(), sub: deviceId, iat: now, exp: now + 3600, iss: 'Mender', 'mender.device': true, 'mender.tenant': tenantId });
+  return { token, jti, deviceId };
 }
 
 export { randomUUID };
