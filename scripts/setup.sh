@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the tests and the demo need, once: Debian tools (jq, redis-server),
-# the npm packages from the lock file, the build, and the FerretDB test server.
+# the npm packages from the lock file, the build, the FerretDB test server and Mender's services.
 # Safe to re-run; it skips what is already there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,3 +33,5 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
 fi
 npm run --silent build >&2
 scripts/ferretdb.sh >/dev/null
+# Mender's own services (deviceauth, useradm, deployments) at two versions, for the e2e tests.
+scripts/mender-services.sh >/dev/null

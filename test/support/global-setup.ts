@@ -1,16 +1,17 @@
 /**
  * Starts the test database once for the whole run: FerretDB (SQLite backend) from our
  * launcher, on a free port in a temporary directory, unless MONGODB_URI names a server
- * (a real mongod, say). Also makes the RSA key that signs tenant tokens in tests.
+ * (a real mongod, say). Also makes the RSA key that signs tenant tokens in tests, starts
+ * redis-server, and Mender's own services at two versions (mender-setup.ts).
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { STATE_FILE, type HarnessState } from './state';
+import { freePort, startFerret, startMender } from './mender-setup';
 
 export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-test-'));
@@ -24,43 +25,25 @@ export default async function globalSetup(): Promise<void> {
   } else {
     const root = path.resolve(__dirname, '../..');
     const bin = execFileSync(path.join(root, 'scripts/ferretdb.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-    const child = spawn(bin, ['--sqlite-dir', path.join(dir, 'db'), '--exit-on-stdin-eof'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      detached: false,
-    });
-    const uri = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error('FerretDB did not start within 30 s')), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const line = out.split('\n')[0];
-        if (out.includes('\n') && line) {
-          clearTimeout(timer);
-          resolve(line.trim());
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`FerretDB exited early with code ${code}`)));
-    });
-    state.uri = uri.replace(/\/?$/, '/?directConnection=true');
+    const { uri, child } = await startFerret(bin, path.join(dir, 'db'));
+    state.uri = uri;
     state.pid = child.pid ?? 0;
     state.server = 'ferretdb';
     // Keep a handle so teardown (same process) can stop it; stdin EOF also stops it.
     (globalThis as { __ferretdb?: unknown }).__ferretdb = child;
   }
   state.redis = await startRedis(dir);
+  // Mender's services always run on FerretDB of their own (even with MONGODB_URI): their
+  // database names are fixed, and each version needs its own.
+  if (process.env.TENANTADM_NO_MENDER !== '1') {
+    const root = path.resolve(__dirname, '../..');
+    const ferretBin = execFileSync(path.join(root, 'scripts/ferretdb.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    const t0 = Date.now();
+    state.mender = await startMender(dir, ferretBin, state.redis);
+    if (process.env.TENANTADM_TEST_TIMING) process.stderr.write(`global setup: Mender services up in ${Date.now() - t0} ms\n`);
+  }
   fs.writeFileSync(STATE_FILE, JSON.stringify(state));
   process.env.TENANTADM_TEST_STATE = STATE_FILE;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { STATE_FILE, type HarnessState } from './state';
+import { stopMender } from './mender-setup';
 
 export default async function globalTeardown(): Promise<void> {
+  // Services first: they hold connections to redis and their FerretDB instances.
+  await stopMender();
   const child = (globalThis as { __ferretdb?: ChildProcess }).__ferretdb;
   if (child && child.exitCode === null) {
     const exited = new Promise((r) => child.once('exit', r));
