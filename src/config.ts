@@ -12,6 +12,7 @@ export interface Config {
   auditCollection: string;
   keyFile?: string;
   redisUrl?: string;
+  redisKeyPrefix?: string;
   actor: string;
   errorFormat: 'text' | 'json';
 }

@@ -141,7 +141,7 @@ function auditChange(changes: ChangeSet, record: TenantRecord, c: PlannedChange)
  */
 export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps): Promise<Result> {
   const { changes, single } = await requestedChanges(options, deps);
-  const cache = new LimitCache(deps.config.redisUrl, deps.config.timeoutMs);
+  const cache = new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix ?? 'deviceauth:v1', deps.config.timeoutMs);
   const ids = [...new Set(changes.map((c) => c.tenantId))];
   const kinds = [...new Set(changes.map((c) => c.kind))];
   const store = await deps.store();
@@ -171,7 +171,7 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
   const { loaded, planned } = outcome;
   let cacheState: CacheOutcome['state'] | null = null;
   if (!options.dryRun && planned.length > 0) {
-    const result = await cache.invalidate(planned);
+    const result = await cache.invalidate(planned, 'v2');
     cacheState = result.state;
     const warning = staleCacheWarning(result);
     if (warning) deps.warn(warning);
