@@ -29,10 +29,12 @@ const GO_REDIS_QUERY_OPTIONS = new Set([
   'min_idle_conns',
   'max_idle_conns',
   'max_active_conns',
+  'max_concurrent_dials',
   'conn_max_idle_time',
   'idle_timeout',
   'conn_max_lifetime',
   'max_conn_age',
+  'conn_max_lifetime_jitter',
 ]);
 
 function invalid(what: string): UsageError {
@@ -48,7 +50,8 @@ function decode(part: string, what: string): string {
 }
 
 function databaseIndex(text: string): number {
-  if (!/^\d{1,9}$/.test(text)) throw invalid(`the database must be a number, not "${text}"`);
+  // The text is not quoted: a mistyped URL can put part of the password in the path.
+  if (!/^\d{1,9}$/.test(text)) throw invalid('the database must be a number');
   return Number(text);
 }
 
@@ -56,7 +59,7 @@ function databaseIndex(text: string): number {
 function goBool(value: string): boolean {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
-  throw invalid(`"${value}" is not a boolean`);
+  throw invalid('skip_verify must be true or false');
 }
 
 /**
@@ -80,7 +83,7 @@ export function parseRedisUrl(raw: string): RedisOptions {
     throw invalid('cluster and SRV connection strings are not supported by tenantadm');
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw invalid(`the scheme must be redis:// or rediss://, not "${url.protocol.replace(/:$/, '')}://"`);
+    throw invalid('the scheme must be redis:// or rediss://');
   }
   if (url.hash !== '') throw invalid('a #fragment is not allowed');
 
