@@ -1,65 +1,112 @@
 /**
- * The device-auth service caches each tenant's limits in Redis for three hours; a limit
- * written to the database takes effect only once its key is gone. This knows the key
- * format and deletes keys when a Redis URL is configured.
+ * Device-auth caches each tenant's limits in Redis; a limit written to the database takes
+ * effect only once its cached copy is invalidated. This knows device-auth's key formats and
+ * invalidates the way Mender itself does, so tenantadm and Mender never disagree on the cache.
  */
+import type { RedisOptions } from 'ioredis';
 import type { LimitKind } from '../domain/tenant';
-import { redactUrl } from '../config';
-import { parseRedisUrl, redisDel, type RedisTarget } from './redis';
+import { describeRedisTarget, parseRedisUrl, withRedis } from './redis';
 
-export const CACHE_TTL_HOURS = 3;
+/** Which Mender the keys belong to: `legacy` is v4.1.3, `v2` is main (deviceauth migration >= 2.0.2). */
+export type SchemaProfile = 'legacy' | 'v2';
 
-export function limitCacheKey(tenantId: string, kind: LimitKind): string {
-  return `deviceauth:v1:tenant:${tenantId}:limit:v2:${kind}`;
+/** Mender's `CacheInvalidValue` / `CacheInvalidValueExpiration` (backend/pkg/redis/redis.go, main). */
+export const INVALID_VALUE = '';
+export const INVALID_VALUE_TTL_SEC = 10;
+
+/**
+ * deviceauth caches a limit for `DefaultExpire`, three hours: SetLimit ignores the configured
+ * DEVICEAUTH_REDIS_LIMITS_EXPIRE_SEC (cache/cache.go, v4.1.3 and main).
+ */
+export const LIMIT_CACHE_TTL_HOURS = 3;
+
+export function limitCacheKey(prefix: string, profile: SchemaProfile, tenantId: string, kind: LimitKind): string {
+  return profile === 'v2' ? `${prefix}:tenant:${tenantId}:limit:v2:${kind}` : `${prefix}:tenant:${tenantId}:limit:${kind}`;
 }
 
+/** The tenant's cache version, part of every token and check-in key of the tenant. */
+export function tenantVersionKey(prefix: string, tenantId: string): string {
+  return `${prefix}:tenant:${tenantId}:version`;
+}
+
+/**
+ * The commands Mender runs to drop a cached limit: main's InvalidateCache writes a short-lived
+ * empty value that readers treat as a miss they must not re-cache; v4.1.3 deletes the key, and its
+ * reader would fail parsing an empty value as a number.
+ */
+function invalidationCommands(profile: SchemaProfile, keys: string[]): string[][] {
+  return keys.map((key) => (profile === 'v2' ? ['SET', key, INVALID_VALUE, 'EX', String(INVALID_VALUE_TTL_SEC)] : ['DEL', key]));
+}
+
+type Purpose = 'limits' | 'tenant_version';
+
 export type CacheOutcome =
-  /** The keys were deleted: the new limits are live. */
-  | { state: 'deleted'; keys: string[] }
-  /** No Redis URL: the old limits may be served until the keys expire. */
-  | { state: 'not_configured'; keys: string[] }
-  /** Redis failed: the database change stands; the keys must be deleted by hand. */
-  | { state: 'failed'; keys: string[]; reason: string; url: string };
+  /** Redis ran the commands: the new values are live. */
+  | { state: 'invalidated'; purpose: Purpose; keys: string[]; commands: string[][] }
+  /** No Redis URL: device-auth may serve stale data until it expires. */
+  | { state: 'not_configured'; purpose: Purpose; keys: string[]; commands: string[][] }
+  /** Redis failed: the database change stands; the commands must be run by hand. */
+  | { state: 'failed'; purpose: Purpose; keys: string[]; commands: string[][]; reason: string; url: string };
 
 export class LimitCache {
-  private readonly target: RedisTarget | undefined;
+  private readonly options: RedisOptions | undefined;
 
   /** Parses the URL at once, so a bad one is a usage error before anything is written. */
   constructor(
-    private readonly url: string | undefined,
+    url: string | undefined,
+    private readonly prefix: string,
     private readonly timeoutMs: number,
   ) {
-    this.target = url === undefined ? undefined : parseRedisUrl(url);
+    this.options = url === undefined ? undefined : parseRedisUrl(url);
   }
 
-  get configured(): boolean {
-    return this.target !== undefined;
+  invalidate(entries: { tenantId: string; kind: LimitKind }[], profile: SchemaProfile): Promise<CacheOutcome> {
+    const keys = [...new Set(entries.map((e) => limitCacheKey(this.prefix, profile, e.tenantId, e.kind)))];
+    return this.run('limits', keys, invalidationCommands(profile, keys));
   }
 
-  async invalidate(entries: { tenantId: string; kind: LimitKind }[]): Promise<CacheOutcome> {
-    const keys = [...new Set(entries.map((e) => limitCacheKey(e.tenantId, e.kind)))];
-    if (!this.target || !this.url) return { state: 'not_configured', keys };
+  /** Mender's SuspendTenant: INCR the tenant version, orphaning the tenant's cached tokens and check-in times. */
+  bumpTenantVersion(tenantIds: string[]): Promise<CacheOutcome> {
+    const keys = [...new Set(tenantIds)].map((tid) => tenantVersionKey(this.prefix, tid));
+    return this.run('tenant_version', keys, keys.map((key) => ['INCR', key]));
+  }
+
+  /** All commands in one pipeline, one round trip however many tenants a plan touches. */
+  private async run(purpose: Purpose, keys: string[], commands: string[][]): Promise<CacheOutcome> {
+    const options = this.options;
+    if (!options) return { state: 'not_configured', purpose, keys, commands };
+    if (commands.length === 0) return { state: 'invalidated', purpose, keys, commands };
     try {
-      await redisDel(this.target, keys, this.timeoutMs);
-      return { state: 'deleted', keys };
+      await withRedis(options, this.timeoutMs, async (client) => {
+        // ioredis names its command methods in lower case.
+        const replies = await client.pipeline(commands.map(([name, ...args]) => [name!.toLowerCase(), ...args])).exec();
+        const refused = (replies ?? []).find(([err]) => err !== null)?.[0];
+        if (refused) throw refused;
+        if (replies?.length !== commands.length) throw new Error('Redis did not answer every command');
+      });
+      return { state: 'invalidated', purpose, keys, commands };
     } catch (err) {
-      return { state: 'failed', keys, reason: (err as Error).message, url: redactUrl(this.url) };
+      return { state: 'failed', purpose, keys, commands, reason: (err as Error).message, url: describeRedisTarget(options) };
     }
   }
 }
 
-/** The stderr line for an outcome that leaves old limits in the cache (null when all is well). */
+/** One command as typed into redis-cli (which takes "" as an empty argument). */
+function cliCommand(args: string[]): string {
+  return args.map((a) => (a === '' ? '""' : a)).join(' ');
+}
+
+/** The stderr line for an outcome that leaves stale data in the cache (null when all is well). */
 export function staleCacheWarning(outcome: CacheOutcome): string | null {
-  if (outcome.state === 'deleted' || outcome.keys.length === 0) return null;
-  const del = `DEL ${outcome.keys.join(' ')}`;
+  if (outcome.state === 'invalidated' || outcome.commands.length === 0) return null;
+  const stale =
+    outcome.purpose === 'limits'
+      ? `device-auth may serve the old limit for up to ${LIMIT_CACHE_TTL_HOURS} hours (its cache lifetime for limits)`
+      : "device-auth may keep using the tenant's cached device tokens until they expire";
+  const run = `run in its Redis (redis-cli): ${outcome.commands.map(cliCommand).join('; ')}`;
   if (outcome.state === 'not_configured') {
-    return (
-      `tenantadm: warning: no --redis-url / DEVICEAUTH_REDIS given: device-auth may serve the old limit for up to ${CACHE_TTL_HOURS} hours; ` +
-      `to make it live now run in its Redis: ${del}`
-    );
+    return `tenantadm: warning: no --redis-url / DEVICEAUTH_REDIS_CONNECTION_STRING given: ${stale}; to apply the change now ${run}`;
   }
-  return (
-    `tenantadm: warning: the limit is written, but deleting its cache key in Redis at ${outcome.url} failed (${outcome.reason}); ` +
-    `device-auth may serve the old limit for up to ${CACHE_TTL_HOURS} hours: run in its Redis: ${del}`
-  );
+  const what = outcome.purpose === 'limits' ? 'the limit is written, but invalidating its cache' : 'the change is written, but bumping the tenant cache version';
+  return `tenantadm: warning: ${what} in Redis at ${outcome.url} failed (${outcome.reason}); ${stale}: ${run}`;
 }

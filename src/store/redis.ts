@@ -1,137 +1,169 @@
 /**
- * A minimal Redis client: AUTH, SELECT and DEL over RESP, nothing else. Deleting a few
- * cache keys does not justify a dependency; this speaks the protocol directly over
- * node:net (or node:tls for rediss://) and gives up after the configured timeout.
+ * Device-auth's Redis: the connection strings Mender's own `pkg/redis` accepts, turned into
+ * ioredis options, and a short-lived client that runs one batch of commands and closes.
  */
-import net from 'node:net';
-import tls from 'node:tls';
+import type { Redis, RedisOptions } from 'ioredis';
 import { UsageError } from '../errors';
 
-export interface RedisTarget {
-  host: string;
-  port: number;
-  tls: boolean;
-  username?: string;
-  password?: string;
-  db: number;
+const URL_HINT =
+  'give redis://[[user]:password@]host[:port][/db] (rediss:// for TLS) with --redis-url or DEVICEAUTH_REDIS_CONNECTION_STRING; ' +
+  'percent-encode / @ : % in the password';
+
+/**
+ * The query options go-redis's ParseURL (v9.21/v9.22, Mender v4.1.3/main) knows; it refuses any
+ * other. Only db, client_name and skip_verify mean something here: tenantadm has its own timeouts.
+ */
+const GO_REDIS_QUERY_OPTIONS = new Set([
+  'db',
+  'protocol',
+  'client_name',
+  'max_retries',
+  'min_retry_backoff',
+  'max_retry_backoff',
+  'dial_timeout',
+  'read_timeout',
+  'write_timeout',
+  'pool_fifo',
+  'pool_size',
+  'pool_timeout',
+  'min_idle_conns',
+  'max_idle_conns',
+  'max_active_conns',
+  'max_concurrent_dials',
+  'conn_max_idle_time',
+  'idle_timeout',
+  'conn_max_lifetime',
+  'max_conn_age',
+  'conn_max_lifetime_jitter',
+]);
+
+function invalid(what: string): UsageError {
+  return new UsageError(`invalid Redis URL: ${what}`, URL_HINT);
 }
 
-/** Parse redis://[[user]:password@]host[:port][/db] (rediss:// for TLS); a bad URL is exit 2. */
-export function parseRedisUrl(raw: string): RedisTarget {
+function decode(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw invalid(`bad percent-encoding in the ${what}`);
+  }
+}
+
+function databaseIndex(text: string): number {
+  // The text is not quoted: a mistyped URL can put part of the password in the path.
+  if (!/^\d{1,9}$/.test(text)) throw invalid('the database must be a number');
+  return Number(text);
+}
+
+/** Go's strconv.ParseBool, which go-redis uses for boolean options (anything else is refused). */
+function goBool(value: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  throw invalid('skip_verify must be true or false');
+}
+
+/**
+ * Parse a connection string the way Mender's ClientFromConnectionString does (standalone mode):
+ * redis:// or rediss://, [user]:password@, db index as the only path segment or ?db=, go-redis's
+ * query options, and a bare `name:port`. Like Mender it refuses `?tls=` outside cluster mode
+ * (go-redis: "unexpected option"), unix://, a bare `ip:port` and `host` without a port (main).
+ * Cluster and `+srv` forms are refused too: tenantadm speaks to one Redis server.
+ * Errors never quote the URL, so a password cannot leak through them.
+ */
+export function parseRedisUrl(raw: string): RedisOptions {
+  // Mender: a string without "//" has no host, so it becomes redis://<scheme>:<opaque>.
+  const bare = /^([A-Za-z][A-Za-z0-9.-]*:\d+)(\?.*)?$/.exec(raw);
   let url: URL;
   try {
-    url = new URL(raw);
+    url = new URL(bare ? `redis://${bare[1]}${bare[2] ?? ''}` : raw);
   } catch {
-    throw new UsageError('invalid Redis URL', 'give redis://[:password@]host[:port][/db] with --redis-url or DEVICEAUTH_REDIS');
+    throw invalid('it does not parse as a URL');
+  }
+  if (url.protocol === 'redis+srv:' || url.protocol === 'rediss+srv:' || url.hostname.includes(',')) {
+    throw invalid('cluster and SRV connection strings are not supported by tenantadm');
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new UsageError(`invalid Redis URL scheme "${url.protocol}"`, 'use redis:// or rediss://');
+    throw invalid('the scheme must be redis:// or rediss://');
   }
-  const dbText = url.pathname.replace(/^\//, '');
-  if (dbText !== '' && !/^\d{1,5}$/.test(dbText)) {
-    throw new UsageError(`invalid Redis database "${dbText}" in the Redis URL`, 'the path is the database index, e.g. redis://host:6379/0');
+  if (url.hash !== '') throw invalid('a #fragment is not allowed');
+
+  const segments = url.pathname.split('/').filter((s) => s !== '');
+  if (segments.length > 1) throw invalid('the path must be at most one database number');
+  let db = segments.length === 1 ? databaseIndex(decode(segments[0]!, 'path')) : 0;
+
+  const tls = url.protocol === 'rediss:';
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
+  const options: RedisOptions = { host, port: url.port === '' ? 6379 : Number(url.port) };
+  let rejectUnauthorized = true;
+  for (const name of new Set(url.searchParams.keys())) {
+    // go-redis takes the last of repeated values.
+    const value = url.searchParams.getAll(name).at(-1)!;
+    if (name === 'db') db = databaseIndex(value);
+    else if (name === 'client_name') options.connectionName = value;
+    else if (name === 'skip_verify' && tls) rejectUnauthorized = !goBool(value);
+    else if (name === 'skip_verify') throw invalid('skip_verify needs rediss://');
+    else if (name === 'tls') throw invalid('Mender refuses ?tls= on a single server ("unexpected option"); use rediss:// for TLS');
+    else if (!GO_REDIS_QUERY_OPTIONS.has(name)) throw invalid(`unknown option "${name}"`);
   }
-  const port = url.port === '' ? 6379 : Number(url.port);
-  return {
-    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
-    port,
-    tls: url.protocol === 'rediss:',
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    db: dbText === '' ? 0 : Number(dbText),
-  };
+  options.db = db;
+  if (url.username !== '') options.username = decode(url.username, 'user name');
+  if (url.password !== '') options.password = decode(url.password, 'password');
+  if (tls) options.tls = { servername: host, minVersion: 'TLSv1.2', rejectUnauthorized };
+  return options;
 }
 
-function encode(args: string[]): string {
-  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+/** The target as it may be printed: scheme, host, port and database, never the credentials. */
+export function describeRedisTarget(options: RedisOptions): string {
+  const auth = options.username !== undefined || options.password !== undefined ? '***@' : '';
+  const host = options.host?.includes(':') ? `[${options.host}]` : options.host;
+  return `${options.tls ? 'rediss' : 'redis'}://${auth}${host}:${options.port}/${options.db ?? 0}`;
 }
 
-type Reply = string | number | null | Reply[] | Error;
-
-/** Parse one reply from `buf` at `pos`; undefined when more bytes are needed. */
-function parseReply(buf: Buffer, pos: number): { value: Reply; end: number } | undefined {
-  const eol = buf.indexOf('\r\n', pos);
-  if (eol < 0) return undefined;
-  const type = String.fromCharCode(buf[pos]!);
-  const line = buf.toString('utf8', pos + 1, eol);
-  switch (type) {
-    case '+':
-      return { value: line, end: eol + 2 };
-    case '-':
-      return { value: new Error(line), end: eol + 2 };
-    case ':':
-      return { value: Number(line), end: eol + 2 };
-    case '$': {
-      const len = Number(line);
-      if (len < 0) return { value: null, end: eol + 2 };
-      if (buf.length < eol + 2 + len + 2) return undefined;
-      return { value: buf.toString('utf8', eol + 2, eol + 2 + len), end: eol + 2 + len + 2 };
-    }
-    case '*': {
-      const n = Number(line);
-      if (n < 0) return { value: null, end: eol + 2 };
-      const items: Reply[] = [];
-      let at = eol + 2;
-      for (let i = 0; i < n; i++) {
-        const item = parseReply(buf, at);
-        if (!item) return undefined;
-        items.push(item.value);
-        at = item.end;
-      }
-      return { value: items, end: at };
-    }
-    default:
-      return { value: new Error(`unexpected reply from Redis: ${JSON.stringify(buf.toString('utf8', pos, eol))}`), end: eol + 2 };
-  }
+/** Remove the password (raw or percent-encoded) from a message that might quote it. */
+function scrub(message: string, options: RedisOptions): string {
+  const secret = options.password;
+  if (!secret) return message;
+  return message.split(secret).join('***').split(encodeURIComponent(secret)).join('***');
 }
 
-/** Send the commands pipelined and collect one reply each, all within `timeoutMs`. */
-function exchange(target: RedisTarget, commands: string[][], timeoutMs: number): Promise<Reply[]> {
-  return new Promise((resolve, reject) => {
-    const socket = target.tls
-      ? tls.connect({ host: target.host, port: target.port, servername: net.isIP(target.host) ? undefined : target.host })
-      : net.connect({ host: target.host, port: target.port });
-    let buf = Buffer.alloc(0);
-    const replies: Reply[] = [];
-    let settled = false;
-    const finish = (err: Error | undefined) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(replies);
-    };
-    const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    socket.once(target.tls ? 'secureConnect' : 'connect', () => socket.write(commands.map(encode).join('')));
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      let pos = 0;
-      for (;;) {
-        const parsed = parseReply(buf, pos);
-        if (!parsed) break;
-        replies.push(parsed.value);
-        pos = parsed.end;
-      }
-      buf = buf.subarray(pos);
-      if (replies.length >= commands.length) finish(undefined);
-    });
-    socket.on('error', (err) => finish(err));
-    socket.on('close', () => finish(new Error('the connection was closed before Redis answered')));
+/**
+ * Connect, run `work`, and disconnect whatever happens; connecting plus the work must finish
+ * within `timeoutMs`. Failures reject with a readable Error whose message holds no password.
+ */
+export async function withRedis<T>(options: RedisOptions, timeoutMs: number, work: (client: Redis) => Promise<T>): Promise<T> {
+  // Loaded here so that commands which never touch Redis (and --help) do not pay for ioredis.
+  const { Redis: Client } = require('ioredis') as typeof import('ioredis');
+  const client = new Client({
+    ...options,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    // One attempt only: a CLI run must fail fast, not reconnect in the background.
+    retryStrategy: () => null,
+    reconnectOnError: () => false,
+    enableOfflineQueue: false,
+    // A server that never acknowledges the close must not keep the CLI alive (ioredis waits 2 s).
+    disconnectTimeout: 100,
   });
-}
-
-/** Delete `keys`; resolves with how many existed. Any failure rejects with a readable error. */
-export async function redisDel(target: RedisTarget, keys: string[], timeoutMs: number): Promise<number> {
-  if (keys.length === 0) return 0;
-  const commands: string[][] = [];
-  if (target.password !== undefined) {
-    commands.push(target.username ? ['AUTH', target.username, target.password] : ['AUTH', target.password]);
+  // ioredis reports connection problems as events; keep the most telling one for the message.
+  let lastError: Error | undefined;
+  client.on('error', (err: Error) => {
+    lastError = err;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([client.connect(), deadline]);
+    return await Promise.race([work(client), deadline]);
+  } catch (err) {
+    const message = (err as Error).message;
+    const detail = lastError && /Connection is closed|Stream isn't writeable/i.test(message) ? lastError.message : message;
+    throw new Error(scrub(detail, options));
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
   }
-  if (target.db !== 0) commands.push(['SELECT', String(target.db)]);
-  commands.push(['DEL', ...keys]);
-  const replies = await exchange(target, commands, timeoutMs);
-  const failed = replies.find((r): r is Error => r instanceof Error);
-  if (failed) throw new Error(`Redis refused: ${failed.message}`);
-  return Number(replies[replies.length - 1]);
 }

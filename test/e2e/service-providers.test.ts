@@ -153,7 +153,7 @@ describe('set-device-limit', () => {
     const r = await run(dbs, ['set-device-limit', '--id', t.id, '--limit', '0']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ tenant_id: t.id, name: 't', kind: 'max_devices', before: 5, after: 0, changed: true, cache: 'not_configured' });
-    expect(r.stderr).toMatch(/warning: no --redis-url.*up to 3 hours.*DEL deviceauth:v1:tenant:[0-9a-f]{24}:limit:v2:max_devices/);
+    expect(r.stderr).toMatch(/warning: no --redis-url.*up to 3 hours.*SET deviceauth:v1:tenant:[0-9a-f]{24}:limit:v2:max_devices "" EX 10/);
     expect(await storedLimit(dbs, t.id)).toBe(0);
     const u = await runJson(dbs, ['set-device-limit', '--id', t.id, '--limit', 'unlimited']);
     expect(u).toMatchObject({ before: 0, after: -1 });
@@ -301,7 +301,7 @@ describe('reallocation plans', () => {
 describe('the device-auth cache in Redis', () => {
   const key = (id: string, kind = 'max_devices') => `deviceauth:v1:tenant:${id}:limit:v2:${kind}`;
 
-  it('deletes the key in the configured database after the write (password and db index)', async () => {
+  it("writes Mender's invalid value over the key in the configured database after the write (password and db index)", async () => {
     const r = redis();
     const t = await create('t', ['--device-limit', '5']);
     const other = await create('other', ['--device-limit', '5']);
@@ -311,35 +311,36 @@ describe('the device-auth cache in Redis', () => {
     const res = await run(dbs, ['set-device-limit', '--id', t.id, '--limit', '7', '--redis-url', `${r.url}/2`]);
     expect(res.code).toBe(0);
     expect(res.stderr).toBe('');
-    expect(JSON.parse(res.stdout)).toMatchObject({ after: 7, cache: 'deleted' });
-    expect(redisCli(2, 'EXISTS', key(t.id))).toBe('0');
+    expect(JSON.parse(res.stdout)).toMatchObject({ after: 7, cache: 'invalidated' });
+    expect(redisCli(2, 'GET', key(t.id))).toBe('');
+    expect(Number(redisCli(2, 'TTL', key(t.id)))).toBeGreaterThan(0);
     expect(redisCli(2, 'EXISTS', key(other.id))).toBe('1');
     expect(redisCli(0, 'EXISTS', key(t.id))).toBe('1');
     redisCli(0, 'DEL', key(t.id));
-    redisCli(2, 'DEL', key(other.id));
+    redisCli(2, 'DEL', key(t.id), key(other.id));
   });
 
-  it('deletes every changed key of a plan, via DEVICEAUTH_REDIS', async () => {
+  it('invalidates every changed key of a plan, via DEVICEAUTH_REDIS', async () => {
     const r = redis();
     const p = await sp('sp', '100');
     const a = await create('a', ['--parent', p.id, '--device-limit', '50']);
     const b = await create('b', ['--parent', p.id, '--device-limit', '0']);
     for (const id of [a.id, b.id, p.id]) redisCli(0, 'SET', key(id), 'x');
     const rows = await runJson(dbs, ['set-device-limit', '--set', `${a.id}=20`, '--set', `${b.id}=30`], { env: { DEVICEAUTH_REDIS: r.url } });
-    expect(rows.map((x: any) => x.cache)).toEqual(['deleted', 'deleted']);
-    expect(redisCli(0, 'EXISTS', key(a.id), key(b.id))).toBe('0');
+    expect(rows.map((x: any) => x.cache)).toEqual(['invalidated', 'invalidated']);
+    expect([redisCli(0, 'GET', key(a.id)), redisCli(0, 'GET', key(b.id))]).toEqual(['', '']);
     expect(redisCli(0, 'EXISTS', key(p.id))).toBe('1'); // unchanged limit: key kept
-    redisCli(0, 'DEL', key(p.id));
+    redisCli(0, 'DEL', key(p.id), key(a.id), key(b.id));
   });
 
-  it('keeps the database change when Redis fails (exit 0) and says which key to delete', async () => {
+  it('keeps the database change when Redis fails (exit 0) and gives the commands to run', async () => {
     const r = redis();
     const t = await create('t', ['--device-limit', '5']);
     const wrong = await run(dbs, ['set-device-limit', '--id', t.id, '--limit', '6', '--redis-url', `redis://:wrong-password@127.0.0.1:${r.port}/0`]);
     expect(wrong.code).toBe(0);
     expect(JSON.parse(wrong.stdout)).toMatchObject({ after: 6, cache: 'failed' });
-    expect(wrong.stderr).toMatch(/deleting its cache key in Redis at redis:\/\/\*\*\*@127\.0\.0\.1.*failed.*WRONGPASS/);
-    expect(wrong.stderr).toContain(`DEL ${key(t.id)}`);
+    expect(wrong.stderr).toMatch(/invalidating its cache in Redis at redis:\/\/\*\*\*@127\.0\.0\.1.*failed.*WRONGPASS/);
+    expect(wrong.stderr).toContain(`SET ${key(t.id)} "" EX 10`);
     expect(wrong.stderr).not.toContain('wrong-password');
     expect(await storedLimit(dbs, t.id)).toBe(6);
 
