@@ -17,10 +17,16 @@ export TENANTADM_SERVER_PRIV_KEY_PATH="$TENANTADM_TMP/private.pem"
 node -e 'const c=require("crypto");const {privateKey}=c.generateKeyPairSync("rsa",{modulusLength:2048});
 require("fs").writeFileSync(process.argv[1],privateKey.export({type:"pkcs8",format:"pem"}),{mode:0o600})' "$TENANTADM_SERVER_PRIV_KEY_PATH"
 export TENANTADM_ACTOR="demo@$(hostname)"
+# No Mender deviceauth has run on this throwaway database, so nothing records its version:
+# say which limit semantics to use (v2: deviceauth 2.0.2 and later; legacy: Mender 4.1.3).
+export TENANTADM_MENDER_SCHEMA=v2
 printf 'demo-password-1\n' > "$TENANTADM_TMP/pw"
 
 say "tenantadm migrate -o table"
 tenantadm migrate -o table
+
+say "tenantadm doctor | jq '{ok, schema, problems}'"
+tenantadm doctor | jq '{ok, schema, problems}'
 
 say "tenantadm create-tenant --name 'Acme Fleet' --plan professional --device-limit 100 --admin-email admin@acme.example --password-file pw --id-only"
 acme=$(tenantadm create-tenant --name 'Acme Fleet' --plan professional --device-limit 100 \

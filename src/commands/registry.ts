@@ -116,7 +116,7 @@ export const commands: CommandSpec[] = [
       'A taken name or email is exit 4 and nothing is written; --if-not-exists returns the existing tenant instead. ' +
       "create-org accepts Mender's spelling (--username, --password) and prints only the id.",
     options: [
-      { flags: '--name <name>', description: 'organisation name (unique)' },
+      { flags: '--name <name>', description: 'organisation name (the tool refuses a name in use)' },
       { flags: '--plan <plan>', description: 'os, professional or enterprise (default enterprise)' },
       { flags: '--addon <name>', description: 'enable an add-on: troubleshoot, configure, monitor (repeatable)', repeatable: true },
       {
@@ -162,7 +162,7 @@ export const commands: CommandSpec[] = [
       { flags: '--no-service-provider', description: 'make it an ordinary tenant (refused while it has children: exit 5)' },
       { flags: '--name <name>', description: 'rename it' },
       { flags: '--plan <plan>', description: 'os, professional or enterprise' },
-      { flags: '--status <status>', description: 'active or suspended' },
+      { flags: '--status <status>', description: "active or suspended (suspending revokes the tenant's device and user tokens)" },
       { flags: '--addon <name[=on|off]>', description: 'switch an add-on on (default) or off (repeatable)', repeatable: true },
       { flags: '--max-child-tenants <n>', description: 'how many children a Service Provider may create, or "unlimited"' },
       { flags: '--rotate-token', description: 'sign a new tenant token (devices must be given the new one)' },
@@ -294,7 +294,8 @@ export const commands: CommandSpec[] = [
     summary: 'give a tenant its own artifact storage (S3 or Azure Blob), or return it to the shared store',
     description:
       'The file holds {"type":"s3", bucket, region, endpoint?, access_key_id, secret_access_key, path_style?} or ' +
-      '{"type":"azure", container, account_name + account_key | connection_string}. Secrets are never printed; get-tenant shows the storage masked.',
+      '{"type":"azure", container, account_name + account_key | connection_string}. Secrets are never printed; get-tenant shows the storage masked. ' +
+      "They are written where Mender's deployments reads them (deployment_service-<id>.settings), through its internal API when TENANTADM_DEPLOYMENTS_ADDR is set (it checks the bucket).",
     options: [
       { flags: '--id <id>', description: 'the tenant (required)' },
       { flags: '-f, --file <file>', description: 'the settings as JSON; "-" reads standard input' },
@@ -315,14 +316,15 @@ export const commands: CommandSpec[] = [
     name: 'set-device-limit',
     summary: 'set device limits, one or a whole reallocation plan, all-or-nothing',
     description:
-      'Writes the device-auth limit (-1 unlimited, 0 accepts no devices) and prints each limit before and after. ' +
+      "Writes the limit as the server's deviceauth reads it (see doctor: on Mender 4.1 and earlier unlimited is stored as 0 and 0 is refused; from deviceauth 2.0.2 on -1 is unlimited and 0 accepts no device), " +
+      'through deviceauth\'s internal API when TENANTADM_DEVICEAUTH_ADDR is set, and prints each limit before and after (-1 for unlimited). ' +
       "A child of a Service Provider gets its capacity from the SP: the children's limits may add up to at most the SP's limit " +
       '(an unlimited child of a capped SP is over it), so a request beyond the free capacity is exit 5 and names it. ' +
       'Lowering an SP below what it allocated is exit 5; lowering max_devices below the accepted devices is exit 5 unless --force. ' +
       'A plan (--set pairs or --file) is checked whole before anything is written, applied in an order that never over-allocates ' +
       'an SP, and rolled back if it fails (a killed run is undone by `tenantadm repair` or the next command). ' +
-      'With --redis-url / DEVICEAUTH_REDIS the device-auth cache key of each changed limit is deleted so the change is live at once; ' +
-      'without it, or when Redis fails, the database change stands (exit 0) and a warning on stderr names the keys to delete. ' +
+      'Without the service, --redis-url / DEVICEAUTH_REDIS_CONNECTION_STRING invalidates the cached limit as deviceauth does, so the change is live at once; ' +
+      'without Redis, or when it fails, the database change stands (exit 0) and a warning on stderr names the commands to run. ' +
       'One --id prints an object; --set and --file print an array. Plan file: {"limits": [{"tenant_id": "...", "limit": 10 | -1 | "unlimited", "kind": "max_devices"}]}.',
     options: [
       { flags: '--id <id>', description: 'the tenant (with --limit)' },

@@ -7,6 +7,7 @@ import { describeStorage, storageSecretsChanged, validateStorage, type StorageSe
 import { readJsonDocument } from '../secrets';
 import { ChangeSet } from '../store';
 import { storageView, type StorageView } from './storage-view';
+import { sameStorage } from '../store/storage';
 
 export const schema = {
   type: 'object',
@@ -54,7 +55,7 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
     const current = await store.storage.get(id);
     const changes = new ChangeSet('set-storage');
     if (settings === null && !current) return { changes: null, result: null };
-    if (settings && current && JSON.stringify(current.settings) === JSON.stringify(settings)) return { changes: null, result: null };
+    if (settings && current && sameStorage(current.settings, settings)) return { changes: null, result: null };
     changes.add(store.storage.setStep(current, id, settings));
     const keys = settings && current ? `; credentials ${storageSecretsChanged(current.settings, settings) ? 'changed' : 'unchanged'}` : '';
     changes.audit({

@@ -19,13 +19,13 @@ export const s3Schema = {
   type: 'object',
   properties: {
     type: { type: 'string', const: 's3' },
-    // S3 bucket naming rules: 3 to 63 lower-case letters, digits, dots and hyphens.
-    bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
-    region: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' },
+    // S3's naming rules, within what Mender's deployments accepts (bucket 5-100, region 5-20, key 5-50, secret and token 5-100).
+    bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{3,61}[a-z0-9]$' },
+    region: { type: 'string', pattern: '^[a-z0-9-]{5,20}$' },
     endpoint: { type: 'string', pattern: '^https?://[^\\s]+$', maxLength: 2048 },
-    access_key_id: { type: 'string', minLength: 1, maxLength: 256 },
-    secret_access_key: { type: 'string', minLength: 1, maxLength: 1024 },
-    session_token: { type: 'string', minLength: 1, maxLength: 8192 },
+    access_key_id: { type: 'string', minLength: 5, maxLength: 50 },
+    secret_access_key: { type: 'string', minLength: 5, maxLength: 100 },
+    session_token: { type: 'string', minLength: 5, maxLength: 100 },
     path_style: { type: 'boolean' },
     use_accelerate: { type: 'boolean' },
   },
@@ -37,11 +37,11 @@ export const azureSchema = {
   type: 'object',
   properties: {
     type: { type: 'string', const: 'azure' },
-    account_name: { type: 'string', pattern: '^[a-z0-9]{3,24}$' },
-    account_key: { type: 'string', minLength: 1, maxLength: 1024 },
+    account_name: { type: 'string', pattern: '^[a-z0-9]{5,24}$' },
+    account_key: { type: 'string', minLength: 5, maxLength: 100 },
     connection_string: { type: 'string', minLength: 1, maxLength: 8192 },
     // Azure container naming rules: 3 to 63 lower-case letters, digits and single hyphens.
-    container: { type: 'string', pattern: '^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$' },
+    container: { type: 'string', pattern: '^[a-z0-9](?!.*--)[a-z0-9-]{3,61}[a-z0-9]$' },
     endpoint: { type: 'string', pattern: '^https?://[^\\s]+$', maxLength: 2048 },
   },
   required: ['type', 'container'],

@@ -200,8 +200,8 @@ export class Store {
       // deviceauth keeps the tenant claim under the literal key "mender.tenant" (its own filter); useradm under tenant_id.
       steps.push(
         service === 'deviceauth'
-          ? { kind: 'deleteMany', target: { db: this.config.db.deviceauth, coll: 'tokens' }, filter: { 'mender.tenant': tenantId } }
-          : { kind: 'deleteMany', target: { db: this.config.db.useradm, coll: 'tokens' }, filter: { tenant_id: tenantId } },
+          ? { kind: 'deleteMany', target: { db: this.config.db.deviceauth, coll: 'tokens' }, field: 'mender.tenant', value: tenantId }
+          : { kind: 'deleteMany', target: { db: this.config.db.useradm, coll: 'tokens' }, field: 'tenant_id', value: tenantId },
       );
     }
     return { steps, direct };

@@ -40,8 +40,12 @@ export type Step =
   | { kind: 'delete'; target: Target; doc: Document }
   /** A Mender service's internal API (services.ts); its undo is the service's own inverse. */
   | { kind: 'service'; call: ServiceCall }
-  /** Roll-forward only (finalize): e.g. revoking a suspended tenant's tokens; never undone. */
-  | { kind: 'deleteMany'; target: Target; filter: Document };
+  /**
+   * Roll-forward only (finalize): e.g. revoking a suspended tenant's tokens; never undone.
+   * The filter is one field path and value, kept apart because the journal document may not
+   * hold a dotted key (`mender.tenant`).
+   */
+  | { kind: 'deleteMany'; target: Target; field: string; value: unknown };
 
 export interface Operation {
   /** The command that asked for it, for people reading the journal. */
@@ -189,7 +193,9 @@ export class Journal {
           await this.apply(step);
         } catch (err) {
           // A service that answered with a refusal did nothing; only a lost answer is in doubt.
-          if (step.kind === 'service' && err instanceof TenantadmError && err.code !== 'db_unreachable') maybeApplied = false;
+          if (step.kind === 'service' && err instanceof TenantadmError && (err.code !== 'db_unreachable' || err.details?.delivered === false)) {
+            maybeApplied = false;
+          }
           throw err;
         }
         applied += 1;
@@ -230,7 +236,7 @@ export class Journal {
         return;
       }
       case 'deleteMany':
-        await coll.deleteMany(step.filter);
+        await coll.deleteMany({ [step.field]: step.value });
         return;
       case 'delete': {
         const res = await coll.deleteOne({ _id: step.doc._id });

@@ -95,7 +95,12 @@ export class MenderServices {
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
-      throw new UnreachableError(`cannot reach the ${service} service at ${this.base(service)}: ${why}`, `check ${ENV_NAMES[service]} / --${service}-addr`);
+      // A refused connection or an unknown host never carried the request; a timeout may have.
+      const delivered = !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(cause?.code ?? '');
+      throw new UnreachableError(`cannot reach the ${service} service at ${this.base(service)}: ${why}`, `check ${ENV_NAMES[service]} / --${service}-addr`, {
+        service,
+        delivered,
+      });
     }
     const text = await res.text();
     let parsed: unknown = text;

@@ -90,6 +90,11 @@ export function fromStored(doc: Document): StorageSettings {
   return s3;
 }
 
+/** Equal as deployments stores them (field order and defaults aside). */
+export function sameStorage(a: StorageSettings, b: StorageSettings): boolean {
+  return JSON.stringify(toStoredDoc(toMender(a))) === JSON.stringify(toStoredDoc(toMender(b)));
+}
+
 export class StorageStore {
   constructor(
     private readonly client: MongoClient,

@@ -37,8 +37,9 @@ function expectNoSecrets(...texts: string[]): void {
   for (const text of texts) for (const secret of SECRETS) expect(text).not.toContain(secret);
 }
 
+/** The document Mender's deployments reads: deployment_service-<tenant id>.settings, _id "settings". */
 async function stored(tenantId: string): Promise<any> {
-  return (await client()).db(dbs.tenantadm).collection('storage_settings').findOne({ _id: tenantId as any });
+  return (await client()).db(`deployment_service-${tenantId}`).collection('settings').findOne({ _id: 'settings' as any });
 }
 
 describe('set-storage', () => {
@@ -53,10 +54,21 @@ describe('set-storage', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const masked = { ...s3(), secret_access_key: '********' };
-    expect(JSON.parse(r.stdout)).toEqual({ tenant_id: t.id, storage: { ...masked, updated_at: expect.any(String) } });
+    expect(JSON.parse(r.stdout)).toEqual({ tenant_id: t.id, storage: masked });
     const got = await run(dbs, ['get-tenant', '--id', t.id]);
-    expect(JSON.parse(got.stdout).storage).toEqual({ ...masked, updated_at: expect.any(String) });
-    expect((await stored(t.id)).settings).toEqual(s3());
+    expect(JSON.parse(got.stdout).storage).toEqual(masked);
+    expect(await stored(t.id)).toEqual({
+      _id: 'settings',
+      type: 0,
+      region: 'eu-west-1',
+      bucket: 'oem-artifacts',
+      uri: 'https://s3.eu-west-1.amazonaws.com',
+      external_uri: '',
+      key: 'AKIAOEMEXAMPLE',
+      secret: S3_SECRET,
+      force_path_style: true,
+      use_accelerate: false,
+    });
     const [entry] = await auditEntries(dbs, { tenant_id: t.id, action: 'update' });
     expect(entry.change).toBe('artifact storage: the shared store -> s3 bucket oem-artifacts (region eu-west-1, endpoint https://s3.eu-west-1.amazonaws.com)');
     expect(await auditText(dbs)).not.toContain('AKIAOEMEXAMPLE');
@@ -88,8 +100,9 @@ describe('set-storage', () => {
     });
     expect(withKey.storage).toMatchObject({ type: 'azure', account_name: 'oemblobs', account_key: '********', container: 'mender-artifacts' });
     const r = await run(dbs, ['set-storage', '--id', t.id, '-f', '-'], { input: JSON.stringify({ type: 'azure', connection_string: AZURE_CONN, container: 'mender-artifacts' }) });
-    expect(JSON.parse(r.stdout).storage).toEqual({ type: 'azure', connection_string: '********', container: 'mender-artifacts', updated_at: expect.any(String) });
-    expect((await stored(t.id)).settings.connection_string).toBe(AZURE_CONN);
+    expect(JSON.parse(r.stdout).storage).toEqual({ type: 'azure', connection_string: '********', container: 'mender-artifacts' });
+    expect(await stored(t.id)).toMatchObject({ type: 1, bucket: 'mender-artifacts', connection_string: AZURE_CONN });
+    expect((await stored(t.id)).key).toBeUndefined();
     expect((await auditEntries(dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change)).toEqual([
       'artifact storage: the shared store -> azure container mender-artifacts (account oemblobs)',
       'artifact storage: azure container mender-artifacts (account oemblobs) -> azure container mender-artifacts; credentials changed',
@@ -121,8 +134,8 @@ describe('set-storage', () => {
       [s3({ path_style: 'yes' }), /\/path_style: must be boolean/],
       [s3({ acl: 'public-read' }), /\/: unexpected property "acl"/],
       [{ type: 'gcs', bucket: 'x' }, /\/type: must be one of s3, azure/],
-      [{ type: 'azure', container: 'c-ok', account_name: 'oemblobs', account_key: AZURE_KEY, connection_string: AZURE_CONN }, /\/account_key: give exactly one/],
-      [{ type: 'azure', container: 'c-ok', account_key: AZURE_KEY }, /\/account_name: account_key needs account_name/],
+      [{ type: 'azure', container: 'c-okay', account_name: 'oemblobs', account_key: AZURE_KEY, connection_string: AZURE_CONN }, /\/account_key: give exactly one/],
+      [{ type: 'azure', container: 'c-okay', account_key: AZURE_KEY }, /\/account_name: account_key needs account_name/],
       [{ type: 'azure', container: 'Bad--name', connection_string: AZURE_CONN }, /\/container: must match pattern/],
     ];
     for (const [doc, message] of cases) {

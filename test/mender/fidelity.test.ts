@@ -4,12 +4,23 @@
  * (the tool calls their internal APIs) and without (it writes their documents directly).
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { MongoClient, ObjectId } from 'mongodb';
 import { MENDER_VERSIONS, mender, menderApi, menderDbs, menderEnv, mintDeviceToken, redisCli } from '../support/mender';
 import { run, passwordFile, tmpDir, dropAll, closeClient, client, type Dbs } from '../support/harness';
 import type { MenderVersion } from '../support/state';
+
+/** A port nothing listens on (taken from the kernel, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 const clients = new Map<MenderVersion, MongoClient>();
 /** A raw client on that version's own database server. */
@@ -84,7 +95,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       const none = await tool(['set-device-limit', '--id', t.id, '--limit', '0']);
       if (legacy) {
         expect(none.code).toBe(5);
-        expect(none.stderr).toMatch(/deviceauth 2\.0\.0 .*reads 0 as unlimited/);
+        expect(none.stderr).toMatch(/deviceauth 2\.0\.0: it reads 0 as unlimited/);
         expect(await limitOf(t.id)).toBe(unlimited);
       } else {
         expect(none.code).toBe(0);
@@ -143,6 +154,65 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       expect(cleared.body?.bucket ?? '').toBe('');
     });
 
+    test('a create killed after its service calls is undone by repair, in the services too', async () => {
+      const email = `${unique('killed')}@acme.example`.toLowerCase();
+      const name = unique('killed');
+      const killed = await run(dbs, ['create-tenant', '--name', name, '--device-limit', '7', '--admin-email', email, '--password-file', passwordFile(dir)], {
+        env: { ...env(), TENANTADM_CRASH_AT: 'commit' },
+      });
+      expect(killed.signal).toBe('SIGKILL');
+      const c = await menderClient(version);
+      const tenant = await c.db(dbs.tenantadm).collection('tenants').findOne({ name });
+      expect(tenant).not.toBeNull();
+      const id = tenant!._id.toString();
+      // Read from the database, not the API: a read would cache the limit, and repair does not reach deviceauth's cache (see README).
+      expect(Number((await c.db('deviceauth').collection('limits').findOne({ tenant_id: id }))!.value)).toBe(7);
+      expect((await api().useradm.listUsers(id)).body.map((u) => u.email)).toEqual([email]);
+      // The owner is dead (its pid is gone): repair rolls every step back, through the same services.
+      const repaired = await toolJson(['repair']);
+      expect(repaired.rolled_back).toHaveLength(1);
+      expect(await c.db(dbs.tenantadm).collection('tenants').findOne({ name })).toBeNull();
+      expect(await limitOf(id)).toBe(unlimited);
+      expect(await c.db('deviceauth').collection('limits').countDocuments({ tenant_id: id })).toBe(0);
+      expect((await api().useradm.listUsers(id)).body).toEqual([]);
+    });
+
+    test('a service that refuses or does not answer is a one-line error naming it, and nothing is written', async () => {
+      const t = await toolJson(['create-tenant', '--name', unique('refused'), '--device-limit', '5']);
+      const c = await menderClient(version);
+      const audit = () => c.db(dbs.audit).collection('tenantadm_audit').countDocuments({});
+      const before = await audit();
+      if (services) {
+        // The open-source deviceauth knows max_devices only: its answer is exit 7.
+        const r = await tool(['set-device-limit', '--id', t.id, '--kind', 'max_micro_devices', '--limit', '5']);
+        expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 7, stdout: '' });
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(/^tenantadm: deviceauth refused to set max_micro_devices of tenant [0-9a-f]{24}: 400 unsupported limit/);
+      }
+      const port = await closedPort();
+      const down = await run(dbs, ['set-device-limit', '--id', t.id, '--limit', '6'], {
+        env: { ...env(), TENANTADM_DEVICEAUTH_ADDR: `http://127.0.0.1:${port}` },
+      });
+      expect({ code: down.code, stdout: down.stdout }).toEqual({ code: 6, stdout: '' });
+      expect(down.stderr).toContain(`cannot reach the deviceauth service at http://127.0.0.1:${port}: ECONNREFUSED`);
+      expect(await limitOf(t.id)).toBe(5);
+      expect(await audit()).toBe(before);
+      expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').find({}).toArray()).toEqual([]);
+    });
+
+    test('doctor reports the profile this deviceauth reads and the services that answer', async () => {
+      const report = await toolJson(['doctor']);
+      expect(report).toMatchObject({
+        ok: true,
+        schema: { profile: legacy ? 'legacy' : 'v2', source: 'detected', deviceauth_migration: legacy ? '2.0.0' : '2.0.2', invalid_limits: 0 },
+        services: services
+          ? { deviceauth: { alive: true }, useradm: { alive: true }, deployments: { alive: true } }
+          : { deviceauth: { address: null, alive: null }, useradm: { address: null, alive: null }, deployments: { address: null, alive: null } },
+        problems: [],
+      });
+      expect(report.indexes.filter((i: { required: boolean; present: boolean }) => i.required && !i.present)).toEqual([]);
+    });
+
     test("suspension revokes the tenant's device and user tokens", async () => {
       const c = await menderClient(version);
       const t = await toolJson(['create-tenant', '--name', unique('suspend')]);
@@ -157,7 +227,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       ]);
       const versionKey = `${mender(version).redisKeyPrefix}:tenant:${t.id}:version`;
       const r = await tool(['update-tenant', '--id', t.id, '--status', 'suspended']);
-      expect(r.code).toBe(0);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(services ? /^$/ : /tokens were deleted in the database directly/) });
       expect(r.stderr).toMatch(services ? /^$/ : /tokens were deleted in the database directly/);
       expect((await api().deviceauth.verify(device.token)).status).toBe(401);
       expect(await userTokens.countDocuments({ tenant_id: t.id })).toBe(0);

@@ -1,5 +1,5 @@
 import { resolveConfig, redactUrl, DEFAULTS } from '../../src/config';
-import { exitCodeOf, ConflictError, NotFoundError, RuleError, UnreachableError, UsageError, InternalError, asTenantadmError } from '../../src/errors';
+import { exitCodeOf, ConflictError, NotFoundError, RuleError, UnreachableError, UsageError, InternalError, ServiceError, asTenantadmError } from '../../src/errors';
 import { wantsColor } from '../../src/color';
 
 describe('configuration', () => {
@@ -32,6 +32,41 @@ describe('configuration', () => {
   ])('rejects %j with a usage error', (flags) => {
     expect(() => resolveConfig(flags, {})).toThrow(UsageError);
   });
+  it("takes Mender's own configuration names", () => {
+    const c = resolveConfig(
+      {},
+      {
+        TENANTADM_MONGO: 'mender-mongo:27017',
+        TENANTADM_MONGO_USERNAME: 'mender',
+        TENANTADM_MONGO_PASSWORD: 'p@ss/w:rd%',
+        DEVICEAUTH_REDIS_CONNECTION_STRING: 'redis://mender-redis:6379',
+        DEVICEAUTH_REDIS_KEY_PREFIX: 'da:v1',
+        TENANTADM_DEVICEAUTH_ADDR: 'http://mender-device-auth:8080/',
+        TENANTADM_USERADM_ADDR: 'mender-useradm:8080',
+        TENANTADM_MENDER_SCHEMA: 'legacy',
+      },
+    );
+    expect(c).toMatchObject({
+      mongoUrl: 'mongodb://mender-mongo:27017',
+      mongoAuth: { username: 'mender', password: 'p@ss/w:rd%' },
+      redisUrl: 'redis://mender-redis:6379',
+      redisKeyPrefix: 'da:v1',
+      menderSchema: 'legacy',
+      services: { deviceauth: 'http://mender-device-auth:8080', useradm: 'http://mender-useradm:8080', deployments: undefined },
+    });
+    expect(resolveConfig({}, { DEVICEAUTH_REDIS: 'redis://old:6379' }).redisUrl).toBe('redis://old:6379');
+    expect(resolveConfig({ redisUrl: 'redis://flag' }, { DEVICEAUTH_REDIS_CONNECTION_STRING: 'redis://env' }).redisUrl).toBe('redis://flag');
+    expect(resolveConfig({}, {})).toMatchObject({ redisKeyPrefix: 'deviceauth:v1', services: {} });
+    expect(resolveConfig({}, {}).menderSchema).toBeUndefined();
+  });
+  it.each([
+    [{ menderSchema: 'v3' }, {}],
+    [{ deviceauthAddr: 'ftp://x' }, {}],
+    [{ mongo: 'postgres://x' }, {}],
+    [{}, { TENANTADM_MONGO_PASSWORD: 'pw' }],
+  ])('rejects %j %j with a usage error', (flags, env) => {
+    expect(() => resolveConfig(flags, env)).toThrow(UsageError);
+  });
   it('redacts credentials', () => {
     expect(redactUrl('mongodb://user:secret@db:27017/x')).toBe('mongodb://***@db:27017/x');
     expect(redactUrl('mongodb://db:27017')).toBe('mongodb://db:27017');
@@ -45,6 +80,7 @@ describe('exit codes', () => {
     expect(exitCodeOf(new ConflictError('x'))).toBe(4);
     expect(exitCodeOf(new RuleError('x'))).toBe(5);
     expect(exitCodeOf(new UnreachableError('x'))).toBe(6);
+    expect(exitCodeOf(new ServiceError('x'))).toBe(7);
     expect(exitCodeOf(new InternalError('x'))).toBe(1);
     expect(exitCodeOf(new Error('x'))).toBe(1);
   });

@@ -80,15 +80,22 @@ describe('SSO settings', () => {
 
 describe('storage settings', () => {
   it('validates, masks and describes without secrets', () => {
-    const s3 = <S3Storage>validateStorage({ type: 's3', bucket: 'b-1', region: 'us-east-1', access_key_id: 'AK', secret_access_key: 'SK', session_token: 'TOK' }, 'f');
-    expect(maskStorage(s3)).toMatchObject({ access_key_id: 'AK', secret_access_key: '********', session_token: '********' });
-    expect(describeStorage(s3)).toBe('s3 bucket b-1 (region us-east-1)');
+    const s3 = <S3Storage>validateStorage({ type: 's3', bucket: 'bkt-1', region: 'us-east-1', access_key_id: 'AKIA1', secret_access_key: 'SKEY1', session_token: 'TOKEN' }, 'f');
+    expect(maskStorage(s3)).toMatchObject({ access_key_id: 'AKIA1', secret_access_key: '********', session_token: '********' });
+    expect(describeStorage(s3)).toBe('s3 bucket bkt-1 (region us-east-1)');
     expect(describeStorage(null)).toBe('the shared store');
     expect(defaultStorage('abc')).toEqual({ type: 'default', prefix: 'abc/' });
     expect(storageSecretsChanged(s3, { ...s3, region: 'eu-west-1' })).toBe(false);
     expect(storageSecretsChanged(s3, { ...s3, secret_access_key: 'x' })).toBe(true);
     expect(storageSecretsChanged(null, null)).toBe(false);
     expect(storageSecretsChanged(null, s3)).toBe(true);
+  });
+
+  it("refuses what Mender's deployments would refuse (bucket 5-100, region 5-20, key 5-50)", () => {
+    const ok = { type: 's3', bucket: 'bkt-1', region: 'us-east-1', access_key_id: 'AKIA1', secret_access_key: 'SKEY1' };
+    expect(() => validateStorage({ ...ok, bucket: 'abcd' }, 'f')).toThrow(/\/bucket/);
+    expect(() => validateStorage({ ...ok, region: 'eu' }, 'f')).toThrow(/\/region/);
+    expect(() => validateStorage({ ...ok, access_key_id: 'AK' }, 'f')).toThrow(/\/access_key_id/);
   });
 });
 
