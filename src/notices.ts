@@ -1,5 +1,6 @@
 /** Warnings said at most once per run, about what only a Mender service could have done. */
 import type { Deps } from './deps';
+import { SERVICE_ENV, type ServiceName } from './store/services';
 
 const said = new Set<string>();
 
@@ -14,17 +15,17 @@ export function warnDirectUser(deps: Pick<Deps, 'warn'>): void {
   once(
     deps,
     'user',
-    'tenantadm: warning: TENANTADM_USERADM_ADDR is not set: users are written straight into useradm.users; ' +
+    `tenantadm: warning: ${SERVICE_ENV.useradm} is not set: users are written straight into useradm.users; ` +
       'on Mender Enterprise they cannot log in until registered with tenantadm (set the address to create them through useradm)',
   );
 }
 
 /** Tokens deleted in the database are gone, but deviceauth's cached tenant state lives on until its version key moves. */
-export function warnDirectRevocation(deps: Pick<Deps, 'warn'>, services: string[]): void {
+export function warnDirectRevocation(deps: Pick<Deps, 'warn'>, services: ServiceName[]): void {
   once(
     deps,
     'revoke',
-    `tenantadm: warning: ${services.map((s) => `TENANTADM_${s.toUpperCase()}_ADDR`).join(' and ')} not set: ` +
+    `tenantadm: warning: ${services.map((s) => SERVICE_ENV[s]).join(' and ')} not set: ` +
       `the tenant's ${services.join(' and ')} tokens were deleted in the database directly`,
   );
 }

@@ -118,6 +118,12 @@ export function validateTenantName(raw: string): string {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** An address like admin@example.com (the shape normalizeEmail accepts, before its length check). */
+export function looksLikeEmail(text: string): boolean {
+  return EMAIL.test(text);
+}
+
 export function normalizeEmail(raw: string): string {
   const email = raw.trim().toLowerCase();
   if (!EMAIL.test(email) || email.length > 254) {

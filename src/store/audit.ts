@@ -9,6 +9,7 @@ import type { Collection, Db, Document } from 'mongodb';
 import { InternalError } from '../errors';
 import { mongo, translateDriverError } from './mongo';
 import { idString, plain } from './tenants';
+import { looksLikeEmail } from '../domain/tenant';
 import type { Step, Target } from './journal';
 
 export interface AuditObject {
@@ -74,11 +75,9 @@ export function assertNoSecret(doc: Document): void {
   }
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** Mender's actor: a person named by email is a `user` with that email; anything else (a job, user@host) is `system`. */
 export function auditActor(actor: string): { id: string; type: 'user' | 'system'; email?: string } {
-  return EMAIL.test(actor) ? { id: actor, type: 'user', email: actor.toLowerCase() } : { id: actor, type: 'system' };
+  return looksLikeEmail(actor) ? { id: actor, type: 'user', email: actor.toLowerCase() } : { id: actor, type: 'system' };
 }
 
 export function toEntry(doc: Document): AuditEntry {

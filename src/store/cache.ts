@@ -4,11 +4,10 @@
  * invalidates the way Mender itself does, so tenantadm and Mender never disagree on the cache.
  */
 import type { RedisOptions } from 'ioredis';
+import type { SchemaProfileName } from '../config';
 import type { LimitKind } from '../domain/tenant';
 import { describeRedisTarget, parseRedisUrl, withRedis } from './redis';
 
-/** Which Mender the keys belong to: `legacy` is v4.1.3, `v2` is main (deviceauth migration >= 2.0.2). */
-export type SchemaProfile = 'legacy' | 'v2';
 
 /** Mender's `CacheInvalidValue` / `CacheInvalidValueExpiration` (backend/pkg/redis/redis.go, main). */
 export const INVALID_VALUE = '';
@@ -20,7 +19,7 @@ export const INVALID_VALUE_TTL_SEC = 10;
  */
 export const LIMIT_CACHE_TTL_HOURS = 3;
 
-export function limitCacheKey(prefix: string, profile: SchemaProfile, tenantId: string, kind: LimitKind): string {
+export function limitCacheKey(prefix: string, profile: SchemaProfileName, tenantId: string, kind: LimitKind): string {
   return profile === 'v2' ? `${prefix}:tenant:${tenantId}:limit:v2:${kind}` : `${prefix}:tenant:${tenantId}:limit:${kind}`;
 }
 
@@ -34,7 +33,7 @@ export function tenantVersionKey(prefix: string, tenantId: string): string {
  * empty value that readers treat as a miss they must not re-cache; v4.1.3 deletes the key, and its
  * reader would fail parsing an empty value as a number.
  */
-function invalidationCommands(profile: SchemaProfile, keys: string[]): string[][] {
+function invalidationCommands(profile: SchemaProfileName, keys: string[]): string[][] {
   return keys.map((key) => (profile === 'v2' ? ['SET', key, INVALID_VALUE, 'EX', String(INVALID_VALUE_TTL_SEC)] : ['DEL', key]));
 }
 
@@ -60,7 +59,7 @@ export class LimitCache {
     this.options = url === undefined ? undefined : parseRedisUrl(url);
   }
 
-  invalidate(entries: { tenantId: string; kind: LimitKind }[], profile: SchemaProfile): Promise<CacheOutcome> {
+  invalidate(entries: { tenantId: string; kind: LimitKind }[], profile: SchemaProfileName): Promise<CacheOutcome> {
     const keys = [...new Set(entries.map((e) => limitCacheKey(this.prefix, profile, e.tenantId, e.kind)))];
     return this.run('limits', keys, invalidationCommands(profile, keys));
   }

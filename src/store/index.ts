@@ -15,7 +15,7 @@ import { AuditStore, type AuditEvent } from './audit';
 import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
 import { MenderServices } from './services';
-import { chooseProfile, detectSchema, type SchemaProfile } from './profile';
+import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import { toStored } from './limits';
 import type { SsoSettings } from '../domain/sso';
 import type { LimitRecord } from './limits';
@@ -55,8 +55,9 @@ export class ChangeSet {
     this.events.push(event);
     return this;
   }
+  /** Nothing to write and nothing to roll forward. */
   get empty(): boolean {
-    return this.steps.length === 0;
+    return this.steps.length === 0 && this.finalize.length === 0;
   }
 }
 
@@ -107,6 +108,7 @@ export class Store {
   readonly storage: StorageStore;
   readonly services: MenderServices;
   private profileCache: Promise<SchemaProfile> | undefined;
+  private detectionCache: Promise<DetectedSchema> | undefined;
 
   private constructor(
     private readonly client: MongoClient,
@@ -136,9 +138,7 @@ export class Store {
 
   /** The limit semantics of this server's deviceauth (read once per process). */
   profile(): Promise<SchemaProfile> {
-    this.profileCache ??= this.guard(async () =>
-      chooseProfile(await detectSchema(this.client.db(this.config.db.deviceauth)), this.config.menderSchema, this.config.db.deviceauth),
-    );
+    this.profileCache ??= this.detectedSchema().then((detected) => chooseProfile(detected, this.config.menderSchema, this.config.db.deviceauth));
     return this.profileCache;
   }
 
@@ -152,8 +152,9 @@ export class Store {
   }
 
   /** What deviceauth's migration_info says, whatever the override (for doctor). */
-  async detectedSchema(): Promise<Awaited<ReturnType<typeof detectSchema>>> {
-    return this.guard(() => detectSchema(this.client.db(this.config.db.deviceauth)));
+  detectedSchema(): Promise<DetectedSchema> {
+    this.detectionCache ??= this.guard(() => detectSchema(this.client.db(this.config.db.deviceauth)));
+    return this.detectionCache;
   }
 
   /**
@@ -244,7 +245,7 @@ export class Store {
 
   /** Apply a change set all-or-nothing (see journal.ts). */
   async commit(changes: ChangeSet): Promise<void> {
-    if (changes.empty && changes.finalize.length === 0) return;
+    if (changes.empty) return;
     await this.guard(() => this.journal.run(this.operation(changes)));
   }
 
@@ -257,7 +258,7 @@ export class Store {
       this.journal.exclusive(keys, async () => {
         const { changes, result } = await body();
         await pauseAfterCheck();
-        return { op: changes && (!changes.empty || changes.finalize.length > 0) ? this.operation(changes) : null, result };
+        return { op: changes && !changes.empty ? this.operation(changes) : null, result };
       }),
     );
   }
@@ -296,10 +297,8 @@ export class Store {
     return this.guard(async () => {
       const out = [];
       for (const spec of this.indexSpecs()) {
-        const dbName = this.config.db[spec.db];
-        const existing = await this.existingIndexes(dbName, spec.coll);
-        const present = existing.some((ix) => Store.sameKeys(ix.key, spec.index.key as Document) && (ix.unique === true) === (spec.index.unique === true));
-        out.push({ database: dbName, collection: spec.coll, index: String(spec.index.name), owner: spec.owner, required: spec.required === true, present });
+        const present = await this.indexPresent(spec);
+        out.push({ database: this.config.db[spec.db], collection: spec.coll, index: String(spec.index.name), owner: spec.owner, required: spec.required === true, present });
       }
       return out;
     });
@@ -380,12 +379,17 @@ export class Store {
     });
   }
 
+  /** An index with the spec's keys and uniqueness exists, under any name. */
+  private async indexPresent(spec: IndexSpec): Promise<boolean> {
+    const existing = await this.existingIndexes(this.config.db[spec.db], spec.coll);
+    return existing.some((ix) => Store.sameKeys(ix.key, spec.index.key as Document) && (ix.unique === true) === (spec.index.unique === true));
+  }
+
   /** Writes depend on unique indexes for correctness under concurrency; refuse without them. */
   private async requireIndexes(): Promise<void> {
     for (const spec of this.indexSpecs().filter((s) => s.required)) {
-      const dbName = this.config.db[spec.db];
-      const existing = await this.existingIndexes(dbName, spec.coll);
-      if (!existing.some((ix) => ix.unique === true && Store.sameKeys(ix.key, spec.index.key as Document))) {
+      if (!(await this.indexPresent(spec))) {
+        const dbName = this.config.db[spec.db];
         throw new RuleError(
           `the unique index on ${dbName}.${spec.coll} ${JSON.stringify(spec.index.key)} is missing`,
           'run `tenantadm migrate` once against this database; it is safe to re-run',

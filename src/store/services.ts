@@ -6,7 +6,7 @@
  * nothing half-done. Paths are Mender's; see shared/mender-server/README.md.
  */
 import { ConflictError, ServiceError, UnreachableError } from '../errors';
-import type { ServiceAddresses } from '../config';
+import { ENV, type ServiceAddresses } from '../config';
 
 export type ServiceName = keyof ServiceAddresses;
 
@@ -38,10 +38,11 @@ const ALIVE: Record<ServiceName, string> = {
   deployments: '/api/internal/v1/deployments/alive',
 };
 
-const ENV_NAMES: Record<ServiceName, string> = {
-  deviceauth: 'TENANTADM_DEVICEAUTH_ADDR',
-  useradm: 'TENANTADM_USERADM_ADDR',
-  deployments: 'TENANTADM_DEPLOYMENTS_ADDR',
+/** The variable that gives each service's address. */
+export const SERVICE_ENV: Record<ServiceName, string> = {
+  deviceauth: ENV.deviceauthAddr,
+  useradm: ENV.useradmAddr,
+  deployments: ENV.deploymentsAddr,
 };
 
 interface Answer {
@@ -75,7 +76,7 @@ export class MenderServices {
     if (!base) {
       throw new UnreachableError(
         `the ${service} service is needed to settle this change, and its address is not set`,
-        `set ${ENV_NAMES[service]} (or --${service}-addr) as it was when the change was made`,
+        `set ${SERVICE_ENV[service]} (or --${service}-addr) as it was when the change was made`,
       );
     }
     return base;
@@ -97,7 +98,7 @@ export class MenderServices {
       const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
       // A refused connection or an unknown host never carried the request; a timeout may have.
       const delivered = !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(cause?.code ?? '');
-      throw new UnreachableError(`cannot reach the ${service} service at ${this.base(service)}: ${why}`, `check ${ENV_NAMES[service]} / --${service}-addr`, {
+      throw new UnreachableError(`cannot reach the ${service} service at ${this.base(service)}: ${why}`, `check ${SERVICE_ENV[service]} / --${service}-addr`, {
         service,
         delivered,
       });
