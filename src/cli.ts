@@ -3,7 +3,7 @@
  * validated options. Nothing here touches the database or prints data.
  */
 import { Command, Option, CommanderError } from 'commander';
-import { commands, type CommandSpec, type OptionSpec } from './commands/registry';
+import { commands, type CommandSpec, type OptionSpec } from './command-table';
 import { ENV, DEFAULTS, type GlobalFlags } from './config';
 import { UsageError } from './errors';
 import type { Format } from './output';

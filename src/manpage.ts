@@ -3,7 +3,7 @@
  * man page says exactly what the parser accepts. `npm run man` rewrites it; a unit test
  * fails when the committed page is stale.
  */
-import { commands } from './commands/registry';
+import { commands } from './command-table';
 import { globalOptions } from './cli';
 import { ENV, DEFAULTS } from './config';
 

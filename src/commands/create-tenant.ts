@@ -21,10 +21,10 @@ import {
 import { readPassword } from '../secrets';
 import { warnDirectUser } from '../notices';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
-import { tenantColumns, viewOne } from './views';
+import { tenantColumns, viewOne } from '../views/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
-import { loadWorld, spLock, tenantNameLock } from './allocation';
-import { inheritSsoFields } from './sso-view';
+import { loadWorld, spLock, tenantNameLock } from '../operations/allocation';
+import { inheritSsoFields } from '../views/sso';
 import { assertChildAddonsAllowed } from '../domain/child-features';
 
 export const schema = {

@@ -7,7 +7,7 @@ import { parseRoles } from '../domain/user';
 import { readPassword } from '../secrets';
 import { warnDirectUser } from '../notices';
 import { ChangeSet } from '../store';
-import { userColumns } from './user-views';
+import { userColumns } from '../views/user';
 
 export const schema = {
   type: 'object',

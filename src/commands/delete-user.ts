@@ -5,7 +5,7 @@ import { NotFoundError, RuleError } from '../errors';
 import { ADMIN_ROLE, normalizeEmail, parseTenantId } from '../domain/tenant';
 import { isAdmin } from '../domain/user';
 import { ChangeSet } from '../store';
-import { userColumns } from './user-views';
+import { userColumns } from '../views/user';
 
 export const schema = {
   type: 'object',

@@ -3,7 +3,7 @@ import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { NotFoundError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
-import { ssoColumns, ssoView } from './sso-view';
+import { ssoColumns, ssoView } from '../views/sso';
 
 export const schema = {
   type: 'object',

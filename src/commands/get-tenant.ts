@@ -3,10 +3,10 @@ import type { Deps } from '../deps';
 import type { Result } from '../output';
 import { NotFoundError, UsageError } from '../errors';
 import { normalizeEmail, parseTenantId } from '../domain/tenant';
-import { tenantColumns, viewOne, withDeviceFigures } from './views';
+import { tenantColumns, viewOne, withDeviceFigures } from '../views/tenant';
 import type { Column } from '../output';
 import type { TenantRecord } from '../store';
-import { storageView } from './storage-view';
+import { storageView } from '../views/storage';
 
 export const schema = {
   type: 'object',

@@ -3,7 +3,7 @@ import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { NotFoundError } from '../errors';
 import { normalizeEmail, parseTenantId } from '../domain/tenant';
-import { userColumns } from './user-views';
+import { userColumns } from '../views/user';
 
 export const schema = {
   type: 'object',

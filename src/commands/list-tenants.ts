@@ -2,7 +2,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { PLANS, STATUSES, parseTenantId } from '../domain/tenant';
-import { streamViews, tenantColumns } from './views';
+import { streamViews, tenantColumns } from '../views/tenant';
 
 export const schema = {
   type: 'object',

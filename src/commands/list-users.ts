@@ -4,7 +4,7 @@ import type { Result, Column } from '../output';
 import { NotFoundError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import type { User, UserRecord } from '../store';
-import { userColumns } from './user-views';
+import { userColumns } from '../views/user';
 
 export const schema = {
   type: 'object',

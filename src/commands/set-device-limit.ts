@@ -8,7 +8,7 @@ import { planReallocation, type LimitChange, type PlannedChange } from '../domai
 import { validateDocument } from '../validate';
 import { ChangeSet, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning, type CacheOutcome } from '../store/cache';
-import { loadWorld, withAllocationLocks } from './allocation';
+import { loadWorld, withAllocationLocks } from '../operations/allocation';
 
 export const schema = {
   type: 'object',

@@ -6,7 +6,7 @@ import { parseTenantId } from '../domain/tenant';
 import { describeSso, ssoSecretsChanged, validateSso, type SsoSettings } from '../domain/sso';
 import { readJsonDocument } from '../secrets';
 import { ChangeSet } from '../store';
-import { inheritsSso, ssoColumns, ssoView } from './sso-view';
+import { inheritsSso, ssoColumns, ssoView } from '../views/sso';
 
 export const schema = {
   type: 'object',

@@ -6,7 +6,7 @@ import { parseTenantId } from '../domain/tenant';
 import { describeStorage, storageSecretsChanged, validateStorage, type StorageSettings } from '../domain/storage';
 import { readJsonDocument } from '../secrets';
 import { ChangeSet } from '../store';
-import { storageView, type StorageView } from './storage-view';
+import { storageView, type StorageView } from '../views/storage';
 import { sameStorage } from '../store/storage';
 
 export const schema = {

@@ -4,13 +4,13 @@ import type { Result, Column } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
 import { LIMIT_KINDS, PLANS, STATUSES, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
-import { loadWorld, spLock, tenantNameLock, withAllocationLocks } from './allocation';
+import { loadWorld, spLock, tenantNameLock, withAllocationLocks } from '../operations/allocation';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning } from '../store/cache';
 import { warnDirectRevocation } from '../notices';
-import { tenantColumns, viewOne } from './views';
+import { tenantColumns, viewOne } from '../views/tenant';
 import { assertChildAddonsAllowed, parseChildFeatures } from '../domain/child-features';
-import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from './tenant-policies';
+import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from '../operations/tenant-policies';
 
 export const schema = {
   type: 'object',

@@ -6,7 +6,7 @@ import { LIMIT_KINDS, UNLIMITED, formatLimit, parseTenantId, type LimitKind } fr
 import { allocationOf, freeCapacity } from '../domain/allocation';
 import type { Store, TenantRecord } from '../store';
 import type { DeviceCounts } from '../store/devices';
-import { requireTenant } from './allocation';
+import { requireTenant } from '../operations/allocation';
 
 export const schema = {
   type: 'object',

@@ -228,7 +228,7 @@ describe('planReallocation', () => {
 
 describe('the examples in --help', () => {
   // Every example of these commands parses and validates (shell pipes and redirections cut off).
-  const { commands } = require('../../src/commands/registry') as typeof import('../../src/commands/registry');
+  const { commands } = require('../../src/command-table') as typeof import('../../src/command-table');
   const { parse } = require('../../src/cli') as typeof import('../../src/cli');
   const { validateFlags } = require('../../src/validate') as typeof import('../../src/validate');
   const mine = commands.filter((c) => ['set-device-limit', 'usage', 'create-tenant', 'update-tenant'].includes(c.name));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { manPage } from '../../src/manpage';
-import { commands } from '../../src/commands/registry';
+import { commands } from '../../src/command-table';
 import { ENV } from '../../src/config';
 
 const root = path.resolve(__dirname, '../..');

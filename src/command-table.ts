@@ -2,9 +2,9 @@
  * Declarative command metadata: the parser, `--help` and the man page are all built
  * from this table, so they cannot drift apart. Command code is loaded only when run.
  */
-import type { Deps } from '../deps';
-import type { Result } from '../output';
-import type { GlobalFlags } from '../config';
+import type { Deps } from './deps';
+import type { Result } from './output';
+import type { GlobalFlags } from './config';
 
 export interface OptionSpec {
   flags: string;
@@ -55,7 +55,7 @@ export const commands: CommandSpec[] = [
     ],
     mutating: false,
     load: () => {
-      const m = require('./list-tenants') as typeof import('./list-tenants');
+      const m = require('./commands/list-tenants') as typeof import('./commands/list-tenants');
       return { schema: m.schema, run: m.listTenants as never };
     },
   },
@@ -71,7 +71,7 @@ export const commands: CommandSpec[] = [
     examples: ['tenantadm get-tenant --id 673a03e3c9eca7a440f2f444', 'tenantadm get-tenant --username admin@acme.example | jq -r .tenant_token'],
     mutating: false,
     load: () => {
-      const m = require('./get-tenant') as typeof import('./get-tenant');
+      const m = require('./commands/get-tenant') as typeof import('./commands/get-tenant');
       return { schema: m.schema, run: m.getTenant as never };
     },
   },
@@ -103,7 +103,7 @@ export const commands: CommandSpec[] = [
     // commander hands --actor to the global option wherever it stands; for this read-only command it is the filter.
     adapt: (flags, _invokedAs, globals) => (globals.actor === undefined ? flags : { ...flags, actor: globals.actor }),
     load: () => {
-      const m = require('./audit') as typeof import('./audit');
+      const m = require('./commands/audit') as typeof import('./commands/audit');
       return { schema: m.schema, run: m.audit as never };
     },
   },
@@ -149,7 +149,7 @@ export const commands: CommandSpec[] = [
       return out;
     },
     load: () => {
-      const m = require('./create-tenant') as typeof import('./create-tenant');
+      const m = require('./commands/create-tenant') as typeof import('./commands/create-tenant');
       return { schema: m.schema, run: m.createTenant as never };
     },
   },
@@ -186,7 +186,7 @@ export const commands: CommandSpec[] = [
     ],
     mutating: true,
     load: () => {
-      const m = require('./update-tenant') as typeof import('./update-tenant');
+      const m = require('./commands/update-tenant') as typeof import('./commands/update-tenant');
       return { schema: m.schema, run: m.updateTenant as never };
     },
   },
@@ -209,7 +209,7 @@ export const commands: CommandSpec[] = [
     ],
     mutating: true,
     load: () => {
-      const m = require('./create-user') as typeof import('./create-user');
+      const m = require('./commands/create-user') as typeof import('./commands/create-user');
       return { schema: m.schema, run: m.createUser as never };
     },
   },
@@ -223,7 +223,7 @@ export const commands: CommandSpec[] = [
     ],
     mutating: false,
     load: () => {
-      const m = require('./list-users') as typeof import('./list-users');
+      const m = require('./commands/list-users') as typeof import('./commands/list-users');
       return { schema: m.schema, run: m.listUsers as never };
     },
   },
@@ -237,7 +237,7 @@ export const commands: CommandSpec[] = [
     examples: ['tenantadm get-user --email ops@acme.example', 'tenantadm get-user --email ops@acme.example | jq -r .tenant_id'],
     mutating: false,
     load: () => {
-      const m = require('./get-user') as typeof import('./get-user');
+      const m = require('./commands/get-user') as typeof import('./commands/get-user');
       return { schema: m.schema, run: m.getUser as never };
     },
   },
@@ -252,7 +252,7 @@ export const commands: CommandSpec[] = [
     examples: ['tenantadm delete-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example'],
     mutating: true,
     load: () => {
-      const m = require('./delete-user') as typeof import('./delete-user');
+      const m = require('./commands/delete-user') as typeof import('./commands/delete-user');
       return { schema: m.schema, run: m.deleteUser as never };
     },
   },
@@ -274,7 +274,7 @@ export const commands: CommandSpec[] = [
     ],
     mutating: true,
     load: () => {
-      const m = require('./set-sso') as typeof import('./set-sso');
+      const m = require('./commands/set-sso') as typeof import('./commands/set-sso');
       return { schema: m.schema, run: m.setSso as never };
     },
   },
@@ -285,7 +285,7 @@ export const commands: CommandSpec[] = [
     examples: ['tenantadm get-sso --id 673a03e3c9eca7a440f2f445', 'tenantadm get-sso --id 673a03e3c9eca7a440f2f445 | jq .inherited_from'],
     mutating: false,
     load: () => {
-      const m = require('./get-sso') as typeof import('./get-sso');
+      const m = require('./commands/get-sso') as typeof import('./commands/get-sso');
       return { schema: m.schema, run: m.getSso as never };
     },
   },
@@ -308,7 +308,7 @@ export const commands: CommandSpec[] = [
     ],
     mutating: true,
     load: () => {
-      const m = require('./set-storage') as typeof import('./set-storage');
+      const m = require('./commands/set-storage') as typeof import('./commands/set-storage');
       return { schema: m.schema, run: m.setStorage as never };
     },
   },
@@ -342,7 +342,7 @@ export const commands: CommandSpec[] = [
     ],
     mutating: true,
     load: () => {
-      const m = require('./set-device-limit') as typeof import('./set-device-limit');
+      const m = require('./commands/set-device-limit') as typeof import('./commands/set-device-limit');
       return { schema: m.schema, run: m.setDeviceLimit as never };
     },
   },
@@ -364,7 +364,7 @@ export const commands: CommandSpec[] = [
     ],
     mutating: false,
     load: () => {
-      const m = require('./usage') as typeof import('./usage');
+      const m = require('./commands/usage') as typeof import('./commands/usage');
       return { schema: m.schema, run: m.usage as never };
     },
   },
@@ -379,7 +379,7 @@ export const commands: CommandSpec[] = [
     examples: ['tenantadm migrate', 'tenantadm migrate -o table'],
     mutating: true,
     load: () => {
-      const m = require('./migrate') as typeof import('./migrate');
+      const m = require('./commands/migrate') as typeof import('./commands/migrate');
       return { schema: m.schema, run: m.migrate as never };
     },
   },
@@ -394,7 +394,7 @@ export const commands: CommandSpec[] = [
     examples: ['tenantadm doctor', 'TENANTADM_DEVICEAUTH_ADDR=http://mender-device-auth:8080 tenantadm doctor | jq .services'],
     mutating: false,
     load: () => {
-      const m = require('./doctor') as typeof import('./doctor');
+      const m = require('./commands/doctor') as typeof import('./commands/doctor');
       return { schema: m.schema, run: m.doctor as never };
     },
   },
@@ -408,7 +408,7 @@ export const commands: CommandSpec[] = [
     examples: ['tenantadm repair'],
     mutating: true,
     load: () => {
-      const m = require('./repair') as typeof import('./repair');
+      const m = require('./commands/repair') as typeof import('./commands/repair');
       return { schema: m.schema, run: m.repair as never };
     },
   },

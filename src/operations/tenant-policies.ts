@@ -7,7 +7,7 @@ import { NotFoundError, RuleError } from '../errors';
 import { applyAddons, type AddonName } from '../domain/tenant';
 import { assertChildAddonsAllowed, forbiddenAddons } from '../domain/child-features';
 import type { AuditEvent, Step, Store, TenantRecord } from '../store';
-import { inheritSsoFields } from './sso-view';
+import { inheritSsoFields } from '../views/sso';
 
 export interface PolicyWrites {
   steps: Step[];
