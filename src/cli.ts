@@ -26,6 +26,8 @@ export const globalOptions: OptionSpec[] = [
   { flags: '--actor <name>', description: `who is acting, for the audit log (env ${ENV.actor}, default user@host)` },
   { flags: '-o, --output <format>', description: 'json (default), ndjson, table or csv' },
   { flags: '--ndjson', description: 'same as -o ndjson: one JSON object a line' },
+  { flags: '--wide', description: 'tables: show every value whole instead of fitting the terminal width' },
+  { flags: '-q, --quiet', description: 'no progress line on stderr (it is only drawn on a terminal anyway)' },
   { flags: '--error-format <format>', description: `text (default) or json (env ${ENV.errorFormat})` },
 ];
 

@@ -30,6 +30,23 @@ export interface Config {
   services: ServiceAddresses;
   actor: string;
   errorFormat: 'text' | 'json';
+  /** Fault and timing hooks for tests, read from the environment once, here. */
+  testHooks: TestHooks;
+}
+
+/**
+ * Test hooks: `TENANTADM_TEST_PAUSE_MS=N` widens the window between a check and its write (so
+ * races are reproducible); `TENANTADM_CRASH_AT=step:N|commit|finalize` kills the process there.
+ */
+export interface TestHooks {
+  pauseAfterCheckMs: number;
+  crashAt?: string;
+}
+
+export function testHooks(env: NodeJS.ProcessEnv): TestHooks {
+  const pause = Number(env.TENANTADM_TEST_PAUSE_MS ?? 0);
+  const crashAt = env.TENANTADM_CRASH_AT;
+  return { pauseAfterCheckMs: Number.isFinite(pause) && pause > 0 ? pause : 0, ...(crashAt ? { crashAt } : {}) };
 }
 
 export interface GlobalFlags {
@@ -49,6 +66,10 @@ export interface GlobalFlags {
   deploymentsAddr?: string;
   actor?: string;
   errorFormat?: string;
+  /** No progress line on stderr. */
+  quiet?: boolean;
+  /** Tables show every value whole instead of fitting the terminal. */
+  wide?: boolean;
 }
 
 export const ENV = {
@@ -93,18 +114,18 @@ function pick(flag: string | undefined, env: string | undefined): string | undef
   return undefined;
 }
 
-export function defaultActor(): string {
+export function defaultActor(env: NodeJS.ProcessEnv): string {
   let user = 'unknown';
   try {
     user = os.userInfo().username;
   } catch {
-    user = process.env.USER ?? 'unknown';
+    user = env.USER ?? 'unknown';
   }
   return `${user}@${os.hostname()}`;
 }
 
 /** Resolve the global configuration; invalid values are usage errors (exit 2). */
-export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): Config {
+export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Config {
   const timeoutRaw = pick(flags.timeout, env[ENV.timeout]);
   let timeoutMs: number = DEFAULTS.timeoutMs;
   if (timeoutRaw !== undefined) {
@@ -174,8 +195,9 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
       useradm: serviceAddress(pick(flags.useradmAddr, env[ENV.useradmAddr]), '--useradm-addr', ENV.useradmAddr),
       deployments: serviceAddress(pick(flags.deploymentsAddr, env[ENV.deploymentsAddr]), '--deployments-addr', ENV.deploymentsAddr),
     },
-    actor: pick(flags.actor, env[ENV.actor]) ?? defaultActor(),
+    actor: pick(flags.actor, env[ENV.actor]) ?? defaultActor(env),
     errorFormat,
+    testHooks: testHooks(env),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Config } from './config';
 import type { Store } from './store';
 import type { TokenSigner } from './token';
 import type { SecretDeps } from './secrets';
+import type { Progress } from './progress';
 
 export interface Deps extends SecretDeps {
   config: Config;
@@ -12,4 +13,11 @@ export interface Deps extends SecretDeps {
   /** Loads the signing key; throws a usage error (exit 2) when there is none. */
   signer: () => TokenSigner;
   hashPassword: (password: string) => Promise<string>;
+  /**
+   * A progress counter on stderr for long work ("tenants", "plan entries"), drawn only on a
+   * terminal after about a second; call `done()` when the work ends.
+   */
+  progress: (label: string, total?: number) => Progress;
+  /** Keys of the once-only warnings already given in this run (notices.ts). */
+  warned: Set<string>;
 }

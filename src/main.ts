@@ -1,19 +1,38 @@
 /**
  * The entry point: parse, run one command, print its result, and map any error to an
- * exit code (errors.ts). It never calls process.exit, so piped output is never cut short.
+ * exit code (errors.ts). Everything it touches of the process comes in as `ProcessIo`
+ * (argv, environment, standard streams), so a run can happen in-process as well as in a
+ * real process; it never calls process.exit, so piped output is never cut short.
  */
 import { parse } from './cli';
 import { resolveConfig, ENV } from './config';
 import { asTenantadmError, exitCodeOf, UsageError } from './errors';
 import { OutputClosed, Sink, render } from './output';
+import { ProgressLine } from './progress';
 import { wantsColor } from './color';
 import { loadSigner } from './token';
 import { validateFlags } from './validate';
+import { hiddenPrompt } from './secrets';
 import type { Deps } from './deps';
 import type { Store } from './store';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
+
+/** A standard stream as main uses it: writable, maybe a terminal of some width. */
+export type OutStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+/** What a run reads from and writes to: the real process's, or a test's. */
+export interface ProcessIo {
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: OutStream;
+  stderr: OutStream;
+}
+
+export function processIo(): ProcessIo {
+  return { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+}
 
 function errorFormatFrom(argv: string[], env: NodeJS.ProcessEnv): 'text' | 'json' {
   const i = argv.findIndex((a) => a === '--error-format' || a.startsWith('--error-format='));
@@ -21,18 +40,42 @@ function errorFormatFrom(argv: string[], env: NodeJS.ProcessEnv): 'text' | 'json
   return raw === 'json' ? 'json' : 'text';
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const sink = new Sink(process.stdout);
-  const warn = (line: string) => process.stderr.write(`${line}\n`);
+/** The terminal's width for tables: the stream's own, then $COLUMNS, then 80. */
+function terminalWidth(stdout: OutStream, env: NodeJS.ProcessEnv): number {
+  if (stdout.isTTY && stdout.columns) return stdout.columns;
+  const fromEnv = Number(env.COLUMNS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
+}
+
+/** Translate driver errors wherever they were thrown (a read that failed mid-stream too). */
+function typedError(err: unknown) {
+  if (err instanceof Error && err.name === 'ExitPromptError') return new UsageError('cancelled at the prompt');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { translateDriverError } = require('./store/mongo') as typeof import('./store/mongo');
+  return asTenantadmError(translateDriverError(err));
+}
+
+/** `argv` as process.argv has it (node, script, arguments...). */
+export async function main(argv: string[], io: ProcessIo = processIo()): Promise<number> {
+  const { env, stdout, stderr } = io;
+  const sink = new Sink(stdout as NodeJS.WritableStream as import('node:stream').Writable);
+  let progress = new ProgressLine(stderr, { enabled: false, debug: Boolean(env.TENANTADM_DEBUG) });
+  const writeErr = (s: string) => {
+    progress.clear();
+    stderr.write(s);
+  };
+  const warn = (line: string) => writeErr(`${line}\n`);
   let store: Store | undefined;
-  let errorFormat = errorFormatFrom(argv, process.env);
+  let errorFormat = errorFormatFrom(argv, env);
   let code = 0;
   try {
-    const parsed = parse(argv, version, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    const parsed = parse(argv, version, { out: (s) => stdout.write(s), err: writeErr });
     if (parsed.kind === 'exit') return parsed.code;
     const { spec, options, globals, format } = parsed.invocation;
-    const config = resolveConfig(globals);
+    const config = resolveConfig(globals, env);
     errorFormat = config.errorFormat;
+    // Progress only for a person watching a terminal, and never with --quiet.
+    progress = new ProgressLine(stderr, { enabled: stderr.isTTY === true && !globals.quiet, debug: Boolean(env.TENANTADM_DEBUG) });
 
     const { schema, run } = spec.load();
     const validated = validateFlags<never>(schema, options);
@@ -52,29 +95,35 @@ export async function main(argv: string[]): Promise<number> {
         const bcrypt = require('bcryptjs') as typeof import('bcryptjs');
         return bcrypt.hash(password, 10);
       },
-      stdin: process.stdin,
+      stdin: io.stdin,
       warn,
+      prompt: (message) => hiddenPrompt(message, io.stdin, stderr),
+      warned: new Set(),
+      progress: (label, total) => progress.start(label, total),
     };
     const result = await run(validated, deps);
-    await render(result, format, sink, wantsColor(process.stdout));
+    await render(result, format, sink, {
+      color: wantsColor(stdout, env),
+      width: terminalWidth(stdout, env),
+      wide: globals.wide === true,
+    });
     if (result.type === 'object' && result.exitCode !== undefined) code = result.exitCode;
   } catch (err) {
     if (err instanceof OutputClosed) {
       code = 0;
     } else {
-      const typed = asTenantadmError(
-        err instanceof Error && err.name === 'ExitPromptError' ? new UsageError('cancelled at the prompt') : err,
-      );
+      const typed = typedError(err);
       code = exitCodeOf(typed);
       if (errorFormat === 'json') {
-        process.stderr.write(`${JSON.stringify(typed.toJSON())}\n`);
+        writeErr(`${JSON.stringify(typed.toJSON())}\n`);
       } else {
         const hint = typed.hint ? ` (${typed.hint})` : '';
-        process.stderr.write(`tenantadm: ${typed.code === 'internal' ? 'internal error: ' : ''}${typed.message}${hint}\n`);
+        writeErr(`tenantadm: ${typed.code === 'internal' ? 'internal error: ' : ''}${typed.message}${hint}\n`);
       }
-      if (process.env.TENANTADM_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+      if (env.TENANTADM_DEBUG && err instanceof Error && err.stack) writeErr(`${err.stack}\n`);
     }
   } finally {
+    progress.stopAll();
     await store?.close().catch(() => undefined);
     await sink.flush();
   }

@@ -1,17 +1,21 @@
-/** Warnings said at most once per run, about what only a Mender service could have done. */
+/**
+ * Warnings said at most once per run, about what only a Mender service could have done.
+ * What was said is kept in the run's deps (not in this module), so runs in one process
+ * each warn afresh.
+ */
 import type { Deps } from './deps';
 import { SERVICE_ENV, type ServiceName } from './store/services';
 
-const said = new Set<string>();
+type NoticeDeps = Pick<Deps, 'warn' | 'warned'>;
 
-function once(deps: Pick<Deps, 'warn'>, key: string, line: string): void {
-  if (said.has(key)) return;
-  said.add(key);
+function once(deps: NoticeDeps, key: string, line: string): void {
+  if (deps.warned.has(key)) return;
+  deps.warned.add(key);
   deps.warn(line);
 }
 
 /** A user written straight into useradm.users is not registered with Enterprise's tenantadm. */
-export function warnDirectUser(deps: Pick<Deps, 'warn'>): void {
+export function warnDirectUser(deps: NoticeDeps): void {
   once(
     deps,
     'user',
@@ -21,7 +25,7 @@ export function warnDirectUser(deps: Pick<Deps, 'warn'>): void {
 }
 
 /** Tokens deleted in the database are gone, but deviceauth's cached tenant state lives on until its version key moves. */
-export function warnDirectRevocation(deps: Pick<Deps, 'warn'>, services: ServiceName[]): void {
+export function warnDirectRevocation(deps: NoticeDeps, services: ServiceName[]): void {
   once(
     deps,
     'revoke',

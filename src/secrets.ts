@@ -29,10 +29,11 @@ function chomp(s: string): string {
   return s.replace(/\r?\n$/, '');
 }
 
-async function hiddenPrompt(message: string): Promise<string> {
+/** Ask on the terminal without echoing; the prompt goes to `output` (stderr), never stdout. */
+export async function hiddenPrompt(message: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<string> {
   // @inquirer/password is ESM-only; a real dynamic import keeps it out of every other path.
   const mod = (await import('@inquirer/password')) as { default: (cfg: object, ctx?: object) => Promise<string> };
-  return mod.default({ message, mask: '*' }, { output: process.stderr });
+  return mod.default({ message, mask: '*' }, { input, output });
 }
 
 export async function readPassword(src: SecretSource, deps: SecretDeps, what = 'password'): Promise<string> {
@@ -58,7 +59,7 @@ export async function readPassword(src: SecretSource, deps: SecretDeps, what = '
     return chomp(await readAll(deps.stdin));
   }
   if (deps.stdin.isTTY) {
-    const ask = deps.prompt ?? hiddenPrompt;
+    const ask = deps.prompt ?? ((message: string) => hiddenPrompt(message, deps.stdin, process.stderr));
     const first = await ask(`${what[0]!.toUpperCase()}${what.slice(1)} for the new user:`);
     const again = await ask('Repeat it:');
     if (first !== again) throw new UsageError('the two passwords differ', 'run the command again');

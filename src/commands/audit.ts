@@ -5,6 +5,7 @@ import { UsageError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { parseAuditLimit, parseAuditTime, parseAuditWord } from '../domain/audit';
 import type { AuditEntry, AuditQuery } from '../store';
+import { counted } from '../progress';
 
 export const schema = {
   type: 'object',
@@ -29,12 +30,12 @@ function objectName(e: AuditEntry): string {
 }
 
 export const auditColumns: Column<AuditEntry>[] = [
-  { header: 'TIME', get: (e) => e.time },
+  { header: 'TIME', get: (e) => e.time, keep: true },
   { header: 'TENANT', get: (e) => e.tenant_id },
   { header: 'ACTOR', get: (e) => e.actor.email ?? e.actor.id },
   { header: 'ACTION', get: (e) => e.action },
-  { header: 'OBJECT TYPE', get: (e) => e.object.type },
-  { header: 'OBJECT ID', get: (e) => e.object.id },
+  { header: 'OBJECT TYPE', get: (e) => e.object.type, optional: true },
+  { header: 'OBJECT ID', get: (e) => e.object.id, optional: true },
   { header: 'OBJECT', get: objectName },
   { header: 'CHANGE', get: (e) => e.change },
 ];
@@ -72,7 +73,7 @@ export async function audit(options: AuditOptions, deps: Deps): Promise<Result> 
         'their entries appear once settled (run `tenantadm repair` if no tenantadm is running)',
     );
   }
-  return { type: 'list', rows: store.audit.find(query), columns: auditColumns as Column<never>[] };
+  return { type: 'list', rows: counted(store.audit.find(query), deps.progress('audit entries')), columns: auditColumns as Column<never>[] };
 }
 
 function nonEmpty(raw: string, flag: string): string {

@@ -3,6 +3,7 @@ import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { PLANS, STATUSES, parseTenantId } from '../domain/tenant';
 import { streamViews, tenantColumns } from '../views/tenant';
+import { counted } from '../progress';
 
 export const schema = {
   type: 'object',
@@ -31,7 +32,7 @@ export async function listTenants(options: ListTenantsOptions, deps: Deps): Prom
   const store = await deps.store();
   return {
     type: 'list',
-    rows: streamViews(store, store.tenants.find(query)),
+    rows: counted(streamViews(store, store.tenants.find(query)), deps.progress('tenants')),
     columns: tenantColumns as Column<never>[],
   };
 }

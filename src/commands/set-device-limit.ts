@@ -63,7 +63,7 @@ export interface LimitRow {
 }
 
 export const limitColumns: Column<LimitRow>[] = [
-  { header: 'TENANT', get: (r) => r.tenant_id },
+  { header: 'TENANT', get: (r) => r.tenant_id, keep: true },
   { header: 'NAME', get: (r) => r.name },
   { header: 'KIND', get: (r) => r.kind },
   { header: 'BEFORE', get: (r) => formatLimit(r.before) },

@@ -7,6 +7,7 @@ import { allocationOf, freeCapacity } from '../domain/allocation';
 import type { Store, TenantRecord } from '../store';
 import type { DeviceCounts } from '../store/devices';
 import { requireTenant } from '../operations/allocation';
+import { counted } from '../progress';
 
 export const schema = {
   type: 'object',
@@ -38,18 +39,23 @@ export interface UsageRow {
 
 const KIND_SUFFIX: Record<LimitKind, string> = { max_devices: '', max_micro_devices: '_MICRO', max_system_devices: '_SYSTEM' };
 const kindColumns = (label: string, pick: (r: UsageRow) => PerKind | undefined): Column<UsageRow>[] =>
-  LIMIT_KINDS.map((k) => ({ header: `${label}${KIND_SUFFIX[k]}`, get: (r) => (pick(r) ? formatLimit(pick(r)![k]) : '') }));
+  LIMIT_KINDS.map((k) => ({
+    header: `${label}${KIND_SUFFIX[k]}`,
+    get: (r) => (pick(r) ? formatLimit(pick(r)![k]) : ''),
+    // Micro and system device limits are rare: a narrow table shows max_devices only.
+    ...(k === 'max_devices' ? {} : { optional: true }),
+  }));
 
 export const usageColumns: Column<UsageRow>[] = [
-  { header: 'ID', get: (r) => r.tenant_id },
+  { header: 'ID', get: (r) => r.tenant_id, keep: true },
   { header: 'NAME', get: (r) => r.name },
   { header: 'SP', get: (r) => (r.service_provider ? 'yes' : '') },
-  { header: 'PARENT', get: (r) => r.parent_tenant_id ?? '' },
+  { header: 'PARENT', get: (r) => r.parent_tenant_id ?? '', keep: true, optional: true },
   { header: 'ACCEPTED', get: (r) => r.devices.accepted },
-  { header: 'PENDING', get: (r) => r.devices.pending },
-  { header: 'REJECTED', get: (r) => r.devices.rejected },
+  { header: 'PENDING', get: (r) => r.devices.pending, optional: true },
+  { header: 'REJECTED', get: (r) => r.devices.rejected, optional: true },
   ...kindColumns('LIMIT', (r) => r.limits),
-  { header: 'CHILDREN', get: (r) => r.children ?? '' },
+  { header: 'CHILDREN', get: (r) => r.children ?? '', optional: true },
   ...kindColumns('ALLOCATED', (r) => r.allocated),
   ...kindColumns('FREE', (r) => r.free),
 ];
@@ -163,5 +169,5 @@ export async function usage(options: UsageOptions, deps: Deps): Promise<Result> 
   // A named tenant or SP that does not exist is exit 3, not an empty list.
   if (id !== undefined) await requireTenant(store, id);
   if (parent !== undefined) await requireTenant(store, parent, 'Service Provider');
-  return { type: 'list', rows: stream(store, store.tenants.find({ id, parent })), columns: usageColumns as Column<never>[] };
+  return { type: 'list', rows: counted(stream(store, store.tenants.find({ id, parent })), deps.progress('tenants')), columns: usageColumns as Column<never>[] };
 }

@@ -29,9 +29,8 @@ export type { SettingsRecord } from './settings';
 export type { StorageRecord } from './storage';
 export type { SchemaProfile } from './profile';
 
-/** Test hook: `TENANTADM_TEST_PAUSE_MS=N` widens the window between a check and its write, so races are reproducible. */
-async function pauseAfterCheck(): Promise<void> {
-  const ms = Number(process.env.TENANTADM_TEST_PAUSE_MS ?? 0);
+/** Test hook (config.testHooks): widens the window between a check and its write, so races are reproducible. */
+async function pauseAfterCheck(ms: number): Promise<void> {
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
@@ -124,7 +123,7 @@ export class Store {
     this.audit = new AuditStore(db(config.db.audit), config.auditCollection);
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);
-    this.journal = new Journal(client, db(config.db.tenantadm), now, Math.max(config.timeoutMs * 2, 10_000), this.services);
+    this.journal = new Journal(client, db(config.db.tenantadm), now, Math.max(config.timeoutMs * 2, 10_000), this.services, config.testHooks.crashAt);
   }
 
   static async open(config: Config, now: () => Date = () => new Date()): Promise<Store> {
@@ -257,7 +256,7 @@ export class Store {
     return this.guard(() =>
       this.journal.exclusive(keys, async () => {
         const { changes, result } = await body();
-        await pauseAfterCheck();
+        await pauseAfterCheck(this.config.testHooks.pauseAfterCheckMs);
         return { op: changes && !changes.empty ? this.operation(changes) : null, result };
       }),
     );

@@ -79,9 +79,8 @@ export interface RepairReport {
 export const LEASE_MS = 120_000;
 const HOST = os.hostname();
 
-/** Test hook: `TENANTADM_CRASH_AT=step:N|commit|finalize` kills the process at that point. */
-function crashPoint(where: string): void {
-  const at = process.env.TENANTADM_CRASH_AT;
+/** Test hook (config.testHooks, `TENANTADM_CRASH_AT=step:N|commit|finalize`): kill the process at that point. */
+function crashPoint(at: string | undefined, where: string): void {
   if (at && at === where) {
     process.kill(process.pid, 'SIGKILL');
   }
@@ -124,6 +123,8 @@ export class Journal {
     private readonly now: () => Date,
     private readonly lockWaitMs: number,
     private readonly services: MenderServices,
+    /** Where to kill the process (a test hook), if anywhere. */
+    private readonly crashAt?: string,
   ) {
     this.journal = home.collection<JournalDoc>('tenantadm_journal');
     this.locks = home.collection('tenantadm_locks');
@@ -188,7 +189,7 @@ export class Journal {
     let maybeApplied = true;
     try {
       for (const step of op.steps) {
-        crashPoint(`step:${applied}`);
+        crashPoint(this.crashAt, `step:${applied}`);
         try {
           await this.apply(step);
         } catch (err) {
@@ -200,7 +201,7 @@ export class Journal {
         }
         applied += 1;
       }
-      crashPoint('commit');
+      crashPoint(this.crashAt, 'commit');
       const committed = await this.journal.updateOne({ _id: id, state: 'pending' }, { $set: { state: 'committed' } });
       if (committed.matchedCount !== 1) {
         throw new ConflictError(
@@ -213,7 +214,7 @@ export class Journal {
       await this.journal.deleteOne({ _id: id });
       throw translateDriverError(err);
     }
-    crashPoint('finalize');
+    crashPoint(this.crashAt, 'finalize');
     for (const step of op.finalize) await this.applyQuietly(step);
     await this.journal.deleteOne({ _id: id, state: 'committed' });
   }

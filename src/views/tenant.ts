@@ -52,13 +52,15 @@ export async function* streamViews(store: Store, records: AsyncIterable<TenantRe
 }
 
 export const tenantColumns: Column<TenantView>[] = [
-  { header: 'ID', get: (t) => t.id },
+  { header: 'ID', get: (t) => t.id, keep: true },
   { header: 'NAME', get: (t) => t.name },
   { header: 'STATUS', get: (t) => t.status },
   { header: 'PLAN', get: (t) => t.plan },
   { header: 'SP', get: (t) => (t.service_provider ? 'yes' : '') },
-  { header: 'PARENT', get: (t) => t.parent_tenant_id ?? '' },
-  { header: 'DEVICES', get: (t) => `${t.device_count}/${formatLimit(t.device_limit)}` },
-  { header: 'ADD-ONS', get: (t) => t.addons.filter((a) => a.enabled).map((a) => a.name).join(',') },
-  { header: 'CREATED', get: (t) => t.created_at ?? '' },
+  { header: 'PARENT', get: (t) => t.parent_tenant_id ?? '', keep: true, optional: true },
+  // Two columns, not "0/100": a spreadsheet reads that as a date.
+  { header: 'DEVICES', get: (t) => t.device_count },
+  { header: 'LIMIT', get: (t) => formatLimit(t.device_limit) },
+  { header: 'ADD-ONS', get: (t) => t.addons.filter((a) => a.enabled).map((a) => a.name).join(','), optional: true },
+  { header: 'CREATED', get: (t) => t.created_at ?? '', optional: true },
 ];

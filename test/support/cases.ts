@@ -1,4 +1,4 @@
-/** Assertions the issue-5 e2e files share (the harness itself stays untouched). */
+/** Tenants, Service Providers and audit lookups that the end-to-end files build and read alike. */
 import { client, runJson, type Dbs } from './harness';
 
 export { expectFailsCleanly } from './harness';
@@ -7,7 +7,7 @@ export async function createTenant(dbs: Dbs, name: string, extra: string[] = [])
   return runJson(dbs, ['create-tenant', '--name', name, ...extra]);
 }
 
-/** A Service Provider and children attached with the raw driver (create-tenant --parent is issue 3's). */
+/** A Service Provider and its children, attached with the raw driver (so these tests do not depend on create-tenant --parent). */
 export async function spWithChildren(dbs: Dbs, names: string[]): Promise<{ sp: any; children: any[] }> {
   const sp = await createTenant(dbs, `sp-${names.join('-')}`);
   await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);

@@ -1,11 +1,14 @@
 /**
  * What tests share: the server from global setup, fresh database names per test file,
- * the built CLI run as a child process, a raw driver client for seeding and checking,
- * and a snapshot of every database to prove that failed commands change nothing.
+ * the built CLI run in-process (its `main` with this test's environment and streams) or,
+ * for what is about the process itself, as a child process; a raw driver client for
+ * seeding and checking, and a snapshot of every database to prove that failed commands
+ * change nothing.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { MongoClient, type Document } from 'mongodb';
 import type { HarnessState } from './state';
 
@@ -60,8 +63,62 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
 }
 
-/** Run the built CLI. `input` is piped to stdin (stdin is closed when absent). */
-export function run(dbs: Dbs, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export interface RunOptions {
+  /** Piped to stdin (stdin is closed when absent). */
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run the binary in a child process: for what is about the process (signals, kills, pipes). */
+  spawn?: boolean;
+  /** In-process only: stdout and stderr are a terminal this many columns wide. */
+  terminalColumns?: number;
+  /** In-process only: called with each chunk the command writes to stdout, as it writes it. */
+  onStdout?: (chunk: string) => void;
+}
+
+/**
+ * Run the built CLI: in-process by default, as a child process when asked or when the run
+ * is meant to kill its process (TENANTADM_CRASH_AT).
+ */
+export function run(dbs: Dbs, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (opts.spawn || opts.env?.TENANTADM_CRASH_AT) return runProcess(dbs, args, opts);
+  return runInProcess(dbs, args, opts);
+}
+
+/** A stream that keeps what is written to it, looking like a terminal when `columns` is given. */
+class Captured extends Writable {
+  text = '';
+  readonly isTTY: boolean;
+  constructor(
+    readonly columns?: number,
+    onChunk?: (chunk: string) => void,
+  ) {
+    super({
+      write: (chunk: Buffer | string, _enc, done) => {
+        this.text += chunk.toString();
+        onChunk?.(chunk.toString());
+        done();
+      },
+    });
+    this.isTTY = columns !== undefined;
+  }
+}
+
+type Main = (argv: string[], io: object) => Promise<number>;
+let builtMain: Main | undefined;
+
+/** The built entry point (dist/), the code the binary runs, called with this test's environment and streams. */
+export async function runInProcess(dbs: Dbs, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  builtMain ??= (require(path.join(ROOT, 'dist/main.js')) as { main: Main }).main;
+  const stdout = new Captured(opts.terminalColumns, opts.onStdout);
+  const stderr = new Captured(opts.terminalColumns);
+  const stdin = Object.assign(Readable.from(opts.input ? [Buffer.from(opts.input)] : []), { isTTY: false });
+  const code = await builtMain([process.execPath, BIN, ...args], { env: cliEnv(dbs, opts.env), stdin, stdout, stderr });
+  return { code, stdout: stdout.text, stderr: stderr.text, signal: null };
+}
+
+/** Run the built binary as a child process. */
+export function runProcess(dbs: Dbs, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(dbs, opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -75,7 +132,7 @@ export function run(dbs: Dbs, args: string[], opts: { input?: string; env?: Node
 }
 
 /** Run and parse stdout as JSON, failing with the CLI's stderr when it did not exit 0. */
-export async function runJson<T = any>(dbs: Dbs, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<T> {
+export async function runJson<T = any>(dbs: Dbs, args: string[], opts: RunOptions = {}): Promise<T> {
   const r = await run(dbs, args, opts);
   if (r.code !== 0) throw new Error(`tenantadm ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
@@ -154,7 +211,7 @@ export function withFreshDatabases(use: (dbs: Dbs) => void): void {
 }
 
 /** Assert the command failed with `code`, printed nothing on stdout, one line on stderr, and wrote nothing. */
-export async function expectFailsCleanly(dbs: Dbs, args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export async function expectFailsCleanly(dbs: Dbs, args: string[], code: number, opts: RunOptions = {}): Promise<string> {
   const before = await snapshot(dbs);
   const r = await run(dbs, args, opts);
   expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code, stdout: '' });
