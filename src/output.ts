@@ -42,20 +42,22 @@ export class OutputClosed extends Error {
 export class Sink {
   private closed = false;
   private failure: Error | undefined;
-  private onClosed: (() => void) | undefined;
-  /** Resolves when the reader has gone away (EPIPE), so a stalled read can be abandoned. */
-  readonly gone: Promise<void>;
+  /** Told when the reader goes away (EPIPE), so a stalled read can be abandoned. */
+  onGone: (() => void) | undefined;
 
   constructor(private readonly out: Writable) {
-    this.gone = new Promise<void>((resolve) => (this.onClosed = resolve));
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
         this.closed = true;
-        this.onClosed?.();
+        this.onGone?.();
       } else {
         this.failure = err;
       }
     });
+  }
+
+  get gone(): boolean {
+    return this.closed;
   }
 
   async write(chunk: string): Promise<void> {
@@ -143,15 +145,26 @@ async function* pull(rows: AsyncIterable<unknown> | Iterable<unknown>, sink: Sin
   const source: AsyncIterator<unknown> | Iterator<unknown> =
     Symbol.asyncIterator in rows ? (rows as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (rows as Iterable<unknown>)[Symbol.iterator]();
   let finished = false;
+  // One timer for the whole listing (not one per row): it flushes when a read has been pending a while.
+  let waitingSince: number | undefined;
+  const watch = setInterval(() => {
+    if (waitingSince !== undefined && Date.now() - waitingSince >= STALL_FLUSH_MS && buf.pending) void buf.drain().catch(() => undefined);
+  }, STALL_FLUSH_MS);
+  watch.unref();
+  // While a read is pending, the reader's departure settles it at once as 'gone'.
+  let abandon: (() => void) | undefined;
+  sink.onGone = () => abandon?.();
   try {
     for (;;) {
+      if (sink.gone) throw new OutputClosed();
       const next = Promise.resolve(source.next());
-      let stall: NodeJS.Timeout | undefined;
-      if (buf.pending) {
-        stall = setTimeout(() => void buf.drain().catch(() => undefined), STALL_FLUSH_MS);
-        stall.unref();
-      }
-      const step = await Promise.race([next, sink.gone.then(() => 'gone' as const)]).finally(() => clearTimeout(stall));
+      waitingSince = Date.now();
+      const step = await new Promise<IteratorResult<unknown> | 'gone'>((resolve, reject) => {
+        abandon = () => resolve('gone');
+        next.then(resolve, reject);
+      });
+      abandon = undefined;
+      waitingSince = undefined;
       if (step === 'gone') {
         // The pending read may still settle (or fail once the store closes): nobody waits for it.
         next.catch(() => undefined);
@@ -164,6 +177,8 @@ async function* pull(rows: AsyncIterable<unknown> | Iterable<unknown>, sink: Sin
       yield step.value;
     }
   } finally {
+    clearInterval(watch);
+    sink.onGone = undefined;
     // Stop the source early (its `finally` closes the cursor). Not awaited: a source busy
     // with a read handles the request when that read ends, and the store is closed anyway.
     if (!finished) void Promise.resolve(source.return?.()).catch(() => undefined);

@@ -491,7 +491,7 @@ describe('reading: tenantadm audit', () => {
     expect(rows[0]!.CHANGE).toBe('multi\nline, with "quotes" and , commas ');
     expect(rows[2]!.OBJECT).toBe('fmt, "quoted" name');
 
-    const table = await run(dbs, ['audit', '-o', 'table']);
+    const table = await run(dbs, ['audit', '-o', 'table', '--wide']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/TIME.*TENANT.*ACTOR.*ACTION.*OBJECT TYPE.*OBJECT ID.*OBJECT.*CHANGE/);
     for (const e of json) expect(table.stdout).toContain(e.time);

@@ -399,7 +399,7 @@ describe('usage', () => {
 
     const nd = await run(dbs, ['usage', '--ndjson']);
     expect(nd.stdout.trim().split('\n')).toHaveLength(4);
-    const table = await run(dbs, ['usage', '-o', 'table']);
+    const table = await run(dbs, ['usage', '-o', 'table', '--wide']);
     expect(table.stdout).toMatch(/ACCEPTED.*PENDING.*REJECTED.*LIMIT/);
     const csv = (await run(dbs, ['usage', '-o', 'csv'])).stdout.split('\r\n');
     expect(csv[0]).toBe(
