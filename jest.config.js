@@ -1,11 +1,33 @@
+/**
+ * Two projects: unit tests run without any server; the database project (end-to-end files,
+ * Mender's services, the Redis cache against a real redis-server) gets the global setup that
+ * starts FerretDB, redis-server and Mender's services, so `npx jest test/unit` starts nothing.
+ */
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  testTimeout: 60000,
+};
+const needsServers = ['<rootDir>/test/unit/redis-server.test.ts'];
+
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 60000,
   maxWorkers: 2,
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/test/unit'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...needsServers],
+    },
+    {
+      ...common,
+      displayName: 'database',
+      roots: ['<rootDir>/test'],
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/mender/**/*.test.ts', ...needsServers],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
 };
