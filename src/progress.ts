@@ -28,6 +28,8 @@ interface Counter {
   count: number;
   total?: number;
   timer?: NodeJS.Timeout;
+  /** What the line last showed: it is redrawn only when that changes. */
+  drawn?: number;
 }
 
 const ERASE = '\r\u001b[K';
@@ -97,7 +99,8 @@ export class ProgressLine {
   }
 
   private draw(entry: Counter): void {
-    if (!this.active.has(entry)) return;
+    if (!this.active.has(entry) || (this.shown && entry.drawn === entry.count)) return;
+    entry.drawn = entry.count;
     const of = entry.total !== undefined ? ` of ${figure(entry.total)}` : '';
     this.stderr.write(`${ERASE}tenantadm: ${entry.label}: ${figure(entry.count)}${of}…`);
     this.shown = true;

@@ -22,6 +22,9 @@ describe('the progress line', () => {
     p.tick(1000);
     jest.advanceTimersByTime(100);
     expect(err.text()).toBe('\r\u001b[Ktenantadm: tenants: 2,000…\r\u001b[Ktenantadm: tenants: 3,000…');
+    // Nothing new, nothing redrawn.
+    jest.advanceTimersByTime(500);
+    expect(err.text()).toBe('\r\u001b[Ktenantadm: tenants: 2,000…\r\u001b[Ktenantadm: tenants: 3,000…');
     p.done();
     expect(err.text().endsWith('\r\u001b[K')).toBe(true);
     const after = err.text();
