@@ -4,6 +4,7 @@
  * (argv, environment, standard streams), so a run can happen in-process as well as in a
  * real process; it never calls process.exit, so piped output is never cut short.
  */
+import type { Writable } from 'node:stream';
 import { parse } from './cli';
 import { resolveConfig, ENV } from './config';
 import { asTenantadmError, exitCodeOf, UsageError } from './errors';
@@ -20,7 +21,7 @@ import type { Store } from './store';
 const { version } = require('../package.json') as { version: string };
 
 /** A standard stream as main uses it: writable, maybe a terminal of some width. */
-export type OutStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+export type OutStream = Writable & { isTTY?: boolean; columns?: number };
 
 /** What a run reads from and writes to: the real process's, or a test's. */
 export interface ProcessIo {
@@ -58,7 +59,7 @@ function typedError(err: unknown) {
 /** `argv` as process.argv has it (node, script, arguments...). */
 export async function main(argv: string[], io: ProcessIo = processIo()): Promise<number> {
   const { env, stdout, stderr } = io;
-  const sink = new Sink(stdout as NodeJS.WritableStream as import('node:stream').Writable);
+  const sink = new Sink(stdout);
   let progress = new ProgressLine(stderr, { enabled: false, debug: Boolean(env.TENANTADM_DEBUG) });
   const writeErr = (s: string) => {
     progress.clear();
