@@ -19,8 +19,11 @@ export interface Column<T> {
 }
 
 export type Result =
-  /** `exitCode`: a report that is printed whole and still fails (doctor: 5 when the tool cannot work). */
-  | { type: 'object'; data: unknown; columns?: Column<never>[]; exitCode?: number }
+  /**
+   * `exitCode`: a report that is printed whole and still fails (doctor: 5 when the tool cannot work).
+   * `rows`: what a table or CSV shows, one row each (check: its findings), instead of the one object.
+   */
+  | { type: 'object'; data: unknown; columns?: Column<never>[]; rows?: unknown[]; exitCode?: number }
   | { type: 'list'; rows: AsyncIterable<unknown> | Iterable<unknown>; columns: Column<never>[] }
   | { type: 'text'; text: string }
   | { type: 'none' };
@@ -200,7 +203,8 @@ export async function render(result: Result, format: Format, sink: Sink, style: 
     case 'object':
       if (format === 'table' || format === 'csv') {
         const columns = (result.columns as Column<unknown>[] | undefined) ?? objectColumns(result.data);
-        await sink.write(format === 'csv' ? csvLines([result.data], columns, true) : new TableLayout(columns, style, [result.data]).page([result.data], true));
+        const rows = result.rows ?? [result.data];
+        await sink.write(format === 'csv' ? csvLines(rows, columns, true) : new TableLayout(columns, style, rows).page(rows, true));
       } else {
         // One document either way; NDJSON of one object is one line.
         await sink.write(format === 'ndjson' ? `${JSON.stringify(result.data)}\n` : `${JSON.stringify(result.data, null, 2)}\n`);

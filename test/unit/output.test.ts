@@ -61,6 +61,11 @@ describe('render', () => {
       'ID                        NAME\n673a03e3c9eca7a440f2f444  acme\n',
     );
   });
+  it('shows the rows an object names in a table or CSV, the object itself as JSON', async () => {
+    const report: Result = { type: 'object', data: { ok: false, findings: rows }, columns, rows };
+    expect(await rendered(report, 'csv')).toBe('ID,NAME\r\n1,"a, ""quoted"""\r\n2,"b\nline"\r\n');
+    expect(JSON.parse(await rendered(report, 'json'))).toEqual({ ok: false, findings: rows });
+  });
   it('prints objects and text', async () => {
     expect(JSON.parse(await rendered({ type: 'object', data: { a: 1 } }, 'json'))).toEqual({ a: 1 });
     expect(await rendered({ type: 'object', data: { a: 1 } }, 'ndjson')).toBe('{"a":1}\n');
