@@ -13,6 +13,8 @@ const needsServers = ['<rootDir>/test/unit/redis-server.test.ts'];
 /** @type {import('jest').Config} */
 module.exports = {
   maxWorkers: 2,
+  // Read from the top level (a project's own testTimeout is ignored by jest 30's runner).
+  testTimeout: common.testTimeout,
   projects: [
     {
       ...common,
