@@ -8,6 +8,7 @@ import { asTenantadmError, exitCodeOf, UsageError } from './errors';
 import { OutputClosed, Sink, render } from './output';
 import { wantsColor } from './color';
 import { loadSigner } from './token';
+import { redactSecrets } from './secrets';
 import { validateFlags } from './validate';
 import type { Deps } from './deps';
 import type { Store } from './store';
@@ -23,15 +24,16 @@ function errorFormatFrom(argv: string[], env: NodeJS.ProcessEnv): 'text' | 'json
 
 export async function main(argv: string[]): Promise<number> {
   const sink = new Sink(process.stdout);
-  const warn = (line: string) => process.stderr.write(`${line}\n`);
+  // Every message goes through redactSecrets: a driver error may quote the URL or a password.
+  const warn = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
   let store: Store | undefined;
   let errorFormat = errorFormatFrom(argv, process.env);
   let code = 0;
   try {
-    const parsed = parse(argv, version, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    const parsed = parse(argv, version, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(redactSecrets(s)) });
     if (parsed.kind === 'exit') return parsed.code;
     const { spec, options, globals, format } = parsed.invocation;
-    const config = resolveConfig(globals);
+    const config = resolveConfig(globals, process.env, warn);
     errorFormat = config.errorFormat;
 
     const { schema, run } = spec.load();
@@ -67,12 +69,12 @@ export async function main(argv: string[]): Promise<number> {
       );
       code = exitCodeOf(typed);
       if (errorFormat === 'json') {
-        process.stderr.write(`${JSON.stringify(typed.toJSON())}\n`);
+        process.stderr.write(`${redactSecrets(JSON.stringify(typed.toJSON()))}\n`);
       } else {
         const hint = typed.hint ? ` (${typed.hint})` : '';
-        process.stderr.write(`tenantadm: ${typed.code === 'internal' ? 'internal error: ' : ''}${typed.message}${hint}\n`);
+        process.stderr.write(redactSecrets(`tenantadm: ${typed.code === 'internal' ? 'internal error: ' : ''}${typed.message}${hint}`) + '\n');
       }
-      if (process.env.TENANTADM_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+      if (process.env.TENANTADM_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${redactSecrets(err.stack)}\n`);
     }
   } finally {
     await store?.close().catch(() => undefined);

@@ -17,7 +17,7 @@ function option(flags: string, description: string): string {
 
 const environment: [string, string][] = [
   [ENV.mongo, `MongoDB URL (default ${DEFAULTS.mongo}). Credentials in it are never printed.`],
-  [ENV.timeout, `connect and server\\-selection timeout in milliseconds (default ${DEFAULTS.timeoutMs}).`],
+  [ENV.timeout, `connect and server\\-selection timeout in milliseconds (default ${DEFAULTS.timeoutMs}); a server that stops answering is given up after about three times this, a read that is making progress never times out.`],
   [ENV.tenantadmDb, `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal and tenantadm_locks.`],
   [ENV.useradmDb, `user database (default ${DEFAULTS.useradmDb}).`],
   [ENV.deviceauthDb, `device\\-auth database with devices and limits (default ${DEFAULTS.deviceauthDb}).`],
@@ -26,6 +26,7 @@ const environment: [string, string][] = [
   [ENV.keyFile, 'RSA private key (PEM) that signs tenant tokens; /etc/tenantadm/rsa/private.pem is used when it exists and nothing is set.'],
   [ENV.mongoUsername, 'MongoDB user, as Mender\'s services take it (instead of putting it in the URL).'],
   [ENV.mongoPassword, 'MongoDB password for that user; never printed.'],
+  [ENV.mongoPasswordFile, `a file holding that password (a mounted secret), instead of ${ENV.mongoPassword}; one trailing newline is dropped.`],
   [ENV.redisUrl, "Redis URL of the device\\-auth service's cache (device\\-auth's own variable); limit writes invalidate the cached limit the way Mender does."],
   [ENV.redisUrlOld, `older name for ${ENV.redisUrl}, still read.`],
   [ENV.redisKeyPrefix, `device\\-auth's cache key prefix (default ${DEFAULTS.redisKeyPrefix}).`],
