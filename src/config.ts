@@ -145,13 +145,14 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
     throw new UsageError(`invalid audit collection name "${auditCollection}"`, 'use letters, digits, "_" or "-"');
   }
 
-  const mongo = parseMongoUrl(pick(flags.mongo, env[ENV.mongo]) ?? DEFAULTS.mongo);
-  if (mongo.hasPassword && flags.mongo !== undefined && flags.mongo !== '') {
+  // Warned before the URL is checked: a refused URL was in the process list all the same.
+  if (flags.mongo !== undefined && mongoUrlHasPassword(flags.mongo)) {
     warn(
       'tenantadm: warning: --mongo carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
         `set ${ENV.mongo} instead, or ${ENV.mongoUsername} with ${ENV.mongoPassword} or ${ENV.mongoPasswordFile} (a file only you can read)`,
     );
   }
+  const mongo = parseMongoUrl(pick(flags.mongo, env[ENV.mongo]) ?? DEFAULTS.mongo);
   const username = pick(undefined, env[ENV.mongoUsername]);
   const password = mongoPassword(env);
   if (password !== undefined && username === undefined) {
@@ -294,21 +295,27 @@ function registerOptionSecrets(query: string): void {
   }
 }
 
+/** Whether a MongoDB URL (as given, scheme or not) carries a password. */
+function mongoUrlHasPassword(raw: string): boolean {
+  const text = raw.trim();
+  const userinfo = splitMongoUrl(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text.replace(/^[a-z][a-z0-9+.-]*:/i, 'mongodb:') : `mongodb://${text}`)?.userinfo;
+  const colon = userinfo?.indexOf(':') ?? -1;
+  return userinfo !== undefined && colon >= 0 && colon < userinfo.length - 1;
+}
+
 /**
  * Check a MongoDB URL before the driver sees it, and register its secrets. What is refused is
  * a usage error (exit 2) whose message never quotes the URL: credentials with characters that
  * must be percent-encoded, no host, a port outside 1-65535, an SRV name with a port or a list.
  */
-export function parseMongoUrl(raw: string): { url: string; target: string; hasPassword: boolean } {
+export function parseMongoUrl(raw: string): { url: string; target: string } {
   const url = normalizeMongoUrl(raw);
   const parts = splitMongoUrl(url)!;
-  let hasPassword = false;
   if (parts.userinfo !== undefined) {
     const colon = parts.userinfo.indexOf(':');
     const user = colon < 0 ? parts.userinfo : parts.userinfo.slice(0, colon);
     const password = colon < 0 ? undefined : parts.userinfo.slice(colon + 1);
     registerSecret(password);
-    hasPassword = password !== undefined && password !== '';
     if (/[@/?#[\]:]/.test(user) || (password !== undefined && /[@/?#[\]:]/.test(password)) || /%(?![0-9a-fA-F]{2})/.test(parts.userinfo)) {
       throw new UsageError(
         'the user name or password in the MongoDB URL has characters that must be percent-encoded',
@@ -331,7 +338,7 @@ export function parseMongoUrl(raw: string): { url: string; target: string; hasPa
       throw new UsageError('a mongodb+srv:// URL names one host, without a port', URL_HINT);
     }
   }
-  return { url, target: describeMongoUrl(parts), hasPassword };
+  return { url, target: describeMongoUrl(parts) };
 }
 
 function describeMongoUrl(parts: MongoUrlParts): string {

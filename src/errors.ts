@@ -105,9 +105,9 @@ export function exitCodeOf(err: unknown): number {
  * errors that escaped the store (a cursor read in the middle of a listing, say) are
  * translated here, so every read and write says what happened, whoever made it.
  */
-export function asTenantadmError(err: unknown): TenantadmError {
+export function asTenantadmError(err: unknown, database: DatabaseContext = {}): TenantadmError {
   if (err instanceof TenantadmError) return err;
-  const translated = translateDatabaseError(err);
+  const translated = translateDatabaseError(err, database);
   if (translated) return translated;
   const message = err instanceof Error ? err.message : String(err);
   return new InternalError(message, 'this is a bug in tenantadm or an unexpected server reply; rerun with TENANTADM_DEBUG=1 for a stack trace');

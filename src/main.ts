@@ -4,7 +4,7 @@
  */
 import { parse } from './cli';
 import { resolveConfig, ENV } from './config';
-import { asTenantadmError, exitCodeOf, UsageError } from './errors';
+import { asTenantadmError, exitCodeOf, UsageError, type DatabaseContext } from './errors';
 import { OutputClosed, Sink, render } from './output';
 import { wantsColor } from './color';
 import { loadSigner } from './token';
@@ -28,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
   const warn = (line: string) => process.stderr.write(`${redactSecrets(line)}\n`);
   let store: Store | undefined;
   let errorFormat = errorFormatFrom(argv, process.env);
+  /** Where the database is, for messages about errors that escaped the store (a cursor read mid-listing). */
+  let database: DatabaseContext = {};
   let code = 0;
   try {
     const parsed = parse(argv, version, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(redactSecrets(s)) });
@@ -35,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     const { spec, options, globals, format } = parsed.invocation;
     const config = resolveConfig(globals, process.env, warn);
     errorFormat = config.errorFormat;
+    database = { target: config.mongoTarget, timeoutMs: config.timeoutMs };
 
     const { schema, run } = spec.load();
     const validated = validateFlags<never>(schema, options);
@@ -66,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     } else {
       const typed = asTenantadmError(
         err instanceof Error && err.name === 'ExitPromptError' ? new UsageError('cancelled at the prompt') : err,
+        database,
       );
       code = exitCodeOf(typed);
       if (errorFormat === 'json') {
