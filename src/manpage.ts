@@ -17,7 +17,7 @@ function option(flags: string, description: string): string {
 
 const environment: [string, string][] = [
   [ENV.mongo, `MongoDB URL (default ${DEFAULTS.mongo}). Credentials in it are never printed.`],
-  [ENV.timeout, `connect and server\\-selection timeout in milliseconds (default ${DEFAULTS.timeoutMs}); a server that stops answering is given up after about three times this, a read that is making progress never times out.`],
+  [ENV.timeout, `connect and server\\-selection timeout in milliseconds (default ${DEFAULTS.timeoutMs}); a server that stops answering is given up after about 2.5 times this; a read that is making progress never times out.`],
   [ENV.tenantadmDb, `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal and tenantadm_locks.`],
   [ENV.useradmDb, `user database (default ${DEFAULTS.useradmDb}).`],
   [ENV.deviceauthDb, `device\\-auth database with devices and limits (default ${DEFAULTS.deviceauthDb}).`],
