@@ -10,7 +10,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startFerret } from '../support/mender-setup';
-import { BIN, ROOT, freshDbs, state, tmpDir, type Dbs, type RunResult } from '../support/harness';
+import { BIN, ROOT, client, closeClient, freshDbs, state, tmpDir, type Dbs, type RunResult } from '../support/harness';
+import { exitCodeOf, translateDatabaseError, ConflictError } from '../../src/errors';
 
 interface Launched {
   child: ChildProcess;
@@ -113,6 +114,50 @@ async function silentListener(): Promise<{ port: number; close: () => Promise<vo
   };
 }
 
+/**
+ * A TCP proxy to `port` that holds the first large reply (a batch of documents, not a
+ * heartbeat) of each connection for `delayMs`: a server slow to answer a read, but alive.
+ * (Per connection, so that a driver retry on a new connection meets the same slowness.)
+ */
+async function slowFirstBatchProxy(port: number, delayMs: number): Promise<{ port: number; held: () => number; close: () => Promise<void> }> {
+  let held = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((downstream) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    for (const s of [downstream, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    downstream.pipe(upstream);
+    let chain = Promise.resolve();
+    let heldHere = false;
+    upstream.on('data', (chunk: Buffer) => {
+      const hold = !heldHere && chunk.length > 8192;
+      if (hold) {
+        heldHere = true;
+        held += 1;
+      }
+      chain = chain.then(async () => {
+        if (hold) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        downstream.write(chunk);
+      });
+    });
+    upstream.on('end', () => void chain.then(() => downstream.end()));
+    downstream.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    held: () => held,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 const TIMEOUT_MS = 1000;
 /** How long a command may take to give up on a frozen server: detection, one retry, and Node's start-up on a loaded machine. */
 const FROZEN_BOUND_MS = 3 * TIMEOUT_MS + 5000;
@@ -153,6 +198,37 @@ describe('exit codes that say what happened to the database', () => {
       expect(elapsed).toBeLessThan(FROZEN_BOUND_MS);
     } finally {
       await silent.close();
+    }
+  });
+});
+
+describe('duplicates, as each server reports them', () => {
+  afterAll(async () => {
+    await closeClient();
+  });
+
+  it('an insert and an update that break a unique index are both conflicts (exit 4)', async () => {
+    const dbs = freshDbs();
+    const coll = (await client()).db(dbs.tenantadm).collection<{ _id: number; name: string }>('unique_names');
+    try {
+      await coll.createIndex({ name: 1 }, { unique: true });
+      await coll.insertMany([
+        { _id: 1, name: 'a' },
+        { _id: 2, name: 'b' },
+      ]);
+      // FerretDB answers the insert with 11000, the update with SQLite's "UNIQUE constraint failed" (code 1).
+      const replies = await Promise.all([
+        coll.insertOne({ _id: 3, name: 'a' }).then(() => undefined, (err: unknown) => err),
+        coll.updateOne({ _id: 2 }, { $set: { name: 'a' } }).then(() => undefined, (err: unknown) => err),
+      ]);
+      for (const reply of replies) {
+        expect(reply).toBeDefined();
+        const typed = translateDatabaseError(reply);
+        expect(typed).toBeInstanceOf(ConflictError);
+        expect(exitCodeOf(typed)).toBe(4);
+      }
+    } finally {
+      await (await client()).db(dbs.tenantadm).dropDatabase();
     }
   });
 });
@@ -200,6 +276,20 @@ describe('a server lost or frozen in the middle of a command', () => {
     expect(r.code).toBe(6);
     expect(elapsed).toBeLessThan(FROZEN_BOUND_MS);
     expect(r.stdout.trim().split('\n').length).toBeLessThan(TENANTS);
+  });
+
+  it('a reply slower than a frozen server is given (heartbeats still answered) does not cut the read', async () => {
+    await seed(server!.uri, dbs, 2000);
+    const proxy = await slowFirstBatchProxy(Number(new URL(server!.uri).port), 3 * TIMEOUT_MS);
+    try {
+      const r = await launch(['list-tenants', '--ndjson', '--timeout', String(TIMEOUT_MS)], dbEnv(`mongodb://127.0.0.1:${proxy.port}/?directConnection=true`, dbs)).done;
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim().split('\n')).toHaveLength(2000);
+      expect(proxy.held()).toBeGreaterThanOrEqual(1);
+    } finally {
+      await proxy.close();
+    }
   });
 
   /**
