@@ -69,11 +69,11 @@ export function manPage(version: string): string {
   for (const [code, text] of [
     ['0', 'success'],
     ['1', 'internal error (a bug or an unexpected server reply)'],
-    ['2', 'invalid usage or input (including a missing signing key or password source)'],
+    ['2', 'invalid usage or input (including a missing signing key or password source, and a malformed MongoDB or Redis URL)'],
     ['3', 'not found'],
     ['4', 'conflict: already exists, or a concurrent change'],
     ['5', 'a rule would be broken (limits, Service Provider rules, missing migrate)'],
-    ['6', 'database or Mender service unreachable or timed out'],
+    ['6', 'database or Mender service unreachable, refusing connections, lost or frozen during a read or write, an SRV name that does not resolve, or MongoDB credentials refused ("authentication failed")'],
     ['7', 'a Mender service refused the change (its status and message are printed)'],
   ]) {
     out.push(option(code!, text!).trimEnd());
