@@ -242,7 +242,7 @@ function redisUrlPassword(raw: string): string | undefined {
   }
 }
 
-/** A MongoDB URL split the way the driver does, with the credentials at the last `@`. */
+/** A MongoDB URL in its parts, the credentials ending at the last `@`. */
 interface MongoUrlParts {
   scheme: 'mongodb' | 'mongodb+srv';
   /** `user[:password]` as written (percent-encoded), when there is an `@`. */
