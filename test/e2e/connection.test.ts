@@ -396,6 +396,18 @@ describe('passwords in URLs are never printed', () => {
       await stop(server);
     });
 
+    it('a malformed Redis URL stops a suspension before anything is written (exit 2)', async () => {
+      const r = await launch(
+        ['update-tenant', '--id', tenantId, '--status', 'suspended'],
+        dbEnv(server!.uri, dbs, { DEVICEAUTH_REDIS_CONNECTION_STRING: 'redis://:Zq/9x@127.0.0.1:1/0' }),
+      ).done;
+      expect(r.stderr).toMatch(/invalid Redis URL/);
+      expect(r.code).toBe(2);
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/Zq|9x/);
+      const after = await launch(['get-tenant', '--id', tenantId], dbEnv(server!.uri, dbs)).done;
+      expect(JSON.parse(after.stdout).status).toBe('active');
+    });
+
     let limit = 10;
     it.each([
       ['an "@" in the password', 'redis://:Zq@9x@127.0.0.1:1/0', 0, /invalidating its cache in Redis at redis:\/\/\*\*\*@127\.0\.0\.1:1\/0 failed/],
