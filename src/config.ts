@@ -2,8 +2,10 @@
  * Global configuration: flags first, then environment variables, then Mender's defaults.
  * Every variable listed here is documented in README.md and man/tenantadm.1.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { UsageError } from './errors';
+import { registerSecret } from './secrets';
 
 export type SchemaProfileName = 'legacy' | 'v2';
 export const SCHEMA_PROFILES: readonly SchemaProfileName[] = ['legacy', 'v2'];
@@ -17,6 +19,8 @@ export interface ServiceAddresses {
 
 export interface Config {
   mongoUrl: string;
+  /** The MongoDB URL as it may be printed: no credentials, no options. */
+  mongoTarget: string;
   /** From TENANTADM_MONGO_USERNAME / _PASSWORD (Mender's own names), never from argv. */
   mongoAuth?: { username: string; password?: string };
   timeoutMs: number;
@@ -87,6 +91,8 @@ export const ENV = {
   redisKeyPrefix: 'DEVICEAUTH_REDIS_KEY_PREFIX',
   mongoUsername: 'TENANTADM_MONGO_USERNAME',
   mongoPassword: 'TENANTADM_MONGO_PASSWORD',
+  /** A file holding the password (a mounted secret), instead of TENANTADM_MONGO_PASSWORD. */
+  mongoPasswordFile: 'TENANTADM_MONGO_PASSWORD_FILE',
   menderSchema: 'TENANTADM_MENDER_SCHEMA',
   deviceauthAddr: 'TENANTADM_DEVICEAUTH_ADDR',
   useradmAddr: 'TENANTADM_USERADM_ADDR',
@@ -124,8 +130,12 @@ export function defaultActor(env: NodeJS.ProcessEnv): string {
   return `${user}@${os.hostname()}`;
 }
 
-/** Resolve the global configuration; invalid values are usage errors (exit 2). */
-export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Config {
+/**
+ * Resolve the global configuration; invalid values are usage errors (exit 2). Every password
+ * found is registered with secrets.ts so no message can print it; `warn` hears about
+ * passwords given on the command line.
+ */
+export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => undefined): Config {
   const timeoutRaw = pick(flags.timeout, env[ENV.timeout]);
   let timeoutMs: number = DEFAULTS.timeoutMs;
   if (timeoutRaw !== undefined) {
@@ -156,11 +166,29 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     throw new UsageError(`invalid audit collection name "${auditCollection}"`, 'use letters, digits, "_" or "-"');
   }
 
-  const mongoUrl = normalizeMongoUrl(pick(flags.mongo, env[ENV.mongo]) ?? DEFAULTS.mongo);
+  // Warned before the URL is checked: a refused URL was in the process list all the same.
+  if (flags.mongo !== undefined && mongoUrlHasPassword(flags.mongo)) {
+    warn(
+      'tenantadm: warning: --mongo carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
+        `set ${ENV.mongo} instead, or ${ENV.mongoUsername} with ${ENV.mongoPassword} or ${ENV.mongoPasswordFile} (a file only you can read)`,
+    );
+  }
+  const mongo = parseMongoUrl(pick(flags.mongo, env[ENV.mongo]) ?? DEFAULTS.mongo);
   const username = pick(undefined, env[ENV.mongoUsername]);
-  const password = pick(undefined, env[ENV.mongoPassword]);
+  const password = mongoPassword(env);
   if (password !== undefined && username === undefined) {
     throw new UsageError(`${ENV.mongoPassword} is set without ${ENV.mongoUsername}`, 'set both, or put the user in the MongoDB URL');
+  }
+  const redisUrl = pick(flags.redisUrl, env[ENV.redisUrl]) ?? pick(undefined, env[ENV.redisUrlOld]);
+  if (redisUrl !== undefined) {
+    const redisPassword = redisUrlPassword(redisUrl);
+    registerSecret(redisPassword);
+    if (redisPassword !== undefined && flags.redisUrl !== undefined && flags.redisUrl !== '') {
+      warn(
+        'tenantadm: warning: --redis-url carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
+          `set ${ENV.redisUrl} (device-auth's own variable) instead`,
+      );
+    }
   }
 
   const menderSchema = pick(flags.menderSchema, env[ENV.menderSchema]);
@@ -176,7 +204,8 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
   }
 
   return {
-    mongoUrl,
+    mongoUrl: mongo.url,
+    mongoTarget: mongo.target,
     timeoutMs,
     db: {
       tenantadm: dbName(flags.tenantadmDb, ENV.tenantadmDb, DEFAULTS.tenantadmDb, 'tenantadm'),
@@ -187,7 +216,7 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
     auditCollection,
     keyFile: pick(flags.keyFile, env[ENV.keyFile]),
     ...(username !== undefined ? { mongoAuth: { username, ...(password !== undefined ? { password } : {}) } } : {}),
-    redisUrl: pick(flags.redisUrl, env[ENV.redisUrl]) ?? pick(undefined, env[ENV.redisUrlOld]),
+    redisUrl,
     redisKeyPrefix,
     ...(menderSchema !== undefined ? { menderSchema: menderSchema as SchemaProfileName } : {}),
     services: {
@@ -201,18 +230,152 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Confi
   };
 }
 
+/** TENANTADM_MONGO_PASSWORD, or the content of TENANTADM_MONGO_PASSWORD_FILE (one trailing newline dropped). */
+function mongoPassword(env: NodeJS.ProcessEnv): string | undefined {
+  const direct = pick(undefined, env[ENV.mongoPassword]);
+  const file = pick(undefined, env[ENV.mongoPasswordFile]);
+  if (direct !== undefined && file !== undefined) {
+    throw new UsageError(`both ${ENV.mongoPassword} and ${ENV.mongoPasswordFile} are set`, 'set one of them');
+  }
+  if (file === undefined) {
+    registerSecret(direct);
+    return direct;
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new UsageError(`cannot read ${ENV.mongoPasswordFile} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  registerSecret(text);
+  return text;
+}
+
+/** The raw (still percent-encoded) password of a redis:// URL, found the way URL parsers do: up to the last `@` of the authority. */
+function redisUrlPassword(raw: string): string | undefined {
+  try {
+    const password = new URL(raw).password;
+    return password === '' ? undefined : password;
+  } catch {
+    // parseRedisUrl refuses it later, without quoting it; hide whatever could be a password meanwhile.
+    const userinfo = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/i.exec(raw)?.[1];
+    const colon = userinfo?.indexOf(':') ?? -1;
+    return userinfo !== undefined && colon >= 0 ? userinfo.slice(colon + 1) : undefined;
+  }
+}
+
+/** A MongoDB URL in its parts, the credentials ending at the last `@`. */
+interface MongoUrlParts {
+  scheme: 'mongodb' | 'mongodb+srv';
+  /** `user[:password]` as written (percent-encoded), when there is an `@`. */
+  userinfo?: string;
+  /** `host[:port][,host[:port]...]`. */
+  hosts: string;
+  /** The database after the first `/`, if any. */
+  database: string;
+  /** The query string after `?`, if any. */
+  query: string;
+}
+
+/**
+ * Split a MongoDB URL. The credentials end at the LAST `@`: a password with an unescaped `@`
+ * (or `/` or `:`) then stays whole, so it is refused and hidden as a whole, never shown in
+ * part as a host name. (An `@` in an option value must be written %40 for the same reason.)
+ */
+function splitMongoUrl(url: string): MongoUrlParts | undefined {
+  const scheme = /^(mongodb(?:\+srv)?):\/\//i.exec(url);
+  if (!scheme) return undefined;
+  const rest = url.slice(scheme[0].length);
+  const at = rest.lastIndexOf('@');
+  const afterAuth = at < 0 ? rest : rest.slice(at + 1);
+  const hostEnd = afterAuth.search(/[/?]/);
+  const hosts = hostEnd < 0 ? afterAuth : afterAuth.slice(0, hostEnd);
+  const tail = hostEnd < 0 ? '' : afterAuth.slice(hostEnd);
+  const q = tail.indexOf('?');
+  const path = q < 0 ? tail : tail.slice(0, q);
+  return {
+    scheme: scheme[1]!.toLowerCase() as MongoUrlParts['scheme'],
+    ...(at < 0 ? {} : { userinfo: rest.slice(0, at) }),
+    hosts,
+    database: path.replace(/^\//, ''),
+    query: q < 0 ? '' : tail.slice(q + 1),
+  };
+}
+
+const URL_HINT = `give mongodb://host[:port][,host...][/database][?options], mongodb+srv://name or host:port, with user:password@ before the host (set ${ENV.mongo}, or --mongo)`;
+
+/** Options of the MongoDB URL whose values are secrets of their own. */
+function registerOptionSecrets(query: string): void {
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (/password|secret|token/i.test(key)) registerSecret(value);
+    if (key.toLowerCase() === 'authmechanismproperties') {
+      for (const pair of value.split(',')) {
+        const colon = pair.indexOf(':');
+        if (colon > 0 && /password|secret|token|key/i.test(pair.slice(0, colon))) registerSecret(pair.slice(colon + 1));
+      }
+    }
+  }
+}
+
+/** Whether a MongoDB URL (as given, scheme or not) carries a password. */
+function mongoUrlHasPassword(raw: string): boolean {
+  const text = raw.trim();
+  const userinfo = splitMongoUrl(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text.replace(/^[a-z][a-z0-9+.-]*:/i, 'mongodb:') : `mongodb://${text}`)?.userinfo;
+  const colon = userinfo?.indexOf(':') ?? -1;
+  return userinfo !== undefined && colon >= 0 && colon < userinfo.length - 1;
+}
+
+/**
+ * Check a MongoDB URL before the driver sees it, and register its secrets. What is refused is
+ * a usage error (exit 2) whose message never quotes the URL: credentials with characters that
+ * must be percent-encoded, no host, a port outside 1-65535, an SRV name with a port or a list.
+ */
+export function parseMongoUrl(raw: string): { url: string; target: string } {
+  const url = normalizeMongoUrl(raw);
+  const parts = splitMongoUrl(url)!;
+  if (parts.userinfo !== undefined) {
+    const colon = parts.userinfo.indexOf(':');
+    const user = colon < 0 ? parts.userinfo : parts.userinfo.slice(0, colon);
+    const password = colon < 0 ? undefined : parts.userinfo.slice(colon + 1);
+    registerSecret(password);
+    if (/[@/?#[\]:]/.test(user) || (password !== undefined && /[@/?#[\]:]/.test(password)) || /%(?![0-9a-fA-F]{2})/.test(parts.userinfo)) {
+      throw new UsageError(
+        'the user name or password in the MongoDB URL has characters that must be percent-encoded',
+        'percent-encode them (@ %40, / %2F, : %3A, % %25, ? %3F, # %23; an @ in an option value too), ' +
+          `or give the credentials with ${ENV.mongoUsername} and ${ENV.mongoPassword}`,
+      );
+    }
+  }
+  registerOptionSecrets(parts.query);
+  if (parts.hosts === '') throw new UsageError('the MongoDB URL names no host', URL_HINT);
+  const hosts = parts.hosts.split(',');
+  for (const host of hosts) {
+    const m = /^(\[[^\]]*\]|[^:[\]]*)(?::(.*))?$/.exec(host);
+    if (!m || m[1] === '') throw new UsageError('the MongoDB URL has an empty or malformed host', URL_HINT);
+    const port = m[2];
+    if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)) {
+      throw new UsageError(`the MongoDB URL has an invalid port "${port}" (1-65535)`, URL_HINT);
+    }
+    if (parts.scheme === 'mongodb+srv' && (port !== undefined || hosts.length > 1)) {
+      throw new UsageError('a mongodb+srv:// URL names one host, without a port', URL_HINT);
+    }
+  }
+  return { url, target: describeMongoUrl(parts) };
+}
+
+function describeMongoUrl(parts: MongoUrlParts): string {
+  return `${parts.scheme}://${parts.userinfo !== undefined ? '***@' : ''}${parts.hosts}${parts.database ? `/${parts.database}` : ''}`;
+}
+
 /**
  * Mender's services take `TENANTADM_MONGO=mender-mongo:27017` (no scheme) as well as a full
  * URL; both work here. Anything else with a scheme is refused.
  */
 export function normalizeMongoUrl(raw: string): string {
   const url = raw.trim();
-  if (/^mongodb(\+srv)?:\/\//.test(url)) return url;
+  if (/^mongodb(\+srv)?:\/\//i.test(url)) return url;
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && /^[^\s/?#]+(\/[^\s]*)?$/.test(url)) return `mongodb://${url}`;
-  throw new UsageError(
-    `invalid MongoDB URL "${redactUrl(url)}"`,
-    `give mongodb://host:port, mongodb+srv://name or host:port (set --mongo or ${ENV.mongo})`,
-  );
+  throw new UsageError(`invalid MongoDB URL "${redactUrl(url)}"`, URL_HINT);
 }
 
 /** A service base URL without its trailing slash; `host:port` gets http:// as in Mender's compose files. */
@@ -231,7 +394,16 @@ export function serviceAddress(raw: string | undefined, flag: string, envName: s
   return url.toString().replace(/\/+$/, '');
 }
 
-/** A URL fit to print: user info replaced, so a password in it never reaches a terminal or log. */
+/**
+ * A URL fit to print: credentials replaced, and for MongoDB URLs the options dropped (some
+ * carry secrets: tlsCertificateKeyFilePassword, AWS session tokens).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1***@');
+  const parts = splitMongoUrl(url);
+  if (parts) return describeMongoUrl(parts);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  if (!scheme) return url;
+  const rest = url.slice(scheme[0].length);
+  const at = rest.lastIndexOf('@');
+  return at < 0 ? url : `${scheme[0]}***@${rest.slice(at + 1)}`;
 }

@@ -100,9 +100,184 @@ export function exitCodeOf(err: unknown): number {
   return err instanceof TenantadmError ? exitCodes[err.code] : ExitCode.internal;
 }
 
-/** Wrap anything thrown into a TenantadmError, keeping typed ones as they are. */
-export function asTenantadmError(err: unknown): TenantadmError {
+/**
+ * Wrap anything thrown into a TenantadmError, keeping typed ones as they are. Database
+ * errors that escaped the store (a cursor read in the middle of a listing, say) are
+ * translated here, so every read and write says what happened, whoever made it.
+ */
+export function asTenantadmError(err: unknown, database: DatabaseContext = {}): TenantadmError {
   if (err instanceof TenantadmError) return err;
+  const translated = translateDatabaseError(err, database);
+  if (translated) return translated;
   const message = err instanceof Error ? err.message : String(err);
   return new InternalError(message, 'this is a bug in tenantadm or an unexpected server reply; rerun with TENANTADM_DEBUG=1 for a stack trace');
+}
+
+/** What a message may say about the database: its printable address and the timeout in force. */
+export interface DatabaseContext {
+  /** The MongoDB URL without credentials or options (config's `mongoTarget`). */
+  target?: string;
+  timeoutMs?: number;
+}
+
+/** The fields of the driver's errors (and Node's DNS and file errors) that the translation reads. */
+interface ForeignError {
+  name?: string;
+  code?: number | string;
+  codeName?: string;
+  message?: string;
+  syscall?: string;
+  hostname?: string;
+  keyValue?: Record<string, unknown>;
+  writeErrors?: { code?: number }[];
+  cause?: unknown;
+  reason?: unknown;
+}
+
+/** Driver errors that mean the server is gone, refusing connections, or no longer answering. */
+const LOST_SERVER = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoPoolClearedError',
+  'PoolClearedOnNetworkError',
+  'MongoPoolClosedError',
+  'MongoWaitQueueTimeoutError',
+  'MongoOperationTimeoutError',
+  'MongoTopologyClosedError',
+  'MongoNotConnectedError',
+  'MongoServerClosedError',
+]);
+
+/**
+ * Server replies that mean it is going away: HostUnreachable, HostNotFound, NetworkTimeout,
+ * ShutdownInProgress, PrimarySteppedDown, SocketException, NotWritablePrimary,
+ * InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk,
+ * NotPrimaryOrSecondary.
+ */
+const SERVER_GOING_AWAY = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+/** MongoDB's DuplicateKey (11000) and its older update and index-build forms. */
+const DUPLICATE_KEY = new Set([11000, 11001, 12582]);
+
+function isDriverError(e: ForeignError): boolean {
+  return typeof e.name === 'string' && (e.name.startsWith('Mongo') || e.name === 'PoolClearedOnNetworkError');
+}
+
+/**
+ * A unique index refused the write, on every server this tool meets: MongoDB's code 11000
+ * (also inside a bulk write's errors), and FerretDB's SQLite and PostgreSQL backends, which
+ * report a unique index broken by an update as an internal error quoting the database's words.
+ */
+export function isDuplicateKeyError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as ForeignError;
+  if (typeof e.code === 'number' && DUPLICATE_KEY.has(e.code)) return true;
+  if (Array.isArray(e.writeErrors) && e.writeErrors.some((w) => typeof w?.code === 'number' && DUPLICATE_KEY.has(w.code))) return true;
+  return isDriverError(e) && /UNIQUE constraint failed|duplicate key value violates unique constraint/.test(e.message ?? '');
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+function describeKey(e: ForeignError): string {
+  if (e.keyValue && Object.keys(e.keyValue).length > 0) {
+    return Object.entries(e.keyValue)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(', ');
+  }
+  const index = /index[: ]+'?([A-Za-z0-9_.$-]+)/.exec(e.message ?? '')?.[1];
+  return index ? `a document with the same unique key (index ${index})` : 'a document with the same unique key';
+}
+
+/**
+ * The innermost cause's message: a selection error's own text ("Server selection timed out")
+ * is a summary; the error of the server it tried says what happened (refused, timed out).
+ */
+function detailOf(e: ForeignError): string {
+  const servers = (e.reason as { servers?: Map<string, { error?: unknown }> } | undefined)?.servers;
+  if (servers instanceof Map) {
+    for (const server of servers.values()) {
+      const inner = server?.error as ForeignError | undefined;
+      if (inner && typeof inner.message === 'string' && inner.message !== '') return detailOf(inner);
+    }
+  }
+  let cur: ForeignError = e;
+  for (let depth = 0; depth < 5; depth++) {
+    const next = (cur.cause ?? (cur.reason as { error?: unknown } | undefined)?.error) as ForeignError | undefined;
+    if (!next || typeof next !== 'object' || typeof next.message !== 'string' || next.message === '') break;
+    cur = next;
+  }
+  return firstLine(cur.message || e.message || e.name || 'unknown error');
+}
+
+const UNREACHABLE_HINT =
+  'check that the server is running and answering at --mongo / TENANTADM_MONGO; a change cut short is settled by the next changing command or `tenantadm repair`';
+
+/**
+ * The one translation of database errors into typed ones: lost, refusing or frozen servers and
+ * names that do not resolve are exit 6, refused credentials exit 6 saying so, malformed URLs
+ * exit 2, duplicates exit 4. Anything else is not a database error this tool understands
+ * (undefined: the caller decides). Messages may quote the driver, which may quote the URL:
+ * main redacts every printed line (secrets.ts).
+ */
+export function translateDatabaseError(err: unknown, context: DatabaseContext = {}): TenantadmError | undefined {
+  if (err instanceof TenantadmError) return err;
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as ForeignError;
+  const at = context.target ? ` at ${context.target}` : '';
+  const within = context.timeoutMs ? ` within ${context.timeoutMs} ms` : '';
+
+  // DNS for mongodb+srv:// fails before the driver wraps anything: Node's own error.
+  if (e.syscall === 'querySrv' || e.syscall === 'queryTxt') {
+    const name = e.hostname ? ` ${e.hostname}` : '';
+    return new UnreachableError(
+      `the MongoDB SRV name${name} does not resolve (${String(e.code ?? 'DNS error')})`,
+      'check the host name in the mongodb+srv:// URL and the DNS this machine uses',
+    );
+  }
+  if (!isDriverError(e)) return undefined;
+
+  if (isDuplicateKeyError(e)) {
+    return new ConflictError(`already exists: ${describeKey(e)}`, undefined, e.keyValue ? { key: e.keyValue } : undefined);
+  }
+  if (e.name === 'MongoParseError' || e.name === 'MongoMissingCredentialsError') {
+    return new UsageError(`invalid MongoDB URL: ${firstLine(e.message ?? '')}`, 'check --mongo or TENANTADM_MONGO');
+  }
+  if (e.code === 18 || e.codeName === 'AuthenticationFailed') {
+    return new UnreachableError(
+      `authentication failed: MongoDB${at} refused the credentials: ${firstLine(e.message ?? '')}`,
+      'check the user and password (TENANTADM_MONGO_USERNAME / TENANTADM_MONGO_PASSWORD or the URL), authSource and authMechanism',
+    );
+  }
+  if (e.code === 13 || e.codeName === 'Unauthorized') {
+    return new UnreachableError(
+      `MongoDB${at} refused the operation: the user is not authorized: ${firstLine(e.message ?? '')}`,
+      'give the MongoDB user readWrite on the tenantadm, useradm, deviceauth and audit databases',
+    );
+  }
+  if (typeof e.code === 'number' && SERVER_GOING_AWAY.has(e.code)) {
+    return new UnreachableError(`MongoDB${at} is shutting down or stepping down: ${firstLine(e.message ?? '')}`, UNREACHABLE_HINT);
+  }
+  if (e.name && LOST_SERVER.has(e.name)) {
+    const detail = detailOf(e);
+    if (/querySrv|queryTxt/.test(detail)) {
+      return new UnreachableError(`the MongoDB SRV name does not resolve: ${detail}`, 'check the host name in the mongodb+srv:// URL and the DNS this machine uses');
+    }
+    let what: string;
+    if (e.name === 'MongoServerSelectionError' && /^Server selection timed out/.test(detail)) {
+      // No server said anything (a frozen process, a black-holed port): the driver's text says only that it waited.
+      return new UnreachableError(`cannot reach MongoDB${at}: no answer${within || ' in time'}`, UNREACHABLE_HINT);
+    }
+    if (e.name === 'MongoServerSelectionError') what = `cannot reach MongoDB${at}${within}`;
+    else if (/ECONNREFUSED/.test(detail)) what = `MongoDB${at} refused the connection`;
+    else if (/timed out|timeout/i.test(`${e.name} ${detail}`)) what = `MongoDB${at} stopped answering`;
+    else if (e.name === 'MongoPoolClearedError' || e.name === 'PoolClearedOnNetworkError') what = `MongoDB${at} stopped answering its heartbeat`;
+    else if (/TopologyClosed|NotConnected|ServerClosed|PoolClosed/.test(e.name)) what = 'the connection to MongoDB was closed';
+    else what = `lost the connection to MongoDB${at}`;
+    if (/authentication|auth.*failed|SCRAM/i.test(detail)) what = `authentication failed: MongoDB${at} refused the credentials`;
+    return new UnreachableError(`${what}: ${detail}`, UNREACHABLE_HINT);
+  }
+  return undefined;
 }

@@ -7,11 +7,12 @@
 import type { Writable } from 'node:stream';
 import { parse } from './cli';
 import { resolveConfig, ENV } from './config';
-import { asTenantadmError, exitCodeOf, UsageError } from './errors';
+import { asTenantadmError, exitCodeOf, UsageError, type DatabaseContext } from './errors';
 import { OutputClosed, Sink, render } from './output';
 import { ProgressLine } from './progress';
 import { wantsColor } from './color';
 import { loadSigner } from './token';
+import { redactSecrets } from './secrets';
 import { validateFlags } from './validate';
 import { hiddenPrompt } from './secrets';
 import type { Deps } from './deps';
@@ -48,12 +49,10 @@ function terminalWidth(stdout: OutStream, env: NodeJS.ProcessEnv): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
 }
 
-/** Translate driver errors wherever they were thrown (a read that failed mid-stream too). */
-function typedError(err: unknown) {
+/** Translate database errors wherever they were thrown (a read that failed mid-stream too). */
+function typedError(err: unknown, database: DatabaseContext) {
   if (err instanceof Error && err.name === 'ExitPromptError') return new UsageError('cancelled at the prompt');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { translateDriverError } = require('./store/mongo') as typeof import('./store/mongo');
-  return asTenantadmError(translateDriverError(err));
+  return asTenantadmError(err, database);
 }
 
 /** `argv` as process.argv has it (node, script, arguments...). */
@@ -61,20 +60,24 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
   const { env, stdout, stderr } = io;
   const sink = new Sink(stdout);
   let progress = new ProgressLine(stderr, { enabled: false, debug: Boolean(env.TENANTADM_DEBUG) });
+  // Every message goes through redactSecrets: a driver error may quote the URL or a password.
   const writeErr = (s: string) => {
     progress.clear();
-    stderr.write(s);
+    stderr.write(redactSecrets(s));
   };
   const warn = (line: string) => writeErr(`${line}\n`);
   let store: Store | undefined;
   let errorFormat = errorFormatFrom(argv, env);
+  /** Where the database is, for messages about errors that escaped the store (a cursor read mid-listing). */
+  let database: DatabaseContext = {};
   let code = 0;
   try {
     const parsed = parse(argv, version, { out: (s) => stdout.write(s), err: writeErr });
     if (parsed.kind === 'exit') return parsed.code;
     const { spec, options, globals, format } = parsed.invocation;
-    const config = resolveConfig(globals, env);
+    const config = resolveConfig(globals, env, warn);
     errorFormat = config.errorFormat;
+    database = { target: config.mongoTarget, timeoutMs: config.timeoutMs };
     // Progress only for a person watching a terminal, and never with --quiet.
     progress = new ProgressLine(stderr, { enabled: stderr.isTTY === true && !globals.quiet, debug: Boolean(env.TENANTADM_DEBUG) });
 
@@ -113,7 +116,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     if (err instanceof OutputClosed) {
       code = 0;
     } else {
-      const typed = typedError(err);
+      const typed = typedError(err, database);
       code = exitCodeOf(typed);
       if (errorFormat === 'json') {
         writeErr(`${JSON.stringify(typed.toJSON())}\n`);

@@ -17,7 +17,7 @@ function option(flags: string, description: string): string {
 
 const environment: [string, string][] = [
   [ENV.mongo, `MongoDB URL (default ${DEFAULTS.mongo}). Credentials in it are never printed.`],
-  [ENV.timeout, `connect and server\\-selection timeout in milliseconds (default ${DEFAULTS.timeoutMs}).`],
+  [ENV.timeout, `connect and server\\-selection timeout in milliseconds (default ${DEFAULTS.timeoutMs}); a server that stops answering is given up after about 2.5 times this; a read that is making progress never times out.`],
   [ENV.tenantadmDb, `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal and tenantadm_locks.`],
   [ENV.useradmDb, `user database (default ${DEFAULTS.useradmDb}).`],
   [ENV.deviceauthDb, `device\\-auth database with devices and limits (default ${DEFAULTS.deviceauthDb}).`],
@@ -26,6 +26,7 @@ const environment: [string, string][] = [
   [ENV.keyFile, 'RSA private key (PEM) that signs tenant tokens; /etc/tenantadm/rsa/private.pem is used when it exists and nothing is set.'],
   [ENV.mongoUsername, 'MongoDB user, as Mender\'s services take it (instead of putting it in the URL).'],
   [ENV.mongoPassword, 'MongoDB password for that user; never printed.'],
+  [ENV.mongoPasswordFile, `a file holding that password (a mounted secret), instead of ${ENV.mongoPassword}; one trailing newline is dropped.`],
   [ENV.redisUrl, "Redis URL of the device\\-auth service's cache (device\\-auth's own variable); limit writes invalidate the cached limit the way Mender does."],
   [ENV.redisUrlOld, `older name for ${ENV.redisUrl}, still read.`],
   [ENV.redisKeyPrefix, `device\\-auth's cache key prefix (default ${DEFAULTS.redisKeyPrefix}).`],
@@ -68,11 +69,11 @@ export function manPage(version: string): string {
   for (const [code, text] of [
     ['0', 'success'],
     ['1', 'internal error (a bug or an unexpected server reply)'],
-    ['2', 'invalid usage or input (including a missing signing key or password source)'],
+    ['2', 'invalid usage or input (including a missing signing key or password source, and a malformed MongoDB or Redis URL)'],
     ['3', 'not found'],
     ['4', 'conflict: already exists, or a concurrent change'],
     ['5', 'a rule would be broken (limits, Service Provider rules, missing migrate)'],
-    ['6', 'database or Mender service unreachable or timed out'],
+    ['6', 'database or Mender service unreachable, refusing connections, lost or frozen during a read or write, an SRV name that does not resolve, or MongoDB credentials refused ("authentication failed")'],
     ['7', 'a Mender service refused the change (its status and message are printed)'],
   ]) {
     out.push(option(code!, text!).trimEnd());

@@ -107,3 +107,36 @@ function lineColumn(text: string, position: number): string {
   const before = text.slice(0, position).split('\n');
   return `line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}`;
 }
+
+/**
+ * Passwords this run knows about (from the MongoDB and Redis URLs and variables). Whatever
+ * else goes wrong, `redactSecrets` keeps them out of every message the tool prints.
+ */
+const knownSecrets = new Set<string>();
+
+/** Remember a secret, as given and in its percent-decoded and -encoded forms. */
+export function registerSecret(value: string | undefined): void {
+  if (value === undefined || value === '') return;
+  knownSecrets.add(value);
+  knownSecrets.add(encodeURIComponent(value));
+  try {
+    knownSecrets.add(decodeURIComponent(value));
+  } catch {
+    // Not valid percent-encoding: the raw form is all there is.
+  }
+}
+
+/**
+ * The user information of any URL in a text: from `scheme://` to the last `@` before a space
+ * or quote. Greedy on purpose: with an unescaped `@`, `/` or `:` in a password the parsers
+ * disagree on where it ends, and hiding a host name too is better than showing a password.
+ */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s"'`<>]*@/gi;
+
+/** A text fit to print: URL credentials and every registered secret replaced by `***`. */
+export function redactSecrets(text: string): string {
+  let out = text.replace(URL_USERINFO, '$1***@');
+  // Longest first, so a secret that contains another is hidden whole.
+  for (const secret of [...knownSecrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
+  return out;
+}

@@ -125,6 +125,8 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     ...(wanted.name !== undefined ? [tenantNameLock(wanted.name)] : []),
   ];
   let revoked: ReturnType<typeof store.revokeTokensSteps> | undefined;
+  // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
+  const cache = new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs);
   await withAllocationLocks(store, [id], extraLocks, async (fresh) => {
     const out = await body(fresh.get(id)!);
     // Suspension takes access away now: every device and user token of the tenant is revoked once the change commits.
@@ -138,7 +140,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     warnDirectRevocation(deps, revoked.direct);
     if (revoked.direct.includes('deviceauth')) {
       // What deviceauth's own token API does besides deleting: move the tenant's cache version.
-      const outcome = await new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs).bumpTenantVersion([id]);
+      const outcome = await cache.bumpTenantVersion([id]);
       const warning = staleCacheWarning(outcome);
       if (warning) deps.warn(warning);
     }

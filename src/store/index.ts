@@ -4,7 +4,7 @@
  */
 import type { Document, MongoClient, IndexDescription } from 'mongodb';
 import type { Config } from '../config';
-import { ConflictError, InternalError, RuleError } from '../errors';
+import { ConflictError, InternalError, RuleError, isDuplicateKeyError } from '../errors';
 import { connect, translateDriverError } from './mongo';
 import { Journal, type Operation, type RepairReport, type Step } from './journal';
 import { TenantStore, TENANTS } from './tenants';
@@ -363,7 +363,7 @@ export class Store {
         try {
           await this.client.db(dbName).collection(spec.coll).createIndexes([spec.index]);
         } catch (err) {
-          if ((err as { code?: number }).code === 11000) {
+          if (isDuplicateKeyError(err)) {
             throw new ConflictError(
               `cannot make ${JSON.stringify(spec.index.key)} unique in ${dbName}.${spec.coll}: duplicates exist`,
               'find them with get-user / list-tenants and remove one, then re-run migrate',

@@ -1,9 +1,10 @@
 /**
- * Connection handling and driver-error translation. The mongodb driver is loaded here
- * only, and only when a command needs the database, so `--help` stays fast.
+ * Connection handling: the driver's timeouts, and driver errors handed to the one translation
+ * in errors.ts with this connection's address. The mongodb driver is loaded here only, and
+ * only when a command needs the database, so `--help` stays fast.
  */
 import type { MongoClient, MongoClientOptions } from 'mongodb';
-import { ConflictError, TenantadmError, UnreachableError } from '../errors';
+import { translateDatabaseError, UsageError, type TenantadmError } from '../errors';
 import { redactUrl } from '../config';
 
 export type MongoModule = typeof import('mongodb');
@@ -15,13 +16,42 @@ export function mongo(): MongoModule {
   return driver;
 }
 
+/**
+ * The driver's timeouts, derived from `--timeout` (the connect and server-selection timeout):
+ *
+ * - `serverSelectionTimeoutMS` and `connectTimeoutMS` are `--timeout`: finding a usable server,
+ *   and opening a connection (TCP, TLS, handshake), each give up after it. The driver also uses
+ *   `connectTimeoutMS` as the deadline of each heartbeat.
+ * - `socketTimeoutMS` is 0 (none): one reply may take long (a sort over 50,000 tenants on
+ *   FerretDB, a big batch of an audit export), and a read that is making progress must never be
+ *   cut off. The driver's `timeoutMS` and the server's `maxTimeMS` are left unset for the same
+ *   reason: they bound a whole operation or cursor, not silence.
+ * - `heartbeatFrequencyMS` is half of `--timeout` (0.5 to 10 s), polled (`serverMonitoringMode:
+ *   'poll'`): the monitor asks the server that often on a connection of its own. A heartbeat
+ *   with no answer within `connectTimeoutMS` marks the server unknown and interrupts the
+ *   connections in use (the driver's InterruptInUseConnections), so a read or write waiting on a
+ *   frozen server fails with a network error: exit 6. A failed cursor then tries to close itself
+ *   on the server, and a failed write is retried once; each waits one server selection.
+ *   A frozen server is thus given up after about 2.5x `--timeout` (measured: 2.5 s with
+ *   `--timeout 1000`, 12.5 s with the default 5000; README "Timeouts").
+ */
+export function driverTimeouts(
+  timeoutMs: number,
+): Pick<MongoClientOptions, 'serverSelectionTimeoutMS' | 'connectTimeoutMS' | 'socketTimeoutMS' | 'heartbeatFrequencyMS' | 'serverMonitoringMode'> {
+  return {
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+    socketTimeoutMS: 0,
+    heartbeatFrequencyMS: Math.min(Math.max(Math.round(timeoutMs / 2), 500), 10_000),
+    serverMonitoringMode: 'poll',
+  };
+}
+
 export async function connect(url: string, timeoutMs: number, auth?: { username: string; password?: string }): Promise<MongoClient> {
   const { MongoClient } = mongo();
   const options: MongoClientOptions = {
     appName: 'tenantadm',
-    serverSelectionTimeoutMS: timeoutMs,
-    connectTimeoutMS: timeoutMs,
-    socketTimeoutMS: Math.max(timeoutMs * 6, 30_000),
+    ...driverTimeouts(timeoutMs),
     // Reads see our own writes: the tool reads back what it just wrote.
     readPreference: 'primary',
     writeConcern: { w: 'majority' },
@@ -33,59 +63,25 @@ export async function connect(url: string, timeoutMs: number, auth?: { username:
   try {
     client = new MongoClient(url, options);
   } catch (err) {
-    throw new UnreachableError(
-      `invalid MongoDB URL ${redactUrl(url)}: ${(err as Error).message}`,
-      'check --mongo or TENANTADM_MONGO',
-    );
+    // The driver refuses the URL or an option in it before any connection: a usage error.
+    const message = (err as Error).message ?? String(err);
+    throw new UsageError(`invalid MongoDB URL ${redactUrl(url)}: ${message.split('\n')[0]}`, 'check --mongo or TENANTADM_MONGO');
   }
   try {
     await client.connect();
     return client;
   } catch (err) {
     await client.close().catch(() => undefined);
+    const file = err as { syscall?: string; path?: string; code?: string };
+    if (file?.syscall === 'open' && typeof file.path === 'string') {
+      // The driver reads tlsCAFile / tlsCertificateKeyFile when it connects.
+      throw new UsageError(`cannot read ${file.path}, named in the MongoDB URL (${file.code ?? 'error'})`, 'check tlsCAFile / tlsCertificateKeyFile in --mongo or TENANTADM_MONGO');
+    }
     throw translateDriverError(err, url, timeoutMs);
   }
 }
 
-const UNREACHABLE = new Set([
-  'MongoServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoTopologyClosedError',
-  'MongoNotConnectedError',
-]);
-
-/** Turn driver errors into typed ones; duplicates become conflicts, lost servers exit 6. */
+/** Typed errors for driver errors (see errors.ts); anything else is returned as it is. */
 export function translateDriverError(err: unknown, url?: string, timeoutMs?: number): TenantadmError | unknown {
-  if (err instanceof TenantadmError) return err;
-  const e = err as { name?: string; code?: number; message?: string; keyValue?: Record<string, unknown> };
-  if (e?.name && UNREACHABLE.has(e.name)) {
-    const where = url ? ` at ${redactUrl(url)}` : '';
-    const within = timeoutMs ? ` within ${timeoutMs} ms` : '';
-    return new UnreachableError(
-      `cannot reach MongoDB${where}${within}: ${firstLine(e.message ?? e.name)}`,
-      'check that the server is running and that --mongo / TENANTADM_MONGO points at it; raise --timeout for a slow link',
-    );
-  }
-  if (e?.code === 11000) {
-    return new ConflictError(`already exists: ${describeKey(e.keyValue)}`, undefined, { key: e.keyValue });
-  }
-  if (e?.code === 13 || e?.code === 18) {
-    return new UnreachableError(
-      `MongoDB refused the credentials or the operation: ${firstLine(e.message ?? '')}`,
-      'check the user and password in the MongoDB URL and its roles',
-    );
-  }
-  return err;
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0] ?? s;
-}
-
-function describeKey(key: Record<string, unknown> | undefined): string {
-  if (!key) return 'a document with the same unique key';
-  return Object.entries(key)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(', ');
+  return translateDatabaseError(err, { ...(url ? { target: redactUrl(url) } : {}), ...(timeoutMs ? { timeoutMs } : {}) }) ?? err;
 }

@@ -6,8 +6,8 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { UsageError } from '../errors';
 
 const URL_HINT =
-  'give redis://[[user]:password@]host[:port][/db] (rediss:// for TLS) with --redis-url or DEVICEAUTH_REDIS_CONNECTION_STRING; ' +
-  'percent-encode / @ : % in the password';
+  'give redis://host[:port][/db] (rediss:// for TLS), with [user]:password@ before the host, with --redis-url or ' +
+  'DEVICEAUTH_REDIS_CONNECTION_STRING (better: a password stays out of argv); percent-encode / @ : % in the password';
 
 /**
  * The query options go-redis's ParseURL (v9.21/v9.22, Mender v4.1.3/main) knows; it refuses any

@@ -308,7 +308,8 @@ describe('the device-auth cache in Redis', () => {
     redisCli(2, 'SET', key(t.id), '5');
     redisCli(2, 'SET', key(other.id), '5');
     redisCli(0, 'SET', key(t.id), '5'); // another database: not device-auth's
-    const res = await run(dbs, ['set-device-limit', '--id', t.id, '--limit', '7', '--redis-url', `${r.url}/2`]);
+    // The password in the environment, as the README asks (in --redis-url it would be in `ps`, with a warning).
+    const res = await run(dbs, ['set-device-limit', '--id', t.id, '--limit', '7'], { env: { DEVICEAUTH_REDIS_CONNECTION_STRING: `${r.url}/2` } });
     expect(res.code).toBe(0);
     expect(res.stderr).toBe('');
     expect(JSON.parse(res.stdout)).toMatchObject({ after: 7, cache: 'invalidated' });
@@ -336,7 +337,7 @@ describe('the device-auth cache in Redis', () => {
   it('keeps the database change when Redis fails (exit 0) and gives the commands to run', async () => {
     const r = redis();
     const t = await create('t', ['--device-limit', '5']);
-    const wrong = await run(dbs, ['set-device-limit', '--id', t.id, '--limit', '6', '--redis-url', `redis://:wrong-password@127.0.0.1:${r.port}/0`]);
+    const wrong = await run(dbs, ['set-device-limit', '--id', t.id, '--limit', '6'], { env: { DEVICEAUTH_REDIS_CONNECTION_STRING: `redis://:wrong-password@127.0.0.1:${r.port}/0` } });
     expect(wrong.code).toBe(0);
     expect(JSON.parse(wrong.stdout)).toMatchObject({ after: 6, cache: 'failed' });
     expect(wrong.stderr).toMatch(/invalidating its cache in Redis at redis:\/\/\*\*\*@127\.0\.0\.1.*failed.*WRONGPASS/);
