@@ -4,11 +4,10 @@
  */
 import { parse } from './cli';
 import { resolveConfig, ENV } from './config';
-import { asTenantadmError, exitCodeOf, UsageError } from './errors';
+import { asTenantadmError, exitCodeOf, InterruptedError } from './errors';
 import { OutputClosed, Sink, render } from './output';
 import { wantsColor } from './color';
 import { loadSigner } from './token';
-import { validateFlags } from './validate';
 import type { Deps } from './deps';
 import type { Store } from './store';
 
@@ -23,19 +22,17 @@ function errorFormatFrom(argv: string[], env: NodeJS.ProcessEnv): 'text' | 'json
 
 export async function main(argv: string[]): Promise<number> {
   const sink = new Sink(process.stdout);
-  const warn = (line: string) => process.stderr.write(`${line}\n`);
+  // The one warning prefix: commands say what is wrong, main says that it is a warning.
+  const warn = (message: string) => process.stderr.write(`tenantadm: warning: ${message}\n`);
   let store: Store | undefined;
   let errorFormat = errorFormatFrom(argv, process.env);
   let code = 0;
   try {
     const parsed = parse(argv, version, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
     if (parsed.kind === 'exit') return parsed.code;
-    const { spec, options, globals, format } = parsed.invocation;
+    const { run, globals, format } = parsed.invocation;
     const config = resolveConfig(globals);
     errorFormat = config.errorFormat;
-
-    const { schema, run } = spec.load();
-    const validated = validateFlags<never>(schema, options);
 
     let opening: Promise<Store> | undefined;
     const deps: Deps = {
@@ -55,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       stdin: process.stdin,
       warn,
     };
-    const result = await run(validated, deps);
+    const result = await run(deps);
     await render(result, format, sink, wantsColor(process.stdout));
     if (result.type === 'object' && result.exitCode !== undefined) code = result.exitCode;
   } catch (err) {
@@ -63,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
       code = 0;
     } else {
       const typed = asTenantadmError(
-        err instanceof Error && err.name === 'ExitPromptError' ? new UsageError('cancelled at the prompt') : err,
+        // @inquirer's prompt rejects with ExitPromptError on Ctrl-C: the shell's code for SIGINT, nothing written.
+        err instanceof Error && err.name === 'ExitPromptError' ? new InterruptedError('interrupted at the prompt; nothing was written') : err,
       );
       code = exitCodeOf(typed);
       if (errorFormat === 'json') {

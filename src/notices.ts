@@ -15,7 +15,7 @@ export function warnDirectUser(deps: Pick<Deps, 'warn'>): void {
   once(
     deps,
     'user',
-    `tenantadm: warning: ${SERVICE_ENV.useradm} is not set: users are written straight into useradm.users; ` +
+    `${SERVICE_ENV.useradm} is not set: users are written straight into useradm.users; ` +
       'on Mender Enterprise they cannot log in until registered with tenantadm (set the address to create them through useradm)',
   );
 }
@@ -25,7 +25,7 @@ export function warnDirectRevocation(deps: Pick<Deps, 'warn'>, services: Service
   once(
     deps,
     'revoke',
-    `tenantadm: warning: ${services.map((s) => SERVICE_ENV[s]).join(' and ')} not set: ` +
+    `${services.map((s) => SERVICE_ENV[s]).join(' and ')} not set: ` +
       `the tenant's ${services.join(' and ')} tokens were deleted in the database directly`,
   );
 }

@@ -1,48 +1,89 @@
 /**
- * Validation at the edge: each command declares a JSON Schema for its options; the
- * TypeScript type is derived from it (json-schema-to-ts), and ajv checks the parsed
- * argv once before the command runs. Messages name the flag or the JSON pointer.
+ * Validation at the edge: parsed options (schemas derived from the declarations in
+ * options.ts) and JSON documents (a plan, SSO or storage settings) are checked once before
+ * a command uses them. The validators are compiled at build time (scripts/gen-validators.js
+ * writes dist/validators.js with ajv's standalone code), so a run never loads ajv or compiles
+ * the meta-schema; a schema the build did not see (running from source, in tests) is compiled here.
  */
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { UsageError } from './errors';
+import { constraintMessage, flagOf, valueMessage, type ArgumentDecl, type Constraint, type OptionDecls } from './options';
 
+type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/** The build's validators, keyed by their schema's JSON text; empty when running from source. */
+function generated(): Record<string, Validator> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./validators.js') as { validators: Record<string, Validator> }).validators;
+  } catch {
+    return {};
+  }
+}
+
+let prebuilt: Record<string, Validator> | undefined;
 let ajvInstance: import('ajv').default | undefined;
-function ajv(): import('ajv').default {
+const compiledHere = new Map<string, Validator>();
+
+/** The ajv options the build uses too (scripts/gen-validators.js), so both paths validate alike. */
+// strictRequired off: constraints name options in `required` without repeating their `properties`.
+export const AJV_OPTIONS = { allErrors: false, coerceTypes: false, useDefaults: true, strict: true, strictRequired: false } as const;
+
+function compiled(schema: object): Validator {
+  const key = JSON.stringify(schema);
+  prebuilt ??= generated();
+  const fn = prebuilt[key] ?? compiledHere.get(key);
+  if (fn) return fn;
   if (!ajvInstance) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Ajv = (require('ajv') as { default: typeof import('ajv').default }).default;
-    ajvInstance = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: true, strict: true });
+    ajvInstance = new Ajv(AJV_OPTIONS);
   }
-  return ajvInstance;
+  const fresh = ajvInstance.compile(schema);
+  compiledHere.set(key, fresh);
+  return fresh;
 }
 
-const cache = new WeakMap<object, ValidateFunction>();
-
-function compiled(schema: object): ValidateFunction {
-  let fn = cache.get(schema);
-  if (!fn) {
-    fn = ajv().compile(schema);
-    cache.set(schema, fn);
-  }
-  return fn;
+/** How many validators came from the build, and how many were compiled in this process (for tests and benchmarks). */
+export function validatorStats(): { prebuilt: number; compiledHere: number } {
+  prebuilt ??= generated();
+  return { prebuilt: Object.keys(prebuilt).length, compiledHere: compiledHere.size };
 }
 
-function flagName(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** The message for the first error, in the terms of the declarations: a flag, a value, a constraint. */
+function describeFlags(err: ErrorObject, data: Record<string, unknown>, decls: OptionDecls, constraints: readonly Constraint[], argument?: ArgumentDecl): string {
+  const constraint = /^#\/allOf\/(\d+)\//.exec(err.schemaPath);
+  if (constraint) return constraintMessage(constraints[Number(constraint[1])]!);
+  if (argument && (err.instancePath === `/${argument.name}` || (err.params as { missingProperty?: string }).missingProperty === argument.name)) {
+    return `<${argument.name}> must be one of ${argument.values.join(', ')}`;
+  }
+  if (err.keyword === 'required') return `missing ${flagOf((err.params as { missingProperty: string }).missingProperty)}`;
+  if (err.keyword === 'additionalProperties') return `unexpected option ${flagOf((err.params as { additionalProperty: string }).additionalProperty)}`;
+  const key = err.instancePath.split('/')[1] ?? '';
+  return valueMessage(key, decls[key], data[key]);
 }
 
-function describe(err: ErrorObject, mode: 'flags' | 'document'): string {
-  const path = err.instancePath;
-  if (mode === 'flags') {
-    const key = path.split('/')[1] ?? (err.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty;
-    if (err.keyword === 'required') return `missing ${flagName((err.params as { missingProperty: string }).missingProperty)}`;
-    if (err.keyword === 'additionalProperties') {
-      return `unexpected option ${flagName((err.params as { additionalProperty: string }).additionalProperty)}`;
-    }
-    if (err.keyword === 'enum') return `${flagName(key ?? '')} must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
-    return `${flagName(key ?? '')} ${err.message ?? 'is invalid'}`;
+/**
+ * Validate parsed flags against the schema derived from their declarations; on failure exit 2
+ * naming the flag or the broken constraint. The type is the one derived from the same declarations.
+ */
+export function validateFlags<T>(
+  schema: object,
+  data: Record<string, unknown>,
+  decls: OptionDecls,
+  constraints: readonly Constraint[],
+  argument?: ArgumentDecl,
+): T {
+  const fn = compiled(schema);
+  if (!fn(data)) {
+    const err = fn.errors?.[0];
+    throw new UsageError(err ? describeFlags(err, data, decls, constraints, argument) : 'invalid options', 'see --help for the accepted options');
   }
-  const pointer = path === '' ? '/' : path;
+  return data as T;
+}
+
+function describeDocument(err: ErrorObject): string {
+  const pointer = err.instancePath === '' ? '/' : err.instancePath;
   if (err.keyword === 'additionalProperties') {
     return `${pointer}: unexpected property "${(err.params as { additionalProperty: string }).additionalProperty}"`;
   }
@@ -50,22 +91,12 @@ function describe(err: ErrorObject, mode: 'flags' | 'document'): string {
   return `${pointer}: ${err.message ?? 'is invalid'}`;
 }
 
-/** Validate parsed flags against a command's schema; on failure exit 2 naming the flag. */
-export function validateFlags<T>(schema: object, data: unknown): T {
-  const fn = compiled(schema);
-  if (!fn(data)) {
-    const err = fn.errors?.[0];
-    throw new UsageError(err ? describe(err, 'flags') : 'invalid options', 'see --help for the accepted options');
-  }
-  return data as T;
-}
-
 /** Validate a JSON document (a plan, SSO settings...); the error names the JSON pointer. */
 export function validateDocument<T>(schema: object, data: unknown, source: string): T {
   const fn = compiled(schema);
   if (!fn(data)) {
     const err = fn.errors?.[0];
-    throw new UsageError(`${source}: ${err ? describe(err, 'document') : 'invalid document'}`, 'fix the file and run again', {
+    throw new UsageError(`${source}: ${err ? describeDocument(err) : 'invalid document'}`, 'fix the file and run again', {
       pointer: err?.instancePath || '/',
     });
   }

@@ -1,4 +1,5 @@
-import type { FromSchema } from 'json-schema-to-ts';
+import type { OptionsOf } from '../options';
+import type { deleteUserOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { NotFoundError, RuleError } from '../errors';
@@ -7,17 +8,7 @@ import { isAdmin } from '../domain/user';
 import { ChangeSet } from '../store';
 import { userColumns } from '../views/user';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    tenant: { type: 'string' },
-    email: { type: 'string' },
-  },
-  required: ['tenant', 'email'],
-  additionalProperties: false,
-} as const;
-
-export type DeleteUserOptions = FromSchema<typeof schema>;
+export type DeleteUserOptions = OptionsOf<typeof deleteUserOptions>;
 
 export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promise<Result> {
   const tenantId = parseTenantId(options.tenant);
@@ -54,5 +45,5 @@ export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promis
     });
     return { changes, result: record.user };
   });
-  return { type: 'object', data: deleted, columns: userColumns as Column<never>[] };
+  return { type: 'object', data: deleted, columns: userColumns };
 }

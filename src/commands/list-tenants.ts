@@ -1,23 +1,11 @@
-import type { FromSchema } from 'json-schema-to-ts';
+import type { OptionsOf } from '../options';
+import type { listTenantsOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import { PLANS, STATUSES, parseTenantId } from '../domain/tenant';
 import { streamViews, tenantColumns } from '../views/tenant';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    parent: { type: 'string' },
-    serviceProvider: { type: 'boolean' },
-    status: { type: 'string', enum: [...STATUSES] },
-    plan: { type: 'string', enum: [...PLANS] },
-  },
-  additionalProperties: false,
-} as const;
-
-export type ListTenantsOptions = FromSchema<typeof schema>;
+export type ListTenantsOptions = OptionsOf<typeof listTenantsOptions>;
 
 export async function listTenants(options: ListTenantsOptions, deps: Deps): Promise<Result> {
   const query = {
@@ -32,6 +20,6 @@ export async function listTenants(options: ListTenantsOptions, deps: Deps): Prom
   return {
     type: 'list',
     rows: streamViews(store, store.tenants.find(query)),
-    columns: tenantColumns as Column<never>[],
+    columns: tenantColumns,
   };
 }

@@ -1,23 +1,14 @@
-import type { FromSchema } from 'json-schema-to-ts';
+import type { OptionsOf } from '../options';
+import type { usageOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Column, Result } from '../output';
-import { UsageError } from '../errors';
 import { LIMIT_KINDS, UNLIMITED, formatLimit, parseTenantId, type LimitKind } from '../domain/tenant';
 import { allocationOf, freeCapacity } from '../domain/allocation';
 import type { Store, TenantRecord } from '../store';
 import type { DeviceCounts } from '../store/devices';
 import { requireTenant } from '../operations/allocation';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    parent: { type: 'string' },
-  },
-  additionalProperties: false,
-} as const;
-
-export type UsageOptions = FromSchema<typeof schema>;
+export type UsageOptions = OptionsOf<typeof usageOptions>;
 
 type PerKind = Record<LimitKind, number>;
 
@@ -154,14 +145,11 @@ async function* stream(store: Store, records: AsyncIterable<TenantRecord>, batch
 
 /** Devices and limits per tenant for billing: accepted/pending/rejected, each limit, and an SP's allocation. */
 export async function usage(options: UsageOptions, deps: Deps): Promise<Result> {
-  if (options.id !== undefined && options.parent !== undefined) {
-    throw new UsageError('give --id or --parent, not both', 'e.g. tenantadm usage --parent 673a03e3c9eca7a440f2f444');
-  }
   const id = options.id === undefined ? undefined : parseTenantId(options.id);
   const parent = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
   const store = await deps.store();
   // A named tenant or SP that does not exist is exit 3, not an empty list.
   if (id !== undefined) await requireTenant(store, id);
   if (parent !== undefined) await requireTenant(store, parent, 'Service Provider');
-  return { type: 'list', rows: stream(store, store.tenants.find({ id, parent })), columns: usageColumns as Column<never>[] };
+  return { type: 'list', rows: stream(store, store.tenants.find({ id, parent })), columns: usageColumns };
 }
