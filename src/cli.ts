@@ -108,13 +108,15 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     // Captured so that our own reporter prints it once, in the chosen error format.
     usageMessage = str.replace(/^error:\s*/, '').trim();
   };
+  // Help is 80 columns wide on every terminal, so the build can render it once (prebuilt-help.ts).
+  const output = { writeOut: io.out, writeErr: io.err, outputError, getOutHelpWidth: () => 80, getErrHelpWidth: () => 80 };
   const seenGlobals: Seen = new Map();
 
   const program = new Command('tenantadm')
     .description('Administer the tenants of a multi-tenant Mender server directly in its MongoDB.')
     .version(version, '-V, --version')
     .showSuggestionAfterError(true)
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError })
+    .configureOutput(output)
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText('after', exitCodesHelp());
@@ -131,7 +133,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     if (spec.argument) cmd.argument(`<${spec.argument.name}>`, `${spec.argument.help}: ${spec.argument.values.join(', ')}`);
     addOptions(cmd, spec.options, seen);
     cmd.addHelpText('after', helpAfter(spec));
-    cmd.configureOutput({ writeOut: io.out, writeErr: io.err, outputError });
+    cmd.configureOutput(output);
     cmd.exitOverride();
     cmd.allowExcessArguments(false);
     cmd.action((...args: unknown[]) => {

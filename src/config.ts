@@ -36,6 +36,12 @@ import type { GlobalFlags } from './command-table';
 
 export type { GlobalFlags };
 
+/**
+ * The global flags resolveConfig reads, as text: the parser has checked the flags, but the
+ * same values also come from the environment, so they are checked here once for both.
+ */
+export type ConfigFlags = { [K in keyof GlobalFlags as GlobalFlags[K] extends string | undefined ? K : never]?: string };
+
 export const DEFAULTS = {
   mongo: 'mongodb://localhost:27017',
   timeoutMs: 5000,
@@ -120,7 +126,7 @@ export function defaultActor(): string {
 }
 
 /** Resolve the global configuration; invalid values are usage errors (exit 2). */
-export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): Config {
+export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const timeoutRaw = pick(flags.timeout, env[ENV.timeout]);
   let timeoutMs: number = DEFAULTS.timeoutMs;
   if (timeoutRaw !== undefined) {

@@ -2,12 +2,11 @@
  * The entry point: parse, run one command, print its result, and map any error to an
  * exit code (errors.ts). It never calls process.exit, so piped output is never cut short.
  */
-import { parse } from './cli';
 import { resolveConfig, ENV } from './config';
 import { asTenantadmError, exitCodeOf, InterruptedError } from './errors';
 import { OutputClosed, Sink, render } from './output';
 import { wantsColor } from './color';
-import { loadSigner } from './token';
+import { prebuiltHelp } from './prebuilt-help';
 import type { Deps } from './deps';
 import type { Store } from './store';
 
@@ -21,6 +20,12 @@ function errorFormatFrom(argv: string[], env: NodeJS.ProcessEnv): 'text' | 'json
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Help asked for and nothing else: the text the build rendered, without loading the parser.
+  const help = prebuiltHelp(argv);
+  if (help !== undefined) {
+    process.stdout.write(help);
+    return 0;
+  }
   const sink = new Sink(process.stdout);
   // The one warning prefix: commands say what is wrong, main says that it is a warning.
   const warn = (message: string) => process.stderr.write(`tenantadm: warning: ${message}\n`);
@@ -28,6 +33,8 @@ export async function main(argv: string[]): Promise<number> {
   let errorFormat = errorFormatFrom(argv, process.env);
   let code = 0;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parse } = require('./cli') as typeof import('./cli');
     const parsed = parse(argv, version, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
     if (parsed.kind === 'exit') return parsed.code;
     const { run, globals, format } = parsed.invocation;
@@ -43,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         opening ??= (require('./store') as typeof import('./store')).Store.open(config).then((s) => (store = s));
         return opening;
       },
-      signer: () => loadSigner(config.keyFile),
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      signer: () => (require('./token') as typeof import('./token')).loadSigner(config.keyFile),
       hashPassword: async (password) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const bcrypt = require('bcryptjs') as typeof import('bcryptjs');

@@ -2,7 +2,7 @@
  * Validation at the edge: parsed options (schemas derived from the declarations in
  * options.ts) and JSON documents (a plan, SSO or storage settings) are checked once before
  * a command uses them. The validators are compiled at build time (scripts/gen-validators.js
- * writes dist/validators.js with ajv's standalone code), so a run never loads ajv or compiles
+ * writes dist/validators/HASH.js with ajv's standalone code), so a run never loads ajv or compiles
  * the meta-schema; a schema the build did not see (running from source, in tests) is compiled here.
  */
 import type { ErrorObject } from 'ajv';
@@ -11,19 +11,30 @@ import { constraintMessage, flagOf, valueMessage, type ArgumentDecl, type Constr
 
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-/** The build's validators, keyed by their schema's JSON text; empty when running from source. */
-function generated(): Record<string, Validator> {
+/** The file the build writes a schema's validator to: an FNV-1a hash of its JSON text. */
+export function schemaFileName(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${h.toString(16).padStart(8, '0')}.js`;
+}
+
+/** The build's validator for this schema, if the build saw exactly this schema. */
+function prebuiltFor(key: string): Validator | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('./validators.js') as { validators: Record<string, Validator> }).validators;
+    const fn = require(`./validators/${schemaFileName(key)}`) as Validator & { schemaKey?: string };
+    return fn.schemaKey === key ? fn : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 }
 
-let prebuilt: Record<string, Validator> | undefined;
 let ajvInstance: import('ajv').default | undefined;
-const compiledHere = new Map<string, Validator>();
+const loaded = new Map<string, Validator>();
+let compiledHere = 0;
 
 /** The ajv options the build uses too (scripts/gen-validators.js), so both paths validate alike. */
 // strictRequired off: constraints name options in `required` without repeating their `properties`.
@@ -31,23 +42,23 @@ export const AJV_OPTIONS = { allErrors: false, coerceTypes: false, useDefaults: 
 
 function compiled(schema: object): Validator {
   const key = JSON.stringify(schema);
-  prebuilt ??= generated();
-  const fn = prebuilt[key] ?? compiledHere.get(key);
-  if (fn) return fn;
-  if (!ajvInstance) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Ajv = (require('ajv') as { default: typeof import('ajv').default }).default;
-    ajvInstance = new Ajv(AJV_OPTIONS);
+  let fn = loaded.get(key) ?? prebuiltFor(key);
+  if (!fn) {
+    if (!ajvInstance) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const Ajv = (require('ajv') as { default: typeof import('ajv').default }).default;
+      ajvInstance = new Ajv(AJV_OPTIONS);
+    }
+    fn = ajvInstance.compile(schema);
+    compiledHere++;
   }
-  const fresh = ajvInstance.compile(schema);
-  compiledHere.set(key, fresh);
-  return fresh;
+  loaded.set(key, fn);
+  return fn;
 }
 
-/** How many validators came from the build, and how many were compiled in this process (for tests and benchmarks). */
-export function validatorStats(): { prebuilt: number; compiledHere: number } {
-  prebuilt ??= generated();
-  return { prebuilt: Object.keys(prebuilt).length, compiledHere: compiledHere.size };
+/** How many schemas this process compiled itself because the build had not (0 when running the build's output). */
+export function schemasCompiledHere(): number {
+  return compiledHere;
 }
 
 /** The message for the first error, in the terms of the declarations: a flag, a value, a constraint. */
