@@ -58,7 +58,10 @@ export const DEFAULTS = {
  * page's ENVIRONMENT section and README's table are generated from (`npm run docs`).
  */
 export const ENVIRONMENT = {
-  mongo: { name: 'TENANTADM_MONGO', meaning: `MongoDB URL (default ${DEFAULTS.mongo}); credentials in it are never printed` },
+  mongo: {
+    name: 'TENANTADM_MONGO',
+    meaning: `MongoDB URL: mongodb://..., mongodb+srv://... or Mender's host:port (default ${DEFAULTS.mongo}); credentials in it are never printed`,
+  },
   timeout: { name: 'TENANTADM_TIMEOUT_MS', meaning: `connect and server-selection timeout in milliseconds, 100-600000 (default ${DEFAULTS.timeoutMs})` },
   tenantadmDb: { name: 'TENANTADM_DB', meaning: `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal and tenantadm_locks` },
   useradmDb: { name: 'TENANTADM_USERADM_DB', meaning: `user database (default ${DEFAULTS.useradmDb})` },
@@ -67,13 +70,13 @@ export const ENVIRONMENT = {
   auditCollection: { name: 'TENANTADM_AUDIT_COLLECTION', meaning: `audit collection (default ${DEFAULTS.auditCollection})` },
   keyFile: {
     name: 'TENANTADM_SERVER_PRIV_KEY_PATH',
-    meaning: 'RSA private key (PEM) that signs tenant tokens; /etc/tenantadm/rsa/private.pem is used when it exists and nothing is set',
+    meaning: 'RSA private key (PEM) that signs tenant tokens (default /etc/tenantadm/rsa/private.pem when it exists)',
   },
   mongoUsername: { name: 'TENANTADM_MONGO_USERNAME', meaning: "MongoDB user, as Mender's services take it (instead of putting it in the URL)" },
   mongoPassword: { name: 'TENANTADM_MONGO_PASSWORD', meaning: 'MongoDB password for that user; never printed' },
   redisUrl: {
     name: 'DEVICEAUTH_REDIS_CONNECTION_STRING',
-    meaning: "Redis URL of the device-auth service's cache (device-auth's own variable); limit writes invalidate the cached limit the way Mender does",
+    meaning: "Redis URL of the device-auth service's cache (device-auth's own variable); limit writes invalidate the cached limit the way Mender does (see the device-auth cache)",
   },
   /** The name earlier releases of this tool read; still honoured. */
   redisUrlOld: { name: 'DEVICEAUTH_REDIS', meaning: 'older name for DEVICEAUTH_REDIS_CONNECTION_STRING, still read' },
@@ -84,15 +87,15 @@ export const ENVIRONMENT = {
   },
   deviceauthAddr: {
     name: 'TENANTADM_DEVICEAUTH_ADDR',
-    meaning: 'device-auth service address; when set, limits and device token revocation go through its internal API',
+    meaning: 'device-auth service address; when set, limits and device token revocation go through its internal API (unset: written directly)',
   },
   useradmAddr: {
     name: 'TENANTADM_USERADM_ADDR',
-    meaning: 'user service address; when set, users are created and user tokens revoked through its internal API (Enterprise registers them for login)',
+    meaning: 'user service address; when set, users are created and user tokens revoked through its internal API, so Enterprise registers them for login (unset: written directly)',
   },
   deploymentsAddr: {
     name: 'TENANTADM_DEPLOYMENTS_ADDR',
-    meaning: 'deployments service address; when set, storage settings go through its internal API, which checks the bucket',
+    meaning: 'deployments service address; when set, storage settings go through its internal API, which checks the bucket (unset: written directly)',
   },
   actor: { name: 'TENANTADM_ACTOR', meaning: 'who is acting, recorded in the audit log (default user@host)' },
   errorFormat: { name: 'TENANTADM_ERROR_FORMAT', meaning: 'how errors are written: text (default) or json' },

@@ -22,13 +22,13 @@ export const ExitCode = {
  */
 export const EXIT_CODE_TABLE: readonly { code: number; brief: string; meaning: string }[] = [
   { code: ExitCode.ok, brief: 'ok', meaning: 'success' },
-  { code: ExitCode.internal, brief: 'internal error', meaning: 'internal error (a bug or an unexpected server reply)' },
-  { code: ExitCode.usage, brief: 'invalid usage or input', meaning: 'invalid usage or input (including a missing signing key or password source); nothing was written' },
+  { code: ExitCode.internal, brief: 'internal error', meaning: 'internal error (a bug, an unexpected server reply)' },
+  { code: ExitCode.usage, brief: 'invalid usage or input', meaning: 'invalid usage or input, no signing key, no password source' },
   { code: ExitCode.notFound, brief: 'not found', meaning: 'not found' },
-  { code: ExitCode.conflict, brief: 'conflict', meaning: 'conflict: already exists, or a concurrent change' },
-  { code: ExitCode.rule, brief: 'a rule would be broken', meaning: 'a rule would be broken (limits, Service Provider rules, missing migrate)' },
-  { code: ExitCode.unreachable, brief: 'unreachable', meaning: 'database or Mender service unreachable or timed out' },
-  { code: ExitCode.service, brief: 'a Mender service refused', meaning: 'a Mender service refused the change (its status and message are printed)' },
+  { code: ExitCode.conflict, brief: 'conflict', meaning: 'conflict: already exists, or changed concurrently' },
+  { code: ExitCode.rule, brief: 'a rule would be broken', meaning: 'a rule would be broken (limits, Service Provider rules, `migrate` not run)' },
+  { code: ExitCode.unreachable, brief: 'unreachable', meaning: 'database or Mender service unreachable or timed out (within `--timeout`)' },
+  { code: ExitCode.service, brief: 'a Mender service refused', meaning: 'a Mender service refused the change (its name, status and message are printed)' },
   { code: ExitCode.interrupted, brief: 'interrupted', meaning: 'interrupted (Ctrl-C at a prompt); nothing was written' },
 ];
 
@@ -108,6 +108,11 @@ export class InternalError extends TenantadmError {
   constructor(message: string, hint?: string, details?: Record<string, unknown>) {
     super('internal', message, hint, details);
   }
+}
+
+/** The error code (`--error-format json`'s `error.code`) each exit code stands for; none for 0. */
+export function errorCodeFor(exitCode: number): ErrorCode | undefined {
+  return (Object.keys(exitCodes) as ErrorCode[]).find((k) => exitCodes[k] === exitCode);
 }
 
 const exitCodes: Record<ErrorCode, number> = {
