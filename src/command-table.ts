@@ -170,10 +170,10 @@ export const createTenantOptions = {
   deviceLimit: {
     type: 'int',
     arg: 'n',
-    min: 0,
+    min: -1,
     max: Number.MAX_SAFE_INTEGER,
     unlimited: true,
-    help: 'maximum accepted devices (default unlimited; for a child of an SP the default is 0); 0 accepts none',
+    help: 'maximum accepted devices, -1 or "unlimited" for no limit (the default; for a child of an SP the default is 0); 0 accepts none',
   },
   parent: { type: 'string', arg: 'sp-id', help: "create it as a child of this active Service Provider; its device limit comes out of the SP's" },
   sso: { type: 'boolean', help: "with --parent: the child inherits its Service Provider's SSO settings (exit 5 when the SP has none)" },
@@ -264,7 +264,14 @@ export const setStorageOptions = {
 
 export const setDeviceLimitOptions = {
   id: { type: 'string', arg: 'id', help: 'the tenant (with --limit)' },
-  limit: { type: 'int', arg: 'n', min: 0, max: Number.MAX_SAFE_INTEGER, unlimited: true, help: 'the new limit (with --id); 0 accepts no devices' },
+  limit: {
+    type: 'int',
+    arg: 'n',
+    min: -1,
+    max: Number.MAX_SAFE_INTEGER,
+    unlimited: true,
+    help: 'the new limit (with --id): -1 or "unlimited" for no limit; 0 accepts no devices',
+  },
   kind: { type: 'enum', arg: 'kind', values: LIMIT_KINDS, help: 'which limit (default max_devices; applies to --id and every --set)' },
   set: { type: 'list', arg: 'id=n', help: 'changes of a reallocation plan' },
   file: { type: 'string', arg: 'plan.json', short: 'f', file: true, help: 'a reallocation plan as JSON ("-" reads standard input)' },

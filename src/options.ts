@@ -44,7 +44,7 @@ export interface EnumOption extends Common {
   values: readonly string[];
 }
 
-/** A whole number in [min, max] (safe integers only); with `unlimited`, also "unlimited" or -1. */
+/** A whole number in [min, max] (safe integers only); with `unlimited`, also the word "unlimited". */
 export interface IntegerOption extends Common {
   type: 'int';
   arg: string;
@@ -120,7 +120,9 @@ export function negatedFlagOf(key: string): string {
 export function helpOf(d: OptionDecl): string {
   const notes: string[] = [];
   if (d.type === 'enum') notes.push(`one of ${d.values.join(', ')}`);
-  if (d.type === 'int') notes.push(`${d.min}-${d.max === Number.MAX_SAFE_INTEGER ? 'any' : d.max}${d.unlimited ? ' or "unlimited"' : ''}`);
+  if (d.type === 'int') {
+    notes.push(`a whole number from ${d.min}${d.max === Number.MAX_SAFE_INTEGER ? '' : ` to ${d.max}`}${d.unlimited ? ', or "unlimited"' : ''}`);
+  }
   if (d.type === 'list') notes.push('repeatable, or a comma list');
   if (d.required) notes.push('required');
   if (notes.length === 0) return d.help;
@@ -234,13 +236,13 @@ export function valueMessage(key: string, d: OptionDecl | undefined, value: unkn
 }
 
 /**
- * The parser's half of an integer option: "unlimited" and -1 (when allowed) become
- * "unlimited"; digits that make a safe integer become that number; anything else stays
- * text for the schema to refuse (so 99999999999999999999999 never becomes 1e+23).
+ * The parser's half of an integer option: "unlimited" (when allowed) stays the word; digits
+ * that make a safe integer become that number; anything else stays text for the schema to
+ * refuse (so 99999999999999999999999 never becomes 1e+23).
  */
 export function parseIntegerArgument(d: IntegerOption, raw: string): number | string {
   const text = raw.trim().toLowerCase();
-  if (d.unlimited && (text === 'unlimited' || text === '-1')) return 'unlimited';
+  if (d.unlimited && text === 'unlimited') return 'unlimited';
   if (!/^-?\d+$/.test(text)) return raw;
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : raw;

@@ -37,6 +37,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   const addonFlags = parseAddonFlags(options.addon ?? []);
   const parentId = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
   // A child gets no capacity unless asked: "unlimited" under a capped SP would over-allocate it.
+  // -1 and "unlimited" both mean no limit (UNLIMITED is -1).
   const deviceLimit = options.deviceLimit === undefined ? (parentId ? 0 : UNLIMITED) : options.deviceLimit === 'unlimited' ? UNLIMITED : options.deviceLimit;
   const email = options.adminEmail === undefined ? undefined : normalizeEmail(options.adminEmail);
   const password =

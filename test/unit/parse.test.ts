@@ -44,7 +44,7 @@ const accepted: [string[], { command: string; options: Record<string, unknown>; 
   ],
   // --addon takes comma lists, like --role.
   [['create-tenant', '--name', 'n', '--addon', 'monitor,configure'], { command: 'create-tenant', options: { name: 'n', addon: ['monitor', 'configure'] } }],
-  [['create-tenant', '--name', 'n', '--device-limit', '-1'], { command: 'create-tenant', options: { name: 'n', deviceLimit: 'unlimited' } }],
+  [['create-tenant', '--name', 'n', '--device-limit', '-1'], { command: 'create-tenant', options: { name: 'n', deviceLimit: -1 } }],
   [['create-tenant', '--name', 'n', '--device-limit', '0'], { command: 'create-tenant', options: { name: 'n', deviceLimit: 0 } }],
   [
     ['create-tenant', '--name', 'n', '--device-limit', '9007199254740991'],
@@ -80,6 +80,7 @@ const accepted: [string[], { command: string; options: Record<string, unknown>; 
     { command: 'create-user', options: { tenant: ID, email: 'a@b.io', role: ['admin', 'observer', 'ci'] } },
   ],
   [['set-device-limit', '--id', ID, '--limit', '10'], { command: 'set-device-limit', options: { id: ID, limit: 10 } }],
+  [['set-device-limit', '--id', ID, '--limit', '-1'], { command: 'set-device-limit', options: { id: ID, limit: -1 } }],
   [['set-device-limit', '--id', ID, '--limit', 'unlimited', '--kind', 'max_micro_devices'], { command: 'set-device-limit', options: { id: ID, limit: 'unlimited', kind: 'max_micro_devices' } }],
   [['set-device-limit', '--set', `${ID}=1`, '--set', `${ID}=2`], { command: 'set-device-limit', options: { set: [`${ID}=1`, `${ID}=2`] } }],
   [['set-device-limit', '-f', '-', '--dry-run'], { command: 'set-device-limit', options: { file: '-', dryRun: true } }],
@@ -121,7 +122,8 @@ const refused: [string[], RegExp][] = [
   [['update-tenant', '--id', ID, '--max-child-tenants', '99999999999999999999999'], /^--max-child-tenants must be a whole number from 0 to 1000000000, or "unlimited"$/],
   [['update-tenant', '--id', ID, '--max-child-tenants', '1e3'], /^--max-child-tenants must be a whole number/],
   [['update-tenant', '--id', ID, '--max-child-tenants', '-2'], /^--max-child-tenants must be a whole number/],
-  [['create-tenant', '--name', 'x', '--device-limit', '9007199254740992'], /^--device-limit must be a whole number from 0 to 9007199254740991, or "unlimited"$/],
+  [['create-tenant', '--name', 'x', '--device-limit', '9007199254740992'], /^--device-limit must be a whole number from -1 to 9007199254740991, or "unlimited"$/],
+  [['update-tenant', '--id', ID, '--max-child-tenants', '-1'], /^--max-child-tenants must be a whole number from 0/],
   [['create-tenant', '--name', 'x', '--device-limit', '1.5'], /^--device-limit must be a whole number/],
   [['set-device-limit', '--id', ID, '--limit', '-5'], /^--limit must be a whole number/],
   [['audit', '--limit', '0'], /^--limit must be a whole number from 1/],
