@@ -76,7 +76,7 @@ export function defineCommand<const D extends OptionDecls, const A extends Argum
     examples: spec.examples,
     schema,
     bind(flags, context) {
-      const validated = validateFlags<CommandOptions<D, A>>(schema(), flags, spec.options, constraints, spec.argument);
+      const validated = validateFlags<CommandOptions<D, A>>(schema(), flags, spec.options, constraints, spec.argument, spec.name);
       const options = spec.adapt ? spec.adapt(validated, context) : validated;
       return { options, run: (deps) => spec.load()(options, deps) };
     },

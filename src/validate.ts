@@ -84,11 +84,12 @@ export function validateFlags<T>(
   decls: OptionDecls,
   constraints: readonly Constraint[],
   argument?: ArgumentDecl,
+  command?: string,
 ): T {
   const fn = compiled(schema);
   if (!fn(data)) {
     const err = fn.errors?.[0];
-    throw new UsageError(err ? describeFlags(err, data, decls, constraints, argument) : 'invalid options', 'see --help for the accepted options');
+    throw new UsageError(err ? describeFlags(err, data, decls, constraints, argument) : 'invalid options', `see tenantadm ${command ? `${command} ` : ''}--help`);
   }
   return data as T;
 }
