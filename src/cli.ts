@@ -156,6 +156,8 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
       // `tenantadm help CMD` shows that help and ends with 0; with no command at all, commander shows help on stderr and 1.
       if (err.code === 'commander.help') {
         if (err.exitCode === 0) return { kind: 'exit', code: 0 };
+        const args = argv.slice(2);
+        if (args[0] === 'help' && args[1] !== undefined) throw new UsageError(`unknown command '${args[1]}'`, 'see tenantadm --help');
         throw new UsageError('no command given', 'see tenantadm --help');
       }
       throw new UsageError(usageMessage ?? err.message.replace(/^error:\s*/, ''), 'see tenantadm --help');

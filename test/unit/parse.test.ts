@@ -105,6 +105,7 @@ const refused: [string[], RegExp][] = [
   [['list-tenants', '--plan', 'gold'], /^--plan must be one of os, professional, enterprise$/],
   [['get-tenant', '--id'], /argument missing/],
   [[], /no command given/],
+  [['help', 'nope'], /^unknown command 'nope'$/],
   // An empty $ROLE must not grant admin.
   [['create-user', '--tenant', ID, '--email', 'a@b.io', '--role', ''], /^--role has an empty item$/],
   [['create-user', '--tenant', ID, '--email', 'a@b.io', '--role', ','], /^--role has an empty item$/],
