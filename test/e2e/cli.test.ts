@@ -97,6 +97,10 @@ describe('start-up', () => {
   it('a command validates with the validators the build compiled: ajv is never loaded', () => {
     expect(probe(['list-tenants', '--plan', 'gold'])).toEqual({ code: 2, ajv: false, commander: true });
     expect(probe(['get-tenant'])).toEqual({ code: 2, ajv: false, commander: true });
+    // Documents too: a plan file is checked against its schema before anything is read.
+    const plan = path.join(tmpDir(), 'plan.json');
+    fs.writeFileSync(plan, JSON.stringify({ limits: [{ tenant_id: 'nope', limit: 1 }] }));
+    expect(probe(['set-device-limit', '-f', plan])).toEqual({ code: 2, ajv: false, commander: true });
   });
 
   it('help is answered without loading the parser', () => {
