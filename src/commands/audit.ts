@@ -1,3 +1,4 @@
+/** audit: the audit log, newest first, filtered by tenant, action, object, actor and time. */
 import type { OptionsOf } from '../options';
 import type { auditOptions } from '../command-table';
 import type { Deps } from '../deps';

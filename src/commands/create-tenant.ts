@@ -1,18 +1,17 @@
+/** create-tenant (and Mender's create-org): a tenant with its limit, token and initial admin, all-or-nothing. */
 import type { OptionsOf } from '../options';
 import type { createTenantOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
-import { ConflictError, RuleError, UsageError } from '../errors';
+import type { Result } from '../output';
+import { ConflictError, RuleError } from '../errors';
 import {
   ADDONS,
   ADMIN_ROLE,
-  PLANS,
   applyAddons,
   LIMIT_KINDS,
   formatLimit,
   normalizeEmail,
   parseAddonFlags,
-  parseDeviceLimit,
   parseTenantId,
   validatePassword,
   validateTenantName,

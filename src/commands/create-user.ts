@@ -1,7 +1,8 @@
+/** create-user: add a user to a tenant, with a bcrypt hash of a password read from a file, stdin or a prompt. */
 import type { OptionsOf } from '../options';
 import type { createUserOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { ConflictError, NotFoundError } from '../errors';
 import { normalizeEmail, parseTenantId, validatePassword } from '../domain/tenant';
 import { parseRoles } from '../domain/user';

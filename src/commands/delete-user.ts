@@ -1,7 +1,8 @@
+/** delete-user: remove a user from a tenant, never its last admin. */
 import type { OptionsOf } from '../options';
 import type { deleteUserOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { NotFoundError, RuleError } from '../errors';
 import { ADMIN_ROLE, normalizeEmail, parseTenantId } from '../domain/tenant';
 import { isAdmin } from '../domain/user';

@@ -1,7 +1,8 @@
+/** get-sso: a tenant's effective SSO settings, secrets masked. */
 import type { OptionsOf } from '../options';
 import type { getSsoOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { NotFoundError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { ssoColumns, ssoView } from '../views/sso';

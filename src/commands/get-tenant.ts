@@ -1,3 +1,4 @@
+/** get-tenant: one tenant by id, name or the email of one of its users. */
 import type { OptionsOf } from '../options';
 import type { getTenantOptions } from '../command-table';
 import type { Deps } from '../deps';
@@ -5,7 +6,6 @@ import type { Result } from '../output';
 import { NotFoundError } from '../errors';
 import { normalizeEmail, parseTenantId } from '../domain/tenant';
 import { tenantColumns, viewOne, withDeviceFigures } from '../views/tenant';
-import type { Column } from '../output';
 import type { TenantRecord } from '../store';
 import { storageView } from '../views/storage';
 

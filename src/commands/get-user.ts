@@ -1,7 +1,8 @@
+/** get-user: one user by email. */
 import type { OptionsOf } from '../options';
 import type { getUserOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { NotFoundError } from '../errors';
 import { normalizeEmail, parseTenantId } from '../domain/tenant';
 import { userColumns } from '../views/user';

@@ -1,8 +1,9 @@
+/** list-tenants: every matching tenant, streamed, with its device limit and count. */
 import type { OptionsOf } from '../options';
 import type { listTenantsOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
-import { PLANS, STATUSES, parseTenantId } from '../domain/tenant';
+import type { Result } from '../output';
+import { parseTenantId } from '../domain/tenant';
 import { streamViews, tenantColumns } from '../views/tenant';
 
 export type ListTenantsOptions = OptionsOf<typeof listTenantsOptions>;

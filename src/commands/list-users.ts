@@ -1,7 +1,8 @@
+/** list-users: a tenant's users, never their password hashes. */
 import type { OptionsOf } from '../options';
 import type { listUsersOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { NotFoundError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import type { User, UserRecord } from '../store';

@@ -1,3 +1,4 @@
+/** repair: settle operations left half-done by killed processes. */
 import type { OptionsOf } from '../options';
 import type { repairOptions } from '../command-table';
 import type { Deps } from '../deps';

@@ -1,3 +1,4 @@
+/** set-device-limit: one limit or a whole reallocation plan, checked whole and applied all-or-nothing. */
 import fs from 'node:fs';
 import type { OptionsOf } from '../options';
 import type { setDeviceLimitOptions } from '../command-table';

@@ -1,7 +1,8 @@
+/** set-sso: store or clear a tenant's identity-provider settings. */
 import type { OptionsOf } from '../options';
 import type { setSsoOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { NotFoundError, RuleError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { describeSso, ssoSecretsChanged, validateSso, type SsoSettings } from '../domain/sso';

@@ -1,3 +1,4 @@
+/** set-storage: a tenant's own artifact storage, or back to the shared store. */
 import type { OptionsOf } from '../options';
 import type { setStorageOptions } from '../command-table';
 import type { Deps } from '../deps';

@@ -1,9 +1,10 @@
+/** update-tenant: change a tenant (Service Provider, name, plan, status, add-ons, token, parent, policies). */
 import type { OptionsOf } from '../options';
 import type { updateTenantOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
-import { LIMIT_KINDS, PLANS, STATUSES, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
+import { LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
 import { loadWorld, spLock, tenantNameLock, withAllocationLocks } from '../operations/allocation';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';

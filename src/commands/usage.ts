@@ -1,3 +1,4 @@
+/** usage: devices and limits per tenant, and a Service Provider's allocation, for billing. */
 import type { OptionsOf } from '../options';
 import type { usageOptions } from '../command-table';
 import type { Deps } from '../deps';
