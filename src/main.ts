@@ -20,7 +20,11 @@ function errorFormatFrom(argv: string[], env: NodeJS.ProcessEnv): 'text' | 'json
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // Help asked for and nothing else: the text the build rendered, without loading the parser.
+  // Help or the version asked for and nothing else: answered without loading the parser.
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
   const help = prebuiltHelp(argv);
   if (help !== undefined) {
     process.stdout.write(help);
