@@ -57,10 +57,8 @@ function track(cmd: Command, name: string, key: string, d: OptionDecl, seen: See
     const flag = `--${name}`;
     const before = seen.get(key);
     if (before !== undefined && d.type !== 'list') {
-      throw new UsageError(
-        before === flag ? `${flag} is given twice` : `${before} and ${flag} contradict each other`,
-        'give it once',
-      );
+      if (before === flag) throw new UsageError(`${flag} is given twice`, 'give it once');
+      throw new UsageError(`${before} and ${flag} contradict each other`, 'give one of them');
     }
     seen.set(key, flag);
   });
