@@ -228,3 +228,20 @@ describe('the examples in --help', () => {
     expect(parsed(...argv).command).toBe(name);
   });
 });
+
+describe('the options type each command receives is derived from its declarations', () => {
+  // Checked by the compiler (ts-jest and `npm run typecheck`): a wrong value does not type-check.
+  it('types enums, integers, lists, negatable text and required options', () => {
+    type UpdateTenant = import('../../src/commands/update-tenant').UpdateTenantOptions;
+    type CreateUser = import('../../src/commands/create-user').CreateUserOptions;
+    const update: UpdateTenant = { id: ID, plan: 'os', maxChildTenants: 'unlimited', addon: ['monitor'], parent: false };
+    const user: CreateUser = { tenant: ID, email: 'a@b.io', role: ['admin'] };
+    // @ts-expect-error -- not a plan
+    const badPlan: UpdateTenant = { id: ID, plan: 'gold' };
+    // @ts-expect-error -- a whole number, not text
+    const badNumber: UpdateTenant = { id: ID, maxChildTenants: '5' };
+    // @ts-expect-error -- --tenant and --email are required
+    const missing: CreateUser = { email: 'a@b.io' };
+    expect([update, user, badPlan, badNumber, missing]).toHaveLength(5);
+  });
+});
