@@ -1,67 +1,89 @@
 /**
- * The parser: builds commander from the command table, and hands each command its
- * validated options. Nothing here touches the database or prints data.
+ * The parser: builds commander from the command table's declarations, and hands back one
+ * validated invocation. Nothing here touches the database or prints data.
  */
 import { Command, Option, CommanderError } from 'commander';
-import { commands, type CommandSpec, type OptionSpec } from './command-table';
-import { ENV, DEFAULTS, type GlobalFlags } from './config';
-import { UsageError } from './errors';
-import type { Format } from './output';
-
-export const globalOptions: OptionSpec[] = [
-  { flags: '--mongo <url>', description: `MongoDB URL (env ${ENV.mongo}, default ${DEFAULTS.mongo})` },
-  { flags: '--timeout <ms>', description: `connect and server-selection timeout (env ${ENV.timeout}, default ${DEFAULTS.timeoutMs})` },
-  { flags: '--tenantadm-db <name>', description: `tenant database (env ${ENV.tenantadmDb}, default ${DEFAULTS.tenantadmDb})` },
-  { flags: '--useradm-db <name>', description: `user database (env ${ENV.useradmDb}, default ${DEFAULTS.useradmDb})` },
-  { flags: '--deviceauth-db <name>', description: `device-auth database (env ${ENV.deviceauthDb}, default ${DEFAULTS.deviceauthDb})` },
-  { flags: '--audit-db <name>', description: `audit database (env ${ENV.auditDb}, default ${DEFAULTS.auditDb})` },
-  { flags: '--audit-collection <name>', description: `audit collection (env ${ENV.auditCollection}, default ${DEFAULTS.auditCollection})` },
-  { flags: '--key-file <file>', description: `RSA private key that signs tenant tokens (env ${ENV.keyFile})` },
-  { flags: '--redis-url <url>', description: `device-auth's Redis, to invalidate cached limits (env ${ENV.redisUrl}), e.g. redis://host:6379/0; a password is better kept in the environment` },
-  { flags: '--redis-key-prefix <prefix>', description: `device-auth's cache key prefix (env ${ENV.redisKeyPrefix}, default ${DEFAULTS.redisKeyPrefix})` },
-  { flags: '--mender-schema <profile>', description: `limit semantics: legacy (Mender <= 4.1: 0 unlimited) or v2 (-1 unlimited, 0 none); detected from deviceauth when not given (env ${ENV.menderSchema})` },
-  { flags: '--deviceauth-addr <url>', description: `device-auth service, e.g. http://mender-device-auth:8080 (env ${ENV.deviceauthAddr})` },
-  { flags: '--useradm-addr <url>', description: `user service, e.g. http://mender-useradm:8080 (env ${ENV.useradmAddr})` },
-  { flags: '--deployments-addr <url>', description: `deployments service, e.g. http://mender-deployments:8080 (env ${ENV.deploymentsAddr})` },
-  { flags: '--actor <name>', description: `who is acting, for the audit log (env ${ENV.actor}, default user@host)` },
-  { flags: '-o, --output <format>', description: 'json (default), ndjson, table or csv' },
-  { flags: '--ndjson', description: 'same as -o ndjson: one JSON object a line' },
-  { flags: '--wide', description: 'tables: show every value whole instead of fitting the terminal width' },
-  { flags: '-q, --quiet', description: 'no progress line on stderr (it is only drawn on a terminal anyway)' },
-  { flags: '--error-format <format>', description: `text (default) or json (env ${ENV.errorFormat})` },
-];
+import { commands, globalOptions, validateGlobals, type CommandSpec, type GlobalFlags } from './command-table';
+import { EXIT_CODE_TABLE, UsageError } from './errors';
+import type { Deps } from './deps';
+import type { Format, Result } from './output';
+import {
+  appendListArgument,
+  constraintMessage,
+  flagsOf,
+  helpOf,
+  negatedFlagOf,
+  parseIntegerArgument,
+  usageLine,
+  type OptionDecl,
+  type OptionDecls,
+} from './options';
 
 export interface Invocation {
   spec: CommandSpec;
   invokedAs: string;
-  options: Record<string, unknown>;
+  /** The validated options the command receives. */
+  options: object;
   globals: GlobalFlags;
   format: Format;
+  run: (deps: Deps) => Promise<Result>;
 }
 
 export type ParseOutcome = { kind: 'run'; invocation: Invocation } | { kind: 'exit'; code: number };
 
-const FORMATS: Format[] = ['json', 'ndjson', 'table', 'csv'];
+/** Each flag seen on the command line, to refuse one given twice or with its --no- form. */
+type Seen = Map<string, string>;
 
-function addOption(cmd: Command, spec: OptionSpec): void {
-  const opt = new Option(spec.flags, spec.description);
-  if (spec.hidden) opt.hideHelp();
-  if (spec.repeatable) opt.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
-  cmd.addOption(opt);
+function addOptions(cmd: Command, decls: OptionDecls, seen: Seen): void {
+  for (const [key, d] of Object.entries(decls)) {
+    const opt = new Option(flagsOf(key, d), helpOf(d));
+    if (d.hidden) opt.hideHelp();
+    if (d.type === 'int') opt.argParser((raw: string) => parseIntegerArgument(d, raw));
+    if (d.type === 'list') opt.argParser(appendListArgument);
+    cmd.addOption(opt);
+    track(cmd, opt.name(), key, d, seen);
+    if ((d.type === 'boolean' || d.type === 'string') && d.negate) {
+      const negated = new Option(negatedFlagOf(key), d.negate);
+      if (d.hidden) negated.hideHelp();
+      cmd.addOption(negated);
+      track(cmd, negated.name(), key, d, seen);
+    }
+  }
 }
 
-function helpExamples(spec: CommandSpec): string {
-  return `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`;
+/** Given twice, or together with its --no- form, an option would silently mean its last value: refuse it. */
+function track(cmd: Command, name: string, key: string, d: OptionDecl, seen: Seen): void {
+  cmd.on(`option:${name}`, () => {
+    const flag = `--${name}`;
+    const before = seen.get(key);
+    if (before !== undefined && d.type !== 'list') {
+      if (before === flag) throw new UsageError(`${flag} is given twice`, 'give it once');
+      throw new UsageError(`${before} and ${flag} contradict each other`, 'give one of them');
+    }
+    seen.set(key, flag);
+  });
 }
 
+function helpAfter(spec: CommandSpec): string {
+  const rules = spec.constraints.map((c) => `  ${constraintMessage(c)}`);
+  return [
+    '',
+    ...(rules.length ? ['Rules:', ...rules, ''] : []),
+    'Examples:',
+    ...spec.examples.map((e) => `  $ ${e}`),
+    '',
+  ].join('\n');
+}
+
+/** The exit-code summary --help ends with, from the one table in errors.ts. */
 export function exitCodesHelp(): string {
+  const codes = EXIT_CODE_TABLE.map((e) => `${e.code} ${e.brief}`);
+  const lines: string[] = [];
+  for (let i = 0; i < codes.length; i += 4) lines.push(`  ${codes.slice(i, i + 4).join('   ')}`);
   return [
     '',
     'Exit codes:',
-    '  0 ok   1 internal error   2 invalid usage or input   3 not found',
-    '  4 conflict (already exists, concurrent change)   5 a rule would be broken',
-    '  6 database or Mender service unreachable, lost, frozen, or refusing the credentials',
-    '  7 a Mender service refused the change',
+    ...lines,
     '',
     'stdout carries only data (JSON, NDJSON, a table or CSV); messages go to stderr.',
     'See tenantadm(1) for the environment variables and the contract for scripts.',
@@ -69,49 +91,58 @@ export function exitCodesHelp(): string {
   ].join('\n');
 }
 
+function formatOf(globals: GlobalFlags): Format {
+  if (globals.output !== undefined && globals.ndjson && globals.output !== 'ndjson') {
+    throw new UsageError('--ndjson and -o disagree', 'give one of them');
+  }
+  return globals.output ?? (globals.ndjson ? 'ndjson' : 'json');
+}
+
 /** Parse argv into one invocation; help and version are printed here (to stdout) and end the run. */
 export function parse(argv: string[], version: string, io: { out: (s: string) => void; err: (s: string) => void }): ParseOutcome {
   let invocation: Invocation | undefined;
   let usageMessage: string | undefined;
+  const outputError = (str: string) => {
+    // Captured so that our own reporter prints it once, in the chosen error format.
+    usageMessage = str.replace(/^error:\s*/, '').trim();
+  };
+  // Help is 80 columns wide on every terminal, so the build can render it once (prebuilt-help.ts).
+  const output = { writeOut: io.out, writeErr: io.err, outputError, getOutHelpWidth: () => 80, getErrHelpWidth: () => 80 };
+  const seenGlobals: Seen = new Map();
 
   const program = new Command('tenantadm')
     .description('Administer the tenants of a multi-tenant Mender server directly in its MongoDB.')
     .version(version, '-V, --version')
     .showSuggestionAfterError(true)
-    .configureOutput({
-      writeOut: io.out,
-      writeErr: io.err,
-      // Captured so that our own reporter prints it once, in the chosen error format.
-      outputError: (str) => {
-        usageMessage = str.replace(/^error:\s*/, '').trim();
-      },
-    })
+    .configureOutput(output)
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .addHelpText('after', exitCodesHelp());
-  for (const opt of globalOptions) addOption(program, opt);
+  addOptions(program, globalOptions, seenGlobals);
 
   for (const spec of commands) {
-    const cmd = program.command(spec.name).summary(spec.summary).description(spec.description ?? spec.summary);
-    for (const alias of spec.aliases ?? []) cmd.alias(alias);
-    for (const opt of spec.options) addOption(cmd, opt);
-    cmd.addHelpText('after', helpExamples(spec));
-    cmd.configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (str) => (usageMessage = str.replace(/^error:\s*/, '').trim()) });
+    const seen: Seen = new Map();
+    const cmd = program
+      .command(spec.name)
+      .summary(spec.summary)
+      .description(spec.description ?? spec.summary)
+      .usage(usageLine(spec.options, spec.constraints, spec.argument));
+    for (const alias of spec.aliases) cmd.alias(alias);
+    if (spec.argument) cmd.argument(`<${spec.argument.name}>`, `${spec.argument.help}: ${spec.argument.values.join(', ')}`);
+    addOptions(cmd, spec.options, seen);
+    cmd.addHelpText('after', helpAfter(spec));
+    cmd.configureOutput(output);
     cmd.exitOverride();
     cmd.allowExcessArguments(false);
-    cmd.action((opts: Record<string, unknown>, command: Command) => {
-      const globals = command.optsWithGlobals() as GlobalFlags & { output?: string; ndjson?: boolean };
-      const invokedAs = command.args.length >= 0 ? (argv.find((a) => a === spec.name || spec.aliases?.includes(a)) ?? spec.name) : spec.name;
-      let format: Format = 'json';
-      if (globals.ndjson) format = 'ndjson';
-      if (globals.output !== undefined) {
-        if (!FORMATS.includes(globals.output as Format)) {
-          throw new UsageError(`unknown output format "${globals.output}"`, `use one of ${FORMATS.join(', ')}`);
-        }
-        if (globals.ndjson && globals.output !== 'ndjson') throw new UsageError('--ndjson and -o disagree', 'give one of them');
-        format = globals.output as Format;
-      }
-      const options = spec.adapt ? spec.adapt({ ...opts }, invokedAs, globals) : { ...opts };
-      invocation = { spec, invokedAs, options, globals, format };
+    cmd.action((...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const flags: Record<string, unknown> = { ...command.opts() };
+      if (spec.argument) flags[spec.argument.name] = command.args[0];
+      const globals = validateGlobals({ ...program.opts() });
+      const invokedAs = argv.slice(2).find((a) => a === spec.name || spec.aliases.includes(a)) ?? spec.name;
+      const format = formatOf(globals);
+      const bound = spec.bind(flags, { invokedAs, globals });
+      invocation = { spec, invokedAs, options: bound.options, globals, format, run: bound.run };
     });
   }
 
@@ -119,12 +150,14 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     program.parse(argv, { from: 'node' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') {
-        return { kind: 'exit', code: 0 };
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return { kind: 'exit', code: 0 };
+      // `tenantadm help CMD` shows that help and ends with 0; with no command at all, commander shows help on stderr and 1.
+      if (err.code === 'commander.help') {
+        if (err.exitCode === 0) return { kind: 'exit', code: 0 };
+        const args = argv.slice(2);
+        if (args[0] === 'help' && args[1] !== undefined) throw new UsageError(`unknown command '${args[1]}'`, 'see tenantadm --help');
+        throw new UsageError('no command given', 'see tenantadm --help');
       }
-      if (err.code === 'commander.executeSubCommandAsync') return { kind: 'exit', code: 0 };
-      // 'commander.help' is the help commander shows (on stderr) when no command was given.
-      if (err.code === 'commander.help') throw new UsageError('no command given', 'see tenantadm --help');
       throw new UsageError(usageMessage ?? err.message.replace(/^error:\s*/, ''), 'see tenantadm --help');
     }
     throw err;
@@ -132,3 +165,4 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
   if (!invocation) throw new UsageError('no command given', 'see tenantadm --help');
   return { kind: 'run', invocation };
 }
+

@@ -1,81 +1,325 @@
 /**
- * Declarative command metadata: the parser, `--help` and the man page are all built
- * from this table, so they cannot drift apart. Command code is loaded only when run.
+ * The command table: every command and option, declared once (see options.ts). The parser,
+ * the validation schemas, --help, the man page, shell completion and the options type each
+ * command receives are all derived from it, so they cannot drift apart. Command code is
+ * loaded only when that command runs.
  */
 import type { Deps } from './deps';
-import type { Result } from './output';
-import type { GlobalFlags } from './config';
+import type { Format, Result } from './output';
+import { ENV, DEFAULTS, SCHEMA_PROFILES } from './config';
+import { ADDONS, LIMIT_KINDS, PLANS, STATUSES } from './domain/tenant';
+import { ROLE_NAMES } from './domain/user';
+import { schemaOf, type ArgumentDecl, type Constraint, type OptionDecls, type OptionsOf } from './options';
+import { validateFlags } from './validate';
 
-export interface OptionSpec {
-  flags: string;
-  description: string;
-  /** May be given several times; values are collected into an array. */
-  repeatable?: boolean;
-  /** Not shown in --help (compatibility spellings). */
-  hidden?: boolean;
+/** What a command sees besides its own options while its flags are bound. */
+export interface BindContext {
+  /** The name typed: the command's or an alias. */
+  invokedAs: string;
+  globals: GlobalFlags;
 }
 
+/** A command's validated options, ready to run. */
+export interface Bound {
+  options: object;
+  run: (deps: Deps) => Promise<Result>;
+}
+
+/** A command as the parser, help, man page and completion see it. */
 export interface CommandSpec {
   name: string;
-  aliases?: string[];
+  aliases: readonly string[];
   summary: string;
   description?: string;
-  options: OptionSpec[];
-  examples: string[];
-  /** Writes to the database (audited, journaled). */
-  mutating: boolean;
-  load: () => { schema: object; run: (options: never, deps: Deps) => Promise<Result> };
-  /** Rewrite parsed flags before validation (compatibility aliases; a command option a global one shadows). */
-  adapt?: (flags: Record<string, unknown>, invokedAs: string, globals: GlobalFlags) => Record<string, unknown>;
+  options: OptionDecls;
+  constraints: readonly Constraint[];
+  argument?: ArgumentDecl;
+  examples: readonly string[];
+  /** The JSON Schema its parsed options must satisfy (derived from the declarations). */
+  schema(): object;
+  /** Validate parsed flags (exit 2 naming the flag) and bind them to the command's code. */
+  bind(flags: Record<string, unknown>, context: BindContext): Bound;
 }
 
-const passwordOptions: OptionSpec[] = [
-  { flags: '--password-file <file>', description: "read the admin's password from FILE (one trailing newline is dropped)" },
-  { flags: '--password-stdin', description: "read the admin's password from standard input" },
-];
+type ArgumentOf<A> = A extends { name: infer N extends string; values: readonly (infer V)[] } ? { [K in N]: V } : unknown;
 
-export const commands: CommandSpec[] = [
-  {
+/** The options a command's function receives: its declarations' types, plus its argument. */
+export type CommandOptions<D extends OptionDecls, A = undefined> = OptionsOf<D> & ArgumentOf<A>;
+
+/**
+ * Declare a command. `options` and `load` are tied by type: the function `load` returns
+ * receives exactly the options its declarations describe, once they are validated.
+ */
+export function defineCommand<const D extends OptionDecls, const A extends ArgumentDecl | undefined = undefined>(spec: {
+  name: string;
+  aliases?: readonly string[];
+  summary: string;
+  description?: string;
+  options: D;
+  constraints?: readonly Constraint<keyof D & string>[];
+  argument?: A;
+  examples: readonly string[];
+  /** Rewrite validated options (compatibility spellings; a command option a global one shadows). */
+  adapt?: (options: CommandOptions<D, A>, context: BindContext) => CommandOptions<D, A>;
+  load: () => (options: CommandOptions<D, A>, deps: Deps) => Promise<Result>;
+}): CommandSpec {
+  const constraints = spec.constraints ?? [];
+  const schema = () => schemaOf(spec.options, constraints, spec.argument);
+  return {
+    name: spec.name,
+    aliases: spec.aliases ?? [],
+    summary: spec.summary,
+    ...(spec.description !== undefined ? { description: spec.description } : {}),
+    options: spec.options,
+    constraints,
+    ...(spec.argument ? { argument: spec.argument } : {}),
+    examples: spec.examples,
+    schema,
+    bind(flags, context) {
+      const validated = validateFlags<CommandOptions<D, A>>(schema(), flags, spec.options, constraints, spec.argument, spec.name);
+      const options = spec.adapt ? spec.adapt(validated, context) : validated;
+      return { options, run: (deps) => spec.load()(options, deps) };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Global options: valid before or after the command.
+
+/** What -o accepts. */
+export const FORMATS = ['json', 'ndjson', 'table', 'csv'] as const satisfies readonly Format[];
+
+export const globalOptions = {
+  mongo: { type: 'string', arg: 'url', help: `MongoDB URL (env ${ENV.mongo}, default ${DEFAULTS.mongo})` },
+  timeout: { type: 'string', arg: 'ms', help: `connect and server-selection timeout, 100-600000 (env ${ENV.timeout}, default ${DEFAULTS.timeoutMs})` },
+  tenantadmDb: { type: 'string', arg: 'name', help: `tenant database (env ${ENV.tenantadmDb}, default ${DEFAULTS.tenantadmDb})` },
+  useradmDb: { type: 'string', arg: 'name', help: `user database (env ${ENV.useradmDb}, default ${DEFAULTS.useradmDb})` },
+  deviceauthDb: { type: 'string', arg: 'name', help: `device-auth database (env ${ENV.deviceauthDb}, default ${DEFAULTS.deviceauthDb})` },
+  auditDb: { type: 'string', arg: 'name', help: `audit database (env ${ENV.auditDb}, default ${DEFAULTS.auditDb})` },
+  auditCollection: { type: 'string', arg: 'name', help: `audit collection (env ${ENV.auditCollection}, default ${DEFAULTS.auditCollection})` },
+  keyFile: { type: 'string', arg: 'file', file: true, help: `RSA private key that signs tenant tokens (env ${ENV.keyFile})` },
+  redisUrl: {
+    type: 'string',
+    arg: 'url',
+    help: `device-auth's Redis, to invalidate cached limits (env ${ENV.redisUrl}), e.g. redis://host:6379/0; a password is better kept in the environment`,
+  },
+  redisKeyPrefix: { type: 'string', arg: 'prefix', help: `device-auth's cache key prefix (env ${ENV.redisKeyPrefix}, default ${DEFAULTS.redisKeyPrefix})` },
+  menderSchema: {
+    type: 'enum',
+    arg: 'profile',
+    values: SCHEMA_PROFILES,
+    help: `limit semantics: legacy (Mender <= 4.1: 0 unlimited) or v2 (-1 unlimited, 0 none); detected from deviceauth when not given (env ${ENV.menderSchema})`,
+  },
+  deviceauthAddr: { type: 'string', arg: 'url', help: `device-auth service, e.g. http://mender-device-auth:8080 (env ${ENV.deviceauthAddr})` },
+  useradmAddr: { type: 'string', arg: 'url', help: `user service, e.g. http://mender-useradm:8080 (env ${ENV.useradmAddr})` },
+  deploymentsAddr: { type: 'string', arg: 'url', help: `deployments service, e.g. http://mender-deployments:8080 (env ${ENV.deploymentsAddr})` },
+  actor: { type: 'string', arg: 'name', help: `who is acting, for the audit log (env ${ENV.actor}, default user@host)` },
+  output: { type: 'enum', arg: 'format', short: 'o', values: FORMATS, help: 'output format (default json)' },
+  ndjson: { type: 'boolean', help: 'same as -o ndjson: one JSON object a line' },
+  wide: { type: 'boolean', help: 'tables: show every value whole instead of fitting the terminal width' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr (it is only drawn on a terminal anyway)' },
+  errorFormat: { type: 'enum', arg: 'format', values: ['text', 'json'], help: `how errors are written (env ${ENV.errorFormat}, default text)` },
+} as const satisfies OptionDecls;
+
+export type GlobalFlags = OptionsOf<typeof globalOptions>;
+
+/** The global flags, validated like a command's. */
+export function validateGlobals(flags: Record<string, unknown>): GlobalFlags {
+  return validateFlags<GlobalFlags>(schemaOf(globalOptions), flags, globalOptions, []);
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands. Each `xxxOptions` is exported so that src/commands/xxx.ts derives its type from it.
+
+const passwordOptions = (whose: string) =>
+  ({
+    passwordFile: { type: 'string', arg: 'file', file: true, help: `read ${whose} password from FILE (one trailing newline is dropped)` },
+    passwordStdin: { type: 'boolean', help: `read ${whose} password from standard input` },
+  }) as const;
+
+export const listTenantsOptions = {
+  id: { type: 'string', arg: 'id', help: 'only the tenant with this id' },
+  name: { type: 'string', arg: 'name', help: 'only the tenant with this exact name' },
+  parent: { type: 'string', arg: 'id', help: 'only children of this Service Provider' },
+  serviceProvider: { type: 'boolean', help: 'only Service Provider tenants', negate: 'only tenants that are not Service Providers' },
+  status: { type: 'enum', arg: 'status', values: STATUSES, help: 'only tenants with this status' },
+  plan: { type: 'enum', arg: 'plan', values: PLANS, help: 'only tenants on this plan' },
+} as const satisfies OptionDecls;
+
+export const getTenantOptions = {
+  id: { type: 'string', arg: 'id', help: 'the tenant with this id' },
+  name: { type: 'string', arg: 'name', help: 'the tenant with this name' },
+  username: { type: 'string', arg: 'email', help: 'the tenant of the user with this email' },
+  includeChildren: { type: 'boolean', help: 'add the children of a Service Provider as "children"' },
+} as const satisfies OptionDecls;
+
+export const auditOptions = {
+  tenant: { type: 'string', arg: 'id', help: "only entries in this tenant's log" },
+  includeChildren: { type: 'boolean', help: "with --tenant: also the logs of that Service Provider's children" },
+  action: { type: 'string', arg: 'action', help: 'only this action: create, update, delete, password_change, ...' },
+  objectType: { type: 'string', arg: 'type', complete: ['tenant', 'user'], help: 'only entries about this kind of object: tenant, user, ...' },
+  objectId: { type: 'string', arg: 'id', help: 'only entries about this object (a tenant or user id)' },
+  actor: { type: 'string', arg: 'name', help: 'only entries by this actor (as given with --actor when the change was made)' },
+  since: { type: 'string', arg: 'time', help: 'only entries at or after TIME (ISO 8601, or 24h, 7d, ...)' },
+  until: { type: 'string', arg: 'time', help: 'only entries before TIME' },
+  limit: { type: 'int', arg: 'n', min: 1, max: Number.MAX_SAFE_INTEGER, help: 'at most N entries (the newest)' },
+} as const satisfies OptionDecls;
+
+export const createTenantOptions = {
+  name: { type: 'string', arg: 'name', required: true, help: 'organisation name (the tool refuses a name in use)' },
+  plan: { type: 'enum', arg: 'plan', values: PLANS, help: 'the plan (default enterprise)' },
+  addon: { type: 'list', arg: 'name', complete: ADDONS, help: 'enable add-ons' },
+  deviceLimit: {
+    type: 'int',
+    arg: 'n',
+    min: -1,
+    max: Number.MAX_SAFE_INTEGER,
+    unlimited: true,
+    help: 'maximum accepted devices, -1 or "unlimited" for no limit (the default; for a child of an SP the default is 0); 0 accepts none',
+  },
+  parent: { type: 'string', arg: 'sp-id', help: "create it as a child of this active Service Provider; its device limit comes out of the SP's" },
+  sso: { type: 'boolean', help: "with --parent: the child inherits its Service Provider's SSO settings (exit 5 when the SP has none)" },
+  adminEmail: { type: 'string', arg: 'email', help: 'create the initial admin with this email' },
+  ...passwordOptions("the admin's"),
+  idOnly: { type: 'boolean', help: 'print only the new id' },
+  ifNotExists: { type: 'boolean', help: 'when the name is taken, print that tenant and exit 0' },
+  username: { type: 'string', arg: 'email', hidden: true, help: 'create-org spelling of --admin-email' },
+  password: { type: 'string', arg: 'password', hidden: true, help: 'create-org only: the password on argv (insecure, warns)' },
+} as const satisfies OptionDecls;
+
+export const updateTenantOptions = {
+  id: { type: 'string', arg: 'id', required: true, help: 'the tenant to change' },
+  serviceProvider: {
+    type: 'boolean',
+    help: 'make it a Service Provider',
+    negate: 'make it an ordinary tenant (refused while it has children: exit 5)',
+  },
+  name: { type: 'string', arg: 'name', help: 'rename it' },
+  plan: { type: 'enum', arg: 'plan', values: PLANS, help: 'change its plan' },
+  status: { type: 'enum', arg: 'status', values: STATUSES, help: "change its status (suspending revokes the tenant's device and user tokens)" },
+  addon: { type: 'list', arg: 'name[=on|off]', complete: ADDONS, help: 'switch add-ons on (default) or off' },
+  maxChildTenants: {
+    type: 'int',
+    arg: 'n',
+    min: 0,
+    max: 1_000_000_000,
+    unlimited: true,
+    help: 'how many children a Service Provider may create',
+  },
+  rotateToken: { type: 'boolean', help: 'sign a new tenant token (devices must be given the new one)' },
+  childFeatures: {
+    type: 'string',
+    arg: 'list',
+    complete: ['none', 'all', ...ADDONS],
+    help: 'Service Provider only: add-ons its children may use (e.g. troubleshoot,configure), "none", or "all" (no policy)',
+  },
+  force: { type: 'boolean', help: 'with --child-features: switch forbidden add-ons off on children instead of refusing (exit 5)' },
+  ssoInherit: {
+    type: 'boolean',
+    help: "child only: use its Service Provider's SSO settings (its own are removed)",
+    negate: "child only: stop using its Service Provider's SSO settings",
+  },
+  parent: {
+    type: 'string',
+    arg: 'sp-id',
+    help: "attach it to this active Service Provider (its limits must fit in the SP's free capacity)",
+    negate: 'detach it from its Service Provider (its allocation returns to the SP)',
+  },
+} as const satisfies OptionDecls;
+
+export const createUserOptions = {
+  tenant: { type: 'string', arg: 'id', required: true, help: 'the tenant the user belongs to' },
+  email: { type: 'string', arg: 'email', required: true, help: 'the login email' },
+  role: { type: 'list', arg: 'role', complete: ROLE_NAMES, help: 'roles, e.g. admin (RBAC_ROLE_PERMIT_ALL) or RBAC_ROLE_OBSERVER (default admin)' },
+  ...passwordOptions("the user's"),
+} as const satisfies OptionDecls;
+
+export const listUsersOptions = {
+  tenant: { type: 'string', arg: 'id', required: true, help: 'the tenant (exit 3 when there is none)' },
+} as const satisfies OptionDecls;
+
+export const getUserOptions = {
+  email: { type: 'string', arg: 'email', required: true, help: 'the login email' },
+  tenant: { type: 'string', arg: 'id', help: 'only if the user belongs to this tenant' },
+} as const satisfies OptionDecls;
+
+export const deleteUserOptions = {
+  tenant: { type: 'string', arg: 'id', required: true, help: 'the tenant the user belongs to' },
+  email: { type: 'string', arg: 'email', required: true, help: 'the login email' },
+} as const satisfies OptionDecls;
+
+export const setSsoOptions = {
+  id: { type: 'string', arg: 'id', required: true, help: 'the tenant' },
+  file: { type: 'string', arg: 'file', short: 'f', file: true, help: 'the settings as JSON; "-" reads standard input' },
+  clear: { type: 'boolean', help: "remove the tenant's SSO settings" },
+} as const satisfies OptionDecls;
+
+export const getSsoOptions = {
+  id: { type: 'string', arg: 'id', required: true, help: 'the tenant' },
+} as const satisfies OptionDecls;
+
+export const setStorageOptions = {
+  id: { type: 'string', arg: 'id', required: true, help: 'the tenant' },
+  file: { type: 'string', arg: 'file', short: 'f', file: true, help: 'the settings as JSON; "-" reads standard input' },
+  default: { type: 'boolean', help: 'use the shared store again (artifacts under the tenant id prefix)' },
+} as const satisfies OptionDecls;
+
+export const setDeviceLimitOptions = {
+  id: { type: 'string', arg: 'id', help: 'the tenant (with --limit)' },
+  limit: {
+    type: 'int',
+    arg: 'n',
+    min: -1,
+    max: Number.MAX_SAFE_INTEGER,
+    unlimited: true,
+    help: 'the new limit (with --id): -1 or "unlimited" for no limit; 0 accepts no devices',
+  },
+  kind: { type: 'enum', arg: 'kind', values: LIMIT_KINDS, help: 'which limit (default max_devices; applies to --id and every --set)' },
+  set: { type: 'list', arg: 'id=n', help: 'changes of a reallocation plan' },
+  file: { type: 'string', arg: 'plan.json', short: 'f', file: true, help: 'a reallocation plan as JSON ("-" reads standard input)' },
+  force: { type: 'boolean', help: 'allow lowering max_devices below the devices already accepted' },
+  dryRun: { type: 'boolean', help: 'check the plan and print what would change; write nothing' },
+} as const satisfies OptionDecls;
+
+export const usageOptions = {
+  id: { type: 'string', arg: 'id', help: 'only this tenant' },
+  parent: { type: 'string', arg: 'sp-id', help: 'only the children of this Service Provider' },
+} as const satisfies OptionDecls;
+
+export const repairOptions = {
+  all: { type: 'boolean', help: 'also settle operations whose owner may still be running (only when none is)' },
+} as const satisfies OptionDecls;
+
+export const noOptions = {} as const satisfies OptionDecls;
+
+export const completionArgument = {
+  name: 'shell',
+  help: 'the shell to complete for',
+  values: ['bash', 'zsh', 'fish'],
+} as const satisfies ArgumentDecl;
+
+export const commands: readonly CommandSpec[] = [
+  defineCommand({
     name: 'list-tenants',
     summary: 'list tenants as a JSON array (or NDJSON, a table, CSV)',
     description: 'Streams every matching tenant, in creation order, with its device limit and accepted device count.',
-    options: [
-      { flags: '--id <id>', description: 'only the tenant with this id' },
-      { flags: '--name <name>', description: 'only the tenant with this exact name' },
-      { flags: '--parent <id>', description: 'only children of this Service Provider' },
-      { flags: '--service-provider', description: 'only Service Provider tenants' },
-      { flags: '--no-service-provider', description: 'only tenants that are not Service Providers' },
-      { flags: '--status <status>', description: 'active or suspended' },
-      { flags: '--plan <plan>', description: 'os, professional or enterprise' },
-    ],
+    options: listTenantsOptions,
     examples: [
       `tenantadm list-tenants | jq '.[] | {"tenant id": .id, "tenant name": .name}'`,
       'tenantadm list-tenants --service-provider -o table',
       'tenantadm list-tenants --parent 673a03e3c9eca7a440f2f444 --ndjson',
     ],
-    mutating: false,
-    load: () => {
-      const m = require('./commands/list-tenants') as typeof import('./commands/list-tenants');
-      return { schema: m.schema, run: m.listTenants as never };
-    },
-  },
-  {
+    load: () => (require('./commands/list-tenants') as typeof import('./commands/list-tenants')).listTenants,
+  }),
+  defineCommand({
     name: 'get-tenant',
     summary: 'show one tenant as a JSON object (exit 3 when there is none)',
-    options: [
-      { flags: '--id <id>', description: 'the tenant with this id' },
-      { flags: '--name <name>', description: 'the tenant with this name' },
-      { flags: '--username <email>', description: 'the tenant of the user with this email' },
-      { flags: '--include-children', description: 'add the children of a Service Provider as "children"' },
-    ],
+    options: getTenantOptions,
+    constraints: [{ exactlyOne: ['id', 'name', 'username'] }],
     examples: ['tenantadm get-tenant --id 673a03e3c9eca7a440f2f444', 'tenantadm get-tenant --username admin@acme.example | jq -r .tenant_token'],
-    mutating: false,
-    load: () => {
-      const m = require('./commands/get-tenant') as typeof import('./commands/get-tenant');
-      return { schema: m.schema, run: m.getTenant as never };
-    },
-  },
-  {
+    load: () => (require('./commands/get-tenant') as typeof import('./commands/get-tenant')).getTenant,
+  }),
+  defineCommand({
     name: 'audit',
     summary: 'show the audit log, newest first, as JSON (or NDJSON, a table, CSV)',
     description:
@@ -83,31 +327,18 @@ export const commands: CommandSpec[] = [
       "Without --tenant: every tenant's entries. With --tenant: that tenant's log, which for a Service Provider includes its children's changes; " +
       '--include-children adds the whole logs of its current children. Times are ISO 8601 (UTC when no offset is given) or a span back from now ' +
       '(30m, 24h, 7d, 2w); --since is inclusive, --until exclusive.',
-    options: [
-      { flags: '--tenant <id>', description: "only entries in this tenant's log" },
-      { flags: '--include-children', description: "with --tenant: also the logs of that Service Provider's children" },
-      { flags: '--action <action>', description: 'only this action: create, update, delete, password_change, ...' },
-      { flags: '--object-type <type>', description: 'only entries about this kind of object: tenant, user, ...' },
-      { flags: '--object-id <id>', description: 'only entries about this object (a tenant or user id)' },
-      { flags: '--actor <name>', description: 'only entries by this actor (as given with --actor when the change was made)' },
-      { flags: '--since <time>', description: 'only entries at or after TIME (ISO 8601, or 24h, 7d, ...)' },
-      { flags: '--until <time>', description: 'only entries before TIME' },
-      { flags: '--limit <n>', description: 'at most N entries (the newest)' },
-    ],
+    options: auditOptions,
+    constraints: [{ requires: ['includeChildren', 'tenant'] }],
     examples: [
       'tenantadm audit --tenant 673a03e3c9eca7a440f2f444 --include-children --since 7d -o table',
       'tenantadm audit --since 2025-01-01 --until 2025-02-01 -o csv > audit-january.csv',
       "tenantadm audit --object-type tenant --action update --ndjson | jq -r '.time + \" \" + .change'",
     ],
-    mutating: false,
-    // commander hands --actor to the global option wherever it stands; for this read-only command it is the filter.
-    adapt: (flags, _invokedAs, globals) => (globals.actor === undefined ? flags : { ...flags, actor: globals.actor }),
-    load: () => {
-      const m = require('./commands/audit') as typeof import('./commands/audit');
-      return { schema: m.schema, run: m.audit as never };
-    },
-  },
-  {
+    // The parser hands --actor to the global option wherever it stands; for this read-only command it is the filter.
+    adapt: (options, { globals }) => (globals.actor === undefined ? options : { ...options, actor: globals.actor }),
+    load: () => (require('./commands/audit') as typeof import('./commands/audit')).audit,
+  }),
+  defineCommand({
     name: 'create-tenant',
     aliases: ['create-org'],
     summary: 'create a tenant with its device limit, token and initial admin',
@@ -115,204 +346,119 @@ export const commands: CommandSpec[] = [
       'Creates the tenant (status active, a signed tenant token), its max_devices limit and, with --admin-email, its first admin user. ' +
       'A taken name or email is exit 4 and nothing is written; --if-not-exists returns the existing tenant instead. ' +
       "create-org accepts Mender's spelling (--username, --password) and prints only the id.",
-    options: [
-      { flags: '--name <name>', description: 'organisation name (the tool refuses a name in use)' },
-      { flags: '--plan <plan>', description: 'os, professional or enterprise (default enterprise)' },
-      { flags: '--addon <name>', description: 'enable an add-on: troubleshoot, configure, monitor (repeatable)', repeatable: true },
-      {
-        flags: '--device-limit <n>',
-        description: 'maximum accepted devices, or "unlimited" (the default; for a child of an SP the default is 0); 0 accepts none',
-      },
-      { flags: '--parent <sp-id>', description: 'create it as a child of this active Service Provider; its device limit comes out of the SP\'s' },
-      { flags: '--sso', description: "with --parent: the child inherits its Service Provider's SSO settings (exit 5 when the SP has none)" },
-      { flags: '--admin-email <email>', description: 'create the initial admin with this email' },
-      ...passwordOptions,
-      { flags: '--id-only', description: 'print only the new id' },
-      { flags: '--if-not-exists', description: 'when the name is taken, print that tenant and exit 0' },
-      { flags: '--username <email>', description: 'create-org spelling of --admin-email', hidden: true },
-      { flags: '--password <password>', description: 'create-org only: the password on argv (insecure, warns)', hidden: true },
+    options: createTenantOptions,
+    constraints: [
+      { atMostOne: ['adminEmail', 'username'] },
+      { atMostOne: ['passwordFile', 'passwordStdin', 'password'], message: 'give the password one way only: --password-file or --password-stdin' },
+      { requires: ['sso', 'parent'], message: '--sso needs --parent (a tenant inherits SSO settings from its Service Provider)' },
     ],
     examples: [
       'tenantadm create-tenant --name acme --admin-email admin@acme.example --password-file pw.txt',
       'printf %s "$PW" | tenantadm create-tenant --name acme --plan professional --device-limit 100 --admin-email admin@acme.example --password-stdin --id-only',
       'tenantadm create-tenant --name acme --if-not-exists --id-only',
-      'tenantadm create-tenant --name acme-child --parent 673a03e3c9eca7a440f2f444 --device-limit 50 --admin-email admin@child.example --password-file pw.txt',
+      'tenantadm create-tenant --name acme-child --parent 673a03e3c9eca7a440f2f444 --device-limit 50 --addon monitor,configure --admin-email admin@child.example --password-file pw.txt',
     ],
-    mutating: true,
-    adapt: (flags, invokedAs) => {
-      const out = { ...flags };
-      if (out.username !== undefined) {
-        out.adminEmail ??= out.username;
-        delete out.username;
-      }
+    adapt: (options, { invokedAs }) => {
+      const { username, ...out } = options;
+      if (username !== undefined) out.adminEmail = username;
       if (invokedAs === 'create-org') out.idOnly ??= true;
       return out;
     },
-    load: () => {
-      const m = require('./commands/create-tenant') as typeof import('./commands/create-tenant');
-      return { schema: m.schema, run: m.createTenant as never };
-    },
-  },
-  {
+    load: () => (require('./commands/create-tenant') as typeof import('./commands/create-tenant')).createTenant,
+  }),
+  defineCommand({
     name: 'update-tenant',
     summary: 'change a tenant: promote to Service Provider, rename, plan, status, add-ons, token',
-    options: [
-      { flags: '--id <id>', description: 'the tenant to change (required)' },
-      { flags: '--service-provider', description: 'make it a Service Provider' },
-      { flags: '--no-service-provider', description: 'make it an ordinary tenant (refused while it has children: exit 5)' },
-      { flags: '--name <name>', description: 'rename it' },
-      { flags: '--plan <plan>', description: 'os, professional or enterprise' },
-      { flags: '--status <status>', description: "active or suspended (suspending revokes the tenant's device and user tokens)" },
-      { flags: '--addon <name[=on|off]>', description: 'switch an add-on on (default) or off (repeatable)', repeatable: true },
-      { flags: '--max-child-tenants <n>', description: 'how many children a Service Provider may create, or "unlimited"' },
-      { flags: '--rotate-token', description: 'sign a new tenant token (devices must be given the new one)' },
-      {
-        flags: '--child-features <list>',
-        description: 'Service Provider only: add-ons its children may use (e.g. troubleshoot,configure), "none", or "all" (no policy)',
-      },
-      { flags: '--force', description: 'with --child-features: switch forbidden add-ons off on children instead of refusing (exit 5)' },
-      { flags: '--sso-inherit', description: "child only: use its Service Provider's SSO settings (its own are removed)" },
-      { flags: '--no-sso-inherit', description: "child only: stop using its Service Provider's SSO settings" },
-      { flags: '--parent <sp-id>', description: "attach it to this active Service Provider (its limits must fit in the SP's free capacity)" },
-      { flags: '--no-parent', description: 'detach it from its Service Provider (its allocation returns to the SP)' },
-    ],
+    options: updateTenantOptions,
+    constraints: [{ requires: ['force', 'childFeatures'], message: '--force only goes with --child-features' }],
     examples: [
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --service-provider --max-child-tenants 50',
-      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --addon monitor --addon troubleshoot=off',
+      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --addon monitor,troubleshoot=off',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --child-features troubleshoot,configure --force',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --sso-inherit',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --status suspended',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444',
     ],
-    mutating: true,
-    load: () => {
-      const m = require('./commands/update-tenant') as typeof import('./commands/update-tenant');
-      return { schema: m.schema, run: m.updateTenant as never };
-    },
-  },
-  {
+    load: () => (require('./commands/update-tenant') as typeof import('./commands/update-tenant')).updateTenant,
+  }),
+  defineCommand({
     name: 'create-user',
     summary: "add a user to a tenant (default role RBAC_ROLE_PERMIT_ALL, the tenant's admin)",
     description:
       'The password comes from --password-file, --password-stdin or a hidden prompt; it is stored as a bcrypt hash (cost 10). ' +
       'Emails are lower-cased and unique across all tenants: a taken one is exit 4. An unknown tenant is exit 3.',
-    options: [
-      { flags: '--tenant <id>', description: 'the tenant the user belongs to (required)' },
-      { flags: '--email <email>', description: 'the login email (required)' },
-      { flags: '--role <role>', description: 'a role, e.g. admin (RBAC_ROLE_PERMIT_ALL) or RBAC_ROLE_OBSERVER (repeatable; default admin)', repeatable: true },
-      { flags: '--password-file <file>', description: "read the user's password from FILE (one trailing newline is dropped)" },
-      { flags: '--password-stdin', description: "read the user's password from standard input" },
-    ],
+    options: createUserOptions,
+    constraints: [{ atMostOne: ['passwordFile', 'passwordStdin'], message: 'give the password one way only: --password-file or --password-stdin' }],
     examples: [
       'tenantadm create-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example --password-file pw.txt',
       'printf %s "$PW" | tenantadm create-user --tenant 673a03e3c9eca7a440f2f444 --email viewer@oem.example --role RBAC_ROLE_OBSERVER --password-stdin',
     ],
-    mutating: true,
-    load: () => {
-      const m = require('./commands/create-user') as typeof import('./commands/create-user');
-      return { schema: m.schema, run: m.createUser as never };
-    },
-  },
-  {
+    load: () => (require('./commands/create-user') as typeof import('./commands/create-user')).createUser,
+  }),
+  defineCommand({
     name: 'list-users',
     summary: "list a tenant's users (never their password hashes)",
-    options: [{ flags: '--tenant <id>', description: 'the tenant (required; exit 3 when there is none)' }],
+    options: listUsersOptions,
     examples: [
       'tenantadm list-users --tenant 673a03e3c9eca7a440f2f444 -o table',
       "tenantadm list-users --tenant 673a03e3c9eca7a440f2f444 --ndjson | jq -r .email",
     ],
-    mutating: false,
-    load: () => {
-      const m = require('./commands/list-users') as typeof import('./commands/list-users');
-      return { schema: m.schema, run: m.listUsers as never };
-    },
-  },
-  {
+    load: () => (require('./commands/list-users') as typeof import('./commands/list-users')).listUsers,
+  }),
+  defineCommand({
     name: 'get-user',
     summary: 'show one user by email (exit 3 when there is none)',
-    options: [
-      { flags: '--email <email>', description: 'the login email (required)' },
-      { flags: '--tenant <id>', description: 'only if the user belongs to this tenant' },
-    ],
+    options: getUserOptions,
     examples: ['tenantadm get-user --email ops@acme.example', 'tenantadm get-user --email ops@acme.example | jq -r .tenant_id'],
-    mutating: false,
-    load: () => {
-      const m = require('./commands/get-user') as typeof import('./commands/get-user');
-      return { schema: m.schema, run: m.getUser as never };
-    },
-  },
-  {
+    load: () => (require('./commands/get-user') as typeof import('./commands/get-user')).getUser,
+  }),
+  defineCommand({
     name: 'delete-user',
     summary: "remove a user from a tenant (never the tenant's last admin: exit 5)",
     description: 'A user of another tenant is not found (exit 3) through this one. Prints the removed user.',
-    options: [
-      { flags: '--tenant <id>', description: 'the tenant the user belongs to (required)' },
-      { flags: '--email <email>', description: 'the login email (required)' },
-    ],
+    options: deleteUserOptions,
     examples: ['tenantadm delete-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example'],
-    mutating: true,
-    load: () => {
-      const m = require('./commands/delete-user') as typeof import('./commands/delete-user');
-      return { schema: m.schema, run: m.deleteUser as never };
-    },
-  },
-  {
+    load: () => (require('./commands/delete-user') as typeof import('./commands/delete-user')).deleteUser,
+  }),
+  defineCommand({
     name: 'set-sso',
     summary: "store a tenant's identity-provider (OIDC or SAML) settings from a JSON file",
     description:
       'The file holds {"type":"oidc", issuer, client_id, client_secret, ...} or {"type":"saml", metadata_url | metadata_xml, entity_id, ...}; ' +
       'secrets are never printed. Children of a Service Provider that inherit get every change. A child that inherits cannot set its own (exit 5).',
-    options: [
-      { flags: '--id <id>', description: 'the tenant (required)' },
-      { flags: '-f, --file <file>', description: 'the settings as JSON; "-" reads standard input' },
-      { flags: '--clear', description: "remove the tenant's SSO settings" },
-    ],
+    options: setSsoOptions,
+    constraints: [{ exactlyOne: ['file', 'clear'], message: 'give exactly one of -f FILE and --clear' }],
     examples: [
       'tenantadm set-sso --id 673a03e3c9eca7a440f2f444 -f oidc.json',
       'vault kv get -field=sso secret/acme | tenantadm set-sso --id 673a03e3c9eca7a440f2f444 -f -',
       'tenantadm set-sso --id 673a03e3c9eca7a440f2f444 --clear',
     ],
-    mutating: true,
-    load: () => {
-      const m = require('./commands/set-sso') as typeof import('./commands/set-sso');
-      return { schema: m.schema, run: m.setSso as never };
-    },
-  },
-  {
+    load: () => (require('./commands/set-sso') as typeof import('./commands/set-sso')).setSso,
+  }),
+  defineCommand({
     name: 'get-sso',
     summary: "show a tenant's effective SSO settings, secrets masked, and whether they are inherited",
-    options: [{ flags: '--id <id>', description: 'the tenant (required)' }],
+    options: getSsoOptions,
     examples: ['tenantadm get-sso --id 673a03e3c9eca7a440f2f445', 'tenantadm get-sso --id 673a03e3c9eca7a440f2f445 | jq .inherited_from'],
-    mutating: false,
-    load: () => {
-      const m = require('./commands/get-sso') as typeof import('./commands/get-sso');
-      return { schema: m.schema, run: m.getSso as never };
-    },
-  },
-  {
+    load: () => (require('./commands/get-sso') as typeof import('./commands/get-sso')).getSso,
+  }),
+  defineCommand({
     name: 'set-storage',
     summary: 'give a tenant its own artifact storage (S3 or Azure Blob), or return it to the shared store',
     description:
       'The file holds {"type":"s3", bucket, region, endpoint?, access_key_id, secret_access_key, path_style?} or ' +
       '{"type":"azure", container, account_name + account_key | connection_string}. Secrets are never printed; get-tenant shows the storage masked. ' +
       "They are written where Mender's deployments reads them (deployment_service-<id>.settings), through its internal API when TENANTADM_DEPLOYMENTS_ADDR is set (it checks the bucket).",
-    options: [
-      { flags: '--id <id>', description: 'the tenant (required)' },
-      { flags: '-f, --file <file>', description: 'the settings as JSON; "-" reads standard input' },
-      { flags: '--default', description: 'use the shared store again (artifacts under the tenant id prefix)' },
-    ],
+    options: setStorageOptions,
+    constraints: [{ exactlyOne: ['file', 'default'], message: 'give exactly one of -f FILE and --default' }],
     examples: [
       'tenantadm set-storage --id 673a03e3c9eca7a440f2f444 -f s3.json',
       'tenantadm set-storage --id 673a03e3c9eca7a440f2f444 -f - < azure.json',
       'tenantadm set-storage --id 673a03e3c9eca7a440f2f444 --default',
     ],
-    mutating: true,
-    load: () => {
-      const m = require('./commands/set-storage') as typeof import('./commands/set-storage');
-      return { schema: m.schema, run: m.setStorage as never };
-    },
-  },
-  {
+    load: () => (require('./commands/set-storage') as typeof import('./commands/set-storage')).setStorage,
+  }),
+  defineCommand({
     name: 'set-device-limit',
     summary: 'set device limits, one or a whole reallocation plan, all-or-nothing',
     description:
@@ -326,90 +472,81 @@ export const commands: CommandSpec[] = [
       'Without the service, --redis-url / DEVICEAUTH_REDIS_CONNECTION_STRING invalidates the cached limit as deviceauth does, so the change is live at once; ' +
       'without Redis, or when it fails, the database change stands (exit 0) and a warning on stderr names the commands to run. ' +
       'One --id prints an object; --set and --file print an array. Plan file: {"limits": [{"tenant_id": "...", "limit": 10 | -1 | "unlimited", "kind": "max_devices"}]}.',
-    options: [
-      { flags: '--id <id>', description: 'the tenant (with --limit)' },
-      { flags: '--limit <n>', description: 'a whole number, or "unlimited" (-1); 0 accepts no devices' },
-      { flags: '--kind <kind>', description: 'max_devices (default), max_micro_devices or max_system_devices' },
-      { flags: '--set <id=n>', description: 'one change of a reallocation plan (repeatable; --kind applies to all)', repeatable: true },
-      { flags: '-f, --file <plan.json>', description: 'a reallocation plan as JSON ("-" reads standard input)' },
-      { flags: '--force', description: 'allow lowering max_devices below the devices already accepted' },
-      { flags: '--dry-run', description: 'check the plan and print what would change; write nothing' },
+    options: setDeviceLimitOptions,
+    constraints: [
+      { exactlyOne: ['id', 'set', 'file'], message: 'give exactly one of --id with --limit, --set ID=N (repeatable), or --file PLAN' },
+      { requires: ['id', 'limit'], message: '--id and --limit go together' },
+      { requires: ['limit', 'id'], message: '--id and --limit go together' },
+      { atMostOne: ['kind', 'file'], message: '--kind does not apply to --file (give "kind" in each entry of the plan)' },
     ],
     examples: [
       'tenantadm set-device-limit --id 673a03e3c9eca7a440f2f444 --limit 100 --redis-url redis://localhost:6379/0',
       'tenantadm set-device-limit --set 673a03e3c9eca7a440f2f445=20 --set 673a03e3c9eca7a440f2f446=80 -o table',
       'tenantadm set-device-limit -f plan.json --dry-run',
     ],
-    mutating: true,
-    load: () => {
-      const m = require('./commands/set-device-limit') as typeof import('./commands/set-device-limit');
-      return { schema: m.schema, run: m.setDeviceLimit as never };
-    },
-  },
-  {
+    load: () => (require('./commands/set-device-limit') as typeof import('./commands/set-device-limit')).setDeviceLimit,
+  }),
+  defineCommand({
     name: 'usage',
     summary: 'devices and limits per tenant, for billing (JSON array, NDJSON, table, CSV)',
     description:
       'For each tenant: accepted, pending, rejected, preauthorized and noauth devices, each limit kind (-1 unlimited), and for a ' +
       'Service Provider how many children it has, what it allocated to them and what is free (-1: no cap). ' +
       'Counts come from the device-auth devices of that tenant only. --parent lists the children of an SP (use --id for the SP itself).',
-    options: [
-      { flags: '--id <id>', description: 'only this tenant' },
-      { flags: '--parent <sp-id>', description: 'only the children of this Service Provider' },
-    ],
+    options: usageOptions,
+    constraints: [{ atMostOne: ['id', 'parent'] }],
     examples: [
       'tenantadm usage -o table',
       'tenantadm usage --id 673a03e3c9eca7a440f2f444 | jq \'.[0].free.max_devices\'',
       'tenantadm usage --parent 673a03e3c9eca7a440f2f444 -o csv > children.csv',
     ],
-    mutating: false,
-    load: () => {
-      const m = require('./commands/usage') as typeof import('./commands/usage');
-      return { schema: m.schema, run: m.usage as never };
-    },
-  },
-  {
+    load: () => (require('./commands/usage') as typeof import('./commands/usage')).usage,
+  }),
+  defineCommand({
     name: 'migrate',
     summary: 'create the indexes every command relies on (safe to re-run)',
     description:
       "Creates the indexes writes rely on: on Mender's collections only the ones Mender's own migrations define (useradm email_1, deviceauth tenant_id_name and tenant_id_status__id), " +
       "and the tool's own on its audit collection. Existing equivalent indexes are kept; indexes earlier releases of this tool put on Mender's collections are dropped. " +
       'Tenant names used twice are listed as a warning (Mender allows them; the tool refuses to create more).',
-    options: [],
+    options: noOptions,
     examples: ['tenantadm migrate', 'tenantadm migrate -o table'],
-    mutating: true,
-    load: () => {
-      const m = require('./commands/migrate') as typeof import('./commands/migrate');
-      return { schema: m.schema, run: m.migrate as never };
-    },
-  },
-  {
+    load: () => (require('./commands/migrate') as typeof import('./commands/migrate')).migrate,
+  }),
+  defineCommand({
     name: 'doctor',
-    summary: "check what this Mender server reads and whether the tool can work on it (exit 0 yes, 5 no)",
+    summary: 'check what this Mender server reads and whether the tool can work on it (exit 0 yes, 5 no)',
     description:
       "Prints, as JSON, the limit semantics (schema profile) detected from deviceauth's migration_info and any --mender-schema override, the database server's version, " +
       'which Mender services answer at the configured addresses, whether Redis answers, limit documents this deviceauth cannot read, and which indexes exist. ' +
       'Exit 0 when the tool can work, 5 when something must be fixed first (listed under "problems").',
-    options: [],
+    options: noOptions,
     examples: ['tenantadm doctor', 'TENANTADM_DEVICEAUTH_ADDR=http://mender-device-auth:8080 tenantadm doctor | jq .services'],
-    mutating: false,
-    load: () => {
-      const m = require('./commands/doctor') as typeof import('./commands/doctor');
-      return { schema: m.schema, run: m.doctor as never };
-    },
-  },
-  {
+    load: () => (require('./commands/doctor') as typeof import('./commands/doctor')).doctor,
+  }),
+  defineCommand({
     name: 'repair',
     summary: 'settle changes left half-done by a process that was killed',
     description:
       'Rolls back operations whose owner died before their commit point and finishes those that had committed. ' +
       'Every changing command does this first, so it is rarely needed by hand.',
-    options: [{ flags: '--all', description: 'also settle operations whose owner may still be running (only when none is)' }],
+    options: repairOptions,
     examples: ['tenantadm repair'],
-    mutating: true,
-    load: () => {
-      const m = require('./commands/repair') as typeof import('./commands/repair');
-      return { schema: m.schema, run: m.repair as never };
-    },
-  },
+    load: () => (require('./commands/repair') as typeof import('./commands/repair')).repair,
+  }),
+  defineCommand({
+    name: 'completion',
+    summary: 'print a shell completion script (bash, zsh or fish)',
+    description:
+      'Completes commands, aliases, option names and the values of options that take a fixed set of words. ' +
+      'Load it from your shell\'s start-up file, or install it where your shell looks for completions.',
+    options: noOptions,
+    argument: completionArgument,
+    examples: [
+      'source <(tenantadm completion bash)',
+      'tenantadm completion zsh > "${fpath[1]}/_tenantadm"',
+      'tenantadm completion fish > ~/.config/fish/completions/tenantadm.fish',
+    ],
+    load: () => (require('./commands/completion') as typeof import('./commands/completion')).completion,
+  }),
 ];

@@ -53,53 +53,15 @@ export function testHooks(env: NodeJS.ProcessEnv): TestHooks {
   return { pauseAfterCheckMs: Number.isFinite(pause) && pause > 0 ? pause : 0, ...(crashAt ? { crashAt } : {}) };
 }
 
-export interface GlobalFlags {
-  mongo?: string;
-  timeout?: string;
-  tenantadmDb?: string;
-  useradmDb?: string;
-  deviceauthDb?: string;
-  auditDb?: string;
-  auditCollection?: string;
-  keyFile?: string;
-  redisUrl?: string;
-  redisKeyPrefix?: string;
-  menderSchema?: string;
-  deviceauthAddr?: string;
-  useradmAddr?: string;
-  deploymentsAddr?: string;
-  actor?: string;
-  errorFormat?: string;
-  /** No progress line on stderr. */
-  quiet?: boolean;
-  /** Tables show every value whole instead of fitting the terminal. */
-  wide?: boolean;
-}
+import type { GlobalFlags } from './command-table';
 
-export const ENV = {
-  mongo: 'TENANTADM_MONGO',
-  timeout: 'TENANTADM_TIMEOUT_MS',
-  tenantadmDb: 'TENANTADM_DB',
-  useradmDb: 'TENANTADM_USERADM_DB',
-  deviceauthDb: 'TENANTADM_DEVICEAUTH_DB',
-  auditDb: 'TENANTADM_AUDIT_DB',
-  auditCollection: 'TENANTADM_AUDIT_COLLECTION',
-  keyFile: 'TENANTADM_SERVER_PRIV_KEY_PATH',
-  redisUrl: 'DEVICEAUTH_REDIS_CONNECTION_STRING',
-  /** The name earlier releases of this tool read; still honoured. */
-  redisUrlOld: 'DEVICEAUTH_REDIS',
-  redisKeyPrefix: 'DEVICEAUTH_REDIS_KEY_PREFIX',
-  mongoUsername: 'TENANTADM_MONGO_USERNAME',
-  mongoPassword: 'TENANTADM_MONGO_PASSWORD',
-  /** A file holding the password (a mounted secret), instead of TENANTADM_MONGO_PASSWORD. */
-  mongoPasswordFile: 'TENANTADM_MONGO_PASSWORD_FILE',
-  menderSchema: 'TENANTADM_MENDER_SCHEMA',
-  deviceauthAddr: 'TENANTADM_DEVICEAUTH_ADDR',
-  useradmAddr: 'TENANTADM_USERADM_ADDR',
-  deploymentsAddr: 'TENANTADM_DEPLOYMENTS_ADDR',
-  actor: 'TENANTADM_ACTOR',
-  errorFormat: 'TENANTADM_ERROR_FORMAT',
-} as const;
+export type { GlobalFlags };
+
+/**
+ * The global flags resolveConfig reads, as text: the parser has checked the flags, but the
+ * same values also come from the environment, so they are checked here once for both.
+ */
+export type ConfigFlags = { [K in keyof GlobalFlags as GlobalFlags[K] extends string | undefined ? K : never]?: string };
 
 export const DEFAULTS = {
   mongo: 'mongodb://localhost:27017',
@@ -111,6 +73,67 @@ export const DEFAULTS = {
   auditCollection: 'tenantadm_audit',
   redisKeyPrefix: 'deviceauth:v1',
 } as const;
+
+/**
+ * Every environment variable the tool reads, with what it means: the one table the man
+ * page's ENVIRONMENT section and README's table are generated from (`npm run docs`).
+ */
+export const ENVIRONMENT = {
+  mongo: {
+    name: 'TENANTADM_MONGO',
+    meaning: `MongoDB URL: mongodb://..., mongodb+srv://... or Mender's host:port (default ${DEFAULTS.mongo}); credentials in it are never printed`,
+  },
+  timeout: { name: 'TENANTADM_TIMEOUT_MS', meaning: `connect and server-selection timeout in milliseconds, 100-600000 (default ${DEFAULTS.timeoutMs}); a server that stops answering is given up after about 2.5 times this; a read that is making progress never times out` },
+  tenantadmDb: { name: 'TENANTADM_DB', meaning: `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal and tenantadm_locks` },
+  useradmDb: { name: 'TENANTADM_USERADM_DB', meaning: `user database (default ${DEFAULTS.useradmDb})` },
+  deviceauthDb: { name: 'TENANTADM_DEVICEAUTH_DB', meaning: `device-auth database with devices and limits (default ${DEFAULTS.deviceauthDb})` },
+  auditDb: { name: 'TENANTADM_AUDIT_DB', meaning: `audit database (default ${DEFAULTS.auditDb})` },
+  auditCollection: { name: 'TENANTADM_AUDIT_COLLECTION', meaning: `audit collection (default ${DEFAULTS.auditCollection})` },
+  keyFile: {
+    name: 'TENANTADM_SERVER_PRIV_KEY_PATH',
+    meaning: 'RSA private key (PEM) that signs tenant tokens (default /etc/tenantadm/rsa/private.pem when it exists)',
+  },
+  mongoUsername: { name: 'TENANTADM_MONGO_USERNAME', meaning: "MongoDB user, as Mender's services take it (instead of putting it in the URL)" },
+  mongoPassword: { name: 'TENANTADM_MONGO_PASSWORD', meaning: 'MongoDB password for that user; never printed' },
+  mongoPasswordFile: {
+    name: 'TENANTADM_MONGO_PASSWORD_FILE',
+    meaning: 'a file holding that password (a mounted secret), instead of TENANTADM_MONGO_PASSWORD; one trailing newline is dropped',
+  },
+  redisUrl: {
+    name: 'DEVICEAUTH_REDIS_CONNECTION_STRING',
+    meaning: "Redis URL of the device-auth service's cache (device-auth's own variable); limit writes invalidate the cached limit the way Mender does (see the device-auth cache)",
+  },
+  /** The name earlier releases of this tool read; still honoured. */
+  redisUrlOld: { name: 'DEVICEAUTH_REDIS', meaning: 'older name for DEVICEAUTH_REDIS_CONNECTION_STRING, still read' },
+  redisKeyPrefix: { name: 'DEVICEAUTH_REDIS_KEY_PREFIX', meaning: `device-auth's cache key prefix (default ${DEFAULTS.redisKeyPrefix})` },
+  menderSchema: {
+    name: 'TENANTADM_MENDER_SCHEMA',
+    meaning: 'legacy or v2: the limit semantics of the Mender version; detected from deviceauth.migration_info when unset',
+  },
+  deviceauthAddr: {
+    name: 'TENANTADM_DEVICEAUTH_ADDR',
+    meaning: 'device-auth service address; when set, limits and device token revocation go through its internal API (unset: written directly)',
+  },
+  useradmAddr: {
+    name: 'TENANTADM_USERADM_ADDR',
+    meaning: 'user service address; when set, users are created and user tokens revoked through its internal API, so Enterprise registers them for login (unset: written directly)',
+  },
+  deploymentsAddr: {
+    name: 'TENANTADM_DEPLOYMENTS_ADDR',
+    meaning: 'deployments service address; when set, storage settings go through its internal API, which checks the bucket (unset: written directly)',
+  },
+  actor: { name: 'TENANTADM_ACTOR', meaning: 'who is acting, recorded in the audit log (default user@host)' },
+  errorFormat: { name: 'TENANTADM_ERROR_FORMAT', meaning: 'how errors are written: text (default) or json' },
+  noColor: { name: 'NO_COLOR', meaning: 'turn colour off (colour is used only on a terminal)' },
+  forceColor: { name: 'FORCE_COLOR', meaning: 'turn colour on even when standard output is not a terminal' },
+} as const satisfies Record<string, { name: string; meaning: string }>;
+
+type Environment = typeof ENVIRONMENT;
+
+/** The variables' names, for code that reads them: `ENV.mongo` is 'TENANTADM_MONGO'. */
+export const ENV = Object.fromEntries(Object.entries(ENVIRONMENT).map(([key, v]) => [key, v.name])) as {
+  readonly [K in keyof Environment]: Environment[K]['name'];
+};
 
 const DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 
@@ -135,7 +158,7 @@ export function defaultActor(env: NodeJS.ProcessEnv): string {
  * found is registered with secrets.ts so no message can print it; `warn` hears about
  * passwords given on the command line.
  */
-export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => undefined): Config {
+export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => undefined): Config {
   const timeoutRaw = pick(flags.timeout, env[ENV.timeout]);
   let timeoutMs: number = DEFAULTS.timeoutMs;
   if (timeoutRaw !== undefined) {

@@ -12,7 +12,25 @@ export const ExitCode = {
   rule: 5,
   unreachable: 6,
   service: 7,
+  /** The shell's code for SIGINT: Ctrl-C at a prompt. */
+  interrupted: 130,
 } as const;
+
+/**
+ * What each exit code means, in one table: --help's summary, the man page's EXIT STATUS and
+ * README's table are generated from it (`npm run docs`).
+ */
+export const EXIT_CODE_TABLE: readonly { code: number; brief: string; meaning: string }[] = [
+  { code: ExitCode.ok, brief: 'ok', meaning: 'success' },
+  { code: ExitCode.internal, brief: 'internal error', meaning: 'internal error (a bug, an unexpected server reply)' },
+  { code: ExitCode.usage, brief: 'invalid usage or input', meaning: 'invalid usage or input, no signing key, no password source, a malformed MongoDB or Redis URL' },
+  { code: ExitCode.notFound, brief: 'not found', meaning: 'not found' },
+  { code: ExitCode.conflict, brief: 'conflict', meaning: 'conflict: already exists, or changed concurrently' },
+  { code: ExitCode.rule, brief: 'a rule would be broken', meaning: 'a rule would be broken (limits, Service Provider rules, `migrate` not run)' },
+  { code: ExitCode.unreachable, brief: 'unreachable', meaning: 'database or Mender service unreachable, refusing connections, lost or frozen during a read or write, an SRV name that does not resolve, or MongoDB credentials refused ("authentication failed")' },
+  { code: ExitCode.service, brief: 'a Mender service refused', meaning: 'a Mender service refused the change (its name, status and message are printed)' },
+  { code: ExitCode.interrupted, brief: 'interrupted', meaning: 'interrupted (Ctrl-C at a prompt); nothing was written' },
+];
 
 export type ErrorCode =
   | 'internal'
@@ -21,7 +39,8 @@ export type ErrorCode =
   | 'conflict'
   | 'rule_violation'
   | 'db_unreachable'
-  | 'service_refused';
+  | 'service_refused'
+  | 'interrupted';
 
 export class TenantadmError extends Error {
   constructor(
@@ -79,10 +98,21 @@ export class ServiceError extends TenantadmError {
     super('service_refused', message, hint, details);
   }
 }
+/** The operator stopped the run (Ctrl-C at a prompt) before anything was written. */
+export class InterruptedError extends TenantadmError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('interrupted', message, hint, details);
+  }
+}
 export class InternalError extends TenantadmError {
   constructor(message: string, hint?: string, details?: Record<string, unknown>) {
     super('internal', message, hint, details);
   }
+}
+
+/** The error code (`--error-format json`'s `error.code`) each exit code stands for; none for 0. */
+export function errorCodeFor(exitCode: number): ErrorCode | undefined {
+  return (Object.keys(exitCodes) as ErrorCode[]).find((k) => exitCodes[k] === exitCode);
 }
 
 const exitCodes: Record<ErrorCode, number> = {
@@ -93,6 +123,7 @@ const exitCodes: Record<ErrorCode, number> = {
   rule_violation: ExitCode.rule,
   db_unreachable: ExitCode.unreachable,
   service_refused: ExitCode.service,
+  interrupted: ExitCode.interrupted,
 };
 
 /** The one mapping from errors to exit codes. Unknown errors are internal (1). */

@@ -5,16 +5,14 @@
  * real process; it never calls process.exit, so piped output is never cut short.
  */
 import type { Writable } from 'node:stream';
-import { parse } from './cli';
 import { resolveConfig, ENV } from './config';
-import { asTenantadmError, exitCodeOf, UsageError, type DatabaseContext } from './errors';
+import { asTenantadmError, exitCodeOf, InterruptedError, type DatabaseContext } from './errors';
 import { OutputClosed, Sink, render } from './output';
 import { ProgressLine } from './progress';
 import { wantsColor } from './color';
 import { loadSigner } from './token';
-import { redactSecrets } from './secrets';
-import { validateFlags } from './validate';
-import { hiddenPrompt } from './secrets';
+import { redactSecrets, hiddenPrompt } from './secrets';
+import { prebuiltHelp } from './prebuilt-help';
 import type { Deps } from './deps';
 import type { Store } from './store';
 
@@ -51,13 +49,24 @@ function terminalWidth(stdout: OutStream, env: NodeJS.ProcessEnv): number {
 
 /** Translate database errors wherever they were thrown (a read that failed mid-stream too). */
 function typedError(err: unknown, database: DatabaseContext) {
-  if (err instanceof Error && err.name === 'ExitPromptError') return new UsageError('cancelled at the prompt');
+  // @inquirer's prompt rejects with ExitPromptError on Ctrl-C: the shell's code for SIGINT, nothing written.
+  if (err instanceof Error && err.name === 'ExitPromptError') return new InterruptedError('interrupted at the prompt; nothing was written');
   return asTenantadmError(err, database);
 }
 
 /** `argv` as process.argv has it (node, script, arguments...). */
 export async function main(argv: string[], io: ProcessIo = processIo()): Promise<number> {
   const { env, stdout, stderr } = io;
+  // Help or the version asked for and nothing else: answered without loading the parser.
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    stdout.write(`${version}\n`);
+    return 0;
+  }
+  const help = prebuiltHelp(argv);
+  if (help !== undefined) {
+    stdout.write(help);
+    return 0;
+  }
   const sink = new Sink(stdout);
   let progress = new ProgressLine(stderr, { enabled: false, debug: Boolean(env.TENANTADM_DEBUG) });
   // Every message goes through redactSecrets: a driver error may quote the URL or a password.
@@ -65,24 +74,24 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     progress.clear();
     stderr.write(redactSecrets(s));
   };
-  const warn = (line: string) => writeErr(`${line}\n`);
+  // The one warning prefix: commands say what is wrong, main says that it is a warning.
+  const warn = (message: string) => writeErr(`tenantadm: warning: ${message}\n`);
   let store: Store | undefined;
   let errorFormat = errorFormatFrom(argv, env);
   /** Where the database is, for messages about errors that escaped the store (a cursor read mid-listing). */
   let database: DatabaseContext = {};
   let code = 0;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parse } = require('./cli') as typeof import('./cli');
     const parsed = parse(argv, version, { out: (s) => stdout.write(s), err: writeErr });
     if (parsed.kind === 'exit') return parsed.code;
-    const { spec, options, globals, format } = parsed.invocation;
+    const { run, globals, format } = parsed.invocation;
     const config = resolveConfig(globals, env, warn);
     errorFormat = config.errorFormat;
     database = { target: config.mongoTarget, timeoutMs: config.timeoutMs };
     // Progress only for a person watching a terminal, and never with --quiet.
     progress = new ProgressLine(stderr, { enabled: stderr.isTTY === true && !globals.quiet, debug: Boolean(env.TENANTADM_DEBUG) });
-
-    const { schema, run } = spec.load();
-    const validated = validateFlags<never>(schema, options);
 
     let opening: Promise<Store> | undefined;
     const deps: Deps = {
@@ -93,7 +102,8 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
         opening ??= (require('./store') as typeof import('./store')).Store.open(config).then((s) => (store = s));
         return opening;
       },
-      signer: () => loadSigner(config.keyFile),
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      signer: () => (require('./token') as typeof import('./token')).loadSigner(config.keyFile),
       hashPassword: async (password) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const bcrypt = require('bcryptjs') as typeof import('bcryptjs');
@@ -105,7 +115,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       warned: new Set(),
       progress: (label, total) => progress.start(label, total),
     };
-    const result = await run(validated, deps);
+    const result = await run(deps);
     await render(result, format, sink, {
       color: wantsColor(stdout, env),
       width: terminalWidth(stdout, env),

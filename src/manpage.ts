@@ -1,43 +1,20 @@
 /**
- * man/tenantadm.1 is generated from the command table and the global options, so the
- * man page says exactly what the parser accepts. `npm run man` rewrites it; a unit test
- * fails when the committed page is stale.
+ * man/tenantadm.1 is generated from the command table, the exit-code table (errors.ts) and
+ * the environment table (config.ts), so the man page says exactly what the parser accepts.
+ * `npm run man` rewrites it; a unit test fails when the committed page is stale.
  */
-import { commands } from './command-table';
-import { globalOptions } from './cli';
-import { ENV, DEFAULTS } from './config';
+import { commands, globalOptions } from './command-table';
+import { ENVIRONMENT } from './config';
+import { EXIT_CODE_TABLE } from './errors';
+import { constraintMessage, helpEntries, usageLine } from './options';
 
 function esc(s: string): string {
   return s.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^\./gm, '\\&.').replace(/^'/gm, "\\&'");
 }
 
-function option(flags: string, description: string): string {
-  return `.TP\n.B ${esc(flags)}\n${esc(description)}\n`;
+function item(term: string, text: string): string {
+  return `.TP\n.B ${esc(term)}\n${esc(text)}`;
 }
-
-const environment: [string, string][] = [
-  [ENV.mongo, `MongoDB URL (default ${DEFAULTS.mongo}). Credentials in it are never printed.`],
-  [ENV.timeout, `connect and server\\-selection timeout in milliseconds (default ${DEFAULTS.timeoutMs}); a server that stops answering is given up after about 2.5 times this; a read that is making progress never times out.`],
-  [ENV.tenantadmDb, `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal and tenantadm_locks.`],
-  [ENV.useradmDb, `user database (default ${DEFAULTS.useradmDb}).`],
-  [ENV.deviceauthDb, `device\\-auth database with devices and limits (default ${DEFAULTS.deviceauthDb}).`],
-  [ENV.auditDb, `audit database (default ${DEFAULTS.auditDb}).`],
-  [ENV.auditCollection, `audit collection (default ${DEFAULTS.auditCollection}).`],
-  [ENV.keyFile, 'RSA private key (PEM) that signs tenant tokens; /etc/tenantadm/rsa/private.pem is used when it exists and nothing is set.'],
-  [ENV.mongoUsername, 'MongoDB user, as Mender\'s services take it (instead of putting it in the URL).'],
-  [ENV.mongoPassword, 'MongoDB password for that user; never printed.'],
-  [ENV.mongoPasswordFile, `a file holding that password (a mounted secret), instead of ${ENV.mongoPassword}; one trailing newline is dropped.`],
-  [ENV.redisUrl, "Redis URL of the device\\-auth service's cache (device\\-auth's own variable); limit writes invalidate the cached limit the way Mender does."],
-  [ENV.redisUrlOld, `older name for ${ENV.redisUrl}, still read.`],
-  [ENV.redisKeyPrefix, `device\\-auth's cache key prefix (default ${DEFAULTS.redisKeyPrefix}).`],
-  [ENV.menderSchema, 'legacy or v2: the limit semantics of the Mender version; detected from deviceauth.migration_info when unset.'],
-  [ENV.deviceauthAddr, 'device\\-auth service address; when set, limits and device token revocation go through its internal API.'],
-  [ENV.useradmAddr, 'user service address; when set, users are created and user tokens revoked through its internal API (Enterprise registers them for login).'],
-  [ENV.deploymentsAddr, 'deployments service address; when set, storage settings go through its internal API, which checks the bucket.'],
-  [ENV.actor, 'who is acting, recorded in the audit log (default user@host).'],
-  [ENV.errorFormat, 'text or json.'],
-  ['NO_COLOR, FORCE_COLOR', 'turn colour off or on (colour is used only on a terminal).'],
-];
 
 export function manPage(version: string): string {
   const out: string[] = [];
@@ -53,12 +30,18 @@ export function manPage(version: string): string {
       ),
   );
   out.push('.SH GLOBAL OPTIONS');
-  for (const o of globalOptions) out.push(option(o.flags, o.description).trimEnd());
+  for (const o of helpEntries(globalOptions)) out.push(item(o.flags, o.help));
   out.push('.SH COMMANDS');
   for (const c of commands) {
-    const names = [c.name, ...(c.aliases ?? [])].join(', ');
-    out.push(`.SS ${esc(names)}\n${esc(c.description ?? c.summary)}`);
-    for (const o of c.options.filter((x) => !x.hidden)) out.push(option(o.flags, o.description).trimEnd());
+    const names = [c.name, ...c.aliases].join(', ');
+    out.push(`.SS ${esc(names)}\n.B tenantadm ${esc(c.name)}\n${esc(usageLine(c.options, c.constraints, c.argument))}\n.PP\n${esc(c.description ?? c.summary)}`);
+    if (c.argument) out.push(item(`<${c.argument.name}>`, `${c.argument.help}: ${c.argument.values.join(', ')}`));
+    for (const o of helpEntries(c.options)) out.push(item(o.flags, o.help));
+    if (c.constraints.length) {
+      out.push('.PP\nRules:\n.RS');
+      for (const rule of c.constraints) out.push(`.br\n${esc(constraintMessage(rule))}`);
+      out.push('.RE');
+    }
     if (c.examples.length) {
       out.push('.PP\nExamples:\n.RS\n.nf');
       for (const e of c.examples) out.push(esc(`$ ${e}`));
@@ -66,29 +49,20 @@ export function manPage(version: string): string {
     }
   }
   out.push('.SH EXIT STATUS');
-  for (const [code, text] of [
-    ['0', 'success'],
-    ['1', 'internal error (a bug or an unexpected server reply)'],
-    ['2', 'invalid usage or input (including a missing signing key or password source, and a malformed MongoDB or Redis URL)'],
-    ['3', 'not found'],
-    ['4', 'conflict: already exists, or a concurrent change'],
-    ['5', 'a rule would be broken (limits, Service Provider rules, missing migrate)'],
-    ['6', 'database or Mender service unreachable, refusing connections, lost or frozen during a read or write, an SRV name that does not resolve, or MongoDB credentials refused ("authentication failed")'],
-    ['7', 'a Mender service refused the change (its status and message are printed)'],
-  ]) {
-    out.push(option(code!, text!).trimEnd());
-  }
+  for (const e of EXIT_CODE_TABLE) out.push(item(String(e.code), e.meaning));
   out.push('.SH ENVIRONMENT');
-  for (const [name, text] of environment) out.push(`.TP\n.B ${esc(name)}\n${text}`);
+  for (const v of Object.values(ENVIRONMENT)) out.push(item(v.name, v.meaning));
   out.push(
     '.SH SCRIPTING\n' +
       esc(
         'Standard output carries only the data, so `tenantadm list-tenants | jq .` works unfiltered. ' +
           'Errors are one line on standard error; with --error-format json it is {"error":{"code":"...","message":"..."}}. ' +
+          'Warnings are lines that start with "tenantadm: warning:". ' +
           'A failed command leaves the databases as they were. Closing the pipe early (| head -1) is not an error. ' +
           'Passwords are read from --password-file, --password-stdin or a hidden prompt, never from the command line.',
       ),
   );
+  out.push('.SH SHELL COMPLETION\n' + esc('tenantadm completion bash|zsh|fish prints a completion script; see the completion command above.'));
   out.push('.SH SEE ALSO\nREADME.md in the source distribution.');
   return `${out.join('\n')}\n`;
 }

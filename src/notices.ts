@@ -19,7 +19,7 @@ export function warnDirectUser(deps: NoticeDeps): void {
   once(
     deps,
     'user',
-    `tenantadm: warning: ${SERVICE_ENV.useradm} is not set: users are written straight into useradm.users; ` +
+    `${SERVICE_ENV.useradm} is not set: users are written straight into useradm.users; ` +
       'on Mender Enterprise they cannot log in until registered with tenantadm (set the address to create them through useradm)',
   );
 }
@@ -29,7 +29,7 @@ export function warnDirectRevocation(deps: NoticeDeps, services: ServiceName[]):
   once(
     deps,
     'revoke',
-    `tenantadm: warning: ${services.map((s) => SERVICE_ENV[s]).join(' and ')} not set: ` +
+    `${services.map((s) => SERVICE_ENV[s]).join(' and ')} not set: ` +
       `the tenant's ${services.join(' and ')} tokens were deleted in the database directly`,
   );
 }

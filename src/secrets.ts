@@ -14,7 +14,8 @@ export interface SecretSource {
 
 export interface SecretDeps {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  warn: (line: string) => void;
+  /** Says a warning on stderr; the prefix `tenantadm: warning:` is added by main, once for all. */
+  warn: (message: string) => void;
   prompt?: (message: string) => Promise<string>;
 }
 
@@ -42,7 +43,7 @@ export async function readPassword(src: SecretSource, deps: SecretDeps, what = '
     throw new UsageError(`give the ${what} one way only`, 'use one of --password-file, --password-stdin');
   }
   if (src.insecurePassword !== undefined) {
-    deps.warn('warning: --password puts the secret in the process list and shell history; use --password-file or --password-stdin');
+    deps.warn('--password puts the secret in the process list and shell history; use --password-file or --password-stdin');
     return src.insecurePassword;
   }
   if (src.passwordFile !== undefined) {

@@ -1,17 +1,17 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** create-tenant (and Mender's create-org): a tenant with its limit, token and initial admin, all-or-nothing. */
+import type { OptionsOf } from '../options';
+import type { createTenantOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
-import { ConflictError, RuleError, UsageError } from '../errors';
+import type { Result } from '../output';
+import { ConflictError, RuleError } from '../errors';
 import {
   ADDONS,
   ADMIN_ROLE,
-  PLANS,
   applyAddons,
   LIMIT_KINDS,
   formatLimit,
   normalizeEmail,
   parseAddonFlags,
-  parseDeviceLimit,
   parseTenantId,
   validatePassword,
   validateTenantName,
@@ -27,28 +27,7 @@ import { loadWorld, spLock, tenantNameLock } from '../operations/allocation';
 import { inheritSsoFields } from '../views/sso';
 import { assertChildAddonsAllowed } from '../domain/child-features';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    plan: { type: 'string', enum: [...PLANS] },
-    addon: { type: 'array', items: { type: 'string' } },
-    deviceLimit: { type: 'string' },
-    adminEmail: { type: 'string' },
-    passwordFile: { type: 'string' },
-    passwordStdin: { type: 'boolean' },
-    /** Only through the `create-org` alias (Mender's spelling), with a warning. */
-    password: { type: 'string' },
-    idOnly: { type: 'boolean' },
-    ifNotExists: { type: 'boolean' },
-    parent: { type: 'string' },
-    sso: { type: 'boolean' },
-  },
-  required: ['name'],
-  additionalProperties: false,
-} as const;
-
-export type CreateTenantOptions = FromSchema<typeof schema>;
+export type CreateTenantOptions = OptionsOf<typeof createTenantOptions>;
 
 export async function createTenant(options: CreateTenantOptions, deps: Deps): Promise<Result> {
   // Everything that can be checked without the database is checked first.
@@ -56,11 +35,9 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   const plan = options.plan ?? 'enterprise';
   const addonFlags = parseAddonFlags(options.addon ?? []);
   const parentId = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
-  if (options.sso && parentId === undefined) {
-    throw new UsageError('--sso needs --parent', "a tenant inherits SSO settings from its Service Provider: add --parent SP_ID");
-  }
   // A child gets no capacity unless asked: "unlimited" under a capped SP would over-allocate it.
-  const deviceLimit = options.deviceLimit === undefined ? (parentId ? 0 : UNLIMITED) : parseDeviceLimit(options.deviceLimit);
+  // -1 and "unlimited" both mean no limit (UNLIMITED is -1).
+  const deviceLimit = options.deviceLimit === undefined ? (parentId ? 0 : UNLIMITED) : options.deviceLimit === 'unlimited' ? UNLIMITED : options.deviceLimit;
   const email = options.adminEmail === undefined ? undefined : normalizeEmail(options.adminEmail);
   const password =
     email === undefined
@@ -77,7 +54,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   const store = await deps.store();
   const output = async (record: TenantRecord): Promise<Result> => {
     const view = await viewOne(store, record);
-    return options.idOnly ? { type: 'text', text: view.id } : { type: 'object', data: view, columns: tenantColumns as Column<never>[] };
+    return options.idOnly ? { type: 'text', text: view.id } : { type: 'object', data: view, columns: tenantColumns };
   };
 
   const existing = await store.tenants.findOne({ name });

@@ -1,6 +1,8 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** create-user: add a user to a tenant, with a bcrypt hash of a password read from a file, stdin or a prompt. */
+import type { OptionsOf } from '../options';
+import type { createUserOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { ConflictError, NotFoundError } from '../errors';
 import { normalizeEmail, parseTenantId, validatePassword } from '../domain/tenant';
 import { parseRoles } from '../domain/user';
@@ -9,20 +11,7 @@ import { warnDirectUser } from '../notices';
 import { ChangeSet } from '../store';
 import { userColumns } from '../views/user';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    tenant: { type: 'string' },
-    email: { type: 'string' },
-    role: { type: 'array', items: { type: 'string' } },
-    passwordFile: { type: 'string' },
-    passwordStdin: { type: 'boolean' },
-  },
-  required: ['tenant', 'email'],
-  additionalProperties: false,
-} as const;
-
-export type CreateUserOptions = FromSchema<typeof schema>;
+export type CreateUserOptions = OptionsOf<typeof createUserOptions>;
 
 export async function createUser(options: CreateUserOptions, deps: Deps): Promise<Result> {
   const tenantId = parseTenantId(options.tenant);
@@ -57,5 +46,5 @@ export async function createUser(options: CreateUserOptions, deps: Deps): Promis
   await store.commit(changes);
   // Through useradm, the service chose the id: show the user as it stored it.
   const stored = created.direct ? created.user : ((await store.users.findInTenant(t.id, email))?.user ?? created.user);
-  return { type: 'object', data: stored, columns: userColumns as Column<never>[] };
+  return { type: 'object', data: stored, columns: userColumns };
 }

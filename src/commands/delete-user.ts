@@ -1,23 +1,15 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** delete-user: remove a user from a tenant, never its last admin. */
+import type { OptionsOf } from '../options';
+import type { deleteUserOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { NotFoundError, RuleError } from '../errors';
 import { ADMIN_ROLE, normalizeEmail, parseTenantId } from '../domain/tenant';
 import { isAdmin } from '../domain/user';
 import { ChangeSet } from '../store';
 import { userColumns } from '../views/user';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    tenant: { type: 'string' },
-    email: { type: 'string' },
-  },
-  required: ['tenant', 'email'],
-  additionalProperties: false,
-} as const;
-
-export type DeleteUserOptions = FromSchema<typeof schema>;
+export type DeleteUserOptions = OptionsOf<typeof deleteUserOptions>;
 
 export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promise<Result> {
   const tenantId = parseTenantId(options.tenant);
@@ -54,5 +46,5 @@ export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promis
     });
     return { changes, result: record.user };
   });
-  return { type: 'object', data: deleted, columns: userColumns as Column<never>[] };
+  return { type: 'object', data: deleted, columns: userColumns };
 }

@@ -2,15 +2,15 @@
  * doctor: what this Mender server reads, and whether the tool can work on it. Read-only;
  * prints one JSON report and exits 5 when something must be fixed first.
  */
-import type { FromSchema } from 'json-schema-to-ts';
+import type { OptionsOf } from '../options';
+import type { noOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Result } from '../output';
 import { ExitCode, TenantadmError } from '../errors';
 import { DEFAULTS } from '../config';
 import type { ServiceName } from '../store/services';
 
-export const schema = { type: 'object', properties: {}, additionalProperties: false } as const;
-export type DoctorOptions = FromSchema<typeof schema>;
+export type DoctorOptions = OptionsOf<typeof noOptions>;
 
 export interface DoctorReport {
   ok: boolean;

@@ -1,23 +1,18 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** get-sso: a tenant's effective SSO settings, secrets masked. */
+import type { OptionsOf } from '../options';
+import type { getSsoOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { NotFoundError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { ssoColumns, ssoView } from '../views/sso';
 
-export const schema = {
-  type: 'object',
-  properties: { id: { type: 'string' } },
-  required: ['id'],
-  additionalProperties: false,
-} as const;
-
-export type GetSsoOptions = FromSchema<typeof schema>;
+export type GetSsoOptions = OptionsOf<typeof getSsoOptions>;
 
 export async function getSso(options: GetSsoOptions, deps: Deps): Promise<Result> {
   const id = parseTenantId(options.id);
   const store = await deps.store();
   const record = await store.tenants.findOne({ id });
   if (!record) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
-  return { type: 'object', data: await ssoView(store, record), columns: ssoColumns as Column<never>[] };
+  return { type: 'object', data: await ssoView(store, record), columns: ssoColumns };
 }

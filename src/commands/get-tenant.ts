@@ -1,31 +1,18 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** get-tenant: one tenant by id, name or the email of one of its users. */
+import type { OptionsOf } from '../options';
+import type { getTenantOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Result } from '../output';
-import { NotFoundError, UsageError } from '../errors';
+import { NotFoundError } from '../errors';
 import { normalizeEmail, parseTenantId } from '../domain/tenant';
 import { tenantColumns, viewOne, withDeviceFigures } from '../views/tenant';
-import type { Column } from '../output';
 import type { TenantRecord } from '../store';
 import { storageView } from '../views/storage';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    username: { type: 'string' },
-    includeChildren: { type: 'boolean' },
-  },
-  additionalProperties: false,
-} as const;
-
-export type GetTenantOptions = FromSchema<typeof schema>;
+export type GetTenantOptions = OptionsOf<typeof getTenantOptions>;
 
 export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<Result> {
-  const given = [options.id, options.name, options.username].filter((v) => v !== undefined);
-  if (given.length !== 1) {
-    throw new UsageError('give exactly one of --id, --name or --username', 'e.g. tenantadm get-tenant --id 673a03e3c9eca7a440f2f444');
-  }
+  // Exactly one of --id, --name, --username: the command table's constraint.
   const id = options.id === undefined ? undefined : parseTenantId(options.id);
   const email = options.username === undefined ? undefined : normalizeEmail(options.username);
   const store = await deps.store();
@@ -47,13 +34,13 @@ export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<
   }
   // Only get-tenant shows the artifact storage (secrets masked): listings stay one query per batch.
   const view = { ...(await viewOne(store, record)), storage: await storageView(store, record.tenant.id) };
-  if (!options.includeChildren) return { type: 'object', data: view, columns: tenantColumns as Column<never>[] };
+  if (!options.includeChildren) return { type: 'object', data: view, columns: tenantColumns };
 
   const children: TenantRecord[] = [];
   for await (const child of store.tenants.find({ parent: view.id })) children.push(child);
   return {
     type: 'object',
     data: { ...view, children: await withDeviceFigures(store, children) },
-    columns: tenantColumns as Column<never>[],
+    columns: tenantColumns,
   };
 }

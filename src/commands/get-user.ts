@@ -1,21 +1,13 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** get-user: one user by email. */
+import type { OptionsOf } from '../options';
+import type { getUserOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { NotFoundError } from '../errors';
 import { normalizeEmail, parseTenantId } from '../domain/tenant';
 import { userColumns } from '../views/user';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    email: { type: 'string' },
-    tenant: { type: 'string' },
-  },
-  required: ['email'],
-  additionalProperties: false,
-} as const;
-
-export type GetUserOptions = FromSchema<typeof schema>;
+export type GetUserOptions = OptionsOf<typeof getUserOptions>;
 
 export async function getUser(options: GetUserOptions, deps: Deps): Promise<Result> {
   const email = normalizeEmail(options.email);
@@ -28,5 +20,5 @@ export async function getUser(options: GetUserOptions, deps: Deps): Promise<Resu
       'check the address; emails are stored in lower case',
     );
   }
-  return { type: 'object', data: record.user, columns: userColumns as Column<never>[] };
+  return { type: 'object', data: record.user, columns: userColumns };
 }

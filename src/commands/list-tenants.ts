@@ -1,24 +1,13 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** list-tenants: every matching tenant, streamed, with its device limit and count. */
+import type { OptionsOf } from '../options';
+import type { listTenantsOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
-import { PLANS, STATUSES, parseTenantId } from '../domain/tenant';
+import type { Result } from '../output';
+import { parseTenantId } from '../domain/tenant';
 import { streamViews, tenantColumns } from '../views/tenant';
 import { counted } from '../progress';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    parent: { type: 'string' },
-    serviceProvider: { type: 'boolean' },
-    status: { type: 'string', enum: [...STATUSES] },
-    plan: { type: 'string', enum: [...PLANS] },
-  },
-  additionalProperties: false,
-} as const;
-
-export type ListTenantsOptions = FromSchema<typeof schema>;
+export type ListTenantsOptions = OptionsOf<typeof listTenantsOptions>;
 
 export async function listTenants(options: ListTenantsOptions, deps: Deps): Promise<Result> {
   const query = {
@@ -33,6 +22,6 @@ export async function listTenants(options: ListTenantsOptions, deps: Deps): Prom
   return {
     type: 'list',
     rows: counted(streamViews(store, store.tenants.find(query)), deps.progress('tenants')),
-    columns: tenantColumns as Column<never>[],
+    columns: tenantColumns,
   };
 }

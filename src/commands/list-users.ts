@@ -1,19 +1,14 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** list-users: a tenant's users, never their password hashes. */
+import type { OptionsOf } from '../options';
+import type { listUsersOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { NotFoundError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import type { User, UserRecord } from '../store';
 import { userColumns } from '../views/user';
 
-export const schema = {
-  type: 'object',
-  properties: { tenant: { type: 'string' } },
-  required: ['tenant'],
-  additionalProperties: false,
-} as const;
-
-export type ListUsersOptions = FromSchema<typeof schema>;
+export type ListUsersOptions = OptionsOf<typeof listUsersOptions>;
 
 async function* users(records: AsyncIterable<UserRecord>): AsyncGenerator<User> {
   for await (const record of records) yield record.user;
@@ -24,5 +19,5 @@ export async function listUsers(options: ListUsersOptions, deps: Deps): Promise<
   const store = await deps.store();
   const tenant = await store.tenants.findOne({ id: tenantId });
   if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
-  return { type: 'list', rows: users(store.users.findByTenant(tenant.tenant.id)), columns: userColumns as Column<never>[] };
+  return { type: 'list', rows: users(store.users.findByTenant(tenant.tenant.id)), columns: userColumns };
 }

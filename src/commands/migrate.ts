@@ -1,11 +1,11 @@
 /** migrate: the indexes writes rely on, on the tool's collections and Mender's own definitions only. */
-import type { FromSchema } from 'json-schema-to-ts';
+import type { OptionsOf } from '../options';
+import type { noOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
 import type { MigrateResult } from '../store';
 
-export const schema = { type: 'object', properties: {}, additionalProperties: false } as const;
-export type MigrateOptions = FromSchema<typeof schema>;
+export type MigrateOptions = OptionsOf<typeof noOptions>;
 
 const columns: Column<MigrateResult>[] = [
   { header: 'DATABASE', get: (r) => r.database },
@@ -21,7 +21,7 @@ export async function migrate(_options: MigrateOptions, deps: Deps): Promise<Res
   const rows = await store.migrate();
   // Mender allows two tenants with one name; the tool only refuses to create a second one.
   for (const d of await store.duplicateNames()) {
-    deps.warn(`tenantadm: warning: ${d.ids.length} tenants are named "${d.name}": ${d.ids.join(', ')} (new tenants and renames to this name are refused)`);
+    deps.warn(`${d.ids.length} tenants are named "${d.name}": ${d.ids.join(', ')} (new tenants and renames to this name are refused)`);
   }
-  return { type: 'list', rows, columns: columns as Column<never>[] };
+  return { type: 'list', rows, columns: columns };
 }

@@ -1,13 +1,10 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** repair: settle operations left half-done by killed processes. */
+import type { OptionsOf } from '../options';
+import type { repairOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Result } from '../output';
 
-export const schema = {
-  type: 'object',
-  properties: { all: { type: 'boolean' } },
-  additionalProperties: false,
-} as const;
-export type RepairOptions = FromSchema<typeof schema>;
+export type RepairOptions = OptionsOf<typeof repairOptions>;
 
 /**
  * Settle operations left by processes that died: roll back unfinished ones, finish

@@ -1,4 +1,7 @@
+/** set-device-limit: one limit or a whole reallocation plan, checked whole and applied all-or-nothing. */
 import fs from 'node:fs';
+import type { OptionsOf } from '../options';
+import type { setDeviceLimitOptions } from '../command-table';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Column, Result } from '../output';
@@ -10,21 +13,7 @@ import { ChangeSet, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning, type CacheOutcome } from '../store/cache';
 import { loadWorld, withAllocationLocks } from '../operations/allocation';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    limit: { type: 'string' },
-    kind: { type: 'string', enum: [...LIMIT_KINDS] },
-    set: { type: 'array', items: { type: 'string' } },
-    file: { type: 'string' },
-    force: { type: 'boolean' },
-    dryRun: { type: 'boolean' },
-  },
-  additionalProperties: false,
-} as const;
-
-export type SetDeviceLimitOptions = FromSchema<typeof schema>;
+export type SetDeviceLimitOptions = OptionsOf<typeof setDeviceLimitOptions>;
 
 /** A reallocation plan file: `{"limits": [{"tenant_id", "limit", "kind"?}]}`. */
 export const planSchema = {
@@ -104,17 +93,13 @@ function parseSetPair(raw: string, kind: LimitKind): LimitChange {
   return { tenantId: parseTenantId(m[1]!), kind, limit: parseDeviceLimit(m[2]!) };
 }
 
-/** The requested changes, from exactly one of --id/--limit, --set or --file. */
+/**
+ * The requested changes, from --id with --limit, --set or --file: the command table's
+ * constraints make sure exactly one of them is given, and --kind only without --file.
+ */
 async function requestedChanges(options: SetDeviceLimitOptions, deps: Deps): Promise<{ changes: LimitChange[]; single: boolean }> {
-  const sources = [options.id !== undefined || options.limit !== undefined, (options.set ?? []).length > 0, options.file !== undefined].filter(Boolean);
-  if (sources.length !== 1) {
-    throw new UsageError('give exactly one of --id with --limit, --set ID=N (repeatable), or --file PLAN', 'see tenantadm set-device-limit --help');
-  }
   const kind = options.kind ?? 'max_devices';
-  if (options.file !== undefined) {
-    if (options.kind !== undefined) throw new UsageError('--kind does not apply to --file', 'give "kind" in each entry of the plan');
-    return { changes: await readPlan(options.file, deps), single: false };
-  }
+  if (options.file !== undefined) return { changes: await readPlan(options.file, deps), single: false };
   if (options.set) return { changes: options.set.map((s) => parseSetPair(s, kind)), single: false };
   if (options.id === undefined || options.limit === undefined) {
     throw new UsageError('--id and --limit go together', 'e.g. set-device-limit --id 673a03e3c9eca7a440f2f444 --limit 100');
@@ -182,7 +167,7 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
       if (warning) deps.warn(warning);
     }
   }
-  if (options.dryRun) deps.warn(`tenantadm: dry run: ${planned.length} limit(s) would change; nothing was written`);
+  if (options.dryRun) deps.warn(`dry run: ${planned.length} limit(s) would change; nothing was written`);
 
   const changedKeys = new Set(planned.map((c) => `${c.tenantId}/${c.kind}`));
   const unchanged = changes.filter((c) => !changedKeys.has(`${c.tenantId}/${c.kind}`)).map((c) => ({ ...c, before: c.limit }));
@@ -195,6 +180,6 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
     changed: changedKeys.has(`${c.tenantId}/${c.kind}`),
     cache: changedKeys.has(`${c.tenantId}/${c.kind}`) ? cacheState : null,
   }));
-  if (single) return { type: 'object', data: rows[0], columns: limitColumns as Column<never>[] };
-  return { type: 'list', rows, columns: limitColumns as Column<never>[] };
+  if (single) return { type: 'object', data: rows[0], columns: limitColumns };
+  return { type: 'list', rows, columns: limitColumns };
 }

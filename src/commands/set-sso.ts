@@ -1,31 +1,19 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** set-sso: store or clear a tenant's identity-provider settings. */
+import type { OptionsOf } from '../options';
+import type { setSsoOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
-import { NotFoundError, RuleError, UsageError } from '../errors';
+import type { Result } from '../output';
+import { NotFoundError, RuleError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { describeSso, ssoSecretsChanged, validateSso, type SsoSettings } from '../domain/sso';
 import { readJsonDocument } from '../secrets';
 import { ChangeSet } from '../store';
 import { inheritsSso, ssoColumns, ssoView } from '../views/sso';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    file: { type: 'string' },
-    clear: { type: 'boolean' },
-  },
-  required: ['id'],
-  additionalProperties: false,
-} as const;
-
-export type SetSsoOptions = FromSchema<typeof schema>;
+export type SetSsoOptions = OptionsOf<typeof setSsoOptions>;
 
 export async function setSso(options: SetSsoOptions, deps: Deps): Promise<Result> {
   const id = parseTenantId(options.id);
-  if ((options.file === undefined) === (options.clear !== true)) {
-    throw new UsageError('give exactly one of -f FILE and --clear', 'e.g. tenantadm set-sso --id ID -f sso.json (or -f - to read stdin)');
-  }
   let settings: SsoSettings | null = null;
   if (options.file !== undefined) {
     const { data, source } = await readJsonDocument(options.file, deps, 'SSO settings');
@@ -75,5 +63,5 @@ export async function setSso(options: SetSsoOptions, deps: Deps): Promise<Result
 
   const record = await store.tenants.findOne({ id });
   if (!record) throw new NotFoundError(`tenant ${id} was removed while its SSO settings were being changed`);
-  return { type: 'object', data: await ssoView(store, record), columns: ssoColumns as Column<never>[] };
+  return { type: 'object', data: await ssoView(store, record), columns: ssoColumns };
 }

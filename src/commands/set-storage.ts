@@ -1,7 +1,9 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** set-storage: a tenant's own artifact storage, or back to the shared store. */
+import type { OptionsOf } from '../options';
+import type { setStorageOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Result, Column } from '../output';
-import { NotFoundError, UsageError } from '../errors';
+import { NotFoundError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { describeStorage, storageSecretsChanged, validateStorage, type StorageSettings } from '../domain/storage';
 import { readJsonDocument } from '../secrets';
@@ -9,18 +11,7 @@ import { ChangeSet } from '../store';
 import { storageView, type StorageView } from '../views/storage';
 import { sameStorage } from '../store/storage';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    file: { type: 'string' },
-    default: { type: 'boolean' },
-  },
-  required: ['id'],
-  additionalProperties: false,
-} as const;
-
-export type SetStorageOptions = FromSchema<typeof schema>;
+export type SetStorageOptions = OptionsOf<typeof setStorageOptions>;
 
 interface Row {
   tenant_id: string;
@@ -36,9 +27,6 @@ const columns: Column<Row>[] = [
 
 export async function setStorage(options: SetStorageOptions, deps: Deps): Promise<Result> {
   const id = parseTenantId(options.id);
-  if ((options.file === undefined) === (options.default !== true)) {
-    throw new UsageError('give exactly one of -f FILE and --default', 'e.g. tenantadm set-storage --id ID -f storage.json (or -f - to read stdin)');
-  }
   let settings: StorageSettings | null = null;
   if (options.file !== undefined) {
     const { data, source } = await readJsonDocument(options.file, deps, 'storage settings');
@@ -68,5 +56,5 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
     return { changes, result: null };
   });
 
-  return { type: 'object', data: { tenant_id: id, storage: await storageView(store, id) }, columns: columns as Column<never>[] };
+  return { type: 'object', data: { tenant_id: id, storage: await storageView(store, id) }, columns: columns };
 }

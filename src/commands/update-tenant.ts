@@ -1,8 +1,10 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** update-tenant: change a tenant (Service Provider, name, plan, status, add-ons, token, parent, policies). */
+import type { OptionsOf } from '../options';
+import type { updateTenantOptions } from '../command-table';
 import type { Deps } from '../deps';
-import type { Result, Column } from '../output';
+import type { Result } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
-import { LIMIT_KINDS, PLANS, STATUSES, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
+import { LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
 import { loadWorld, spLock, tenantNameLock, withAllocationLocks } from '../operations/allocation';
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
@@ -12,28 +14,7 @@ import { tenantColumns, viewOne } from '../views/tenant';
 import { assertChildAddonsAllowed, parseChildFeatures } from '../domain/child-features';
 import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from '../operations/tenant-policies';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    plan: { type: 'string', enum: [...PLANS] },
-    status: { type: 'string', enum: [...STATUSES] },
-    addon: { type: 'array', items: { type: 'string' } },
-    serviceProvider: { type: 'boolean' },
-    maxChildTenants: { type: 'string', pattern: '^(\\d+|unlimited)$' },
-    rotateToken: { type: 'boolean' },
-    /** An SP's id to attach to, or false (--no-parent) to detach. */
-    parent: { anyOf: [{ type: 'string' }, { type: 'boolean' }] },
-    childFeatures: { type: 'string' },
-    force: { type: 'boolean' },
-    ssoInherit: { type: 'boolean' },
-  },
-  required: ['id'],
-  additionalProperties: false,
-} as const;
-
-export type UpdateTenantOptions = FromSchema<typeof schema>;
+export type UpdateTenantOptions = OptionsOf<typeof updateTenantOptions>;
 
 /** The change being built; null while nothing differs. */
 interface Planned {
@@ -52,12 +33,10 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   if (options.status !== undefined) wanted.status = options.status;
   if (options.serviceProvider !== undefined) wanted.service_provider = options.serviceProvider;
   if (options.maxChildTenants !== undefined) {
-    wanted.max_child_tenants = options.maxChildTenants === 'unlimited' ? null : Number(options.maxChildTenants);
+    wanted.max_child_tenants = options.maxChildTenants === 'unlimited' ? null : options.maxChildTenants;
   }
   if (options.childFeatures !== undefined) wanted.child_features = parseChildFeatures(options.childFeatures);
   if (options.ssoInherit !== undefined) wanted.sso_inherit = options.ssoInherit ? true : null;
-  if (options.force && options.childFeatures === undefined) throw new UsageError('--force only goes with --child-features');
-  if (options.parent === true) throw new UsageError('--parent needs the id of a Service Provider', 'or give --no-parent to detach');
   const parentTo = options.parent === undefined ? undefined : options.parent === false ? null : parseTenantId(options.parent, 'parent id');
   const addonFlags = parseAddonFlags(options.addon ?? []);
   if (Object.keys(wanted).length === 0 && addonFlags.size === 0 && !options.rotateToken && parentTo === undefined) {
@@ -147,7 +126,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   }
   const record = await store.tenants.findOne({ id });
   if (!record) throw new NotFoundError(`tenant ${id} was removed while it was being updated`);
-  return { type: 'object', data: await viewOne(store, record), columns: tenantColumns as Column<never>[] };
+  return { type: 'object', data: await viewOne(store, record), columns: tenantColumns };
 
   /**
    * Check the rules for a new parent (or none) and add the parent change to `planned`:

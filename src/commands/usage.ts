@@ -1,7 +1,8 @@
-import type { FromSchema } from 'json-schema-to-ts';
+/** usage: devices and limits per tenant, and a Service Provider's allocation, for billing. */
+import type { OptionsOf } from '../options';
+import type { usageOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Column, Result } from '../output';
-import { UsageError } from '../errors';
 import { LIMIT_KINDS, UNLIMITED, formatLimit, parseTenantId, type LimitKind } from '../domain/tenant';
 import { allocationOf, freeCapacity } from '../domain/allocation';
 import type { Store, TenantRecord } from '../store';
@@ -9,16 +10,7 @@ import type { DeviceCounts } from '../store/devices';
 import { requireTenant } from '../operations/allocation';
 import { counted } from '../progress';
 
-export const schema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    parent: { type: 'string' },
-  },
-  additionalProperties: false,
-} as const;
-
-export type UsageOptions = FromSchema<typeof schema>;
+export type UsageOptions = OptionsOf<typeof usageOptions>;
 
 type PerKind = Record<LimitKind, number>;
 
@@ -160,14 +152,11 @@ async function* stream(store: Store, records: AsyncIterable<TenantRecord>, batch
 
 /** Devices and limits per tenant for billing: accepted/pending/rejected, each limit, and an SP's allocation. */
 export async function usage(options: UsageOptions, deps: Deps): Promise<Result> {
-  if (options.id !== undefined && options.parent !== undefined) {
-    throw new UsageError('give --id or --parent, not both', 'e.g. tenantadm usage --parent 673a03e3c9eca7a440f2f444');
-  }
   const id = options.id === undefined ? undefined : parseTenantId(options.id);
   const parent = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
   const store = await deps.store();
   // A named tenant or SP that does not exist is exit 3, not an empty list.
   if (id !== undefined) await requireTenant(store, id);
   if (parent !== undefined) await requireTenant(store, parent, 'Service Provider');
-  return { type: 'list', rows: counted(stream(store, store.tenants.find({ id, parent })), deps.progress('tenants')), columns: usageColumns as Column<never>[] };
+  return { type: 'list', rows: counted(stream(store, store.tenants.find({ id, parent })), deps.progress('tenants')), columns: usageColumns };
 }

@@ -31,14 +31,6 @@ export function parseAuditTime(raw: string, now: Date, flag: string): Date {
   );
 }
 
-export function parseAuditLimit(raw: string): number {
-  const text = raw.trim();
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > Number.MAX_SAFE_INTEGER) {
-    throw new UsageError(`invalid --limit "${raw}"`, 'give a whole number of entries, 1 or more');
-  }
-  return Number(text);
-}
-
 /** Actions and object types are words such as `create` or `password_change`. */
 export function parseAuditWord(raw: string, flag: string): string {
   const text = raw.trim().toLowerCase();

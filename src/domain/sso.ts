@@ -17,7 +17,7 @@ const DOMAIN_LIST = {
   uniqueItems: true,
 } as const;
 
-const typeOnlySchema = {
+export const typeOnlySchema = {
   type: 'object',
   properties: { type: { type: 'string', enum: [...SSO_TYPES] } },
   required: ['type'],

@@ -9,7 +9,7 @@ import { maskFields } from './masking';
 export const STORAGE_TYPES = ['s3', 'azure'] as const;
 export type StorageType = (typeof STORAGE_TYPES)[number];
 
-const typeOnlySchema = {
+export const typeOnlySchema = {
   type: 'object',
   properties: { type: { type: 'string', enum: [...STORAGE_TYPES] } },
   required: ['type'],

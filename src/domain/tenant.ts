@@ -111,13 +111,18 @@ export function validateTenantName(raw: string): string {
   if (name.length === 0 || name.length > 256) {
     throw new UsageError('invalid tenant name', 'a tenant name is 1 to 256 characters, not only spaces');
   }
-  if (/[\u0000-\u001f]/.test(name)) {
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) {
     throw new UsageError('invalid tenant name', 'a tenant name may not contain control characters');
+  }
+  // The audit log refuses anything that looks like key material: refuse it here, before anything is written.
+  if (/-----BEGIN /.test(name)) {
+    throw new UsageError('invalid tenant name', 'a tenant name may not look like a PEM header (-----BEGIN ...)');
   }
   return name;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** No spaces and no control characters (C0, DEL, C1) anywhere in an address. */
+const EMAIL = /^[^\s@\u0000-\u001f\u007f-\u009f]+@[^\s@\u0000-\u001f\u007f-\u009f]+\.[^\s@\u0000-\u001f\u007f-\u009f]+$/;
 
 /** An address like admin@example.com (the shape normalizeEmail accepts, before its length check). */
 export function looksLikeEmail(text: string): boolean {

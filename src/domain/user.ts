@@ -9,14 +9,21 @@ const ROLE_ALIASES: Record<string, string> = {
   ci: 'RBAC_ROLE_CI',
 };
 
+/** The role names shell completion offers: the spellings above and Mender's own. */
+export const ROLE_NAMES: readonly string[] = [...Object.keys(ROLE_ALIASES), ...Object.values(ROLE_ALIASES)];
+
 const ROLE = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-/** Parse `--role` values (repeatable, each may also be a comma list); the default is admin. */
+/**
+ * Parse `--role` values (repeatable, each may also be a comma list); the default, when no
+ * --role is given at all, is admin. An empty role is refused: an empty `$ROLE` in a script
+ * must not grant admin.
+ */
 export function parseRoles(values: string[] | undefined): string[] {
   const out: string[] = [];
   for (const raw of (values ?? []).flatMap((v) => v.split(','))) {
     const text = raw.trim();
-    if (text === '') continue;
+    if (text === '') throw new UsageError('--role has an empty item', `give a role name such as ${ADMIN_ROLE} (or "admin"), RBAC_ROLE_OBSERVER`);
     const role = ROLE_ALIASES[text.toLowerCase()] ?? text;
     if (!ROLE.test(role)) {
       throw new UsageError(`invalid role "${raw}"`, `use a Mender role name such as ${ADMIN_ROLE} (or "admin"), RBAC_ROLE_OBSERVER`);

@@ -104,8 +104,8 @@ export function staleCacheWarning(outcome: CacheOutcome): string | null {
       : "device-auth may keep using the tenant's cached device tokens until they expire";
   const run = `run in its Redis (redis-cli): ${outcome.commands.map(cliCommand).join('; ')}`;
   if (outcome.state === 'not_configured') {
-    return `tenantadm: warning: no --redis-url / DEVICEAUTH_REDIS_CONNECTION_STRING given: ${stale}; to apply the change now ${run}`;
+    return `no --redis-url / DEVICEAUTH_REDIS_CONNECTION_STRING given: ${stale}; to apply the change now ${run}`;
   }
   const what = outcome.purpose === 'limits' ? 'the limit is written, but invalidating its cache' : 'the change is written, but bumping the tenant cache version';
-  return `tenantadm: warning: ${what} in Redis at ${outcome.url} failed (${outcome.reason}); ${stale}: ${run}`;
+  return `${what} in Redis at ${outcome.url} failed (${outcome.reason}); ${stale}: ${run}`;
 }

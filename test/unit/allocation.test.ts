@@ -225,21 +225,3 @@ describe('planReallocation', () => {
     expect(() => planReallocation(w, [set(C3, 1)])).toThrow(RuleError);
   });
 });
-
-describe('the examples in --help', () => {
-  // Every example of these commands parses and validates (shell pipes and redirections cut off).
-  const { commands } = require('../../src/command-table') as typeof import('../../src/command-table');
-  const { parse } = require('../../src/cli') as typeof import('../../src/cli');
-  const { validateFlags } = require('../../src/validate') as typeof import('../../src/validate');
-  const mine = commands.filter((c) => ['set-device-limit', 'usage', 'create-tenant', 'update-tenant'].includes(c.name));
-  const examples = mine.flatMap((c) => c.examples.map((e) => [c.name, e] as const)).filter(([, e]) => /--parent|set-device-limit|usage/.test(e));
-
-  it.each(examples)('%s: %s', (_name, example) => {
-    const line = example.replace(/^.*?\| (?=tenantadm)/, '').split(/ \| | > /)[0]!;
-    const argv = line.split(' ').slice(1);
-    const out = parse(['node', 'tenantadm', ...argv], '0', { out: () => undefined, err: () => undefined });
-    expect(out.kind).toBe('run');
-    if (out.kind !== 'run') return;
-    expect(() => validateFlags(out.invocation.spec.load().schema, out.invocation.options)).not.toThrow();
-  });
-});

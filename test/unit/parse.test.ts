@@ -1,5 +1,12 @@
+/**
+ * The parser and the validation at the edge, as a table: argv in, the exact options object
+ * the command receives out (or the usage error, exit 2, it is refused with).
+ */
 import { parse } from '../../src/cli';
-import { UsageError } from '../../src/errors';
+import { commands } from '../../src/command-table';
+import { UsageError, exitCodeOf } from '../../src/errors';
+
+const ID = '673a03e3c9eca7a440f2f444';
 
 function parsed(...args: string[]) {
   const out: string[] = [];
@@ -9,8 +16,18 @@ function parsed(...args: string[]) {
   return { command: spec.name, options, format, globals };
 }
 
+function refusal(...args: string[]): UsageError {
+  try {
+    parsed(...args);
+  } catch (err) {
+    if (err instanceof UsageError) return err;
+    throw err;
+  }
+  throw new Error(`${args.join(' ')} was accepted`);
+}
+
 // argv in, the exact options object the command receives out.
-const table: [string[], { command: string; options: Record<string, unknown>; format?: string }][] = [
+const accepted: [string[], { command: string; options: Record<string, unknown>; format?: string }][] = [
   [['list-tenants'], { command: 'list-tenants', options: {} }],
   [['list-tenants', '--service-provider'], { command: 'list-tenants', options: { serviceProvider: true } }],
   [['list-tenants', '--no-service-provider'], { command: 'list-tenants', options: { serviceProvider: false } }],
@@ -18,10 +35,20 @@ const table: [string[], { command: string; options: Record<string, unknown>; for
   [['list-tenants', '--ndjson'], { command: 'list-tenants', options: {}, format: 'ndjson' }],
   [['-o', 'table', 'list-tenants'], { command: 'list-tenants', options: {}, format: 'table' }],
   [['list-tenants', '-o', 'csv'], { command: 'list-tenants', options: {}, format: 'csv' }],
+  [['list-tenants', '--ndjson', '-o', 'ndjson'], { command: 'list-tenants', options: {}, format: 'ndjson' }],
   [['get-tenant', '--username', 'a@b.c'], { command: 'get-tenant', options: { username: 'a@b.c' } }],
+  [['get-tenant', '--name=acme', '--include-children'], { command: 'get-tenant', options: { name: 'acme', includeChildren: true } }],
   [
     ['create-tenant', '--name', 'n', '--addon', 'monitor', '--addon', 'configure', '--device-limit', 'unlimited'],
     { command: 'create-tenant', options: { name: 'n', addon: ['monitor', 'configure'], deviceLimit: 'unlimited' } },
+  ],
+  // --addon takes comma lists, like --role.
+  [['create-tenant', '--name', 'n', '--addon', 'monitor,configure'], { command: 'create-tenant', options: { name: 'n', addon: ['monitor', 'configure'] } }],
+  [['create-tenant', '--name', 'n', '--device-limit', '-1'], { command: 'create-tenant', options: { name: 'n', deviceLimit: -1 } }],
+  [['create-tenant', '--name', 'n', '--device-limit', '0'], { command: 'create-tenant', options: { name: 'n', deviceLimit: 0 } }],
+  [
+    ['create-tenant', '--name', 'n', '--device-limit', '9007199254740991'],
+    { command: 'create-tenant', options: { name: 'n', deviceLimit: 9007199254740991 } },
   ],
   [
     ['create-org', '--name', 'n', '--username', 'u@x.io', '--password', 'p'],
@@ -32,20 +59,117 @@ const table: [string[], { command: string; options: Record<string, unknown>; for
     { command: 'create-tenant', options: { name: 'n', adminEmail: 'u@x.io', passwordStdin: true, ifNotExists: true } },
   ],
   [
-    ['update-tenant', '--id', 'i', '--service-provider', '--max-child-tenants', '5', '--addon', 'monitor=off', '--rotate-token'],
-    { command: 'update-tenant', options: { id: 'i', serviceProvider: true, maxChildTenants: '5', addon: ['monitor=off'], rotateToken: true } },
+    ['create-tenant', '--name', 'c', '--parent', ID, '--sso'],
+    { command: 'create-tenant', options: { name: 'c', parent: ID, sso: true } },
   ],
+  [
+    ['update-tenant', '--id', 'i', '--service-provider', '--max-child-tenants', '5', '--addon', 'monitor=off', '--rotate-token'],
+    { command: 'update-tenant', options: { id: 'i', serviceProvider: true, maxChildTenants: 5, addon: ['monitor=off'], rotateToken: true } },
+  ],
+  [['update-tenant', '--id', 'i', '--max-child-tenants', 'unlimited'], { command: 'update-tenant', options: { id: 'i', maxChildTenants: 'unlimited' } }],
   [['update-tenant', '--id', 'i', '--no-service-provider'], { command: 'update-tenant', options: { id: 'i', serviceProvider: false } }],
+  [['update-tenant', '--id', 'i', '--no-parent'], { command: 'update-tenant', options: { id: 'i', parent: false } }],
+  [['update-tenant', '--id', 'i', '--parent', ID], { command: 'update-tenant', options: { id: 'i', parent: ID } }],
+  [['update-tenant', '--id', 'i', '--no-sso-inherit'], { command: 'update-tenant', options: { id: 'i', ssoInherit: false } }],
+  [
+    ['update-tenant', '--id', 'i', '--child-features', 'troubleshoot', '--force'],
+    { command: 'update-tenant', options: { id: 'i', childFeatures: 'troubleshoot', force: true } },
+  ],
+  [
+    ['create-user', '--tenant', ID, '--email', 'a@b.io', '--role', 'admin,observer', '--role', 'ci'],
+    { command: 'create-user', options: { tenant: ID, email: 'a@b.io', role: ['admin', 'observer', 'ci'] } },
+  ],
+  [['set-device-limit', '--id', ID, '--limit', '10'], { command: 'set-device-limit', options: { id: ID, limit: 10 } }],
+  [['set-device-limit', '--id', ID, '--limit', '-1'], { command: 'set-device-limit', options: { id: ID, limit: -1 } }],
+  [['set-device-limit', '--id', ID, '--limit', 'unlimited', '--kind', 'max_micro_devices'], { command: 'set-device-limit', options: { id: ID, limit: 'unlimited', kind: 'max_micro_devices' } }],
+  [['set-device-limit', '--set', `${ID}=1`, '--set', `${ID}=2`], { command: 'set-device-limit', options: { set: [`${ID}=1`, `${ID}=2`] } }],
+  [['set-device-limit', '-f', '-', '--dry-run'], { command: 'set-device-limit', options: { file: '-', dryRun: true } }],
+  [['set-sso', '--id', ID, '--clear'], { command: 'set-sso', options: { id: ID, clear: true } }],
+  [['set-storage', '--id', ID, '-f', 's3.json'], { command: 'set-storage', options: { id: ID, file: 's3.json' } }],
+  [['audit', '--limit', '20', '--tenant', ID, '--include-children'], { command: 'audit', options: { limit: 20, tenant: ID, includeChildren: true } }],
+  // The global --actor is also audit's filter.
+  [['audit', '--actor', 'ops@x.io'], { command: 'audit', options: { actor: 'ops@x.io' } }],
+  [['usage', '--parent', ID], { command: 'usage', options: { parent: ID } }],
   [['migrate'], { command: 'migrate', options: {} }],
   [['repair', '--all'], { command: 'repair', options: { all: true } }],
+  [['completion', 'fish'], { command: 'completion', options: { shell: 'fish' } }],
+];
+
+// argv in, the usage error out: exit 2, and nothing can have been written since no command ran.
+const refused: [string[], RegExp][] = [
+  [['nope'], /unknown command 'nope'/],
+  [['list-tenants', '--bogus'], /unknown option '--bogus'/],
+  [['list-tenants', 'extra'], /too many arguments/],
+  [['list-tenants', '-o', 'yaml'], /^--output must be one of json, ndjson, table, csv$/],
+  [['list-tenants', '--ndjson', '-o', 'table'], /--ndjson and -o disagree/],
+  [['list-tenants', '--plan', 'gold'], /^--plan must be one of os, professional, enterprise$/],
+  [['get-tenant', '--id'], /argument missing/],
+  [[], /no command given/],
+  [['help', 'nope'], /^unknown command 'nope'$/],
+  // An empty $ROLE must not grant admin.
+  [['create-user', '--tenant', ID, '--email', 'a@b.io', '--role', ''], /^--role has an empty item$/],
+  [['create-user', '--tenant', ID, '--email', 'a@b.io', '--role', ','], /^--role has an empty item$/],
+  [['create-user', '--tenant', ID, '--email', 'a@b.io', '--role', 'admin,'], /^--role has an empty item$/],
+  [['create-tenant', '--name', 'x', '--addon', ''], /^--addon has an empty item$/],
+  // Control characters: DEL and C0 in names, emails, anything.
+  [['create-tenant', '--name', 'a\x7fb'], /^--name contains a control character$/],
+  [['create-tenant', '--name', 'a\x1bb'], /^--name contains a control character$/],
+  [['update-tenant', '--id', ID, '--name', 'a\u0085b'], /^--name contains a control character$/],
+  [['create-user', '--tenant', ID, '--email', 'a\x01@b.io'], /^--email contains a control character$/],
+  [['create-user', '--tenant', ID, '--email', 'a@b.io\n'], /^--email contains a control character$/],
+  [['get-user', '--email', 'a\x7f@b.io'], /^--email contains a control character$/],
+  [['create-tenant', '--name', ''], /^--name is empty$/],
+  // Integers: safe, whole, in the declared range.
+  [['update-tenant', '--id', ID, '--max-child-tenants', '99999999999999999999999'], /^--max-child-tenants must be a whole number from 0 to 1000000000, or "unlimited"$/],
+  [['update-tenant', '--id', ID, '--max-child-tenants', '1e3'], /^--max-child-tenants must be a whole number/],
+  [['update-tenant', '--id', ID, '--max-child-tenants', '-2'], /^--max-child-tenants must be a whole number/],
+  [['create-tenant', '--name', 'x', '--device-limit', '9007199254740992'], /^--device-limit must be a whole number from -1 to 9007199254740991, or "unlimited"$/],
+  [['update-tenant', '--id', ID, '--max-child-tenants', '-1'], /^--max-child-tenants must be a whole number from 0/],
+  [['create-tenant', '--name', 'x', '--device-limit', '1.5'], /^--device-limit must be a whole number/],
+  [['set-device-limit', '--id', ID, '--limit', '-5'], /^--limit must be a whole number/],
+  [['audit', '--limit', '0'], /^--limit must be a whole number from 1/],
+  // Contradicting or repeated flags: never "the last one wins".
+  [['update-tenant', '--id', ID, '--service-provider', '--no-service-provider'], /^--service-provider and --no-service-provider contradict each other$/],
+  [['list-tenants', '--no-service-provider', '--service-provider'], /^--no-service-provider and --service-provider contradict each other$/],
+  [['update-tenant', '--id', ID, '--parent', ID, '--no-parent'], /^--parent and --no-parent contradict each other$/],
+  [['update-tenant', '--id', ID, '--sso-inherit', '--no-sso-inherit'], /contradict each other/],
+  [['create-org', '--name', 'x', '--username', 'a@b.io', '--admin-email', 'b@b.io'], /^give at most one of --admin-email or --username$/],
+  [['create-tenant', '--name', 'x', '--name', 'y'], /^--name is given twice$/],
+  [['--mongo', 'mongodb://a', 'list-tenants', '--mongo', 'mongodb://b'], /^--mongo is given twice$/],
+  // Constraints declared in the command table.
+  [['get-tenant'], /^give exactly one of --id, --name or --username$/],
+  [['get-tenant', '--id', ID, '--name', 'x'], /^give exactly one of --id, --name or --username$/],
+  [['create-tenant', '--name', 'x', '--sso'], /^--sso needs --parent/],
+  [['create-tenant', '--name', 'x', '--password-file', 'f', '--password-stdin'], /^give the password one way only/],
+  [['update-tenant', '--id', ID, '--force'], /^--force only goes with --child-features$/],
+  [['update-tenant', '--name', 'x'], /^missing --id$/],
+  [['set-device-limit'], /^give exactly one of --id with --limit/],
+  [['set-device-limit', '--limit', '5'], /^give exactly one of --id with --limit/],
+  [['set-device-limit', '--id', ID], /^--id and --limit go together$/],
+  [['set-device-limit', '--id', ID, '--limit', '1', '--set', `${ID}=2`], /^give exactly one of --id with --limit/],
+  [['set-device-limit', '-f', 'plan.json', '--kind', 'max_devices'], /^--kind does not apply to --file/],
+  [['set-sso', '--id', ID], /^give exactly one of -f FILE and --clear$/],
+  [['set-sso', '--id', ID, '-f', 'x.json', '--clear'], /^give exactly one of -f FILE and --clear$/],
+  [['set-storage', '--id', ID], /^give exactly one of -f FILE and --default$/],
+  [['usage', '--id', ID, '--parent', ID], /^give at most one of --id or --parent$/],
+  [['audit', '--include-children'], /^--include-children needs --tenant$/],
+  [['completion', 'powershell'], /^<shell> must be one of bash, zsh, fish$/],
+  [['--mender-schema', 'v3', 'doctor'], /^--mender-schema must be one of legacy, v2$/],
+  [['--error-format', 'xml', 'doctor'], /^--error-format must be one of text, json$/],
 ];
 
 describe('argv parsing', () => {
-  it.each(table)('%j', (argv, expected) => {
+  it.each(accepted)('%j', (argv, expected) => {
     const got = parsed(...argv);
     expect(got.command).toBe(expected.command);
     expect(got.options).toEqual(expected.options);
     expect(got.format).toBe(expected.format ?? 'json');
+  });
+
+  it.each(refused)('refuses %j with exit 2: %s', (argv, message) => {
+    const err = refusal(...argv);
+    expect(err.message).toMatch(message);
+    expect(exitCodeOf(err)).toBe(2);
   });
 
   it('reads global options before and after the command', () => {
@@ -53,23 +177,71 @@ describe('argv parsing', () => {
     expect(parsed('list-tenants', '--mongo', 'mongodb://b', '--timeout', '100').globals).toMatchObject({ mongo: 'mongodb://b', timeout: '100' });
   });
 
-  it.each([
-    [['nope']],
-    [['list-tenants', '--bogus']],
-    [['list-tenants', 'extra']],
-    [['list-tenants', '-o', 'yaml']],
-    [['list-tenants', '--ndjson', '-o', 'table']],
-    [['get-tenant', '--id']],
-    [[]],
-  ])('rejects %j as a usage error', (argv) => {
-    expect(() => parsed(...argv)).toThrow(UsageError);
+  it('ends with exit 0 for --help, help COMMAND and --version', () => {
+    const out: string[] = [];
+    const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(`stderr:${s}`) };
+    expect(parse(['node', 't', '--version'], '1.2.3', io)).toEqual({ kind: 'exit', code: 0 });
+    expect(out.join('')).toBe('1.2.3\n');
+    out.length = 0;
+    expect(parse(['node', 't', 'list-tenants', '--help'], '1', io)).toEqual({ kind: 'exit', code: 0 });
+    expect(out.join('')).toMatch(/Examples:/);
+    out.length = 0;
+    expect(parse(['node', 't', 'help', 'list-tenants'], '1', io)).toEqual({ kind: 'exit', code: 0 });
+    expect(out.join('')).toMatch(/^Usage: tenantadm list-tenants \[options\]/);
+    expect(out.join('')).not.toMatch(/stderr:/);
+    out.length = 0;
+    expect(parse(['node', 't', 'help'], '1', io)).toEqual({ kind: 'exit', code: 0 });
+    expect(out.join('')).toMatch(/^Usage: tenantadm \[options\] \[command\]/);
+  });
+});
+
+describe("each command's help", () => {
+  const helpOf = (name: string): string => {
+    let text = '';
+    parse(['node', 't', name, '--help'], '1', { out: (s) => (text += s), err: () => undefined });
+    return text;
+  };
+
+  it('spells out required options and "exactly one of" groups in the usage line', () => {
+    expect(helpOf('create-user')).toMatch(/^Usage: tenantadm create-user --tenant <id> --email <email> \[options\]$/m);
+    expect(helpOf('get-tenant')).toMatch(/^Usage: tenantadm get-tenant \(--id <id> \| --name <name> \| --username <email>\) \[options\]$/m);
+    expect(helpOf('completion')).toMatch(/^Usage: tenantadm completion <shell> \[options\]$/m);
   });
 
-  it('ends with exit 0 for --help and --version', () => {
-    const out: string[] = [];
-    expect(parse(['node', 't', '--version'], '1.2.3', { out: (s) => out.push(s), err: () => undefined })).toEqual({ kind: 'exit', code: 0 });
-    expect(out.join('')).toBe('1.2.3\n');
-    expect(parse(['node', 't', 'list-tenants', '--help'], '1', { out: (s) => out.push(s), err: () => undefined })).toEqual({ kind: 'exit', code: 0 });
-    expect(out.join('')).toMatch(/Examples:/);
+  it.each(commands.map((c) => c.name))('%s shows the global options and its rules', (name) => {
+    const text = helpOf(name);
+    const globals = text.slice(text.indexOf('Global Options:'));
+    expect(text).toContain('Global Options:');
+    for (const flag of ['-o, --output <format>', '--ndjson', '--mongo <url>', '--error-format <format>']) expect(globals).toContain(flag);
+    const spec = commands.find((c) => c.name === name)!;
+    if (spec.constraints.length) expect(text).toMatch(/Rules:/);
+  });
+});
+
+describe('the examples in --help', () => {
+  // Every example parses and validates (shell pipes, redirections and $(...) cut off).
+  const examples = commands.flatMap((c) => c.examples.map((e) => [c.name, e] as const));
+
+  it.each(examples)('%s: %s', (name, example) => {
+    const line = example.slice(example.search(/\btenantadm [a-z]/)).split(/ \| | > | < |\)/)[0]!;
+    const argv = line.split(' ').slice(1);
+    expect(parsed(...argv).command).toBe(name);
+  });
+});
+
+describe('the options type each command receives is derived from its declarations', () => {
+  // Checked by the compiler (ts-jest and `npm run typecheck`): a wrong value does not type-check.
+  it('types enums, integers, lists, negatable text and required options', () => {
+    type UpdateTenant = import('../../src/commands/update-tenant').UpdateTenantOptions;
+    type CreateUser = import('../../src/commands/create-user').CreateUserOptions;
+    const update: UpdateTenant = { id: ID, plan: 'os', maxChildTenants: 'unlimited', addon: ['monitor'], parent: false };
+    const user: CreateUser = { tenant: ID, email: 'a@b.io', role: ['admin'] };
+    // @ts-expect-error -- not a plan
+    const badPlan: UpdateTenant = { id: ID, plan: 'gold' };
+    // @ts-expect-error -- a whole number, not text
+    const badNumber: UpdateTenant = { id: ID, maxChildTenants: '5' };
+    // @ts-expect-error -- --tenant and --email are required
+    const missing: CreateUser = { email: 'a@b.io' };
+    expect([update, user, badPlan, badNumber, missing]).toHaveLength(5);
   });
 });
