@@ -13,8 +13,11 @@ export interface Column<T> {
 }
 
 export type Result =
-  /** `exitCode`: a report that is printed whole and still fails (doctor: 5 when the tool cannot work). */
-  | { type: 'object'; data: unknown; columns?: Column<never>[]; exitCode?: number }
+  /**
+   * `exitCode`: a report that is printed whole and still fails (doctor: 5 when the tool cannot work).
+   * `rows`: what a table or CSV shows, one row each (check: its findings), instead of the one object.
+   */
+  | { type: 'object'; data: unknown; columns?: Column<never>[]; rows?: unknown[]; exitCode?: number }
   | { type: 'list'; rows: AsyncIterable<unknown> | Iterable<unknown>; columns: Column<never>[] }
   | { type: 'text'; text: string }
   | { type: 'none' };
@@ -116,7 +119,7 @@ export async function render(result: Result, format: Format, sink: Sink, color: 
     case 'object':
       if (format === 'table' || format === 'csv') {
         await renderTable(
-          [result.data],
+          result.rows ?? [result.data],
           (result.columns as Column<unknown>[] | undefined) ?? objectColumns(result.data),
           format,
           sink,

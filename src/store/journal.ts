@@ -77,6 +77,9 @@ export interface RepairReport {
 }
 
 export const LEASE_MS = 120_000;
+/** The journal's collections, in the tool's own database. */
+export const JOURNAL = 'tenantadm_journal';
+export const LOCKS = 'tenantadm_locks';
 const HOST = os.hostname();
 
 /** Test hook: `TENANTADM_CRASH_AT=step:N|commit|finalize` kills the process at that point. */
@@ -125,8 +128,8 @@ export class Journal {
     private readonly lockWaitMs: number,
     private readonly services: MenderServices,
   ) {
-    this.journal = home.collection<JournalDoc>('tenantadm_journal');
-    this.locks = home.collection('tenantadm_locks');
+    this.journal = home.collection<JournalDoc>(JOURNAL);
+    this.locks = home.collection(LOCKS);
   }
 
   private coll(target: Target): Collection<Document> {
