@@ -236,8 +236,8 @@ export class IsolationCheck implements IsolationAudit {
       const orphans = new Tally();
       for await (const doc of this.stream(db, coll, projection)) {
         summary.documents += 1;
-        const id = idString(doc._id);
         if (isAudit) {
+          const id = idString(doc._id);
           // An entry belongs to every log it is in; it is an orphan only when none of them exists.
           const owners: string[] = Array.isArray(doc.log_tenant_ids) ? doc.log_tenant_ids.map(tenantRef).filter((x: string | null): x is string => x !== null) : [];
           const ref = tenantRef(doc.tenant_id);
@@ -254,7 +254,9 @@ export class IsolationCheck implements IsolationAudit {
           continue;
         }
         const ref = tenantRef(doc.tenant_id);
-        if (ref && !tenants.ids.has(ref)) orphans.add(id, ref);
+        if (ref && !tenants.ids.has(ref)) orphans.add(idString(doc._id), ref);
+        if (!isUsers && !isLimits) continue;
+        const id = idString(doc._id);
         if (isUsers && typeof doc.email === 'string') {
           const email = doc.email.trim().toLowerCase();
           const first = emails.get(email);
