@@ -3,8 +3,9 @@
  * collections: it finds each one (exact counts and sample ids), `--repair --yes` fixes the
  * safe ones and leaves the rest, `--dry-run` changes nothing, and a clean database is exit 0.
  */
+import { spawn } from 'node:child_process';
 import { ObjectId, Long, type Document } from 'mongodb';
-import { client, expectFailsCleanly, run, snapshot, type Dbs, withFreshDatabases } from '../support/harness';
+import { BIN, cliEnv, client, expectFailsCleanly, run, snapshot, type Dbs, withFreshDatabases } from '../support/harness';
 import { createTenant } from '../support/cases';
 
 let dbs: Dbs;
@@ -290,6 +291,31 @@ describe('check', () => {
     // Not even the database is needed: an unreachable server gives the same answer.
     const r = await run(dbs, ['check', '--repair'], { env: { TENANTADM_MONGO: 'mongodb://127.0.0.1:1/?directConnection=true', TENANTADM_TIMEOUT_MS: '300' } });
     expect(r.code).toBe(2);
+  });
+
+  it('on a terminal it asks once: "n" changes nothing (exit 2), "y" repairs', async () => {
+    const p = await plant();
+    /** The CLI on a pseudo-terminal (util-linux `script`), with `answer` typed in. */
+    const onTerminal = (answer: string) =>
+      new Promise<{ code: number; output: string }>((resolve, reject) => {
+        const argv = [process.execPath, BIN, 'check', ...scope(), '--repair'].map((a) => `'${a}'`).join(' ');
+        const child = spawn('script', ['-qec', argv, '/dev/null'], { env: cliEnv(dbs), stdio: ['pipe', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => {
+          output += d.toString();
+          if (output.includes('[y/N]')) child.stdin.end(`${answer}\n`);
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code: code ?? -1, output }));
+      });
+    const before = await snapshot(dbs, extraNames(p));
+    const no = await onTerminal('n');
+    expect(no.output).toMatch(/Repair 1 orphan_limits, 1 unsettled_journal, 2 pending_audit, 1 expired_locks\? \[y\/N\]/);
+    expect(no.code).toBe(2);
+    expect(await snapshot(dbs, extraNames(p))).toEqual(before);
+    const yes = await onTerminal('y');
+    expect(yes.code).toBe(5);
+    expect(await (await client()).db(dbs.tenantadm).collection('tenantadm_journal').countDocuments({})).toBe(0);
   });
 
   it('reads a negative limit as invalid on a legacy server (and -1 as valid on v2)', async () => {
