@@ -38,6 +38,10 @@ const table: [string[], { command: string; options: Record<string, unknown>; for
   [['update-tenant', '--id', 'i', '--no-service-provider'], { command: 'update-tenant', options: { id: 'i', serviceProvider: false } }],
   [['migrate'], { command: 'migrate', options: {} }],
   [['repair', '--all'], { command: 'repair', options: { all: true } }],
+  [
+    ['check', '--databases', 'a,b', '--databases', 'c', '--repair', '--dry-run', '-o', 'table'],
+    { command: 'check', options: { databases: ['a,b', 'c'], repair: true, dryRun: true }, format: 'table' },
+  ],
 ];
 
 describe('argv parsing', () => {
