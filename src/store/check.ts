@@ -149,11 +149,28 @@ export class IsolationCheck implements IsolationAudit {
     }
   }
 
+  /**
+   * Visit every document of a collection. Documents are handed over a whole batch at a time
+   * (one await per batch, not per document): the scan costs the client little beyond decoding.
+   */
+  private async each(db: string, coll: string, projection: Document, visit: (doc: Document) => void, filter: Document = {}): Promise<void> {
+    const cursor = this.client.db(db).collection(coll).find(filter, { projection, batchSize: SCAN_BATCH });
+    try {
+      while (await cursor.hasNext()) {
+        for (const doc of cursor.readBufferedDocuments()) visit(doc);
+      }
+    } catch (err) {
+      throw refusal(err, 'find', `${db}.${coll}`);
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
+  }
+
   /** One pass over the tenants: their ids, the Service Providers and who is whose child. */
   private async loadTenants(): Promise<TenantFacts> {
     const facts: TenantFacts = { ids: new Set(), serviceProviders: new Map(), parentOf: new Map() };
     const projection = { _id: 1, service_provider: 1, parent_tenant_id: 1, max_child_tenants: 1 };
-    for await (const doc of this.stream(this.config.db.tenantadm, TENANTS, projection)) {
+    await this.each(this.config.db.tenantadm, TENANTS, projection, (doc) => {
       const id = idString(doc._id);
       facts.ids.add(id);
       if (doc.service_provider === true) {
@@ -162,7 +179,7 @@ export class IsolationCheck implements IsolationAudit {
       }
       const parent = tenantRef(doc.parent_tenant_id);
       if (parent) facts.parentOf.set(id, parent);
-    }
+    });
     return facts;
   }
 
@@ -232,9 +249,9 @@ export class IsolationCheck implements IsolationAudit {
       const projection: Document = { tenant_id: 1 };
       if (isUsers) projection.email = 1;
       if (isLimits) Object.assign(projection, { name: 1, value: 1 });
-      if (isAudit) Object.assign(projection, { log_tenant_ids: 1, state: 1, time: 1 });
+      if (isAudit) Object.assign(projection, { log_tenant_ids: 1, state: 1, time: 1, action: 1, object: 1 });
       const orphans = new Tally();
-      for await (const doc of this.stream(db, coll, projection)) {
+      await this.each(db, coll, projection, (doc) => {
         summary.documents += 1;
         if (isAudit) {
           const id = idString(doc._id);
@@ -242,7 +259,9 @@ export class IsolationCheck implements IsolationAudit {
           const owners: string[] = Array.isArray(doc.log_tenant_ids) ? doc.log_tenant_ids.map(tenantRef).filter((x: string | null): x is string => x !== null) : [];
           const ref = tenantRef(doc.tenant_id);
           if (owners.length === 0 && ref) owners.push(ref);
-          if (owners.length > 0 && !owners.some((o) => tenants.ids.has(o))) orphans.add(id, owners[0]);
+          // The record of a tenant's own removal outlives it on purpose.
+          const tombstone = doc.action === 'delete' && doc.object?.type === 'tenant' && owners.includes(String(doc.object?.id));
+          if (owners.length > 0 && !tombstone && !owners.some((o) => tenants.ids.has(o))) orphans.add(id, owners[0]);
           if (doc.state === 'pending' && !journal.liveAuditIds.has(id)) {
             if (journal.staleAuditIds.has(id)) {
               pending.add(id);
@@ -251,11 +270,11 @@ export class IsolationCheck implements IsolationAudit {
               pending.add(id);
             }
           }
-          continue;
+          return;
         }
         const ref = tenantRef(doc.tenant_id);
         if (ref && !tenants.ids.has(ref)) orphans.add(idString(doc._id), ref);
-        if (!isUsers && !isLimits) continue;
+        if (!isUsers && !isLimits) return;
         const id = idString(doc._id);
         if (isUsers && typeof doc.email === 'string') {
           const email = doc.email.trim().toLowerCase();
@@ -282,7 +301,7 @@ export class IsolationCheck implements IsolationAudit {
             limitsOf.set(ref, kinds);
           }
         }
-      }
+      });
       if (orphans.count > 0) {
         const kind: FindingKind = isUsers ? 'orphan_users' : isLimits ? 'orphan_limits' : isAudit ? 'orphan_audit_entries' : 'orphan_documents';
         findings.push({
@@ -534,10 +553,10 @@ export class IsolationCheck implements IsolationAudit {
     const tenants = this.tenants!;
     const { deviceauth, tenantadm } = this.config.db;
     const candidates: { _id: unknown; id: string; tenant: string }[] = [];
-    for await (const doc of this.stream(deviceauth, LIMITS, { tenant_id: 1 })) {
+    await this.each(deviceauth, LIMITS, { tenant_id: 1 }, (doc) => {
       const ref = tenantRef(doc.tenant_id);
       if (ref && !tenants.ids.has(ref)) candidates.push({ _id: doc._id, id: idString(doc._id), tenant: ref });
-    }
+    });
     if (candidates.length === 0) return ['', [], 0];
     const journal = await this.readJournal();
     const named = [...new Set(candidates.map((c) => c.tenant))];

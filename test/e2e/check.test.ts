@@ -158,6 +158,8 @@ async function plant(): Promise<Planted> {
     auditDoc({ _id: stray, state: 'pending', tenant_id: tB, log_tenant_ids: [tB] }),
     auditDoc({ _id: lostLog, state: 'committed', tenant_id: m2, log_tenant_ids: [m2] }),
     auditDoc({ _id: oid(), state: 'committed', tenant_id: c1, log_tenant_ids: [c1, m1] }),
+    // The record of a removal outlives its tenant: not an orphan.
+    auditDoc({ _id: oid(), state: 'committed', tenant_id: m1, log_tenant_ids: [m1], action: 'delete', object: { id: m1, type: 'tenant' } }),
   ]);
   ids.pendingAudit = [staleAudit.toHexString(), stray.toHexString()];
   ids.orphanAudit = [lostLog.toHexString()];
