@@ -9,7 +9,7 @@ import type { Document, MongoClient } from 'mongodb';
 import type { Config } from '../config';
 import { LIMIT_KINDS, UNLIMITED, type LimitKind } from '../domain/tenant';
 import { allocationOf, fits } from '../domain/allocation';
-import { collectionsOf, databaseNames, parsePerTenantDatabase, refusal, type DiscoveryOptions } from './discovery';
+import { databaseNames, parsePerTenantDatabase, refusal, tenantCollections, type DiscoveryOptions } from './discovery';
 import { JOURNAL, LEASE_MS, LOCKS, isStale, type Journal, type JournalDoc, type RepairReport, type Step } from './journal';
 import { TENANTS, idString, plain } from './tenants';
 import { USERS } from './users';
@@ -210,12 +210,9 @@ export class IsolationCheck implements IsolationAudit {
     const users = { db: cfg.useradm, coll: USERS };
     const limits = { db: cfg.deviceauth, coll: LIMITS };
     const audit = this.auditTarget;
+    // The tenants are read on their own; the journal and the locks are checked by their own rules.
     const own = new Set([`${cfg.tenantadm}.${TENANTS}`, `${cfg.tenantadm}.${JOURNAL}`, `${cfg.tenantadm}.${LOCKS}`]);
-    const collections: { db: string; coll: string }[] = [];
-    for (const db of dbNames) {
-      if (parsePerTenantDatabase(db)) continue;
-      for (const coll of await collectionsOf(this.client, db)) if (!own.has(`${db}.${coll}`)) collections.push({ db, coll });
-    }
+    const collections = (await tenantCollections(this.client, options)).filter((c) => !own.has(`${c.db}.${c.coll}`));
     // The checks of users, limits and the audit log run whatever --databases says.
     for (const special of [users, limits, audit]) {
       if (!collections.some((c) => c.db === special.db && c.coll === special.coll)) collections.push(special);
