@@ -212,7 +212,8 @@ export class IsolationCheck implements IsolationAudit {
     const audit = this.auditTarget;
     // The tenants are read on their own; the journal and the locks are checked by their own rules.
     const own = new Set([`${cfg.tenantadm}.${TENANTS}`, `${cfg.tenantadm}.${JOURNAL}`, `${cfg.tenantadm}.${LOCKS}`]);
-    const collections = (await tenantCollections(this.client, options)).filter((c) => !own.has(`${c.db}.${c.coll}`));
+    // Per-tenant databases are judged whole (below): opening each would be a query per tenant.
+    const collections = (await tenantCollections(this.client, options)).filter((c) => !own.has(`${c.db}.${c.coll}`) && !parsePerTenantDatabase(c.db));
     // The checks of users, limits and the audit log run whatever --databases says.
     for (const special of [users, limits, audit]) {
       if (!collections.some((c) => c.db === special.db && c.coll === special.coll)) collections.push(special);
