@@ -289,7 +289,7 @@ describe('check', () => {
   it('--repair without a terminal and without --yes is exit 2 before anything is read', async () => {
     await plant();
     const stderr = await expectFailsCleanly(dbs, ['check', ...scope(), '--repair'], 2);
-    expect(stderr).toMatch(/needs confirmation and there is no terminal.*--yes/);
+    expect(stderr).toMatch(/needs confirmation,? and there is no terminal.*--yes/);
     // Not even the database is needed: an unreachable server gives the same answer.
     const r = await run(dbs, ['check', '--repair'], { env: { TENANTADM_MONGO: 'mongodb://127.0.0.1:1/?directConnection=true', TENANTADM_TIMEOUT_MS: '300' } });
     expect(r.code).toBe(2);
