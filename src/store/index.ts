@@ -15,6 +15,7 @@ import { AuditStore, type AuditEvent } from './audit';
 import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
 import { MenderServices } from './services';
+import { IsolationCheck, type IsolationAudit } from './check';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import { toStored } from './limits';
 import type { SsoSettings } from '../domain/sso';
@@ -28,6 +29,7 @@ export type { Step, RepairReport } from './journal';
 export type { SettingsRecord } from './settings';
 export type { StorageRecord } from './storage';
 export type { SchemaProfile } from './profile';
+export type { CheckScan, Finding, FindingKind, RepairAction } from './check';
 
 /** Test hook (config.testHooks): widens the window between a check and its write, so races are reproducible. */
 async function pauseAfterCheck(ms: number): Promise<void> {
@@ -205,6 +207,15 @@ export class Store {
       );
     }
     return { steps, direct };
+  }
+
+  /** The isolation and consistency audit (`check`), and its repairs that need no person. */
+  isolationCheck(): IsolationAudit {
+    const check = new IsolationCheck(this.client, this.config, this.journal, () => this.profile(), this.now);
+    return {
+      scan: (options) => this.guard(() => check.scan(options)),
+      repair: (dryRun) => this.guard(() => check.repair(dryRun)),
+    };
   }
 
   /** Run driver calls with errors translated (duplicates → conflict, lost server → unreachable). */

@@ -77,6 +77,9 @@ export interface RepairReport {
 }
 
 export const LEASE_MS = 120_000;
+/** The journal's collections, in the tool's own database. */
+export const JOURNAL = 'tenantadm_journal';
+export const LOCKS = 'tenantadm_locks';
 const HOST = os.hostname();
 
 /** Test hook (config.testHooks, `TENANTADM_CRASH_AT=step:N|commit|finalize`): kill the process at that point. */
@@ -126,8 +129,8 @@ export class Journal {
     /** Where to kill the process (a test hook), if anywhere. */
     private readonly crashAt?: string,
   ) {
-    this.journal = home.collection<JournalDoc>('tenantadm_journal');
-    this.locks = home.collection('tenantadm_locks');
+    this.journal = home.collection<JournalDoc>(JOURNAL);
+    this.locks = home.collection(LOCKS);
   }
 
   private coll(target: Target): Collection<Document> {

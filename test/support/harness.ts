@@ -148,11 +148,11 @@ export async function closeClient(): Promise<void> {
   shared = undefined;
 }
 
-/** Every document of every collection in the four databases, in a stable order. */
-export async function snapshot(dbs: Dbs): Promise<Record<string, Document[]>> {
+/** Every document of every collection in the four databases (and `extra` ones), in a stable order. */
+export async function snapshot(dbs: Dbs, extra: string[] = []): Promise<Record<string, Document[]>> {
   const c = await client();
   const out: Record<string, Document[]> = {};
-  for (const name of Object.values(dbs)) {
+  for (const name of [...Object.values(dbs), ...extra]) {
     const colls = await c.db(name).listCollections({}, { nameOnly: true }).toArray();
     for (const coll of colls.map((x) => x.name).sort()) {
       const docs = await c.db(name).collection(coll).find({}).toArray();

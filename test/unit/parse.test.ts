@@ -93,6 +93,10 @@ const accepted: [string[], { command: string; options: Record<string, unknown>; 
   [['migrate'], { command: 'migrate', options: {} }],
   [['repair', '--all'], { command: 'repair', options: { all: true } }],
   [['completion', 'fish'], { command: 'completion', options: { shell: 'fish' } }],
+  [
+    ['check', '--databases', 'a,b', '--databases', 'c', '--repair', '--dry-run', '-o', 'table'],
+    { command: 'check', options: { databases: ['a', 'b', 'c'], repair: true, dryRun: true }, format: 'table' },
+  ],
 ];
 
 // argv in, the usage error out: exit 2, and nothing can have been written since no command ran.
