@@ -37,13 +37,16 @@ export async function main(argv: string[]): Promise<number> {
     const { schema, run } = spec.load();
     const validated = validateFlags<never>(schema, options);
 
+    // The journal's test hooks, read here once and injected (store/test-hooks.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const testHooks = (require('./store/test-hooks') as typeof import('./store/test-hooks')).testHooksFrom(process.env, warn);
     let opening: Promise<Store> | undefined;
     const deps: Deps = {
       config,
       now: () => new Date(),
       store: () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        opening ??= (require('./store') as typeof import('./store')).Store.open(config).then((s) => (store = s));
+        opening ??= (require('./store') as typeof import('./store')).Store.open(config, { ...testHooks, notice: warn }).then((s) => (store = s));
         return opening;
       },
       signer: () => loadSigner(config.keyFile),
