@@ -7,6 +7,7 @@ import { BIN, client, cliEnv, passwordFile, run, runJson, snapshot, state, tmpDi
 import { csvObjects } from '../support/csv';
 import { resolveConfig } from '../../src/config';
 import { ChangeSet, Store } from '../../src/store';
+import { killedAt as crashEnv } from '../support/crash';
 
 const AUDIT = 'tenantadm_audit';
 let dbs: Dbs;
@@ -270,7 +271,7 @@ describe('recording', () => {
 
 describe('crash safety: a change and its entry exist together or not at all', () => {
   async function killedAt(point: string, args: string[]): Promise<void> {
-    const r = await run(dbs, args, { env: { TENANTADM_CRASH_AT: point } });
+    const r = await run(dbs, args, { env: crashEnv(point) });
     expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
   }
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import bcrypt from 'bcryptjs';
 import { ObjectId } from 'mongodb';
 import { BIN, client, cliEnv, freshDbs, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly as failsCleanly } from '../support/harness';
+import { killedAt } from '../support/crash';
 
 let dbs: Dbs;
 let dir: string;
@@ -427,7 +428,7 @@ describe('crash safety (no transactions)', () => {
   it.each(points)('a create-tenant killed at %s leaves nothing once repaired', async (point) => {
     const before = await snapshot(dbs);
     const r = await run(dbs, ['create-tenant', '--name', 'crash', '--admin-email', 'c@crash.example', '--password-file', passwordFile(dir)], {
-      env: { TENANTADM_CRASH_AT: point },
+      env: killedAt(point),
     });
     expect(r.signal).toBe('SIGKILL');
     const rep = await runJson(dbs, ['repair']);
@@ -442,7 +443,7 @@ describe('crash safety (no transactions)', () => {
 
   it('a create-tenant killed after its commit point is finished by the next command', async () => {
     const r = await run(dbs, ['create-tenant', '--name', 'late', '--admin-email', 'l@late.example', '--password-file', passwordFile(dir)], {
-      env: { TENANTADM_CRASH_AT: 'finalize' },
+      env: killedAt('finalize'),
     });
     expect(r.signal).toBe('SIGKILL');
     const c = await client();
@@ -457,7 +458,7 @@ describe('crash safety (no transactions)', () => {
   it('an update killed midway is rolled back by the next command', async () => {
     const t = await create('upd');
     const before = await snapshot(dbs);
-    const r = await run(dbs, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended'], { env: { TENANTADM_CRASH_AT: 'step:1' } });
+    const r = await run(dbs, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended'], { env: killedAt('step:1') });
     expect(r.signal).toBe('SIGKILL');
     const mid = await (await client()).db(dbs.tenantadm).collection('tenants').findOne({ name: 'upd' });
     expect(mid?.plan).toBe('os'); // the tenant write happened, its audit entry did not
