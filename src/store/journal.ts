@@ -95,9 +95,18 @@ export interface JournalDoc extends Document {
   lease_until: Date;
   /** The first step of the batch the owner last started (for people reading the journal). */
   step: number;
+  locks: string[];
+}
+
+/**
+ * An operation's steps, in `tenantadm_journal_plans` under the operation's id: kept out of
+ * the journal document, which every ownership check rewrites (a big plan would make each
+ * check cost as much as the plan).
+ */
+export interface PlanDoc extends Document {
+  _id: string;
   steps: Step[];
   finalize: Step[];
-  locks: string[];
 }
 
 export interface InProgress {
@@ -159,6 +168,8 @@ export interface JournalOptions {
 
 export const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_BATCH = 1000;
+/** FerretDB 1.24 stops answering an update command of 100 statements or more: updates go 50 at a time. */
+const UPDATE_BATCH = 50;
 
 /** The services a `service` step calls (services.ts). */
 export interface StepServices {
@@ -216,7 +227,7 @@ export function batchesOf(steps: readonly Step[], size: number, breakBefore: Rea
       batchable(prev) &&
       prev.kind === step.kind &&
       sameTarget(prev.target, step.target) &&
-      last.steps.length < size &&
+      last.steps.length < (step.kind === 'update' ? Math.min(size, UPDATE_BATCH) : size) &&
       !breakBefore.has(i)
     ) {
       last.steps.push(step);
@@ -266,6 +277,7 @@ class Lease {
 
 export class Journal {
   readonly journal: Collection<JournalDoc>;
+  readonly plans: Collection<PlanDoc>;
   readonly locks: LockTable;
   private readonly owner: Owner;
   private readonly hooks: FaultHooks;
@@ -281,6 +293,7 @@ export class Journal {
     this.hooks = options.hooks ?? {};
     this.breakBefore = new Set(this.hooks.breakBefore ?? []);
     this.journal = home.collection<JournalDoc>('tenantadm_journal');
+    this.plans = home.collection<PlanDoc>('tenantadm_journal_plans');
     this.locks = new LockTable(home.collection<LockDoc>('tenantadm_locks'), this.owner);
   }
 
@@ -309,26 +322,42 @@ export class Journal {
     return this.locks.renew(lease.keys, lease.opId, until);
   }
 
-  /** Open an operation owned by this process (with its plan, or empty while locks are taken) and start renewing its lease. */
-  private async open(op: Operation | null, locks: readonly LockKey[]): Promise<Lease> {
+  /** Open an operation owned by this process, still without a plan, and start renewing its lease. */
+  private async open(locks: readonly LockKey[]): Promise<Lease> {
     const id = randomUUID();
     const now = this.options.clock();
     await this.journal.insertOne({
       _id: id,
       state: 'pending',
-      command: op?.command ?? null,
-      actor: op?.actor ?? null,
+      command: null,
+      actor: null,
       owner: this.owner.token,
       host: this.owner.host,
       pid: this.owner.pid,
       created_at: now,
       lease_until: new Date(now.getTime() + this.options.leaseMs),
       step: 0,
-      steps: op?.steps ?? [],
-      finalize: op?.finalize ?? [],
       locks: [...locks],
     });
     return new Lease(this, id).start();
+  }
+
+  /** Write the plan, then check ownership; whoever settles the operation from then on undoes it. */
+  private async plan(lease: Lease, op: Operation): Promise<void> {
+    await this.plans.insertOne({ _id: lease.opId, steps: op.steps, finalize: op.finalize });
+    try {
+      await this.own(lease, 'pending', 0, { command: op.command, actor: op.actor });
+    } catch (err) {
+      // Taken over before the plan counted: the one that took over may not have seen it.
+      if (err instanceof LostOwnership) await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Forget a settled operation: its plan, then the operation (an operation without a plan settles as nothing). */
+  private async forget(opId: string): Promise<void> {
+    await this.plans.deleteOne({ _id: opId });
+    await this.journal.deleteOne({ _id: opId, owner: this.owner.token });
   }
 
   /**
@@ -351,8 +380,9 @@ export class Journal {
       return;
     }
     if (op.steps.length === 0 && op.finalize.length === 0) return;
-    const lease = await this.open(op, []);
+    const lease = await this.open([]);
     try {
+      await this.plan(lease, op);
       await this.execute(lease, op);
     } finally {
       lease.stop();
@@ -366,7 +396,7 @@ export class Journal {
    */
   async exclusive<T>(keys: readonly LockKey[], body: () => Promise<{ op: Operation | null; result: T }>): Promise<T> {
     const sorted = [...new Set(keys)].sort();
-    const lease = await this.open(null, sorted);
+    const lease = await this.open(sorted);
     let killed = false;
     let planned = false;
     try {
@@ -374,7 +404,7 @@ export class Journal {
       const { op, result } = await body();
       await this.fault('decided');
       if (op && (op.steps.length > 0 || op.finalize.length > 0)) {
-        await this.own(lease, 'pending', 0, { command: op.command, actor: op.actor, steps: op.steps, finalize: op.finalize });
+        await this.plan(lease, op);
         planned = true;
         await this.execute(lease, op);
       }
@@ -387,7 +417,10 @@ export class Journal {
       lease.stop();
       if (!killed) {
         // Nothing was planned (nothing to do, a rule refused, or ownership was lost): drop the empty operation.
-        if (!planned) await this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'pending' }).catch(() => undefined);
+        if (!planned) {
+          await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
+          await this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'pending' }).catch(() => undefined);
+        }
         await this.locks.release(lease.keys, lease.opId).catch(() => undefined);
       }
     }
@@ -436,7 +469,7 @@ export class Journal {
     try {
       await this.own(lease, 'pending', applied.length, { state: 'rolling_back' });
       await this.undo(applied, lease);
-      await this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token });
+      await this.forget(lease.opId);
     } catch (err) {
       if (err instanceof ProcessKilled) throw err;
       // Lost: the one that took over rolls back. Otherwise (a lost server) the next command
@@ -461,7 +494,7 @@ export class Journal {
       throw translateDriverError(err);
     }
     // A repair that took a stalled owner's committed operation over finishes it itself.
-    await this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'committed' });
+    if (!lease.lost) await this.forget(lease.opId);
   }
 
   private async rollForward(steps: Step[], lease: Lease): Promise<void> {
@@ -653,13 +686,14 @@ export class Journal {
     if (claimed.matchedCount !== 1) return null;
     const lease = new Lease(this, doc._id).start();
     try {
+      const plan = await this.plans.findOne({ _id: doc._id });
       if (doc.state === 'committed') {
-        await this.rollForward(doc.finalize, lease);
-        await this.journal.deleteOne({ _id: doc._id, owner: this.owner.token });
+        await this.rollForward(plan?.finalize ?? [], lease);
+        await this.forget(doc._id);
         return 'finalized';
       }
-      await this.undo(doc.steps, lease);
-      await this.journal.deleteOne({ _id: doc._id, owner: this.owner.token });
+      await this.undo(plan?.steps ?? [], lease);
+      await this.forget(doc._id);
       return 'rolled_back';
     } catch (err) {
       if (err instanceof LostOwnership) return null;
@@ -701,7 +735,7 @@ export class Journal {
 
   /** Create the journal's collections up front, so a failed command never leaves one behind. */
   async ensureCollections(): Promise<void> {
-    for (const coll of [this.journal.db.collection(this.journal.collectionName), this.locks.coll.db.collection(this.locks.coll.collectionName)]) {
+    for (const coll of [this.journal, this.plans, this.locks.coll].map((c) => c.db.collection(c.collectionName))) {
       const exists = await coll.db.listCollections({ name: coll.collectionName }, { nameOnly: true }).hasNext();
       if (exists) continue;
       try {
