@@ -92,9 +92,11 @@ export class LockTable {
 
   /** Extend the lease of every lock in `keys` still held by us for `opId`; false when one was lost. */
   async renew(keys: readonly LockKey[], opId: string, leaseUntil: Date): Promise<boolean> {
-    if (keys.length === 0) return true;
-    const res = await this.coll.updateMany({ _id: { $in: [...keys] }, op_id: opId, owner: this.owner.token }, { $set: { lease_until: leaseUntil } });
-    return res.matchedCount === keys.length;
+    // The holder may take more keys meanwhile: count the ones asked about.
+    const asked = [...keys];
+    if (asked.length === 0) return true;
+    const res = await this.coll.updateMany({ _id: { $in: asked }, op_id: opId, owner: this.owner.token }, { $set: { lease_until: leaseUntil } });
+    return res.matchedCount === asked.length;
   }
 
   async release(keys: readonly LockKey[], opId: string): Promise<void> {

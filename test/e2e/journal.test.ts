@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, ObjectId, type Document } from 'mongodb';
 import { Journal, LostOwnership, ProcessKilled, type FaultHooks, type FaultPoint, type Operation, type RenewalTimer, type Step } from '../../src/store/journal';
-import { spLock, type LockKey } from '../../src/store/locks';
+import { LockTable, spLock, tenantLock, type LockDoc, type LockKey } from '../../src/store/locks';
 import { BIN, cliEnv, client, closeClient, dropAll, freshDbs, run, seedDeviceauthVersion, state, type Dbs } from '../support/harness';
 import { childLimits, storedLimit } from '../support/limits';
 
@@ -192,6 +192,23 @@ describe('a slow owner', () => {
     a.release();
     await expect(a.done).rejects.toBeInstanceOf(LostOwnership);
     expect(await values()).toEqual({ a: 0, b: 0 });
+  });
+});
+
+describe('locks', () => {
+  it('renewal counts the keys it was asked about, while the holder takes more', async () => {
+    const table = new LockTable(c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks'), { token: 'me', host: 'h', pid: 1 });
+    const until = new Date(clock.now().getTime() + LEASE);
+    const keys: LockKey[] = [];
+    expect(await table.tryTake(spLock('a'), 'op', until)).toBe(true);
+    keys.push(spLock('a'));
+    const renewing = table.renew(keys, 'op', until);
+    expect(await table.tryTake(tenantLock('a'), 'op', until)).toBe(true);
+    keys.push(tenantLock('a'));
+    expect(await renewing).toBe(true);
+    expect(await table.renew(keys, 'op', until)).toBe(true);
+    await c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks').deleteOne({ _id: tenantLock('a') });
+    expect(await table.renew(keys, 'op', until)).toBe(false);
   });
 });
 
