@@ -18,7 +18,7 @@ function option(flags: string, description: string): string {
 const environment: [string, string][] = [
   [ENV.mongo, `MongoDB URL (default ${DEFAULTS.mongo}). Credentials in it are never printed.`],
   [ENV.timeout, `connect and server\\-selection timeout in milliseconds (default ${DEFAULTS.timeoutMs}).`],
-  [ENV.tenantadmDb, `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal and tenantadm_locks.`],
+  [ENV.tenantadmDb, `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal, tenantadm_journal_plans and tenantadm_locks.`],
   [ENV.useradmDb, `user database (default ${DEFAULTS.useradmDb}).`],
   [ENV.deviceauthDb, `device\\-auth database with devices and limits (default ${DEFAULTS.deviceauthDb}).`],
   [ENV.auditDb, `audit database (default ${DEFAULTS.auditDb}).`],
