@@ -687,7 +687,8 @@ export class Journal {
     if (claimed.matchedCount !== 1) return null;
     const lease = new Lease(this, doc._id).start();
     try {
-      const plan = await this.plans.findOne({ _id: doc._id });
+      // Operations journaled by earlier releases carry their steps themselves.
+      const plan = (await this.plans.findOne({ _id: doc._id })) ?? (doc as Partial<PlanDoc>);
       if (doc.state === 'committed') {
         await this.rollForward(plan?.finalize ?? [], lease);
         await this.forget(doc._id);
