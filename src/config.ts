@@ -34,23 +34,6 @@ export interface Config {
   services: ServiceAddresses;
   actor: string;
   errorFormat: 'text' | 'json';
-  /** Fault and timing hooks for tests, read from the environment once, here. */
-  testHooks: TestHooks;
-}
-
-/**
- * Test hooks: `TENANTADM_TEST_PAUSE_MS=N` widens the window between a check and its write (so
- * races are reproducible); `TENANTADM_CRASH_AT=step:N|commit|finalize` kills the process there.
- */
-export interface TestHooks {
-  pauseAfterCheckMs: number;
-  crashAt?: string;
-}
-
-export function testHooks(env: NodeJS.ProcessEnv): TestHooks {
-  const pause = Number(env.TENANTADM_TEST_PAUSE_MS ?? 0);
-  const crashAt = env.TENANTADM_CRASH_AT;
-  return { pauseAfterCheckMs: Number.isFinite(pause) && pause > 0 ? pause : 0, ...(crashAt ? { crashAt } : {}) };
 }
 
 import type { GlobalFlags } from './command-table';
@@ -84,7 +67,7 @@ export const ENVIRONMENT = {
     meaning: `MongoDB URL: mongodb://..., mongodb+srv://... or Mender's host:port (default ${DEFAULTS.mongo}); credentials in it are never printed`,
   },
   timeout: { name: 'TENANTADM_TIMEOUT_MS', meaning: `connect and server-selection timeout in milliseconds, 100-600000 (default ${DEFAULTS.timeoutMs}); a server that stops answering is given up after about 2.5 times this; a read that is making progress never times out` },
-  tenantadmDb: { name: 'TENANTADM_DB', meaning: `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal and tenantadm_locks` },
+  tenantadmDb: { name: 'TENANTADM_DB', meaning: `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal, tenantadm_journal_plans and tenantadm_locks` },
   useradmDb: { name: 'TENANTADM_USERADM_DB', meaning: `user database (default ${DEFAULTS.useradmDb})` },
   deviceauthDb: { name: 'TENANTADM_DEVICEAUTH_DB', meaning: `device-auth database with devices and limits (default ${DEFAULTS.deviceauthDb})` },
   auditDb: { name: 'TENANTADM_AUDIT_DB', meaning: `audit database (default ${DEFAULTS.auditDb})` },
@@ -249,7 +232,6 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
     },
     actor: pick(flags.actor, env[ENV.actor]) ?? defaultActor(env),
     errorFormat,
-    testHooks: testHooks(env),
   };
 }
 

@@ -93,13 +93,16 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     // Progress only for a person watching a terminal, and never with --quiet.
     progress = new ProgressLine(stderr, { enabled: stderr.isTTY === true && !globals.quiet, debug: Boolean(env.TENANTADM_DEBUG) });
 
+    // The journal's test hooks, read here once and injected (store/test-hooks.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const testHooks = (require('./store/test-hooks') as typeof import('./store/test-hooks')).testHooksFrom(env, warn);
     let opening: Promise<Store> | undefined;
     const deps: Deps = {
       config,
       now: () => new Date(),
       store: () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        opening ??= (require('./store') as typeof import('./store')).Store.open(config).then((s) => (store = s));
+        opening ??= (require('./store') as typeof import('./store')).Store.open(config, { ...testHooks, notice: warn }).then((s) => (store = s));
         return opening;
       },
       // eslint-disable-next-line @typescript-eslint/no-require-imports

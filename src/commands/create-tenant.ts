@@ -20,10 +20,11 @@ import {
 } from '../domain/tenant';
 import { readPassword } from '../secrets';
 import { warnDirectUser } from '../notices';
-import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
+import { ChangeSet, spLock, ssoLock, tenantLock, tenantNameLock, type Store, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from '../views/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
-import { loadWorld, spLock, tenantNameLock } from '../operations/allocation';
+import { loadWorld } from '../operations/allocation';
+import { isAdmin } from '../domain/user';
 import { inheritSsoFields } from '../views/sso';
 import { assertChildAddonsAllowed } from '../domain/child-features';
 
@@ -52,14 +53,29 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   const passwordHash = password === undefined ? undefined : await deps.hashPassword(password);
 
   const store = await deps.store();
+  // A create of this name killed midway is settled before the name is looked up.
+  await store.settleInterrupted();
   const output = async (record: TenantRecord): Promise<Result> => {
     const view = await viewOne(store, record);
     return options.idOnly ? { type: 'text', text: view.id } : { type: 'object', data: view, columns: tenantColumns };
   };
 
+  /** The existing tenant when it is what was asked; exit 4 naming each difference otherwise. */
+  const existingAsAsked = async (record: TenantRecord): Promise<Result> => {
+    const differences = await differencesFromAsked(store, record, { plan: options.plan, deviceLimit: options.deviceLimit === undefined ? undefined : deviceLimit, email, parentId, addonFlags, sso: options.sso });
+    if (differences.length > 0) {
+      throw new ConflictError(
+        `a tenant named "${name}" already exists (id ${record.tenant.id}) and differs from what was asked: ${differences.join('; ')}`,
+        'change it with update-tenant, set-device-limit or create-user, or ask for what it is',
+        { id: record.tenant.id, differences },
+      );
+    }
+    return output(record);
+  };
+
   const existing = await store.tenants.findOne({ name });
   if (existing) {
-    if (options.ifNotExists) return output(existing);
+    if (options.ifNotExists) return existingAsAsked(existing);
     throw nameTaken(name, existing);
   }
   if (email !== undefined) {
@@ -71,7 +87,8 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     }
   }
 
-  await store.beforeWrite();
+  // The new tenant's id is chosen first: its create holds the tenant's lock until it commits.
+  const newId = store.tenants.newId();
 
   /** The whole change; `capped` are the other limit kinds the SP caps (the child gets 0 of them). */
   const build = async (capped: string[], inherited: Pick<TenantFields, 'sso_inherit'> = {}) => {
@@ -89,7 +106,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       ...inherited,
       created_at: now,
       updated_at: now,
-    });
+    }, newId);
     created.doc.tenant_token = sign(created.id);
     const changes = new ChangeSet('create-tenant').add(created.step);
     changes.audit({
@@ -129,7 +146,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   let createdId: string;
   try {
     if (parentId === undefined) {
-      createdId = await store.exclusive([tenantNameLock(name)], async () => {
+      createdId = await store.exclusive([tenantNameLock(name), tenantLock(newId)], async () => {
         await nameFree();
         const { changes, id } = await build([]);
         return { changes, result: id };
@@ -137,7 +154,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     } else {
       // Counting children and capacity, then creating, must not interleave with another allocation.
       // With --sso the SP's settings must not be cleared meanwhile: hold its SSO lock too.
-      const locks = [spLock(parentId), tenantNameLock(name), ...(options.sso ? [`sso:${parentId}`] : [])];
+      const locks = [spLock(parentId), tenantNameLock(name), tenantLock(newId), ...(options.sso ? [ssoLock(parentId)] : [])];
       createdId = await store.exclusive(locks, async () => {
         await nameFree();
         const { capped, parent } = await checkRoomForChild(parentId);
@@ -151,7 +168,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     // Another process created the same name between our check and our insert.
     if (err instanceof ConflictError && options.ifNotExists) {
       const winner = await store.tenants.findOne({ name });
-      if (winner) return output(winner);
+      if (winner) return existingAsAsked(winner);
     }
     throw err;
   }
@@ -184,6 +201,42 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     }
     return { capped, parent: records.get(spId)! };
   }
+}
+
+interface Asked {
+  plan?: string;
+  deviceLimit?: number;
+  email?: string;
+  parentId?: string;
+  addonFlags: Map<string, boolean>;
+  sso?: boolean;
+}
+
+/**
+ * How an existing tenant differs from what `create-tenant --if-not-exists` asked, one
+ * `field: what it is (asked what)` each. Options not given are not compared, except the
+ * tenant's place: a parent (or none) and not being a Service Provider.
+ */
+async function differencesFromAsked(store: Store, record: TenantRecord, asked: Asked): Promise<string[]> {
+  const t = record.tenant;
+  const out: string[] = [];
+  if (asked.plan !== undefined && t.plan !== asked.plan) out.push(`plan: ${t.plan} (asked ${asked.plan})`);
+  if ((t.parent_tenant_id ?? null) !== (asked.parentId ?? null)) out.push(`parent: ${t.parent_tenant_id ?? 'none'} (asked ${asked.parentId ?? 'none'})`);
+  if (t.service_provider) out.push('service provider: yes (asked no)');
+  if (asked.deviceLimit !== undefined) {
+    const current = (await store.limits.get(t.id, 'max_devices')).value;
+    if (current !== asked.deviceLimit) out.push(`device limit: ${formatLimit(current)} (asked ${formatLimit(asked.deviceLimit)})`);
+  }
+  for (const [addon, enabled] of asked.addonFlags) {
+    const now = t.addons.find((a) => a.name === addon)?.enabled === true;
+    if (now !== enabled) out.push(`addon ${addon}: ${now ? 'on' : 'off'} (asked ${enabled ? 'on' : 'off'})`);
+  }
+  if (asked.sso && t.sso_inherit !== true) out.push('sso inherit: no (asked yes)');
+  if (asked.email !== undefined) {
+    const user = await store.users.findInTenant(t.id, asked.email);
+    if (!user || !isAdmin(user.user.roles)) out.push(`admin ${asked.email}: ${user ? `roles ${user.user.roles.join(',') || 'none'}` : 'no such user'} (asked admin)`);
+  }
+  return out;
 }
 
 function nameTaken(name: string, existing: TenantRecord): ConflictError {

@@ -8,7 +8,7 @@ import { normalizeEmail, parseTenantId, validatePassword } from '../domain/tenan
 import { parseRoles } from '../domain/user';
 import { readPassword } from '../secrets';
 import { warnDirectUser } from '../notices';
-import { ChangeSet } from '../store';
+import { ChangeSet, tenantLock } from '../store';
 import { userColumns } from '../views/user';
 
 export type CreateUserOptions = OptionsOf<typeof createUserOptions>;
@@ -21,29 +21,32 @@ export async function createUser(options: CreateUserOptions, deps: Deps): Promis
   const passwordHash = await deps.hashPassword(password);
 
   const store = await deps.store();
-  const tenant = await store.tenants.findOne({ id: tenantId });
-  if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
-  const taken = await store.users.findByEmail(email);
-  if (taken) {
-    throw new ConflictError(`the email ${email} is already used by a user of tenant ${taken.user.tenant_id}`, 'emails are unique across all tenants', {
-      tenant_id: taken.user.tenant_id,
+  // A tenant whose create was killed is settled (gone) before it is looked up; one still being
+  // created holds its lock, so the user is added once the tenant is whole, or not at all.
+  await store.settleInterrupted();
+  const { created, t } = await store.exclusive([tenantLock(tenantId)], async () => {
+    const tenant = await store.tenants.findOne({ id: tenantId });
+    if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
+    const taken = await store.users.findByEmail(email);
+    if (taken) {
+      throw new ConflictError(`the email ${email} is already used by a user of tenant ${taken.user.tenant_id}`, 'emails are unique across all tenants', {
+        tenant_id: taken.user.tenant_id,
+      });
+    }
+    const t = tenant.tenant;
+    const created = store.userCreateSteps({ email, passwordHash, tenantId: t.id, roles, now: deps.now() });
+    const changes = new ChangeSet('create-user').add(...created.steps);
+    changes.audit({
+      action: 'create',
+      tenantId: t.id,
+      parentId: t.parent_tenant_id,
+      object: { id: created.user.id, type: 'user', user: { email }, tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      change: `user ${email} created in tenant "${t.name}" with role${roles.length === 1 ? '' : 's'} ${roles.join(', ')}`,
     });
-  }
-
-  await store.beforeWrite();
-  const t = tenant.tenant;
-  const created = store.userCreateSteps({ email, passwordHash, tenantId: t.id, roles, now: deps.now() });
-  if (created.direct) warnDirectUser(deps);
-  const changes = new ChangeSet('create-user').add(...created.steps);
-  changes.audit({
-    action: 'create',
-    tenantId: t.id,
-    parentId: t.parent_tenant_id,
-    object: { id: created.user.id, type: 'user', user: { email }, tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
-    change: `user ${email} created in tenant "${t.name}" with role${roles.length === 1 ? '' : 's'} ${roles.join(', ')}`,
+    // A concurrent create of the same email loses on the unique index: exit 4, nothing left behind.
+    return { changes, result: { created, t } };
   });
-  // A concurrent create of the same email loses on the unique index: exit 4, nothing left behind.
-  await store.commit(changes);
+  if (created.direct) warnDirectUser(deps);
   // Through useradm, the service chose the id: show the user as it stored it.
   const stored = created.direct ? created.user : ((await store.users.findInTenant(t.id, email))?.user ?? created.user);
   return { type: 'object', data: stored, columns: userColumns };

@@ -6,7 +6,7 @@ import type { Result } from '../output';
 import { NotFoundError, RuleError } from '../errors';
 import { ADMIN_ROLE, normalizeEmail, parseTenantId } from '../domain/tenant';
 import { isAdmin } from '../domain/user';
-import { ChangeSet } from '../store';
+import { ChangeSet, tenantLock } from '../store';
 import { userColumns } from '../views/user';
 
 export type DeleteUserOptions = OptionsOf<typeof deleteUserOptions>;
@@ -15,16 +15,16 @@ export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promis
   const tenantId = parseTenantId(options.tenant);
   const email = normalizeEmail(options.email);
   const store = await deps.store();
+  await store.settleInterrupted();
   const tenant = await store.tenants.findOne({ id: tenantId });
   if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
   const t = tenant.tenant;
   const notFound = () => new NotFoundError(`no user ${email} in tenant ${t.id}`, `list the tenant's users with \`tenantadm list-users --tenant ${t.id}\``);
   if (!(await store.users.findInTenant(t.id, email))) throw notFound();
 
-  await store.beforeWrite();
-  // The admin count is checked and the user deleted under one lock, so two concurrent
+  // The admin count is checked and the user deleted under the tenant's lock, so two concurrent
   // deletes of the last two admins cannot both pass the check.
-  const deleted = await store.exclusive([`tenant-users:${t.id}`], async () => {
+  const deleted = await store.exclusive([tenantLock(t.id)], async () => {
     const record = await store.users.findInTenant(t.id, email);
     if (!record) throw notFound();
     if (isAdmin(record.user.roles)) {

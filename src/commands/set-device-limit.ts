@@ -147,7 +147,7 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
   if (options.dryRun) {
     outcome = await decide();
   } else {
-    await store.beforeWrite();
+    await store.settleInterrupted();
     outcome = await withAllocationLocks(store, ids, [], async () => {
       const decided = await decide();
       return { changes: decided.set, result: decided };

@@ -7,7 +7,7 @@ import { NotFoundError, RuleError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { describeSso, ssoSecretsChanged, validateSso, type SsoSettings } from '../domain/sso';
 import { readJsonDocument } from '../secrets';
-import { ChangeSet } from '../store';
+import { ChangeSet, ssoLock, tenantLock } from '../store';
 import { inheritsSso, ssoColumns, ssoView } from '../views/sso';
 
 export type SetSsoOptions = OptionsOf<typeof setSsoOptions>;
@@ -21,12 +21,12 @@ export async function setSso(options: SetSsoOptions, deps: Deps): Promise<Result
   }
 
   const store = await deps.store();
+  await store.settleInterrupted();
   const found = await store.tenants.findOne({ id });
   if (!found) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
-  await store.beforeWrite();
 
   // Same lock as update-tenant --sso-inherit, so a tenant never ends up inheriting and owning settings.
-  await store.exclusive([`sso:${id}`], async () => {
+  await store.exclusive([ssoLock(id), tenantLock(id)], async () => {
     const record = await store.tenants.findOne({ id });
     if (!record) throw new NotFoundError(`no tenant with id ${id}`);
     const t = record.tenant;

@@ -7,7 +7,7 @@ import { NotFoundError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { describeStorage, storageSecretsChanged, validateStorage, type StorageSettings } from '../domain/storage';
 import { readJsonDocument } from '../secrets';
-import { ChangeSet } from '../store';
+import { ChangeSet, storageLock, tenantLock } from '../store';
 import { storageView, type StorageView } from '../views/storage';
 import { sameStorage } from '../store/storage';
 
@@ -34,11 +34,13 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
   }
 
   const store = await deps.store();
-  const found = await store.tenants.findOne({ id });
-  if (!found) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
-  await store.beforeWrite();
+  await store.settleInterrupted();
+  const notFound = () => new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
+  if (!(await store.tenants.findOne({ id }))) throw notFound();
 
-  await store.exclusive([`storage:${id}`], async () => {
+  await store.exclusive([storageLock(id), tenantLock(id)], async () => {
+    const found = await store.tenants.findOne({ id });
+    if (!found) throw notFound();
     const t = found.tenant;
     const current = await store.storage.get(id);
     const changes = new ChangeSet('set-storage');

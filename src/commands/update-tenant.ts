@@ -6,8 +6,8 @@ import type { Result } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
 import { LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
-import { loadWorld, spLock, tenantNameLock, withAllocationLocks } from '../operations/allocation';
-import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
+import { loadWorld, withAllocationLocks } from '../operations/allocation';
+import { ChangeSet, spLock, ssoLock, tenantNameLock, type TenantFields, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning } from '../store/cache';
 import { warnDirectRevocation } from '../notices';
 import { tenantColumns, viewOne } from '../views/tenant';
@@ -48,9 +48,9 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   const sign = options.rotateToken ? deps.signer() : undefined;
 
   const store = await deps.store();
+  await store.settleInterrupted();
   const current = await store.tenants.findOne({ id });
   if (!current) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
-  await store.beforeWrite();
 
   // Every update holds `sp:<id>` of the tenant, of its current SP and of a new one, so that
   // promoting, attaching, allocating, an SP's add-on policy and a child's add-ons never race.
@@ -99,7 +99,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   };
   const extraLocks = [
     ...(parentTo ? [spLock(parentTo)] : []),
-    ...(wanted.sso_inherit !== undefined ? [`sso:${id}`] : []),
+    ...(wanted.sso_inherit !== undefined ? [ssoLock(id)] : []),
     // Renames check the name under its lock, as creates do (names are not indexed).
     ...(wanted.name !== undefined ? [tenantNameLock(wanted.name)] : []),
   ];

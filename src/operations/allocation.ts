@@ -5,16 +5,7 @@
 import { ConflictError, NotFoundError } from '../errors';
 import type { AllocationTenant, AllocationWorld } from '../domain/allocation';
 import { LIMIT_KINDS, type LimitKind } from '../domain/tenant';
-import type { ChangeSet, LimitRecord, Store, TenantRecord } from '../store';
-
-export function spLock(id: string): string {
-  return `sp:${id}`;
-}
-
-/** The lock that makes tenant names unique among this tool's creates and renames (Mender has no such index). */
-export function tenantNameLock(name: string): string {
-  return `tenant-name:${name}`;
-}
+import { spLock, tenantLock, type ChangeSet, type LimitRecord, type LockKey, type Store, type TenantRecord } from '../store';
 
 export interface LoadedWorld {
   world: AllocationWorld;
@@ -81,7 +72,7 @@ export async function loadWorld(store: Store, tenantIds: string[], kinds: readon
 const RETRY = Symbol('retry');
 
 /**
- * Run `body` holding `sp:<id>` for each tenant and for each tenant's current SP, plus
+ * Run `body` holding the tenant's own lock and `sp:<id>` for each tenant, `sp:<id>` of each tenant's current SP, plus
  * the lock keys in `extraKeys` (e.g. `sp:<new parent>`). The parents are read before
  * locking, so the body runs only once they are re-read under the locks and found
  * unchanged (a concurrent attach retries).
@@ -89,12 +80,13 @@ const RETRY = Symbol('retry');
 export async function withAllocationLocks<T>(
   store: Store,
   tenantIds: string[],
-  extraKeys: string[],
+  extraKeys: LockKey[],
   body: (records: Map<string, TenantRecord>) => Promise<{ changes: ChangeSet | null; result: T }>,
 ): Promise<T> {
-  const keysFor = (records: Iterable<TenantRecord>): Set<string> => {
-    const keys = new Set<string>(extraKeys);
+  const keysFor = (records: Iterable<TenantRecord>): Set<LockKey> => {
+    const keys = new Set<LockKey>(extraKeys);
     for (const r of records) {
+      keys.add(tenantLock(r.tenant.id));
       keys.add(spLock(r.tenant.id));
       if (r.tenant.parent_tenant_id) keys.add(spLock(r.tenant.parent_tenant_id));
     }

@@ -10,7 +10,7 @@ import type { Config } from '../config';
 import { LIMIT_KINDS, UNLIMITED, type LimitKind } from '../domain/tenant';
 import { allocationOf, fits } from '../domain/allocation';
 import { databaseNames, parsePerTenantDatabase, refusal, tenantCollections, type DiscoveryOptions } from './discovery';
-import { JOURNAL, LEASE_MS, LOCKS, isStale, type Journal, type JournalDoc, type RepairReport, type Step } from './journal';
+import { DEFAULT_LEASE_MS as LEASE_MS, JOURNAL, JOURNAL_PLANS, LOCKS, isStale, type Journal, type JournalDoc, type PlanDoc, type RepairReport, type Step } from './journal';
 import { TENANTS, idString, plain } from './tenants';
 import { USERS } from './users';
 import { LIMITS, readStored } from './limits';
@@ -187,11 +187,18 @@ export class IsolationCheck implements IsolationAudit {
     const now = this.now();
     const facts: JournalFacts = { stale: [], liveAuditIds: new Set(), staleAuditIds: new Set(), liveInserts: new Set() };
     const audit = this.auditTarget;
-    for await (const doc of this.stream(this.config.db.tenantadm, JOURNAL, {})) {
-      const entry = doc as JournalDoc;
+    const entries: JournalDoc[] = [];
+    for await (const doc of this.stream(this.config.db.tenantadm, JOURNAL, {})) entries.push(doc as JournalDoc);
+    // The steps live apart from the operations (journal.ts); the journal is small: one read of its plans.
+    const plans = new Map<string, PlanDoc>();
+    if (entries.length > 0) {
+      const ids = entries.map((e) => e._id);
+      for await (const plan of this.stream(this.config.db.tenantadm, JOURNAL_PLANS, {}, { _id: { $in: ids } })) plans.set(String(plan._id), plan as PlanDoc);
+    }
+    for (const entry of entries) {
       const stale = isStale(entry, now);
       if (stale) facts.stale.push(entry);
-      for (const step of (entry.steps ?? []) as Step[]) {
+      for (const step of (plans.get(entry._id)?.steps ?? []) as Step[]) {
         if (step.kind !== 'insert') continue;
         const id = idString(step.doc._id);
         const isAudit = step.target.db === audit.db && step.target.coll === audit.coll;
@@ -211,7 +218,7 @@ export class IsolationCheck implements IsolationAudit {
     const limits = { db: cfg.deviceauth, coll: LIMITS };
     const audit = this.auditTarget;
     // The tenants are read on their own; the journal and the locks are checked by their own rules.
-    const own = new Set([`${cfg.tenantadm}.${TENANTS}`, `${cfg.tenantadm}.${JOURNAL}`, `${cfg.tenantadm}.${LOCKS}`]);
+    const own = new Set([`${cfg.tenantadm}.${TENANTS}`, `${cfg.tenantadm}.${JOURNAL}`, `${cfg.tenantadm}.${JOURNAL_PLANS}`, `${cfg.tenantadm}.${LOCKS}`]);
     // Per-tenant databases are judged whole (below): opening each would be a query per tenant.
     const collections = (await tenantCollections(this.client, options)).filter((c) => !own.has(`${c.db}.${c.coll}`) && !parsePerTenantDatabase(c.db));
     // The checks of users, limits and the audit log run whatever --databases says.

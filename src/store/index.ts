@@ -6,7 +6,8 @@ import type { Document, MongoClient, IndexDescription } from 'mongodb';
 import type { Config } from '../config';
 import { ConflictError, InternalError, RuleError, isDuplicateKeyError } from '../errors';
 import { connect, translateDriverError } from './mongo';
-import { Journal, type Operation, type RepairReport, type Step } from './journal';
+import { DEFAULT_LEASE_MS, Journal, type FaultHooks, type Operation, type RepairReport, type Step } from './journal';
+import type { LockKey } from './locks';
 import { TenantStore, TENANTS } from './tenants';
 import { UserStore, USERS, type User } from './users';
 import { LimitStore, LIMITS } from './limits';
@@ -26,21 +27,27 @@ export type { LimitRecord } from './limits';
 export type { User, UserRecord } from './users';
 export type { AuditEvent, AuditObject, AuditEntry, AuditQuery } from './audit';
 export type { Step, RepairReport } from './journal';
+export { spLock, tenantLock, tenantNameLock, ssoLock, storageLock, type LockKey } from './locks';
 export type { SettingsRecord } from './settings';
 export type { StorageRecord } from './storage';
 export type { SchemaProfile } from './profile';
 export type { CheckScan, Finding, FindingKind, RepairAction } from './check';
 
-/** Test hook (config.testHooks): widens the window between a check and its write, so races are reproducible. */
-async function pauseAfterCheck(ms: number): Promise<void> {
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+/** How the store's journal behaves; the entry point fills it from the test hooks (test-hooks.ts). */
+export interface StoreOptions {
+  now?: () => Date;
+  /** Lease of an operation and its locks, renewed every third of it while held. */
+  leaseMs?: number;
+  hooks?: FaultHooks;
+  /** Lines for people (stderr), e.g. that a command waits for a lock. */
+  notice?: (line: string) => void;
 }
 
 /** What a command wants written: opaque steps plus the audit events describing them. */
 export class ChangeSet {
   readonly steps: Step[] = [];
   readonly events: AuditEvent[] = [];
-  readonly locks: string[] = [];
+  readonly locks: LockKey[] = [];
   /** Roll-forward work after the commit point (e.g. revoking tokens), retried by repair. */
   readonly finalize: Step[] = [];
   constructor(readonly command: string) {}
@@ -115,6 +122,7 @@ export class Store {
     private readonly client: MongoClient,
     private readonly config: Config,
     private readonly now: () => Date,
+    options: StoreOptions,
   ) {
     const db = (name: string) => client.db(name);
     this.services = new MenderServices(config.services, config.timeoutMs);
@@ -125,12 +133,18 @@ export class Store {
     this.audit = new AuditStore(db(config.db.audit), config.auditCollection);
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);
-    this.journal = new Journal(client, db(config.db.tenantadm), now, Math.max(config.timeoutMs * 2, 10_000), this.services, config.testHooks.crashAt);
+    this.journal = new Journal(client, db(config.db.tenantadm), this.services, {
+      clock: now,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      lockWaitMs: Math.max(config.timeoutMs * 2, 10_000),
+      hooks: options.hooks,
+      notice: options.notice,
+    });
   }
 
-  static async open(config: Config, now: () => Date = () => new Date()): Promise<Store> {
+  static async open(config: Config, options: StoreOptions = {}): Promise<Store> {
     const client = await connect(config.mongoUrl, config.timeoutMs, config.mongoAuth);
-    return new Store(client, config, now);
+    return new Store(client, config, options.now ?? (() => new Date()), options);
   }
 
   async close(): Promise<void> {
@@ -245,8 +259,12 @@ export class Store {
     return { command: changes.command, actor: this.config.actor, steps, finalize, locks: changes.locks };
   }
 
-  /** Prepare for a change: settle what dead processes left, and check the indexes writes rely on. */
-  async beforeWrite(): Promise<void> {
+  /**
+   * Settle what dead processes left (their operations are rolled back or finished) and check
+   * the indexes writes rely on. Every changing command calls it before it reads anything it
+   * decides on, so it never builds on a half-made change.
+   */
+  async settleInterrupted(): Promise<void> {
     await this.guard(async () => {
       await this.journal.repairStale();
       await this.requireIndexes();
@@ -263,11 +281,10 @@ export class Store {
    * Hold `keys` (e.g. `sp:<id>`) across read, check and write, so that concurrent
    * tenantadm processes cannot both pass a check that only one of them may pass.
    */
-  async exclusive<T>(keys: string[], body: () => Promise<{ changes: ChangeSet | null; result: T }>): Promise<T> {
+  async exclusive<T>(keys: LockKey[], body: () => Promise<{ changes: ChangeSet | null; result: T }>): Promise<T> {
     return this.guard(() =>
       this.journal.exclusive(keys, async () => {
         const { changes, result } = await body();
-        await pauseAfterCheck(this.config.testHooks.pauseAfterCheckMs);
         return { op: changes && !changes.empty ? this.operation(changes) : null, result };
       }),
     );

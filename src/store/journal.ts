@@ -1,27 +1,40 @@
 /**
- * Crash-safe multi-document changes without transactions.
+ * Crash-safe multi-document changes without transactions, safe under slow processes.
  *
  * FerretDB and stand-alone mongod have no transactions, yet one command may write a
- * tenant, its device limit, its admin user and audit entries. Every change therefore
- * runs as an operation:
- *   1. the whole plan (every step with the values before and after) is written to the
- *      journal as `pending`, with the owner's host, pid and a lease;
- *   2. each step is applied as a compare-and-set (an update only matches the values the
- *      plan read; an insert fails on a duplicate), so a concurrent change is detected;
- *   3. the journal entry is switched to `committed` (a compare-and-set on `pending`);
- *   4. the `finalize` steps run (audit entries go from pending to committed) and the
- *      journal entry is deleted.
- * A failure before 3 undoes the applied steps in reverse; every undo is idempotent and
- * conditional, so undoing a step that never ran is a no-op. `repair` finds operations
- * whose owner died (lease expired, or its pid is gone on this host): pending ones are
- * rolled back, committed ones are finalized. Every mutating command repairs first.
+ * tenant, its device limit, its admin user and audit entries. Every change runs as an
+ * operation, a document in `tenantadm.tenantadm_journal` owned by one process:
+ *   1. the operation is opened `pending` with the owner's token (random per process), host,
+ *      pid and a lease; a command that holds locks (locks.ts) opens it before it takes them,
+ *      so a lock always names an operation that whoever breaks the lock settles first;
+ *   2. the plan (every step with the values before and after) is written with a
+ *      compare-and-set on (owner, `pending`);
+ *   3. before every step (or batch of steps), and before the commit, the owner checks that it
+ *      still owns the operation with a compare-and-set on (owner, `pending`) that also extends
+ *      the lease; each step is itself a compare-and-set on the values the plan read;
+ *   4. the operation is switched to `committed` (the commit point), the `finalize`
+ *      roll-forward steps run and the document is deleted.
+ * While it runs, a timer renews the lease of the operation and of its locks every lease/3,
+ * matching on the owner token. A process is dead exactly when its lease has expired: then
+ * another process (a command taking one of its locks, or `repair`) claims the operation with a
+ * compare-and-set on (old owner, lease expired) and rolls it back (pending) or finishes it
+ * (committed). The old owner, should it wake up, fails its next compare-and-set and stops
+ * without writing anything more (exit 4). Every undo is conditional on what its step wrote,
+ * so undoing a step that never ran, or that lost a race, touches nobody else's data.
+ *
+ * The clock, lease length, lock wait, renewal timer and fault hooks (crash points, pause) are
+ * parameters: the entry point builds them from the environment's test hooks, tests inject
+ * their own (test/e2e/journal.test.ts).
+ *
+ * One limit remains, as with any lease without server-side fencing: a write already sent
+ * when its process stalls for longer than a whole lease can still land after a takeover.
  */
-import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Collection, Db, Document, MongoClient } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Document, MongoClient } from 'mongodb';
 import { ConflictError, TenantadmError } from '../errors';
 import { translateDriverError } from './mongo';
-import type { MenderServices, ServiceCall } from './services';
+import type { ServiceCall } from './services';
+import { LockTable, newOwner, type LockDoc, type LockKey, type Owner } from './locks';
 
 export interface Target {
   db: string;
@@ -34,6 +47,11 @@ export interface FieldState {
   unset: string[];
 }
 
+/**
+ * What an operation does, one document or call at a time. Kinds with an undo may be plan
+ * steps; roll-forward kinds (never undone) belong in `finalize`: to add one, add it here,
+ * to `applyOne` and to ROLL_FORWARD.
+ */
 export type Step =
   | { kind: 'insert'; target: Target; doc: Document }
   | { kind: 'update'; target: Target; id: unknown; before: FieldState; after: FieldState }
@@ -47,6 +65,9 @@ export type Step =
    */
   | { kind: 'deleteMany'; target: Target; field: string; value: unknown };
 
+/** Step kinds that are never undone (they only run after the commit point). */
+const ROLL_FORWARD: ReadonlySet<Step['kind']> = new Set(['deleteMany']);
+
 export interface Operation {
   /** The command that asked for it, for people reading the journal. */
   command: string;
@@ -54,53 +75,126 @@ export interface Operation {
   steps: Step[];
   /** Roll-forward steps run after the commit point (idempotent). */
   finalize: Step[];
-  /** Exclusive keys (e.g. `sp:<id>`) held while the operation runs. */
-  locks?: string[];
+  /** Exclusive keys held while the operation runs. */
+  locks?: LockKey[];
 }
+
+export type OperationState = 'pending' | 'rolling_back' | 'committed';
 
 export interface JournalDoc extends Document {
   _id: string;
-  state: 'pending' | 'rolling_back' | 'committed';
-  command: string;
-  actor: string;
+  state: OperationState;
+  /** Null while a command holding locks is still deciding what to write. */
+  command: string | null;
+  actor: string | null;
+  /** The owning process's token (locks.ts); a claim replaces it. */
+  owner: string;
   host: string;
   pid: number;
   created_at: Date;
   lease_until: Date;
+  /** The first step of the batch the owner last started (for people reading the journal). */
+  step: number;
+  locks: string[];
+}
+
+/**
+ * An operation's steps, in `tenantadm_journal_plans` under the operation's id: kept out of
+ * the journal document, which every ownership check rewrites (a big plan would make each
+ * check cost as much as the plan).
+ */
+export interface PlanDoc extends Document {
+  _id: string;
   steps: Step[];
   finalize: Step[];
+}
+
+export interface InProgress {
+  id: string;
+  command: string | null;
+  state: OperationState;
+  host: string;
+  pid: number;
+  lease_until: Date;
 }
 
 export interface RepairReport {
   rolled_back: string[];
   finalized: string[];
+  /** Operations whose owner is alive (its lease is current): left alone. */
+  in_progress: InProgress[];
 }
 
-export const LEASE_MS = 120_000;
+/** Where a fault hook may act: before the batch starting at step N, the commit, the roll-forward, and between a locked command's checks and its writes. */
+export type FaultPoint = `step:${number}` | 'commit' | 'finalize' | 'decided';
+
+export interface FaultHooks {
+  /** Called at each point; a crash hook kills the process (or throws ProcessKilled), a pause hook waits. */
+  at?: (point: FaultPoint) => void | Promise<void>;
+  /** Steps that start a batch of their own, so that `step:N` runs with exactly steps 0..N-1 applied. */
+  breakBefore?: readonly number[];
+}
+
+/** Thrown by an injected fault hook to stand for the process dying there: the core does nothing more (no undo, no unlock, no renewal). */
+export class ProcessKilled extends Error {
+  constructor(readonly point: FaultPoint) {
+    super(`killed at ${point}`);
+  }
+}
+
+/** Runs `renew` every `everyMs` until the returned function is called. */
+export type RenewalTimer = (renew: () => Promise<void>, everyMs: number) => () => void;
+
+export const intervalRenewal: RenewalTimer = (renew, everyMs) => {
+  const timer = setInterval(() => void renew(), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
+export interface JournalOptions {
+  /** The clock leases are written and compared in. */
+  clock: () => Date;
+  leaseMs: number;
+  /** How long to wait for a lock held by a live process before giving up (exit 4). */
+  lockWaitMs: number;
+  hooks?: FaultHooks;
+  owner?: Owner;
+  renewal?: RenewalTimer;
+  /** A line for people (stderr): e.g. that this process waits for a lock. */
+  notice?: (line: string) => void;
+  /** Most steps written by one batched call. */
+  batchSize?: number;
+}
+
+export const DEFAULT_LEASE_MS = 30_000;
+
 /** The journal's collections, in the tool's own database. */
 export const JOURNAL = 'tenantadm_journal';
+export const JOURNAL_PLANS = 'tenantadm_journal_plans';
 export const LOCKS = 'tenantadm_locks';
-const HOST = os.hostname();
 
-/** Test hook (config.testHooks, `TENANTADM_CRASH_AT=step:N|commit|finalize`): kill the process at that point. */
-function crashPoint(at: string | undefined, where: string): void {
-  if (at && at === where) {
-    process.kill(process.pid, 'SIGKILL');
-  }
+/** An operation or lock whose lease has run out: its owner is gone (live owners renew). */
+export function isStale(doc: { lease_until: Date }, now: Date): boolean {
+  return doc.lease_until.getTime() < now.getTime();
+}
+const DEFAULT_BATCH = 1000;
+/** FerretDB 1.24 stops answering an update command of 100 statements or more: updates go 50 at a time. */
+const UPDATE_BATCH = 50;
+
+/** The services a `service` step calls (services.ts). */
+export interface StepServices {
+  apply(call: ServiceCall): Promise<void>;
+  undo(call: ServiceCall): Promise<void>;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+/** This process no longer owns its operation: someone settled it after its lease expired. */
+export class LostOwnership extends ConflictError {
+  constructor() {
+    super(
+      'another tenantadm took this operation over after its lease expired (this process was stalled for longer than the lease); it stopped without writing anything more',
+      'what it had written was rolled back or finished by the other process; check the result and run the command again if needed',
+    );
   }
-}
-
-export function isStale(doc: Pick<JournalDoc, 'host' | 'pid' | 'lease_until'>, now: Date): boolean {
-  if (doc.lease_until.getTime() < now.getTime()) return true;
-  return doc.host === HOST && doc.pid !== process.pid && !pidAlive(doc.pid);
 }
 
 function stateFilter(state: FieldState): Document {
@@ -116,39 +210,193 @@ function stateUpdate(state: FieldState): Document {
   return update;
 }
 
+function sameTarget(a: Target, b: Target): boolean {
+  return a.db === b.db && a.coll === b.coll;
+}
+
+/** Consecutive steps written by one call: inserts or updates of one collection. */
+interface Batch {
+  start: number;
+  steps: Step[];
+}
+
+function batchable(step: Step): step is Extract<Step, { kind: 'insert' | 'update' }> {
+  return step.kind === 'insert' || step.kind === 'update';
+}
+
+/** Split steps into batches; a batch never spans a step in `breakBefore`. */
+export function batchesOf(steps: readonly Step[], size: number, breakBefore: ReadonlySet<number> = new Set()): Batch[] {
+  const out: Batch[] = [];
+  steps.forEach((step, i) => {
+    const last = out[out.length - 1];
+    const prev = last?.steps[last.steps.length - 1];
+    if (
+      last &&
+      prev &&
+      batchable(step) &&
+      batchable(prev) &&
+      prev.kind === step.kind &&
+      sameTarget(prev.target, step.target) &&
+      last.steps.length < (step.kind === 'update' ? Math.min(size, UPDATE_BATCH) : size) &&
+      !breakBefore.has(i)
+    ) {
+      last.steps.push(step);
+    } else {
+      out.push({ start: i, steps: [step] });
+    }
+  });
+  return out;
+}
+
+/** An operation's lease, renewed on a timer while this process works on it. */
+class Lease {
+  lost = false;
+  readonly keys: LockKey[] = [];
+  private stopTimer: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly core: Journal,
+    readonly opId: string,
+  ) {}
+
+  start(): this {
+    this.stopTimer = this.core.startRenewal(() => this.renew());
+    return this;
+  }
+
+  stop(): void {
+    this.stopTimer?.();
+    this.stopTimer = undefined;
+  }
+
+  /** Extend the operation's and its locks' leases; a failed match means another process took over. */
+  renew(): Promise<void> {
+    if (this.lost) return Promise.resolve();
+    this.running ??= this.core
+      .renewLease(this)
+      .then((held) => {
+        if (!held) this.lost = true;
+      })
+      // A blip is retried on the next tick; the next compare-and-set decides.
+      .catch(() => undefined)
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+}
+
 export class Journal {
-  private readonly journal: Collection<JournalDoc>;
-  private readonly locks: Collection<{ _id: string; op_id: string; host: string; pid: number; lease_until: Date }>;
+  readonly journal: Collection<JournalDoc>;
+  readonly plans: Collection<PlanDoc>;
+  readonly locks: LockTable;
+  private readonly owner: Owner;
+  private readonly hooks: FaultHooks;
+  private readonly breakBefore: ReadonlySet<number>;
 
   constructor(
     private readonly client: MongoClient,
     home: Db,
-    private readonly now: () => Date,
-    private readonly lockWaitMs: number,
-    private readonly services: MenderServices,
-    /** Where to kill the process (a test hook), if anywhere. */
-    private readonly crashAt?: string,
+    private readonly services: StepServices,
+    private readonly options: JournalOptions,
   ) {
+    this.owner = options.owner ?? newOwner();
+    this.hooks = options.hooks ?? {};
+    this.breakBefore = new Set(this.hooks.breakBefore ?? []);
     this.journal = home.collection<JournalDoc>(JOURNAL);
-    this.locks = home.collection(LOCKS);
+    this.plans = home.collection<PlanDoc>(JOURNAL_PLANS);
+    this.locks = new LockTable(home.collection<LockDoc>(LOCKS), this.owner);
   }
 
   private coll(target: Target): Collection<Document> {
     return this.client.db(target.db).collection(target.coll);
   }
 
+  private leaseUntil(): Date {
+    return new Date(this.options.clock().getTime() + this.options.leaseMs);
+  }
+
+  private async fault(point: FaultPoint): Promise<void> {
+    if (this.hooks.at) await this.hooks.at(point);
+  }
+
+  /** @internal for Lease */
+  startRenewal(renew: () => Promise<void>): () => void {
+    // At most every 10 ms: a test's 1 ms lease is meant to expire, not to flood the server.
+    return (this.options.renewal ?? intervalRenewal)(renew, Math.max(10, Math.floor(this.options.leaseMs / 3)));
+  }
+
+  /** @internal for Lease: true while this process still owns the operation and all its locks. */
+  async renewLease(lease: Lease): Promise<boolean> {
+    const until = this.leaseUntil();
+    const res = await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token }, { $set: { lease_until: until } });
+    if (res.matchedCount !== 1) return false;
+    return this.locks.renew(lease.keys, lease.opId, until);
+  }
+
+  /** Open an operation owned by this process, still without a plan, and start renewing its lease. */
+  private async open(locks: readonly LockKey[]): Promise<Lease> {
+    const id = randomUUID();
+    const now = this.options.clock();
+    await this.journal.insertOne({
+      _id: id,
+      state: 'pending',
+      command: null,
+      actor: null,
+      owner: this.owner.token,
+      host: this.owner.host,
+      pid: this.owner.pid,
+      created_at: now,
+      lease_until: new Date(now.getTime() + this.options.leaseMs),
+      step: 0,
+      locks: [...locks],
+    });
+    return new Lease(this, id).start();
+  }
+
+  /** Write the plan, then check ownership; whoever settles the operation from then on undoes it. */
+  private async plan(lease: Lease, op: Operation): Promise<void> {
+    await this.plans.insertOne({ _id: lease.opId, steps: op.steps, finalize: op.finalize });
+    try {
+      await this.own(lease, 'pending', 0, { command: op.command, actor: op.actor });
+    } catch (err) {
+      // Taken over before the plan counted: the one that took over may not have seen it.
+      if (err instanceof LostOwnership) await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Forget a settled operation: its plan, then the operation (an operation without a plan settles as nothing). */
+  private async forget(opId: string): Promise<void> {
+    await this.plans.deleteOne({ _id: opId });
+    await this.journal.deleteOne({ _id: opId, owner: this.owner.token });
+  }
+
+  /**
+   * The ownership check: a compare-and-set on (owner, state) that also extends the lease.
+   * Fails, for good, once another process has claimed the operation.
+   */
+  private async own(lease: Lease, state: OperationState, step: number, set: Document = {}): Promise<void> {
+    if (lease.lost) throw new LostOwnership();
+    const res = await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token, state }, { $set: { lease_until: this.leaseUntil(), step, ...set } });
+    if (res.matchedCount !== 1) {
+      lease.lost = true;
+      throw new LostOwnership();
+    }
+  }
+
   /** Run an operation to completion or leave no trace of it. */
   async run(op: Operation): Promise<void> {
-    const id = randomUUID();
-    const held: string[] = [];
+    if (op.locks && op.locks.length > 0) {
+      await this.exclusive(op.locks, async () => ({ op, result: undefined }));
+      return;
+    }
+    if (op.steps.length === 0 && op.finalize.length === 0) return;
+    const lease = await this.open([]);
     try {
-      for (const key of [...new Set(op.locks ?? [])].sort()) {
-        await this.lock(key, id);
-        held.push(key);
-      }
-      await this.execute(id, op);
+      await this.plan(lease, op);
+      await this.execute(lease, op);
     } finally {
-      for (const key of held) await this.locks.deleteOne({ _id: key, op_id: id }).catch(() => undefined);
+      lease.stop();
     }
   }
 
@@ -157,80 +405,164 @@ export class Journal {
    * the operation to apply (or null for nothing to do). Checks and writes are then
    * atomic with respect to every other tenantadm process that takes the same keys.
    */
-  async exclusive<T>(keys: string[], body: () => Promise<{ op: Operation | null; result: T }>): Promise<T> {
-    const id = randomUUID();
-    const held: string[] = [];
+  async exclusive<T>(keys: readonly LockKey[], body: () => Promise<{ op: Operation | null; result: T }>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const lease = await this.open(sorted);
+    let killed = false;
+    let planned = false;
     try {
-      for (const key of [...new Set(keys)].sort()) {
-        await this.lock(key, id);
-        held.push(key);
-      }
+      await this.acquire(lease, sorted);
       const { op, result } = await body();
-      if (op) await this.execute(id, op);
+      await this.fault('decided');
+      if (op && (op.steps.length > 0 || op.finalize.length > 0)) {
+        await this.plan(lease, op);
+        planned = true;
+        await this.execute(lease, op);
+      }
       return result;
+    } catch (err) {
+      killed = err instanceof ProcessKilled;
+      throw err;
     } finally {
-      for (const key of held) await this.locks.deleteOne({ _id: key, op_id: id }).catch(() => undefined);
+      // A killed process does nothing more; its lease runs out.
+      lease.stop();
+      if (!killed) {
+        // Nothing was planned (nothing to do, a rule refused, or ownership was lost): drop the empty operation.
+        if (!planned) {
+          await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
+          await this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'pending' }).catch(() => undefined);
+        }
+        await this.locks.release(lease.keys, lease.opId).catch(() => undefined);
+      }
     }
   }
 
-  private async execute(id: string, op: Operation): Promise<void> {
-    const created = this.now();
-    await this.journal.insertOne({
-      _id: id,
-      state: 'pending',
-      command: op.command,
-      actor: op.actor,
-      host: HOST,
-      pid: process.pid,
-      created_at: created,
-      lease_until: new Date(created.getTime() + LEASE_MS),
-      steps: op.steps,
-      finalize: op.finalize,
-    });
-    let applied = 0;
-    /** Whether the failing step may have taken effect (and so must be undone too). */
-    let maybeApplied = true;
+  private async execute(lease: Lease, op: Operation): Promise<void> {
+    /** Steps that may have taken effect (the undo of the others is a no-op anyway). */
+    let reached = 0;
     try {
-      for (const step of op.steps) {
-        crashPoint(this.crashAt, `step:${applied}`);
+      for (const batch of batchesOf(op.steps, this.options.batchSize ?? DEFAULT_BATCH, this.breakBefore)) {
+        await this.fault(`step:${batch.start}`);
+        await this.own(lease, 'pending', batch.start);
+        reached = batch.start + batch.steps.length;
         try {
-          await this.apply(step);
+          await this.applyBatch(batch.steps);
         } catch (err) {
-          // A service that answered with a refusal did nothing; only a lost answer is in doubt.
-          if (step.kind === 'service' && err instanceof TenantadmError && (err.code !== 'db_unreachable' || err.details?.delivered === false)) {
-            maybeApplied = false;
-          }
+          if (!this.mayHaveApplied(batch.steps, err)) reached = batch.start;
           throw err;
         }
-        applied += 1;
       }
-      crashPoint(this.crashAt, 'commit');
-      const committed = await this.journal.updateOne({ _id: id, state: 'pending' }, { $set: { state: 'committed' } });
-      if (committed.matchedCount !== 1) {
-        throw new ConflictError(
-          'the operation was rolled back by a concurrent `tenantadm repair` before it could commit',
-          'nothing was changed; run the command again',
-        );
-      }
+      await this.fault('commit');
+      await this.own(lease, 'pending', op.steps.length, { state: 'committed' });
     } catch (err) {
-      await this.undo(op.steps.slice(0, applied + (maybeApplied ? 1 : 0)));
-      await this.journal.deleteOne({ _id: id });
+      if (err instanceof ProcessKilled || err instanceof LostOwnership) throw err;
+      await this.rollBack(lease, op.steps.slice(0, reached));
       throw translateDriverError(err);
     }
-    crashPoint(this.crashAt, 'finalize');
-    for (const step of op.finalize) await this.applyQuietly(step);
-    await this.journal.deleteOne({ _id: id, state: 'committed' });
+    await this.fault('finalize');
+    await this.finish(lease, op.finalize);
   }
 
-  private async apply(step: Step): Promise<void> {
-    if (step.kind === 'service') return this.services.apply(step.call);
-    const coll = this.coll(step.target);
+  /** A failed single step that certainly did nothing: a refused service call, a duplicate insert. */
+  private mayHaveApplied(steps: Step[], err: unknown): boolean {
+    if (steps.length !== 1) return true;
+    const step = steps[0]!;
+    if (step.kind === 'service') {
+      // A service that answered with a refusal did nothing; only a lost answer is in doubt.
+      return !(err instanceof TenantadmError && (err.code !== 'db_unreachable' || err.details?.delivered === false));
+    }
+    if (step.kind === 'insert') return (err as { code?: number }).code !== 11000;
+    return true;
+  }
+
+  /** The owner undoes what it applied, still under its ownership; on a lost server the next command does it. */
+  private async rollBack(lease: Lease, applied: Step[]): Promise<void> {
+    try {
+      await this.own(lease, 'pending', applied.length, { state: 'rolling_back' });
+      await this.undo(applied, lease);
+      await this.forget(lease.opId);
+    } catch (err) {
+      if (err instanceof ProcessKilled) throw err;
+      // Lost: the one that took over rolls back. Otherwise (a lost server) the next command
+      // does; either way the operator needs the cause, which the caller throws.
+      if (!(err instanceof LostOwnership)) await this.abandon(lease);
+    }
+  }
+
+  /** Give up an operation this process cannot finish: expire its lease so the next command settles it now. */
+  private async abandon(lease: Lease): Promise<void> {
+    lease.stop();
+    await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token }, { $set: { lease_until: new Date(0) } }).catch(() => undefined);
+  }
+
+  /** After the commit point: roll forward, then forget the operation. */
+  private async finish(lease: Lease, finalize: Step[]): Promise<void> {
+    try {
+      await this.rollForward(finalize, lease);
+    } catch (err) {
+      if (err instanceof ProcessKilled) throw err;
+      await this.abandon(lease);
+      throw translateDriverError(err);
+    }
+    // A repair that took a stalled owner's committed operation over finishes it itself.
+    if (!lease.lost) await this.forget(lease.opId);
+  }
+
+  private async rollForward(steps: Step[], lease: Lease): Promise<void> {
+    for (const batch of batchesOf(steps, this.options.batchSize ?? DEFAULT_BATCH)) {
+      // Committed: the change stands whoever finishes it; a stalled owner leaves it to the one that took over.
+      if (lease.lost) return;
+      await this.applyBatch(batch.steps, true);
+    }
+  }
+
+  /** Write a batch; `quiet` (roll-forward, which may run twice) ignores steps already done. */
+  private async applyBatch(steps: Step[], quiet = false): Promise<void> {
+    const first = steps[0]!;
+    if (steps.length === 1 || !batchable(first)) {
+      for (const step of steps) {
+        try {
+          await this.applyOne(step);
+        } catch (err) {
+          if (!quiet || (!(err instanceof ConflictError) && (err as { code?: number }).code !== 11000)) throw err;
+        }
+      }
+      return;
+    }
+    const coll = this.coll(first.target);
+    if (first.kind === 'insert') {
+      try {
+        await coll.insertMany(
+          steps.map((s) => (s as Extract<Step, { kind: 'insert' }>).doc),
+          { ordered: !quiet },
+        );
+      } catch (err) {
+        if (!quiet || (err as { code?: number }).code !== 11000) throw err;
+      }
+      return;
+    }
+    const ops: AnyBulkWriteOperation<Document>[] = steps.map((s) => {
+      const u = s as Extract<Step, { kind: 'update' }>;
+      return { updateOne: { filter: { _id: u.id, ...stateFilter(u.before) } as Document, update: stateUpdate(u.after) } };
+    });
+    const res = await coll.bulkWrite(ops, { ordered: true });
+    if (!quiet && res.matchedCount !== steps.length) {
+      throw new ConflictError(
+        `${steps.length - res.matchedCount} record(s) in ${first.target.db}.${first.target.coll} changed while this command ran`,
+        'nothing was changed; run the command again',
+      );
+    }
+  }
+
+  private async applyOne(step: Step): Promise<void> {
     switch (step.kind) {
+      case 'service':
+        return this.services.apply(step.call);
       case 'insert':
-        await coll.insertOne(step.doc);
+        await this.coll(step.target).insertOne(step.doc);
         return;
       case 'update': {
-        const res = await coll.updateOne({ _id: step.id, ...stateFilter(step.before) } as Document, stateUpdate(step.after));
+        const res = await this.coll(step.target).updateOne({ _id: step.id, ...stateFilter(step.before) } as Document, stateUpdate(step.after));
         if (res.matchedCount !== 1) {
           throw new ConflictError(
             `a record in ${step.target.db}.${step.target.coll} changed while this command ran`,
@@ -240,10 +572,10 @@ export class Journal {
         return;
       }
       case 'deleteMany':
-        await coll.deleteMany({ [step.field]: step.value });
+        await this.coll(step.target).deleteMany({ [step.field]: step.value });
         return;
       case 'delete': {
-        const res = await coll.deleteOne({ _id: step.doc._id });
+        const res = await this.coll(step.target).deleteOne({ _id: step.doc._id });
         if (res.deletedCount !== 1) {
           throw new ConflictError(
             `a record in ${step.target.db}.${step.target.coll} was removed while this command ran`,
@@ -255,121 +587,167 @@ export class Journal {
     }
   }
 
-  /** Roll-forward steps may already have run (a repair races the owner): ignore that. */
-  private async applyQuietly(step: Step): Promise<void> {
-    try {
-      await this.apply(step);
-    } catch (err) {
-      if (!(err instanceof ConflictError) && (err as { code?: number }).code !== 11000) throw err;
-    }
-  }
-
-  /** Undo steps newest first; each undo matches only the state its step wrote. */
-  private async undo(steps: Step[]): Promise<void> {
-    for (const step of [...steps].reverse()) {
-      if (step.kind === 'service') {
-        await this.services.undo(step.call);
-        continue;
-      }
-      const coll = this.coll(step.target);
-      switch (step.kind) {
-        case 'deleteMany':
-          break;
-        case 'insert':
-          await coll.deleteOne({ _id: step.doc._id });
-          break;
-        case 'update':
-          await coll.updateOne({ _id: step.id, ...stateFilter(step.after) } as Document, stateUpdate(step.before));
-          break;
-        case 'delete':
-          try {
-            await coll.insertOne(step.doc);
-          } catch (err) {
-            if ((err as { code?: number }).code !== 11000) throw err;
-          }
-          break;
-      }
-    }
-  }
-
-  /** Take `key`, waiting for a live holder and repairing a dead one. */
-  private async lock(key: string, opId: string): Promise<void> {
-    const deadline = Date.now() + this.lockWaitMs;
-    for (let attempt = 0; ; attempt++) {
-      const now = this.now();
-      try {
-        await this.locks.insertOne({
-          _id: key,
-          op_id: opId,
-          host: HOST,
-          pid: process.pid,
-          lease_until: new Date(now.getTime() + LEASE_MS),
+  /**
+   * Undo steps newest first, each matching only the state its step wrote: an insert's undo
+   * deletes a document equal to the inserted one (every top-level field), an update's
+   * restores the values before only where the values after are still there. Consecutive
+   * undos of one collection go in one call, after an ownership check.
+   */
+  private async undo(steps: Step[], lease: Lease): Promise<void> {
+    const reversed = [...steps].reverse().filter((s) => !ROLL_FORWARD.has(s.kind));
+    for (const batch of batchesOf(reversed, this.options.batchSize ?? DEFAULT_BATCH)) {
+      await this.own(lease, 'rolling_back', steps.length - batch.start - 1);
+      const first = batch.steps[0]!;
+      if (batch.steps.length > 1 && batchable(first)) {
+        const ops = batch.steps.map((s): AnyBulkWriteOperation<Document> => {
+          if (s.kind === 'insert') return { deleteOne: { filter: { ...s.doc } } };
+          const u = s as Extract<Step, { kind: 'update' }>;
+          return { updateOne: { filter: { _id: u.id, ...stateFilter(u.after) } as Document, update: stateUpdate(u.before) } };
         });
-        return;
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
-      }
-      const holder = await this.locks.findOne({ _id: key });
-      if (holder && isStale(holder, now)) {
-        const stale = await this.journal.findOne({ _id: holder.op_id });
-        if (stale) await this.repairOne(stale);
-        await this.locks.deleteOne({ _id: key, op_id: holder.op_id });
+        await this.coll(first.target).bulkWrite(ops, { ordered: true });
         continue;
       }
-      if (Date.now() > deadline) {
-        throw new ConflictError(
-          `${key} is busy: another tenantadm (pid ${holder?.pid ?? '?'} on ${holder?.host ?? '?'}) is changing it`,
-          'nothing was changed; run the command again in a moment',
-        );
-      }
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * Math.min(100, 10 * (attempt + 1))));
+      for (const step of batch.steps) await this.undoOne(step);
     }
   }
 
-  /** Settle every operation whose owner is gone. `all` also takes live leases (dangerous). */
+  private async undoOne(step: Step): Promise<void> {
+    switch (step.kind) {
+      case 'service':
+        await this.services.undo(step.call);
+        return;
+      case 'insert':
+        await this.coll(step.target).deleteOne({ ...step.doc });
+        return;
+      case 'update':
+        await this.coll(step.target).updateOne({ _id: step.id, ...stateFilter(step.after) } as Document, stateUpdate(step.before));
+        return;
+      case 'delete':
+        try {
+          await this.coll(step.target).insertOne(step.doc);
+        } catch (err) {
+          if ((err as { code?: number }).code !== 11000) throw err;
+        }
+        return;
+      case 'deleteMany':
+        return;
+    }
+  }
+
+  /** Take every key, waiting for live holders and settling dead ones. */
+  private async acquire(lease: Lease, keys: readonly LockKey[]): Promise<void> {
+    const started = performance.now();
+    for (const key of keys) {
+      let told = false;
+      for (let attempt = 0; ; attempt++) {
+        if (lease.lost) throw new LostOwnership();
+        if (await this.locks.tryTake(key, lease.opId, this.leaseUntil())) {
+          lease.keys.push(key);
+          break;
+        }
+        const holder = await this.locks.holder(key);
+        if (!holder || (await this.takeOver(holder))) continue;
+        if (performance.now() - started >= this.options.lockWaitMs) {
+          throw new ConflictError(
+            `${key} is busy: another tenantadm (pid ${holder.pid} on ${holder.host}) is changing it`,
+            'nothing was changed; run the command again in a moment',
+          );
+        }
+        if (!told) {
+          this.options.notice?.(`tenantadm: waiting for ${key}, held by pid ${holder.pid} on ${holder.host}`);
+          told = true;
+        }
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * Math.min(100, 10 * (attempt + 1))));
+      }
+    }
+  }
+
+  /** Break a lock whose holder's lease expired, settling its operation first; false while the holder lives. */
+  private async takeOver(holder: LockDoc): Promise<boolean> {
+    const now = this.options.clock();
+    if (holder.lease_until.getTime() >= now.getTime()) return false;
+    const op = await this.journal.findOne({ _id: holder.op_id });
+    if (op) {
+      if (op.lease_until.getTime() >= now.getTime()) return false;
+      await this.settle(op, false);
+      if (await this.journal.findOne({ _id: holder.op_id }, { projection: { _id: 1 } })) return false;
+    }
+    await this.locks.breakExpired(holder, now);
+    return true;
+  }
+
+  /**
+   * Claim an operation whose owner's lease expired (or any, with `force`) and settle it:
+   * roll back a pending one, finish a committed one. Null when someone else holds it.
+   */
+  private async settle(doc: JournalDoc, force: boolean): Promise<'rolled_back' | 'finalized' | null> {
+    const now = this.options.clock();
+    const claimed = await this.journal.updateOne(
+      { _id: doc._id, owner: doc.owner ?? null, state: doc.state, ...(force ? {} : { lease_until: { $lt: now } }) },
+      {
+        $set: {
+          owner: this.owner.token,
+          host: this.owner.host,
+          pid: this.owner.pid,
+          lease_until: this.leaseUntil(),
+          state: doc.state === 'committed' ? 'committed' : 'rolling_back',
+        },
+      },
+    );
+    if (claimed.matchedCount !== 1) return null;
+    const lease = new Lease(this, doc._id).start();
+    try {
+      // Operations journaled by earlier releases carry their steps themselves.
+      const plan = (await this.plans.findOne({ _id: doc._id })) ?? (doc as Partial<PlanDoc>);
+      if (doc.state === 'committed') {
+        await this.rollForward(plan?.finalize ?? [], lease);
+        await this.forget(doc._id);
+        return 'finalized';
+      }
+      await this.undo(plan?.steps ?? [], lease);
+      await this.forget(doc._id);
+      return 'rolled_back';
+    } catch (err) {
+      if (err instanceof LostOwnership) return null;
+      await this.abandon(lease);
+      throw err;
+    } finally {
+      lease.stop();
+    }
+  }
+
+  /** Settle every operation whose owner is gone (lease expired). `all` also takes live ones: their owners then stop (exit 4). */
   async repair(options: { all?: boolean } = {}): Promise<RepairReport> {
-    const report: RepairReport = { rolled_back: [], finalized: [] };
-    const now = this.now();
-    for await (const doc of this.journal.find({})) {
-      if (!options.all && doc.state !== 'committed' && !isStale(doc, now)) continue;
-      const outcome = await this.repairOne(doc);
+    const report: RepairReport = { rolled_back: [], finalized: [], in_progress: [] };
+    const now = this.options.clock();
+    for (const doc of await this.journal.find({}).toArray()) {
+      if (!options.all && doc.lease_until.getTime() >= now.getTime()) {
+        report.in_progress.push({ id: doc._id, command: doc.command ?? null, state: doc.state, host: doc.host, pid: doc.pid, lease_until: doc.lease_until });
+        continue;
+      }
+      const outcome = await this.settle(doc, options.all === true);
       if (outcome) report[outcome].push(doc._id);
     }
-    const locks = await this.locks.find({}).toArray();
-    for (const lock of locks) {
-      if (options.all || isStale(lock, now)) await this.locks.deleteOne({ _id: lock._id, op_id: lock.op_id });
+    for (const lock of await this.locks.all()) {
+      if (!options.all && lock.lease_until.getTime() >= now.getTime()) continue;
+      // A lock whose operation is still unsettled belongs to it; the operation's settling comes first.
+      if (await this.journal.findOne({ _id: lock.op_id }, { projection: { _id: 1 } })) continue;
+      await this.locks.breakExpired(lock, now, options.all === true);
     }
     return report;
   }
 
-  /** True when nothing is left to repair; cheap enough to call before every change. */
+  /** Settle what dead processes left; one query when there is nothing (called before every change). */
   async repairStale(): Promise<RepairReport> {
+    // Locks left without an operation are broken by whoever needs them (acquire).
     const any = await this.journal.findOne({}, { projection: { _id: 1 } });
-    if (!any) return { rolled_back: [], finalized: [] };
+    if (!any) return { rolled_back: [], finalized: [], in_progress: [] };
     return this.repair();
-  }
-
-  private async repairOne(doc: JournalDoc): Promise<'rolled_back' | 'finalized' | null> {
-    if (doc.state === 'committed') {
-      for (const step of doc.finalize) await this.applyQuietly(step);
-      await this.journal.deleteOne({ _id: doc._id });
-      return 'finalized';
-    }
-    if (doc.state === 'pending') {
-      const claimed = await this.journal.updateOne({ _id: doc._id, state: 'pending' }, { $set: { state: 'rolling_back' } });
-      if (claimed.matchedCount !== 1) {
-        const fresh = await this.journal.findOne({ _id: doc._id });
-        return fresh ? this.repairOne(fresh) : null;
-      }
-    }
-    await this.undo(doc.steps);
-    await this.journal.deleteOne({ _id: doc._id });
-    return 'rolled_back';
   }
 
   /** Create the journal's collections up front, so a failed command never leaves one behind. */
   async ensureCollections(): Promise<void> {
-    for (const coll of [this.journal, this.locks]) {
+    for (const coll of [this.journal, this.plans, this.locks.coll].map((c) => c.db.collection(c.collectionName))) {
       const exists = await coll.db.listCollections({ name: coll.collectionName }, { nameOnly: true }).hasNext();
       if (exists) continue;
       try {

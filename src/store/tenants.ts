@@ -146,12 +146,17 @@ export class TenantStore {
   }
 
   /** A new tenant document with a fresh ObjectId, as Mender creates them. */
-  newDocument(fields: Required<Pick<TenantFields, 'name' | 'status' | 'plan' | 'addons'>> & TenantFields & { created_at: Date }): {
+  /** A fresh tenant id, known before the tenant is written (its create holds a lock on it). */
+  newId(): string {
+    return new (mongo().ObjectId)().toHexString();
+  }
+
+  newDocument(fields: Required<Pick<TenantFields, 'name' | 'status' | 'plan' | 'addons'>> & TenantFields & { created_at: Date }, id: string = this.newId()): {
     id: string;
     doc: Document;
     step: Step;
   } {
-    const oid = new (mongo().ObjectId)();
+    const oid = new (mongo().ObjectId)(id);
     const doc: Document = { _id: oid };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) doc[k] = v;
     doc.updated_at ??= fields.created_at;

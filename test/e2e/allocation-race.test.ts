@@ -8,6 +8,7 @@ import os from 'node:os';
 import { ObjectId } from 'mongodb';
 import { client, run, runJson, snapshot, type Dbs, withFreshDatabases } from '../support/harness';
 import { childLimits, expectFailsCleanly, storedLimit } from '../support/limits';
+import { killedAt } from '../support/crash';
 
 let dbs: Dbs;
 
@@ -134,7 +135,7 @@ describe('a reallocation plan killed midway', () => {
     const { sp, a, b, c } = await setup();
     const before = await snapshot(dbs);
     const plan = ['set-device-limit', '--set', `${c}=70`, '--set', `${a}=20`, '--set', `${b}=10`];
-    const r = await run(dbs, plan, { env: { TENANTADM_CRASH_AT: point } });
+    const r = await run(dbs, plan, { env: killedAt(point) });
     expect(r.signal).toBe('SIGKILL');
     await assertNotOverAllocated(sp);
     const rep = await runJson(dbs, ['repair']);
@@ -148,7 +149,7 @@ describe('a reallocation plan killed midway', () => {
   it.each(['step:1', 'step:2', 'step:3'])('an SP lowered with its children, killed at %s, is never over-allocated', async (point) => {
     const { sp, a, b } = await setup();
     const before = await snapshot(dbs);
-    const r = await run(dbs, ['set-device-limit', '--set', `${sp}=50`, '--set', `${a}=30`, '--set', `${b}=20`], { env: { TENANTADM_CRASH_AT: point } });
+    const r = await run(dbs, ['set-device-limit', '--set', `${sp}=50`, '--set', `${a}=30`, '--set', `${b}=20`], { env: killedAt(point) });
     expect(r.signal).toBe('SIGKILL');
     await assertNotOverAllocated(sp);
     await runJson(dbs, ['repair']);
@@ -158,7 +159,7 @@ describe('a reallocation plan killed midway', () => {
   it('killed midway, a re-run of the same plan rolls the remains back and completes it', async () => {
     const { a, b, c } = await setup();
     const plan = ['set-device-limit', '--set', `${c}=70`, '--set', `${a}=20`, '--set', `${b}=10`];
-    expect((await run(dbs, plan, { env: { TENANTADM_CRASH_AT: 'step:2' } })).signal).toBe('SIGKILL');
+    expect((await run(dbs, plan, { env: killedAt('step:2') })).signal).toBe('SIGKILL');
     const rows = await runJson(dbs, plan);
     expect(rows.map((x: any) => [x.before, x.after])).toEqual([
       [60, 20],
@@ -172,7 +173,7 @@ describe('a reallocation plan killed midway', () => {
   it('killed after its commit point, it is finished by the next command', async () => {
     const { a, b, c } = await setup();
     const plan = ['set-device-limit', '--set', `${c}=70`, '--set', `${a}=20`, '--set', `${b}=10`];
-    expect((await run(dbs, plan, { env: { TENANTADM_CRASH_AT: 'finalize' } })).signal).toBe('SIGKILL');
+    expect((await run(dbs, plan, { env: killedAt('finalize') })).signal).toBe('SIGKILL');
     const rep = await runJson(dbs, ['repair']);
     expect(rep.finalized).toHaveLength(1);
     expect([await storedLimit(dbs, a), await storedLimit(dbs, b), await storedLimit(dbs, c)]).toEqual([20, 10, 70]);
@@ -181,29 +182,36 @@ describe('a reallocation plan killed midway', () => {
 });
 
 describe('SP locks', () => {
-  async function holdLock(sp: string, pid: number): Promise<void> {
+  /** A lock as another process leaves it: no operation in the journal, a lease ending `leaseMs` from now. */
+  async function holdLock(sp: string, pid: number, leaseMs: number): Promise<void> {
     await (await client()).db(dbs.tenantadm).collection<any>('tenantadm_locks').insertOne({
       _id: `sp:${sp}`,
       op_id: 'held-by-test',
+      owner: 'another-process',
       host: os.hostname(),
       pid,
-      lease_until: new Date(Date.now() + 120_000),
+      lease_until: new Date(Date.now() + leaseMs),
     });
   }
 
-  it('a lock held by a live process: the command gives up with exit 4 and writes nothing', async () => {
-    const { sp, children } = await seedSp(100, 1);
-    await holdLock(sp, process.pid);
-    const started = Date.now();
-    const err = await expectFailsCleanly(dbs, ['set-device-limit', '--id', children[0]!, '--limit', '5', '--timeout', '100'], 4);
-    expect(err).toMatch(/is busy/);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
-  });
-
-  it('a lock left by a dead process is taken over at once', async () => {
+  it('a lock with a current lease is never taken, even when its pid is not alive here: exit 4, nothing written', async () => {
+    // Containers share host names and pid numbers: only the lease says whether a holder lives.
     const { sp, children } = await seedSp(100, 1);
     const dead = spawnSync('true').pid!;
-    await holdLock(sp, dead);
+    await holdLock(sp, dead, 120_000);
+    const before = await snapshot(dbs);
+    const started = Date.now();
+    const r = await run(dbs, ['set-device-limit', '--id', children[0]!, '--limit', '5', '--timeout', '100']);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 4, stdout: '' });
+    expect(r.stderr).toMatch(new RegExp(`waiting for sp:${sp}, held by pid ${dead}`));
+    expect(r.stderr).toMatch(/is busy/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+    expect(await snapshot(dbs)).toEqual(before);
+  });
+
+  it('a lock whose lease has expired is taken over at once', async () => {
+    const { sp, children } = await seedSp(100, 1);
+    await holdLock(sp, process.pid, -1000);
     const started = Date.now();
     expect(await runJson(dbs, ['set-device-limit', '--id', children[0]!, '--limit', '5'])).toMatchObject({ after: 5 });
     expect(Date.now() - started).toBeLessThan(10_000);

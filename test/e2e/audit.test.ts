@@ -7,6 +7,7 @@ import { BIN, client, cliEnv, passwordFile, run, runJson, snapshot, state, tmpDi
 import { csvObjects } from '../support/csv';
 import { resolveConfig } from '../../src/config';
 import { ChangeSet, Store } from '../../src/store';
+import { killedAt as crashEnv } from '../support/crash';
 
 const AUDIT = 'tenantadm_audit';
 let dbs: Dbs;
@@ -133,7 +134,7 @@ describe('recording', () => {
 
   it('writes no entry for commands that fail or find nothing to change', async () => {
     const a = await create('a', ['--plan', 'os', '--admin-email', 'a@a.example', '--password-file', passwordFile(dir)]);
-    await create('b');
+    const b = await create('b');
     await update(a.id, '--service-provider');
     await (await client()).db(dbs.tenantadm).collection('tenants').insertOne({ name: 'kid', status: 'active', parent_tenant_id: a.id });
     const entries = (await rawEntries()).length;
@@ -151,8 +152,10 @@ describe('recording', () => {
     // Succeeding without a change: nothing to record either.
     const before = await snapshot(dbs);
     expect((await update(a.id, '--plan', 'os', '--service-provider')).plan).toBe('os');
-    expect((await create('a', ['--if-not-exists'])).id).toBe(a.id);
+    expect((await create('b', ['--if-not-exists', '--plan', 'enterprise'])).id).toBe(b.id);
     expect(await snapshot(dbs)).toEqual(before);
+    // Not what was asked (a create makes no Service Provider): exit 4, nothing recorded.
+    await failsWithoutTrace(['create-tenant', '--name', 'a', '--plan', 'os', '--if-not-exists'], 4);
     expect(await rawEntries()).toHaveLength(entries);
   });
 
@@ -270,7 +273,7 @@ describe('recording', () => {
 
 describe('crash safety: a change and its entry exist together or not at all', () => {
   async function killedAt(point: string, args: string[]): Promise<void> {
-    const r = await run(dbs, args, { env: { TENANTADM_CRASH_AT: point } });
+    const r = await run(dbs, args, { env: crashEnv(point) });
     expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
   }
 

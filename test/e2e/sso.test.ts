@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { client, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly, spWithChildren } from '../support/cases';
+import { killedAt } from '../support/crash';
 
 let dbs: Dbs;
 let dir: string;
@@ -217,7 +218,7 @@ describe('crash safety', () => {
   it('a set-sso killed before its commit point is rolled back, leaving no secret in the journal', async () => {
     const t = await createTenant(dbs, 'crash');
     const before = await snapshot(dbs);
-    const r = await run(dbs, ['set-sso', '--id', t.id, '-f', file(oidc())], { env: { TENANTADM_CRASH_AT: 'step:1' } });
+    const r = await run(dbs, ['set-sso', '--id', t.id, '-f', file(oidc())], { env: killedAt('step:1') });
     expect(r.signal).toBe('SIGKILL');
     expect(await storedSso(t.id)).not.toBeNull(); // written, its audit entry not yet
     expect((await runJson(dbs, ['repair'])).rolled_back).toHaveLength(1);

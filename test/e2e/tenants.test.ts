@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import bcrypt from 'bcryptjs';
 import { ObjectId } from 'mongodb';
 import { BIN, client, cliEnv, freshDbs, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly as failsCleanly } from '../support/harness';
+import { killedAt } from '../support/crash';
 
 let dbs: Dbs;
 let dir: string;
@@ -173,6 +174,50 @@ describe('create-tenant', () => {
     const second = await create('again', ['--if-not-exists']);
     expect(second.id).toBe(first.id);
     expect(await snapshot(dbs)).toEqual(before);
+  });
+
+  it('--if-not-exists exits 4 naming each difference from what was asked, and writes nothing', async () => {
+    const sp = await create('the-sp');
+    await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await create('asked', ['--plan', 'enterprise', '--device-limit', '5', '--admin-email', 'a@asked.example', '--password-file', passwordFile(dir)]);
+    const same = await create('asked', ['--plan', 'enterprise', '--device-limit', '5', '--admin-email', 'a@asked.example', '--password-file', passwordFile(dir), '--if-not-exists']);
+    expect(same).toMatchObject({ name: 'asked', plan: 'enterprise', device_limit: 5 });
+    const err = await expectFailsCleanly(
+      ['create-tenant', '--name', 'asked', '--plan', 'os', '--device-limit', '7', '--addon', 'monitor', '--parent', sp.id, '--admin-email', 'b@asked.example', '--password-file', passwordFile(dir), '--if-not-exists'],
+      4,
+    );
+    expect(err).toContain('plan: enterprise (asked os)');
+    expect(err).toContain(`parent: none (asked ${sp.id})`);
+    expect(err).toContain('device limit: 5 (asked 7)');
+    expect(err).toContain('addon monitor: off (asked on)');
+    expect(err).toContain('admin b@asked.example: no such user (asked admin)');
+    const spErr = await expectFailsCleanly(['create-tenant', '--name', 'the-sp', '--if-not-exists'], 4);
+    expect(spErr).toContain('service provider: yes (asked no)');
+  });
+
+  it('--if-not-exists after a create killed midway settles it first, then creates the tenant whole', async () => {
+    const killed = await run(dbs, ['create-tenant', '--name', 'half', '--admin-email', 'h@half.example', '--password-file', passwordFile(dir)], { env: killedAt('step:1') });
+    expect(killed.signal).toBe('SIGKILL');
+    const half = await (await client()).db(dbs.tenantadm).collection('tenants').findOne({ name: 'half' });
+    expect(half).not.toBeNull();
+    const again = await create('half', ['--admin-email', 'h@half.example', '--password-file', passwordFile(dir), '--if-not-exists']);
+    expect(again.id).not.toBe(half!._id.toHexString());
+    expect(await runJson(dbs, ['repair'])).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect((await runJson(dbs, ['get-tenant', '--name', 'half'])).id).toBe(again.id);
+    expect((await runJson(dbs, ['list-users', '--tenant', again.id])).map((u: any) => u.email)).toEqual(['h@half.example']);
+  });
+
+  it('create-user against a tenant whose create was killed finds no tenant (exit 3) and creates nobody', async () => {
+    const killed = await run(dbs, ['create-tenant', '--name', 'ghost', '--admin-email', 'g@ghost.example', '--password-file', passwordFile(dir)], { env: killedAt('step:1') });
+    if (killed.signal !== 'SIGKILL') throw new Error(`create-tenant was not killed (exit ${killed.code}): ${killed.stderr}`);
+    const ghost = await (await client()).db(dbs.tenantadm).collection('tenants').findOne({ name: 'ghost' });
+    expect(ghost).not.toBeNull();
+    const r = await run(dbs, ['create-user', '--tenant', ghost!._id.toHexString(), '--email', 'u@ghost.example', '--password-file', passwordFile(dir)]);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 3, stdout: '' });
+    const c = await client();
+    expect(await c.db(dbs.tenantadm).collection('tenants').findOne({ name: 'ghost' })).toBeNull();
+    expect(await c.db(dbs.useradm).collection('users').countDocuments({})).toBe(0);
+    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
   });
 
   it('refuses an email used in another tenant with exit 4 and writes nothing', async () => {
@@ -414,7 +459,7 @@ describe('crash safety (no transactions)', () => {
   it.each(points)('a create-tenant killed at %s leaves nothing once repaired', async (point) => {
     const before = await snapshot(dbs);
     const r = await run(dbs, ['create-tenant', '--name', 'crash', '--admin-email', 'c@crash.example', '--password-file', passwordFile(dir)], {
-      env: { TENANTADM_CRASH_AT: point },
+      env: killedAt(point),
     });
     expect(r.signal).toBe('SIGKILL');
     const rep = await runJson(dbs, ['repair']);
@@ -429,7 +474,7 @@ describe('crash safety (no transactions)', () => {
 
   it('a create-tenant killed after its commit point is finished by the next command', async () => {
     const r = await run(dbs, ['create-tenant', '--name', 'late', '--admin-email', 'l@late.example', '--password-file', passwordFile(dir)], {
-      env: { TENANTADM_CRASH_AT: 'finalize' },
+      env: killedAt('finalize'),
     });
     expect(r.signal).toBe('SIGKILL');
     const c = await client();
@@ -444,7 +489,7 @@ describe('crash safety (no transactions)', () => {
   it('an update killed midway is rolled back by the next command', async () => {
     const t = await create('upd');
     const before = await snapshot(dbs);
-    const r = await run(dbs, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended'], { env: { TENANTADM_CRASH_AT: 'step:1' } });
+    const r = await run(dbs, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended'], { env: killedAt('step:1') });
     expect(r.signal).toBe('SIGKILL');
     const mid = await (await client()).db(dbs.tenantadm).collection('tenants').findOne({ name: 'upd' });
     expect(mid?.plan).toBe('os'); // the tenant write happened, its audit entry did not

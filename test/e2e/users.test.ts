@@ -1,6 +1,7 @@
 import bcrypt from 'bcryptjs';
 import { client, passwordFile, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../support/cases';
+import { killedAt } from '../support/crash';
 
 let dbs: Dbs;
 let dir: string;
@@ -220,7 +221,7 @@ describe('delete-user', () => {
     await addUser(t.id, 'x@crash.example');
     await addUser(t.id, 'y@crash.example');
     const before = await snapshot(dbs);
-    const r = await run(dbs, ['delete-user', '--tenant', t.id, '--email', 'x@crash.example'], { env: { TENANTADM_CRASH_AT: 'step:1' } });
+    const r = await run(dbs, ['delete-user', '--tenant', t.id, '--email', 'x@crash.example'], { env: killedAt('step:1') });
     expect(r.signal).toBe('SIGKILL');
     expect(await storedUser('x@crash.example')).toBeNull(); // deleted, its audit entry not yet written
     await runJson(dbs, ['repair']);

@@ -11,6 +11,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { MENDER_VERSIONS, mender, menderApi, menderDbs, menderEnv, mintDeviceToken, redisCli } from '../support/mender';
 import { run, passwordFile, tmpDir, dropAll, closeClient, client, type Dbs } from '../support/harness';
 import type { MenderVersion } from '../support/state';
+import { killedAt } from '../support/crash';
 
 /** A port nothing listens on (taken from the kernel, then released). */
 function closedPort(): Promise<number> {
@@ -158,7 +159,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       const email = `${unique('killed')}@acme.example`.toLowerCase();
       const name = unique('killed');
       const killed = await run(dbs, ['create-tenant', '--name', name, '--device-limit', '7', '--admin-email', email, '--password-file', passwordFile(dir)], {
-        env: { ...env(), TENANTADM_CRASH_AT: 'commit' },
+        env: { ...env(), ...killedAt('commit') },
       });
       expect(killed.signal).toBe('SIGKILL');
       const c = await menderClient(version);
@@ -168,7 +169,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       // Read from the database, not the API: a read would cache the limit, and repair does not reach deviceauth's cache (see README).
       expect(Number((await c.db('deviceauth').collection('limits').findOne({ tenant_id: id }))!.value)).toBe(7);
       expect((await api().useradm.listUsers(id)).body.map((u) => u.email)).toEqual([email]);
-      // The owner is dead (its pid is gone): repair rolls every step back, through the same services.
+      // The owner is dead (its 1 ms lease has expired): repair rolls every step back, through the same services.
       const repaired = await toolJson(['repair']);
       expect(repaired.rolled_back).toHaveLength(1);
       expect(await c.db(dbs.tenantadm).collection('tenants').findOne({ name })).toBeNull();

@@ -1,0 +1,54 @@
+/**
+ * The test hooks the environment may set, turned into the journal's injected parameters.
+ * Only the entry point reads them, once (main.ts); nothing else looks at these variables.
+ *
+ * - TENANTADM_CRASH_AT=step:N|commit|finalize: SIGKILL at that point of an operation.
+ * - TENANTADM_TEST_PAUSE_MS=N: wait N ms between a locked command's checks and its writes
+ *   (printing a line on stderr when the wait starts, so a test can start a rival then).
+ * - TENANTADM_TEST_LEASE_MS=N: the lease length (default 30 s), so a test can kill a process
+ *   and settle its operation without waiting, or pause a holder past its lease.
+ */
+import { UsageError } from '../errors';
+import type { FaultHooks, FaultPoint } from './journal';
+
+export const TEST_HOOK_ENV = {
+  crashAt: 'TENANTADM_CRASH_AT',
+  pauseMs: 'TENANTADM_TEST_PAUSE_MS',
+  leaseMs: 'TENANTADM_TEST_LEASE_MS',
+} as const;
+
+export interface TestHooks {
+  hooks?: FaultHooks;
+  leaseMs?: number;
+}
+
+function count(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`invalid ${name} "${raw}"`, 'give a whole number of milliseconds');
+  return Number(raw);
+}
+
+export function testHooksFrom(env: NodeJS.ProcessEnv, warn: (line: string) => void): TestHooks {
+  const crashAt = env[TEST_HOOK_ENV.crashAt] || undefined;
+  const pauseMs = count(env, TEST_HOOK_ENV.pauseMs);
+  const leaseMs = count(env, TEST_HOOK_ENV.leaseMs);
+  if (crashAt !== undefined && !/^(step:\d+|commit|finalize)$/.test(crashAt)) {
+    throw new UsageError(`invalid ${TEST_HOOK_ENV.crashAt} "${crashAt}"`, 'give step:N, commit or finalize');
+  }
+  const out: TestHooks = {};
+  if (leaseMs !== undefined && leaseMs > 0) out.leaseMs = leaseMs;
+  if (crashAt === undefined && !pauseMs) return out;
+  const step = crashAt?.startsWith('step:') ? Number(crashAt.slice(5)) : undefined;
+  out.hooks = {
+    ...(step !== undefined ? { breakBefore: [step] } : {}),
+    at: async (point: FaultPoint) => {
+      if (point === crashAt) process.kill(process.pid, 'SIGKILL');
+      if (point === 'decided' && pauseMs) {
+        warn(`tenantadm: test pause: holding the locks for ${pauseMs} ms`);
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    },
+  };
+  return out;
+}

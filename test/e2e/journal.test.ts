@@ -1,0 +1,435 @@
+/**
+ * The journal-and-locks core under slow and dead processes, in-process against the real
+ * database: each "process" is a Journal with its own owner token, the clock is injected and
+ * moved by the test, lease renewal ticks only when the test says, and fault hooks pause or
+ * kill an owner at a chosen point. Nothing here waits on time to decide a race. The last
+ * part is the issue's reproduction with the built binary: a holder paused past its lease.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { MongoClient, ObjectId, type Document } from 'mongodb';
+import { Journal, LostOwnership, ProcessKilled, type FaultHooks, type FaultPoint, type Operation, type RenewalTimer, type Step } from '../../src/store/journal';
+import { LockTable, spLock, tenantLock, type LockDoc, type LockKey } from '../../src/store/locks';
+import { BIN, cliEnv, client, closeClient, dropAll, freshDbs, run, seedDeviceauthVersion, state, type Dbs } from '../support/harness';
+import { childLimits, storedLimit } from '../support/limits';
+
+const LEASE = 10_000;
+
+class Clock {
+  private t = Date.parse('2030-01-01T00:00:00Z');
+  readonly now = () => new Date(this.t);
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** Renewal that runs only when the test ticks it. */
+class ManualRenewal {
+  private readonly running = new Set<() => Promise<void>>();
+  readonly timer: RenewalTimer = (renew) => {
+    this.running.add(renew);
+    return () => this.running.delete(renew);
+  };
+  async tick(): Promise<void> {
+    await Promise.all([...this.running].map((renew) => renew()));
+  }
+}
+
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((r) => (open = r));
+  return { wait, open };
+}
+
+/** A hook that stops an owner at `point` until released, and says when it got there. */
+function pauseAt(point: FaultPoint): { hooks: FaultHooks; reached: Promise<void>; release: () => void } {
+  const reached = gate();
+  const release = gate();
+  return {
+    hooks: {
+      breakBefore: point.startsWith('step:') ? [Number(point.slice(5))] : [],
+      at: async (p) => {
+        if (p !== point) return;
+        reached.open();
+        await release.wait;
+      },
+    },
+    reached: reached.wait,
+    release: release.open,
+  };
+}
+
+const noServices = {
+  apply: async () => {
+    throw new Error('no service steps in these tests');
+  },
+  undo: async () => undefined,
+};
+
+let dbs: Dbs;
+let c: MongoClient;
+const clock = new Clock();
+
+beforeEach(async () => {
+  dbs = freshDbs();
+  c = await client();
+});
+afterEach(async () => {
+  await dropAll(dbs);
+});
+afterAll(async () => {
+  await closeClient();
+});
+
+/** One tenantadm process: its own owner token, the shared clock. */
+function processCore(options: { hooks?: FaultHooks; renewal?: ManualRenewal; db?: MongoClient; batchSize?: number } = {}): Journal {
+  return new Journal(options.db ?? c, (options.db ?? c).db(dbs.tenantadm), noServices, {
+    clock: clock.now,
+    leaseMs: LEASE,
+    lockWaitMs: 0,
+    hooks: options.hooks,
+    owner: { token: randomUUID(), host: 'test-host', pid: 4242 },
+    renewal: (options.renewal ?? new ManualRenewal()).timer,
+    batchSize: options.batchSize,
+  });
+}
+
+const counters = () => ({ db: dbs.useradm, coll: 'counters' });
+const log = () => ({ db: dbs.audit, coll: 'log' });
+
+function setCounter(id: string, from: number, to: number): Step {
+  return { kind: 'update', target: counters(), id, before: { set: { value: from }, unset: [] }, after: { set: { value: to }, unset: [] } };
+}
+
+function op(steps: Step[], finalize: Step[] = []): Operation {
+  return { command: 'test', actor: 'tester', steps, finalize };
+}
+
+async function seedCounters(ids: string[]): Promise<void> {
+  await c.db(dbs.useradm).collection<Document>('counters').insertMany(ids.map((id) => ({ _id: id as unknown as ObjectId, value: 0 })));
+}
+
+async function values(): Promise<Record<string, number>> {
+  const docs = await c.db(dbs.useradm).collection('counters').find({}).toArray();
+  return Object.fromEntries(docs.map((d) => [String(d._id), d.value as number]));
+}
+
+/** The journal's operations and their plans. */
+async function journalDocs(): Promise<Document[]> {
+  const db = c.db(dbs.tenantadm);
+  return [...(await db.collection('tenantadm_journal').find({}).toArray()), ...(await db.collection('tenantadm_journal_plans').find({}).toArray())];
+}
+
+async function lockDocs(): Promise<Document[]> {
+  return c.db(dbs.tenantadm).collection('tenantadm_locks').find({}).toArray();
+}
+
+const KEY: LockKey = spLock('0123456789abcdef01234567');
+
+/** Owner A: under KEY, sets a then b to 10, pausing before step 1 (a written, b not). */
+function slowOwner(renewal: ManualRenewal) {
+  const pause = pauseAt('step:1');
+  const core = processCore({ hooks: pause.hooks, renewal });
+  const done = core.exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 10), setCounter('b', 0, 10)]), result: 'A' }));
+  done.catch(() => undefined);
+  return { ...pause, done };
+}
+
+describe('a slow owner', () => {
+  it('keeps its operation and locks while its lease is renewed, whatever the time it takes', async () => {
+    await seedCounters(['a', 'b']);
+    const renewal = new ManualRenewal();
+    const a = slowOwner(renewal);
+    await a.reached;
+    expect(await values()).toEqual({ a: 10, b: 0 });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(LEASE * 0.9);
+      await renewal.tick();
+    }
+    // Far past the first lease: another process finds the holder alive and neither waits forever nor takes over.
+    const b = processCore();
+    await expect(b.exclusive([KEY], async () => ({ op: op([setCounter('a', 10, 5)]), result: 'B' }))).rejects.toThrow(/is busy/);
+    const report = await b.repair();
+    expect(report).toMatchObject({ rolled_back: [], finalized: [] });
+    expect(report.in_progress).toHaveLength(1);
+    a.release();
+    await expect(a.done).resolves.toBe('A');
+    expect(await values()).toEqual({ a: 10, b: 10 });
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+  });
+
+  it('without renewal is taken over once its lease expires; its next check fails and it writes nothing more', async () => {
+    await seedCounters(['a', 'b']);
+    const a = slowOwner(new ManualRenewal());
+    await a.reached;
+    clock.advance(LEASE + 1);
+    const b = processCore();
+    // B breaks A's lock: A's operation is rolled back first (a back to 0), then B decides on what it reads.
+    const seen = await b.exclusive([KEY], async () => {
+      const v = await values();
+      return { op: op([setCounter('a', v.a!, 5)]), result: v };
+    });
+    expect(seen).toEqual({ a: 0, b: 0 });
+    a.release();
+    const err = await a.done.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LostOwnership);
+    expect((err as LostOwnership).code).toBe('conflict');
+    expect(await values()).toEqual({ a: 5, b: 0 });
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+  });
+
+  it('that loses its lock meanwhile learns it at its next renewal and stops', async () => {
+    await seedCounters(['a', 'b']);
+    const renewal = new ManualRenewal();
+    const a = slowOwner(renewal);
+    await a.reached;
+    clock.advance(LEASE + 1);
+    const b = processCore();
+    await b.repair();
+    await renewal.tick();
+    a.release();
+    await expect(a.done).rejects.toBeInstanceOf(LostOwnership);
+    expect(await values()).toEqual({ a: 0, b: 0 });
+  });
+});
+
+describe('locks', () => {
+  it('renewal counts the keys it was asked about, while the holder takes more', async () => {
+    const table = new LockTable(c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks'), { token: 'me', host: 'h', pid: 1 });
+    const until = new Date(clock.now().getTime() + LEASE);
+    const keys: LockKey[] = [];
+    expect(await table.tryTake(spLock('a'), 'op', until)).toBe(true);
+    keys.push(spLock('a'));
+    // The holder's list grows while a renewal is on its way (as in acquire()).
+    const renewing = table.renew(keys, 'op', until);
+    keys.push(tenantLock('a'));
+    expect(await renewing).toBe(true);
+    expect(await table.tryTake(tenantLock('a'), 'op', until)).toBe(true);
+    expect(await table.renew(keys, 'op', until)).toBe(true);
+    await c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks').deleteOne({ _id: tenantLock('a') });
+    expect(await table.renew(keys, 'op', until)).toBe(false);
+  });
+});
+
+describe('repair', () => {
+  it('never rolls back an operation whose owner is alive; --all does, and the owner then stops (exit 4)', async () => {
+    await seedCounters(['a', 'b']);
+    const a = slowOwner(new ManualRenewal());
+    await a.reached;
+    const other = processCore();
+    expect((await other.repair()).rolled_back).toEqual([]);
+    expect(await values()).toEqual({ a: 10, b: 0 });
+    expect((await other.repair({ all: true })).rolled_back).toHaveLength(1);
+    expect(await values()).toEqual({ a: 0, b: 0 });
+    a.release();
+    await expect(a.done).rejects.toBeInstanceOf(LostOwnership);
+    expect(await values()).toEqual({ a: 0, b: 0 });
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+  });
+
+  it('takes over a dead owner once its lease has expired, not before', async () => {
+    await seedCounters(['a', 'b']);
+    const dead = processCore({
+      hooks: {
+        breakBefore: [1],
+        at: (p) => {
+          if (p === 'step:1') throw new ProcessKilled(p);
+        },
+      },
+    });
+    await expect(dead.exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 10), setCounter('b', 0, 10)]), result: null }))).rejects.toBeInstanceOf(ProcessKilled);
+    const b = processCore();
+    const body = async () => {
+      const v = await values();
+      return { op: op([setCounter('b', v.b!, 7)]), result: v };
+    };
+    await expect(b.exclusive([KEY], body)).rejects.toThrow(/is busy/);
+    expect(await values()).toEqual({ a: 10, b: 0 });
+    clock.advance(LEASE + 1);
+    expect(await b.exclusive([KEY], body)).toEqual({ a: 0, b: 0 });
+    expect(await values()).toEqual({ a: 0, b: 7 });
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+  });
+});
+
+describe('a kill at every point', () => {
+  /** Two inserts and three updates in two collections, then an audit-like settle after the commit. */
+  function plan(): { operation: Operation; points: FaultPoint[] } {
+    const entry = (n: number): Document => ({ _id: `entry-${n}`, state: 'pending', n });
+    const settle = (n: number): Step => ({ kind: 'update', target: log(), id: `entry-${n}`, before: { set: { state: 'pending' }, unset: [] }, after: { set: { state: 'committed' }, unset: [] } });
+    const steps: Step[] = [
+      { kind: 'insert', target: counters(), doc: { _id: 'c', value: 3 } },
+      setCounter('a', 0, 10),
+      setCounter('b', 0, 20),
+      { kind: 'delete', target: counters(), doc: { _id: 'gone', value: 1 } },
+      { kind: 'insert', target: log(), doc: entry(1) },
+      { kind: 'insert', target: log(), doc: entry(2) },
+    ];
+    return {
+      operation: op(steps, [settle(1), settle(2)]),
+      points: [...steps.map((_, i) => `step:${i}` as FaultPoint), 'commit', 'finalize'],
+    };
+  }
+
+  async function everything(): Promise<{ counters: Document[]; log: Document[] }> {
+    return {
+      counters: await c.db(dbs.useradm).collection('counters').find({}).sort({ _id: 1 }).toArray(),
+      log: await c.db(dbs.audit).collection('log').find({}).sort({ _id: 1 }).toArray(),
+    };
+  }
+
+  const points: FaultPoint[] = ['step:0', 'step:1', 'step:2', 'step:3', 'step:4', 'step:5', 'commit', 'finalize'];
+  it('the points are every step of the plan, the commit and the roll-forward', () => {
+    expect(points).toEqual(plan().points);
+  });
+
+  it.each(points)('killed at %s, then repaired: as before, or finished once committed', async (point) => {
+    await seedCounters(['a', 'b', 'gone']);
+    await c.db(dbs.useradm).collection<Document>('counters').updateOne({ _id: 'gone' as unknown as ObjectId }, { $set: { value: 1 } });
+    const before = await everything();
+    const { operation } = plan();
+    const dying = processCore({
+      hooks: {
+        breakBefore: point.startsWith('step:') ? [Number(point.slice(5))] : [],
+        at: (p) => {
+          if (p === point) throw new ProcessKilled(p);
+        },
+      },
+    });
+    await expect(dying.exclusive([KEY], async () => ({ op: operation, result: null }))).rejects.toBeInstanceOf(ProcessKilled);
+    clock.advance(LEASE + 1);
+    const report = await processCore().repair();
+    if (point === 'finalize') {
+      expect(report.finalized).toHaveLength(1);
+      const after = await everything();
+      expect(after.counters.map((d) => [d._id, d.value])).toEqual([
+        ['a', 10],
+        ['b', 20],
+        ['c', 3],
+      ]);
+      expect(after.log.map((d) => d.state)).toEqual(['committed', 'committed']);
+    } else {
+      expect(report.rolled_back).toHaveLength(1);
+      expect(await everything()).toEqual(before);
+    }
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+  });
+});
+
+describe('undo', () => {
+  it("of an insert that lost a race never deletes the winner's document", async () => {
+    await c.db(dbs.useradm).collection<Document>('counters').insertOne({ _id: 'settings' as unknown as ObjectId, by: 'winner' });
+    const loser = processCore();
+    const steps: Step[] = [
+      { kind: 'insert', target: counters(), doc: { _id: 'mine', by: 'loser' } },
+      { kind: 'insert', target: counters(), doc: { _id: 'settings', by: 'loser' } },
+    ];
+    await expect(loser.run(op(steps))).rejects.toThrow();
+    expect(await c.db(dbs.useradm).collection('counters').find({}).toArray()).toEqual([{ _id: 'settings', by: 'winner' }]);
+    expect(await journalDocs()).toEqual([]);
+  });
+
+  it('of an update restores only what it wrote', async () => {
+    await seedCounters(['a', 'b']);
+    const pause = pauseAt('step:1');
+    const owner = processCore({ hooks: pause.hooks });
+    const done = owner.run(op([setCounter('a', 0, 10), setCounter('b', 1, 2)]));
+    await pause.reached;
+    // Someone else changes a meanwhile; step 1 then fails (b is not 1) and the undo of a must leave their value.
+    await c.db(dbs.useradm).collection<Document>('counters').updateOne({ _id: 'a' as unknown as ObjectId }, { $set: { value: 99 } });
+    pause.release();
+    await expect(done).rejects.toThrow(/changed while this command ran/);
+    expect(await values()).toEqual({ a: 99, b: 0 });
+  });
+});
+
+describe('big plans', () => {
+  it('cost a few round trips per batch, not one per step', async () => {
+    // FerretDB spends ~10 ms per updated document whatever the batching: 200 keep this test short.
+    const n = 200;
+    const ids = Array.from({ length: n }, (_, i) => `k${i}`);
+    await seedCounters(ids);
+    const monitored = await MongoClient.connect(state().uri, { monitorCommands: true });
+    try {
+      let writes = 0;
+      monitored.on('commandStarted', (e) => {
+        if (['insert', 'update', 'delete'].includes(e.commandName)) writes += 1;
+      });
+      const core = processCore({ db: monitored });
+      const steps: Step[] = [
+        ...ids.map((id) => setCounter(id, 0, 1)),
+        ...ids.map((id): Step => ({ kind: 'insert', target: log(), doc: { _id: `e-${id}`, state: 'pending' } })),
+      ];
+      const finalize: Step[] = ids.map((id) => ({ kind: 'update', target: log(), id: `e-${id}`, before: { set: { state: 'pending' }, unset: [] }, after: { set: { state: 'committed' }, unset: [] } }));
+      await core.exclusive([KEY], async () => ({ op: op(steps, finalize), result: null }));
+      process.stderr.write(`journal: ${steps.length} steps + ${finalize.length} finalize steps in ${writes} write commands\n`);
+      // Open, lock, plan; 40 update batches of 50 (FerretDB's limit, see journal.ts) and 2 insert
+      // batches of 1000, each after its ownership check; commit; 40 finalize batches; delete, unlock.
+      expect(writes).toBeLessThanOrEqual(2 * (n / 50 + n / 1000) + n / 50 + 10);
+      expect(Object.values(await values()).every((v) => v === 1)).toBe(true);
+      expect(await c.db(dbs.audit).collection('log').countDocuments({ state: 'committed' })).toBe(n);
+    } finally {
+      await monitored.close();
+    }
+  });
+});
+
+describe('the reproduction: a holder paused past its lease', () => {
+  beforeEach(async () => {
+    await seedDeviceauthVersion(dbs);
+    const m = await run(dbs, ['migrate']);
+    if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
+  });
+
+  /** Run the CLI; `onStderr` sees its stderr as it comes. */
+  function spawnCli(args: string[], env: NodeJS.ProcessEnv, onStderr: (text: string) => void = () => undefined) {
+    return new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(dbs, env), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stdout.resume();
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        onStderr(stderr);
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+    });
+  }
+
+  it('set-device-limit: exactly one winner, never over-allocated', async () => {
+    const sp = new ObjectId();
+    const kids = [new ObjectId(), new ObjectId()];
+    await c.db(dbs.tenantadm).collection('tenants').insertMany([
+      { _id: sp, name: 'sp', status: 'active', plan: 'enterprise', addons: [], service_provider: true },
+      ...kids.map((k, i) => ({ _id: k, name: `child-${i}`, status: 'active', plan: 'enterprise', addons: [], parent_tenant_id: sp.toHexString() })),
+    ]);
+    await c.db(dbs.deviceauth).collection('limits').insertMany([
+      { name: 'max_devices', value: 10, tenant_id: sp.toHexString() },
+      ...kids.map((k) => ({ name: 'max_devices', value: 0, tenant_id: k.toHexString() })),
+    ]);
+    // A 200 ms lease, and a holder that stays 3 s between its check and its write (15 leases).
+    const paused = gate();
+    const first = spawnCli(['set-device-limit', '--id', kids[0]!.toHexString(), '--limit', '10'], { TENANTADM_TEST_LEASE_MS: '200', TENANTADM_TEST_PAUSE_MS: '3000' }, (err) => {
+      if (err.includes('test pause')) paused.open();
+    });
+    await Promise.race([paused.wait, first.then((r) => Promise.reject(new Error(`the holder ended before its pause: ${r.stderr}`)))]);
+    // The rival starts while the holder is paused, holding the SP's lock.
+    // It may wait 60 s for the lock (2 x --timeout), far more than the pause: its outcome is decided by the rule, not by a wait.
+    const second = await spawnCli(['set-device-limit', '--id', kids[1]!.toHexString(), '--limit', '10', '--timeout', '30000'], { TENANTADM_TEST_LEASE_MS: '200' });
+    const held = await first;
+    // The race happened: the rival found the lock held and waited for it.
+    expect(second.stderr).toMatch(new RegExp(`waiting for sp:${sp.toHexString()}`));
+    expect([held.code, second.code]).toEqual([0, 5]);
+    expect(second.stderr).toMatch(/has 0 free/);
+    expect(await storedLimit(dbs, kids[0]!.toHexString())).toBe(10);
+    expect(await storedLimit(dbs, kids[1]!.toHexString())).toBe(0);
+    expect((await childLimits(dbs, sp.toHexString())).reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(10);
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+  });
+});

@@ -1,0 +1,33 @@
+/** The environment's test hooks become the journal's injected parameters, or a usage error. */
+import { UsageError } from '../../src/errors';
+import { testHooksFrom } from '../../src/store/test-hooks';
+
+const quiet = () => undefined;
+
+describe('test hooks from the environment', () => {
+  it('are absent by default', () => {
+    expect(testHooksFrom({}, quiet)).toEqual({});
+  });
+
+  it('give the lease length, and a crash point that starts a batch of its own', () => {
+    const hooks = testHooksFrom({ TENANTADM_CRASH_AT: 'step:3', TENANTADM_TEST_LEASE_MS: '1' }, quiet);
+    expect(hooks.leaseMs).toBe(1);
+    expect(hooks.hooks?.breakBefore).toEqual([3]);
+    expect(testHooksFrom({ TENANTADM_CRASH_AT: 'commit' }, quiet).hooks?.breakBefore).toBeUndefined();
+  });
+
+  it('pause between the checks and the writes only, saying so', async () => {
+    const lines: string[] = [];
+    const { hooks } = testHooksFrom({ TENANTADM_TEST_PAUSE_MS: '1' }, (l) => lines.push(l));
+    await hooks!.at!('step:0');
+    expect(lines).toEqual([]);
+    await hooks!.at!('decided');
+    expect(lines).toEqual(['tenantadm: test pause: holding the locks for 1 ms']);
+  });
+
+  it('refuse values that are not what they say', () => {
+    expect(() => testHooksFrom({ TENANTADM_CRASH_AT: 'step:x' }, quiet)).toThrow(UsageError);
+    expect(() => testHooksFrom({ TENANTADM_TEST_LEASE_MS: '1e3' }, quiet)).toThrow(UsageError);
+    expect(() => testHooksFrom({ TENANTADM_TEST_PAUSE_MS: '-5' }, quiet)).toThrow(UsageError);
+  });
+});
