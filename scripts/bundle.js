@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Build dist/tenantadm.cjs: the whole tool (driver, ioredis, prompts, bcrypt) in one file that
+// runs with `node` alone. Prints the bundle's path on stdout, the size on stderr.
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+const esbuild = require('esbuild');
+
+const root = path.resolve(__dirname, '..');
+const outfile = path.join(root, 'dist', 'tenantadm.cjs');
+
+// The MongoDB driver's optional native or cloud add-ons (Kerberos, compression, client-side
+// encryption, AWS/GCP credentials, SOCKS): the driver requires them lazily inside try/catch, only
+// when a connection string asks for them, so left out they fail with the driver's own message.
+const optionalDriverDeps = [
+  'kerberos',
+  'snappy',
+  '@mongodb-js/zstd',
+  'mongodb-client-encryption',
+  '@aws-sdk/credential-providers',
+  'gcp-metadata',
+  'aws4',
+  'socks',
+];
+
+async function bundle() {
+  const { version } = require(path.join(root, 'package.json'));
+  await esbuild.build({
+    stdin: {
+      contents: "require('./main').main(process.argv).then((code) => { process.exitCode = code; });",
+      resolveDir: path.join(root, 'src'),
+      sourcefile: 'tenantadm-bundle-entry.js',
+      loader: 'js',
+    },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: optionalDriverDeps,
+    banner: { js: `#!/usr/bin/env node\n// tenantadm ${version}: single-file build (npm run bundle). Apache-2.0; bundled packages keep their licenses.` },
+    legalComments: 'none',
+    minifySyntax: true,
+    minifyWhitespace: true,
+    keepNames: true,
+    logLevel: 'warning',
+  });
+  fs.chmodSync(outfile, 0o755);
+  return outfile;
+}
+
+if (require.main === module) {
+  bundle().then(
+    (file) => {
+      process.stderr.write(`bundle: ${(fs.statSync(file).size / 1024).toFixed(0)} KiB\n`);
+      process.stdout.write(`${path.relative(process.cwd(), file) || file}\n`);
+    },
+    (err) => {
+      process.stderr.write(`bundle: ${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+module.exports = { bundle, outfile };
