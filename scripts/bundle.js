@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Build dist/tenantadm.cjs: the whole tool (driver, ioredis, prompts, bcrypt) in one file that
 // runs with `node` alone. Prints the bundle's path on stdout, the size on stderr.
+//   node scripts/bundle.js [--outfile FILE]      (default dist/tenantadm.cjs)
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-const outfile = path.join(root, 'dist', 'tenantadm.cjs');
+const defaultOutfile = path.join(root, 'dist', 'tenantadm.cjs');
 
 // The MongoDB driver's optional native or cloud add-ons (Kerberos, compression, client-side
 // encryption, AWS/GCP credentials, SOCKS): the driver requires them lazily inside try/catch, only
@@ -23,7 +24,7 @@ const optionalDriverDeps = [
   'socks',
 ];
 
-async function bundle() {
+async function bundle(outfile = defaultOutfile) {
   const { version } = require(path.join(root, 'package.json'));
   await esbuild.build({
     stdin: {
@@ -50,10 +51,12 @@ async function bundle() {
 }
 
 if (require.main === module) {
-  bundle().then(
+  const at = process.argv.indexOf('--outfile');
+  bundle(at > 0 ? path.resolve(process.argv[at + 1]) : defaultOutfile).then(
     (file) => {
       process.stderr.write(`bundle: ${(fs.statSync(file).size / 1024).toFixed(0)} KiB\n`);
-      process.stdout.write(`${path.relative(process.cwd(), file) || file}\n`);
+      const rel = path.relative(process.cwd(), file);
+      process.stdout.write(`${rel.startsWith('..') || path.isAbsolute(rel) ? file : rel}\n`);
     },
     (err) => {
       process.stderr.write(`bundle: ${err.message}\n`);
@@ -62,4 +65,4 @@ if (require.main === module) {
   );
 }
 
-module.exports = { bundle, outfile };
+module.exports = { bundle, defaultOutfile };

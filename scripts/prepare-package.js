@@ -10,7 +10,9 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
-const sh = (args) => execFileSync(npm[0], [...npm.slice(1), ...args], { cwd: root, stdio: ['ignore', 2, 2] });
+// Under `npm install -g .` npm passes its global settings down; the build is local to this folder.
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(global|location|prefix)$/i.test(k)));
+const sh = (args) => execFileSync(npm[0], [...npm.slice(1), ...args], { cwd: root, env, stdio: ['ignore', 2, 2] });
 
 if (!fs.existsSync(path.join(root, 'node_modules', 'typescript', 'package.json'))) {
   process.stderr.write('tenantadm: installing the build tools from package-lock.json (npm ci)\n');
