@@ -71,6 +71,7 @@ const median = (xs) => {
 /** Runs every case once per round, rounds interleaved so machine noise hits all alike. */
 function measure(cases, runs) {
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, { ms: [], firstConnect: [] }]));
+  for (const fn of Object.values(cases)) fn(); // warm-up: the OS file cache, and bin/tenantadm's code cache
   for (let i = 0; i < runs; i++) {
     for (const [name, fn] of Object.entries(cases)) {
       const r = fn();

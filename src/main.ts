@@ -7,7 +7,6 @@ import { resolveConfig, ENV } from './config';
 import { asTenantadmError, exitCodeOf, UsageError } from './errors';
 import { OutputClosed, Sink, render } from './output';
 import { wantsColor } from './color';
-import { loadSigner } from './token';
 import { validateFlags } from './validate';
 import type { Deps } from './deps';
 import type { Store } from './store';
@@ -46,7 +45,8 @@ export async function main(argv: string[]): Promise<number> {
         opening ??= (require('./store') as typeof import('./store')).Store.open(config).then((s) => (store = s));
         return opening;
       },
-      signer: () => loadSigner(config.keyFile),
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      signer: () => (require('./token') as typeof import('./token')).loadSigner(config.keyFile),
       hashPassword: async (password) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const bcrypt = require('bcryptjs') as typeof import('bcryptjs');
