@@ -1,6 +1,6 @@
 /**
- * How bin/tenantadm starts the tool: the single-file build (dist/tenantadm.cjs) when it is at
- * least as new as the compiled modules, loaded with a V8 code cache so that its 1.8 MB are not
+ * How bin/tenantadm starts the tool: the single-file build (dist/tenantadm.cjs) when it is the
+ * current build (see launch), loaded with a V8 code cache so that its 1.8 MB are not
  * compiled again on every run (Node 20 has no module.enableCompileCache); else dist/main.js.
  * Kept out of the bundle and free of dependencies: it runs before anything else is loaded.
  */
@@ -72,13 +72,20 @@ function runBundle(bundle: string, built: fs.Stats): void {
   wrapper.call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
 }
 
+/**
+ * An installed package (no src/ beside dist/) ships both builds from the same sources: the bundle.
+ * In a checkout, whichever was built last (npm extracts files in no particular order, so modified
+ * times only tell in a checkout).
+ */
 export function launch(dist: string): void {
   const bundle = path.join(dist, 'tenantadm.cjs');
-  const built = stat(bundle);
-  const compiled = stat(path.join(dist, 'main.js'));
-  if (built && !process.env.TENANTADM_NO_BUNDLE && built.mtimeMs >= (compiled?.mtimeMs ?? 0)) {
-    runBundle(bundle, built);
-    return;
+  const built = process.env.TENANTADM_NO_BUNDLE ? undefined : stat(bundle);
+  if (built) {
+    const checkout = stat(path.join(dist, '..', 'src'))?.isDirectory();
+    if (!checkout || built.mtimeMs >= (stat(path.join(dist, 'main.js'))?.mtimeMs ?? 0)) {
+      runBundle(bundle, built);
+      return;
+    }
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (require('./main') as typeof import('./main')).main(process.argv).then((code) => {

@@ -74,6 +74,33 @@ describe('npm pack and npm install -g', () => {
     expect(fs.realpathSync(man.stdout.trim())).toBe(fs.realpathSync(path.join(installed, 'man', 'tenantadm.1')));
   });
 
+  it("keeps V8's compiled code of the bundle per user, and recompiles when that cache is bad", () => {
+    const bin = path.join(prefix, 'bin', 'tenantadm');
+    const cacheDir = path.join(tmpDir(), 'v8');
+    const env = { ...process.env, TENANTADM_CACHE_DIR: cacheDir };
+    const versionWith = (e: NodeJS.ProcessEnv) => {
+      const r = sh(bin, ['--version'], { env: e });
+      expect({ code: r.status, out: r.stdout.trim(), err: r.stderr }).toEqual({ code: 0, out: pkg.version, err: '' });
+    };
+    versionWith(env);
+    const caches = fs.readdirSync(cacheDir);
+    expect(caches).toEqual([expect.stringMatching(new RegExp(`^tenantadm-\\d+-\\d+-${process.version}-${process.arch}-help\\.cache$`))]);
+    const file = path.join(cacheDir, caches[0]!);
+    const good = fs.readFileSync(file);
+    expect(good.length).toBeGreaterThan(1000);
+
+    versionWith(env); // used, not rewritten
+    expect(fs.readFileSync(file).equals(good)).toBe(true);
+
+    fs.writeFileSync(file, 'not a V8 code cache');
+    versionWith(env); // rejected by V8, compiled from source, written again
+    expect(fs.readFileSync(file).length).toBeGreaterThan(1000);
+
+    fs.rmSync(cacheDir, { recursive: true });
+    versionWith({ ...env, TENANTADM_CACHE_DIR: 'off' });
+    expect(fs.existsSync(cacheDir)).toBe(false);
+  });
+
   it.each([
     ['the single-file build', {}],
     ['the compiled modules with their installed dependencies', { TENANTADM_NO_BUNDLE: '1' }],
