@@ -22,7 +22,7 @@ const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 10;
-const HOOK = path.join(__dirname, 'first-connect-hook.js');
+const PROBE = path.join(__dirname, 'startup-probe.js');
 const BIN = path.join(root, 'bin', 'tenantadm');
 const BUNDLE = path.join(root, 'dist', 'tenantadm.cjs');
 const DB = 'benchstartup';
@@ -56,11 +56,13 @@ const { MongoClient } = require(${JSON.stringify(require.resolve('mongodb', { pa
 
 function run(argv, env) {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, ['-r', PROBE, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`node ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const m = /first-connect-ms ([\d.]+)/.exec(r.stderr.toString());
-  return { ms, firstConnect: m ? Number(m[1]) : undefined };
+  const err = r.stderr.toString();
+  const first = /first-connect-ms ([\d.]+)/.exec(err);
+  const cpu = /cpu-ms ([\d.]+)/.exec(err);
+  return { ms, firstConnect: first ? Number(first[1]) : undefined, cpu: cpu ? Number(cpu[1]) : undefined };
 }
 
 const median = (xs) => {
@@ -70,17 +72,18 @@ const median = (xs) => {
 
 /** Runs every case once per round, rounds interleaved so machine noise hits all alike. */
 function measure(cases, runs) {
-  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, { ms: [], firstConnect: [] }]));
+  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, { ms: [], firstConnect: [], cpu: [] }]));
   for (const fn of Object.values(cases)) fn(); // warm-up: the OS file cache, and bin/tenantadm's code cache
   for (let i = 0; i < runs; i++) {
     for (const [name, fn] of Object.entries(cases)) {
       const r = fn();
       samples[name].ms.push(r.ms);
       samples[name].firstConnect.push(r.firstConnect);
+      samples[name].cpu.push(r.cpu);
     }
   }
   return Object.fromEntries(
-    Object.entries(samples).map(([k, s]) => [k, { ms: median(s.ms), firstConnect: median(s.firstConnect) }]),
+    Object.entries(samples).map(([k, s]) => [k, { ms: median(s.ms), firstConnect: median(s.firstConnect), cpu: median(s.cpu) }]),
   );
 }
 
@@ -103,9 +106,10 @@ async function benchStartup({ runs = RUNS } = {}) {
     },
     runs,
   );
-  const base = help['node -e 0'].ms;
+  const base = help['node -e 0'];
+  console.log(`  ${''.padEnd(36)} wall (ratio to node -e 0)   CPU time (ratio)`);
   for (const [name, r] of Object.entries(help)) {
-    console.log(`  ${name.padEnd(36)} ${f(r.ms).padStart(7)}  ${ratio(r.ms, base)} of node -e 0`);
+    console.log(`  ${name.padEnd(36)} ${f(r.ms).padStart(7)} (${ratio(r.ms, base.ms)})          ${f(r.cpu).padStart(7)} (${ratio(r.cpu, base.cpu)})`);
   }
 
   const server = await startServer();
@@ -114,18 +118,18 @@ async function benchStartup({ runs = RUNS } = {}) {
     const command = ['list-tenants', '--name', 'startup'];
     const db = measure(
       {
-        'raw driver: connect + one find': () => run(['-r', HOOK, '-e', RAW], env),
-        'tenantadm list-tenants (modules)': () => run(['-r', HOOK, BIN, ...command], { ...env, ...modules }),
-        ...(haveBundle ? { 'tenantadm list-tenants (bin -> bundle)': () => run(['-r', HOOK, BIN, ...command], env) } : {}),
-        ...(haveBundle ? { 'node tenantadm.cjs list-tenants': () => run(['-r', HOOK, BUNDLE, ...command], env) } : {}),
+        'raw driver: connect + one find': () => run(['-e', RAW], env),
+        'tenantadm list-tenants (modules)': () => run([BIN, ...command], { ...env, ...modules }),
+        ...(haveBundle ? { 'tenantadm list-tenants (bin -> bundle)': () => run([BIN, ...command], env) } : {}),
+        ...(haveBundle ? { 'node tenantadm.cjs list-tenants': () => run([BUNDLE, ...command], env) } : {}),
       },
       runs,
     );
     const raw = db['raw driver: connect + one find'];
-    console.log(`  ${''.padEnd(36)} before 1st query (ratio)   whole process (ratio)`);
+    console.log(`  ${''.padEnd(36)} before 1st query (ratio)   whole process (ratio)   CPU time (ratio)`);
     for (const [name, r] of Object.entries(db)) {
       console.log(
-        `  ${name.padEnd(36)} ${f(r.firstConnect).padStart(7)} (${ratio(r.firstConnect, raw.firstConnect)})        ${f(r.ms).padStart(7)} (${ratio(r.ms, raw.ms)})`,
+        `  ${name.padEnd(36)} ${f(r.firstConnect).padStart(7)} (${ratio(r.firstConnect, raw.firstConnect)})        ${f(r.ms).padStart(7)} (${ratio(r.ms, raw.ms)})        ${f(r.cpu).padStart(7)} (${ratio(r.cpu, raw.cpu)})`,
       );
     }
     return { help, db };

@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 
+/** Node's own CommonJS module wrapper (the parameters a module body sees). */
+const CJS_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'] as const;
+
 const stat = (file: string): fs.Stats | undefined => fs.statSync(file, { throwIfNoEntry: false });
 
 /**
@@ -50,9 +53,11 @@ function saveCache(script: vm.Script, file: string): void {
 
 /** Runs the bundle as the main module would, with its code cache when there is a valid one. */
 function runBundle(bundle: string, built: fs.Stats): void {
-  // esbuild writes ASCII only (charset: ascii), so latin1 reads it without UTF-8 decoding.
-  const text = fs.readFileSync(bundle, 'latin1');
-  const source = text.startsWith('#!') ? `//${text.slice(2)}` : text;
+  // One flat string, made in one copy: esbuild writes ASCII only (charset: ascii), so latin1 needs no
+  // decoding, and V8 would otherwise flatten a concatenated string before every compile.
+  const code = fs.readFileSync(bundle);
+  if (code[0] === 0x23 && code[1] === 0x21) code.write('//', 0, 'latin1'); // #! -> //: not first in the wrapper
+  const source = Buffer.concat([Buffer.from(CJS_WRAPPER[0], 'latin1'), code, Buffer.from(CJS_WRAPPER[1], 'latin1')]).toString('latin1');
   const cache = cacheFile(built);
   let cachedData: Buffer | undefined;
   try {
@@ -60,7 +65,7 @@ function runBundle(bundle: string, built: fs.Stats): void {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
+  const script = new vm.Script(source, { filename: bundle, cachedData });
   if (cache && (!cachedData || script.cachedDataRejected)) {
     // At exit, so that the functions this run compiled lazily are in the cache too.
     process.once('exit', () => saveCache(script, cache));
