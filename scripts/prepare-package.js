@@ -18,5 +18,7 @@ if (!fs.existsSync(path.join(root, 'node_modules', 'typescript', 'package.json')
   process.stderr.write('tenantadm: installing the build tools from package-lock.json (npm ci)\n');
   sh(['ci', '--ignore-scripts', '--no-audit', '--no-fund']);
 }
+// From scratch, so that no output of a source since removed or renamed ships in the package.
+fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 sh(['run', '--silent', 'build']);
 sh(['run', '--silent', 'bundle']);
