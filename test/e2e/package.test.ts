@@ -51,10 +51,10 @@ describe('npm pack and npm install -g', () => {
     installed = path.join(prefix, 'lib', 'node_modules', 'tenantadm');
   }, 240_000);
 
-  it('ships the compiled modules, the single-file build, the man page and the lock file, and no sources or tests', () => {
+  it('ships the compiled modules, the single-file build, the man page and the lock file, and no sources, tests or source maps', () => {
     const files = sh('tar', ['tzf', tarball]).stdout.split('\n');
     expect(files).toEqual(expect.arrayContaining(['package/bin/tenantadm', 'package/dist/main.js', 'package/dist/tenantadm.cjs', 'package/man/tenantadm.1', 'package/npm-shrinkwrap.json']));
-    expect(files.filter((f) => /^package\/(src|test|scripts)\//.test(f) || f.endsWith('.ts'))).toEqual([]);
+    expect(files.filter((f) => /^package\/(src|test|scripts)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map'))).toEqual([]);
   });
 
   it('installs the dependency versions of package-lock.json', () => {
