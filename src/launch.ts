@@ -1,6 +1,6 @@
 /**
  * How bin/tenantadm starts the tool: the single-file build (dist/tenantadm.cjs) when it is the
- * current build (see launch), loaded with a V8 code cache so that its 1.8 MB are not
+ * current build (see launch), loaded with a V8 code cache so that its 1.4 MB are not
  * compiled again on every run (Node 20 has no module.enableCompileCache); else dist/main.js.
  * Kept out of the bundle and free of dependencies: it runs before anything else is loaded.
  */
@@ -25,26 +25,37 @@ function runKind(argv: string[]): 'help' | 'command' {
   return !command || command === 'help' || args.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V') ? 'help' : 'command';
 }
 
-/** Where compiled code is kept: per user, per bundle build, per Node version; TENANTADM_CACHE_DIR=off disables it. */
-function cacheFile(built: fs.Stats): string | undefined {
+/** FNV-1a of a string, in hex: names a bundle's place without loading node:crypto. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
+/**
+ * Where compiled code is kept: per user, per bundle (its path: two installs do not evict each
+ * other), per build of it and per Node version. TENANTADM_CACHE_DIR=off disables it.
+ */
+function cacheFile(bundle: string, built: fs.Stats): { file: string; place: string } | undefined {
   const dir = process.env.TENANTADM_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tenantadm', 'v8');
   if (dir === 'off') return undefined;
-  const build = `tenantadm-${built.size}-${Math.trunc(built.mtimeMs)}-${process.version}-${process.arch}`;
-  return path.join(dir, `${build}-${runKind(process.argv)}.cache`);
+  const place = `tenantadm-${fnv1a(bundle)}-`;
+  const build = `${place}${built.size}-${Math.trunc(built.mtimeMs)}-${process.version}-${process.arch}`;
+  return { file: path.join(dir, `${build}-${runKind(process.argv)}.cache`), place };
 }
 
 /** Stores the code V8 compiled during this run, for the next one; a cache that cannot be written is no error. */
-function saveCache(script: vm.Script, file: string): void {
+function saveCache(script: vm.Script, { file, place }: { file: string; place: string }): void {
   try {
     const dir = path.dirname(file);
     fs.mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}`;
     fs.writeFileSync(tmp, script.createCachedData());
     fs.renameSync(tmp, file);
-    // Caches of other builds or Node versions are dead weight.
+    // Caches of earlier builds of this bundle, or for another Node version, are dead weight.
     const build = path.basename(file).replace(/-[a-z]+\.cache$/, '');
     for (const old of fs.readdirSync(dir)) {
-      if (old.startsWith('tenantadm-') && old.endsWith('.cache') && !old.startsWith(`${build}-`)) fs.rmSync(path.join(dir, old), { force: true });
+      if (old.startsWith(place) && old.endsWith('.cache') && !old.startsWith(`${build}-`)) fs.rmSync(path.join(dir, old), { force: true });
     }
   } catch {
     // read-only home, full disk: the next run compiles again
@@ -58,10 +69,10 @@ function runBundle(bundle: string, built: fs.Stats): void {
   const code = fs.readFileSync(bundle);
   if (code[0] === 0x23 && code[1] === 0x21) code.write('//', 0, 'latin1'); // #! -> //: not first in the wrapper
   const source = Buffer.concat([Buffer.from(CJS_WRAPPER[0], 'latin1'), code, Buffer.from(CJS_WRAPPER[1], 'latin1')]).toString('latin1');
-  const cache = cacheFile(built);
+  const cache = cacheFile(bundle, built);
   let cachedData: Buffer | undefined;
   try {
-    cachedData = cache ? fs.readFileSync(cache) : undefined;
+    cachedData = cache ? fs.readFileSync(cache.file) : undefined;
   } catch {
     cachedData = undefined;
   }

@@ -84,7 +84,7 @@ describe('npm pack and npm install -g', () => {
     };
     versionWith(env);
     const caches = fs.readdirSync(cacheDir);
-    expect(caches).toEqual([expect.stringMatching(new RegExp(`^tenantadm-\\d+-\\d+-${process.version}-${process.arch}-help\\.cache$`))]);
+    expect(caches).toEqual([expect.stringMatching(new RegExp(`^tenantadm-[0-9a-f]+-\\d+-\\d+-${process.version}-${process.arch}-help\\.cache$`))]);
     const file = path.join(cacheDir, caches[0]!);
     const good = fs.readFileSync(file);
     expect(good.length).toBeGreaterThan(1000);
