@@ -50,7 +50,14 @@ function saveCache(script: vm.Script, { file, place }: { file: string; place: st
     const dir = path.dirname(file);
     fs.mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}`;
-    fs.writeFileSync(tmp, script.createCachedData());
+    // Opened before the cache is made: where nothing can be written, no time goes into making it.
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      const data = script.createCachedData();
+      for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
     // Caches of earlier builds of this bundle, or for another Node version, are dead weight.
     const build = path.basename(file).replace(/-[a-z]+\.cache$/, '');
