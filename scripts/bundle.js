@@ -11,8 +11,9 @@ const root = path.resolve(__dirname, '..');
 const defaultOutfile = path.join(root, 'dist', 'tenantadm.cjs');
 
 // The MongoDB driver's optional native or cloud add-ons (Kerberos, compression, client-side
-// encryption, AWS/GCP credentials, SOCKS): the driver requires them lazily inside try/catch, only
-// when a connection string asks for them, so left out they fail with the driver's own message.
+// encryption, AWS/GCP credentials, SOCKS): the driver requires them inside try/catch when a
+// connection asks for them (aws4 it probes as it loads), so left out they fail with the
+// driver's own message naming the package, and only when used.
 const optionalDriverDeps = [
   'kerberos',
   'snappy',
@@ -23,21 +24,6 @@ const optionalDriverDeps = [
   'aws4',
   'socks',
 ];
-
-// commander loads node:child_process (and with it net, dgram, streams) at start only to run
-// executable subcommands, which tenantadm has none of: load it when first used instead.
-const lazyChildProcess = {
-  name: 'lazy-child-process',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
-      const text = await fs.promises.readFile(args.path, 'utf8');
-      const eager = "const childProcess = require('node:child_process');";
-      if (!text.includes(eager)) return undefined; // another commander: leave it as it is
-      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
-      return { contents: text.replace(eager, lazy), loader: 'js' };
-    });
-  },
-};
 
 async function bundle(outfile = defaultOutfile) {
   const { version } = require(path.join(root, 'package.json'));
@@ -54,7 +40,6 @@ async function bundle(outfile = defaultOutfile) {
     target: 'node20',
     format: 'cjs',
     external: optionalDriverDeps,
-    plugins: [lazyChildProcess],
     banner: { js: `#!/usr/bin/env node\n// tenantadm ${version}: single-file build (npm run bundle). Apache-2.0; bundled packages keep their licenses.` },
     legalComments: 'none',
     // Smaller is faster to read and compile at every start; names kept for errors and stack traces.

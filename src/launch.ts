@@ -46,10 +46,10 @@ function cacheFile(bundle: string, built: fs.Stats): { file: string; place: stri
 
 /** Stores the code V8 compiled during this run, for the next one; a cache that cannot be written is no error. */
 function saveCache(script: vm.Script, { file, place }: { file: string; place: string }): void {
+  const tmp = `${file}.${process.pid}`;
   try {
     const dir = path.dirname(file);
     fs.mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}`;
     // Opened before the cache is made: where nothing can be written, no time goes into making it.
     const fd = fs.openSync(tmp, 'w');
     try {
@@ -66,6 +66,11 @@ function saveCache(script: vm.Script, { file, place }: { file: string; place: st
     }
   } catch {
     // read-only home, full disk: the next run compiles again
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // nothing more to do
+    }
   }
 }
 
@@ -90,7 +95,6 @@ function runBundle(bundle: string, built: fs.Stats): void {
   }
   const mod = new Module(bundle, require.main);
   mod.filename = bundle;
-  mod.paths = (Module as unknown as { _nodeModulePaths: (dir: string) => string[] })._nodeModulePaths(path.dirname(bundle));
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   wrapper.call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
 }
