@@ -25,6 +25,22 @@ const optionalDriverDeps = [
   'socks',
 ];
 
+// commander loads node:child_process (and with it net, dgram, streams) at start only to run
+// executable subcommands, which tenantadm has none of: load it when first used instead
+// (measured: --help about 1.5 ms less CPU, of the ~12 ms it costs over node -e 0).
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!text.includes(eager)) return undefined; // another commander: leave it as it is
+      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+      return { contents: text.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
 async function bundle(outfile = defaultOutfile) {
   const { version } = require(path.join(root, 'package.json'));
   await esbuild.build({
@@ -40,6 +56,7 @@ async function bundle(outfile = defaultOutfile) {
     target: 'node20',
     format: 'cjs',
     external: optionalDriverDeps,
+    plugins: [lazyChildProcess],
     banner: { js: `#!/usr/bin/env node\n// tenantadm ${version}: single-file build (npm run bundle). Apache-2.0; bundled packages keep their licenses.` },
     legalComments: 'none',
     // Smaller is faster to read and compile at every start; names kept for errors and stack traces.
