@@ -7,9 +7,9 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/bundle.js scripts/
+COPY scripts/ scripts/
 COPY src/ src/
-RUN node scripts/bundle.js && node dist/tenantadm.cjs --version
+RUN npm run --silent bundle && node dist/tenantadm.cjs --version
 
 FROM node:20-slim
 COPY --from=build /src/dist/tenantadm.cjs /usr/local/lib/tenantadm/tenantadm.cjs

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Build dist/tenantadm.cjs: the whole tool (driver, ioredis, prompts, bcrypt) in one file that
-// runs with `node` alone. Prints the bundle's path on stdout, the size on stderr.
+// runs with `node` alone, from the compiled dist/ (`npm run build` first). Prints the bundle's
+// path on stdout, the size on stderr.
 //   node scripts/bundle.js [--outfile FILE]      (default dist/tenantadm.cjs)
 'use strict';
 const path = require('node:path');
@@ -8,7 +9,8 @@ const fs = require('node:fs');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-const defaultOutfile = path.join(root, 'dist', 'tenantadm.cjs');
+const dist = path.join(root, 'dist');
+const defaultOutfile = path.join(dist, 'tenantadm.cjs');
 
 // The MongoDB driver's optional native or cloud add-ons (Kerberos, compression, client-side
 // encryption, AWS/GCP credentials, SOCKS): the driver requires them inside try/catch when a
@@ -43,10 +45,13 @@ const lazyChildProcess = {
 
 async function bundle(outfile = defaultOutfile) {
   const { version } = require(path.join(root, 'package.json'));
+  if (!fs.existsSync(path.join(dist, 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
   await esbuild.build({
+    // From the compiled modules, so that what the build generates next to them (files required
+    // from dist/ at run time) is inside the bundle too.
     stdin: {
-      contents: "require('./main').main(process.argv).then((code) => { process.exitCode = code; });",
-      resolveDir: path.join(root, 'src'),
+      contents: "require('./main.js').main(process.argv).then((code) => { process.exitCode = code; });",
+      resolveDir: dist,
       sourcefile: 'tenantadm-bundle-entry.js',
       loader: 'js',
     },

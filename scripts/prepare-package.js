@@ -20,5 +20,4 @@ if (!fs.existsSync(path.join(root, 'node_modules', 'typescript', 'package.json')
 }
 // From scratch, so that no output of a source since removed or renamed ships in the package.
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-sh(['run', '--silent', 'build']);
-sh(['run', '--silent', 'bundle']);
+sh(['run', '--silent', 'bundle']); // builds dist/ first
