@@ -1,52 +1,148 @@
 #!/usr/bin/env node
-// Start-up of the built tool against a bare `node -e 0`, measured in one run: the cases are
-// interleaved (so machine load hits all alike) and the median of N runs is compared, both
-// wall-clock time and CPU time (user + system, from bash's `time`, which load disturbs less).
-// Usage: node scripts/bench-startup.js [runs]   (npm run bench:startup builds first)
+/**
+ * Start-up benchmark: what tenantadm costs before it does any work, against bare node and
+ * against a raw MongoDB driver script, measured in the same run (interleaved, medians).
+ *
+ *   node scripts/bench-startup.js [--runs N]       (after `npm run build` and `npm run bundle`)
+ *
+ * - help: `tenantadm --help` vs `node -e 0` (whole process, wall time).
+ * - database command: time from process start to its first TCP connection (a preloaded hook,
+ *   scripts/first-connect-hook.js), i.e. everything it does before its first query, vs a raw
+ *   script that requires the driver, connects and runs one `find`; and the whole process of each.
+ * Both for the installed layout (bin/tenantadm -> dist/*.js + node_modules) and the single-file
+ * bundle (dist/tenantadm.cjs). Uses $MONGODB_URI when set, else a throwaway FerretDB.
+ */
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
-const bin = path.resolve(__dirname, '..', 'bin', 'tenantadm');
-const runs = Number(process.argv[2] ?? 21);
-const cases = [
-  { name: 'node -e 0', args: ['-e', '0'], code: 0 },
-  { name: 'tenantadm --help', args: [bin, '--help'], code: 0 },
-  { name: 'tenantadm help list-tenants', args: [bin, 'help', 'list-tenants'], code: 0 },
-  // Parses, validates against the prebuilt schema and fails (exit 2) before any database work.
-  { name: 'tenantadm get-tenant (exit 2)', args: [bin, 'get-tenant'], code: 2 },
-  { name: 'tenantadm list-tenants --plan x (exit 2)', args: [bin, 'list-tenants', '--plan', 'x'], code: 2 },
-];
+const root = path.resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const runsAt = args.indexOf('--runs');
+const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 10;
+const PROBE = path.join(__dirname, 'startup-probe.js');
+const BIN = path.join(root, 'bin', 'tenantadm');
+const BUNDLE = path.join(root, 'dist', 'tenantadm.cjs');
+const DB = 'benchstartup';
 
-const times = cases.map(() => []);
-const cpu = cases.map(() => []);
-const timed = 'TIMEFORMAT="%3U %3S"; { time "$@" >/dev/null 2>&1; } 2>&1; exit 0';
-for (let r = 0; r < runs + 2; r++) {
-  cases.forEach((c, i) => {
-    const t = process.hrtime.bigint();
-    const out = spawnSync(process.execPath, c.args, { stdio: ['ignore', 'ignore', 'ignore'] });
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    if (out.status !== c.code) throw new Error(`${c.name} exited ${out.status}, expected ${c.code}`);
-    const usage = spawnSync('bash', ['-c', timed, 'bash', process.execPath, ...c.args], { encoding: 'utf8' });
-    const [user, sys] = usage.stdout.trim().split(/\s+/).map(Number);
-    if (r >= 2) {
-      // two warm-up rounds
-      times[i].push(ms);
-      cpu[i].push((user + sys) * 1000);
+async function startServer() {
+  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => {} };
+  const bin = execFileSync(path.join(root, 'scripts/ferretdb.sh'), { encoding: 'utf8' }).trim();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-bench-startup-'));
+  const child = spawn(bin, ['--sqlite-dir', path.join(dir, 'db'), '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const uri = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(d.toString().trim())));
+  return {
+    uri: `${uri.replace(/\/$/, '')}/?directConnection=true`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// The baseline: load the driver, connect, one find, close; in a fresh node process like the CLI.
+const RAW = `
+const { MongoClient } = require(${JSON.stringify(require.resolve('mongodb', { paths: [root] }))});
+(async () => {
+  const c = await MongoClient.connect(process.env.TENANTADM_MONGO);
+  const docs = await c.db(process.env.TENANTADM_DB).collection('tenants').find({ name: 'startup' }).toArray();
+  process.stdout.write(JSON.stringify(docs) + '\\n');
+  await c.close();
+})();
+`;
+
+function run(argv, env) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['-r', PROBE, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`node ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const err = r.stderr.toString();
+  const first = /first-connect-ms ([\d.]+)/.exec(err);
+  const cpu = /cpu-ms ([\d.]+)/.exec(err);
+  return { ms, firstConnect: first ? Number(first[1]) : undefined, cpu: cpu ? Number(cpu[1]) : undefined };
+}
+
+const median = (xs) => {
+  const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Runs every case once per round, rounds interleaved so machine noise hits all alike. */
+function measure(cases, runs) {
+  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, { ms: [], firstConnect: [], cpu: [] }]));
+  for (const fn of Object.values(cases)) fn(); // warm-up: the OS file cache, and bin/tenantadm's code cache
+  for (let i = 0; i < runs; i++) {
+    for (const [name, fn] of Object.entries(cases)) {
+      const r = fn();
+      samples[name].ms.push(r.ms);
+      samples[name].firstConnect.push(r.firstConnect);
+      samples[name].cpu.push(r.cpu);
     }
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([k, s]) => [k, { ms: median(s.ms), firstConnect: median(s.firstConnect), cpu: median(s.cpu) }]),
+  );
+}
+
+const f = (ms) => `${ms.toFixed(0)} ms`;
+const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+
+async function benchStartup({ runs = RUNS } = {}) {
+  const haveBundle = fs.existsSync(BUNDLE);
+  console.log(`start-up: node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0].toFixed(1)}; median of ${runs} interleaved runs`);
+  if (!haveBundle) console.log('start-up: no dist/tenantadm.cjs (npm run bundle): bundle rows skipped');
+
+  // bin/tenantadm prefers the bundle when present; TENANTADM_NO_BUNDLE=1 forces the module layout.
+  const modules = { TENANTADM_NO_BUNDLE: '1' };
+  const help = measure(
+    {
+      'node -e 0': () => run(['-e', '0'], {}),
+      'tenantadm --help (modules)': () => run([BIN, '--help'], modules),
+      ...(haveBundle ? { 'tenantadm --help (bin -> bundle)': () => run([BIN, '--help'], {}) } : {}),
+      ...(haveBundle ? { 'node tenantadm.cjs --help': () => run([BUNDLE, '--help'], {}) } : {}),
+    },
+    runs,
+  );
+  const base = help['node -e 0'];
+  console.log(`  ${''.padEnd(36)} wall (ratio to node -e 0)   CPU time (ratio)`);
+  for (const [name, r] of Object.entries(help)) {
+    console.log(`  ${name.padEnd(36)} ${f(r.ms).padStart(7)} (${ratio(r.ms, base.ms)})          ${f(r.cpu).padStart(7)} (${ratio(r.cpu, base.cpu)})`);
+  }
+
+  const server = await startServer();
+  try {
+    const env = { TENANTADM_MONGO: server.uri, TENANTADM_DB: DB, TENANTADM_USERADM_DB: `${DB}useradm`, TENANTADM_DEVICEAUTH_DB: `${DB}deviceauth`, TENANTADM_AUDIT_DB: `${DB}audit` };
+    const command = ['list-tenants', '--name', 'startup'];
+    const db = measure(
+      {
+        'raw driver: connect + one find': () => run(['-e', RAW], env),
+        'tenantadm list-tenants (modules)': () => run([BIN, ...command], { ...env, ...modules }),
+        ...(haveBundle ? { 'tenantadm list-tenants (bin -> bundle)': () => run([BIN, ...command], env) } : {}),
+        ...(haveBundle ? { 'node tenantadm.cjs list-tenants': () => run([BUNDLE, ...command], env) } : {}),
+      },
+      runs,
+    );
+    const raw = db['raw driver: connect + one find'];
+    console.log(`  ${''.padEnd(36)} before 1st query (ratio)   whole process (ratio)   CPU time (ratio)`);
+    for (const [name, r] of Object.entries(db)) {
+      console.log(
+        `  ${name.padEnd(36)} ${f(r.firstConnect).padStart(7)} (${ratio(r.firstConnect, raw.firstConnect)})        ${f(r.ms).padStart(7)} (${ratio(r.ms, raw.ms)})        ${f(r.cpu).padStart(7)} (${ratio(r.cpu, raw.cpu)})`,
+      );
+    }
+    return { help, db };
+  } finally {
+    await server.stop();
+  }
+}
+
+if (require.main === module) {
+  benchStartup().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
   });
 }
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
-const base = median(times[0]);
-const cpuBase = median(cpu[0]);
-const os = require('node:os');
-console.log(`start-up, median of ${runs} interleaved runs (node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)})`);
-console.log(`  ${'case'.padEnd(42)} ${'wall'.padStart(9)} ${'ratio'.padStart(6)} ${'cpu'.padStart(9)} ${'ratio'.padStart(6)}`);
-cases.forEach((c, i) => {
-  const m = median(times[i]);
-  const u = median(cpu[i]);
-  console.log(`  ${c.name.padEnd(42)} ${m.toFixed(1).padStart(6)} ms ${(m / base).toFixed(2).padStart(5)}x ${u.toFixed(0).padStart(6)} ms ${(u / cpuBase).toFixed(2).padStart(5)}x`);
-});
+
+module.exports = { benchStartup };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests and the demo need, once: Debian tools (jq, redis-server),
+# Install what the tests and the demo need, once: Debian tools (jq, redis-server, man-db),
 # the npm packages from the lock file, the build, the FerretDB test server and Mender's services.
 # Safe to re-run; it skips what is already there.
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$root"
 need=()
 command -v jq >/dev/null || need+=(jq)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v man >/dev/null || need+=(man-db)   # the package test finds the installed man page with man -w
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${need[*]} from Debian..." >&2

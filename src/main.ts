@@ -10,7 +10,6 @@ import { asTenantadmError, exitCodeOf, InterruptedError, type DatabaseContext } 
 import { OutputClosed, Sink, render } from './output';
 import { ProgressLine } from './progress';
 import { wantsColor } from './color';
-import { loadSigner } from './token';
 import { redactSecrets, hiddenPrompt } from './secrets';
 import { prebuiltHelp } from './prebuilt-help';
 import type { Deps } from './deps';
