@@ -40,11 +40,12 @@ interface Row {
 
 const columns: Column<Row>[] = [
   { header: 'STATUS', get: (r) => r.status },
-  { header: 'KIND', get: (r) => r.kind },
+  // The kind says what was found: never cut. Samples and details give way first on a narrow terminal.
+  { header: 'KIND', get: (r) => r.kind, keep: true },
   { header: 'WHERE', get: (r) => r.where },
-  { header: 'COUNT', get: (r) => r.count },
-  { header: 'SAMPLE IDS', get: (r) => r.sample_ids.join(' ') },
-  { header: 'DETAIL', get: (r) => r.detail },
+  { header: 'COUNT', get: (r) => r.count, keep: true },
+  { header: 'SAMPLE IDS', get: (r) => r.sample_ids.join(' '), optional: true },
+  { header: 'DETAIL', get: (r) => r.detail, optional: true },
 ];
 
 function findingRow(f: Finding, status: string): Row {
@@ -74,7 +75,7 @@ export async function check(options: CheckOptions, deps: Deps & Partial<ConfirmD
     return {
       type: 'object',
       data: report,
-      columns: columns as Column<never>[],
+      columns,
       rows: scan.findings.map((f) => findingRow(f, f.repair === 'safe' ? 'repairable' : 'needs a person')),
       exitCode: report.clean ? ExitCode.ok : ExitCode.rule,
     };
@@ -101,5 +102,5 @@ export async function check(options: CheckOptions, deps: Deps & Partial<ConfirmD
   ];
   // A dry run reports like check (5 while anything is found); a repair fails only on what is left.
   const found = repairing ? remaining.length > 0 : scan.findings.length > 0;
-  return { type: 'object', data: report, columns: columns as Column<never>[], rows, exitCode: found ? ExitCode.rule : ExitCode.ok };
+  return { type: 'object', data: report, columns, rows, exitCode: found ? ExitCode.rule : ExitCode.ok };
 }

@@ -141,10 +141,20 @@ async function plant(): Promise<Planted> {
       state: 'pending',
       command: 'planted',
       actor: 'tester@ci',
+      owner: 'a-token-of-a-process-that-is-gone',
       host: 'a-host-that-is-gone',
       pid: 1,
       created_at: OLD,
       lease_until: OLD,
+      step: 0,
+      locks: [],
+    });
+  // Its steps, where the journal keeps them (tenantadm_journal_plans, under the operation's id).
+  await c
+    .db(dbs.tenantadm)
+    .collection('tenantadm_journal_plans')
+    .insertOne({
+      _id: 'dead-operation' as any,
       steps: [
         { kind: 'insert', target: { db: x.deployments, coll: 'deployments' }, doc: { _id: staleInsert, tenant_id: tA, name: 'half-done' } },
         { kind: 'insert', target: { db: dbs.audit, coll: 'tenantadm_audit' }, doc: staleAuditDoc },
