@@ -27,6 +27,7 @@ export const globalOptions: OptionSpec[] = [
   { flags: '-o, --output <format>', description: 'json (default), ndjson, table or csv' },
   { flags: '--ndjson', description: 'same as -o ndjson: one JSON object a line' },
   { flags: '--error-format <format>', description: `text (default) or json (env ${ENV.errorFormat})` },
+  { flags: '--no-input', description: `never prompt (confirmations, passwords): what would be asked is exit 2; give --yes or a password source (env ${ENV.noInput}=1)` },
 ];
 
 export interface Invocation {
@@ -87,8 +88,22 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     .addHelpText('after', exitCodesHelp());
   for (const opt of globalOptions) addOption(program, opt);
 
+  const groups = new Map<string, Command>();
   for (const spec of commands) {
-    const cmd = program.command(spec.name).summary(spec.summary).description(spec.description ?? spec.summary);
+    // "maintenance delete-suspended-tenants": a subcommand of a group command, as Mender's own CLI spells it.
+    const [head, sub] = spec.name.split(' ') as [string, string | undefined];
+    let parent: Command = program;
+    if (sub !== undefined) {
+      let group = groups.get(head);
+      if (!group) {
+        group = program.command(head).summary(`${head} jobs over many tenants (see tenantadm ${head} --help)`);
+        group.configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (str) => (usageMessage = str.replace(/^error:\s*/, '').trim()) });
+        group.exitOverride();
+        groups.set(head, group);
+      }
+      parent = group;
+    }
+    const cmd = parent.command(sub ?? head).summary(spec.summary).description(spec.description ?? spec.summary);
     for (const alias of spec.aliases ?? []) cmd.alias(alias);
     for (const opt of spec.options) addOption(cmd, opt);
     cmd.addHelpText('after', helpExamples(spec));

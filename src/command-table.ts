@@ -257,6 +257,39 @@ export const commands: CommandSpec[] = [
     },
   },
   {
+    name: 'delete-tenant',
+    aliases: ['remove-tenant'],
+    summary: 'remove a suspended tenant and all its records, everywhere (asks first; --yes for scripts)',
+    description:
+      'Only a suspended tenant can be removed (exit 5 otherwise). A Service Provider with children is refused unless --cascade, which removes its children first (each must be suspended). ' +
+      "A child's removal returns its capacity to its Service Provider; --parent names the SP the removal is asked through (exit 5 when the tenant is not its child). " +
+      "What goes is discovered: every collection of every database on the server (except admin, local, config; --databases restricts) holding documents whose tenant_id is the tenant's, " +
+      "deviceauth's tokens of the tenant, every per-tenant database <name>-<tenant id>, the tenant document and the tool's locks on it. " +
+      'With the service addresses set, each service\'s internal tenant-removal endpoint is called first where it exists; the rest is swept directly. ' +
+      'The removal is journaled and forward-only: once it starts, a killed run is finished by the next command or `tenantadm repair`. ' +
+      'It prints {"removed": {...}, "remaining": 0} after proving nothing is left (exit 1 naming where, otherwise), and names the artifacts left in object storage (prefix <tenant id>/, and the tenant\'s own bucket). ' +
+      "A terminal asks for the tenant's name to be typed; without one, --yes is needed (exit 2 otherwise, before anything is read). --dry-run prints the plan: one row per database and collection.",
+    options: [
+      { flags: '--id <id>', description: 'the tenant to remove (required; it must be suspended)' },
+      { flags: '--cascade', description: "a Service Provider: remove its children too, first (each must be suspended)" },
+      { flags: '--parent <sp-id>', description: 'ask through this Service Provider: refused (exit 5) unless the tenant is its child' },
+      { flags: '--databases <names>', description: 'look only in these databases (comma-separated) and their per-tenant <name>-<id> databases' },
+      { flags: '--dry-run', description: 'print the plan (database, collection, documents, action) and change nothing' },
+      { flags: '--yes', description: 'do not ask: confirm for scripts' },
+    ],
+    examples: [
+      'tenantadm delete-tenant --id 673a03e3c9eca7a440f2f445 --dry-run -o table',
+      'tenantadm delete-tenant --id 673a03e3c9eca7a440f2f445 --yes | jq .remaining',
+      'tenantadm remove-tenant --id 673a03e3c9eca7a440f2f444 --cascade --yes',
+      'tenantadm delete-tenant --id 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444 --yes',
+    ],
+    mutating: true,
+    load: () => {
+      const m = require('./commands/delete-tenant') as typeof import('./commands/delete-tenant');
+      return { schema: m.schema, run: m.deleteTenant as never };
+    },
+  },
+  {
     name: 'set-sso',
     summary: "store a tenant's identity-provider (OIDC or SAML) settings from a JSON file",
     description:

@@ -30,6 +30,8 @@ export interface Config {
   services: ServiceAddresses;
   actor: string;
   errorFormat: 'text' | 'json';
+  /** Never prompt (`--no-input` or TENANTADM_NO_INPUT): what would be asked is exit 2 instead. */
+  noInput: boolean;
 }
 
 export interface GlobalFlags {
@@ -49,6 +51,8 @@ export interface GlobalFlags {
   deploymentsAddr?: string;
   actor?: string;
   errorFormat?: string;
+  /** false with `--no-input`. */
+  input?: boolean;
 }
 
 export const ENV = {
@@ -72,6 +76,7 @@ export const ENV = {
   deploymentsAddr: 'TENANTADM_DEPLOYMENTS_ADDR',
   actor: 'TENANTADM_ACTOR',
   errorFormat: 'TENANTADM_ERROR_FORMAT',
+  noInput: 'TENANTADM_NO_INPUT',
 } as const;
 
 export const DEFAULTS = {
@@ -176,6 +181,7 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
     },
     actor: pick(flags.actor, env[ENV.actor]) ?? defaultActor(),
     errorFormat,
+    noInput: flags.input === false || /^(1|true|yes)$/i.test(env[ENV.noInput] ?? ''),
   };
 }
 

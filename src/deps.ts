@@ -12,4 +12,6 @@ export interface Deps extends SecretDeps {
   /** Loads the signing key; throws a usage error (exit 2) when there is none. */
   signer: () => TokenSigner;
   hashPassword: (password: string) => Promise<string>;
+  /** Reads a visible answer on the terminal (confirmations); tests inject one. */
+  ask?: (message: string) => Promise<string>;
 }

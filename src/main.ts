@@ -53,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
         return bcrypt.hash(password, 10);
       },
       stdin: process.stdin,
+      noInput: config.noInput,
       warn,
     };
     const result = await run(validated, deps);

@@ -35,6 +35,7 @@ const environment: [string, string][] = [
   [ENV.deploymentsAddr, 'deployments service address; when set, storage settings go through its internal API, which checks the bucket.'],
   [ENV.actor, 'who is acting, recorded in the audit log (default user@host).'],
   [ENV.errorFormat, 'text or json.'],
+  [ENV.noInput, '1 (or true): never prompt, as with \\-\\-no\\-input.'],
   ['NO_COLOR, FORCE_COLOR', 'turn colour off or on (colour is used only on a terminal).'],
 ];
 

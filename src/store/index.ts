@@ -14,6 +14,7 @@ import { DeviceStore, DEVICES } from './devices';
 import { AuditStore, type AuditEvent } from './audit';
 import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
+import { RemovalStore } from './removal';
 import { MenderServices } from './services';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import { toStored } from './limits';
@@ -28,6 +29,7 @@ export type { Step, RepairReport } from './journal';
 export type { SettingsRecord } from './settings';
 export type { StorageRecord } from './storage';
 export type { SchemaProfile } from './profile';
+export type { RemovalPlan, RemovalRow, Remaining } from './removal';
 
 /** Test hook: `TENANTADM_TEST_PAUSE_MS=N` widens the window between a check and its write, so races are reproducible. */
 async function pauseAfterCheck(): Promise<void> {
@@ -107,6 +109,8 @@ export class Store {
   /** A tenant's own artifact storage, where deployments reads it; none means the shared store. */
   readonly storage: StorageStore;
   readonly services: MenderServices;
+  /** What removing tenants takes away, everywhere on the server (discovered). */
+  readonly removal: RemovalStore;
   private profileCache: Promise<SchemaProfile> | undefined;
   private detectionCache: Promise<DetectedSchema> | undefined;
 
@@ -124,6 +128,7 @@ export class Store {
     this.audit = new AuditStore(db(config.db.audit), config.auditCollection);
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);
+    this.removal = new RemovalStore(client, config, this.services);
     this.journal = new Journal(client, db(config.db.tenantadm), now, Math.max(config.timeoutMs * 2, 10_000), this.services);
   }
 

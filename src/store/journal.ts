@@ -45,7 +45,17 @@ export type Step =
    * The filter is one field path and value, kept apart because the journal document may not
    * hold a dotted key (`mender.tenant`).
    */
-  | { kind: 'deleteMany'; target: Target; field: string; value: unknown };
+  | { kind: 'deleteMany'; target: Target; field: string; value: unknown }
+  /**
+   * Roll-forward only: every document whose `field` is one of `values` (a removed tenant's
+   * records, in one query however many tenants). `$in` is built when applied: the journal
+   * document may not hold a `$` key.
+   */
+  | { kind: 'deleteIn'; target: Target; field: string; values: unknown[] }
+  /** Roll-forward only: the documents with `_id` in `values` that still match `match` get `set` (batch suspension). */
+  | { kind: 'updateIn'; target: Target; values: unknown[]; match: Document; set: Document }
+  /** Roll-forward only: a per-tenant database (`<name>-<tenant id>`) dropped whole; dropping one that is gone is a no-op. */
+  | { kind: 'dropDatabase'; db: string };
 
 export interface Operation {
   /** The command that asked for it, for people reading the journal. */
@@ -214,12 +224,19 @@ export class Journal {
       throw translateDriverError(err);
     }
     crashPoint('finalize');
-    for (const step of op.finalize) await this.applyQuietly(step);
+    for (const [i, step] of op.finalize.entries()) {
+      crashPoint(`finalize:${i}`);
+      await this.applyQuietly(step);
+    }
     await this.journal.deleteOne({ _id: id, state: 'committed' });
   }
 
   private async apply(step: Step): Promise<void> {
     if (step.kind === 'service') return this.services.apply(step.call);
+    if (step.kind === 'dropDatabase') {
+      await this.client.db(step.db).dropDatabase();
+      return;
+    }
     const coll = this.coll(step.target);
     switch (step.kind) {
       case 'insert':
@@ -237,6 +254,12 @@ export class Journal {
       }
       case 'deleteMany':
         await coll.deleteMany({ [step.field]: step.value });
+        return;
+      case 'deleteIn':
+        await coll.deleteMany({ [step.field]: { $in: step.values } });
+        return;
+      case 'updateIn':
+        await coll.updateMany({ _id: { $in: step.values }, ...step.match } as Document, { $set: step.set });
         return;
       case 'delete': {
         const res = await coll.deleteOne({ _id: step.doc._id });
@@ -267,6 +290,8 @@ export class Journal {
         await this.services.undo(step.call);
         continue;
       }
+      // Roll-forward kinds run only after the commit point: nothing to undo.
+      if (step.kind === 'dropDatabase' || step.kind === 'deleteIn' || step.kind === 'updateIn') continue;
       const coll = this.coll(step.target);
       switch (step.kind) {
         case 'deleteMany':

@@ -36,6 +36,11 @@ export interface TenantFields {
   max_child_tenants?: number | null;
   child_features?: string[] | null;
   sso_inherit?: boolean | null;
+  /** Mender's trial fields. */
+  trial?: boolean | null;
+  trial_expiration?: Date | null;
+  /** When the tenant was last suspended (set on every suspension; cleared when it is active again). */
+  suspended_at?: Date | null;
   updated_at?: Date;
 }
 
@@ -139,6 +144,50 @@ export class TenantStore {
   async findOne(q: TenantQuery): Promise<TenantRecord | null> {
     const raw = await this.coll.findOne(this.filter(q));
     return raw ? { tenant: toTenant(raw), raw } : null;
+  }
+
+  /** Many tenants by id, in one query, in `_id` order. */
+  async findMany(ids: string[]): Promise<TenantRecord[]> {
+    if (ids.length === 0) return [];
+    const values = ids.flatMap((id) => (HEX_ID.test(id) ? [id, new (mongo().ObjectId)(id)] : [id]));
+    const found = await this.coll.find({ _id: { $in: values } } as Filter<Document>).sort({ _id: 1 }).toArray();
+    return found.map((raw) => ({ tenant: toTenant(raw), raw }));
+  }
+
+  /** The children of any of these Service Providers, in one query. */
+  async childrenOf(spIds: string[]): Promise<TenantRecord[]> {
+    if (spIds.length === 0) return [];
+    const values = spIds.flatMap((id) => (HEX_ID.test(id) ? [id, new (mongo().ObjectId)(id)] : [id]));
+    const found = await this.coll.find({ parent_tenant_id: { $in: values } }).sort({ _id: 1 }).toArray();
+    return found.map((raw) => ({ tenant: toTenant(raw), raw }));
+  }
+
+  /**
+   * Suspended tenants whose suspension began at or before `cutoff`, in one query: the time is
+   * `suspended_at`, or for tenants suspended before it was recorded, `updated_at`.
+   */
+  async *suspendedSince(cutoff: Date): AsyncGenerator<TenantRecord> {
+    const filter = {
+      status: 'suspended',
+      $or: [{ suspended_at: { $lte: cutoff } }, { suspended_at: { $exists: false }, updated_at: { $lte: cutoff } }],
+    };
+    for await (const raw of this.coll.find(filter).sort({ _id: 1 }).batchSize(500)) yield { tenant: toTenant(raw), raw };
+  }
+
+  /** Active tenants on a trial that expired at or before `now` (Mender's `trial`, `trial_expiration`), in one query. */
+  async *expiredTrials(now: Date): AsyncGenerator<TenantRecord> {
+    const filter = { trial: true, status: { $in: ['active', null] }, trial_expiration: { $lte: now } };
+    for await (const raw of this.coll.find(filter).sort({ _id: 1 }).batchSize(500)) yield { tenant: toTenant(raw), raw };
+  }
+
+  /**
+   * One step suspending many trial tenants (roll-forward, after the commit point), whatever
+   * their number; it matches only tenants still on a trial, so one taken off the trial meanwhile
+   * stays as it is.
+   */
+  suspendManyStep(ids: string[], now: Date): Step {
+    const values = ids.flatMap((id) => (HEX_ID.test(id) ? [id, new (mongo().ObjectId)(id)] : [id]));
+    return { kind: 'updateIn', target: this.target, values, match: { trial: true }, set: { status: 'suspended', suspended_at: now, updated_at: now } };
   }
 
   async count(q: TenantQuery): Promise<number> {

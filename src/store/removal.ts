@@ -1,0 +1,159 @@
+/**
+ * What removing tenants takes away, found on the server (discovery.ts): the documents of
+ * every collection that names them in `tenant_id`, deviceauth's tokens (which name the tenant
+ * in their `mender.tenant` claim), their per-tenant databases, the tenant documents and the
+ * tool's locks on them. It plans with one query per collection for all tenants together,
+ * builds the roll-forward steps that remove it all, and proves afterwards that nothing is left.
+ */
+import type { Document, MongoClient } from 'mongodb';
+import type { Config } from '../config';
+import type { LimitKind } from '../domain/tenant';
+import { countTenantDocuments, databaseNames, idValues, perTenantDatabases, tenantCollections, TENANT_FIELD, type CollectionRef } from './discovery';
+import type { MenderServices, ServiceName } from './services';
+import type { Step } from './journal';
+import { TENANTS } from './tenants';
+import { DEPLOYMENTS_DB, STORAGE_COLLECTION, STORAGE_ID } from './storage';
+
+/** deviceauth keeps a token's tenant in its claims, under the literal key `mender.tenant`. */
+const DEVICE_TOKENS = 'tokens';
+const DEVICE_TOKEN_TENANT_FIELD = 'mender.tenant';
+const LOCKS = 'tenantadm_locks';
+const LIMITS = 'limits';
+
+/** One line of the plan: documents to delete from a collection, or a per-tenant database to drop. */
+export interface RemovalRow {
+  database: string;
+  collection: string;
+  documents: number;
+  action: 'delete' | 'drop database';
+}
+
+export interface RemovalPlan {
+  /** In removal order: children before their Service Provider. */
+  tenantIds: string[];
+  rows: RemovalRow[];
+  /** Per-tenant databases to drop whole. */
+  databases: string[];
+  /** Limit documents found (their cached copies must go too). */
+  limits: { tenantId: string; kind: LimitKind }[];
+  /** Tenants whose storage settings name a bucket of their own. */
+  buckets: Record<string, string>;
+  /** Where the rows came from, for the steps: collection and the field that names the tenant. */
+  sweeps: (CollectionRef & { field: string })[];
+  lockKeys: string[];
+}
+
+export interface Remaining {
+  database: string;
+  collection: string;
+  documents: number;
+}
+
+/** The lock keys the tool takes on a tenant (operations/allocation.ts, users and SSO). */
+function lockKeysOf(ids: string[]): string[] {
+  return ids.flatMap((id) => [`sp:${id}`, `tenant-users:${id}`, `sso:${id}`]);
+}
+
+export class RemovalStore {
+  constructor(
+    private readonly client: MongoClient,
+    private readonly config: Config,
+    private readonly services: MenderServices,
+  ) {}
+
+  /** Discovery plus one count per collection; `databases` restricts where to look. */
+  async plan(orderedIds: string[], options: { databases?: string[] } = {}): Promise<RemovalPlan> {
+    const ids = new Set(orderedIds);
+    const names = await databaseNames(this.client, options);
+    const perTenant = perTenantDatabases(names, ids);
+    const dropped = new Set(perTenant.map((p) => p.db));
+    const collections = (await tenantCollections(this.client, options)).filter((c) => !dropped.has(c.db));
+    const found = await countTenantDocuments(this.client, collections, orderedIds);
+    const tokens = collections.filter((c) => c.db === this.config.db.deviceauth && c.coll === DEVICE_TOKENS);
+    found.push(...(await countTenantDocuments(this.client, tokens, orderedIds, DEVICE_TOKEN_TENANT_FIELD)));
+
+    const rows: RemovalRow[] = [];
+    // The tenant documents themselves (their _id is the id; they have no tenant_id).
+    const tenants = this.client.db(this.config.db.tenantadm).collection(TENANTS);
+    const tenantDocs = await tenants.countDocuments({ _id: { $in: idValues(orderedIds) } } as Document);
+    if (tenantDocs > 0) rows.push({ database: this.config.db.tenantadm, collection: TENANTS, documents: tenantDocs, action: 'delete' });
+    const merged = new Map<string, RemovalRow>();
+    for (const f of found) {
+      const key = `${f.db}\u0000${f.coll}`;
+      const row = merged.get(key) ?? { database: f.db, collection: f.coll, documents: 0, action: 'delete' as const };
+      row.documents += f.documents;
+      merged.set(key, row);
+    }
+    rows.push(...merged.values());
+    // The tool's locks on the tenants (held by this removal itself, or left by a dead process) go
+    // too; they hold no tenant_id, so they are not rows of the plan.
+    const lockKeys = lockKeysOf(orderedIds);
+
+    const buckets: Record<string, string> = {};
+    for (const p of perTenant) {
+      let documents = 0;
+      for (const c of await this.client.db(p.db).listCollections({}, { nameOnly: true }).toArray()) {
+        if (c.name.startsWith('system.')) continue;
+        documents += await this.client.db(p.db).collection(c.name).countDocuments({});
+      }
+      rows.push({ database: p.db, collection: '*', documents, action: 'drop database' });
+      if (p.db === `${DEPLOYMENTS_DB}-${p.tenantId}`) {
+        const settings = await this.client.db(p.db).collection(STORAGE_COLLECTION).findOne({ _id: STORAGE_ID as unknown as Document['_id'] });
+        if (typeof settings?.bucket === 'string' && settings.bucket !== '') buckets[p.tenantId] = settings.bucket;
+      }
+    }
+
+    const limitDocs = await this.client
+      .db(this.config.db.deviceauth)
+      .collection(LIMITS)
+      .find({ [TENANT_FIELD]: { $in: idValues(orderedIds) } }, { projection: { tenant_id: 1, name: 1 } })
+      .toArray();
+    return {
+      tenantIds: orderedIds,
+      rows,
+      databases: perTenant.map((p) => p.db),
+      limits: limitDocs.map((d) => ({ tenantId: String(d.tenant_id), kind: String(d.name) as LimitKind })),
+      buckets,
+      sweeps: found.map((f) => ({ db: f.db, coll: f.coll, field: f.field })),
+      lockKeys,
+    };
+  }
+
+  /**
+   * The roll-forward steps, run after the commit point: the tenant documents first (children
+   * before their SP), so that no other command can add to a tenant being removed; then each
+   * service's own removal where it has one; then the sweep of every collection found, the
+   * per-tenant databases and the locks. Each step is idempotent.
+   */
+  steps(plan: RemovalPlan, groups: string[][]): Step[] {
+    const steps: Step[] = [];
+    const home = this.config.db.tenantadm;
+    for (const group of groups) {
+      if (group.length > 0) steps.push({ kind: 'deleteIn', target: { db: home, coll: TENANTS }, field: '_id', values: idValues(group) });
+    }
+    for (const tenantId of plan.tenantIds) {
+      for (const service of ['deviceauth', 'useradm', 'deployments'] as ServiceName[]) {
+        if (!this.services.has(service)) continue;
+        steps.push({ kind: 'service', call: { op: 'tenant.remove', service, tenantId } });
+      }
+      if (this.services.has('deviceauth')) {
+        for (const l of plan.limits.filter((x) => x.tenantId === tenantId)) {
+          steps.push({ kind: 'service', call: { op: 'limit.remove', service: 'deviceauth', tenantId, name: l.kind } });
+        }
+        steps.push({ kind: 'service', call: { op: 'tokens.revoke', service: 'deviceauth', tenantId } });
+      }
+      if (this.services.has('useradm')) steps.push({ kind: 'service', call: { op: 'tokens.revoke', service: 'useradm', tenantId } });
+    }
+    const values = idValues(plan.tenantIds);
+    for (const s of plan.sweeps) steps.push({ kind: 'deleteIn', target: { db: s.db, coll: s.coll }, field: s.field, values });
+    for (const db of plan.databases) steps.push({ kind: 'dropDatabase', db });
+    steps.push({ kind: 'deleteIn', target: { db: home, coll: LOCKS }, field: '_id', values: plan.lockKeys });
+    return steps;
+  }
+
+  /** The postcondition: what still names the tenants anywhere (empty when the removal is complete). */
+  async remaining(tenantIds: string[], options: { databases?: string[] } = {}): Promise<Remaining[]> {
+    const again = await this.plan(tenantIds, options);
+    return again.rows.map((r) => ({ database: r.database, collection: r.collection, documents: r.documents }));
+  }
+}
