@@ -155,7 +155,10 @@ export const commands: CommandSpec[] = [
   },
   {
     name: 'update-tenant',
-    summary: 'change a tenant: promote to Service Provider, rename, plan, status, add-ons, token',
+    summary: 'change a tenant: promote to Service Provider, rename, plan, status, trial, add-ons, token',
+    description:
+      'Suspending (--status suspended, which records suspended_at and revokes the tenant\'s tokens) and --rotate-token take access away: ' +
+      'a terminal asks first; without one, --yes is needed (exit 2 otherwise, before anything is read).',
     options: [
       { flags: '--id <id>', description: 'the tenant to change (required)' },
       { flags: '--service-provider', description: 'make it a Service Provider' },
@@ -175,13 +178,17 @@ export const commands: CommandSpec[] = [
       { flags: '--no-sso-inherit', description: "child only: stop using its Service Provider's SSO settings" },
       { flags: '--parent <sp-id>', description: "attach it to this active Service Provider (its limits must fit in the SP's free capacity)" },
       { flags: '--no-parent', description: 'detach it from its Service Provider (its allocation returns to the SP)' },
+      { flags: '--trial <true|false>', description: "Mender's trial flag (maintenance suspend-tenants-expired-trial suspends trials past their expiration)" },
+      { flags: '--trial-expiration <time>', description: 'when the trial ends: ISO 8601 (UTC when no offset is given), or "none"' },
+      { flags: '--yes', description: 'do not ask before --status suspended or --rotate-token (needed without a terminal)' },
     ],
     examples: [
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --service-provider --max-child-tenants 50',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --addon monitor --addon troubleshoot=off',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --child-features troubleshoot,configure --force',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --sso-inherit',
-      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --status suspended',
+      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --status suspended --yes',
+      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --trial true --trial-expiration 2025-03-01',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444',
     ],
     mutating: true,
@@ -244,12 +251,15 @@ export const commands: CommandSpec[] = [
   {
     name: 'delete-user',
     summary: "remove a user from a tenant (never the tenant's last admin: exit 5)",
-    description: 'A user of another tenant is not found (exit 3) through this one. Prints the removed user.',
+    description:
+      'A user of another tenant is not found (exit 3) through this one. Prints the removed user. ' +
+      'A terminal asks first; without one, --yes is needed (exit 2 otherwise, before anything is read).',
     options: [
       { flags: '--tenant <id>', description: 'the tenant the user belongs to (required)' },
       { flags: '--email <email>', description: 'the login email (required)' },
+      { flags: '--yes', description: 'do not ask (needed without a terminal)' },
     ],
-    examples: ['tenantadm delete-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example'],
+    examples: ['tenantadm delete-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example --yes'],
     mutating: true,
     load: () => {
       const m = require('./commands/delete-user') as typeof import('./commands/delete-user');
@@ -287,6 +297,46 @@ export const commands: CommandSpec[] = [
     load: () => {
       const m = require('./commands/delete-tenant') as typeof import('./commands/delete-tenant');
       return { schema: m.schema, run: m.deleteTenant as never };
+    },
+  },
+  {
+    name: 'maintenance delete-suspended-tenants',
+    summary: 'remove every tenant suspended for at least N days, with all its records (as delete-tenant)',
+    description:
+      "Mender's maintenance job. A tenant's suspension counts from suspended_at (recorded on every suspension), or for tenants suspended before that was recorded, from updated_at. " +
+      'The tenants are found with one query and removed as one forward-only operation (see delete-tenant); a Service Provider goes only when all its children go too ' +
+      '(otherwise it is skipped and named). --dry-run lists the tenants and what would happen to each. Asks first on a terminal; --yes for scripts (exit 2 without either).',
+    options: [
+      { flags: '--threshold-days <n>', description: 'how many days a tenant must have been suspended (required; 0 removes every suspended tenant)' },
+      { flags: '--databases <names>', description: 'look only in these databases (comma-separated) and their per-tenant <name>-<id> databases' },
+      { flags: '--dry-run', description: 'list the tenants that would be removed; change nothing' },
+      { flags: '--yes', description: 'do not ask: confirm for scripts' },
+    ],
+    examples: [
+      'tenantadm maintenance delete-suspended-tenants --threshold-days 90 --dry-run -o table',
+      'tenantadm maintenance delete-suspended-tenants --threshold-days 90 --yes | jq .removed.tenants',
+    ],
+    mutating: true,
+    load: () => {
+      const m = require('./commands/maintenance-delete-suspended-tenants') as typeof import('./commands/maintenance-delete-suspended-tenants');
+      return { schema: m.schema, run: m.deleteSuspendedTenants as never };
+    },
+  },
+  {
+    name: 'maintenance suspend-tenants-expired-trial',
+    summary: 'suspend every active tenant whose trial has expired (Mender\'s trial, trial_expiration)',
+    description:
+      "Mender's maintenance job: tenants with trial true and trial_expiration in the past are suspended (suspended_at recorded, device and user tokens revoked as update-tenant --status suspended does), " +
+      'found with one query and suspended with one update. Prints the tenants. --dry-run lists them and changes nothing. Asks first on a terminal; --yes for scripts (exit 2 without either).',
+    options: [
+      { flags: '--dry-run', description: 'list the tenants that would be suspended; change nothing' },
+      { flags: '--yes', description: 'do not ask: confirm for scripts' },
+    ],
+    examples: ['tenantadm maintenance suspend-tenants-expired-trial --dry-run -o table', 'tenantadm maintenance suspend-tenants-expired-trial --yes'],
+    mutating: true,
+    load: () => {
+      const m = require('./commands/maintenance-suspend-tenants-expired-trial') as typeof import('./commands/maintenance-suspend-tenants-expired-trial');
+      return { schema: m.schema, run: m.suspendTenantsExpiredTrial as never };
     },
   },
   {
@@ -437,8 +487,11 @@ export const commands: CommandSpec[] = [
     description:
       'Rolls back operations whose owner died before their commit point and finishes those that had committed. ' +
       'Every changing command does this first, so it is rarely needed by hand.',
-    options: [{ flags: '--all', description: 'also settle operations whose owner may still be running (only when none is)' }],
-    examples: ['tenantadm repair'],
+    options: [
+      { flags: '--all', description: 'also settle operations whose owner may still be running (only when none is; asks first)' },
+      { flags: '--yes', description: 'with --all: do not ask (needed without a terminal)' },
+    ],
+    examples: ['tenantadm repair', 'tenantadm repair --all --yes'],
     mutating: true,
     load: () => {
       const m = require('./commands/repair') as typeof import('./commands/repair');

@@ -6,12 +6,14 @@ import { ADMIN_ROLE, normalizeEmail, parseTenantId } from '../domain/tenant';
 import { isAdmin } from '../domain/user';
 import { ChangeSet } from '../store';
 import { userColumns } from '../views/user';
+import { confirmYes, consentNeeded } from '../confirm';
 
 export const schema = {
   type: 'object',
   properties: {
     tenant: { type: 'string' },
     email: { type: 'string' },
+    yes: { type: 'boolean' },
   },
   required: ['tenant', 'email'],
   additionalProperties: false,
@@ -22,6 +24,7 @@ export type DeleteUserOptions = FromSchema<typeof schema>;
 export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promise<Result> {
   const tenantId = parseTenantId(options.tenant);
   const email = normalizeEmail(options.email);
+  if (consentNeeded(options.yes, `deleting user ${email}`, deps)) await confirmYes(`Delete user ${email} from tenant ${tenantId}? They lose access at once.`, deps);
   const store = await deps.store();
   const tenant = await store.tenants.findOne({ id: tenantId });
   if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');

@@ -1,10 +1,11 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Result } from '../output';
+import { confirmYes, consentNeeded } from '../confirm';
 
 export const schema = {
   type: 'object',
-  properties: { all: { type: 'boolean' } },
+  properties: { all: { type: 'boolean' }, yes: { type: 'boolean' } },
   additionalProperties: false,
 } as const;
 export type RepairOptions = FromSchema<typeof schema>;
@@ -14,6 +15,9 @@ export type RepairOptions = FromSchema<typeof schema>;
  * committed ones. `--all` also takes operations whose owner may still be running.
  */
 export async function repair(options: RepairOptions, deps: Deps): Promise<Result> {
+  if (options.all && consentNeeded(options.yes, 'repair --all', deps)) {
+    await confirmYes('Settle every unfinished operation, including ones whose owner may still be running (rolling back or finishing its change)?', deps);
+  }
   const store = await deps.store();
   const report = await store.repair(options.all === true);
   return { type: 'object', data: report };

@@ -39,11 +39,15 @@ export const planColumns: Column<RemovalRow>[] = [
   { header: 'ACTION', get: (r) => r.action },
 ];
 
-/** Every tenant the removal touches holds its `sp:` lock, as do the Service Providers that stay. */
-function lockKeys(records: Iterable<TenantRecord>): string[] {
+/**
+ * The `sp:` locks held across check and removal: of every Service Provider involved (removed,
+ * or the parent of a removed child, whose capacity changes), and with `each` of every removed
+ * tenant too (one tenant asked for by name; a batch takes only the SPs', not one lock per tenant).
+ */
+function lockKeys(records: Iterable<TenantRecord>, each: boolean): string[] {
   const keys = new Set<string>();
   for (const r of records) {
-    keys.add(spLock(r.tenant.id));
+    if (each || r.tenant.service_provider) keys.add(spLock(r.tenant.id));
     if (r.tenant.parent_tenant_id) keys.add(spLock(r.tenant.parent_tenant_id));
   }
   return [...keys];
@@ -64,7 +68,7 @@ export async function removeTenants(
   command: string,
   records: Map<string, TenantRecord>,
   groups: string[][],
-  options: { databases?: string[]; recheck: (fresh: Map<string, TenantRecord>) => void },
+  options: { databases?: string[]; lockEach?: boolean; recheck: (fresh: Map<string, TenantRecord>) => void },
 ): Promise<RemovalResult> {
   const ids = groups.flat();
   const removedSet = new Set(ids);
@@ -80,7 +84,7 @@ export async function removeTenants(
     }
   }
 
-  const plan = await store.exclusive(lockKeys(records.values()), async () => {
+  const plan = await store.exclusive(lockKeys(records.values(), options.lockEach !== false), async () => {
     const fresh = new Map((await store.tenants.findMany(ids)).map((r) => [r.tenant.id, r]));
     if (fresh.size !== ids.length) throw new ConflictError('a tenant being removed was removed by another command meanwhile', 'nothing was changed; run the command again');
     // A child created (or attached) meanwhile under a Service Provider being removed would be left behind.

@@ -15,6 +15,7 @@ import { AuditStore, type AuditEvent } from './audit';
 import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
 import { RemovalStore } from './removal';
+import { idValues } from './discovery';
 import { MenderServices } from './services';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import { toStored } from './limits';
@@ -208,6 +209,30 @@ export class Store {
         service === 'deviceauth'
           ? { kind: 'deleteMany', target: { db: this.config.db.deviceauth, coll: 'tokens' }, field: 'mender.tenant', value: tenantId }
           : { kind: 'deleteMany', target: { db: this.config.db.useradm, coll: 'tokens' }, field: 'tenant_id', value: tenantId },
+      );
+    }
+    return { steps, direct };
+  }
+
+  /**
+   * The same for many tenants at once (batch suspension): one delete per token collection
+   * whatever their number; through the services' token APIs (one call per tenant, as they
+   * take one) when their addresses are set.
+   */
+  revokeTokensManySteps(tenantIds: string[]): { steps: Step[]; direct: ('deviceauth' | 'useradm')[] } {
+    const steps: Step[] = [];
+    const direct: ('deviceauth' | 'useradm')[] = [];
+    const values = idValues(tenantIds).filter((v) => typeof v === 'string');
+    for (const service of ['deviceauth', 'useradm'] as const) {
+      if (this.services.has(service)) {
+        for (const tenantId of tenantIds) steps.push({ kind: 'service', call: { op: 'tokens.revoke', service, tenantId } });
+        continue;
+      }
+      direct.push(service);
+      steps.push(
+        service === 'deviceauth'
+          ? { kind: 'deleteIn', target: { db: this.config.db.deviceauth, coll: 'tokens' }, field: 'mender.tenant', values }
+          : { kind: 'deleteIn', target: { db: this.config.db.useradm, coll: 'tokens' }, field: 'tenant_id', values },
       );
     }
     return { steps, direct };
