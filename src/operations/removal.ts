@@ -72,6 +72,8 @@ export async function removeTenants(
 ): Promise<RemovalResult> {
   const ids = groups.flat();
   const removedSet = new Set(ids);
+  // A server that refuses to list databases or collections stops here, before any lock or write.
+  await store.guard(() => store.removal.probe({ databases: options.databases }));
   // The values each child held, read before they go: they return to the SP.
   const childIds = ids.filter((id) => {
     const p = records.get(id)!.tenant.parent_tenant_id;

@@ -61,8 +61,23 @@ export class RemovalStore {
     private readonly services: MenderServices,
   ) {}
 
+  /**
+   * Where to look: every database, or the given ones plus the tool's own configured databases
+   * (the tenant document, its limits, users, audit log, journal and locks are always in scope).
+   */
+  private scope(options: { databases?: string[] }): { databases?: string[] } {
+    if (!options.databases) return {};
+    return { databases: [...new Set([...options.databases, ...Object.values(this.config.db)])] };
+  }
+
+  /** Discovery alone: fails with exit 6 naming the privilege when the server refuses to list (before any lock or write). */
+  async probe(options: { databases?: string[] } = {}): Promise<void> {
+    await tenantCollections(this.client, this.scope(options));
+  }
+
   /** Discovery plus one count per collection; `databases` restricts where to look. */
-  async plan(orderedIds: string[], options: { databases?: string[] } = {}): Promise<RemovalPlan> {
+  async plan(orderedIds: string[], requested: { databases?: string[] } = {}): Promise<RemovalPlan> {
+    const options = this.scope(requested);
     const ids = new Set(orderedIds);
     const names = await databaseNames(this.client, options);
     const perTenant = perTenantDatabases(names, ids);

@@ -38,6 +38,18 @@ const table: [string[], { command: string; options: Record<string, unknown>; for
   [['update-tenant', '--id', 'i', '--no-service-provider'], { command: 'update-tenant', options: { id: 'i', serviceProvider: false } }],
   [['migrate'], { command: 'migrate', options: {} }],
   [['repair', '--all'], { command: 'repair', options: { all: true } }],
+  [['repair', '--all', '--yes'], { command: 'repair', options: { all: true, yes: true } }],
+  [['delete-tenant', '--id', 'i', '--cascade', '--dry-run'], { command: 'delete-tenant', options: { id: 'i', cascade: true, dryRun: true } }],
+  [['remove-tenant', '--id', 'i', '--yes', '--databases', 'a,b'], { command: 'delete-tenant', options: { id: 'i', yes: true, databases: 'a,b' } }],
+  [
+    ['maintenance', 'delete-suspended-tenants', '--threshold-days', '30', '--dry-run'],
+    { command: 'maintenance delete-suspended-tenants', options: { thresholdDays: '30', dryRun: true } },
+  ],
+  [['maintenance', 'suspend-tenants-expired-trial', '--yes'], { command: 'maintenance suspend-tenants-expired-trial', options: { yes: true } }],
+  [
+    ['update-tenant', '--id', 'i', '--trial', 'true', '--trial-expiration', '2025-01-01'],
+    { command: 'update-tenant', options: { id: 'i', trial: 'true', trialExpiration: '2025-01-01' } },
+  ],
 ];
 
 describe('argv parsing', () => {
@@ -53,7 +65,15 @@ describe('argv parsing', () => {
     expect(parsed('list-tenants', '--mongo', 'mongodb://b', '--timeout', '100').globals).toMatchObject({ mongo: 'mongodb://b', timeout: '100' });
   });
 
+  it('--no-input is a global option, before or after the command', () => {
+    expect(parsed('--no-input', 'repair').globals.input).toBe(false);
+    expect(parsed('delete-tenant', '--id', 'i', '--no-input').globals.input).toBe(false);
+    expect(parsed('repair').globals.input).toBe(true);
+  });
+
   it.each([
+    [['maintenance', 'nope']],
+    [['maintenance', 'delete-suspended-tenants', 'extra']],
     [['nope']],
     [['list-tenants', '--bogus']],
     [['list-tenants', 'extra']],
