@@ -42,11 +42,13 @@ export const planColumns: Column<RemovalRow>[] = [
 /**
  * The `sp:` locks held across check and removal: of every Service Provider involved (removed,
  * or the parent of a removed child, whose capacity changes), and with `each` of every removed
- * tenant too (one tenant asked for by name; a batch takes only the SPs', not one lock per tenant).
+ * tenant too, with its users' and SSO locks (one tenant asked for by name; a batch takes only
+ * the SPs', not locks per tenant).
  */
 function lockKeys(records: Iterable<TenantRecord>, each: boolean): string[] {
   const keys = new Set<string>();
   for (const r of records) {
+    if (each) for (const key of [`tenant-users:${r.tenant.id}`, `sso:${r.tenant.id}`]) keys.add(key);
     if (each || r.tenant.service_provider) keys.add(spLock(r.tenant.id));
     if (r.tenant.parent_tenant_id) keys.add(spLock(r.tenant.parent_tenant_id));
   }

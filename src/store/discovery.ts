@@ -7,14 +7,9 @@
  */
 import type { Document, MongoClient } from 'mongodb';
 import { UnreachableError } from '../errors';
-import { HEX_ID } from '../domain/tenant';
-import { mongo } from './mongo';
 
 /** The server's own databases: never a tenant's. */
 export const SERVER_DATABASES: readonly string[] = ['admin', 'local', 'config'];
-
-/** The field Mender's services store a record's tenant in (the seed's promise: every record includes it). */
-export const TENANT_FIELD = 'tenant_id';
 
 export interface CollectionRef {
   db: string;
@@ -35,8 +30,8 @@ function privilegeError(privilege: string, on: string): UnreachableError {
   );
 }
 
-/** Database names on the server (or the given ones that exist), the server's own left out. */
-export async function databaseNames(client: MongoClient, options: { databases?: string[] } = {}): Promise<string[]> {
+/** Database names on the server (or the given ones and their per-tenant databases), the server's own left out. */
+async function databaseNames(client: MongoClient, options: { databases?: string[] } = {}): Promise<string[]> {
   let names: string[];
   try {
     const listed = await client.db('admin').admin().listDatabases({ nameOnly: true, authorizedDatabases: false });
@@ -81,36 +76,6 @@ export function perTenantDatabases(names: string[], tenantIds: Set<string>): { d
     if (dash <= 0) continue;
     const id = db.slice(dash + 1);
     if (tenantIds.has(id)) out.push({ db, tenantId: id });
-  }
-  return out;
-}
-
-/** The values a tenant id may be stored as: the string, and an ObjectId when it is one. */
-export function idValues(tenantIds: Iterable<string>): unknown[] {
-  const out: unknown[] = [];
-  for (const id of tenantIds) {
-    out.push(id);
-    if (HEX_ID.test(id)) out.push(new (mongo().ObjectId)(id));
-  }
-  return out;
-}
-
-/**
- * How many documents of the tenants each collection holds under `field`: one query per
- * collection, whatever the number of tenants. Collections holding none are left out.
- */
-export async function countTenantDocuments(
-  client: MongoClient,
-  collections: CollectionRef[],
-  tenantIds: Iterable<string>,
-  field = TENANT_FIELD,
-): Promise<(CollectionRef & { field: string; documents: number })[]> {
-  const values = idValues(tenantIds);
-  const out: (CollectionRef & { field: string; documents: number })[] = [];
-  if (values.length === 0) return out;
-  for (const c of collections) {
-    const documents = await client.db(c.db).collection(c.coll).countDocuments({ [field]: { $in: values } });
-    if (documents > 0) out.push({ ...c, field, documents });
   }
   return out;
 }

@@ -15,7 +15,7 @@ import { AuditStore, type AuditEvent } from './audit';
 import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
 import { RemovalStore } from './removal';
-import { idValues } from './discovery';
+import { idValues } from './tenants';
 import { MenderServices } from './services';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import { toStored } from './limits';

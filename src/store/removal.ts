@@ -8,10 +8,10 @@
 import type { Document, MongoClient } from 'mongodb';
 import type { Config } from '../config';
 import type { LimitKind } from '../domain/tenant';
-import { countTenantDocuments, databaseNames, idValues, perTenantDatabases, tenantCollections, TENANT_FIELD, type CollectionRef } from './discovery';
+import { perTenantDatabases, tenantCollections } from './discovery';
 import type { MenderServices, ServiceName } from './services';
 import type { Step } from './journal';
-import { TENANTS } from './tenants';
+import { TENANTS, idValues } from './tenants';
 import { DEPLOYMENTS_DB, STORAGE_COLLECTION, STORAGE_ID } from './storage';
 
 /** deviceauth keeps a token's tenant in its claims, under the literal key `mender.tenant`. */
@@ -19,6 +19,33 @@ const DEVICE_TOKENS = 'tokens';
 const DEVICE_TOKEN_TENANT_FIELD = 'mender.tenant';
 const LOCKS = 'tenantadm_locks';
 const LIMITS = 'limits';
+/** The field Mender's services store a record's tenant in (the seed's promise: every record includes it). */
+const TENANT_FIELD = 'tenant_id';
+
+interface CollectionRef {
+  db: string;
+  coll: string;
+}
+
+/**
+ * How many documents of the tenants each collection holds under `field`: one query per
+ * collection, whatever the number of tenants. Collections holding none are left out.
+ */
+async function countTenantDocuments(
+  client: MongoClient,
+  collections: CollectionRef[],
+  tenantIds: string[],
+  field = TENANT_FIELD,
+): Promise<(CollectionRef & { field: string; documents: number })[]> {
+  const values = idValues(tenantIds);
+  const out: (CollectionRef & { field: string; documents: number })[] = [];
+  if (values.length === 0) return out;
+  for (const c of collections) {
+    const documents = await client.db(c.db).collection(c.coll).countDocuments({ [field]: { $in: values } });
+    if (documents > 0) out.push({ ...c, field, documents });
+  }
+  return out;
+}
 
 /** One line of the plan: documents to delete from a collection, or a per-tenant database to drop. */
 export interface RemovalRow {
@@ -79,10 +106,11 @@ export class RemovalStore {
   async plan(orderedIds: string[], requested: { databases?: string[] } = {}): Promise<RemovalPlan> {
     const options = this.scope(requested);
     const ids = new Set(orderedIds);
-    const names = await databaseNames(this.client, options);
-    const perTenant = perTenantDatabases(names, ids);
+    const all = await tenantCollections(this.client, options);
+    // A database exists only while it holds a collection, so the collections name every database.
+    const perTenant = perTenantDatabases([...new Set(all.map((c) => c.db))], ids);
     const dropped = new Set(perTenant.map((p) => p.db));
-    const collections = (await tenantCollections(this.client, options)).filter((c) => !dropped.has(c.db));
+    const collections = all.filter((c) => !dropped.has(c.db));
     const found = await countTenantDocuments(this.client, collections, orderedIds);
     const tokens = collections.filter((c) => c.db === this.config.db.deviceauth && c.coll === DEVICE_TOKENS);
     found.push(...(await countTenantDocuments(this.client, tokens, orderedIds, DEVICE_TOKEN_TENANT_FIELD)));

@@ -104,6 +104,16 @@ export function idFilter(id: string): Document {
   return { _id: id };
 }
 
+/** The values a tenant id may be stored as, for `$in`: the string, and an ObjectId when it is one. */
+export function idValues(tenantIds: Iterable<string>): unknown[] {
+  const out: unknown[] = [];
+  for (const id of tenantIds) {
+    out.push(id);
+    if (HEX_ID.test(id)) out.push(new (mongo().ObjectId)(id));
+  }
+  return out;
+}
+
 /** Match a reference to a tenant (e.g. parent_tenant_id) stored as a string or an ObjectId. */
 export function refFilter(id: string): unknown {
   return HEX_ID.test(id) ? { $in: [id, new (mongo().ObjectId)(id)] } : id;
@@ -149,16 +159,14 @@ export class TenantStore {
   /** Many tenants by id, in one query, in `_id` order. */
   async findMany(ids: string[]): Promise<TenantRecord[]> {
     if (ids.length === 0) return [];
-    const values = ids.flatMap((id) => (HEX_ID.test(id) ? [id, new (mongo().ObjectId)(id)] : [id]));
-    const found = await this.coll.find({ _id: { $in: values } } as Filter<Document>).sort({ _id: 1 }).toArray();
+    const found = await this.coll.find({ _id: { $in: idValues(ids) } } as Filter<Document>).sort({ _id: 1 }).toArray();
     return found.map((raw) => ({ tenant: toTenant(raw), raw }));
   }
 
   /** The children of any of these Service Providers, in one query. */
   async childrenOf(spIds: string[]): Promise<TenantRecord[]> {
     if (spIds.length === 0) return [];
-    const values = spIds.flatMap((id) => (HEX_ID.test(id) ? [id, new (mongo().ObjectId)(id)] : [id]));
-    const found = await this.coll.find({ parent_tenant_id: { $in: values } }).sort({ _id: 1 }).toArray();
+    const found = await this.coll.find({ parent_tenant_id: { $in: idValues(spIds) } }).sort({ _id: 1 }).toArray();
     return found.map((raw) => ({ tenant: toTenant(raw), raw }));
   }
 
@@ -186,8 +194,7 @@ export class TenantStore {
    * stays as it is.
    */
   suspendManyStep(ids: string[], now: Date): Step {
-    const values = ids.flatMap((id) => (HEX_ID.test(id) ? [id, new (mongo().ObjectId)(id)] : [id]));
-    return { kind: 'updateIn', target: this.target, values, match: { trial: true }, set: { status: 'suspended', suspended_at: now, updated_at: now } };
+    return { kind: 'updateIn', target: this.target, values: idValues(ids), match: { trial: true }, set: { status: 'suspended', suspended_at: now, updated_at: now } };
   }
 
   async count(q: TenantQuery): Promise<number> {
