@@ -106,5 +106,25 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       expect((await api().deviceauth.verify(other.token)).status).toBe(200);
       expect((await api().deviceauth.listDevices(bystander.id)).body).toHaveLength(1);
     });
+
+    test('a removal killed among its service calls and sweeps is finished by repair, and the services know nothing', async () => {
+      const c = await menderClient(version);
+      const email = `${unique('killed')}@gone.example`.toLowerCase();
+      const t = await toolJson(['create-tenant', '--name', unique('killed'), '--device-limit', '4', '--admin-email', email, '--password-file', passwordFile(dir)]);
+      const device = await mintDeviceToken(version, c, t.id);
+      await toolJson(['update-tenant', '--id', t.id, '--status', 'suspended', '--yes']);
+      // Steps after the commit point: audit settle, tenant document, then (with the addresses) the service calls, then the sweeps.
+      const killed = await run(dbs, ['delete-tenant', '--id', t.id, '--yes'], { env: { ...env(), TENANTADM_CRASH_AT: 'finalize:3' } });
+      expect(killed.signal).toBe('SIGKILL');
+      expect(await c.db(dbs.tenantadm).collection('tenants').countDocuments({ name: t.name })).toBe(0);
+      expect((await api().useradm.listUsers(t.id)).body.length).toBe(1); // not swept yet
+      const repaired = await toolJson(['repair']);
+      expect(repaired.finalized).toHaveLength(1);
+      expect((await api().useradm.listUsers(t.id)).body).toEqual([]);
+      expect((await api().deviceauth.listDevices(t.id)).body).toEqual([]);
+      expect((await api().deviceauth.verify(device.token)).status).toBe(401);
+      expect(await api().deviceauth.getLimit(t.id)).toMatchObject({ status: 200, body: { limit: unlimited } });
+      expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    });
   });
 });
