@@ -3,7 +3,7 @@ import type { Deps } from '../deps';
 import type { Column, Result } from '../output';
 import { batchRemovalOrder, requireSuspended } from '../domain/removal';
 import { confirmYes, consentNeeded } from '../confirm';
-import { removeTenants } from '../operations/removal';
+import { batches, mergeResults, removeTenants, type RemovalResult } from '../operations/removal';
 import type { TenantRecord } from '../store';
 import { parseDatabases } from './delete-tenant';
 
@@ -81,12 +81,20 @@ export async function deleteSuspendedTenants(options: DeleteSuspendedOptions, de
   }
   for (const s of skipped) deps.warn(`tenantadm: skipped tenant ${s.id} ("${s.name}"): ${s.reason}`);
   const records = new Map(found.filter((r) => going.has(r.tenant.id)).map((r) => [r.tenant.id, r]));
-  const result = await removeTenants(store, deps, 'maintenance delete-suspended-tenants', records, groups, {
-    databases,
-    lockEach: false,
-    recheck: (fresh) => {
-      for (const r of fresh.values()) requireSuspended(r.tenant);
-    },
-  });
-  return { type: 'object', data: { ...result, skipped } };
+  // One operation per batch, children's batches before their Service Providers': each batch
+  // is complete once done, and a killed one is finished by the next command or `repair`.
+  const results: RemovalResult[] = [];
+  for (const batch of batches(groups)) {
+    const mine = new Map(batch.flat().map((id) => [id, records.get(id)!]));
+    results.push(
+      await removeTenants(store, deps, 'maintenance delete-suspended-tenants', mine, batch, {
+        databases,
+        lockEach: false,
+        recheck: (fresh) => {
+          for (const r of fresh.values()) requireSuspended(r.tenant);
+        },
+      }),
+    );
+  }
+  return { type: 'object', data: { ...mergeResults(results), skipped } };
 }

@@ -5,6 +5,7 @@ import { confirmYes, consentNeeded } from '../confirm';
 import { ChangeSet, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning } from '../store/cache';
 import { warnDirectRevocation } from '../notices';
+import { BATCH_SIZE } from '../operations/removal';
 
 export const schema = {
   type: 'object',
@@ -50,19 +51,25 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
   if (ask) await confirmYes(`Suspend ${found.length} tenant(s) whose trial expired (revoking their device and user tokens)?`, deps);
 
   const ids = found.map((r) => r.tenant.id);
-  const revoked = store.revokeTokensManySteps(ids);
-  const changes = new ChangeSet('maintenance suspend-tenants-expired-trial').afterCommit(store.tenants.suspendManyStep(ids, now), ...revoked.steps);
-  for (const r of found) {
-    const t = r.tenant;
-    changes.audit({
-      action: 'update',
-      tenantId: t.id,
-      parentId: t.parent_tenant_id,
-      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name } },
-      change: `status: ${t.status} -> suspended (trial expired ${t.trial_expiration ?? ''})`,
-    });
+  let revoked: ReturnType<typeof store.revokeTokensManySteps> = { steps: [], direct: [] };
+  // One operation per batch of tenants (its journal document holds an audit entry per tenant).
+  for (let i = 0; i < found.length; i += BATCH_SIZE) {
+    const batch = found.slice(i, i + BATCH_SIZE);
+    const batchIds = batch.map((r) => r.tenant.id);
+    revoked = store.revokeTokensManySteps(batchIds);
+    const changes = new ChangeSet('maintenance suspend-tenants-expired-trial').afterCommit(store.tenants.suspendManyStep(batchIds, now), ...revoked.steps);
+    for (const r of batch) {
+      const t = r.tenant;
+      changes.audit({
+        action: 'update',
+        tenantId: t.id,
+        parentId: t.parent_tenant_id,
+        object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name } },
+        change: `status: ${t.status} -> suspended (trial expired ${t.trial_expiration ?? ''})`,
+      });
+    }
+    await store.commit(changes);
   }
-  await store.commit(changes);
   if (revoked.direct.length > 0) {
     warnDirectRevocation(deps, revoked.direct);
     if (revoked.direct.includes('deviceauth')) {

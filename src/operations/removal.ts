@@ -32,6 +32,33 @@ export interface RemovalResult {
   left_for_operator: { tenant_id: string; shared_store_prefix: string; bucket?: string }[];
 }
 
+/**
+ * How many tenants one journaled operation removes or suspends at most: the operation's
+ * journal document holds every tenant id (twice: string and ObjectId) per collection and one
+ * audit entry per tenant, and must stay far below MongoDB's 16 MB document limit.
+ */
+export const BATCH_SIZE = 2000;
+
+/** Split removal groups (children first) into operations of at most `size` tenants, keeping the order. */
+export function batches(groups: string[][], size = BATCH_SIZE): string[][][] {
+  const out: string[][][] = [];
+  for (const group of groups) for (let i = 0; i < group.length; i += size) out.push([group.slice(i, i + size)]);
+  return out;
+}
+
+/** The results of several operations as one. */
+export function mergeResults(results: RemovalResult[]): RemovalResult {
+  const documents: Record<string, number> = {};
+  for (const r of results) for (const [k, n] of Object.entries(r.removed.documents)) documents[k] = (documents[k] ?? 0) + n;
+  return {
+    removed: { tenants: results.flatMap((r) => r.removed.tenants), documents, databases: results.flatMap((r) => r.removed.databases) },
+    remaining: 0,
+    services: results.flatMap((r) => r.services),
+    capacity_returned: results.flatMap((r) => r.capacity_returned),
+    left_for_operator: results.flatMap((r) => r.left_for_operator),
+  };
+}
+
 export const planColumns: Column<RemovalRow>[] = [
   { header: 'DATABASE', get: (r) => r.database },
   { header: 'COLLECTION', get: (r) => r.collection },

@@ -2,6 +2,7 @@ import { batchRemovalOrder, removalOrder } from '../../src/domain/removal';
 import { perTenantDatabases, tenantCollections } from '../../src/store/discovery';
 import { confirmByTyping, confirmYes, consentNeeded, type ConsentDeps } from '../../src/confirm';
 import { parseTrialExpiration } from '../../src/domain/tenant';
+import { batches } from '../../src/operations/removal';
 import { RuleError, UnreachableError, UsageError } from '../../src/errors';
 import type { Config } from '../../src/config';
 
@@ -111,5 +112,12 @@ describe('trial expiration', () => {
   it('none clears it; anything else is exit 2', () => {
     expect(parseTrialExpiration('none')).toBeNull();
     expect(() => parseTrialExpiration('7d')).toThrow(UsageError);
+  });
+});
+
+describe('batches of a large removal', () => {
+  it('keeps children before their Service Providers and caps each operation', () => {
+    expect(batches([['a', 'b', 'c'], ['sp']], 2)).toEqual([[['a', 'b']], [['c']], [['sp']]]);
+    expect(batches([[], ['sp']], 2)).toEqual([[['sp']]]);
   });
 });
