@@ -45,6 +45,8 @@ export class ChangeSet {
   readonly locks: string[] = [];
   /** Roll-forward work after the commit point (e.g. revoking tokens), retried by repair. */
   readonly finalize: Step[] = [];
+  /** Write the audit entries in one insert and settle them in one update (batch jobs over many tenants). */
+  batchAudit = false;
   constructor(readonly command: string) {}
   afterCommit(...steps: Step[]): this {
     this.finalize.push(...steps);
@@ -255,10 +257,17 @@ export class Store {
     const time = this.now();
     const steps = [...changes.steps];
     const finalize: Step[] = [];
-    for (const event of changes.events) {
-      const { insert, settle } = this.audit.steps(event, this.config.actor, time);
-      steps.push(insert);
-      finalize.push(settle);
+    const audit = changes.events.map((event) => this.audit.steps(event, this.config.actor, time));
+    if (changes.batchAudit && audit.length > 1) {
+      // One round trip each way, however many tenants the batch holds.
+      const docs = audit.map((a) => (a.insert as Extract<Step, { kind: 'insert' }>).doc);
+      steps.push({ kind: 'insertMany', target: this.audit.target, docs });
+      finalize.push({ kind: 'updateIn', target: this.audit.target, values: docs.map((d) => d._id), match: { state: 'pending' }, set: { state: 'committed' } });
+    } else {
+      for (const { insert, settle } of audit) {
+        steps.push(insert);
+        finalize.push(settle);
+      }
     }
     // Audit entries settle first: a roll-forward step that fails (a service down) leaves them pending for repair.
     finalize.push(...changes.finalize);

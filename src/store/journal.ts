@@ -36,6 +36,8 @@ export interface FieldState {
 
 export type Step =
   | { kind: 'insert'; target: Target; doc: Document }
+  /** Many documents in one round trip (a batch's audit entries); undone by their `_id`s. */
+  | { kind: 'insertMany'; target: Target; docs: Document[] }
   | { kind: 'update'; target: Target; id: unknown; before: FieldState; after: FieldState }
   | { kind: 'delete'; target: Target; doc: Document }
   /** A Mender service's internal API (services.ts); its undo is the service's own inverse. */
@@ -242,6 +244,9 @@ export class Journal {
       case 'insert':
         await coll.insertOne(step.doc);
         return;
+      case 'insertMany':
+        await coll.insertMany(step.docs, { ordered: true });
+        return;
       case 'update': {
         const res = await coll.updateOne({ _id: step.id, ...stateFilter(step.before) } as Document, stateUpdate(step.after));
         if (res.matchedCount !== 1) {
@@ -298,6 +303,9 @@ export class Journal {
           break;
         case 'insert':
           await coll.deleteOne({ _id: step.doc._id });
+          break;
+        case 'insertMany':
+          await coll.deleteMany({ _id: { $in: step.docs.map((d) => d._id) } });
           break;
         case 'update':
           await coll.updateOne({ _id: step.id, ...stateFilter(step.after) } as Document, stateUpdate(step.before));
