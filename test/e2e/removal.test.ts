@@ -273,6 +273,24 @@ describe('a removal killed at any point is finished (or, before it started, not 
       }
     }
   }, 240_000);
+
+  it('a batch removal killed before its commit point is undone whole, after it finished whole', async () => {
+    const c = await client();
+    for (const [point, started] of [['step:0', false], ['commit', false], ['finalize:1', true], ['finalize:4', true]] as const) {
+      const ids = [await seededTenant(`${point}-a`.replace(':', '')), await seededTenant(`${point}-b`.replace(':', ''))];
+      const r = await run(dbs, yes(['maintenance', 'delete-suspended-tenants', '--threshold-days', '0']), { env: { TENANTADM_CRASH_AT: point } });
+      expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
+      await runJson(dbs, ['repair']);
+      const deletes = await c.db(dbs.audit).collection('tenantadm_audit').find({ 'object.id': { $in: ids }, action: 'delete' }).toArray();
+      expect({ point, entries: deletes.map((d) => d.state) }).toEqual({ point, entries: started ? ['committed', 'committed'] : [] });
+      for (const id of ids) {
+        const left = await leftAnywhere(id);
+        expect({ point, gone: Object.keys(left).length === 0 }).toEqual({ point, gone: started });
+      }
+      if (!started) await runJson(dbs, yes(['maintenance', 'delete-suspended-tenants', '--threshold-days', '0']));
+      for (const id of ids) expect(await leftAnywhere(id)).toEqual({});
+    }
+  }, 120_000);
 });
 
 describe('maintenance', () => {
