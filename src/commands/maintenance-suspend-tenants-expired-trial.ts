@@ -58,7 +58,7 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
     const batchIds = batch.map((r) => r.tenant.id);
     revoked = store.revokeTokensManySteps(batchIds);
     const changes = new ChangeSet('maintenance suspend-tenants-expired-trial').afterCommit(store.tenants.suspendManyStep(batchIds, now), ...revoked.steps);
-    changes.batchAudit = true;
+    changes.forwardOnly = true;
     for (const r of batch) {
       const t = r.tenant;
       changes.audit({

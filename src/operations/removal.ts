@@ -131,7 +131,7 @@ export async function removeTenants(
     options.recheck(fresh);
     const plan = await store.removal.plan(ids, { databases: options.databases });
     const changes = new ChangeSet(command).afterCommit(...store.removal.steps(plan, groups));
-    changes.batchAudit = true;
+    changes.forwardOnly = true;
     const documents = plan.rows.filter((r) => r.action === 'delete').reduce((n, r) => n + r.documents, 0);
     for (const id of ids) {
       const t = fresh.get(id)!.tenant;

@@ -45,8 +45,12 @@ export class ChangeSet {
   readonly locks: string[] = [];
   /** Roll-forward work after the commit point (e.g. revoking tokens), retried by repair. */
   readonly finalize: Step[] = [];
-  /** Write the audit entries in one insert and settle them in one update (batch jobs over many tenants). */
-  batchAudit = false;
+  /**
+   * Forward-only (removals, batch suspensions): nothing is written before the commit point; the
+   * audit entries are written after it, already committed, in one insert (however many
+   * tenants), ahead of the roll-forward steps they record.
+   */
+  forwardOnly = false;
   constructor(readonly command: string) {}
   afterCommit(...steps: Step[]): this {
     this.finalize.push(...steps);
@@ -251,18 +255,17 @@ export class Store {
 
   private operation(changes: ChangeSet): Operation {
     // No change without its audit entry: a command that forgets one is a bug, caught before any write.
-    if (changes.steps.length > 0 && changes.events.length === 0) {
+    if ((changes.steps.length > 0 || changes.forwardOnly) && changes.events.length === 0) {
       throw new InternalError(`${changes.command} tried to change data without recording an audit event`, 'this is a bug in tenantadm: nothing was changed');
     }
     const time = this.now();
     const steps = [...changes.steps];
     const finalize: Step[] = [];
     const audit = changes.events.map((event) => this.audit.steps(event, this.config.actor, time));
-    if (changes.batchAudit && audit.length > 1) {
-      // One round trip each way, however many tenants the batch holds.
-      const docs = audit.map((a) => (a.insert as Extract<Step, { kind: 'insert' }>).doc);
-      steps.push({ kind: 'insertMany', target: this.audit.target, docs });
-      finalize.push({ kind: 'updateIn', target: this.audit.target, values: docs.map((d) => d._id), match: { state: 'pending' }, set: { state: 'committed' } });
+    if (changes.forwardOnly) {
+      // Once committed the change always finishes, so its entries can be written committed (no settle per entry).
+      const docs = audit.map((a) => ({ ...(a.insert as Extract<Step, { kind: 'insert' }>).doc, state: 'committed' }));
+      if (docs.length > 0) finalize.push({ kind: 'insertMany', target: this.audit.target, docs });
     } else {
       for (const { insert, settle } of audit) {
         steps.push(insert);

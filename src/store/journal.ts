@@ -36,7 +36,10 @@ export interface FieldState {
 
 export type Step =
   | { kind: 'insert'; target: Target; doc: Document }
-  /** Many documents in one round trip (a batch's audit entries); undone by their `_id`s. */
+  /**
+   * Many documents in one round trip (a forward-only operation's audit entries, written after
+   * its commit point); applying it again skips those already there; undone by their `_id`s.
+   */
   | { kind: 'insertMany'; target: Target; docs: Document[] }
   | { kind: 'update'; target: Target; id: unknown; before: FieldState; after: FieldState }
   | { kind: 'delete'; target: Target; doc: Document }
@@ -245,7 +248,14 @@ export class Journal {
         await coll.insertOne(step.doc);
         return;
       case 'insertMany':
-        await coll.insertMany(step.docs, { ordered: true });
+        try {
+          await coll.insertMany(step.docs, { ordered: false });
+        } catch (err) {
+          // A re-run (repair) finds the documents of the first run: only duplicates are fine.
+          const e = err as { code?: number; writeErrors?: { code?: number }[] | { code?: number } };
+          const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+          if (!(errors.length > 0 ? errors.every((w) => w.code === 11000) : e.code === 11000)) throw err;
+        }
         return;
       case 'update': {
         const res = await coll.updateOne({ _id: step.id, ...stateFilter(step.before) } as Document, stateUpdate(step.after));
