@@ -28,21 +28,60 @@ interface CollectionRef {
 }
 
 /**
- * How many documents of the tenants each collection holds under `field`: one query per
- * collection, whatever the number of tenants. Collections holding none are left out.
+ * Up to this many tenants a collection is counted by the server (`$in`, which an index on
+ * `tenant_id` serves); beyond it, by streaming the field of every document once and matching
+ * here: servers without index push-down (FerretDB) test `$in` value by value, which made
+ * large batches quadratic.
  */
-async function countTenantDocuments(
-  client: MongoClient,
-  collections: CollectionRef[],
-  tenantIds: string[],
-  field = TENANT_FIELD,
-): Promise<(CollectionRef & { field: string; documents: number })[]> {
-  const values = idValues(tenantIds);
-  const out: (CollectionRef & { field: string; documents: number })[] = [];
-  if (values.length === 0) return out;
+const SERVER_COUNT_MAX_TENANTS = 50;
+
+/** Where a collection holds the tenants' documents: how many, and as which id types. */
+interface Found extends CollectionRef {
+  field: string;
+  documents: number;
+  /** The representations seen, so the sweep's `$in` holds only those. */
+  types: ('string' | 'objectId')[];
+}
+
+function valueAt(doc: Document, path: string): unknown {
+  let v: unknown = doc;
+  for (const key of path.split('.')) v = v && typeof v === 'object' ? (v as Document)[key] : undefined;
+  return v;
+}
+
+/**
+ * How many documents of the tenants each collection holds under `field`: one query per
+ * collection, whatever the number of tenants (a count, or one streamed pass in constant
+ * memory). Collections holding none are left out.
+ */
+async function countTenantDocuments(client: MongoClient, collections: CollectionRef[], tenantIds: string[], field = TENANT_FIELD): Promise<Found[]> {
+  const out: Found[] = [];
+  if (tenantIds.length === 0) return out;
+  const ids = new Set(tenantIds);
   for (const c of collections) {
-    const documents = await client.db(c.db).collection(c.coll).countDocuments({ [field]: { $in: values } });
-    if (documents > 0) out.push({ ...c, field, documents });
+    const coll = client.db(c.db).collection(c.coll);
+    if (tenantIds.length <= SERVER_COUNT_MAX_TENANTS) {
+      const documents = await coll.countDocuments({ [field]: { $in: idValues(tenantIds) } });
+      if (documents > 0) out.push({ ...c, field, documents, types: ['string', 'objectId'] });
+      continue;
+    }
+    let documents = 0;
+    const types = new Set<'string' | 'objectId'>();
+    const cursor = coll.find({}, { projection: { _id: 0, [field]: 1 } }).batchSize(5000);
+    try {
+      for await (const doc of cursor) {
+        const v = valueAt(doc, field);
+        const type = typeof v === 'string' ? 'string' : (v as { _bsontype?: string } | undefined)?._bsontype === 'ObjectId' ? 'objectId' : undefined;
+        if (type === undefined) continue;
+        if (ids.has(type === 'string' ? (v as string) : (v as { toHexString(): string }).toHexString())) {
+          documents++;
+          types.add(type);
+        }
+      }
+    } finally {
+      await cursor.close();
+    }
+    if (documents > 0) out.push({ ...c, field, documents, types: [...types] });
   }
   return out;
 }
@@ -66,7 +105,7 @@ export interface RemovalPlan {
   /** Tenants whose storage settings name a bucket of their own. */
   buckets: Record<string, string>;
   /** Where the rows came from, for the steps: collection and the field that names the tenant. */
-  sweeps: (CollectionRef & { field: string })[];
+  sweeps: (CollectionRef & { field: string; types: ('string' | 'objectId')[] })[];
   lockKeys: string[];
 }
 
@@ -157,7 +196,7 @@ export class RemovalStore {
       databases: perTenant.map((p) => p.db),
       limits: limitDocs.map((d) => ({ tenantId: String(d.tenant_id), kind: String(d.name) as LimitKind })),
       buckets,
-      sweeps: found.map((f) => ({ db: f.db, coll: f.coll, field: f.field })),
+      sweeps: found.map((f) => ({ db: f.db, coll: f.coll, field: f.field, types: f.types })),
       lockKeys,
     };
   }
@@ -188,7 +227,13 @@ export class RemovalStore {
       if (this.services.has('useradm')) steps.push({ kind: 'service', call: { op: 'tokens.revoke', service: 'useradm', tenantId } });
     }
     const values = idValues(plan.tenantIds);
-    for (const s of plan.sweeps) steps.push({ kind: 'deleteIn', target: { db: s.db, coll: s.coll }, field: s.field, values });
+    const strings = values.filter((v) => typeof v === 'string');
+    const objectIds = values.filter((v) => typeof v !== 'string');
+    for (const s of plan.sweeps) {
+      // Only the id types the plan found there: a shorter `$in` (what is left is caught by the proof).
+      const these = [...(s.types.includes('string') ? strings : []), ...(s.types.includes('objectId') ? objectIds : [])];
+      steps.push({ kind: 'deleteIn', target: { db: s.db, coll: s.coll }, field: s.field, values: these });
+    }
     for (const db of plan.databases) steps.push({ kind: 'dropDatabase', db });
     steps.push({ kind: 'deleteIn', target: { db: home, coll: LOCKS }, field: '_id', values: plan.lockKeys });
     return steps;

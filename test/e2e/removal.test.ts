@@ -327,6 +327,30 @@ describe('maintenance', () => {
     for (const id of [recent, active, sp.id]) expect(await tenants.countDocuments({ _id: new ObjectId(id) })).toBe(1);
   });
 
+  it('a batch larger than a server-side count (60 tenants) is planned by one streamed pass per collection and removed whole', async () => {
+    const c = await client();
+    const ids: string[] = [];
+    const keep: string[] = [];
+    const long = new Date(Date.now() - 100 * DAY);
+    const tenants = [];
+    for (let i = 0; i < 80; i++) {
+      const _id = new ObjectId();
+      (i < 60 ? ids : keep).push(_id.toHexString());
+      tenants.push({ _id, name: `b${i}`, status: i < 60 ? 'suspended' : 'active', updated_at: long });
+    }
+    await c.db(dbs.tenantadm).collection('tenants').insertMany(tenants);
+    await c.db(dbs.deviceauth).collection('devices').insertMany([...ids, ...keep].map((id) => ({ _id: new ObjectId().toHexString() as never, tenant_id: id })));
+    // Stored both ways, in a database the tool knows nothing of.
+    await c.db(extraDb()).collection('inventory').insertMany([...ids, ...keep].map((id, i) => ({ tenant_id: i % 2 ? id : new ObjectId(id) })));
+    const out = await runJson(dbs, yes(['maintenance', 'delete-suspended-tenants', '--threshold-days', '30']));
+    expect(out.removed.tenants).toHaveLength(60);
+    expect(out.removed.documents).toMatchObject({ [`${dbs.tenantadm}.tenants`]: 60, [`${dbs.deviceauth}.devices`]: 60, [`${extraDb()}.inventory`]: 60 });
+    expect(out.remaining).toBe(0);
+    for (const id of [ids[0]!, ids[59]!]) expect(await leftAnywhere(id)).toEqual({});
+    expect(await c.db(dbs.deviceauth).collection('devices').countDocuments({})).toBe(20);
+    expect(await c.db(extraDb()).collection('inventory').countDocuments({})).toBe(20);
+  });
+
   it('suspend-tenants-expired-trial suspends expired trials only, records suspended_at and revokes their tokens', async () => {
     const c = await client();
     const expired = (await runJson(dbs, ['create-tenant', '--name', 'expired'])).id;
