@@ -9,6 +9,8 @@ import { BIN, cliEnv, client, expectFailsCleanly, run, runJson, snapshot, withFr
 
 let dbs: Dbs;
 withFreshDatabases((d) => (dbs = d));
+// Each test runs many CLI processes; on a loaded machine that exceeds the default minute.
+jest.setTimeout(180_000);
 
 /** A database of another (made-up) Mender service, and a per-tenant database, per test. */
 const extraDb = () => `${dbs.tenantadm.replace(/tenantadm$/, '')}inventory`;

@@ -41,6 +41,8 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       const t = tid();
       await putLimitDoc(t, -1);
       const r = await api().deviceauth.getLimit(t);
+      // Not left behind: doctor (fidelity tests, same database) counts a -1 on a legacy server as unreadable.
+      await limits().deleteOne({ tenant_id: t });
       if (legacy) {
         expect(r.status).toBe(500);
       } else {
