@@ -19,6 +19,6 @@ function render(args) {
 
 const help = { program: render(['--help']), commands: {} };
 for (const c of commands) {
-  for (const name of [c.name, ...c.aliases]) help.commands[name] = render([name, '--help']);
+  for (const name of [c.name, ...c.aliases]) help.commands[name] = render([...name.split(' '), '--help']);
 }
 fs.writeFileSync(path.join(dist, 'help.json'), `${JSON.stringify(help)}\n`);

@@ -120,10 +120,24 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     .addHelpText('after', exitCodesHelp());
   addOptions(program, globalOptions, seenGlobals);
 
+  const groups = new Map<string, Command>();
   for (const spec of commands) {
     const seen: Seen = new Map();
-    const cmd = program
-      .command(spec.name)
+    // "maintenance delete-suspended-tenants": a subcommand of a group command, as Mender's own CLI spells it.
+    const [head, sub] = spec.name.split(' ') as [string, string | undefined];
+    let parent: Command = program;
+    if (sub !== undefined) {
+      let group = groups.get(head);
+      if (!group) {
+        group = program.command(head).summary(`${head} jobs over many tenants (see tenantadm ${head} --help)`);
+        group.configureOutput(output);
+        group.exitOverride();
+        groups.set(head, group);
+      }
+      parent = group;
+    }
+    const cmd = parent
+      .command(sub ?? head)
       .summary(spec.summary)
       .description(spec.description ?? spec.summary)
       .usage(usageLine(spec.options, spec.constraints, spec.argument));

@@ -118,6 +118,11 @@ export const globalOptions = {
   ndjson: { type: 'boolean', help: 'same as -o ndjson: one JSON object a line' },
   wide: { type: 'boolean', help: 'tables: show every value whole instead of fitting the terminal width' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr (it is only drawn on a terminal anyway)' },
+  input: {
+    type: 'boolean',
+    help: 'prompts are allowed on a terminal (the default)',
+    negate: `never prompt (confirmations, passwords): what would be asked is exit 2; give --yes or a password source (env ${ENV.noInput}=1)`,
+  },
   errorFormat: { type: 'enum', arg: 'format', values: ['text', 'json'], help: `how errors are written (env ${ENV.errorFormat}, default text)` },
 } as const satisfies OptionDecls;
 
@@ -207,6 +212,9 @@ export const updateTenantOptions = {
     help: 'how many children a Service Provider may create',
   },
   rotateToken: { type: 'boolean', help: 'sign a new tenant token (devices must be given the new one)' },
+  trial: { type: 'enum', arg: 'true|false', values: ['true', 'false'], help: "Mender's trial flag (maintenance suspend-tenants-expired-trial suspends trials past their expiration)" },
+  trialExpiration: { type: 'string', arg: 'time', help: 'when the trial ends: ISO 8601 (UTC when no offset is given), or "none"' },
+  yes: { type: 'boolean', help: 'do not ask before --status suspended or --rotate-token (needed without a terminal)' },
   childFeatures: {
     type: 'string',
     arg: 'list',
@@ -246,6 +254,35 @@ export const getUserOptions = {
 export const deleteUserOptions = {
   tenant: { type: 'string', arg: 'id', required: true, help: 'the tenant the user belongs to' },
   email: { type: 'string', arg: 'email', required: true, help: 'the login email' },
+  yes: { type: 'boolean', help: 'do not ask (needed without a terminal)' },
+} as const satisfies OptionDecls;
+
+export const deleteTenantOptions = {
+  id: { type: 'string', arg: 'id', required: true, help: 'the tenant to remove (it must be suspended)' },
+  cascade: { type: 'boolean', help: 'a Service Provider: remove its children too, first (each must be suspended)' },
+  parent: { type: 'string', arg: 'sp-id', help: 'ask through this Service Provider: refused (exit 5) unless the tenant is its child' },
+  databases: { type: 'list', arg: 'names', help: 'look only in these databases and their per-tenant <name>-<id> databases' },
+  dryRun: { type: 'boolean', help: 'print the plan (database, collection, documents, action) and change nothing' },
+  yes: { type: 'boolean', help: 'do not ask: confirm for scripts' },
+} as const satisfies OptionDecls;
+
+export const deleteSuspendedOptions = {
+  thresholdDays: {
+    type: 'int',
+    arg: 'n',
+    min: 0,
+    max: 36_500,
+    required: true,
+    help: 'how many days a tenant must have been suspended (0 removes every suspended tenant)',
+  },
+  databases: { type: 'list', arg: 'names', help: 'look only in these databases and their per-tenant <name>-<id> databases' },
+  dryRun: { type: 'boolean', help: 'list the tenants that would be removed; change nothing' },
+  yes: { type: 'boolean', help: 'do not ask: confirm for scripts' },
+} as const satisfies OptionDecls;
+
+export const suspendExpiredTrialOptions = {
+  dryRun: { type: 'boolean', help: 'list the tenants that would be suspended; change nothing' },
+  yes: { type: 'boolean', help: 'do not ask: confirm for scripts' },
 } as const satisfies OptionDecls;
 
 export const setSsoOptions = {
@@ -287,7 +324,8 @@ export const usageOptions = {
 } as const satisfies OptionDecls;
 
 export const repairOptions = {
-  all: { type: 'boolean', help: 'also settle operations whose owner may still be running (only when none is)' },
+  all: { type: 'boolean', help: 'also settle operations whose owner may still be running (only when none is; asks first)' },
+  yes: { type: 'boolean', help: 'with --all: do not ask (needed without a terminal)' },
 } as const satisfies OptionDecls;
 
 export const checkOptions = {
@@ -375,7 +413,10 @@ export const commands: readonly CommandSpec[] = [
   }),
   defineCommand({
     name: 'update-tenant',
-    summary: 'change a tenant: promote to Service Provider, rename, plan, status, add-ons, token',
+    summary: 'change a tenant: promote to Service Provider, rename, plan, status, trial, add-ons, token',
+    description:
+      "Suspending (--status suspended, which records suspended_at and revokes the tenant's tokens) and --rotate-token take access away: " +
+      'a terminal asks first; without one, --yes is needed (exit 2 otherwise, before anything is read).',
     options: updateTenantOptions,
     constraints: [{ requires: ['force', 'childFeatures'], message: '--force only goes with --child-features' }],
     examples: [
@@ -383,7 +424,8 @@ export const commands: readonly CommandSpec[] = [
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --addon monitor,troubleshoot=off',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --child-features troubleshoot,configure --force',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --sso-inherit',
-      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --status suspended',
+      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --status suspended --yes',
+      'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --trial true --trial-expiration 2025-03-01',
       'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444',
     ],
     load: () => (require('./commands/update-tenant') as typeof import('./commands/update-tenant')).updateTenant,
@@ -422,10 +464,61 @@ export const commands: readonly CommandSpec[] = [
   defineCommand({
     name: 'delete-user',
     summary: "remove a user from a tenant (never the tenant's last admin: exit 5)",
-    description: 'A user of another tenant is not found (exit 3) through this one. Prints the removed user.',
+    description:
+      'A user of another tenant is not found (exit 3) through this one. Prints the removed user. ' +
+      'A terminal asks first; without one, --yes is needed (exit 2 otherwise, before anything is read).',
     options: deleteUserOptions,
-    examples: ['tenantadm delete-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example'],
+    examples: ['tenantadm delete-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example --yes'],
     load: () => (require('./commands/delete-user') as typeof import('./commands/delete-user')).deleteUser,
+  }),
+  defineCommand({
+    name: 'delete-tenant',
+    aliases: ['remove-tenant'],
+    summary: 'remove a suspended tenant and all its records, everywhere (asks first; --yes for scripts)',
+    description:
+      'Only a suspended tenant can be removed (exit 5 otherwise). A Service Provider with children is refused unless --cascade, which removes its children first (each must be suspended). ' +
+      "A child's removal returns its capacity to its Service Provider; --parent names the SP the removal is asked through (exit 5 when the tenant is not its child). " +
+      "What goes is discovered: every collection of every database on the server (except admin, local, config; --databases restricts) holding documents whose tenant_id is the tenant's, " +
+      "deviceauth's tokens of the tenant, every per-tenant database <name>-<tenant id>, the tenant document and the tool's locks on it. " +
+      "With the service addresses set, each service's internal tenant-removal endpoint is called first where it exists; the rest is swept directly. " +
+      'The removal is journaled and forward-only: once it starts, a killed run is finished by the next command or `tenantadm repair`. ' +
+      'It prints {"removed": {...}, "remaining": 0} after proving nothing is left (exit 1 naming where, otherwise), and names the artifacts left in object storage (prefix <tenant id>/, and the tenant\'s own bucket). ' +
+      "A terminal asks for the tenant's name to be typed; without one, --yes is needed (exit 2 otherwise, before anything is read). --dry-run prints the plan: one row per database and collection.",
+    options: deleteTenantOptions,
+    examples: [
+      'tenantadm delete-tenant --id 673a03e3c9eca7a440f2f445 --dry-run -o table',
+      'tenantadm delete-tenant --id 673a03e3c9eca7a440f2f445 --yes | jq .remaining',
+      'tenantadm remove-tenant --id 673a03e3c9eca7a440f2f444 --cascade --yes',
+      'tenantadm delete-tenant --id 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444 --yes',
+    ],
+    load: () => (require('./commands/delete-tenant') as typeof import('./commands/delete-tenant')).deleteTenant,
+  }),
+  defineCommand({
+    name: 'maintenance delete-suspended-tenants',
+    summary: 'remove every tenant suspended for at least N days, with all its records (as delete-tenant)',
+    description:
+      "Mender's maintenance job. A tenant's suspension counts from suspended_at (recorded on every suspension), or for tenants suspended before that was recorded, from updated_at. " +
+      'The tenants are found with one query and removed as one forward-only operation (see delete-tenant); a Service Provider goes only when all its children go too ' +
+      '(otherwise it is skipped and named). --dry-run lists the tenants and what would happen to each. Asks first on a terminal; --yes for scripts (exit 2 without either).',
+    options: deleteSuspendedOptions,
+    examples: [
+      'tenantadm maintenance delete-suspended-tenants --threshold-days 90 --dry-run -o table',
+      'tenantadm maintenance delete-suspended-tenants --threshold-days 90 --yes | jq .removed.tenants',
+    ],
+    load: () =>
+      (require('./commands/maintenance-delete-suspended-tenants') as typeof import('./commands/maintenance-delete-suspended-tenants')).deleteSuspendedTenants,
+  }),
+  defineCommand({
+    name: 'maintenance suspend-tenants-expired-trial',
+    summary: "suspend every active tenant whose trial has expired (Mender's trial, trial_expiration)",
+    description:
+      "Mender's maintenance job: tenants with trial true and trial_expiration in the past are suspended (suspended_at recorded, device and user tokens revoked as update-tenant --status suspended does), " +
+      'found with one query and suspended with one update. Prints the tenants. --dry-run lists them and changes nothing. Asks first on a terminal; --yes for scripts (exit 2 without either).',
+    options: suspendExpiredTrialOptions,
+    examples: ['tenantadm maintenance suspend-tenants-expired-trial --dry-run -o table', 'tenantadm maintenance suspend-tenants-expired-trial --yes'],
+    load: () =>
+      (require('./commands/maintenance-suspend-tenants-expired-trial') as typeof import('./commands/maintenance-suspend-tenants-expired-trial'))
+        .suspendTenantsExpiredTrial,
   }),
   defineCommand({
     name: 'set-sso',
@@ -562,7 +655,8 @@ export const commands: readonly CommandSpec[] = [
       'Rolls back operations whose owner died before their commit point and finishes those that had committed. ' +
       'Every changing command does this first, so it is rarely needed by hand.',
     options: repairOptions,
-    examples: ['tenantadm repair'],
+    constraints: [{ requires: ['yes', 'all'], message: '--yes goes with --all (repair alone settles only dead operations and asks nothing)' }],
+    examples: ['tenantadm repair', 'tenantadm repair --all --yes'],
     load: () => (require('./commands/repair') as typeof import('./commands/repair')).repair,
   }),
   defineCommand({

@@ -47,13 +47,25 @@ interface Entry {
 }
 
 function entries(): Entry[] {
-  const list: Entry[] = commands.map((c) => ({
-    names: [c.name, ...c.aliases],
-    summary: c.summary,
-    options: completables(c.options),
-    ...(c.argument ? { positional: c.argument.values } : {}),
-  }));
-  list.push({ names: ['help'], summary: 'show the help of a command', options: [], positional: commands.flatMap((c) => [c.name, ...c.aliases]) });
+  const list: Entry[] = [];
+  // "maintenance delete-suspended-tenants": the group completes its subcommands, then the options of all of them.
+  const groups = new Map<string, Entry>();
+  for (const c of commands) {
+    const [head, sub] = c.name.split(' ') as [string, string | undefined];
+    if (sub === undefined) {
+      list.push({ names: [c.name, ...c.aliases], summary: c.summary, options: completables(c.options), ...(c.argument ? { positional: c.argument.values } : {}) });
+      continue;
+    }
+    let group = groups.get(head);
+    if (!group) {
+      group = { names: [head], summary: `${head} jobs over many tenants`, options: [], positional: [] };
+      groups.set(head, group);
+      list.push(group);
+    }
+    (group.positional as string[]).push(sub);
+    for (const o of completables(c.options)) if (!group.options.some((x) => x.long === o.long)) group.options.push(o);
+  }
+  list.push({ names: ['help'], summary: 'show the help of a command', options: [], positional: list.flatMap((e) => e.names) });
   return list;
 }
 

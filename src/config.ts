@@ -34,6 +34,8 @@ export interface Config {
   services: ServiceAddresses;
   actor: string;
   errorFormat: 'text' | 'json';
+  /** Never prompt (`--no-input` or TENANTADM_NO_INPUT): what would be asked is exit 2 instead. */
+  noInput: boolean;
 }
 
 import type { GlobalFlags } from './command-table';
@@ -44,7 +46,10 @@ export type { GlobalFlags };
  * The global flags resolveConfig reads, as text: the parser has checked the flags, but the
  * same values also come from the environment, so they are checked here once for both.
  */
-export type ConfigFlags = { [K in keyof GlobalFlags as GlobalFlags[K] extends string | undefined ? K : never]?: string };
+export type ConfigFlags = { [K in keyof GlobalFlags as GlobalFlags[K] extends string | undefined ? K : never]?: string } & {
+  /** false with `--no-input`. */
+  input?: boolean;
+};
 
 export const DEFAULTS = {
   mongo: 'mongodb://localhost:27017',
@@ -107,6 +112,7 @@ export const ENVIRONMENT = {
   },
   actor: { name: 'TENANTADM_ACTOR', meaning: 'who is acting, recorded in the audit log (default user@host)' },
   errorFormat: { name: 'TENANTADM_ERROR_FORMAT', meaning: 'how errors are written: text (default) or json' },
+  noInput: { name: 'TENANTADM_NO_INPUT', meaning: 'set to 1 (or true, yes): never prompt, as --no-input; what would be asked is exit 2' },
   noColor: { name: 'NO_COLOR', meaning: 'turn colour off (colour is used only on a terminal)' },
   forceColor: { name: 'FORCE_COLOR', meaning: 'turn colour on even when standard output is not a terminal' },
 } as const satisfies Record<string, { name: string; meaning: string }>;
@@ -232,6 +238,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
     },
     actor: pick(flags.actor, env[ENV.actor]) ?? defaultActor(env),
     errorFormat,
+    noInput: flags.input === false || /^(1|true|yes)$/i.test(env[ENV.noInput] ?? ''),
   };
 }
 

@@ -20,4 +20,6 @@ export interface Deps extends SecretDeps {
   progress: (label: string, total?: number) => Progress;
   /** Keys of the once-only warnings already given in this run (notices.ts). */
   warned: Set<string>;
+  /** Reads a visible answer on the terminal (confirmations); tests inject one. */
+  ask?: (message: string) => Promise<string>;
 }

@@ -22,12 +22,12 @@ export const ExitCode = {
  */
 export const EXIT_CODE_TABLE: readonly { code: number; brief: string; meaning: string }[] = [
   { code: ExitCode.ok, brief: 'ok', meaning: 'success' },
-  { code: ExitCode.internal, brief: 'internal error', meaning: 'internal error (a bug, an unexpected server reply)' },
-  { code: ExitCode.usage, brief: 'invalid usage or input', meaning: 'invalid usage or input, no signing key, no password source, a malformed MongoDB or Redis URL' },
+  { code: ExitCode.internal, brief: 'internal error', meaning: 'internal error (a bug, an unexpected server reply), or a removal that left records behind (named)' },
+  { code: ExitCode.usage, brief: 'invalid usage or input', meaning: 'invalid usage or input, no signing key, no password source, a malformed MongoDB or Redis URL, no confirmation (no terminal and no `--yes`, `--no-input`, or cancelled)' },
   { code: ExitCode.notFound, brief: 'not found', meaning: 'not found' },
   { code: ExitCode.conflict, brief: 'conflict', meaning: 'conflict: already exists, or changed concurrently' },
   { code: ExitCode.rule, brief: 'a rule would be broken', meaning: 'a rule would be broken (limits, Service Provider rules, `migrate` not run)' },
-  { code: ExitCode.unreachable, brief: 'unreachable', meaning: 'database or Mender service unreachable, refusing connections, lost or frozen during a read or write, an SRV name that does not resolve, or MongoDB credentials refused ("authentication failed")' },
+  { code: ExitCode.unreachable, brief: 'unreachable', meaning: 'database or Mender service unreachable, refusing connections, lost or frozen during a read or write, an SRV name that does not resolve, MongoDB credentials refused ("authentication failed"), or a privilege refused (named)' },
   { code: ExitCode.service, brief: 'a Mender service refused', meaning: 'a Mender service refused the change (its name, status and message are printed)' },
   { code: ExitCode.interrupted, brief: 'interrupted', meaning: 'interrupted (Ctrl-C at a prompt); nothing was written' },
 ];

@@ -112,8 +112,11 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
         return bcrypt.hash(password, 10);
       },
       stdin: io.stdin,
+      noInput: config.noInput,
       warn,
       prompt: (message) => hiddenPrompt(message, io.stdin, stderr),
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      ask: (message) => (require('./confirm') as typeof import('./confirm')).lineFromTerminal(message, io.stdin, stderr),
       warned: new Set(),
       progress: (label, total) => progress.start(label, total),
     };

@@ -17,6 +17,8 @@ export interface SecretDeps {
   /** Says a warning on stderr; the prefix `tenantadm: warning:` is added by main, once for all. */
   warn: (message: string) => void;
   prompt?: (message: string) => Promise<string>;
+  /** `--no-input` / TENANTADM_NO_INPUT: never prompt, even on a terminal. */
+  noInput?: boolean;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -58,6 +60,9 @@ export async function readPassword(src: SecretSource, deps: SecretDeps, what = '
       throw new UsageError('--password-stdin expects the password piped in', 'e.g. `printf %s "$PW" | tenantadm ... --password-stdin`');
     }
     return chomp(await readAll(deps.stdin));
+  }
+  if (deps.stdin.isTTY && deps.noInput) {
+    throw new UsageError(`a ${what} is needed and --no-input forbids asking for it`, 'give it with --password-file FILE or --password-stdin');
   }
   if (deps.stdin.isTTY) {
     const ask = deps.prompt ?? ((message: string) => hiddenPrompt(message, deps.stdin, process.stderr));

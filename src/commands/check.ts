@@ -8,8 +8,9 @@ import type { checkOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Column, Result } from '../output';
 import { ExitCode, UsageError } from '../errors';
-import { confirm, requireConsent, type ConfirmDeps } from '../confirmation';
+import { confirmYes, consentNeeded } from '../confirm';
 import type { CheckScan, Finding, RepairAction } from '../store';
+import { parseDatabaseNames } from '../domain/databases';
 
 export type CheckOptions = OptionsOf<typeof checkOptions>;
 
@@ -54,17 +55,10 @@ function findingRow(f: Finding, status: string): Row {
   return { status, kind, where, count: f.count, sample_ids: f.sample_ids, detail: f.detail };
 }
 
-function databaseList(values: string[] | undefined): string[] | undefined {
-  if (!values) return undefined;
-  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-  if (names.length === 0) throw new UsageError('--databases needs at least one database name', 'e.g. --databases deviceauth,useradm');
-  return names;
-}
-
-export async function check(options: CheckOptions, deps: Deps & Partial<ConfirmDeps>): Promise<Result> {
-  const databases = databaseList(options.databases);
+export async function check(options: CheckOptions, deps: Deps): Promise<Result> {
+  const databases = parseDatabaseNames(options.databases);
   const repairing = options.repair === true && options.dryRun !== true;
-  if (repairing) requireConsent(options.yes, deps, 'check --repair');
+  const ask = repairing && consentNeeded(options.yes, 'check --repair', deps);
 
   const store = await deps.store();
   const audit = store.isolationCheck();
@@ -85,7 +79,7 @@ export async function check(options: CheckOptions, deps: Deps & Partial<ConfirmD
   const remaining = scan.findings.filter((f) => f.repair !== 'safe');
   if (repairing && safe.length > 0) {
     const what = safe.map((f) => `${f.count} ${f.kind}`).join(', ');
-    await confirm(options.yes, deps, `Repair ${what}?`);
+    if (ask) await confirmYes(`Repair ${what}?`, deps);
   }
   const repaired = safe.length > 0 ? await audit.repair(!repairing) : [];
   const report: RepairReport = {

@@ -8,12 +8,14 @@ import { ADMIN_ROLE, normalizeEmail, parseTenantId } from '../domain/tenant';
 import { isAdmin } from '../domain/user';
 import { ChangeSet, tenantLock } from '../store';
 import { userColumns } from '../views/user';
+import { confirmYes, consentNeeded } from '../confirm';
 
 export type DeleteUserOptions = OptionsOf<typeof deleteUserOptions>;
 
 export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promise<Result> {
   const tenantId = parseTenantId(options.tenant);
   const email = normalizeEmail(options.email);
+  if (consentNeeded(options.yes, `deleting user ${email}`, deps)) await confirmYes(`Delete user ${email} from tenant ${tenantId}? They lose access at once.`, deps);
   const store = await deps.store();
   await store.settleInterrupted();
   const tenant = await store.tenants.findOne({ id: tenantId });

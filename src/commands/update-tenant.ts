@@ -4,7 +4,8 @@ import type { updateTenantOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Result } from '../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
-import { LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, validateTenantName } from '../domain/tenant';
+import { LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, parseTrialExpiration, validateTenantName } from '../domain/tenant';
+import { confirmYes, consentNeeded } from '../confirm';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
 import { loadWorld, withAllocationLocks } from '../operations/allocation';
 import { ChangeSet, spLock, ssoLock, tenantNameLock, type TenantFields, type TenantRecord } from '../store';
@@ -37,15 +38,24 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   }
   if (options.childFeatures !== undefined) wanted.child_features = parseChildFeatures(options.childFeatures);
   if (options.ssoInherit !== undefined) wanted.sso_inherit = options.ssoInherit ? true : null;
+  if (options.trial !== undefined) wanted.trial = options.trial === 'true';
+  if (options.trialExpiration !== undefined) wanted.trial_expiration = parseTrialExpiration(options.trialExpiration);
   const parentTo = options.parent === undefined ? undefined : options.parent === false ? null : parseTenantId(options.parent, 'parent id');
   const addonFlags = parseAddonFlags(options.addon ?? []);
   if (Object.keys(wanted).length === 0 && addonFlags.size === 0 && !options.rotateToken && parentTo === undefined) {
     throw new UsageError(
       'nothing to change',
-      'give at least one of --name, --plan, --status, --addon, --service-provider, --max-child-tenants, --child-features, --sso-inherit, --rotate-token, --parent, --no-parent',
+      'give at least one of --name, --plan, --status, --addon, --service-provider, --max-child-tenants, --child-features, --sso-inherit, --trial, --trial-expiration, --rotate-token, --parent, --no-parent',
     );
   }
+  // Suspending and rotating the token take access away: asked first (before anything is read), or --yes.
+  const takes = [
+    ...(wanted.status === 'suspended' ? ["suspend it (every device and user token of it is revoked)"] : []),
+    ...(options.rotateToken ? ['rotate its tenant token (devices keep working only once given the new one)'] : []),
+  ];
+  const ask = takes.length > 0 && consentNeeded(options.yes, `update-tenant --id ${id} (${takes.join(' and ')})`, deps);
   const sign = options.rotateToken ? deps.signer() : undefined;
+  if (ask) await confirmYes(`Tenant ${id}: ${takes.join(' and ')}?`, deps);
 
   const store = await deps.store();
   await store.settleInterrupted();
@@ -203,7 +213,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     const diff: TenantFields = {};
     const described: string[] = [];
     const stored = record.raw;
-    for (const key of ['name', 'plan', 'status', 'service_provider', 'max_child_tenants', 'child_features', 'sso_inherit'] as const) {
+    for (const key of ['name', 'plan', 'status', 'service_provider', 'max_child_tenants', 'child_features', 'sso_inherit', 'trial', 'trial_expiration'] as const) {
       const next = fields[key];
       if (next === undefined) continue;
       // Status and plan compare (and read in the audit entry) as Mender sees them, defaults included.
@@ -229,6 +239,9 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     described.push(...extra.flatMap((e) => e.described));
     if (described.length === 0) return { set: null };
     diff.updated_at = now;
+    // When the suspension began, for `maintenance delete-suspended-tenants --threshold-days`.
+    if (diff.status === 'suspended') diff.suspended_at = now;
+    else if (diff.status !== undefined && stored.suspended_at !== undefined) diff.suspended_at = null;
     const set = new ChangeSet('update-tenant').add(store.tenants.updateStep(record, diff));
     for (const e of extra) {
       set.add(...e.steps);

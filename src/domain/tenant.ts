@@ -147,3 +147,17 @@ export function validatePassword(password: string): string {
   }
   return password;
 }
+
+/** Mender's `trial_expiration`: an ISO 8601 time (UTC when no offset is given), or "none" to clear it. */
+export function parseTrialExpiration(raw: string): Date | null {
+  const text = raw.trim();
+  if (text === 'none') return null;
+  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text);
+  if (iso) {
+    let normalized = text.replace(' ', 'T');
+    if (normalized.includes('T') && iso[1] === undefined) normalized += 'Z';
+    const date = new Date(normalized);
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw new UsageError(`invalid --trial-expiration "${raw}"`, 'give ISO 8601 (2025-01-31, 2025-01-31T08:00:00Z), or "none" to clear it');
+}

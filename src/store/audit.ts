@@ -25,7 +25,7 @@ export interface AuditEvent {
   object: AuditObject;
   /** Readable old -> new description; never a secret. */
   change: string;
-  /** The tenant whose log the entry belongs to. */
+  /** The tenant whose log the entry belongs to; '' for no tenant's (seen in the operator's view only). */
   tenantId: string;
   /** A Service Provider that also sees the entry (its child's change). */
   parentId?: string;
@@ -106,7 +106,8 @@ export class AuditStore {
   /** The insert step (pending) and the finalize step (committed) for one event. */
   steps(event: AuditEvent, actor: string, opTime: Date): { insert: Step; settle: Step } {
     const _id = new (mongo().ObjectId)();
-    const logOwners = [event.tenantId];
+    // An empty tenantId is the operator's log only (a removed tenant without a Service Provider).
+    const logOwners = event.tenantId ? [event.tenantId] : [];
     if (event.parentId && event.parentId !== event.tenantId) logOwners.push(event.parentId);
     // A child tenant's object names its Service Provider, whichever command wrote it.
     const object: AuditObject =

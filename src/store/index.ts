@@ -15,6 +15,8 @@ import { DeviceStore, DEVICES } from './devices';
 import { AuditStore, type AuditEvent } from './audit';
 import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
+import { RemovalStore } from './removal';
+import { idValues } from './tenants';
 import { MenderServices } from './services';
 import { IsolationCheck, type IsolationAudit } from './check';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
@@ -32,6 +34,7 @@ export type { SettingsRecord } from './settings';
 export type { StorageRecord } from './storage';
 export type { SchemaProfile } from './profile';
 export type { CheckScan, Finding, FindingKind, RepairAction } from './check';
+export type { RemovalPlan, RemovalRow, Remaining } from './removal';
 
 /** How the store's journal behaves; the entry point fills it from the test hooks (test-hooks.ts). */
 export interface StoreOptions {
@@ -50,6 +53,12 @@ export class ChangeSet {
   readonly locks: LockKey[] = [];
   /** Roll-forward work after the commit point (e.g. revoking tokens), retried by repair. */
   readonly finalize: Step[] = [];
+  /**
+   * Forward-only (removals, batch suspensions): nothing is written before the commit point; the
+   * audit entries are written after it, already committed, in one insert (however many
+   * tenants), ahead of the roll-forward steps they record.
+   */
+  forwardOnly = false;
   constructor(readonly command: string) {}
   afterCommit(...steps: Step[]): this {
     this.finalize.push(...steps);
@@ -115,6 +124,8 @@ export class Store {
   /** A tenant's own artifact storage, where deployments reads it; none means the shared store. */
   readonly storage: StorageStore;
   readonly services: MenderServices;
+  /** What removing tenants takes away, everywhere on the server (discovered). */
+  readonly removal: RemovalStore;
   private profileCache: Promise<SchemaProfile> | undefined;
   private detectionCache: Promise<DetectedSchema> | undefined;
 
@@ -133,6 +144,7 @@ export class Store {
     this.audit = new AuditStore(db(config.db.audit), config.auditCollection);
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);
+    this.removal = new RemovalStore(client, config, this.services);
     this.journal = new Journal(client, db(config.db.tenantadm), this.services, {
       clock: now,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
@@ -232,6 +244,30 @@ export class Store {
     };
   }
 
+  /**
+   * The same for many tenants at once (batch suspension): one delete per token collection
+   * whatever their number; through the services' token APIs (one call per tenant, as they
+   * take one) when their addresses are set.
+   */
+  revokeTokensManySteps(tenantIds: string[]): { steps: Step[]; direct: ('deviceauth' | 'useradm')[] } {
+    const steps: Step[] = [];
+    const direct: ('deviceauth' | 'useradm')[] = [];
+    const values = idValues(tenantIds).filter((v) => typeof v === 'string');
+    for (const service of ['deviceauth', 'useradm'] as const) {
+      if (this.services.has(service)) {
+        for (const tenantId of tenantIds) steps.push({ kind: 'service', call: { op: 'tokens.revoke', service, tenantId } });
+        continue;
+      }
+      direct.push(service);
+      steps.push(
+        service === 'deviceauth'
+          ? { kind: 'deleteIn', target: { db: this.config.db.deviceauth, coll: 'tokens' }, field: 'mender.tenant', values }
+          : { kind: 'deleteIn', target: { db: this.config.db.useradm, coll: 'tokens' }, field: 'tenant_id', values },
+      );
+    }
+    return { steps, direct };
+  }
+
   /** Run driver calls with errors translated (duplicates → conflict, lost server → unreachable). */
   async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -243,16 +279,22 @@ export class Store {
 
   private operation(changes: ChangeSet): Operation {
     // No change without its audit entry: a command that forgets one is a bug, caught before any write.
-    if (changes.steps.length > 0 && changes.events.length === 0) {
+    if ((changes.steps.length > 0 || changes.forwardOnly) && changes.events.length === 0) {
       throw new InternalError(`${changes.command} tried to change data without recording an audit event`, 'this is a bug in tenantadm: nothing was changed');
     }
     const time = this.now();
     const steps = [...changes.steps];
     const finalize: Step[] = [];
-    for (const event of changes.events) {
-      const { insert, settle } = this.audit.steps(event, this.config.actor, time);
-      steps.push(insert);
-      finalize.push(settle);
+    const audit = changes.events.map((event) => this.audit.steps(event, this.config.actor, time));
+    if (changes.forwardOnly) {
+      // Once committed the change always finishes, so its entries can be written committed (no settle per entry).
+      const docs = audit.map((a) => ({ ...(a.insert as Extract<Step, { kind: 'insert' }>).doc, state: 'committed' }));
+      if (docs.length > 0) finalize.push({ kind: 'insertMany', target: this.audit.target, docs });
+    } else {
+      for (const { insert, settle } of audit) {
+        steps.push(insert);
+        finalize.push(settle);
+      }
     }
     // Audit entries settle first: a roll-forward step that fails (a service down) leaves them pending for repair.
     finalize.push(...changes.finalize);

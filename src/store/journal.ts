@@ -31,7 +31,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Db, Document, MongoClient } from 'mongodb';
-import { ConflictError, TenantadmError } from '../errors';
+import { ConflictError, TenantadmError, isDuplicateKeyError } from '../errors';
 import { translateDriverError } from './mongo';
 import type { ServiceCall } from './services';
 import { LockTable, newOwner, type LockDoc, type LockKey, type Owner } from './locks';
@@ -63,10 +63,25 @@ export type Step =
    * The filter is one field path and value, kept apart because the journal document may not
    * hold a dotted key (`mender.tenant`).
    */
-  | { kind: 'deleteMany'; target: Target; field: string; value: unknown };
+  | { kind: 'deleteMany'; target: Target; field: string; value: unknown }
+  /**
+   * Roll-forward only: many documents in one round trip (a removal's audit entries, written
+   * after its commit point); applying it again skips those already there.
+   */
+  | { kind: 'insertMany'; target: Target; docs: Document[] }
+  /**
+   * Roll-forward only: every document whose `field` is one of `values` (a removed tenant's
+   * records, in one query however many tenants). `$in` is built when applied: the journal
+   * document may not hold a `$` key.
+   */
+  | { kind: 'deleteIn'; target: Target; field: string; values: unknown[] }
+  /** Roll-forward only: the documents with `_id` in `values` that still match `match` get `set` (batch suspension). */
+  | { kind: 'updateIn'; target: Target; values: unknown[]; match: Document; set: Document }
+  /** Roll-forward only: a per-tenant database (`<name>-<tenant id>`) dropped whole; dropping one that is gone is a no-op. */
+  | { kind: 'dropDatabase'; db: string };
 
 /** Step kinds that are never undone (they only run after the commit point). */
-const ROLL_FORWARD: ReadonlySet<Step['kind']> = new Set(['deleteMany']);
+const ROLL_FORWARD: ReadonlySet<Step['kind']> = new Set(['deleteMany', 'insertMany', 'deleteIn', 'updateIn', 'dropDatabase']);
 
 export interface Operation {
   /** The command that asked for it, for people reading the journal. */
@@ -126,7 +141,7 @@ export interface RepairReport {
 }
 
 /** Where a fault hook may act: before the batch starting at step N, the commit, the roll-forward, and between a locked command's checks and its writes. */
-export type FaultPoint = `step:${number}` | 'commit' | 'finalize' | 'decided';
+export type FaultPoint = `step:${number}` | 'commit' | 'finalize' | `finalize:${number}` | 'decided';
 
 export interface FaultHooks {
   /** Called at each point; a crash hook kills the process (or throws ProcessKilled), a pause hook waits. */
@@ -471,7 +486,7 @@ export class Journal {
       // A service that answered with a refusal did nothing; only a lost answer is in doubt.
       return !(err instanceof TenantadmError && (err.code !== 'db_unreachable' || err.details?.delivered === false));
     }
-    if (step.kind === 'insert') return (err as { code?: number }).code !== 11000;
+    if (step.kind === 'insert') return !isDuplicateKeyError(err);
     return true;
   }
 
@@ -512,6 +527,7 @@ export class Journal {
     for (const batch of batchesOf(steps, this.options.batchSize ?? DEFAULT_BATCH)) {
       // Committed: the change stands whoever finishes it; a stalled owner leaves it to the one that took over.
       if (lease.lost) return;
+      await this.fault(`finalize:${batch.start}`);
       await this.applyBatch(batch.steps, true);
     }
   }
@@ -524,7 +540,7 @@ export class Journal {
         try {
           await this.applyOne(step);
         } catch (err) {
-          if (!quiet || (!(err instanceof ConflictError) && (err as { code?: number }).code !== 11000)) throw err;
+          if (!quiet || (!(err instanceof ConflictError) && !isDuplicateKeyError(err))) throw err;
         }
       }
       return;
@@ -537,7 +553,7 @@ export class Journal {
           { ordered: !quiet },
         );
       } catch (err) {
-        if (!quiet || (err as { code?: number }).code !== 11000) throw err;
+        if (!quiet || !isDuplicateKeyError(err)) throw err;
       }
       return;
     }
@@ -573,6 +589,25 @@ export class Journal {
       }
       case 'deleteMany':
         await this.coll(step.target).deleteMany({ [step.field]: step.value });
+        return;
+      case 'insertMany':
+        try {
+          await this.coll(step.target).insertMany(step.docs, { ordered: false });
+        } catch (err) {
+          // A re-run (repair) finds the documents of the first run: only duplicates are fine.
+          const e = err as { code?: number; writeErrors?: { code?: number }[] | { code?: number } };
+          const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+          if (!(errors.length > 0 ? errors.every((w) => isDuplicateKeyError(w)) : isDuplicateKeyError(e))) throw err;
+        }
+        return;
+      case 'deleteIn':
+        await this.coll(step.target).deleteMany({ [step.field]: { $in: step.values } });
+        return;
+      case 'updateIn':
+        await this.coll(step.target).updateMany({ _id: { $in: step.values }, ...step.match } as Document, { $set: step.set });
+        return;
+      case 'dropDatabase':
+        await this.client.db(step.db).dropDatabase();
         return;
       case 'delete': {
         const res = await this.coll(step.target).deleteOne({ _id: step.doc._id });
@@ -626,7 +661,7 @@ export class Journal {
         try {
           await this.coll(step.target).insertOne(step.doc);
         } catch (err) {
-          if ((err as { code?: number }).code !== 11000) throw err;
+          if (!isDuplicateKeyError(err)) throw err;
         }
         return;
       case 'deleteMany':

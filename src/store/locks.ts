@@ -12,6 +12,7 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
+import { isDuplicateKeyError } from '../errors';
 
 declare const lockKeyBrand: unique symbol;
 /** A lock name; only the functions below make one, so every key in use is listed here. */
@@ -86,7 +87,7 @@ export class LockTable {
       await this.coll.insertOne({ _id: lock, op_id: opId, owner: this.owner.token, host: this.owner.host, pid: this.owner.pid, lease_until: leaseUntil });
       return true;
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false;
+      if (isDuplicateKeyError(err)) return false;
       throw err;
     }
   }

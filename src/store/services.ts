@@ -30,7 +30,17 @@ export type ServiceCall =
   | { op: 'limit.put'; service: 'deviceauth'; tenantId: string; name: string; value: number; previous: number | null }
   | { op: 'user.create'; service: 'useradm'; tenantId: string; email: string; passwordHash: string }
   | { op: 'storage.put'; service: 'deployments'; tenantId: string; settings: MenderStorageSettings | null; previous: MenderStorageSettings | null }
-  | { op: 'tokens.revoke'; service: 'deviceauth' | 'useradm'; tenantId: string };
+  | { op: 'tokens.revoke'; service: 'deviceauth' | 'useradm'; tenantId: string }
+  /** Roll-forward only (a tenant's removal): the service's own removal of all the tenant's data, where it routes one. */
+  | { op: 'tenant.remove'; service: ServiceName; tenantId: string }
+  /** Roll-forward only: a removed tenant's limit, through deviceauth so that its cached copy goes too. */
+  | { op: 'limit.remove'; service: 'deviceauth'; tenantId: string; name: string };
+
+/** What a service did with a tenant-removal call: removed the data, or has no such endpoint (open-source builds). */
+export type RemovalOutcome = 'removed' | 'not_routed';
+
+/** The path segment each service's internal API lives under. */
+const API_NAME: Record<ServiceName, string> = { deviceauth: 'devauth', useradm: 'useradm', deployments: 'deployments' };
 
 const ALIVE: Record<ServiceName, string> = {
   deviceauth: '/api/internal/v1/devauth/alive',
@@ -62,6 +72,9 @@ function reason(body: unknown): string {
 }
 
 export class MenderServices {
+  /** Tenant-removal answers seen by this process, by `<service>/<tenant id>` (for the command's result). */
+  readonly removals = new Map<string, RemovalOutcome>();
+
   constructor(
     readonly addresses: ServiceAddresses,
     private readonly timeoutMs: number,
@@ -152,6 +165,27 @@ export class MenderServices {
       case 'storage.put':
         await this.putStorage(call.tenantId, call.settings);
         return;
+      case 'tenant.remove': {
+        // Mender's published internal API; the open-source builds route none of them (404 / 405 from
+        // their router): the sweep that follows removes what the service would have.
+        const path = `/api/internal/v1/${API_NAME[call.service]}/tenants/${enc(call.tenantId)}`;
+        const answer = await this.request(call.service, 'DELETE', path);
+        if (answer.status === 404 || answer.status === 405) {
+          this.removals.set(`${call.service}/${call.tenantId}`, 'not_routed');
+          return;
+        }
+        if (answer.status >= 300) {
+          throw new ServiceError(`${call.service} refused to remove tenant ${call.tenantId}: ${answer.status} ${reason(answer.body)}`, 'run `tenantadm repair` once it is fixed: the removal is finished then', {
+            service: call.service,
+            status: answer.status,
+          });
+        }
+        this.removals.set(`${call.service}/${call.tenantId}`, 'removed');
+        return;
+      }
+      case 'limit.remove':
+        await this.expect('deviceauth', 'DELETE', limitPath(call.tenantId, call.name), undefined, [200, 204, 404], `remove ${call.name} of tenant ${call.tenantId}`);
+        return;
       case 'tokens.revoke':
         // 404: the tenant had no tokens, which is what revocation wants.
         await this.expect(
@@ -189,6 +223,8 @@ export class MenderServices {
         await this.putStorage(call.tenantId, call.previous);
         return;
       case 'tokens.revoke':
+      case 'tenant.remove':
+      case 'limit.remove':
         return;
     }
   }

@@ -36,6 +36,11 @@ export interface TenantFields {
   max_child_tenants?: number | null;
   child_features?: string[] | null;
   sso_inherit?: boolean | null;
+  /** Mender's trial fields. */
+  trial?: boolean | null;
+  trial_expiration?: Date | null;
+  /** When the tenant was last suspended (set on every suspension; cleared when it is active again). */
+  suspended_at?: Date | null;
   updated_at?: Date;
 }
 
@@ -99,6 +104,16 @@ export function idFilter(id: string): Document {
   return { _id: id };
 }
 
+/** The values a tenant id may be stored as, for `$in`: the string, and an ObjectId when it is one. */
+export function idValues(tenantIds: Iterable<string>): unknown[] {
+  const out: unknown[] = [];
+  for (const id of tenantIds) {
+    out.push(id);
+    if (HEX_ID.test(id)) out.push(new (mongo().ObjectId)(id));
+  }
+  return out;
+}
+
 /** Match a reference to a tenant (e.g. parent_tenant_id) stored as a string or an ObjectId. */
 export function refFilter(id: string): unknown {
   return HEX_ID.test(id) ? { $in: [id, new (mongo().ObjectId)(id)] } : id;
@@ -139,6 +154,47 @@ export class TenantStore {
   async findOne(q: TenantQuery): Promise<TenantRecord | null> {
     const raw = await this.coll.findOne(this.filter(q));
     return raw ? { tenant: toTenant(raw), raw } : null;
+  }
+
+  /** Many tenants by id, in one query, in `_id` order. */
+  async findMany(ids: string[]): Promise<TenantRecord[]> {
+    if (ids.length === 0) return [];
+    const found = await this.coll.find({ _id: { $in: idValues(ids) } } as Filter<Document>).sort({ _id: 1 }).toArray();
+    return found.map((raw) => ({ tenant: toTenant(raw), raw }));
+  }
+
+  /** The children of any of these Service Providers, in one query. */
+  async childrenOf(spIds: string[]): Promise<TenantRecord[]> {
+    if (spIds.length === 0) return [];
+    const found = await this.coll.find({ parent_tenant_id: { $in: idValues(spIds) } }).sort({ _id: 1 }).toArray();
+    return found.map((raw) => ({ tenant: toTenant(raw), raw }));
+  }
+
+  /**
+   * Suspended tenants whose suspension began at or before `cutoff`, in one query: the time is
+   * `suspended_at`, or for tenants suspended before it was recorded, `updated_at`.
+   */
+  async *suspendedSince(cutoff: Date): AsyncGenerator<TenantRecord> {
+    const filter = {
+      status: 'suspended',
+      $or: [{ suspended_at: { $lte: cutoff } }, { suspended_at: { $exists: false }, updated_at: { $lte: cutoff } }],
+    };
+    for await (const raw of this.coll.find(filter).sort({ _id: 1 }).batchSize(500)) yield { tenant: toTenant(raw), raw };
+  }
+
+  /** Active tenants on a trial that expired at or before `now` (Mender's `trial`, `trial_expiration`), in one query. */
+  async *expiredTrials(now: Date): AsyncGenerator<TenantRecord> {
+    const filter = { trial: true, status: { $in: ['active', null] }, trial_expiration: { $lte: now } };
+    for await (const raw of this.coll.find(filter).sort({ _id: 1 }).batchSize(500)) yield { tenant: toTenant(raw), raw };
+  }
+
+  /**
+   * One step suspending many trial tenants (roll-forward, after the commit point), whatever
+   * their number; it matches only tenants still on a trial, so one taken off the trial meanwhile
+   * stays as it is.
+   */
+  suspendManyStep(ids: string[], now: Date): Step {
+    return { kind: 'updateIn', target: this.target, values: idValues(ids), match: { trial: true }, set: { status: 'suspended', suspended_at: now, updated_at: now } };
   }
 
   async count(q: TenantQuery): Promise<number> {

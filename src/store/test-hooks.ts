@@ -33,8 +33,8 @@ export function testHooksFrom(env: NodeJS.ProcessEnv, warn: (line: string) => vo
   const crashAt = env[TEST_HOOK_ENV.crashAt] || undefined;
   const pauseMs = count(env, TEST_HOOK_ENV.pauseMs);
   const leaseMs = count(env, TEST_HOOK_ENV.leaseMs);
-  if (crashAt !== undefined && !/^(step:\d+|commit|finalize)$/.test(crashAt)) {
-    throw new UsageError(`invalid ${TEST_HOOK_ENV.crashAt} "${crashAt}"`, 'give step:N, commit or finalize');
+  if (crashAt !== undefined && !/^(step:\d+|commit|finalize|finalize:\d+)$/.test(crashAt)) {
+    throw new UsageError(`invalid ${TEST_HOOK_ENV.crashAt} "${crashAt}"`, 'give step:N, commit, finalize or finalize:N');
   }
   const out: TestHooks = {};
   if (leaseMs !== undefined && leaseMs > 0) out.leaseMs = leaseMs;
@@ -45,7 +45,7 @@ export function testHooksFrom(env: NodeJS.ProcessEnv, warn: (line: string) => vo
     at: async (point: FaultPoint) => {
       if (point === crashAt) process.kill(process.pid, 'SIGKILL');
       if (point === 'decided' && pauseMs) {
-        warn(`tenantadm: test pause: holding the locks for ${pauseMs} ms`);
+        warn(`test pause: holding the locks for ${pauseMs} ms`);
         await new Promise((r) => setTimeout(r, pauseMs));
       }
     },

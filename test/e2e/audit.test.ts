@@ -23,7 +23,7 @@ async function create(name: string, extra: string[] = [], env?: NodeJS.ProcessEn
 }
 
 async function update(id: string, ...args: string[]): Promise<any> {
-  return runJson(dbs, ['update-tenant', '--id', id, ...args]);
+  return runJson(dbs, ['update-tenant', '--id', id, '--yes', ...args]);
 }
 
 async function audit(...args: string[]): Promise<any[]> {
@@ -146,7 +146,7 @@ describe('recording', () => {
     await failsWithoutTrace(['update-tenant', '--id', '0123456789abcdef01234567', '--plan', 'os'], 3);
     await failsWithoutTrace(['update-tenant', '--id', a.id, '--name', 'b'], 4);
     await failsWithoutTrace(['update-tenant', '--id', a.id, '--no-service-provider'], 5);
-    await failsWithoutTrace(['update-tenant', '--id', a.id, '--rotate-token', '--key-file', `${dir}/missing.pem`], 2);
+    await failsWithoutTrace(['update-tenant', '--id', a.id, '--rotate-token', '--yes', '--key-file', `${dir}/missing.pem`], 2);
     await failsWithoutTrace(['update-tenant', '--id', a.id], 2);
 
     // Succeeding without a change: nothing to record either.
@@ -312,7 +312,7 @@ describe('crash safety: a change and its entry exist together or not at all', ()
   const updatePoints = ['step:0', 'step:1', 'commit', 'finalize'];
   it.each(updatePoints)('update-tenant killed at %s', async (point) => {
     const t = await create('upd');
-    await killedAt(point, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended']);
+    await killedAt(point, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended', '--yes']);
     expect((await audit()).map((e) => e.action)).toEqual(['create']);
 
     // The next changing command settles the interrupted one before its own change.

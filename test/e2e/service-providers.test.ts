@@ -72,7 +72,7 @@ describe('create-tenant --parent', () => {
     const plain = await create('plain');
     expect(await expectFailsCleanly(dbs, ['create-tenant', '--name', 'd', '--parent', plain.id], 5)).toMatch(/not a Service Provider/);
     const off = await sp('off', 'unlimited');
-    await runJson(dbs, ['update-tenant', '--id', off.id, '--status', 'suspended']);
+    await runJson(dbs, ['update-tenant', '--id', off.id, '--status', 'suspended', '--yes']);
     expect(await expectFailsCleanly(dbs, ['create-tenant', '--name', 'd', '--parent', off.id], 5)).toMatch(/suspended/);
     await expectFailsCleanly(dbs, ['create-tenant', '--name', 'd', '--parent', '0123456789abcdef01234567'], 3);
     await expectFailsCleanly(dbs, ['create-tenant', '--name', 'd', '--parent', 'nope'], 2);

@@ -287,7 +287,7 @@ describe('list-tenants', () => {
     await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
     await create('plain', ['--plan', 'os']);
     const susp = await create('suspended');
-    await runJson(dbs, ['update-tenant', '--id', susp.id, '--status', 'suspended']);
+    await runJson(dbs, ['update-tenant', '--id', susp.id, '--status', 'suspended', '--yes']);
 
     const nd = await run(dbs, ['list-tenants', '--ndjson']);
     const lines = nd.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -384,7 +384,7 @@ describe('update-tenant', () => {
 
   it('suspends, renames and rotates the token', async () => {
     const t = await create('old-name');
-    const u = await runJson(dbs, ['update-tenant', '--id', t.id, '--status', 'suspended', '--name', 'new-name', '--rotate-token']);
+    const u = await runJson(dbs, ['update-tenant', '--id', t.id, '--status', 'suspended', '--name', 'new-name', '--rotate-token', '--yes']);
     expect(u).toMatchObject({ status: 'suspended', name: 'new-name' });
     expect(u.tenant_token).not.toBe(t.tenant_token);
     verifyToken(u.tenant_token, t.id);
@@ -410,7 +410,7 @@ describe('update-tenant', () => {
     await expectFailsCleanly(['update-tenant', '--id', a.id], 2);
     await expectFailsCleanly(['update-tenant', '--id', a.id, '--status', 'deleted'], 2);
     await expectFailsCleanly(['update-tenant', '--id', a.id, '--max-child-tenants', '-1'], 2);
-    await expectFailsCleanly(['update-tenant', '--id', a.id, '--rotate-token', '--key-file', `${dir}/nope.pem`], 2);
+    await expectFailsCleanly(['update-tenant', '--id', a.id, '--rotate-token', '--yes', '--key-file', `${dir}/nope.pem`], 2);
   });
 });
 
@@ -489,7 +489,7 @@ describe('crash safety (no transactions)', () => {
   it('an update killed midway is rolled back by the next command', async () => {
     const t = await create('upd');
     const before = await snapshot(dbs);
-    const r = await run(dbs, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended'], { env: killedAt('step:1') });
+    const r = await run(dbs, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended', '--yes'], { env: killedAt('step:1') });
     expect(r.signal).toBe('SIGKILL');
     const mid = await (await client()).db(dbs.tenantadm).collection('tenants').findOne({ name: 'upd' });
     expect(mid?.plan).toBe('os'); // the tenant write happened, its audit entry did not

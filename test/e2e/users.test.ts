@@ -163,7 +163,7 @@ describe('delete-user', () => {
     const t = await createTenant(dbs, 'del');
     await addUser(t.id, 'keep@del.example');
     const gone = await addUser(t.id, 'gone@del.example');
-    const r = await runJson(dbs, ['delete-user', '--tenant', t.id, '--email', 'Gone@Del.example']);
+    const r = await runJson(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', 'Gone@Del.example']);
     expect(r).toEqual(gone);
     expect(await storedUser('gone@del.example')).toBeNull();
     expect(await storedUser('keep@del.example')).not.toBeNull();
@@ -176,10 +176,10 @@ describe('delete-user', () => {
     const t = await createTenant(dbs, 'last');
     await addUser(t.id, 'admin@last.example');
     await addUser(t.id, 'viewer@last.example', ['observer']);
-    const err = await expectFailsCleanly(dbs, ['delete-user', '--tenant', t.id, '--email', 'admin@last.example'], 5);
+    const err = await expectFailsCleanly(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', 'admin@last.example'], 5);
     expect(err).toMatch(/last admin/);
-    await runJson(dbs, ['delete-user', '--tenant', t.id, '--email', 'viewer@last.example']);
-    await expectFailsCleanly(dbs, ['delete-user', '--tenant', t.id, '--email', 'admin@last.example'], 5);
+    await runJson(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', 'viewer@last.example']);
+    await expectFailsCleanly(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', 'admin@last.example'], 5);
   });
 
   it("never reaches another tenant's user (exit 3, the user stays)", async () => {
@@ -188,12 +188,12 @@ describe('delete-user', () => {
     await addUser(a.id, 'a1@iso.example');
     await addUser(a.id, 'a2@iso.example');
     await addUser(b.id, 'b1@iso.example');
-    const err = await expectFailsCleanly(dbs, ['delete-user', '--tenant', b.id, '--email', 'a1@iso.example'], 3);
+    const err = await expectFailsCleanly(dbs, ['delete-user', '--yes', '--tenant', b.id, '--email', 'a1@iso.example'], 3);
     expect(err).toMatch(/no user a1@iso\.example in tenant/);
     expect(await storedUser('a1@iso.example')).toMatchObject({ tenant_id: a.id });
-    await expectFailsCleanly(dbs, ['delete-user', '--tenant', '0123456789abcdef01234567', '--email', 'a1@iso.example'], 3);
-    await expectFailsCleanly(dbs, ['delete-user', '--tenant', a.id, '--email', 'nobody@iso.example'], 3);
-    await expectFailsCleanly(dbs, ['delete-user', '--tenant', a.id], 2);
+    await expectFailsCleanly(dbs, ['delete-user', '--yes', '--tenant', '0123456789abcdef01234567', '--email', 'a1@iso.example'], 3);
+    await expectFailsCleanly(dbs, ['delete-user', '--yes', '--tenant', a.id, '--email', 'nobody@iso.example'], 3);
+    await expectFailsCleanly(dbs, ['delete-user', '--yes', '--tenant', a.id], 2);
   });
 
   it('never leaves zero admins when the last two are deleted at once', async () => {
@@ -204,7 +204,7 @@ describe('delete-user', () => {
       await addUser(t.id, `two-${round}@pair.example`);
       const results = await Promise.all(
         ['one', 'two'].map((who) =>
-          run(dbs, ['delete-user', '--tenant', t.id, '--email', `${who}-${round}@pair.example`], { env: { TENANTADM_TEST_PAUSE_MS: '1500' } }),
+          run(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', `${who}-${round}@pair.example`], { env: { TENANTADM_TEST_PAUSE_MS: '1500' } }),
         ),
       );
       expect(results.map((r) => r.code).sort()).toEqual([0, 5]);
@@ -221,7 +221,7 @@ describe('delete-user', () => {
     await addUser(t.id, 'x@crash.example');
     await addUser(t.id, 'y@crash.example');
     const before = await snapshot(dbs);
-    const r = await run(dbs, ['delete-user', '--tenant', t.id, '--email', 'x@crash.example'], { env: killedAt('step:1') });
+    const r = await run(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', 'x@crash.example'], { env: killedAt('step:1') });
     expect(r.signal).toBe('SIGKILL');
     expect(await storedUser('x@crash.example')).toBeNull(); // deleted, its audit entry not yet written
     await runJson(dbs, ['repair']);

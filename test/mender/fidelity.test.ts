@@ -227,7 +227,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
         { _id: new ObjectId(), sub: new ObjectId(), tenant_id: bystander.id, exp: { time: new Date(Date.now() + 3600_000) } },
       ]);
       const versionKey = `${mender(version).redisKeyPrefix}:tenant:${t.id}:version`;
-      const r = await tool(['update-tenant', '--id', t.id, '--status', 'suspended']);
+      const r = await tool(['update-tenant', '--id', t.id, '--status', 'suspended', '--yes']);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(services ? /^$/ : /tokens were deleted in the database directly/) });
       expect(r.stderr).toMatch(services ? /^$/ : /tokens were deleted in the database directly/);
       expect((await api().deviceauth.verify(device.token)).status).toBe(401);

@@ -77,6 +77,7 @@ export function menderApi(version: MenderVersion) {
       getLimit: (tid: string, name = 'max_devices') => call<{ limit: number }>('GET', `${da}/tenant/${tid}/limits/${name}`),
       putLimit: (tid: string, limit: number, name = 'max_devices') => call('PUT', `${da}/tenant/${tid}/limits/${name}`, { limit }),
       deleteLimit: (tid: string, name = 'max_devices') => call('DELETE', `${da}/tenant/${tid}/limits/${name}`),
+      listDevices: (tid: string) => call<unknown[]>('GET', `${da}/tenants/${tid}/devices`),
       countDevices: (tid: string, status = 'accepted') => call<{ count: number }>('GET', `${da}/tenants/${tid}/devices/count?status=${status}`),
       deleteTokens: (tid: string, deviceId?: string) => call('DELETE', `${da}/tokens?tenant_id=${tid}${deviceId ? `&device_id=${deviceId}` : ''}`),
       verify: (token: string) => call('POST', `${da}/tokens/verify`, undefined, { authorization: `Bearer ${token}` }),
@@ -95,6 +96,7 @@ export function menderApi(version: MenderVersion) {
       alive: () => call('GET', `${dp}/alive`),
       getStorage: (tid: string) => call('GET', `${dp}/tenants/${tid}/storage/settings`),
       putStorage: (tid: string, settings: unknown) => call('PUT', `${dp}/tenants/${tid}/storage/settings`, settings),
+      listDeployments: (tid: string) => call<unknown[]>('GET', `${dp}/tenants/${tid}/deployments`),
     },
   };
 }

@@ -22,7 +22,10 @@ describe.each(SHELLS)('the %s completion script', (shell) => {
   const spelt = (flag: string) => (shell === 'fish' ? `-l ${flag.slice(2)}` : flag);
 
   it('names every command and alias', () => {
-    for (const c of commands) for (const name of [c.name, ...c.aliases]) expect(script).toMatch(new RegExp(`(^|[ '"|(])${name}([ :'"|)]|$)`, 'm'));
+    // A group's subcommand ("maintenance delete-suspended-tenants") is completed word by word.
+    for (const c of commands) {
+      for (const name of [c.name, ...c.aliases].flatMap((n) => n.split(' '))) expect(script).toMatch(new RegExp(`(^|[ '"|(])${name}([ :'"|)]|$)`, 'm'));
+    }
   });
 
   it.each(commands.map((c) => [c.name, c] as const))('names every option of %s', (_name, c) => {
@@ -68,7 +71,7 @@ describe('bash completes', () => {
   });
 
   it("a command's options and the global ones, and nothing where a free value is expected", () => {
-    expect(bashComplete('tenantadm', 'update-tenant', '--no-')).toEqual(['--no-service-provider', '--no-sso-inherit', '--no-parent']);
+    expect(bashComplete('tenantadm', 'update-tenant', '--no-')).toEqual(['--no-service-provider', '--no-sso-inherit', '--no-parent', '--no-input']);
     expect(bashComplete('tenantadm', 'list-users', '--')).toEqual(expect.arrayContaining(['--tenant', '--mongo', '--output', '--ndjson']));
     expect(bashComplete('tenantadm', 'get-tenant', '--id', '')).toEqual([]);
   });
@@ -76,5 +79,10 @@ describe('bash completes', () => {
   it('the shell of `completion` and the command of `help`', () => {
     expect(bashComplete('tenantadm', 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
     expect(bashComplete('tenantadm', 'help', 'set-s')).toEqual(['set-sso', 'set-storage']);
+  });
+
+  it('the subcommands of a group, then their options', () => {
+    expect(bashComplete('tenantadm', 'maintenance', '')).toEqual(['delete-suspended-tenants', 'suspend-tenants-expired-trial']);
+    expect(bashComplete('tenantadm', 'maintenance', 'delete-suspended-tenants', '--th')).toEqual(['--threshold-days']);
   });
 });

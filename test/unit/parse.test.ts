@@ -97,6 +97,15 @@ const accepted: [string[], { command: string; options: Record<string, unknown>; 
     ['check', '--databases', 'a,b', '--databases', 'c', '--repair', '--dry-run', '-o', 'table'],
     { command: 'check', options: { databases: ['a', 'b', 'c'], repair: true, dryRun: true }, format: 'table' },
   ],
+  [
+    ['maintenance', 'delete-suspended-tenants', '--threshold-days', '30', '--dry-run'],
+    { command: 'maintenance delete-suspended-tenants', options: { thresholdDays: 30, dryRun: true } },
+  ],
+  [
+    ['update-tenant', '--id', 'i', '--trial', 'true', '--trial-expiration', '2025-01-01'],
+    { command: 'update-tenant', options: { id: 'i', trial: 'true', trialExpiration: '2025-01-01' } },
+  ],
+  [['delete-tenant', '--id', ID, '--databases', 'a,b', '--yes'], { command: 'delete-tenant', options: { id: ID, databases: ['a', 'b'], yes: true } }],
 ];
 
 // argv in, the usage error out: exit 2, and nothing can have been written since no command ran.
@@ -181,6 +190,19 @@ describe('argv parsing', () => {
     expect(parsed('list-tenants', '--mongo', 'mongodb://b', '--timeout', '100').globals).toMatchObject({ mongo: 'mongodb://b', timeout: '100' });
   });
 
+  it('--no-input is a global option, before or after the command', () => {
+    expect(parsed('--no-input', 'repair').globals.input).toBe(false);
+    expect(parsed('delete-tenant', '--id', 'i', '--no-input').globals.input).toBe(false);
+    expect(parsed('repair').globals.input).toBeUndefined();
+  });
+
+  it.each([[['maintenance', 'nope']], [['maintenance', 'delete-suspended-tenants', 'extra']], [['maintenance', 'delete-suspended-tenants']]])(
+    'rejects %j as a usage error',
+    (argv) => {
+      expect(() => parsed(...argv)).toThrow(UsageError);
+    },
+  );
+
   it('ends with exit 0 for --help, help COMMAND and --version', () => {
     const out: string[] = [];
     const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(`stderr:${s}`) };
@@ -202,7 +224,7 @@ describe('argv parsing', () => {
 describe("each command's help", () => {
   const helpOf = (name: string): string => {
     let text = '';
-    parse(['node', 't', name, '--help'], '1', { out: (s) => (text += s), err: () => undefined });
+    parse(['node', 't', ...name.split(' '), '--help'], '1', { out: (s) => (text += s), err: () => undefined });
     return text;
   };
 

@@ -22,7 +22,7 @@ describe('test hooks from the environment', () => {
     await hooks!.at!('step:0');
     expect(lines).toEqual([]);
     await hooks!.at!('decided');
-    expect(lines).toEqual(['tenantadm: test pause: holding the locks for 1 ms']);
+    expect(lines).toEqual(['test pause: holding the locks for 1 ms']);
   });
 
   it('refuse values that are not what they say', () => {
