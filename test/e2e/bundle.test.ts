@@ -71,7 +71,7 @@ describe('the single-file build', () => {
   it('prints its help with every command, and its version, with node alone', () => {
     const help = runBundle(['--help']);
     expect(help.status).toBe(0);
-    for (const c of commands) expect(help.stdout).toContain(c.name);
+    for (const c of commands) expect(help.stdout).toContain(c.name.split(' ')[0]!); // a group shows its own name
     const version = runBundle(['--version']);
     expect({ code: version.status, out: version.stdout.trim() }).toEqual({ code: 0, out: pkg.version });
   });

@@ -404,7 +404,7 @@ describe('passwords in URLs are never printed', () => {
 
     it('a malformed Redis URL stops a suspension before anything is written (exit 2)', async () => {
       const r = await launch(
-        ['update-tenant', '--id', tenantId, '--status', 'suspended'],
+        ['update-tenant', '--id', tenantId, '--status', 'suspended', '--yes'],
         dbEnv(server!.uri, dbs, { DEVICEAUTH_REDIS_CONNECTION_STRING: 'redis://:Zq/9x@127.0.0.1:1/0' }),
       ).done;
       expect(r.stderr).toMatch(/invalid Redis URL/);

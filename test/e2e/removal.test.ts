@@ -3,6 +3,7 @@
  * confirmation, forward-only removal killed at every step), and the maintenance jobs
  * (delete-suspended-tenants, suspend-tenants-expired-trial).
  */
+import { killedAt } from '../support/crash';
 import { spawnSync } from 'node:child_process';
 import { ObjectId, type Document } from 'mongodb';
 import { BIN, cliEnv, client, expectFailsCleanly, run, runJson, snapshot, withFreshDatabases, type Dbs } from '../support/harness';
@@ -244,7 +245,7 @@ describe('a removal killed at any point is finished (or, before it started, not 
   it('at every step', async () => {
     const c = await client();
     const probe = await seededTenant('probe');
-    const killed = await run(dbs, yes(removal(probe)), { env: { TENANTADM_CRASH_AT: 'finalize' } });
+    const killed = await run(dbs, yes(removal(probe)), { env: killedAt('finalize') });
     expect(killed.signal).toBe('SIGKILL');
     const [op] = await c.db(dbs.tenantadm).collection('tenantadm_journal').find({}).toArray();
     const finalizeSteps = (op!.finalize as unknown[]).length;
@@ -257,7 +258,7 @@ describe('a removal killed at any point is finished (or, before it started, not 
     for (const [n, point] of points.entries()) {
       const id = await seededTenant(`kill${n}`);
       const before = await leftAnywhere(id);
-      const r = await run(dbs, yes(removal(id)), { env: { TENANTADM_CRASH_AT: point } });
+      const r = await run(dbs, yes(removal(id)), { env: killedAt(point) });
       expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
       // Half the runs are settled by `repair`, half by the next changing command.
       if (n % 2 === 0) await runJson(dbs, ['repair']);
@@ -281,7 +282,7 @@ describe('a removal killed at any point is finished (or, before it started, not 
     const c = await client();
     for (const [point, started] of [['commit', false], ['finalize:0', true], ['finalize:1', true], ['finalize:4', true]] as const) {
       const ids = [await seededTenant(`${point}-a`.replace(':', '')), await seededTenant(`${point}-b`.replace(':', ''))];
-      const r = await run(dbs, yes(['maintenance', 'delete-suspended-tenants', '--threshold-days', '0']), { env: { TENANTADM_CRASH_AT: point } });
+      const r = await run(dbs, yes(['maintenance', 'delete-suspended-tenants', '--threshold-days', '0']), { env: killedAt(point) });
       expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
       await runJson(dbs, ['repair']);
       const deletes = await c.db(dbs.audit).collection('tenantadm_audit').find({ 'object.id': { $in: ids }, action: 'delete' }).toArray();

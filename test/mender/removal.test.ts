@@ -4,6 +4,7 @@
  * deployments. At the released version and at main, with the service addresses set (their
  * tenant-removal endpoints are tried first; the open-source builds route none) and without.
  */
+import { killedAt } from '../support/crash';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -114,7 +115,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       const device = await mintDeviceToken(version, c, t.id);
       await toolJson(['update-tenant', '--id', t.id, '--status', 'suspended', '--yes']);
       // Steps after the commit point: audit settle, tenant document, then (with the addresses) the service calls, then the sweeps.
-      const killed = await run(dbs, ['delete-tenant', '--id', t.id, '--yes'], { env: { ...env(), TENANTADM_CRASH_AT: 'finalize:3' } });
+      const killed = await run(dbs, ['delete-tenant', '--id', t.id, '--yes'], { env: { ...env(), ...killedAt('finalize:3') } });
       expect(killed.signal).toBe('SIGKILL');
       expect(await c.db(dbs.tenantadm).collection('tenants').countDocuments({ name: t.name })).toBe(0);
       expect((await api().useradm.listUsers(t.id)).body.length).toBe(1); // not swept yet
