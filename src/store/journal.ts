@@ -269,6 +269,7 @@ class Lease {
   readonly keys: LockKey[] = [];
   private stopTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly core: Journal,
@@ -285,11 +286,21 @@ class Lease {
     this.stopTimer = undefined;
   }
 
+  /**
+   * One write of this operation's documents at a time from this process. FerretDB 1.x applies
+   * an update as read, modify, write: a renewal running alongside the owner's compare-and-set
+   * could write back the state it read (`pending` over `committed`, seen in kill tests).
+   */
+  serial<T>(write: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(write, write);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   /** Extend the operation's and its locks' leases; a failed match means another process took over. */
   renew(): Promise<void> {
     if (this.lost) return Promise.resolve();
-    this.running ??= this.core
-      .renewLease(this)
+    this.running ??= this.serial(() => this.core.renewLease(this))
       .then((held) => {
         if (!held) this.lost = true;
       })
@@ -381,9 +392,9 @@ export class Journal {
   }
 
   /** Forget a settled operation: its plan, then the operation (an operation without a plan settles as nothing). */
-  private async forget(opId: string): Promise<void> {
-    await this.plans.deleteOne({ _id: opId });
-    await this.journal.deleteOne({ _id: opId, owner: this.owner.token });
+  private async forget(lease: Lease): Promise<void> {
+    await this.plans.deleteOne({ _id: lease.opId });
+    await lease.serial(() => this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token }));
   }
 
   /**
@@ -391,12 +402,14 @@ export class Journal {
    * Fails, for good, once another process has claimed the operation.
    */
   private async own(lease: Lease, state: OperationState, step: number, set: Document = {}): Promise<void> {
-    if (lease.lost) throw new LostOwnership();
-    const res = await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token, state }, { $set: { lease_until: this.leaseUntil(), step, ...set } });
-    if (res.matchedCount !== 1) {
-      lease.lost = true;
-      throw new LostOwnership();
-    }
+    await lease.serial(async () => {
+      if (lease.lost) throw new LostOwnership();
+      const res = await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token, state }, { $set: { lease_until: this.leaseUntil(), step, ...set } });
+      if (res.matchedCount !== 1) {
+        lease.lost = true;
+        throw new LostOwnership();
+      }
+    });
   }
 
   /** Run an operation to completion or leave no trace of it. */
@@ -445,7 +458,7 @@ export class Journal {
         // Nothing was planned (nothing to do, a rule refused, or ownership was lost): drop the empty operation.
         if (!planned) {
           await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
-          await this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'pending' }).catch(() => undefined);
+          await lease.serial(() => this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'pending' })).catch(() => undefined);
         }
         await this.locks.release(lease.keys, lease.opId).catch(() => undefined);
       }
@@ -495,7 +508,7 @@ export class Journal {
     try {
       await this.own(lease, 'pending', applied.length, { state: 'rolling_back' });
       await this.undo(applied, lease);
-      await this.forget(lease.opId);
+      await this.forget(lease);
     } catch (err) {
       if (err instanceof ProcessKilled) throw err;
       // Lost: the one that took over rolls back. Otherwise (a lost server) the next command
@@ -507,7 +520,7 @@ export class Journal {
   /** Give up an operation this process cannot finish: expire its lease so the next command settles it now. */
   private async abandon(lease: Lease): Promise<void> {
     lease.stop();
-    await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token }, { $set: { lease_until: new Date(0) } }).catch(() => undefined);
+    await lease.serial(() => this.journal.updateOne({ _id: lease.opId, owner: this.owner.token }, { $set: { lease_until: new Date(0) } })).catch(() => undefined);
   }
 
   /** After the commit point: roll forward, then forget the operation. */
@@ -520,7 +533,7 @@ export class Journal {
       throw translateDriverError(err);
     }
     // A repair that took a stalled owner's committed operation over finishes it itself.
-    if (!lease.lost) await this.forget(lease.opId);
+    if (!lease.lost) await this.forget(lease);
   }
 
   private async rollForward(steps: Step[], lease: Lease): Promise<void> {
@@ -736,11 +749,11 @@ export class Journal {
       const plan = (await this.plans.findOne({ _id: doc._id })) ?? (doc as Partial<PlanDoc>);
       if (doc.state === 'committed') {
         await this.rollForward(plan?.finalize ?? [], lease);
-        await this.forget(doc._id);
+        await this.forget(lease);
         return 'finalized';
       }
       await this.undo(plan?.steps ?? [], lease);
-      await this.forget(doc._id);
+      await this.forget(lease);
       return 'rolled_back';
     } catch (err) {
       if (err instanceof LostOwnership) return null;
