@@ -21,7 +21,25 @@ function errorFormatFrom(argv: string[], env: NodeJS.ProcessEnv): 'text' | 'json
   return raw === 'json' ? 'json' : 'text';
 }
 
+/**
+ * Debug and benchmark hook: `TENANTADM_COUNT_COMMANDS=1` counts the database commands the run
+ * sends (the driver's command monitoring) and prints the count on stderr at exit.
+ */
+function commandCounter(env: NodeJS.ProcessEnv): { record: (name: string) => void; report: () => string } | undefined {
+  if (!env.TENANTADM_COUNT_COMMANDS || env.TENANTADM_COUNT_COMMANDS === '0') return undefined;
+  const byName = new Map<string, number>();
+  return {
+    record: (name) => byName.set(name, (byName.get(name) ?? 0) + 1),
+    report: () => {
+      const total = [...byName.values()].reduce((a, b) => a + b, 0);
+      const detail = [...byName].map(([name, n]) => `${name} ${n}`).join(', ');
+      return `tenantadm: debug: ${total} database commands${detail ? ` (${detail})` : ''}`;
+    },
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const counter = commandCounter(process.env);
   const sink = new Sink(process.stdout);
   const warn = (line: string) => process.stderr.write(`${line}\n`);
   let store: Store | undefined;
@@ -43,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
       now: () => new Date(),
       store: () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        opening ??= (require('./store') as typeof import('./store')).Store.open(config).then((s) => (store = s));
+        opening ??= (require('./store') as typeof import('./store')).Store.open(config, undefined, counter?.record).then((s) => (store = s));
         return opening;
       },
       signer: () => loadSigner(config.keyFile),
@@ -76,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } finally {
     await store?.close().catch(() => undefined);
+    if (counter) process.stderr.write(`${counter.report()}\n`);
     await sink.flush();
   }
   return code;

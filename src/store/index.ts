@@ -7,7 +7,7 @@ import type { Config } from '../config';
 import { ConflictError, InternalError, RuleError } from '../errors';
 import { connect, translateDriverError } from './mongo';
 import { Journal, type Operation, type RepairReport, type Step } from './journal';
-import { TenantStore, TENANTS } from './tenants';
+import { TenantStore, TENANTS, idString } from './tenants';
 import { UserStore, USERS, type User } from './users';
 import { LimitStore, LIMITS } from './limits';
 import { DeviceStore, DEVICES } from './devices';
@@ -16,7 +16,6 @@ import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
 import { MenderServices } from './services';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
-import { toStored } from './limits';
 import type { SsoSettings } from '../domain/sso';
 import type { LimitRecord } from './limits';
 
@@ -127,8 +126,9 @@ export class Store {
     this.journal = new Journal(client, db(config.db.tenantadm), now, Math.max(config.timeoutMs * 2, 10_000), this.services);
   }
 
-  static async open(config: Config, now: () => Date = () => new Date()): Promise<Store> {
-    const client = await connect(config.mongoUrl, config.timeoutMs, config.mongoAuth);
+  /** `onCommand` sees the name of every database command sent (TENANTADM_COUNT_COMMANDS). */
+  static async open(config: Config, now: () => Date = () => new Date(), onCommand?: (name: string) => void): Promise<Store> {
+    const client = await connect(config.mongoUrl, config.timeoutMs, config.mongoAuth, onCommand);
     return new Store(client, config, now);
   }
 
@@ -163,13 +163,12 @@ export class Store {
    * The value is stored as this server's profile reads it; what it cannot say is exit 5.
    */
   async limitStep(current: LimitRecord, value: number): Promise<Step> {
-    const profile = await this.profile();
     if (this.services.has('deviceauth')) {
-      const stored = toStored(value, current.kind, profile);
+      const stored = await this.limits.storedValue(value, current.kind);
       const previous = current.raw ? Number(current.raw.value) : null;
       return { kind: 'service', call: { op: 'limit.put', service: 'deviceauth', tenantId: current.tenantId, name: current.kind, value: stored, previous } };
     }
-    return this.limits.setStep(current, value, profile);
+    return this.limits.setStep(current, value);
   }
 
   /** A new user: through useradm when its address is set (Enterprise registers it for login), else straight into useradm.users. */
@@ -217,7 +216,8 @@ export class Store {
     }
   }
 
-  private operation(changes: ChangeSet): Operation {
+  private async operation(changes: ChangeSet): Promise<Operation> {
+    await this.requireIndexesFor(changes.steps);
     // No change without its audit entry: a command that forgets one is a bug, caught before any write.
     if (changes.steps.length > 0 && changes.events.length === 0) {
       throw new InternalError(`${changes.command} tried to change data without recording an audit event`, 'this is a bug in tenantadm: nothing was changed');
@@ -235,18 +235,18 @@ export class Store {
     return { command: changes.command, actor: this.config.actor, steps, finalize, locks: changes.locks };
   }
 
-  /** Prepare for a change: settle what dead processes left, and check the indexes writes rely on. */
+  /**
+   * Prepare for a change: settle what dead processes left. The indexes writes rely on are
+   * checked when a change has a write that relies on one (see requireIndexesFor).
+   */
   async beforeWrite(): Promise<void> {
-    await this.guard(async () => {
-      await this.journal.repairStale();
-      await this.requireIndexes();
-    });
+    await this.guard(() => this.journal.repairStale());
   }
 
   /** Apply a change set all-or-nothing (see journal.ts). */
   async commit(changes: ChangeSet): Promise<void> {
     if (changes.empty) return;
-    await this.guard(() => this.journal.run(this.operation(changes)));
+    await this.guard(async () => this.journal.run(await this.operation(changes)));
   }
 
   /**
@@ -258,7 +258,7 @@ export class Store {
       this.journal.exclusive(keys, async () => {
         const { changes, result } = await body();
         await pauseAfterCheck();
-        return { op: changes && !changes.empty ? this.operation(changes) : null, result };
+        return { op: changes && !changes.empty ? await this.operation(changes) : null, result };
       }),
     );
   }
@@ -385,16 +385,45 @@ export class Store {
     return existing.some((ix) => Store.sameKeys(ix.key, spec.index.key as Document) && (ix.unique === true) === (spec.index.unique === true));
   }
 
-  /** Writes depend on unique indexes for correctness under concurrency; refuse without them. */
-  private async requireIndexes(): Promise<void> {
+  /**
+   * Inserts into Mender's collections depend on its unique indexes under concurrency (a second
+   * user with one email, a second limit document of one tenant and kind); refuse such a change
+   * without them. Each index is checked at most once per process, and only for a change that
+   * inserts there: updates are compare-and-set by `_id`, and a tenant created in the same
+   * change has no limit document to collide with.
+   */
+  private async requireIndexesFor(steps: Step[]): Promise<void> {
+    const created = new Set<string>();
+    for (const step of steps) {
+      if (step.kind === 'insert' && step.target.coll === TENANTS && step.target.db === this.config.db.tenantadm) created.add(idString(step.doc._id));
+    }
+    const needed = new Set<IndexSpec>();
     for (const spec of this.indexSpecs().filter((s) => s.required)) {
-      if (!(await this.indexPresent(spec))) {
+      const db = this.config.db[spec.db];
+      const relies = steps.some(
+        (step) => step.kind === 'insert' && step.target.db === db && step.target.coll === spec.coll && !(spec.coll === LIMITS && created.has(String(step.doc.tenant_id))),
+      );
+      if (relies) needed.add(spec);
+    }
+    for (const spec of needed) await this.requireIndex(spec);
+  }
+
+  private readonly indexChecks = new Map<string, Promise<void>>();
+
+  private requireIndex(spec: IndexSpec): Promise<void> {
+    const key = `${spec.db}.${spec.coll}.${String(spec.index.name)}`;
+    let check = this.indexChecks.get(key);
+    if (!check) {
+      check = this.indexPresent(spec).then((present) => {
+        if (present) return;
         const dbName = this.config.db[spec.db];
         throw new RuleError(
           `the unique index on ${dbName}.${spec.coll} ${JSON.stringify(spec.index.key)} is missing`,
           'run `tenantadm migrate` once against this database; it is safe to re-run',
         );
-      }
+      });
+      this.indexChecks.set(key, check);
     }
+    return check;
   }
 }

@@ -15,7 +15,13 @@ export function mongo(): MongoModule {
   return driver;
 }
 
-export async function connect(url: string, timeoutMs: number, auth?: { username: string; password?: string }): Promise<MongoClient> {
+export async function connect(
+  url: string,
+  timeoutMs: number,
+  auth?: { username: string; password?: string },
+  /** Called with the name of every command sent (the driver's command monitoring; a debug hook). */
+  onCommand?: (name: string) => void,
+): Promise<MongoClient> {
   const { MongoClient } = mongo();
   const options: MongoClientOptions = {
     appName: 'tenantadm',
@@ -28,6 +34,7 @@ export async function connect(url: string, timeoutMs: number, auth?: { username:
     ignoreUndefined: true,
     // Mender's TENANTADM_MONGO_USERNAME / _PASSWORD: credentials stay out of the URL and argv.
     ...(auth ? { auth } : {}),
+    ...(onCommand ? { monitorCommands: true } : {}),
   };
   let client: MongoClient;
   try {
@@ -38,6 +45,7 @@ export async function connect(url: string, timeoutMs: number, auth?: { username:
       'check --mongo or TENANTADM_MONGO',
     );
   }
+  if (onCommand) client.on('commandStarted', (event) => onCommand(event.commandName));
   try {
     await client.connect();
     return client;

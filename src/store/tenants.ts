@@ -158,6 +158,19 @@ export class TenantStore {
     return { id: oid.toHexString(), doc, step: { kind: 'insert', target: this.target, doc } };
   }
 
+  /** The record of a document as written (no read-back needed). */
+  recordOf(doc: Document): TenantRecord {
+    return { tenant: toTenant(doc), raw: doc };
+  }
+
+  /** The record once `step` (this tenant's update step) is applied: the result of a write, without reading it back. */
+  afterUpdate(record: TenantRecord, step: Step): TenantRecord {
+    if (step.kind !== 'update' || step.target.coll !== this.target.coll || step.target.db !== this.target.db || step.id !== record.raw._id) return record;
+    const raw: Document = { ...record.raw, ...step.after.set };
+    for (const field of step.after.unset) delete raw[field];
+    return this.recordOf(raw);
+  }
+
   /** Every tenant's id and name, in one pass (for duplicate-name reports). */
   async *names(): AsyncGenerator<{ id: string; name: string }> {
     for await (const raw of this.coll.find({}, { projection: { _id: 1, name: 1 } })) yield { id: idString(raw._id), name: String(raw.name ?? '') };
