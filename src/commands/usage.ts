@@ -58,26 +58,27 @@ export const usageColumns: Column<UsageRow>[] = [
 interface Figures {
   counts(ids: string[]): Promise<Map<string, DeviceCounts>>;
   limits(ids: string[]): Promise<Map<string, PerKind>>;
-  children(spId: string): Promise<string[]>;
+  /** Children of each of the SPs, in one read. */
+  children(spIds: string[]): Promise<Map<string, string[]>>;
 }
 
 const noDevices = (): DeviceCounts => ({ accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 });
 
-/** For a few tenants: `$in` queries on exactly those tenants. */
+/** For a few tenants: `$in` queries on exactly those tenants (one per figure, whatever the batch size). */
 function perBatch(store: Store): Figures {
   return {
     counts: (ids) => store.devices.countsByStatus(ids),
     limits: async (ids) => {
       const out = new Map<string, PerKind>(ids.map((id) => [id, {} as PerKind]));
-      for (const kind of LIMIT_KINDS) {
-        for (const [id, rec] of await store.limits.getMany(ids, kind)) out.get(id)![kind] = rec.value;
-      }
+      for (const [, rec] of await store.limits.getKinds(ids, LIMIT_KINDS)) out.get(rec.tenantId)![rec.kind] = rec.value;
       return out;
     },
-    children: async (spId) => {
-      const kids: string[] = [];
-      for await (const child of store.tenants.find({ parent: spId })) kids.push(child.tenant.id);
-      return kids;
+    children: async (spIds) => {
+      const out = new Map<string, string[]>(spIds.map((id) => [id, []]));
+      if (spIds.length === 0) return out;
+      for (const child of await store.tenants.findLinked([], spIds, ['_id', 'parent_tenant_id'])) out.get(child.tenant.parent_tenant_id!)?.push(child.tenant.id);
+      for (const kids of out.values()) kids.sort();
+      return out;
     },
   };
 }
@@ -98,14 +99,16 @@ async function allAtOnce(store: Store): Promise<Figures> {
   return {
     counts: async (ids) => new Map(ids.map((id) => [id, counts.get(id) ?? noDevices()])),
     limits: async (ids) => new Map(ids.map((id) => [id, limitsOf(id)])),
-    children: async (spId) => children.get(spId) ?? [],
+    children: async (spIds) => new Map(spIds.map((id) => [id, children.get(id) ?? []])),
   };
 }
 
-/** Usage rows for one batch of tenants. */
+/** Usage rows for one batch of tenants: the same few reads whatever the batch size and however many SPs it holds. */
 async function usageRows(figures: Figures, records: TenantRecord[]): Promise<UsageRow[]> {
   const ids = records.map((r) => r.tenant.id);
-  const [counts, limits] = await Promise.all([figures.counts(ids), figures.limits(ids)]);
+  const spIds = records.filter((r) => r.tenant.service_provider).map((r) => r.tenant.id);
+  const [counts, limits, children] = await Promise.all([figures.counts(ids), figures.limits(ids), figures.children(spIds)]);
+  const childLimits = await figures.limits([...new Set([...children.values()].flat())]);
   const rows: UsageRow[] = [];
   for (const r of records) {
     const t = r.tenant;
@@ -119,8 +122,7 @@ async function usageRows(figures: Figures, records: TenantRecord[]): Promise<Usa
       limits: limits.get(t.id)!,
     };
     if (t.service_provider) {
-      const kids = await figures.children(t.id);
-      const childLimits = await figures.limits(kids);
+      const kids = children.get(t.id) ?? [];
       row.children = kids.length;
       row.allocated = {} as PerKind;
       row.free = {} as PerKind;

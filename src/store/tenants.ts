@@ -136,6 +136,23 @@ export class TenantStore {
     }
   }
 
+  /**
+   * In one query: the tenants with these ids and the children of those in `childrenOf`
+   * (ids stored as ObjectId or string, references likewise). `fields` limits what is read.
+   */
+  async findLinked(ids: string[], childrenOf: string[] = [], fields?: (keyof TenantFields | '_id')[]): Promise<TenantRecord[]> {
+    const clauses: Document[] = [];
+    const forms = (list: string[]) => list.flatMap((id) => (HEX_ID.test(id) ? [new (mongo().ObjectId)(id), id] : [id]));
+    if (ids.length > 0) clauses.push({ _id: { $in: forms(ids) } });
+    if (childrenOf.length > 0) clauses.push({ parent_tenant_id: { $in: forms(childrenOf) } });
+    if (clauses.length === 0) return [];
+    const filter = clauses.length === 1 ? clauses[0]! : { $or: clauses };
+    const projection = fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined;
+    const out: TenantRecord[] = [];
+    for await (const raw of this.coll.find(filter, projection ? { projection } : {}).batchSize(1000)) out.push({ tenant: toTenant(raw), raw });
+    return out;
+  }
+
   async findOne(q: TenantQuery): Promise<TenantRecord | null> {
     const raw = await this.coll.findOne(this.filter(q));
     return raw ? { tenant: toTenant(raw), raw } : null;
