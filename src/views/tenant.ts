@@ -20,13 +20,20 @@ export async function viewOne(store: Store, record: TenantRecord): Promise<Tenan
 
 /**
  * Stream views in batches: output starts with the first batch and is never held whole.
+ * `whole` (a listing not narrowed by id, name or parent) reads the figures once at the start.
  * A listing longer than one batch switches to one pass over all limits and device counts
  * (numbers per tenant), because `$in` per batch is a full scan on servers without index
  * push-down (FerretDB), which made long listings quadratic.
  */
-export async function* streamViews(store: Store, records: AsyncIterable<TenantRecord>, batch = 256): AsyncGenerator<TenantView> {
+export async function* streamViews(store: Store, records: AsyncIterable<TenantRecord>, options: { batch?: number; whole?: boolean } = {}): AsyncGenerator<TenantView> {
+  const batch = options.batch ?? 256;
   let pending: TenantRecord[] = [];
   let figures: { limits: Map<string, number>; counts: Map<string, number> } | undefined;
+  // A listing of (nearly) every tenant reads the figures once up front, as a raw drain would.
+  if (options.whole) {
+    const [limits, counts] = await Promise.all([store.limits.all(), store.devices.acceptedCountsAll()]);
+    figures = { limits, counts };
+  }
   const flush = async (): Promise<TenantView[]> => {
     const done = pending;
     pending = [];
