@@ -277,6 +277,10 @@ const RAW_PLAN = `${RAW_PRELUDE}
   const plan = JSON.parse(require('node:fs').readFileSync(env.BENCH_PLAN_FILE, 'utf8')).limits;
   const limitsColl = c.db(env.TENANTADM_DEVICEAUTH_DB).collection('limits');
   const current = new Map((await limitsColl.find({ tenant_id: { $in: plan.map((p) => p.tenant_id) }, name: 'max_devices' }).toArray()).map((l) => [l.tenant_id, l]));
+  if (env.BENCH_READ_ONLY) {
+    for (const p of plan) process.stdout.write(JSON.stringify({ ...p, before: Number(current.get(p.tenant_id).value) }) + '\n');
+    return close(c);
+  }
   const ops = plan.map((p) => ({ updateOne: { filter: { _id: current.get(p.tenant_id)._id, value: current.get(p.tenant_id).value }, update: { $set: { value: Long.fromNumber(p.limit) } } } }));
   for (let i = 0; i < ops.length; i += 50) await limitsColl.bulkWrite(ops.slice(i, i + 50), { ordered: true });
   for (const p of plan) process.stdout.write(JSON.stringify(p) + '\\n');
@@ -405,6 +409,7 @@ async function benchLists(env, size) {
 
 async function benchPlans(c, uri, dir) {
   const results = new Map();
+  const dry = new Map();
   for (const n of PLAN_SIZES) {
     // Each plan size in databases of its own: an SP and its N children (letters only in names).
     const letters = crypto.randomBytes(6).toString('hex').replace(/[0-9]/g, (d) => 'abcdefghij'[Number(d)]);
@@ -418,11 +423,18 @@ async function benchPlans(c, uri, dir) {
       fs.writeFileSync(file, JSON.stringify({ limits: children.map((id) => ({ tenant_id: id, limit: value })) }));
       return file;
     };
+    // The read side alone: tenantadm's dry run (reads, checks and orders the plan) against the raw script reading the limits.
+    const [d, r] = await compare(
+      (i) => cli(['set-device-limit', '-f', planFile(100 + i), '--dry-run', '--ndjson'], { ...env, TENANTADM_COUNT_COMMANDS: '1' }),
+      () => raw(RAW_PLAN, { ...env, BENCH_PLAN_FILE: planFile(1), BENCH_READ_ONLY: '1' }),
+    );
+    dry.set(n, d);
+    row('set-device-limit -f plan --dry-run (reads and checks)', n, d, r, `${n} entries; raw reads the limits only`);
     const [a, b] = await compare(
       (i) => cli(['set-device-limit', '-f', planFile(2 + 2 * i), '--ndjson'], { ...env, TENANTADM_COUNT_COMMANDS: '1' }),
       (i) => raw(RAW_PLAN, { ...env, BENCH_PLAN_FILE: planFile(3 + 2 * i) }),
     );
-    if (a.lines !== n || b.lines !== n) throw new Error(`plan of ${n}: ${a.lines} and ${b.lines} lines`);
+    if (a.lines !== n || b.lines !== n || d.lines !== n) throw new Error(`plan of ${n}: ${a.lines}, ${b.lines} and ${d.lines} lines`);
     results.set(n, a);
     row('set-device-limit -f plan', n, a, b, `${n} entries`);
     for (const db of Object.values(dbs)) await c.db(db).dropDatabase();
@@ -431,6 +443,8 @@ async function benchPlans(c, uri, dir) {
     const [small, large] = PLAN_SIZES;
     const growth = results.get(large).ms / results.get(small).ms;
     rows.push(`| plan growth N=${small} to N=${large} (x${(large / small).toFixed(1)} entries) | | | | **${growth.toFixed(2)}** | | | target within 4.5 |`);
+    const dryGrowth = dry.get(large).ms / dry.get(small).ms;
+    rows.push(`| plan --dry-run growth N=${small} to N=${large} | | | | **${dryGrowth.toFixed(2)}** | ${dry.get(small).commands} and ${dry.get(large).commands} commands | | reads and checks only |`);
   }
 }
 

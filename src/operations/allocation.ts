@@ -30,8 +30,8 @@ export async function requireTenant(store: Store, id: string, what = 'tenant'): 
 }
 
 /** Tenants by id in one query; the first one missing is exit 3. */
-async function requireTenants(store: Store, ids: string[]): Promise<Map<string, TenantRecord>> {
-  const found = new Map((await store.tenants.findLinked(ids)).map((r) => [r.tenant.id, r]));
+async function requireTenants(store: Store, ids: string[], fields?: Parameters<Store['tenants']['findLinked']>[2]): Promise<Map<string, TenantRecord>> {
+  const found = new Map((await store.tenants.findLinked(ids, [], fields)).map((r) => [r.tenant.id, r]));
   for (const id of ids) if (!found.has(id)) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
   return found;
 }
@@ -168,7 +168,8 @@ export async function withAllocationLocks<T>(
     return keys;
   };
   for (let attempt = 0; attempt < 5; attempt++) {
-    const seen = await requireTenants(store, tenantIds);
+    // Before the locks, only what names them: each tenant's SP and whether it is one.
+    const seen = await requireTenants(store, tenantIds, ['_id', 'parent_tenant_id', 'service_provider']);
     const keys = keysFor(seen.values());
     const outcome = await store.exclusive<T | typeof RETRY>([...keys], async () => {
       const read: TenantsRead = options.world ? await readAround(store, tenantIds, seen) : { records: await requireTenants(store, tenantIds), children: new Map() };

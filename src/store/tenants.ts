@@ -138,18 +138,27 @@ export class TenantStore {
 
   /**
    * In one query: the tenants with these ids and the children of those in `childrenOf`
-   * (ids stored as ObjectId or string, references likewise). `fields` limits what is read.
+   * (references stored as ObjectId or string). `fields` limits what is read. Ids are asked
+   * as ObjectIds (Mender's form), and only those not found are asked again as strings: on
+   * servers that scan (FerretDB), the cost of `$in` grows with its length.
    */
   async findLinked(ids: string[], childrenOf: string[] = [], fields?: (keyof TenantFields | '_id')[]): Promise<TenantRecord[]> {
-    const clauses: Document[] = [];
-    const forms = (list: string[]) => list.flatMap((id) => (HEX_ID.test(id) ? [new (mongo().ObjectId)(id), id] : [id]));
-    if (ids.length > 0) clauses.push({ _id: { $in: forms(ids) } });
-    if (childrenOf.length > 0) clauses.push({ parent_tenant_id: { $in: forms(childrenOf) } });
-    if (clauses.length === 0) return [];
-    const filter = clauses.length === 1 ? clauses[0]! : { $or: clauses };
-    const projection = fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined;
+    const ObjectId = mongo().ObjectId;
+    const asObjectIds = (list: string[]) => list.map((id) => (HEX_ID.test(id) ? new ObjectId(id) : id));
+    const projection = fields ? { projection: Object.fromEntries(fields.map((f) => [f, 1])) } : {};
     const out: TenantRecord[] = [];
-    for await (const raw of this.coll.find(filter, projection ? { projection } : {}).batchSize(1000)) out.push({ tenant: toTenant(raw), raw });
+    const run = async (clauses: Document[]) => {
+      if (clauses.length === 0) return;
+      const filter = clauses.length === 1 ? clauses[0]! : { $or: clauses };
+      for await (const raw of this.coll.find(filter, projection).batchSize(1000)) out.push({ tenant: toTenant(raw), raw });
+    };
+    const clauses: Document[] = [];
+    if (ids.length > 0) clauses.push({ _id: ids.length === 1 ? asObjectIds(ids)[0] : { $in: asObjectIds(ids) } });
+    if (childrenOf.length > 0) clauses.push({ parent_tenant_id: { $in: childrenOf.flatMap((id) => (HEX_ID.test(id) ? [id, new ObjectId(id)] : [id])) } });
+    await run(clauses);
+    const found = new Set(out.map((r) => r.tenant.id));
+    const stringIds = ids.filter((id) => HEX_ID.test(id) && !found.has(id));
+    if (stringIds.length > 0) await run([{ _id: stringIds.length === 1 ? stringIds[0] : { $in: stringIds } }]);
     return out;
   }
 
