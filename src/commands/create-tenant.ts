@@ -89,6 +89,8 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   }
 
   await store.beforeWrite();
+  // Admins written straight into useradm.users rely on its unique email index.
+  if (email !== undefined) await store.requireUserIndex();
 
   /** The whole change; `capped` are the other limit kinds the SP caps (the child gets 0 of them). */
   const build = async (capped: string[], inherited: Pick<TenantFields, 'sso_inherit'> = {}) => {

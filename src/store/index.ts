@@ -410,6 +410,16 @@ export class Store {
 
   private readonly indexChecks = new Map<string, Promise<void>>();
 
+  /**
+   * Before a change that will insert users straight into useradm.users: refuse at once
+   * (exit 5, nothing written, no lock taken) when the unique email index is missing.
+   */
+  async requireUserIndex(): Promise<void> {
+    if (this.services.has('useradm')) return;
+    const spec = this.indexSpecs().find((s) => s.db === 'useradm' && s.coll === USERS)!;
+    await this.guard(() => this.requireIndex(spec));
+  }
+
   private requireIndex(spec: IndexSpec): Promise<void> {
     const key = `${spec.db}.${spec.coll}.${String(spec.index.name)}`;
     let check = this.indexChecks.get(key);

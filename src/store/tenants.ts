@@ -163,7 +163,15 @@ export class TenantStore {
   }
 
   async findOne(q: TenantQuery): Promise<TenantRecord | null> {
-    const raw = await this.coll.findOne(this.filter(q));
+    let raw: Document | null;
+    if (q.id && HEX_ID.test(q.id)) {
+      // `_id` equality is what every server answers from its index (FerretDB too, unlike `$in`):
+      // the ObjectId Mender writes first, the string form only when that finds nothing.
+      const rest: Document = this.filter({ ...q, id: undefined });
+      raw = (await this.coll.findOne({ ...rest, _id: new (mongo().ObjectId)(q.id) })) ?? (await this.coll.findOne({ ...rest, _id: q.id } as Document));
+    } else {
+      raw = await this.coll.findOne(this.filter(q));
+    }
     return raw ? { tenant: toTenant(raw), raw } : null;
   }
 
