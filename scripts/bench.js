@@ -417,7 +417,7 @@ async function benchPlans(c, uri, dir) {
     const letters = crypto.randomBytes(6).toString('hex').replace(/[0-9]/g, (d) => 'abcdefghij'[Number(d)]);
     const dbs = { TENANTADM_DB: `p${letters}t`, TENANTADM_USERADM_DB: `p${letters}u`, TENANTADM_DEVICEAUTH_DB: `p${letters}d`, TENANTADM_AUDIT_DB: `p${letters}a` };
     await prepareDbs(c, dbs, uri);
-    const env = { ...dbs, TENANTADM_MONGO: uri };
+    const env = { ...dbs, TENANTADM_MONGO: uri, TENANTADM_TIMEOUT_MS: '120000' };
     const { children } = await seedSp(c, dbs, n, 100 * n);
     // Every run changes every entry: the CLI and the raw script take turns raising them all.
     const planFile = (value) => {
@@ -495,7 +495,8 @@ async function benchAudit(c, env) {
   const c = await MongoClient.connect(server.uri);
   const started = Date.now();
   try {
-    const env = { ...DBS, TENANTADM_MONGO: server.uri, TENANTADM_SERVER_PRIV_KEY_PATH: keyFile };
+    // A long socket timeout: the raw side has none, and a loaded FerretDB answers one full scan in tens of seconds.
+    const env = { ...DBS, TENANTADM_MONGO: server.uri, TENANTADM_SERVER_PRIV_KEY_PATH: keyFile, TENANTADM_TIMEOUT_MS: '120000' };
     await prepareDbs(c, DBS, server.uri);
     let seeded = 0;
     const sizes = [...new Set([...(ONLY.has('write') ? WRITE_SIZES : []), ...(ONLY.has('list') ? LIST_SIZES : [])])].sort((x, y) => x - y);

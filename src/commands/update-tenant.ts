@@ -8,7 +8,7 @@ import { loadWorld, requireTenant, spLock, tenantNameLock, withAllocationLocks }
 import { ChangeSet, type TenantFields, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning } from '../store/cache';
 import { warnDirectRevocation } from '../notices';
-import { tenantColumns, viewOne } from '../views/tenant';
+import { deviceFiguresOf, tenantColumns } from '../views/tenant';
 import { assertChildAddonsAllowed, parseChildFeatures } from '../domain/child-features';
 import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from '../operations/tenant-policies';
 
@@ -69,6 +69,8 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   const sign = options.rotateToken ? deps.signer() : undefined;
 
   const store = await deps.store();
+  // The result's device figures are not what this command changes: read them meanwhile.
+  const figures = deviceFiguresOf(store, id);
   await store.beforeWrite();
 
   // Every update holds `sp:<id>` of the tenant, so that promoting, attaching and allocating never
@@ -147,7 +149,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       if (warning) deps.warn(warning);
     }
   }
-  return { type: 'object', data: await viewOne(store, written), columns: tenantColumns as Column<never>[] };
+  return { type: 'object', data: (await figures)(written), columns: tenantColumns as Column<never>[] };
 
   /**
    * Check the rules for a new parent (or none) and add the parent change to `planned`:

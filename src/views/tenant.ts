@@ -14,6 +14,21 @@ export async function withDeviceFigures(store: Store, records: TenantRecord[]): 
   }));
 }
 
+/**
+ * The device figures of one tenant, to be read while the command does its other work (they
+ * are not what it changes): call it early, await it for the result.
+ */
+export function deviceFiguresOf(store: Store, id: string): Promise<(record: TenantRecord) => TenantView> {
+  const read = Promise.all([store.limits.get(id), store.devices.acceptedCounts([id])]).then(([limit, counts]) => (record: TenantRecord) => ({
+    ...record.tenant,
+    device_limit: limit.value,
+    device_count: counts.get(id) ?? 0,
+  }));
+  // A command that fails before it asks for them must not leave an unhandled rejection behind.
+  read.catch(() => undefined);
+  return read;
+}
+
 export async function viewOne(store: Store, record: TenantRecord): Promise<TenantView> {
   return (await withDeviceFigures(store, [record]))[0]!;
 }
