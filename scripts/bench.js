@@ -280,7 +280,7 @@ const RAW_PLAN = `${RAW_PRELUDE}
   const limitsColl = c.db(env.TENANTADM_DEVICEAUTH_DB).collection('limits');
   const current = new Map((await limitsColl.find({ tenant_id: { $in: plan.map((p) => p.tenant_id) }, name: 'max_devices' }).toArray()).map((l) => [l.tenant_id, l]));
   if (env.BENCH_READ_ONLY) {
-    for (const p of plan) process.stdout.write(JSON.stringify({ ...p, before: Number(current.get(p.tenant_id).value) }) + '\n');
+    for (const p of plan) process.stdout.write(JSON.stringify({ ...p, before: Number(current.get(p.tenant_id).value) }) + '\\n');
     return close(c);
   }
   const ops = plan.map((p) => ({ updateOne: { filter: { _id: current.get(p.tenant_id)._id, value: current.get(p.tenant_id).value }, update: { $set: { value: Long.fromNumber(p.limit) } } } }));

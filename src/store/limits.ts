@@ -114,8 +114,12 @@ export class LimitStore {
     return this.coll.countDocuments(profile === 'legacy' ? { value: { $lt: 0 } } : { value: { $lt: -1 } });
   }
 
+  /** One tenant's limit: `findOne` stops at the document (a scanning server reads half the collection on average, not all). */
   async get(tenantId: string, kind: LimitKind = 'max_devices'): Promise<LimitRecord> {
-    return (await this.getMany([tenantId], kind)).get(tenantId)!;
+    const raw = await this.coll.findOne({ tenant_id: tenantId, name: kind });
+    if (!raw) return { tenantId, kind, value: UNLIMITED, raw: null };
+    const { value, invalid } = await this.read(raw.value);
+    return { tenantId, kind, value, raw, ...(invalid ? { invalid } : {}) };
   }
 
   /**
