@@ -427,7 +427,7 @@ async function benchPlans(c, uri, dir) {
     };
     // The read side alone: tenantadm's dry run (reads, checks and orders the plan) against the raw script reading the limits.
     const [d, r] = await compare(
-      (i) => cli(['set-device-limit', '-f', planFile(100 + i), '--dry-run', '--ndjson'], { ...env, TENANTADM_COUNT_COMMANDS: '1' }),
+      (i) => cli(['set-device-limit', '-f', planFile(50 + i), '--dry-run', '--ndjson'], { ...env, TENANTADM_COUNT_COMMANDS: '1' }),
       () => raw(RAW_PLAN, { ...env, BENCH_PLAN_FILE: planFile(1), BENCH_READ_ONLY: '1' }),
     );
     dry.set(n, d);

@@ -101,7 +101,8 @@ export async function loadWorld(
   kinds: readonly LimitKind[] = LIMIT_KINDS,
   options: { read?: TenantsRead; acceptedOf?: (limits: Map<string, LimitRecord>) => string[] } = {},
 ): Promise<LoadedWorld> {
-  const read = options.read ?? (await readAround(store, tenantIds, new Map()));
+  // Without a read under locks: the tenants' SPs first (a short `_id` query), then SPs and children in one.
+  const read = options.read ?? (await readAround(store, tenantIds, await requireTenants(store, tenantIds, ['_id', 'parent_tenant_id', 'service_provider'])));
   for (const id of tenantIds) if (!read.records.has(id)) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
   const records = new Map<string, TenantRecord>();
   for (const id of tenantIds) records.set(id, read.records.get(id)!);
