@@ -39,6 +39,23 @@ function errorFormatFrom(argv: string[], env: NodeJS.ProcessEnv): 'text' | 'json
   return raw === 'json' ? 'json' : 'text';
 }
 
+/**
+ * Debug and benchmark hook: `TENANTADM_COUNT_COMMANDS=1` counts the database commands the run
+ * sends (the driver's command monitoring) and prints the count on stderr at exit.
+ */
+function commandCounter(env: NodeJS.ProcessEnv): { record: (name: string) => void; report: () => string } | undefined {
+  if (!env.TENANTADM_COUNT_COMMANDS || env.TENANTADM_COUNT_COMMANDS === '0') return undefined;
+  const byName = new Map<string, number>();
+  return {
+    record: (name) => byName.set(name, (byName.get(name) ?? 0) + 1),
+    report: () => {
+      const total = [...byName.values()].reduce((a, b) => a + b, 0);
+      const detail = [...byName].map(([name, n]) => `${name} ${n}`).join(', ');
+      return `tenantadm: debug: ${total} database commands${detail ? ` (${detail})` : ''}`;
+    },
+  };
+}
+
 /** The terminal's width for tables: the stream's own, then $COLUMNS, then 80. */
 function terminalWidth(stdout: OutStream, env: NodeJS.ProcessEnv): number {
   if (stdout.isTTY && stdout.columns) return stdout.columns;
@@ -56,6 +73,7 @@ function typedError(err: unknown, database: DatabaseContext) {
 /** `argv` as process.argv has it (node, script, arguments...). */
 export async function main(argv: string[], io: ProcessIo = processIo()): Promise<number> {
   const { env, stdout, stderr } = io;
+  const counter = commandCounter(env);
   // Help or the version asked for and nothing else: answered without loading the parser.
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
     stdout.write(`${version}\n`);
@@ -101,7 +119,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       now: () => new Date(),
       store: () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        opening ??= (require('./store') as typeof import('./store')).Store.open(config, { ...testHooks, notice: warn }).then((s) => (store = s));
+        opening ??= (require('./store') as typeof import('./store')).Store.open(config, { ...testHooks, notice: warn, onCommand: counter?.record }).then((s) => (store = s));
         return opening;
       },
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -144,6 +162,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
   } finally {
     progress.stopAll();
     await store?.close().catch(() => undefined);
+    if (counter) writeErr(`${counter.report()}\n`);
     await sink.flush();
   }
   return code;

@@ -22,6 +22,7 @@ import { readPassword } from '../secrets';
 import { warnDirectUser } from '../notices';
 import { ChangeSet, spLock, ssoLock, tenantLock, tenantNameLock, type Store, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from '../views/tenant';
+import type { TenantView } from '../domain/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
 import { loadWorld } from '../operations/allocation';
 import { isAdmin } from '../domain/user';
@@ -55,10 +56,8 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   const store = await deps.store();
   // A create of this name killed midway is settled before the name is looked up.
   await store.settleInterrupted();
-  const output = async (record: TenantRecord): Promise<Result> => {
-    const view = await viewOne(store, record);
-    return options.idOnly ? { type: 'text', text: view.id } : { type: 'object', data: view, columns: tenantColumns };
-  };
+  const output = (view: TenantView): Result =>
+    options.idOnly ? { type: 'text', text: view.id } : { type: 'object', data: view, columns: tenantColumns };
 
   /** The existing tenant when it is what was asked; exit 4 naming each difference otherwise. */
   const existingAsAsked = async (record: TenantRecord): Promise<Result> => {
@@ -70,14 +69,9 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
         { id: record.tenant.id, differences },
       );
     }
-    return output(record);
+    return output(await viewOne(store, record));
   };
 
-  const existing = await store.tenants.findOne({ name });
-  if (existing) {
-    if (options.ifNotExists) return existingAsAsked(existing);
-    throw nameTaken(name, existing);
-  }
   if (email !== undefined) {
     const user = await store.users.findByEmail(email);
     if (user) {
@@ -86,6 +80,9 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       });
     }
   }
+
+  // Admins written straight into useradm.users rely on its unique email index.
+  if (email !== undefined) await store.requireUserIndex();
 
   // The new tenant's id is chosen first: its create holds the tenant's lock until it commits.
   const newId = store.tenants.newId();
@@ -134,34 +131,39 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
         change: `initial admin ${email} created with role ${ADMIN_ROLE}`,
       });
     }
-    return { changes, id: created.id };
+    return { changes, record: store.tenants.recordOf(created.doc) };
   };
 
   // Names are unique by this tool's rule, not by an index on Mender's collection: the check
   // and the insert happen under the name's lock, so two creates of one name cannot both pass.
-  const nameFree = async () => {
+  // With --if-not-exists a taken name is the answer, and nothing is written.
+  type Outcome = { created: TenantRecord } | { existing: TenantRecord };
+  const nameFree = async (): Promise<TenantRecord | null> => {
     const taken = await store.tenants.findOne({ name });
-    if (taken) throw nameTaken(name, taken);
+    if (taken && !options.ifNotExists) throw nameTaken(name, taken);
+    return taken;
   };
-  let createdId: string;
+  let outcome: Outcome;
   try {
     if (parentId === undefined) {
-      createdId = await store.exclusive([tenantNameLock(name), tenantLock(newId)], async () => {
-        await nameFree();
-        const { changes, id } = await build([]);
-        return { changes, result: id };
+      outcome = await store.exclusive<Outcome>([tenantNameLock(name), tenantLock(newId)], async () => {
+        const taken = await nameFree();
+        if (taken) return { changes: null, result: { existing: taken } };
+        const { changes, record } = await build([]);
+        return { changes, result: { created: record } };
       });
     } else {
       // Counting children and capacity, then creating, must not interleave with another allocation.
       // With --sso the SP's settings must not be cleared meanwhile: hold its SSO lock too.
       const locks = [spLock(parentId), tenantNameLock(name), tenantLock(newId), ...(options.sso ? [ssoLock(parentId)] : [])];
-      createdId = await store.exclusive(locks, async () => {
-        await nameFree();
+      outcome = await store.exclusive<Outcome>(locks, async () => {
+        const taken = await nameFree();
+        if (taken) return { changes: null, result: { existing: taken } };
         const { capped, parent } = await checkRoomForChild(parentId);
         assertChildAddonsAllowed(parent.tenant, applyAddons([], addonFlags), `the new child "${name}"`);
         const inherited = options.sso ? await inheritSsoFields(store, parent) : {};
-        const { changes, id } = await build(capped, inherited);
-        return { changes, result: id };
+        const { changes, record } = await build(capped, inherited);
+        return { changes, result: { created: record } };
       });
     }
   } catch (err) {
@@ -172,13 +174,13 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     }
     throw err;
   }
-  const record = await store.tenants.findOne({ id: createdId });
-  return output(record!);
+  if ('existing' in outcome) return existingAsAsked(outcome.existing);
+  // The result is what was written: a new tenant has its requested limit and no device yet.
+  return output({ ...outcome.created.tenant, device_limit: deviceLimit, device_count: 0 });
 
   /** The rules for a new child; returns the SP and the limit kinds other than max_devices that it caps. */
   async function checkRoomForChild(spId: string): Promise<{ capped: LimitKind[]; parent: TenantRecord }> {
     const { world, records } = await loadWorld(store, [spId]);
-    const profile = await store.profile();
     const sp = records.get(spId)!.tenant;
     requireActiveSp(sp, `create a child under ${spId}`);
     const kids = world.children.get(spId) ?? [];
@@ -189,7 +191,8 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       const childLimit = kind === 'max_devices' ? deviceLimit : spLimit === UNLIMITED ? UNLIMITED : 0;
       if (kind !== 'max_devices' && spLimit !== UNLIMITED) capped.push(kind);
       // A legacy deviceauth reads 0 as unlimited: a capped SP's child must get at least one device.
-      if (profile.name === 'legacy' && spLimit !== UNLIMITED && childLimit === 0) {
+      const profile = spLimit !== UNLIMITED && childLimit === 0 ? await store.profile() : undefined;
+      if (profile?.name === 'legacy') {
         throw new RuleError(
           `the new child "${name}" would get ${kind} 0, which ${profile.deviceauthVersion ? `deviceauth ${profile.deviceauthVersion}` : 'this Mender version'} reads as unlimited under Service Provider ${spId} (${kind} ${spLimit})`,
           kind === 'max_devices' ? 'give the child at least 1 device with --device-limit N' : `raise the Service Provider's ${kind} to unlimited, or upgrade Mender (deviceauth 2.0.2 and later can say "none")`,

@@ -21,7 +21,11 @@ export async function listTenants(options: ListTenantsOptions, deps: Deps): Prom
   const store = await deps.store();
   return {
     type: 'list',
-    rows: counted(streamViews(store, store.tenants.find(query)), deps.progress('tenants')),
+    // Not narrowed to a few tenants: every limit and device count is read once, not per batch.
+    rows: counted(
+      streamViews(store, store.tenants.find(query), { whole: query.id === undefined && query.name === undefined && query.parent === undefined }),
+      deps.progress('tenants'),
+    ),
     columns: tenantColumns,
   };
 }

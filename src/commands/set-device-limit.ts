@@ -6,12 +6,12 @@ import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../deps';
 import type { Column, Result } from '../output';
 import { UsageError } from '../errors';
-import { LIMIT_KINDS, formatLimit, parseDeviceLimit, parseTenantId, type LimitKind } from '../domain/tenant';
-import { planReallocation, type LimitChange, type PlannedChange } from '../domain/allocation';
+import { LIMIT_KINDS, UNLIMITED, formatLimit, parseDeviceLimit, parseTenantId, type LimitKind } from '../domain/tenant';
+import { ceiling, planReallocation, type LimitChange, type PlannedChange } from '../domain/allocation';
 import { validateDocument } from '../validate';
-import { ChangeSet, type TenantRecord } from '../store';
+import { ChangeSet, type LimitRecord, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning, type CacheOutcome } from '../store/cache';
-import { loadWorld, withAllocationLocks } from '../operations/allocation';
+import { loadWorld, withAllocationLocks, type TenantsRead } from '../operations/allocation';
 
 export type SetDeviceLimitOptions = OptionsOf<typeof setDeviceLimitOptions>;
 
@@ -131,9 +131,15 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
   const kinds = [...new Set(changes.map((c) => c.kind))];
   const store = await deps.store();
 
+  // Accepted devices are counted only where a max_devices limit goes down (without --force).
+  const lowering = (limits: Map<string, LimitRecord>): string[] =>
+    options.force
+      ? []
+      : changes.filter((c) => c.kind === 'max_devices' && c.limit !== UNLIMITED && ceiling(c.limit) < ceiling(limits.get(`${c.tenantId}/${c.kind}`)?.value ?? UNLIMITED)).map((c) => c.tenantId);
+
   // The steps are built in a dry run too, so a value this Mender version cannot store fails there as well.
-  const decide = async () => {
-    const loaded = await loadWorld(store, ids, kinds);
+  const decide = async (read?: TenantsRead) => {
+    const loaded = await loadWorld(store, ids, kinds, { read, acceptedOf: lowering });
     const planned = planReallocation(loaded.world, changes, { force: options.force === true });
     const set = new ChangeSet('set-device-limit');
     for (const c of planned) {
@@ -148,10 +154,17 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
     outcome = await decide();
   } else {
     await store.settleInterrupted();
-    outcome = await withAllocationLocks(store, ids, [], async () => {
-      const decided = await decide();
-      return { changes: decided.set, result: decided };
-    });
+    // Only limits change: children are guarded by their SP's lock, so a plan over one SP's children takes one lock.
+    outcome = await withAllocationLocks(
+      store,
+      ids,
+      [],
+      async (_records, read) => {
+        const decided = await decide(read);
+        return { changes: decided.set, result: decided };
+      },
+      { ownLocks: false, world: true },
+    );
   }
 
   const { loaded, planned } = outcome;

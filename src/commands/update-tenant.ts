@@ -7,11 +7,11 @@ import { ConflictError, NotFoundError, RuleError, UsageError } from '../errors';
 import { LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, parseTrialExpiration, validateTenantName } from '../domain/tenant';
 import { confirmYes, consentNeeded } from '../confirm';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
-import { loadWorld, withAllocationLocks } from '../operations/allocation';
-import { ChangeSet, spLock, ssoLock, tenantNameLock, type TenantFields, type TenantRecord } from '../store';
+import { loadWorld, requireTenant, withAllocationLocks } from '../operations/allocation';
+import { ChangeSet, spLock, ssoLock, tenantLock, tenantNameLock, type TenantFields, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning } from '../store/cache';
 import { warnDirectRevocation } from '../notices';
-import { tenantColumns, viewOne } from '../views/tenant';
+import { deviceFiguresOf, tenantColumns } from '../views/tenant';
 import { assertChildAddonsAllowed, parseChildFeatures } from '../domain/child-features';
 import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from '../operations/tenant-policies';
 
@@ -58,12 +58,14 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   if (ask) await confirmYes(`Tenant ${id}: ${takes.join(' and ')}?`, deps);
 
   const store = await deps.store();
+  // Settled first: a change killed midway is finished or undone before anything is read.
   await store.settleInterrupted();
-  const current = await store.tenants.findOne({ id });
-  if (!current) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
+  // The result's device figures are not what this command changes: read them meanwhile.
+  const figures = deviceFiguresOf(store, id);
 
-  // Every update holds `sp:<id>` of the tenant, of its current SP and of a new one, so that
-  // promoting, attaching, allocating, an SP's add-on policy and a child's add-ons never race.
+  // Every update holds `sp:<id>` of the tenant, so that promoting, attaching and allocating never
+  // race; a change whose rules read the tenant's SP (add-ons against the SP's policy, inherited
+  // SSO, a new parent) also holds `sp:<id>` of its current SP and of a new one.
   const body = async (record: TenantRecord) => {
     const now = deps.now();
     const extra: PolicyWrites[] = [];
@@ -116,15 +118,20 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   let revoked: ReturnType<typeof store.revokeTokensSteps> | undefined;
   // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
   const cache = new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs);
-  await withAllocationLocks(store, [id], extraLocks, async (fresh) => {
-    const out = await body(fresh.get(id)!);
+  const locked = async (record: TenantRecord): Promise<{ changes: ChangeSet | null; result: TenantRecord }> => {
+    const out = await body(record);
     // Suspension takes access away now: every device and user token of the tenant is revoked once the change commits.
-    if (out.changes && wanted.status === 'suspended' && fresh.get(id)!.tenant.status !== 'suspended') {
+    if (out.changes && wanted.status === 'suspended' && record.tenant.status !== 'suspended') {
       revoked = store.revokeTokensSteps(id);
       out.changes.afterCommit(...revoked.steps);
     }
-    return out;
-  });
+    // The result is the record as written: what was read with this change applied.
+    return { changes: out.changes, result: out.changes ? store.tenants.afterUpdate(record, out.changes.steps[0]!) : record };
+  };
+  const readsParent = addonFlags.size > 0 || wanted.sso_inherit !== undefined || parentTo !== undefined;
+  const written = readsParent
+    ? await withAllocationLocks(store, [id], extraLocks, (fresh) => locked(fresh.get(id)!))
+    : await store.exclusive([spLock(id), tenantLock(id), ...extraLocks], async () => locked(await requireTenant(store, id)));
   if (revoked && revoked.direct.length > 0) {
     warnDirectRevocation(deps, revoked.direct);
     if (revoked.direct.includes('deviceauth')) {
@@ -134,9 +141,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       if (warning) deps.warn(warning);
     }
   }
-  const record = await store.tenants.findOne({ id });
-  if (!record) throw new NotFoundError(`tenant ${id} was removed while it was being updated`);
-  return { type: 'object', data: await viewOne(store, record), columns: tenantColumns };
+  return { type: 'object', data: (await figures)(written), columns: tenantColumns };
 
   /**
    * Check the rules for a new parent (or none) and add the parent change to `planned`:

@@ -56,26 +56,27 @@ export const usageColumns: Column<UsageRow>[] = [
 interface Figures {
   counts(ids: string[]): Promise<Map<string, DeviceCounts>>;
   limits(ids: string[]): Promise<Map<string, PerKind>>;
-  children(spId: string): Promise<string[]>;
+  /** Children of each of the SPs, in one read. */
+  children(spIds: string[]): Promise<Map<string, string[]>>;
 }
 
 const noDevices = (): DeviceCounts => ({ accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 });
 
-/** For a few tenants: `$in` queries on exactly those tenants. */
+/** For a few tenants: `$in` queries on exactly those tenants (one per figure, whatever the batch size). */
 function perBatch(store: Store): Figures {
   return {
     counts: (ids) => store.devices.countsByStatus(ids),
     limits: async (ids) => {
       const out = new Map<string, PerKind>(ids.map((id) => [id, {} as PerKind]));
-      for (const kind of LIMIT_KINDS) {
-        for (const [id, rec] of await store.limits.getMany(ids, kind)) out.get(id)![kind] = rec.value;
-      }
+      for (const [, rec] of await store.limits.getKinds(ids, LIMIT_KINDS)) out.get(rec.tenantId)![rec.kind] = rec.value;
       return out;
     },
-    children: async (spId) => {
-      const kids: string[] = [];
-      for await (const child of store.tenants.find({ parent: spId })) kids.push(child.tenant.id);
-      return kids;
+    children: async (spIds) => {
+      const out = new Map<string, string[]>(spIds.map((id) => [id, []]));
+      if (spIds.length === 0) return out;
+      for (const child of await store.tenants.findLinked([], spIds, ['_id', 'parent_tenant_id'])) out.get(child.tenant.parent_tenant_id!)?.push(child.tenant.id);
+      for (const kids of out.values()) kids.sort();
+      return out;
     },
   };
 }
@@ -96,14 +97,16 @@ async function allAtOnce(store: Store): Promise<Figures> {
   return {
     counts: async (ids) => new Map(ids.map((id) => [id, counts.get(id) ?? noDevices()])),
     limits: async (ids) => new Map(ids.map((id) => [id, limitsOf(id)])),
-    children: async (spId) => children.get(spId) ?? [],
+    children: async (spIds) => new Map(spIds.map((id) => [id, children.get(id) ?? []])),
   };
 }
 
-/** Usage rows for one batch of tenants. */
+/** Usage rows for one batch of tenants: the same few reads whatever the batch size and however many SPs it holds. */
 async function usageRows(figures: Figures, records: TenantRecord[]): Promise<UsageRow[]> {
   const ids = records.map((r) => r.tenant.id);
-  const [counts, limits] = await Promise.all([figures.counts(ids), figures.limits(ids)]);
+  const spIds = records.filter((r) => r.tenant.service_provider).map((r) => r.tenant.id);
+  const [counts, limits, children] = await Promise.all([figures.counts(ids), figures.limits(ids), figures.children(spIds)]);
+  const childLimits = await figures.limits([...new Set([...children.values()].flat())]);
   const rows: UsageRow[] = [];
   for (const r of records) {
     const t = r.tenant;
@@ -117,8 +120,7 @@ async function usageRows(figures: Figures, records: TenantRecord[]): Promise<Usa
       limits: limits.get(t.id)!,
     };
     if (t.service_provider) {
-      const kids = await figures.children(t.id);
-      const childLimits = await figures.limits(kids);
+      const kids = children.get(t.id) ?? [];
       row.children = kids.length;
       row.allocated = {} as PerKind;
       row.free = {} as PerKind;
@@ -134,15 +136,19 @@ async function usageRows(figures: Figures, records: TenantRecord[]): Promise<Usa
   return rows;
 }
 
-/** Stream rows in batches; from the second batch on, figures come from maps read once. */
-async function* stream(store: Store, records: AsyncIterable<TenantRecord>, batch = 256): AsyncGenerator<UsageRow> {
-  let figures = perBatch(store);
+/**
+ * Stream rows in batches. Every tenant (`whole`): figures come from maps read once at the start,
+ * like a raw drain. A selection: `$in` queries per batch, switching to the maps from the
+ * second batch on (a long selection costs no more than everything).
+ */
+async function* stream(store: Store, records: AsyncIterable<TenantRecord>, whole: boolean, batch = 256): AsyncGenerator<UsageRow> {
+  let figures = whole ? await allAtOnce(store) : perBatch(store);
   let batches = 0;
   let pending: TenantRecord[] = [];
   for await (const record of records) {
     pending.push(record);
     if (pending.length >= batch) {
-      if (++batches === 2) figures = await allAtOnce(store);
+      if (++batches === 2 && !whole) figures = await allAtOnce(store);
       yield* await usageRows(figures, pending);
       pending = [];
     }
@@ -158,5 +164,5 @@ export async function usage(options: UsageOptions, deps: Deps): Promise<Result> 
   // A named tenant or SP that does not exist is exit 3, not an empty list.
   if (id !== undefined) await requireTenant(store, id);
   if (parent !== undefined) await requireTenant(store, parent, 'Service Provider');
-  return { type: 'list', rows: counted(stream(store, store.tenants.find({ id, parent })), deps.progress('tenants')), columns: usageColumns };
+  return { type: 'list', rows: counted(stream(store, store.tenants.find({ id, parent }), id === undefined && parent === undefined), deps.progress('tenants')), columns: usageColumns };
 }

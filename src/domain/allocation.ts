@@ -91,13 +91,75 @@ export interface PlannedChange extends LimitChange {
   before: number;
 }
 
-function limitOf(world: AllocationWorld, state: Map<string, number>, tenantId: string, kind: LimitKind): number {
-  return state.get(`${tenantId}/${kind}`) ?? world.tenants.get(tenantId)?.limits[kind] ?? UNLIMITED;
+/** The allocation once one child moves from `from` to `to`. */
+function shifted(alloc: Allocation, from: number, to: number): Allocation {
+  const out = { ...alloc };
+  if (from === UNLIMITED) out.unlimited -= 1;
+  else out.sum -= from;
+  if (to === UNLIMITED) out.unlimited += 1;
+  else out.sum += to;
+  return out;
 }
 
-function spState(world: AllocationWorld, state: Map<string, number>, spId: string, kind: LimitKind): { limit: number; alloc: Allocation } {
-  const kids = world.children.get(spId) ?? [];
-  return { limit: limitOf(world, state, spId, kind), alloc: allocationOf(kids.map((c) => limitOf(world, state, c, kind))) };
+interface SpState {
+  limit: number;
+  alloc: Allocation;
+}
+
+/**
+ * The capacity figures a plan's checks read, each SP's children summed once and then kept up
+ * to date change by change, so that checking a plan of N entries is linear in N and in the
+ * number of children (never one pass over the children per entry).
+ */
+class Capacity {
+  /** Which loaded SP a tenant is a child of (from the children lists). */
+  private readonly parentOf = new Map<string, string>();
+  private readonly initial = new Map<string, SpState>();
+
+  constructor(private readonly world: AllocationWorld) {
+    for (const [sp, kids] of world.children) for (const k of kids) this.parentOf.set(k, sp);
+  }
+
+  limit(tenantId: string, kind: LimitKind): number {
+    return this.world.tenants.get(tenantId)?.limits[kind] ?? UNLIMITED;
+  }
+
+  /** The SP's state before the plan (summed once per SP and kind). */
+  before(sp: string, kind: LimitKind): SpState {
+    const key = `${sp}/${kind}`;
+    let state = this.initial.get(key);
+    if (!state) {
+      state = { limit: this.limit(sp, kind), alloc: allocationOf((this.world.children.get(sp) ?? []).map((c) => this.limit(c, kind))) };
+      this.initial.set(key, state);
+    }
+    return state;
+  }
+
+  /** Tracks SP states as changes are applied one after another, starting from the state before the plan. */
+  tracker(): { apply(c: PlannedChange): void; state(sp: string, kind: LimitKind): SpState } {
+    const current = new Map<string, SpState>();
+    const state = (sp: string, kind: LimitKind): SpState => {
+      const key = `${sp}/${kind}`;
+      let st = current.get(key);
+      if (!st) {
+        const b = this.before(sp, kind);
+        st = { limit: b.limit, alloc: { ...b.alloc } };
+        current.set(key, st);
+      }
+      return st;
+    };
+    return {
+      state,
+      apply: (c) => {
+        const parent = this.parentOf.get(c.tenantId);
+        if (parent !== undefined) {
+          const st = state(parent, c.kind);
+          st.alloc = shifted(st.alloc, c.before, c.limit);
+        }
+        state(c.tenantId, c.kind).limit = c.limit;
+      },
+    };
+  }
 }
 
 /** An SP whose cap a change of `tenantId` affects: its parent (allocation) and itself (cap). */
@@ -119,6 +181,7 @@ function label(world: AllocationWorld, id: string): string {
  * over-allocates any SP: first what frees capacity (children going down, SPs going up),
  * then what takes it. Changes that change nothing are dropped. Throws UsageError for a
  * malformed plan and RuleError (naming the free capacity) for one that breaks a rule.
+ * Linear in the plan and in the children of the SPs involved.
  */
 export function planReallocation(world: AllocationWorld, changes: LimitChange[], options: { force?: boolean } = {}): PlannedChange[] {
   const seen = new Set<string>();
@@ -151,33 +214,33 @@ export function planReallocation(world: AllocationWorld, changes: LimitChange[],
     }
   }
 
-  const initial = new Map<string, number>();
-  const final = new Map<string, number>(planned.map((c) => [`${c.tenantId}/${c.kind}`, c.limit]));
-  const involved = new Map<string, LimitKind[]>();
+  const capacity = new Capacity(world);
+  const involved = new Map<string, Set<LimitKind>>();
+  const final = capacity.tracker();
   for (const c of planned) {
+    final.apply(c);
     for (const sp of capsTouched(world, c.tenantId)) {
-      const kinds = involved.get(sp) ?? [];
-      if (!kinds.includes(c.kind)) kinds.push(c.kind);
+      const kinds = involved.get(sp) ?? new Set<LimitKind>();
+      kinds.add(c.kind);
       involved.set(sp, kinds);
     }
   }
 
   for (const [sp, kinds] of [...involved].sort(([a], [b]) => a.localeCompare(b))) {
     for (const kind of kinds) {
-      const before = spState(world, initial, sp, kind);
-      const after = spState(world, final, sp, kind);
-      if (acceptable(before, after)) continue;
-      throw capacityError(world, final, sp, kind, planned, after);
+      const after = final.state(sp, kind);
+      if (acceptable(capacity.before(sp, kind), after)) continue;
+      throw capacityError(world, capacity, sp, kind, planned, after);
     }
   }
 
   const ordered = orderChanges(world, planned);
   // The order is proven safe for two levels; checking every prefix also covers odd data.
-  const state = new Map<string, number>();
+  const prefix = capacity.tracker();
   for (const c of ordered) {
-    state.set(`${c.tenantId}/${c.kind}`, c.limit);
+    prefix.apply(c);
     for (const sp of capsTouched(world, c.tenantId)) {
-      if (!acceptable(spState(world, initial, sp, c.kind), spState(world, state, sp, c.kind))) {
+      if (!acceptable(capacity.before(sp, c.kind), prefix.state(sp, c.kind))) {
         throw new RuleError(
           `the plan cannot be applied in any safe order: Service Provider ${label(world, sp)} would be over-allocated in between`,
           'split the plan into several runs',
@@ -188,17 +251,11 @@ export function planReallocation(world: AllocationWorld, changes: LimitChange[],
   return ordered;
 }
 
-function capacityError(
-  world: AllocationWorld,
-  final: Map<string, number>,
-  sp: string,
-  kind: LimitKind,
-  planned: PlannedChange[],
-  after: { limit: number; alloc: Allocation },
-): RuleError {
+function capacityError(world: AllocationWorld, capacity: Capacity, sp: string, kind: LimitKind, planned: PlannedChange[], after: SpState): RuleError {
   const spChange = planned.find((c) => c.tenantId === sp && c.kind === kind);
   const kids = world.children.get(sp) ?? [];
-  const childChanges = planned.filter((c) => c.kind === kind && kids.includes(c.tenantId));
+  const kidSet = new Set(kids);
+  const childChanges = planned.filter((c) => c.kind === kind && kidSet.has(c.tenantId));
   const allocated = after.alloc.unlimited > 0 ? `${after.alloc.unlimited} unlimited child(ren) and ${after.alloc.sum}` : String(after.alloc.sum);
   if (childChanges.length === 0 && spChange) {
     return new RuleError(
@@ -209,7 +266,7 @@ function capacityError(
   }
   // Free capacity as the operator thinks of it: the SP's limit minus the children left alone.
   const changedIds = new Set(childChanges.map((c) => c.tenantId));
-  const others = allocationOf(kids.filter((k) => !changedIds.has(k)).map((k) => limitOf(world, final, k, kind)));
+  const others = allocationOf(kids.filter((k) => !changedIds.has(k)).map((k) => capacity.limit(k, kind)));
   const free = freeCapacity(after.limit, others);
   const requested = childChanges.map((c) => c.limit);
   const asked = requested.includes(UNLIMITED) ? 'unlimited' : String(requested.reduce((a, b) => a + b, 0));

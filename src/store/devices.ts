@@ -30,14 +30,18 @@ export class DeviceStore {
     return out;
   }
 
-  /** Accepted devices of every tenant, in one aggregation (for long listings). */
+  /**
+   * Accepted devices of every tenant, in one pass (for long listings): read as a stream of
+   * tenant ids and counted here, because FerretDB's `$group` over 100,000 devices took
+   * several times as long as reading them.
+   */
   async acceptedCountsAll(): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    const rows = this.coll.aggregate<{ _id: string; n: number }>([
-      { $match: { status: 'accepted' } },
-      { $group: { _id: '$tenant_id', n: { $sum: 1 } } },
-    ]);
-    for await (const row of rows) out.set(String(row._id), Number(row.n));
+    const cursor = this.coll.find({ status: 'accepted' }, { projection: { _id: 0, tenant_id: 1 } }).batchSize(5000);
+    for await (const doc of cursor) {
+      const tenant = String(doc.tenant_id);
+      out.set(tenant, (out.get(tenant) ?? 0) + 1);
+    }
     return out;
   }
 

@@ -8,7 +8,7 @@ import { ConflictError, InternalError, RuleError, isDuplicateKeyError } from '..
 import { connect, translateDriverError } from './mongo';
 import { DEFAULT_LEASE_MS, Journal, type FaultHooks, type Operation, type RepairReport, type Step } from './journal';
 import type { LockKey } from './locks';
-import { TenantStore, TENANTS } from './tenants';
+import { TenantStore, TENANTS, idString } from './tenants';
 import { UserStore, USERS, type User } from './users';
 import { LimitStore, LIMITS } from './limits';
 import { DeviceStore, DEVICES } from './devices';
@@ -20,7 +20,6 @@ import { idValues } from './tenants';
 import { MenderServices } from './services';
 import { IsolationCheck, type IsolationAudit } from './check';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
-import { toStored } from './limits';
 import type { SsoSettings } from '../domain/sso';
 import type { LimitRecord } from './limits';
 
@@ -44,6 +43,8 @@ export interface StoreOptions {
   hooks?: FaultHooks;
   /** Lines for people (stderr), e.g. that a command waits for a lock. */
   notice?: (line: string) => void;
+  /** Sees the name of every database command sent (TENANTADM_COUNT_COMMANDS). */
+  onCommand?: (name: string) => void;
 }
 
 /** What a command wants written: opaque steps plus the audit events describing them. */
@@ -155,7 +156,7 @@ export class Store {
   }
 
   static async open(config: Config, options: StoreOptions = {}): Promise<Store> {
-    const client = await connect(config.mongoUrl, config.timeoutMs, config.mongoAuth);
+    const client = await connect(config.mongoUrl, config.timeoutMs, config.mongoAuth, options.onCommand);
     return new Store(client, config, options.now ?? (() => new Date()), options);
   }
 
@@ -190,13 +191,12 @@ export class Store {
    * The value is stored as this server's profile reads it; what it cannot say is exit 5.
    */
   async limitStep(current: LimitRecord, value: number): Promise<Step> {
-    const profile = await this.profile();
     if (this.services.has('deviceauth')) {
-      const stored = toStored(value, current.kind, profile);
+      const stored = await this.limits.storedValue(value, current.kind);
       const previous = current.raw ? Number(current.raw.value) : null;
       return { kind: 'service', call: { op: 'limit.put', service: 'deviceauth', tenantId: current.tenantId, name: current.kind, value: stored, previous } };
     }
-    return this.limits.setStep(current, value, profile);
+    return this.limits.setStep(current, value);
   }
 
   /** A new user: through useradm when its address is set (Enterprise registers it for login), else straight into useradm.users. */
@@ -277,7 +277,8 @@ export class Store {
     }
   }
 
-  private operation(changes: ChangeSet): Operation {
+  private async operation(changes: ChangeSet): Promise<Operation> {
+    await this.requireIndexesFor(changes.steps);
     // No change without its audit entry: a command that forgets one is a bug, caught before any write.
     if ((changes.steps.length > 0 || changes.forwardOnly) && changes.events.length === 0) {
       throw new InternalError(`${changes.command} tried to change data without recording an audit event`, 'this is a bug in tenantadm: nothing was changed');
@@ -302,21 +303,19 @@ export class Store {
   }
 
   /**
-   * Settle what dead processes left (their operations are rolled back or finished) and check
-   * the indexes writes rely on. Every changing command calls it before it reads anything it
-   * decides on, so it never builds on a half-made change.
+   * Settle what dead processes left (their operations are rolled back or finished). Every
+   * changing command calls it before it reads anything it decides on, so it never builds on a
+   * half-made change. The indexes writes rely on are checked when a change has a write that
+   * relies on one (see requireIndexesFor).
    */
   async settleInterrupted(): Promise<void> {
-    await this.guard(async () => {
-      await this.journal.repairStale();
-      await this.requireIndexes();
-    });
+    await this.guard(() => this.journal.repairStale());
   }
 
   /** Apply a change set all-or-nothing (see journal.ts). */
   async commit(changes: ChangeSet): Promise<void> {
     if (changes.empty) return;
-    await this.guard(() => this.journal.run(this.operation(changes)));
+    await this.guard(async () => this.journal.run(await this.operation(changes)));
   }
 
   /**
@@ -327,7 +326,7 @@ export class Store {
     return this.guard(() =>
       this.journal.exclusive(keys, async () => {
         const { changes, result } = await body();
-        return { op: changes && !changes.empty ? this.operation(changes) : null, result };
+        return { op: changes && !changes.empty ? await this.operation(changes) : null, result };
       }),
     );
   }
@@ -454,16 +453,55 @@ export class Store {
     return existing.some((ix) => Store.sameKeys(ix.key, spec.index.key as Document) && (ix.unique === true) === (spec.index.unique === true));
   }
 
-  /** Writes depend on unique indexes for correctness under concurrency; refuse without them. */
-  private async requireIndexes(): Promise<void> {
+  /**
+   * Inserts into Mender's collections depend on its unique indexes under concurrency (a second
+   * user with one email, a second limit document of one tenant and kind); refuse such a change
+   * without them. Each index is checked at most once per process, and only for a change that
+   * inserts there: updates are compare-and-set by `_id`, and a tenant created in the same
+   * change has no limit document to collide with.
+   */
+  private async requireIndexesFor(steps: Step[]): Promise<void> {
+    const created = new Set<string>();
+    for (const step of steps) {
+      if (step.kind === 'insert' && step.target.coll === TENANTS && step.target.db === this.config.db.tenantadm) created.add(idString(step.doc._id));
+    }
+    const needed = new Set<IndexSpec>();
     for (const spec of this.indexSpecs().filter((s) => s.required)) {
-      if (!(await this.indexPresent(spec))) {
+      const db = this.config.db[spec.db];
+      const relies = steps.some(
+        (step) => step.kind === 'insert' && step.target.db === db && step.target.coll === spec.coll && !(spec.coll === LIMITS && created.has(String(step.doc.tenant_id))),
+      );
+      if (relies) needed.add(spec);
+    }
+    for (const spec of needed) await this.requireIndex(spec);
+  }
+
+  private readonly indexChecks = new Map<string, Promise<void>>();
+
+  /**
+   * Before a change that will insert users straight into useradm.users: refuse at once
+   * (exit 5, nothing written, no lock taken) when the unique email index is missing.
+   */
+  async requireUserIndex(): Promise<void> {
+    if (this.services.has('useradm')) return;
+    const spec = this.indexSpecs().find((s) => s.db === 'useradm' && s.coll === USERS)!;
+    await this.guard(() => this.requireIndex(spec));
+  }
+
+  private requireIndex(spec: IndexSpec): Promise<void> {
+    const key = `${spec.db}.${spec.coll}.${String(spec.index.name)}`;
+    let check = this.indexChecks.get(key);
+    if (!check) {
+      check = this.indexPresent(spec).then((present) => {
+        if (present) return;
         const dbName = this.config.db[spec.db];
         throw new RuleError(
           `the unique index on ${dbName}.${spec.coll} ${JSON.stringify(spec.index.key)} is missing`,
           'run `tenantadm migrate` once against this database; it is safe to re-run',
         );
-      }
+      });
+      this.indexChecks.set(key, check);
     }
+    return check;
   }
 }

@@ -66,25 +66,45 @@ export class LimitStore {
   /** Limits of many tenants in one round trip; tenants without a document are unlimited. */
   async getMany(tenantIds: string[], kind: LimitKind = 'max_devices'): Promise<Map<string, LimitRecord>> {
     const out = new Map<string, LimitRecord>();
-    if (tenantIds.length === 0) return out;
-    const found = await this.coll.find({ tenant_id: { $in: tenantIds }, name: kind }).toArray();
-    const profile = found.length > 0 ? (await this.profile()).name : undefined;
-    for (const raw of found) {
-      const tenantId = String(raw.tenant_id);
-      const { value, invalid } = readStored(raw.value, profile!);
-      out.set(tenantId, { tenantId, kind, value, raw, ...(invalid ? { invalid } : {}) });
-    }
-    for (const id of tenantIds) if (!out.has(id)) out.set(id, { tenantId: id, kind, value: UNLIMITED, raw: null });
+    for (const [key, rec] of await this.getKinds(tenantIds, [kind])) out.set(key.slice(0, key.lastIndexOf('/')), rec);
     return out;
+  }
+
+  /**
+   * Limits of many tenants and kinds in one query, by `<tenantId>/<kind>`; a pair without a
+   * document is unlimited. The profile is read only when a stored value needs it (0 or less).
+   */
+  async getKinds(tenantIds: string[], kinds: readonly LimitKind[]): Promise<Map<string, LimitRecord>> {
+    const out = new Map<string, LimitRecord>();
+    if (tenantIds.length === 0 || kinds.length === 0) return out;
+    const filter = { tenant_id: tenantIds.length === 1 ? tenantIds[0] : { $in: tenantIds }, name: kinds.length === 1 ? kinds[0] : { $in: [...kinds] } };
+    const found = await this.coll.find(filter).toArray();
+    const wanted = new Set<string>(kinds);
+    for (const raw of found) {
+      const kind = String(raw.name);
+      if (!wanted.has(kind)) continue;
+      const tenantId = String(raw.tenant_id);
+      const { value, invalid } = await this.read(raw.value);
+      out.set(`${tenantId}/${kind}`, { tenantId, kind: kind as LimitKind, value, raw, ...(invalid ? { invalid } : {}) });
+    }
+    for (const id of tenantIds) {
+      for (const kind of kinds) if (!out.has(`${id}/${kind}`)) out.set(`${id}/${kind}`, { tenantId: id, kind, value: UNLIMITED, raw: null });
+    }
+    return out;
+  }
+
+  /** A stored value as this tool reads it; a positive number means the same under every profile. */
+  private async read(stored: unknown): Promise<{ value: number; invalid: boolean }> {
+    const n = Number(stored);
+    if (Number.isFinite(n) && n > 0) return { value: n, invalid: false };
+    return readStored(stored, (await this.profile()).name);
   }
 
   /** Every tenant's limit of one kind, in one pass (for long listings; see views.ts). */
   async all(kind: LimitKind = 'max_devices'): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    let profile: SchemaProfile['name'] | undefined;
     for await (const raw of this.coll.find({ name: kind }, { projection: { tenant_id: 1, value: 1 } })) {
-      profile ??= (await this.profile()).name;
-      out.set(String(raw.tenant_id), readStored(raw.value, profile).value);
+      out.set(String(raw.tenant_id), (await this.read(raw.value)).value);
     }
     return out;
   }
@@ -94,16 +114,21 @@ export class LimitStore {
     return this.coll.countDocuments(profile === 'legacy' ? { value: { $lt: 0 } } : { value: { $lt: -1 } });
   }
 
+  /** One tenant's limit: `findOne` stops at the document (a scanning server reads half the collection on average, not all). */
   async get(tenantId: string, kind: LimitKind = 'max_devices'): Promise<LimitRecord> {
-    return (await this.getMany([tenantId], kind)).get(tenantId)!;
+    const raw = await this.coll.findOne({ tenant_id: tenantId, name: kind });
+    if (!raw) return { tenantId, kind, value: UNLIMITED, raw: null };
+    const { value, invalid } = await this.read(raw.value);
+    return { tenantId, kind, value, raw, ...(invalid ? { invalid } : {}) };
   }
 
   /**
    * Write `value` (-1 unlimited), inserting the document when there is none (a compare-and-set
-   * otherwise). `previous` is the record as read; `profile` decides the stored value.
+   * otherwise). `current` is the record as read; the profile decides the stored value, and is
+   * read only when the value needs it (a positive number is stored as it is under every profile).
    */
-  setStep(current: LimitRecord, value: number, profile: SchemaProfile): Step {
-    const stored = mongo().Long.fromNumber(toStored(value, current.kind, profile));
+  async setStep(current: LimitRecord, value: number): Promise<Step> {
+    const stored = mongo().Long.fromNumber(await this.storedValue(value, current.kind));
     if (!current.raw) {
       return {
         kind: 'insert',
@@ -112,5 +137,10 @@ export class LimitStore {
       };
     }
     return fieldUpdateStep(this.target, current.raw, { value: stored });
+  }
+
+  /** The number to store for `value` (-1 unlimited) on this server; what it cannot say is exit 5. */
+  async storedValue(value: number, kind: LimitKind): Promise<number> {
+    return value > 0 ? value : toStored(value, kind, await this.profile());
   }
 }

@@ -47,7 +47,13 @@ export function driverTimeouts(
   };
 }
 
-export async function connect(url: string, timeoutMs: number, auth?: { username: string; password?: string }): Promise<MongoClient> {
+export async function connect(
+  url: string,
+  timeoutMs: number,
+  auth?: { username: string; password?: string },
+  /** Called with the name of every command sent (the driver's command monitoring; a debug hook). */
+  onCommand?: (name: string) => void,
+): Promise<MongoClient> {
   const { MongoClient } = mongo();
   const options: MongoClientOptions = {
     appName: 'tenantadm',
@@ -58,6 +64,7 @@ export async function connect(url: string, timeoutMs: number, auth?: { username:
     ignoreUndefined: true,
     // Mender's TENANTADM_MONGO_USERNAME / _PASSWORD: credentials stay out of the URL and argv.
     ...(auth ? { auth } : {}),
+    ...(onCommand ? { monitorCommands: true } : {}),
   };
   let client: MongoClient;
   try {
@@ -67,6 +74,7 @@ export async function connect(url: string, timeoutMs: number, auth?: { username:
     const message = (err as Error).message ?? String(err);
     throw new UsageError(`invalid MongoDB URL ${redactUrl(url)}: ${message.split('\n')[0]}`, 'check --mongo or TENANTADM_MONGO');
   }
+  if (onCommand) client.on('commandStarted', (event) => onCommand(event.commandName));
   try {
     await client.connect();
     return client;

@@ -151,8 +151,42 @@ export class TenantStore {
     }
   }
 
+  /**
+   * In one query: the tenants with these ids and the children of those in `childrenOf`
+   * (references stored as ObjectId or string). `fields` limits what is read. Ids are asked
+   * as ObjectIds (Mender's form), and only those not found are asked again as strings: on
+   * servers that scan (FerretDB), the cost of `$in` grows with its length.
+   */
+  async findLinked(ids: string[], childrenOf: string[] = [], fields?: (keyof TenantFields | '_id')[]): Promise<TenantRecord[]> {
+    const ObjectId = mongo().ObjectId;
+    const asObjectIds = (list: string[]) => list.map((id) => (HEX_ID.test(id) ? new ObjectId(id) : id));
+    const projection = fields ? { projection: Object.fromEntries(fields.map((f) => [f, 1])) } : {};
+    const out: TenantRecord[] = [];
+    const run = async (clauses: Document[]) => {
+      if (clauses.length === 0) return;
+      const filter = clauses.length === 1 ? clauses[0]! : { $or: clauses };
+      for await (const raw of this.coll.find(filter, projection).batchSize(1000)) out.push({ tenant: toTenant(raw), raw });
+    };
+    const clauses: Document[] = [];
+    if (ids.length > 0) clauses.push({ _id: ids.length === 1 ? asObjectIds(ids)[0] : { $in: asObjectIds(ids) } });
+    if (childrenOf.length > 0) clauses.push({ parent_tenant_id: { $in: childrenOf.flatMap((id) => (HEX_ID.test(id) ? [id, new ObjectId(id)] : [id])) } });
+    await run(clauses);
+    const found = new Set(out.map((r) => r.tenant.id));
+    const stringIds = ids.filter((id) => HEX_ID.test(id) && !found.has(id));
+    if (stringIds.length > 0) await run([{ _id: stringIds.length === 1 ? stringIds[0] : { $in: stringIds } }]);
+    return out;
+  }
+
   async findOne(q: TenantQuery): Promise<TenantRecord | null> {
-    const raw = await this.coll.findOne(this.filter(q));
+    let raw: Document | null;
+    if (q.id && HEX_ID.test(q.id)) {
+      // `_id` equality is what every server answers from its index (FerretDB too, unlike `$in`):
+      // the ObjectId Mender writes first, the string form only when that finds nothing.
+      const rest: Document = this.filter({ ...q, id: undefined });
+      raw = (await this.coll.findOne({ ...rest, _id: new (mongo().ObjectId)(q.id) })) ?? (await this.coll.findOne({ ...rest, _id: q.id } as Document));
+    } else {
+      raw = await this.coll.findOne(this.filter(q));
+    }
     return raw ? { tenant: toTenant(raw), raw } : null;
   }
 
@@ -217,6 +251,19 @@ export class TenantStore {
     for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) doc[k] = v;
     doc.updated_at ??= fields.created_at;
     return { id: oid.toHexString(), doc, step: { kind: 'insert', target: this.target, doc } };
+  }
+
+  /** The record of a document as written (no read-back needed). */
+  recordOf(doc: Document): TenantRecord {
+    return { tenant: toTenant(doc), raw: doc };
+  }
+
+  /** The record once `step` (this tenant's update step) is applied: the result of a write, without reading it back. */
+  afterUpdate(record: TenantRecord, step: Step): TenantRecord {
+    if (step.kind !== 'update' || step.target.coll !== this.target.coll || step.target.db !== this.target.db || step.id !== record.raw._id) return record;
+    const raw: Document = { ...record.raw, ...step.after.set };
+    for (const field of step.after.unset) delete raw[field];
+    return this.recordOf(raw);
   }
 
   /** Every tenant's id and name, in one pass (for duplicate-name reports). */
