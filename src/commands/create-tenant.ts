@@ -72,6 +72,12 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     return output(await viewOne(store, record));
   };
 
+  // With --if-not-exists a tenant of this name is the answer (or exit 4 naming how it differs),
+  // before its own admin's email could count as taken.
+  if (options.ifNotExists) {
+    const existing = await store.tenants.findOne({ name });
+    if (existing) return existingAsAsked(existing);
+  }
   if (email !== undefined) {
     const user = await store.users.findByEmail(email);
     if (user) {
