@@ -11,7 +11,8 @@ export type Format = 'json' | 'ndjson' | 'table' | 'csv';
 
 export interface Column<T> {
   header: string;
-  get: (row: T) => unknown;
+  /** The cell of `row` (a method, so a command's Column<Row>[] is a Column<unknown>[] in a Result). */
+  get(row: T): unknown;
   /** An identifier people copy (an id, an email, a time): a table never cuts it. */
   keep?: boolean;
   /** Left out of a table that does not fit the terminal otherwise (as kubectl's `-o wide` columns); --wide shows it. */
@@ -23,8 +24,8 @@ export type Result =
    * `exitCode`: a report that is printed whole and still fails (doctor: 5 when the tool cannot work).
    * `rows`: what a table or CSV shows, one row each (check: its findings), instead of the one object.
    */
-  | { type: 'object'; data: unknown; columns?: Column<never>[]; rows?: unknown[]; exitCode?: number }
-  | { type: 'list'; rows: AsyncIterable<unknown> | Iterable<unknown>; columns: Column<never>[] }
+  | { type: 'object'; data: unknown; columns?: Column<unknown>[]; rows?: unknown[]; exitCode?: number }
+  | { type: 'list'; rows: AsyncIterable<unknown> | Iterable<unknown>; columns: Column<unknown>[] }
   | { type: 'text'; text: string }
   | { type: 'none' };
 
@@ -202,7 +203,7 @@ export async function render(result: Result, format: Format, sink: Sink, style: 
       return;
     case 'object':
       if (format === 'table' || format === 'csv') {
-        const columns = (result.columns as Column<unknown>[] | undefined) ?? objectColumns(result.data);
+        const columns = result.columns ?? objectColumns(result.data);
         const rows = result.rows ?? [result.data];
         await sink.write(format === 'csv' ? csvLines(rows, columns, true) : new TableLayout(columns, style, rows).page(rows, true));
       } else {
@@ -226,7 +227,7 @@ export async function render(result: Result, format: Format, sink: Sink, style: 
 }
 
 async function renderList(result: Extract<Result, { type: 'list' }>, format: Format, buf: Buffered, sink: Sink, style: TableStyle): Promise<void> {
-  const columns = result.columns as Column<unknown>[];
+  const columns = result.columns;
   const rows = pull(result.rows, sink, buf);
   if (format === 'ndjson') {
     for await (const row of rows) await buf.add(`${JSON.stringify(row)}\n`);

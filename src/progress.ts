@@ -118,6 +118,3 @@ export async function* counted<T>(rows: AsyncIterable<T> | Iterable<T>, progress
     progress.done();
   }
 }
-
-/** A counter that shows nothing (for callers outside a run: tests, library use). */
-export const silentProgress = (): Progress => ({ tick: () => undefined, done: () => undefined });

@@ -34,7 +34,6 @@ function prebuiltFor(key: string): Validator | undefined {
 
 let ajvInstance: import('ajv').default | undefined;
 const loaded = new Map<string, Validator>();
-let compiledHere = 0;
 
 /** The ajv options the build uses too (scripts/gen-validators.js), so both paths validate alike. */
 // strictRequired off: constraints name options in `required` without repeating their `properties`.
@@ -50,15 +49,9 @@ function compiled(schema: object): Validator {
       ajvInstance = new Ajv(AJV_OPTIONS);
     }
     fn = ajvInstance.compile(schema);
-    compiledHere++;
   }
   loaded.set(key, fn);
   return fn;
-}
-
-/** How many schemas this process compiled itself because the build had not (0 when running the build's output). */
-export function schemasCompiledHere(): number {
-  return compiledHere;
 }
 
 /** The message for the first error, in the terms of the declarations: a flag, a value, a constraint. */

@@ -1,3 +1,4 @@
+/** delete-tenant: remove a suspended tenant (with --cascade, a Service Provider and its children) and every record of it, as one journaled operation. */
 import type { OptionsOf } from '../options';
 import type { deleteTenantOptions } from '../command-table';
 import type { Deps } from '../deps';
@@ -34,7 +35,7 @@ export async function deleteTenant(options: DeleteTenantOptions, deps: Deps): Pr
 
   if (options.dryRun) {
     const plan = await removalPlan(store, groups, databases);
-    return { type: 'list', rows: plan.rows, columns: planColumns as Column<never>[] };
+    return { type: 'list', rows: plan.rows, columns: planColumns };
   }
   if (ask) {
     const also = children.length > 0 ? ` and its ${children.length} child tenant(s)` : '';

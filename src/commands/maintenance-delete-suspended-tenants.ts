@@ -1,3 +1,4 @@
+/** maintenance delete-suspended-tenants: remove every tenant suspended for at least N days, in one operation. */
 import type { OptionsOf } from '../options';
 import type { deleteSuspendedOptions } from '../command-table';
 import type { Deps } from '../deps';
@@ -61,7 +62,7 @@ export async function deleteSuspendedTenants(options: DeleteSuspendedOptions, de
     suspended_since: since(r),
     action: going.has(r.tenant.id) ? 'remove' : `skip: ${skipped.find((s) => s.id === r.tenant.id)?.reason ?? ''}`,
   }));
-  if (options.dryRun) return { type: 'list', rows, columns: candidateColumns as Column<never>[] };
+  if (options.dryRun) return { type: 'list', rows, columns: candidateColumns };
   if (going.size === 0) {
     return { type: 'object', data: { removed: { tenants: [], documents: {}, databases: [] }, remaining: 0, skipped } };
   }

@@ -1,3 +1,4 @@
+/** maintenance suspend-tenants-expired-trial: suspend every active tenant whose trial has expired, in one update. */
 import type { OptionsOf } from '../options';
 import type { suspendExpiredTrialOptions } from '../command-table';
 import type { Deps } from '../deps';
@@ -39,7 +40,7 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
     for await (const r of store.tenants.expiredTrials(now)) found.push(r);
   });
   const row = (r: TenantRecord, status: string): Row => ({ id: r.tenant.id, name: r.tenant.name, trial_expiration: r.tenant.trial_expiration ?? null, status });
-  if (options.dryRun || found.length === 0) return { type: 'list', rows: found.map((r) => row(r, r.tenant.status)), columns: rowColumns as Column<never>[] };
+  if (options.dryRun || found.length === 0) return { type: 'list', rows: found.map((r) => row(r, r.tenant.status)), columns: rowColumns };
   if (ask) await confirmYes(`Suspend ${found.length} tenant(s) whose trial expired (revoking their device and user tokens)?`, deps);
 
   const ids = found.map((r) => r.tenant.id);
@@ -70,5 +71,5 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
       if (warning) deps.warn(warning);
     }
   }
-  return { type: 'list', rows: found.map((r) => row(r, 'suspended')), columns: rowColumns as Column<never>[] };
+  return { type: 'list', rows: found.map((r) => row(r, 'suspended')), columns: rowColumns };
 }

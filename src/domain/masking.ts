@@ -10,7 +10,3 @@ export function maskFields<T extends object>(doc: T, secretFields: readonly stri
   return out as T;
 }
 
-/** Every secret string of `doc`, for callers that must prove none of them is printed. */
-export function secretValues(doc: object, secretFields: readonly string[]): string[] {
-  return secretFields.map((f) => (doc as Record<string, unknown>)[f]).filter((v): v is string => typeof v === 'string' && v !== '');
-}

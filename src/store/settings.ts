@@ -1,15 +1,13 @@
 /**
  * Per-tenant settings that hold secrets, kept out of the tenant document so that no
- * tenant listing can ever print them: `tenantadm.sso_settings` (identity provider) and
- * `tenantadm.storage_settings` (own object store). One document per tenant:
- * `{_id: "<tenant id>", tenant_id, settings: {...}, updated_at}`.
+ * tenant listing can ever print them: `tenantadm.sso_settings` (identity provider).
+ * One document per tenant: `{_id: "<tenant id>", tenant_id, settings: {...}, updated_at}`.
  */
 import type { Collection, Db, Document } from 'mongodb';
 import type { Step, Target } from './journal';
 import { fieldUpdateStep } from './tenants';
 
 export const SSO_SETTINGS = 'sso_settings';
-export const STORAGE_SETTINGS = 'storage_settings';
 
 export interface SettingsRecord<T> {
   tenantId: string;
@@ -48,11 +46,5 @@ export class TenantSettingsStore<T extends object> {
 
   deleteStep(current: SettingsRecord<T>): Step {
     return { kind: 'delete', target: this.target, doc: current.raw };
-  }
-
-  /** What removing a tenant must also remove (for the command that deletes tenants). */
-  async removalSteps(tenantId: string): Promise<Step[]> {
-    const current = await this.get(tenantId);
-    return current ? [this.deleteStep(current)] : [];
   }
 }

@@ -1,3 +1,4 @@
+/** End-to-end tests of the audit log: what is recorded, crash safety of a change and its entry, reading and streaming it. */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

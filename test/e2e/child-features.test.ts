@@ -1,3 +1,4 @@
+/** End-to-end tests of update-tenant --child-features: the add-ons a Service Provider lets its children have. */
 import { run, runJson, snapshot, type Dbs, withFreshDatabases } from '../support/harness';
 import { auditEntries, createTenant, expectFailsCleanly, spWithChildren } from '../support/cases';
 

@@ -1,3 +1,4 @@
+/** End-to-end tests of Service Providers: children, parents, device limits, reallocation plans, the device-auth cache, usage. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';

@@ -1,3 +1,4 @@
+/** End-to-end tests of set-sso and get-sso: settings from files and stdin, masking of secrets, inheritance by children. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { client, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';

@@ -1,3 +1,4 @@
+/** End-to-end tests of set-storage: a tenant's own S3 or Azure store where deployments reads it, masked secrets, --default. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { client, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';

@@ -1,3 +1,4 @@
+/** End-to-end tests of migrate, create/list/get/update-tenant, the contract for scripts (stdout, exit codes) and crash safety. */
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
 import fs from 'node:fs';

@@ -1,3 +1,4 @@
+/** End-to-end tests of create-user, list-users, get-user and delete-user against Mender's user layout. */
 import bcrypt from 'bcryptjs';
 import { client, passwordFile, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../support/cases';

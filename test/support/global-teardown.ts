@@ -1,3 +1,4 @@
+/** Jest global teardown: stops Mender's services, FerretDB and redis-server started by the global setup, and removes their files. */
 import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { STATE_FILE, type HarnessState } from './state';

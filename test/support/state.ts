@@ -1,3 +1,4 @@
+/** What the global setup hands to the test files: the servers it started (FerretDB, redis, Mender's services) and where. */
 import os from 'node:os';
 import path from 'node:path';
 

@@ -1,3 +1,4 @@
+/** Unit tests of Service Provider capacity arithmetic (-1 = unlimited) and the allocation rules (no database). */
 import {
   acceptable,
   allocationOf,

@@ -1,3 +1,4 @@
+/** Unit tests of the audit log: time and word parsing, the secret guard, the steps that write entries, entry shapes (no database). */
 import type { Db } from 'mongodb';
 import { ObjectId } from 'mongodb';
 import { parseAuditTime, parseAuditWord } from '../../src/domain/audit';

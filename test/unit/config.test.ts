@@ -1,3 +1,4 @@
+/** Unit tests of configuration resolution (flags over environment over defaults) and the exit code of each typed error. */
 import { resolveConfig, DEFAULTS } from '../../src/config';
 import { exitCodeOf, ConflictError, NotFoundError, RuleError, UnreachableError, UsageError, InternalError, ServiceError, asTenantadmError } from '../../src/errors';
 import { wantsColor } from '../../src/color';

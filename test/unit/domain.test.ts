@@ -1,3 +1,4 @@
+/** Unit tests of tenant domain rules: device limits, add-ons, tenant ids, names, emails and passwords (no database). */
 import { applyAddons, normalizeEmail, parseAddonFlags, parseDeviceLimit, parseTenantId, validatePassword, validateTenantName } from '../../src/domain/tenant';
 import { UsageError } from '../../src/errors';
 

@@ -1,3 +1,4 @@
+/** Unit tests of main with injected environment and streams, and of once-per-run notices. */
 import { Readable, Writable } from 'node:stream';
 import { main } from '../../src/main';
 import { warnDirectUser } from '../../src/notices';

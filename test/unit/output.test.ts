@@ -1,3 +1,4 @@
+/** Unit tests of stdout rendering: JSON, NDJSON, CSV and tables, failures after output began, readers that go away. */
 import { PassThrough, Writable } from 'node:stream';
 import { Sink, render, csvField, fit, OutputClosed, type Result, type TableStyle } from '../../src/output';
 

@@ -1,3 +1,4 @@
+/** Unit tests of schema profiles (what each Mender version reads and stores) and of the audit actor. */
 import { chooseProfile, profileForVersion } from '../../src/store/profile';
 import { readStored, toStored } from '../../src/store/limits';
 import { auditActor } from '../../src/store/audit';

@@ -1,3 +1,4 @@
+/** Unit tests of the progress line on stderr: when it shows, how it updates and erases itself, its debug figure. */
 import { ProgressLine, counted } from '../../src/progress';
 
 function capture(): { write: (s: string) => void; text: () => string } {

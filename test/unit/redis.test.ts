@@ -1,3 +1,4 @@
+/** Unit tests of Redis connection strings as Mender accepts them and of device-auth cache keys (no server). */
 import { describeRedisTarget, parseRedisUrl } from '../../src/store/redis';
 import { LimitCache, limitCacheKey, staleCacheWarning, tenantVersionKey, type CacheOutcome } from '../../src/store/cache';
 import { UsageError } from '../../src/errors';

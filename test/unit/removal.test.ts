@@ -1,3 +1,4 @@
+/** Unit tests of tenant removal: which tenants go in which order, per-tenant database discovery, confirmation. */
 import { batchRemovalOrder, removalOrder } from '../../src/domain/removal';
 import { perTenantDatabases, tenantCollections } from '../../src/store/discovery';
 import { confirmByTyping, confirmYes, consentNeeded, type ConsentDeps } from '../../src/confirm';

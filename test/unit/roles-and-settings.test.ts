@@ -1,3 +1,4 @@
+/** Unit tests of input parsing for roles, child-feature policies, SSO and storage settings, and JSON documents (no database). */
 import { Readable } from 'node:stream';
 import fs from 'node:fs';
 import os from 'node:os';
