@@ -1,5 +1,5 @@
 /** End-to-end tests of update-tenant --child-features: the add-ons a Service Provider lets its children have. */
-import { run, runJson, snapshot, type Dbs, withFreshDatabases } from '../support/harness';
+import { run, runJson, runPaused, snapshot, type Dbs, waitedForLock, withFreshDatabases } from '../support/harness';
 import { auditEntries, createTenant, expectFailsCleanly, spWithChildren } from '../support/cases';
 
 let dbs: Dbs;
@@ -89,17 +89,22 @@ describe('update-tenant --child-features', () => {
   });
 
   it('never ends with a child holding a forbidden add-on when both change at once', async () => {
-    for (let round = 0; round < 2; round++) {
-      const { sp, children } = await spWithChildren(dbs, [`race-${round}`]);
-      const results = await Promise.all([
-        run(dbs, ['update-tenant', '--id', children[0].id, '--addon', 'monitor'], { env: { TENANTADM_TEST_PAUSE_MS: '1000' } }),
-        run(dbs, ['update-tenant', '--id', sp.id, '--child-features', 'configure'], { env: { TENANTADM_TEST_PAUSE_MS: '1000' } }),
-      ]);
-      expect(results.map((r) => r.code).sort()).toEqual([0, 5]);
+    // Each change holds its locks between its checks and its writes while the other starts.
+    for (const first of ['child', 'sp'] as const) {
+      const { sp, children } = await spWithChildren(dbs, [`race-${first}`]);
+      const addon = ['update-tenant', '--id', children[0].id, '--addon', 'monitor'];
+      const policy = ['update-tenant', '--id', sp.id, '--child-features', 'configure'];
+      const holder = runPaused(dbs, first === 'child' ? addon : policy, 1000);
+      await holder.paused;
+      const rival = await run(dbs, first === 'child' ? policy : addon);
+      const held = await holder.done;
+      // The race happened: the rival waited for the holder's lock, then saw its change.
+      expect(waitedForLock(rival)).toBe(true);
+      expect([held.code, rival.code]).toEqual([0, 5]);
       const spNow = await runJson(dbs, ['get-tenant', '--id', sp.id]);
       const kidNow = await runJson(dbs, ['get-tenant', '--id', children[0].id]);
-      const policy: string[] | undefined = spNow.child_features;
-      expect(policy === undefined || !enabled(kidNow).some((a) => !policy.includes(a))).toBe(true);
+      const features: string[] | undefined = spNow.child_features;
+      expect(features === undefined || !enabled(kidNow).some((a) => !features.includes(a))).toBe(true);
     }
   });
 });

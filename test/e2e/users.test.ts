@@ -1,6 +1,6 @@
 /** End-to-end tests of create-user, list-users, get-user and delete-user against Mender's user layout. */
 import bcrypt from 'bcryptjs';
-import { client, passwordFile, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';
+import { client, passwordFile, run, runJson, runPaused, snapshot, tmpDir, type Dbs, waitedForLock, withFreshDatabases } from '../support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../support/cases';
 import { killedAt } from '../support/crash';
 
@@ -198,17 +198,19 @@ describe('delete-user', () => {
   });
 
   it('never leaves zero admins when the last two are deleted at once', async () => {
-    // The pause holds each process between its admin count and its delete: without the lock both would pass.
+    // The first holds its lock between its admin count and its delete; the second starts then,
+    // so without the lock both would count two admins and both would delete.
     for (let round = 0; round < 2; round++) {
       const t = await createTenant(dbs, `pair-${round}`);
       await addUser(t.id, `one-${round}@pair.example`);
       await addUser(t.id, `two-${round}@pair.example`);
-      const results = await Promise.all(
-        ['one', 'two'].map((who) =>
-          run(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', `${who}-${round}@pair.example`], { env: { TENANTADM_TEST_PAUSE_MS: '1500' } }),
-        ),
-      );
-      expect(results.map((r) => r.code).sort()).toEqual([0, 5]);
+      const holder = runPaused(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', `one-${round}@pair.example`], 1000);
+      await holder.paused;
+      const rival = await run(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', `two-${round}@pair.example`]);
+      const held = await holder.done;
+      // The race happened: the rival found the holder's lock and waited for it.
+      expect(waitedForLock(rival)).toBe(true);
+      expect([held.code, rival.code]).toEqual([0, 5]);
       const left = await (await client()).db(dbs.useradm).collection('users').countDocuments({ tenant_id: t.id, roles: 'RBAC_ROLE_PERMIT_ALL' });
       expect(left).toBe(1);
     }

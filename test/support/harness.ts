@@ -73,6 +73,8 @@ export interface RunOptions {
   terminalColumns?: number;
   /** In-process only: called with each chunk the command writes to stdout, as it writes it. */
   onStdout?: (chunk: string) => void;
+  /** Called with each chunk the command writes to stderr, as it writes it. */
+  onStderr?: (chunk: string) => void;
 }
 
 /**
@@ -111,7 +113,7 @@ export async function runInProcess(dbs: Dbs, args: string[], opts: RunOptions = 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   builtMain ??= (require(path.join(ROOT, 'dist/main.js')) as { main: Main }).main;
   const stdout = new Captured(opts.terminalColumns, opts.onStdout);
-  const stderr = new Captured(opts.terminalColumns);
+  const stderr = new Captured(opts.terminalColumns, opts.onStderr);
   const stdin = Object.assign(Readable.from(opts.input ? [Buffer.from(opts.input)] : []), { isTTY: false });
   const code = await builtMain([process.execPath, BIN, ...args], { env: cliEnv(dbs, opts.env), stdin, stdout, stderr });
   return { code, stdout: stdout.text, stderr: stderr.text, signal: null };
@@ -124,11 +126,42 @@ export function runProcess(dbs: Dbs, args: string[], opts: RunOptions = {}): Pro
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      opts.onStderr?.(d.toString());
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? -1, stdout, stderr, signal }));
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/**
+ * Start a locked command that holds its locks for `pauseMs` between its checks and its writes
+ * (TENANTADM_TEST_PAUSE_MS). `paused` resolves once the command says it holds them (its
+ * `test pause` line), so a test starts a rival then; it rejects when the command ends first.
+ */
+export function runPaused(dbs: Dbs, args: string[], pauseMs: number, opts: RunOptions = {}): { paused: Promise<void>; done: Promise<RunResult> } {
+  let open!: () => void;
+  const seen = new Promise<void>((resolve) => (open = resolve));
+  let said = '';
+  const done = run(dbs, args, {
+    ...opts,
+    env: { ...opts.env, TENANTADM_TEST_PAUSE_MS: String(pauseMs) },
+    onStderr: (chunk) => {
+      said += chunk;
+      if (said.includes('test pause')) open();
+      opts.onStderr?.(chunk);
+    },
+  });
+  const ended = done.then((r) => Promise.reject(new Error(`${args[0]} ended before its pause (exit ${r.code}): ${r.stderr}`)));
+  ended.catch(() => undefined);
+  return { paused: Promise.race([seen, ended]), done };
+}
+
+/** Whether a command found a lock held by another and waited for it (the race happened). */
+export function waitedForLock(r: RunResult, key?: string): boolean {
+  return new RegExp(`waiting for ${key ?? '\\S+'}, held by pid`).test(r.stderr);
 }
 
 /** Run and parse stdout as JSON, failing with the CLI's stderr when it did not exit 0. */
