@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { ObjectId } from 'mongodb';
-import { client, run, runJson, snapshot, type Dbs, withFreshDatabases } from '../support/harness';
+import { client, run, runJson, runPaused, snapshot, type Dbs, type RunResult, waitedForLock, withFreshDatabases } from '../support/harness';
 import { childLimits, expectFailsCleanly, storedLimit } from '../support/limits';
 import { killedAt } from '../support/crash';
 
@@ -38,11 +38,25 @@ function sum(xs: number[]): number {
 // fails on the rule (exit 5), never on the wait (exit 4), which keeps the outcome exact.
 const PATIENT = ['--timeout', '30000'];
 
+/**
+ * Run the first job holding the SP's lock between its checks and its writes, the others once it
+ * says it holds it; results in job order. The race happened when some of them waited for the lock.
+ */
+async function race(sp: string, jobs: string[][]): Promise<RunResult[]> {
+  const [first, ...rest] = jobs;
+  const holder = runPaused(dbs, [...first!, ...PATIENT], 1000);
+  await holder.paused;
+  const others = await Promise.all(rest.map((args) => run(dbs, [...args, ...PATIENT])));
+  const results = [await holder.done, ...others];
+  expect(others.filter((r) => waitedForLock(r, `sp:${sp}`)).length).toBeGreaterThan(0);
+  return results;
+}
+
 describe('20 processes racing for one SP', () => {
   it('set-device-limit: exactly what fits succeeds, the rest exit 5, never over-allocated', async () => {
     const { sp, children } = await seedSp(100, 20);
     const started = Date.now();
-    const results = await Promise.all(children.map((id) => run(dbs, ['set-device-limit', '--id', id, '--limit', '10', ...PATIENT])));
+    const results = await race(sp, children.map((id) => ['set-device-limit', '--id', id, '--limit', '10']));
     const wall = Date.now() - started;
     const codes = results.map((r) => r.code);
     process.stderr.write(`set-device-limit race: 20 processes, ${codes.filter((c) => c === 0).length} ok, ${codes.filter((c) => c === 5).length} exit 5, ${wall} ms\n`);
@@ -67,9 +81,7 @@ describe('20 processes racing for one SP', () => {
   it('create-tenant --parent: capacity and max_child_tenants hold under the race', async () => {
     const { sp } = await seedSp(95, 0, { max_child_tenants: 12 });
     const started = Date.now();
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => run(dbs, ['create-tenant', '--name', `racer-${i}`, '--parent', sp, '--device-limit', '10', '--id-only', ...PATIENT])),
-    );
+    const results = await race(sp, Array.from({ length: 20 }, (_, i) => ['create-tenant', '--name', `racer-${i}`, '--parent', sp, '--device-limit', '10', '--id-only']));
     const wall = Date.now() - started;
     const codes = results.map((r) => r.code);
     process.stderr.write(`create-tenant --parent race: 20 processes, ${codes.filter((c) => c === 0).length} ok, ${wall} ms\n`);
@@ -81,9 +93,7 @@ describe('20 processes racing for one SP', () => {
 
     // Unlimited capacity, 12 children at most: 3 more fit.
     await (await client()).db(dbs.deviceauth).collection('limits').updateOne({ tenant_id: sp }, { $set: { value: -1 } });
-    const more = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => run(dbs, ['create-tenant', '--name', `late-${i}`, '--parent', sp, '--device-limit', '1', '--id-only', ...PATIENT])),
-    );
+    const more = await race(sp, Array.from({ length: 20 }, (_, i) => ['create-tenant', '--name', `late-${i}`, '--parent', sp, '--device-limit', '1', '--id-only']));
     expect(more.filter((r) => r.code === 0)).toHaveLength(3);
     expect(more.filter((r) => r.code === 5).every((r) => /12 of its 12 child tenants/.test(r.stderr))).toBe(true);
     expect(await (await client()).db(dbs.tenantadm).collection('tenants').countDocuments({ parent_tenant_id: sp })).toBe(12);
@@ -102,7 +112,7 @@ describe('20 processes racing for one SP', () => {
       ['set-device-limit', '--id', sp, '--limit', '40'],
       ['create-tenant', '--name', 'newcomer', '--parent', sp, '--device-limit', '9'],
     ];
-    const results = await Promise.all(jobs.map((args) => run(dbs, [...args, ...PATIENT])));
+    const results = await race(sp, jobs);
     expect(results.every((r) => r.code === 0 || r.code === 5)).toBe(true);
     const spLimit = (await storedLimit(dbs, sp))!;
     const limits = await childLimits(dbs, sp);
