@@ -299,24 +299,24 @@ describe('a server lost or frozen in the middle of a command', () => {
 
   /**
    * The pause hook holds create-tenant between its checks and its writes while it holds its
-   * lock; the test sees the lock, then kills or freezes the server, so the writes meet it gone.
+   * lock; the test waits for its `test pause` line, then kills or freezes the server, so the writes meet it gone.
    */
+  // Long enough to kill or freeze a server; a command that wrote first exits 0 and fails the test.
+  const WRITE_PAUSE_MS = 1500;
   async function duringWrite(action: (s: OwnServer) => Promise<void>): Promise<{ r: RunResult; elapsed: number }> {
     await seed(server!.uri, dbs, 0);
     const migrated = await launch(['migrate'], dbEnv(server!.uri, dbs)).done;
     expect(migrated.code).toBe(0);
-    const watcher = await MongoClient.connect(server!.uri, { serverSelectionTimeoutMS: 5000 });
-    const run = launch(['create-tenant', '--name', 'cut-short', '--timeout', String(TIMEOUT_MS)], dbEnv(server!.uri, dbs, { TENANTADM_TEST_PAUSE_MS: '4000' }));
-    try {
-      for (;;) {
-        if ((await watcher.db(dbs.tenantadm).collection('tenantadm_locks').countDocuments({})) > 0) break;
-        if (run.child.exitCode !== null) throw new Error(`create-tenant ended before taking its lock: ${(await run.done).stderr}`);
-        // Polling interval only: the pause hook (4 s) is what holds the writes back.
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    } finally {
-      await watcher.close(true);
-    }
+    const run = launch(['create-tenant', '--name', 'cut-short', '--timeout', String(TIMEOUT_MS)], dbEnv(server!.uri, dbs, { TENANTADM_TEST_PAUSE_MS: String(WRITE_PAUSE_MS) }));
+    // The command says when it holds its lock, its checks done and its writes not begun.
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      run.child.stderr!.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (said.includes('test pause')) resolve();
+      });
+      run.done.then((r) => reject(new Error(`create-tenant ended before its pause: ${r.stderr}`)), reject);
+    });
     await action(server!);
     const from = Date.now();
     const r = await run.done;
@@ -340,8 +340,8 @@ describe('a server lost or frozen in the middle of a command', () => {
     expect(r.stderr).toMatch(/tenantadm: (MongoDB at \S+ stopped answering|cannot reach MongoDB)/);
     expect(r.code).toBe(6);
     expect(r.stdout).toBe('');
-    // The pause (4 s) runs first; then detection and one retry.
-    expect(elapsed).toBeLessThan(4000 + FROZEN_BOUND_MS);
+    // The rest of the pause runs first; then detection and one retry.
+    expect(elapsed).toBeLessThan(WRITE_PAUSE_MS + FROZEN_BOUND_MS);
   });
 });
 

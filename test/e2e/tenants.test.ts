@@ -150,11 +150,13 @@ describe('create-tenant', () => {
   it('asks twice on a terminal with a hidden prompt on stderr (script(1) gives it a pty)', async () => {
     const env = cliEnv(dbs);
     // Each answer is typed once its prompt is on stderr (the terminal is then in raw mode, so
-    // nothing typed is echoed); the last sleep only keeps the terminal open while the command ends.
-    const prompts = `${tmpDir()}/prompts`;
-    const cmd = `"${process.execPath}" "${BIN}" create-tenant --name tty --admin-email t@tty.example --id-only 2>${prompts}`;
-    const waitFor = (text: string) => `until grep -q '${text}' ${prompts} 2>/dev/null; do sleep 0.05; done`;
-    const typed = `${waitFor('Password for')}; printf 'typed-secret-1\\r'; ${waitFor('Repeat it')}; printf 'typed-secret-1\\r'; sleep 4`;
+    // nothing typed is echoed); the input stays open until the command has ended.
+    const dir = tmpDir();
+    const prompts = `${dir}/prompts`;
+    const cmd = `"${process.execPath}" "${BIN}" create-tenant --name tty --admin-email t@tty.example --id-only 2>${prompts}; touch ${dir}/ended`;
+    const waitFor = (test: string) => `until ${test}; do sleep 0.05; done`;
+    const shown = (text: string) => waitFor(`grep -q '${text}' ${prompts} 2>/dev/null`);
+    const typed = `${shown('Password for')}; printf 'typed-secret-1\\r'; ${shown('Repeat it')}; printf 'typed-secret-1\\r'; ${waitFor(`[ -e ${dir}/ended ]`)}`;
     const r = spawnSync('bash', ['-c', `(${typed}) | script -qec '${cmd}' /dev/null`], { env, encoding: 'utf8', timeout: 30_000 });
     const id = r.stdout.replace(/\r/g, '').trim();
     expect(id).toMatch(/^[0-9a-f]{24}$/);
