@@ -12,7 +12,8 @@ const needsServers = ['<rootDir>/test/unit/redis-server.test.ts'];
 
 /** @type {import('jest').Config} */
 module.exports = {
-  maxWorkers: 2,
+  // Three: most files wait on FerretDB and child processes, not on the two cores.
+  maxWorkers: 3,
   // Read from the top level (a project's own testTimeout is ignored by jest 30's runner).
   testTimeout: common.testTimeout,
   projects: [
