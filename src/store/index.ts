@@ -102,6 +102,9 @@ export interface MigrateResult {
  * Indexes earlier releases of this tool put on Mender's collections that Mender does not
  * define; migrate drops them (tenant names are not unique in Mender).
  */
+/** Up to this many audit entries settle one update each; more settle in one step. */
+const FEW_AUDIT_ENTRIES = 3;
+
 const RETIRED_INDEXES: { db: IndexSpec['db']; coll: string; name: string }[] = [
   { db: 'tenantadm', coll: TENANTS, name: 'tenantadm_name_unique' },
   { db: 'tenantadm', coll: TENANTS, name: 'tenantadm_parent' },
@@ -292,10 +295,10 @@ export class Store {
       const docs = audit.map((a) => ({ ...(a.insert as Extract<Step, { kind: 'insert' }>).doc, state: 'committed' }));
       if (docs.length > 0) finalize.push({ kind: 'insertMany', target: this.audit.target, docs });
     } else {
-      for (const { insert, settle } of audit) {
-        steps.push(insert);
-        finalize.push(settle);
-      }
+      for (const { insert } of audit) steps.push(insert);
+      // A few entries settle one update each; more settle in one roll-forward step for all of them.
+      if (audit.length <= FEW_AUDIT_ENTRIES) for (const { settle } of audit) finalize.push(settle);
+      else finalize.push(this.audit.settleAll(audit.map(({ insert }) => (insert as Extract<Step, { kind: 'insert' }>).doc._id)));
     }
     // Audit entries settle first: a roll-forward step that fails (a service down) leaves them pending for repair.
     finalize.push(...changes.finalize);
