@@ -121,3 +121,6 @@ export async function* counted<T>(rows: AsyncIterable<T> | Iterable<T>, progress
 
 /** A counter that shows nothing (for callers outside a run: tests, library use). */
 export const silentProgress = (): Progress => ({ tick: () => undefined, done: () => undefined });
+
+/** Starts a counter labelled `label` (what `Deps.progress` is), for code below the commands. */
+export type StartProgress = (label: string, total?: number) => Progress;

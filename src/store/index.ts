@@ -242,7 +242,7 @@ export class Store {
   isolationCheck(): IsolationAudit {
     const check = new IsolationCheck(this.client, this.config, this.journal, () => this.profile(), this.now);
     return {
-      scan: (options) => this.guard(() => check.scan(options)),
+      scan: (options, progress) => this.guard(() => check.scan(options, progress)),
       repair: (dryRun) => this.guard(() => check.repair(dryRun)),
     };
   }

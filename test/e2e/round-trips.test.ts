@@ -144,3 +144,17 @@ describe('writes read only what their rules need', () => {
     expect(c.byName.find).toBe(5);
   });
 });
+
+describe('progress counters of plans and checks (their final figures with TENANTADM_DEBUG)', () => {
+  it('a plan counts its entries planned, check the collections it scanned', async () => {
+    const { children } = await seed(12);
+    const plan = await run(dbs, ['set-device-limit', '-f', planFile(children, 3)], { env: { TENANTADM_DEBUG: '1' } });
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toMatch(/^tenantadm: debug: plan entries planned: 12$/m);
+
+    const check = await run(dbs, ['check', '-o', 'json'], { env: { TENANTADM_DEBUG: '1' } });
+    const scanned = (JSON.parse(check.stdout) as { scanned: { collections: number } }).scanned.collections;
+    expect(scanned).toBeGreaterThan(3);
+    expect(check.stderr).toMatch(new RegExp(`^tenantadm: debug: collections scanned: ${scanned}$`, 'm'));
+  });
+});
