@@ -139,11 +139,6 @@ export class AuditStore {
     };
   }
 
-  /** One roll-forward step settling many entries of one operation (pending → committed). */
-  settleAll(ids: unknown[]): Step {
-    return { kind: 'updateIn', target: this.target, values: ids, match: { state: 'pending' }, set: { state: 'committed' } };
-  }
-
   private filter(q: AuditQuery): Document {
     // Pending entries belong to changes that have not (or not yet) happened.
     const f: Document = { state: 'committed' };

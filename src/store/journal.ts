@@ -617,9 +617,7 @@ export class Journal {
         await this.coll(step.target).deleteMany({ [step.field]: { $in: step.values } });
         return;
       case 'updateIn':
-        // `match` first: FerretDB scans and tests the filter's fields in order, so documents that
-        // do not match (settled audit entries, most of the log) are passed over before the `$in`.
-        await this.coll(step.target).updateMany({ ...step.match, _id: { $in: step.values } } as Document, { $set: step.set });
+        await this.coll(step.target).updateMany({ _id: { $in: step.values }, ...step.match } as Document, { $set: step.set });
         return;
       case 'dropDatabase':
         await this.client.db(step.db).dropDatabase();
