@@ -72,7 +72,7 @@ describe('a reallocation plan reads in a constant number of queries', () => {
     expect(reads(applyLarge)).toBe(reads(applySmall));
     // One lock for the SP, not one per child.
     expect(applyLarge.byName.insert! - applySmall.byName.insert!).toBeLessThan(56 * 2);
-    // The audit entries settle in one step for the whole plan: only the limits' own batches grow
+    // The audit entries are written committed after the commit, with no settle: only the limits' own batches grow
     // (50 updates a command, each batch preceded by the journal's ownership check).
     expect(applyLarge.byName.update! - applySmall.byName.update!).toBe(2);
   });
