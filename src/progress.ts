@@ -118,3 +118,6 @@ export async function* counted<T>(rows: AsyncIterable<T> | Iterable<T>, progress
     progress.done();
   }
 }
+
+/** Starts a counter labelled `label` (what `Deps.progress` is), for code below the commands. */
+export type StartProgress = (label: string, total?: number) => Progress;

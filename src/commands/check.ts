@@ -62,7 +62,7 @@ export async function check(options: CheckOptions, deps: Deps): Promise<Result> 
 
   const store = await deps.store();
   const audit = store.isolationCheck();
-  const scan = await audit.scan(databases ? { databases } : {});
+  const scan = await audit.scan(databases ? { databases } : {}, deps.progress);
 
   if (!options.repair) {
     const report: CheckReport = { clean: scan.findings.length === 0, ...scan };

@@ -34,7 +34,7 @@ export async function deleteTenant(options: DeleteTenantOptions, deps: Deps): Pr
   const groups = check(record, children);
 
   if (options.dryRun) {
-    const plan = await removalPlan(store, groups, databases);
+    const plan = await removalPlan(store, groups, databases, deps.progress);
     return { type: 'list', rows: plan.rows, columns: planColumns };
   }
   if (ask) {

@@ -142,9 +142,16 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
     const loaded = await loadWorld(store, ids, kinds, { read, acceptedOf: lowering });
     const planned = planReallocation(loaded.world, changes, { force: options.force === true });
     const set = new ChangeSet('set-device-limit');
-    for (const c of planned) {
-      set.add(await store.limitStep(loaded.limits.get(`${c.tenantId}/${c.kind}`)!, c.limit));
-      auditChange(set, loaded.records.get(c.tenantId)!, c);
+    // Entries planned (a step and an audit entry each); the writes themselves go in batches.
+    const progress = single ? undefined : deps.progress('plan entries planned', planned.length);
+    try {
+      for (const c of planned) {
+        set.add(await store.limitStep(loaded.limits.get(`${c.tenantId}/${c.kind}`)!, c.limit));
+        auditChange(set, loaded.records.get(c.tenantId)!, c);
+        progress?.tick();
+      }
+    } finally {
+      progress?.done();
     }
     return { loaded, planned, set };
   };

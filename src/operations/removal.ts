@@ -6,6 +6,7 @@
  * as roll-forward work, so a killed removal is finished by the next command or `repair`.
  * It ends by proving that nothing names the tenants any more.
  */
+import type { StartProgress } from '../progress';
 import { ConflictError, InternalError } from '../errors';
 import { LIMIT_KINDS, formatLimit, UNLIMITED } from '../domain/tenant';
 import { ChangeSet, spLock, ssoLock, storageLock, tenantLock, type LockKey, type RemovalPlan, type RemovalRow, type Store, type TenantRecord } from '../store';
@@ -82,8 +83,8 @@ function lockKeys(records: Iterable<TenantRecord>, each: boolean): LockKey[] {
 }
 
 /** The plan alone, for --dry-run: nothing is locked or written. */
-export async function removalPlan(store: Store, groups: string[][], databases?: string[]): Promise<RemovalPlan> {
-  return store.guard(() => store.removal.plan(groups.flat(), { databases }));
+export async function removalPlan(store: Store, groups: string[][], databases?: string[], progress?: StartProgress): Promise<RemovalPlan> {
+  return store.guard(() => store.removal.plan(groups.flat(), { databases }, progress));
 }
 
 /**
@@ -92,7 +93,7 @@ export async function removalPlan(store: Store, groups: string[][], databases?: 
  */
 export async function removeTenants(
   store: Store,
-  deps: Pick<Deps, 'config' | 'warn' | 'now'>,
+  deps: Pick<Deps, 'config' | 'warn' | 'now' | 'progress'>,
   command: string,
   records: Map<string, TenantRecord>,
   groups: string[][],
@@ -128,7 +129,7 @@ export async function removeTenants(
       );
     }
     options.recheck(fresh);
-    const plan = await store.removal.plan(ids, { databases: options.databases });
+    const plan = await store.removal.plan(ids, { databases: options.databases }, deps.progress);
     const changes = new ChangeSet(command).afterCommit(...store.removal.steps(plan, groups));
     changes.forwardOnly = true;
     const documents = plan.rows.filter((r) => r.action === 'delete').reduce((n, r) => n + r.documents, 0);
@@ -151,7 +152,7 @@ export async function removeTenants(
   // Without deviceauth's API, its cache still holds the removed tenants' limits and token state.
   if (!store.services.has('deviceauth')) await invalidateCaches(store, deps, plan);
 
-  const remaining = await store.guard(() => store.removal.remaining(ids, { databases: options.databases }));
+  const remaining = await store.guard(() => store.removal.remaining(ids, { databases: options.databases }, deps.progress));
   if (remaining.length > 0) {
     const where = remaining.map((r) => `${r.database}.${r.collection} (${r.documents})`).join(', ');
     throw new InternalError(

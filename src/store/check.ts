@@ -15,6 +15,7 @@ import { TENANTS, idString, plain } from './tenants';
 import { USERS } from './users';
 import { LIMITS, readStored } from './limits';
 import { mongo } from './mongo';
+import type { Progress, StartProgress } from '../progress';
 import type { SchemaProfile } from './profile';
 
 export const SAMPLE_SIZE = 10;
@@ -119,7 +120,7 @@ function insertKey(db: string, coll: string, id: string): string {
 
 /** What a command sees: scan first, then (optionally) repair what the scan found. */
 export interface IsolationAudit {
-  scan(options?: DiscoveryOptions): Promise<CheckScan>;
+  scan(options?: DiscoveryOptions, progress?: StartProgress): Promise<CheckScan>;
   repair(dryRun: boolean): Promise<RepairAction[]>;
 }
 
@@ -210,7 +211,8 @@ export class IsolationCheck implements IsolationAudit {
   }
 
   /** Read everything once and report what is wrong. */
-  async scan(options: DiscoveryOptions = {}): Promise<CheckScan> {
+  /** `progress` starts a counter of the collections scanned (the tenants count as one). */
+  async scan(options: DiscoveryOptions = {}, progress?: StartProgress): Promise<CheckScan> {
     const profile = (await this.profile()).name;
     const dbNames = await databaseNames(this.client, options);
     const cfg = this.config.db;
@@ -227,7 +229,25 @@ export class IsolationCheck implements IsolationAudit {
     }
 
     const summary: ScanSummary = { tenants: 0, databases: new Set(collections.map((c) => c.db)).size, collections: collections.length + 1, documents: 0 };
+    const scanned = progress?.('collections scanned', summary.collections);
+    try {
+      return await this.scanCollections(profile, dbNames, collections, summary, { users, limits, audit }, scanned);
+    } finally {
+      scanned?.done();
+    }
+  }
+
+  private async scanCollections(
+    profile: SchemaProfile['name'],
+    dbNames: Awaited<ReturnType<typeof databaseNames>>,
+    collections: { db: string; coll: string }[],
+    summary: ScanSummary,
+    { users, limits, audit }: Record<'users' | 'limits' | 'audit', { db: string; coll: string }>,
+    scanned: Progress | undefined,
+  ): Promise<CheckScan> {
+    const cfg = this.config.db;
     const tenants = await this.loadTenants();
+    scanned?.tick();
     this.tenants = tenants;
     summary.tenants = tenants.ids.size;
     summary.documents += tenants.ids.size;
@@ -322,6 +342,7 @@ export class IsolationCheck implements IsolationAudit {
           repair: isLimits ? 'safe' : 'manual',
         });
       }
+      scanned?.tick();
     }
 
     // Per-tenant databases of tenants that do not exist.

@@ -102,6 +102,9 @@ export interface MigrateResult {
  * Indexes earlier releases of this tool put on Mender's collections that Mender does not
  * define; migrate drops them (tenant names are not unique in Mender).
  */
+/** Up to this many audit entries are written pending and settle one update each; more are written committed after the commit. */
+const FEW_AUDIT_ENTRIES = 3;
+
 const RETIRED_INDEXES: { db: IndexSpec['db']; coll: string; name: string }[] = [
   { db: 'tenantadm', coll: TENANTS, name: 'tenantadm_name_unique' },
   { db: 'tenantadm', coll: TENANTS, name: 'tenantadm_parent' },
@@ -239,7 +242,7 @@ export class Store {
   isolationCheck(): IsolationAudit {
     const check = new IsolationCheck(this.client, this.config, this.journal, () => this.profile(), this.now);
     return {
-      scan: (options) => this.guard(() => check.scan(options)),
+      scan: (options, progress) => this.guard(() => check.scan(options, progress)),
       repair: (dryRun) => this.guard(() => check.repair(dryRun)),
     };
   }
@@ -287,11 +290,15 @@ export class Store {
     const steps = [...changes.steps];
     const finalize: Step[] = [];
     const audit = changes.events.map((event) => this.audit.steps(event, this.config.actor, time));
-    if (changes.forwardOnly) {
-      // Once committed the change always finishes, so its entries can be written committed (no settle per entry).
+    if (changes.forwardOnly || audit.length > FEW_AUDIT_ENTRIES) {
+      // Once committed the change always finishes (repair re-runs the roll-forward, duplicates
+      // tolerated), so its entries can be written committed after the commit point: no settle at
+      // all. Pending entries are hidden from the log anyway, so nothing is seen earlier either
+      // way; and on FerretDB settling many entries costs a scan of the log per entry settled.
       const docs = audit.map((a) => ({ ...(a.insert as Extract<Step, { kind: 'insert' }>).doc, state: 'committed' }));
       if (docs.length > 0) finalize.push({ kind: 'insertMany', target: this.audit.target, docs });
     } else {
+      // A few entries are written pending with the change and settle one update each (one command).
       for (const { insert, settle } of audit) {
         steps.push(insert);
         finalize.push(settle);

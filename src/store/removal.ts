@@ -13,6 +13,7 @@ import type { MenderServices, ServiceName } from './services';
 import { LOCKS, type Step } from './journal';
 import { TENANTS, idValues } from './tenants';
 import { DEPLOYMENTS_DB, STORAGE_COLLECTION, STORAGE_ID } from './storage';
+import type { Progress, StartProgress } from '../progress';
 
 /** deviceauth keeps a token's tenant in its claims, under the literal key `mender.tenant`. */
 const DEVICE_TOKENS = 'tokens';
@@ -53,7 +54,7 @@ function valueAt(doc: Document, path: string): unknown {
  * collection, whatever the number of tenants (a count, or one streamed pass in constant
  * memory). Collections holding none are left out.
  */
-async function countTenantDocuments(client: MongoClient, collections: CollectionRef[], tenantIds: string[], field = TENANT_FIELD): Promise<Found[]> {
+async function countTenantDocuments(client: MongoClient, collections: CollectionRef[], tenantIds: string[], field = TENANT_FIELD, progress?: Progress): Promise<Found[]> {
   const out: Found[] = [];
   if (tenantIds.length === 0) return out;
   const ids = new Set(tenantIds);
@@ -62,6 +63,7 @@ async function countTenantDocuments(client: MongoClient, collections: Collection
     if (tenantIds.length <= SERVER_COUNT_MAX_TENANTS) {
       const documents = await coll.countDocuments({ [field]: { $in: idValues(tenantIds) } });
       if (documents > 0) out.push({ ...c, field, documents, types: ['string', 'objectId'] });
+      progress?.tick();
       continue;
     }
     let documents = 0;
@@ -81,6 +83,7 @@ async function countTenantDocuments(client: MongoClient, collections: Collection
       await cursor.close();
     }
     if (documents > 0) out.push({ ...c, field, documents, types: [...types] });
+    progress?.tick();
   }
   return out;
 }
@@ -141,13 +144,19 @@ export class RemovalStore {
   }
 
   /** Discovery plus one count per collection; `databases` restricts where to look. */
-  async plan(orderedIds: string[], requested: { databases?: string[] } = {}): Promise<RemovalPlan> {
+  async plan(orderedIds: string[], requested: { databases?: string[] } = {}, progress?: StartProgress, label = 'collections counted'): Promise<RemovalPlan> {
     const options = this.scope(requested);
     const ids = new Set(orderedIds);
     // Per-tenant databases are judged by name (dropped whole); the other collections are counted.
     const perTenant = perTenantDatabases(await databaseNames(this.client, options), ids);
     const collections = await tenantCollections(this.client, options);
-    const found = await countTenantDocuments(this.client, collections, orderedIds);
+    const counted = progress?.(label, collections.length);
+    let found: Found[];
+    try {
+      found = await countTenantDocuments(this.client, collections, orderedIds, TENANT_FIELD, counted);
+    } finally {
+      counted?.done();
+    }
     const tokens = collections.filter((c) => c.db === this.config.db.deviceauth && c.coll === DEVICE_TOKENS);
     found.push(...(await countTenantDocuments(this.client, tokens, orderedIds, DEVICE_TOKEN_TENANT_FIELD)));
 
@@ -237,8 +246,8 @@ export class RemovalStore {
   }
 
   /** The postcondition: what still names the tenants anywhere (empty when the removal is complete). */
-  async remaining(tenantIds: string[], options: { databases?: string[] } = {}): Promise<Remaining[]> {
-    const again = await this.plan(tenantIds, options);
+  async remaining(tenantIds: string[], options: { databases?: string[] } = {}, progress?: StartProgress): Promise<Remaining[]> {
+    const again = await this.plan(tenantIds, options, progress, 'collections checked after removal');
     return again.rows.map((r) => ({ database: r.database, collection: r.collection, documents: r.documents }));
   }
 }

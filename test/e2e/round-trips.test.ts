@@ -72,6 +72,9 @@ describe('a reallocation plan reads in a constant number of queries', () => {
     expect(reads(applyLarge)).toBe(reads(applySmall));
     // One lock for the SP, not one per child.
     expect(applyLarge.byName.insert! - applySmall.byName.insert!).toBeLessThan(56 * 2);
+    // The audit entries are written committed after the commit, with no settle: only the limits' own batches grow
+    // (50 updates a command, each batch preceded by the journal's ownership check).
+    expect(applyLarge.byName.update! - applySmall.byName.update!).toBe(2);
   });
 
   it('lowering counts accepted devices in one aggregation, whatever the number of entries', async () => {
@@ -139,5 +142,19 @@ describe('writes read only what their rules need', () => {
     expect(c.byName.aggregate).toBeUndefined();
     // Repair check, the child (before the locks), SP and children, limits, deviceauth's version (for the cache keys in the warning).
     expect(c.byName.find).toBe(5);
+  });
+});
+
+describe('progress counters of plans and checks (their final figures with TENANTADM_DEBUG)', () => {
+  it('a plan counts its entries planned, check the collections it scanned', async () => {
+    const { children } = await seed(12);
+    const plan = await run(dbs, ['set-device-limit', '-f', planFile(children, 3)], { env: { TENANTADM_DEBUG: '1' } });
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toMatch(/^tenantadm: debug: plan entries planned: 12$/m);
+
+    const check = await run(dbs, ['check', '-o', 'json'], { env: { TENANTADM_DEBUG: '1' } });
+    const scanned = (JSON.parse(check.stdout) as { scanned: { collections: number } }).scanned.collections;
+    expect(scanned).toBeGreaterThan(3);
+    expect(check.stderr).toMatch(new RegExp(`^tenantadm: debug: collections scanned: ${scanned}$`, 'm'));
   });
 });
