@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { UsageError } from './errors';
 import { registerSecret } from './secrets';
+import { DB_NAME } from './domain/databases';
 
 export type SchemaProfileName = 'legacy' | 'v2';
 export const SCHEMA_PROFILES: readonly SchemaProfileName[] = ['legacy', 'v2'];
@@ -124,7 +125,6 @@ export const ENV = Object.fromEntries(Object.entries(ENVIRONMENT).map(([key, v])
   readonly [K in keyof Environment]: Environment[K]['name'];
 };
 
-const DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 
 function pick(flag: string | undefined, env: string | undefined): string | undefined {
   if (flag !== undefined && flag !== '') return flag;

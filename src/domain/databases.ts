@@ -1,7 +1,8 @@
 /** `--databases`: which databases a scan or a removal looks in (and their per-tenant `<name>-<id>` databases). */
 import { UsageError } from '../errors';
 
-const DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
+/** What a database (or collection) name may be: the names Mender's services and this tool use. */
+export const DB_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 
 /** The parser has split comma lists and refused empty items; here each name is checked. */
 export function parseDatabaseNames(values: string[] | undefined): string[] | undefined {

@@ -713,10 +713,10 @@ export class Journal {
   /** Break a lock whose holder's lease expired, settling its operation first; false while the holder lives. */
   private async takeOver(holder: LockDoc): Promise<boolean> {
     const now = this.options.clock();
-    if (holder.lease_until.getTime() >= now.getTime()) return false;
+    if (!isStale(holder, now)) return false;
     const op = await this.journal.findOne({ _id: holder.op_id });
     if (op) {
-      if (op.lease_until.getTime() >= now.getTime()) return false;
+      if (!isStale(op, now)) return false;
       await this.settle(op, false);
       if (await this.journal.findOne({ _id: holder.op_id }, { projection: { _id: 1 } })) return false;
     }
@@ -769,7 +769,7 @@ export class Journal {
     const report: RepairReport = { rolled_back: [], finalized: [], in_progress: [] };
     const now = this.options.clock();
     for (const doc of await this.journal.find({}).toArray()) {
-      if (!options.all && doc.lease_until.getTime() >= now.getTime()) {
+      if (!options.all && !isStale(doc, now)) {
         report.in_progress.push({ id: doc._id, command: doc.command ?? null, state: doc.state, host: doc.host, pid: doc.pid, lease_until: doc.lease_until });
         continue;
       }
@@ -777,7 +777,7 @@ export class Journal {
       if (outcome) report[outcome].push(doc._id);
     }
     for (const lock of await this.locks.all()) {
-      if (!options.all && lock.lease_until.getTime() >= now.getTime()) continue;
+      if (!options.all && !isStale(lock, now)) continue;
       // A lock whose operation is still unsettled belongs to it; the operation's settling comes first.
       if (await this.journal.findOne({ _id: lock.op_id }, { projection: { _id: 1 } })) continue;
       await this.locks.breakExpired(lock, now, options.all === true);
