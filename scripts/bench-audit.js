@@ -9,9 +9,9 @@
  * directory. Seeds into fresh databases (letters only) and drops them afterwards.
  */
 'use strict';
-const { spawn, execFileSync } = require('node:child_process');
+const { letters, startServer } = require('./bench-server');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { MongoClient, ObjectId } = require('mongodb');
 
@@ -24,30 +24,6 @@ function arg(name, fallback) {
   const n = Number(process.argv[i + 1]);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive whole number`);
   return n;
-}
-
-async function startFerretDb(dir) {
-  const bin = execFileSync(path.join(ROOT, 'scripts/ferretdb.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  const child = spawn(bin, ['--sqlite-dir', path.join(dir, 'db'), '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const uri = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('FerretDB did not start within 30 s')), 30_000);
-    child.stdout.on('data', (d) => {
-      out += d.toString();
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve(out.split('\n')[0].trim());
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`FerretDB exited early with code ${code}`)));
-  });
-  return { child, uri: uri.replace(/\/?$/, '/?directConnection=true') };
-}
-
-function letters(n) {
-  let s = '';
-  for (let i = 0; i < n; i++) s += String.fromCharCode(97 + Math.floor(Math.random() * 26));
-  return s;
 }
 
 async function seed(coll, n) {
@@ -138,13 +114,8 @@ async function main() {
   const entries = arg('entries', 50_000);
   const runs = arg('runs', 3);
   if (!fs.existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('build first: npm run build');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-bench-'));
-  let server;
-  let uri = process.env.MONGODB_URI;
-  if (!uri) {
-    server = await startFerretDb(dir);
-    uri = server.uri;
-  }
+  const server = await startServer('bench-audit');
+  const uri = server.uri;
   const prefix = `bench${letters(6)}`;
   const dbs = { tenantadm: `${prefix}tenantadm`, useradm: `${prefix}useradm`, deviceauth: `${prefix}deviceauth`, audit: `${prefix}audit` };
   const env = {
@@ -198,11 +169,7 @@ async function main() {
   } finally {
     for (const name of Object.values(dbs)) await client.db(name).dropDatabase().catch(() => undefined);
     await client.close();
-    if (server) {
-      server.child.stdin.end();
-      server.child.kill('SIGTERM');
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

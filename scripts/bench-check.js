@@ -12,7 +12,8 @@
  * Prints a markdown table.
  */
 'use strict';
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const { startServer } = require('./bench-server');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -35,34 +36,6 @@ const DEVICES = envInt('BENCH_DEVICES', 1_000_000);
 const RUNS = envInt('BENCH_RUNS', 3);
 const BATCH = 10_000;
 const DBS = { TENANTADM_DB: 'benchtenantadm', TENANTADM_USERADM_DB: 'benchuseradm', TENANTADM_DEVICEAUTH_DB: 'benchdeviceauth', TENANTADM_AUDIT_DB: 'benchaudit' };
-
-async function startServer() {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => {} };
-  const bin = execFileSync(path.join(ROOT, 'scripts/ferretdb.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-bench-check-'));
-  const child = spawn(bin, ['--sqlite-dir', path.join(dir, 'db'), '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const uri = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('FerretDB did not start within 30 s')), 30_000);
-    child.stdout.on('data', (d) => {
-      out += d.toString();
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve(out.split('\n')[0].trim());
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`FerretDB exited early with code ${code}`)));
-  });
-  return {
-    uri: uri.replace(/\/?$/, '/?directConnection=true'),
-    stop: async () => {
-      child.stdin.end();
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function inBatches(coll, n, make) {
   for (let i = 0; i < n; i += BATCH) {
@@ -158,7 +131,7 @@ function median(xs) {
 }
 
 (async () => {
-  const server = await startServer();
+  const server = await startServer('bench-check');
   try {
     const t0 = Date.now();
     await seed(server.uri);

@@ -13,7 +13,8 @@
  * bundle (dist/tenantadm.cjs). Uses $MONGODB_URI when set, else a throwaway FerretDB.
  */
 'use strict';
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const { startServer } = require('./bench-server');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -26,22 +27,6 @@ const PROBE = path.join(__dirname, 'startup-probe.js');
 const BIN = path.join(root, 'bin', 'tenantadm');
 const BUNDLE = path.join(root, 'dist', 'tenantadm.cjs');
 const DB = 'benchstartup';
-
-async function startServer() {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => {} };
-  const bin = execFileSync(path.join(root, 'scripts/ferretdb.sh'), { encoding: 'utf8' }).trim();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-bench-startup-'));
-  const child = spawn(bin, ['--sqlite-dir', path.join(dir, 'db'), '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const uri = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(d.toString().trim())));
-  return {
-    uri: `${uri.replace(/\/$/, '')}/?directConnection=true`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 // The baseline: load the driver, connect, one find, close; in a fresh node process like the CLI.
 const RAW = `
@@ -112,7 +97,7 @@ async function benchStartup({ runs = RUNS } = {}) {
     console.log(`  ${name.padEnd(36)} ${f(r.ms).padStart(7)} (${ratio(r.ms, base.ms)})          ${f(r.cpu).padStart(7)} (${ratio(r.cpu, base.cpu)})`);
   }
 
-  const server = await startServer();
+  const server = await startServer('bench-startup');
   try {
     const env = { TENANTADM_MONGO: server.uri, TENANTADM_DB: DB, TENANTADM_USERADM_DB: `${DB}useradm`, TENANTADM_DEVICEAUTH_DB: `${DB}deviceauth`, TENANTADM_AUDIT_DB: `${DB}audit` };
     const command = ['list-tenants', '--name', 'startup'];

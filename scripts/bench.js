@@ -19,7 +19,8 @@
  * the audit entries, clean-up), and the reads a correct script needs to decide them.
  */
 'use strict';
-const { spawn, execFileSync } = require('node:child_process');
+const { startServer } = require('./bench-server');
+const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -48,22 +49,6 @@ function row(what, size, cli, raw, extra = '') {
   const rss = cli.rssMb !== undefined ? `${cli.rssMb.toFixed(0)} / ${raw.rssMb.toFixed(0)}` : '';
   rows.push(`| ${what} | ${size} | ${(cli.ms / 1000).toFixed(2)} s | ${(raw.ms / 1000).toFixed(2)} s | **${ratio}** | ${cmds} | ${rss} | ${extra} |`);
   process.stderr.write(`bench: ${what} @ ${size}: ${ratio}x ${cmds} ${extra}\n`);
-}
-
-async function startServer() {
-  if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI, stop: async () => {} };
-  const bin = execFileSync(path.join(root, 'scripts/ferretdb.sh'), { encoding: 'utf8' }).trim();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-bench-'));
-  const child = spawn(bin, ['--sqlite-dir', path.join(dir, 'db'), '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const uri = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(d.toString().trim())));
-  return {
-    uri: `${uri.replace(/\/$/, '')}/?directConnection=true`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** One process run: wall time, lines on stdout, database commands (from the debug line) and peak RSS. */
@@ -488,7 +473,7 @@ async function benchAudit(c, env) {
 }
 
 (async () => {
-  const server = await startServer();
+  const server = await startServer('bench');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-bench-'));
   const keyFile = path.join(dir, 'key.pem');
   fs.writeFileSync(keyFile, crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
