@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { MongoClient, ObjectId } from 'mongodb';
-import { MENDER_VERSIONS, mender, menderApi, menderDbs, menderEnv, mintDeviceToken, redisCli } from '../support/mender';
+import { ObjectId } from 'mongodb';
+import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderApi, menderDbs, menderEnv, mintDeviceToken, redisCli, unique } from '../support/mender';
 import { run, passwordFile, tmpDir, dropAll, closeClient, client, type Dbs } from '../support/harness';
 import type { MenderVersion } from '../support/state';
 import { killedAt } from '../support/crash';
@@ -23,20 +23,10 @@ function closedPort(): Promise<number> {
   });
 }
 
-const clients = new Map<MenderVersion, MongoClient>();
-/** A raw client on that version's own database server. */
-async function menderClient(version: MenderVersion): Promise<MongoClient> {
-  if (!clients.has(version)) clients.set(version, await MongoClient.connect(mender(version).uri, { serverSelectionTimeoutMS: 5000 }));
-  return clients.get(version)!;
-}
-
 afterAll(async () => {
-  for (const c of clients.values()) await c.close();
+  await closeMenderClients();
   await closeClient();
 });
-
-let seq = 0;
-const unique = (what: string) => `${what}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
 
 describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
   const legacy = version === 'v4.1.3';

@@ -8,24 +8,14 @@ import { killedAt } from '../support/crash';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
-import { MENDER_VERSIONS, mender, menderApi, menderDbs, menderEnv, mintDeviceToken } from '../support/mender';
+import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderApi, menderDbs, menderEnv, mintDeviceToken, unique } from '../support/mender';
 import { run, passwordFile, tmpDir, closeClient, type Dbs } from '../support/harness';
 import type { MenderVersion } from '../support/state';
 
-const clients = new Map<MenderVersion, MongoClient>();
-async function menderClient(version: MenderVersion): Promise<MongoClient> {
-  if (!clients.has(version)) clients.set(version, await MongoClient.connect(mender(version).uri, { serverSelectionTimeoutMS: 5000 }));
-  return clients.get(version)!;
-}
-
 afterAll(async () => {
-  for (const c of clients.values()) await c.close();
+  await closeMenderClients();
   await closeClient();
 });
-
-let seq = 0;
-const unique = (what: string) => `${what}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
 
 describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
   const unlimited = version === 'v4.1.3' ? 0 : -1;

@@ -4,7 +4,7 @@
  * APIs (status + body, so 4xx/5xx can be asserted), Redis reads, and token minting.
  */
 import { createPrivateKey, createSign, randomBytes, randomUUID } from 'node:crypto';
-import { ObjectId, type MongoClient } from 'mongodb';
+import { MongoClient, ObjectId } from 'mongodb';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { freshDbs, state, type Dbs } from './harness';
@@ -148,3 +148,21 @@ export async function mintDeviceToken(version: MenderVersion, c: MongoClient, te
 }
 
 export { randomUUID };
+
+const menderClients = new Map<MenderVersion, MongoClient>();
+
+/** A raw client on that version's own database server (one per version, per test file). */
+export async function menderClient(version: MenderVersion): Promise<MongoClient> {
+  if (!menderClients.has(version)) menderClients.set(version, await MongoClient.connect(mender(version).uri, { serverSelectionTimeoutMS: 5000 }));
+  return menderClients.get(version)!;
+}
+
+/** Close what menderClient opened (a test file's afterAll). */
+export async function closeMenderClients(): Promise<void> {
+  for (const c of menderClients.values()) await c.close();
+  menderClients.clear();
+}
+
+let seq = 0;
+/** A name no other test, process or run uses. */
+export const unique = (what: string): string => `${what}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
