@@ -191,16 +191,17 @@ describe('the recipe, checked where only an engine could', () => {
     const sc = { ...pod.securityContext, ...c.securityContext };
     expect(sc.runAsNonRoot).toBe(true);
     expect(typeof sc.runAsUser === 'number' && sc.runAsUser > 0).toBe(true);
-    // The plan the args name is a file of the plan ConfigMap; the key path one of the key Secret.
+    // The plan the args name is a file of the plan ConfigMap.
     const plan = c.args.find((a) => a.startsWith('/'))!;
-    const keyPath = c.env?.find((e) => e.name === ENVIRONMENT.keyFile.name)?.value ?? parseEnv(instructions(finalStage, 'ENV').join(' '))[ENVIRONMENT.keyFile.name]!;
     const fileOf = (p: string) => {
       const m = c.volumeMounts.find((vm) => path.posix.dirname(p) === vm.mountPath)!;
       const v = pod.volumes.find((x) => x.name === m?.name);
       return { mount: m?.mountPath, keys: v?.configMap ? configMaps[v.configMap.name] : v?.secret ? secrets[v.secret.secretName] : undefined, file: path.posix.basename(p) };
     };
     expect(fileOf(plan)).toEqual({ mount: path.posix.dirname(plan), keys: expect.arrayContaining([path.posix.basename(plan)]), file: path.posix.basename(plan) });
-    expect(fileOf(keyPath)).toEqual({ mount: path.posix.dirname(keyPath), keys: expect.arrayContaining([path.posix.basename(keyPath)]), file: path.posix.basename(keyPath) });
+    // A reallocation signs no tenant token: the Job holds no signing key (the image's key path is not mounted).
+    const keyPath = c.env?.find((e) => e.name === ENVIRONMENT.keyFile.name)?.value ?? parseEnv(instructions(finalStage, 'ENV').join(' '))[ENVIRONMENT.keyFile.name]!;
+    expect({ keyPath, mountedBy: c.volumeMounts.filter((m) => keyPath.startsWith(`${m.mountPath}/`)).map((m) => m.name) }).toEqual({ keyPath, mountedBy: [] });
   });
 
   it("every docker run mounts the directory of the image's key path read-only and sets only variables tenantadm reads", () => {
@@ -355,7 +356,7 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     const b = await runJson(dbs, ['create-tenant', '--name', 'Job child B', '--parent', sp.id, '--device-limit', '40']);
     const plan = JSON.stringify({ limits: [{ tenant_id: b.id, limit: 70 }, { tenant_id: a.id, limit: 30 }] });
 
-    // The volumes as the kubelet lays them: ConfigMap files 0644 root, Secret files at defaultMode, group fsGroup.
+    // The volumes as the kubelet lays them: ConfigMap files root-owned at defaultMode (0644 unless given).
     const { configMaps, secrets } = kubectlCreated(jobText);
     const gid = sc.runAsGroup ?? image.gid;
     if (sc.fsGroup !== undefined && sc.fsGroup !== gid) throw new Error('fsGroup differs from runAsGroup: the stand-in gives the process one group only');
@@ -364,10 +365,7 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
       const files: Parameters<typeof volume>[1] = {};
       if (v.configMap) for (const k of configMaps[v.configMap.name]!) files[k] = { content: plan, mode: v.configMap.defaultMode ?? 0o644, uid: 0, gid: 0 };
       if (v.secret) {
-        for (const k of secrets[v.secret.secretName]!) {
-          if (k !== path.posix.basename(c.env!.find((e) => e.name === ENVIRONMENT.keyFile.name)!.value!)) throw new Error(`secret key ${k}: the test has only the signing key`);
-          files[k] = { content: keyPem, mode: v.secret.defaultMode ?? 0o644, uid: 0, gid: sc.fsGroup ?? 0 };
-        }
+        throw new Error(`volume ${m.name}: Secret ${v.secret.secretName} mounted, but the test knows no Secret file the Job's command reads`);
       }
       return { host: volume(`job-${m.name}`, files), container: m.mountPath, readOnly: !!m.readOnly };
     });
@@ -388,6 +386,8 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     expect(await snapshot(dbs)).toEqual(before);
 
     const start = new Date();
+    // No signing key in the Job's container, and the plan still applies.
+    expect(fs.existsSync(path.join(image.root, image.env[ENVIRONMENT.keyFile.name]!))).toBe(false);
     const applied = JSON.parse(ok(runContainer(image, jobRun))) as { tenant_id: string; before: number; after: number; cache: string }[];
     expect(applied.map((x) => [x.tenant_id, x.before, x.after, x.cache]).sort()).toEqual(
       [
