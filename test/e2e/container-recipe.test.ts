@@ -313,14 +313,14 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     const help = runContainer(image, { mounts: [], env: {} });
     expect(ok(help)).toContain('set-device-limit');
 
-    const idOf = (args: string[]) => JSON.parse(ok(runContainer(image, dockerRun(key, args)))) as { id: string; tenant_token: string; device_limit: number };
-    const sp = idOf(['create-tenant', '--name', 'Container SP', '--device-limit', '100']);
+    const sp = JSON.parse(ok(runContainer(image, dockerRun(key, ['create-tenant', '--name', 'Container SP', '--device-limit', '100'])))) as { id: string; tenant_token: string };
     // The token is signed by the mounted key, read at the path the image's ENV names.
     const [h, c, s] = sp.tenant_token.split('.') as [string, string, string];
     expect(verify('RSA-SHA256', Buffer.from(`${h}.${c}`), publicKey, Buffer.from(s, 'base64url'))).toBe(true);
-    ok(runContainer(image, dockerRun(key, ['update-tenant', '--id', sp.id, '--service-provider'])));
-    const a = idOf(['create-tenant', '--name', 'Container child A', '--parent', sp.id, '--device-limit', '60']);
-    const b = idOf(['create-tenant', '--name', 'Container child B', '--parent', sp.id, '--device-limit', '40']);
+    // Its children in-process (each container run costs a node start); the listing below shows them.
+    await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    const a = await runJson(dbs, ['create-tenant', '--name', 'Container child A', '--parent', sp.id, '--device-limit', '60']);
+    const b = await runJson(dbs, ['create-tenant', '--name', 'Container child B', '--parent', sp.id, '--device-limit', '40']);
 
     // The README's own arguments.
     const listed = ok(runContainer(image, dockerRun(key)));
@@ -333,16 +333,23 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     expect(fileTree(image.root)).toEqual(before);
   });
 
-  it('runs as the unprivileged user: a key only root can read is refused, and nothing is written', async () => {
+  it('runs as the unprivileged user: a key only root can read is refused with nothing written; one at the README Secret mode and fsGroup is read', async () => {
     const before = await snapshot(dbs);
     const r = runContainer(image, dockerRun({ mode: 0o400, uid: 0, gid: 0 }, ['create-tenant', '--name', 'Unreadable key']));
     const keyPath = shellRun!.env[ENVIRONMENT.keyFile.name] ?? image.env[ENVIRONMENT.keyFile.name]!;
     expect({ code: r.status, stdout: r.stdout }).toEqual({ code: ExitCode.usage, stdout: '' });
     expect(r.stderr).toContain(`cannot read the private key ${keyPath}: EACCES`);
     expect(await snapshot(dbs)).toEqual(before);
+
+    // The README's way for a Job that signs: a Secret file at defaultMode, group-owned by fsGroup.
+    const mode = /`defaultMode: (0[0-7]+)`/.exec(section)?.[1];
+    const fsGroup = /`fsGroup: (\d+)`/.exec(section)?.[1];
+    expect({ mode, fsGroup }).toEqual({ mode: expect.any(String), fsGroup: expect.any(String) });
+    const signed = runContainer(image, dockerRun({ mode: parseInt(mode!, 8), uid: 0, gid: Number(fsGroup) }, ['create-tenant', '--name', 'Secret volume key', '--id-only']));
+    expect(ok(signed)).toMatch(/^[0-9a-f]{24}\n$/);
   });
 
-  it("as the Kubernetes Job gives it: the plan from the ConfigMap's mount, the key from the Secret's, a read-only root; limits moved in Mender's data", async () => {
+  it("as the Kubernetes Job gives it: the plan from the ConfigMap's mount, no signing key, a read-only root; limits moved in Mender's data", async () => {
     const spec = job().spec.template.spec;
     const c = spec.containers[0]!;
     const sc = { ...spec.securityContext, ...c.securityContext };
