@@ -1,9 +1,10 @@
 /**
- * Audit entries in Mender's format. An entry is written `pending` inside the same
- * journaled operation as the change it records and becomes `committed` only after the
- * change's commit point, so readers (which see committed entries only) never show an
- * entry for a change that did not happen, and repair settles the entries of a killed
- * process together with its change.
+ * Audit entries in Mender's format. An entry belongs to the journaled operation of the change
+ * it records and is written, already `committed`, by that operation's roll-forward after its
+ * commit point (repair finishes it for a killed process), so readers (which see committed
+ * entries only) never show an entry for a change that did not happen. Entries `pending` in
+ * the log were written by earlier releases before their change's commit; readers skip them and
+ * `check` settles them.
  */
 import type { Collection, Db, Document } from 'mongodb';
 import { InternalError } from '../errors';
