@@ -213,6 +213,130 @@ describe('locks', () => {
   });
 });
 
+/** A client that counts the write commands sent to each collection (`update tenantadm_locks` etc.). */
+async function countingClient(): Promise<{ db: MongoClient; writes: Map<string, number> }> {
+  const db = await MongoClient.connect(state().uri, { monitorCommands: true });
+  const writes = new Map<string, number>();
+  db.on('commandStarted', (e) => {
+    if (!['insert', 'update', 'delete'].includes(e.commandName)) return;
+    const key = `${e.commandName} ${String(e.command[e.commandName])}`;
+    writes.set(key, (writes.get(key) ?? 0) + 1);
+  });
+  return { db, writes };
+}
+
+describe('a holder between its checks and its writes', () => {
+  const KEY2: LockKey = tenantLock('0123456789abcdef01234567');
+
+  it('takes all its locks in one insert and writes its operation with the plan: no lock check while provably fresh', async () => {
+    await seedCounters(['a']);
+    const { db, writes } = await countingClient();
+    try {
+      await processCore({ db }).exclusive([KEY2, KEY], async () => ({ op: op([setCounter('a', 0, 1)]), result: null }));
+      expect(Object.fromEntries(writes)).toEqual({
+        'insert tenantadm_locks': 1,
+        'insert tenantadm_journal': 1,
+        'update counters': 1,
+        // The commit only: the insert of the operation was the first step's check.
+        'update tenantadm_journal': 1,
+        'delete tenantadm_journal': 1,
+        'delete tenantadm_locks': 1,
+      });
+      expect(await values()).toEqual({ a: 1 });
+      expect(await journalDocs()).toEqual([]);
+      expect(await lockDocs()).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('checks its locks with one update once lease/3 passed since its last confirmation', async () => {
+    await seedCounters(['a']);
+    const { db, writes } = await countingClient();
+    try {
+      await processCore({ db }).exclusive([KEY], async () => {
+        clock.advance(LEASE / 3 + 1);
+        return { op: op([setCounter('a', 0, 1)]), result: null };
+      });
+      expect(writes.get('update tenantadm_locks')).toBe(1);
+      expect(await values()).toEqual({ a: 1 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a renewal in time is a confirmation: no check after it', async () => {
+    await seedCounters(['a']);
+    const { db, writes } = await countingClient();
+    const renewal = new ManualRenewal();
+    try {
+      await processCore({ db, renewal }).exclusive([KEY], async () => {
+        clock.advance(LEASE / 3 + 1);
+        await renewal.tick();
+        return { op: op([setCounter('a', 0, 1)]), result: null };
+      });
+      // The renewal's own update, and no check.
+      expect(writes.get('update tenantadm_locks')).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('whose lock was taken by a rival after its lease expired stops before writing anything (exit 4)', async () => {
+    await seedCounters(['a']);
+    const err = await processCore()
+      .exclusive([KEY], async () => {
+        clock.advance(LEASE + 1);
+        // The rival finds the lock expired and no operation written: it breaks it and writes.
+        await processCore().exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 5)]), result: null }));
+        return { op: op([setCounter('a', 0, 1)]), result: null };
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LostOwnership);
+    expect((err as LostOwnership).code).toBe('conflict');
+    expect(await values()).toEqual({ a: 5 });
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+  });
+
+  it('keeps the keys before a busy one and leaves none behind when it gives up', async () => {
+    // A live rival holds the second key (in sorted order).
+    const rival = pauseAt('decided');
+    const held = processCore({ hooks: rival.hooks }).exclusive([KEY2], async () => ({ op: null, result: null }));
+    await rival.reached;
+    const { db, writes } = await countingClient();
+    try {
+      await expect(processCore({ db }).exclusive([KEY2, KEY], async () => ({ op: null, result: null }))).rejects.toThrow(new RegExp(`${KEY2} is busy`));
+      expect(writes.get('insert tenantadm_locks')).toBe(1);
+      expect((await lockDocs()).map((l) => l._id)).toEqual([KEY2]);
+    } finally {
+      await db.close();
+    }
+    rival.release();
+    await held;
+    expect(await lockDocs()).toEqual([]);
+  });
+
+  it('repair --all leaves the current locks of a command still reading (it wrote nothing)', async () => {
+    await seedCounters(['a']);
+    const reading = gate();
+    const resume = gate();
+    const renewal = new ManualRenewal();
+    const a = processCore({ renewal }).exclusive([KEY], async () => {
+      reading.open();
+      await resume.wait;
+      return { op: op([setCounter('a', 0, 1)]), result: 'A' };
+    });
+    a.catch(() => undefined);
+    await reading.wait;
+    await processCore().repair({ all: true });
+    expect((await lockDocs()).map((l) => l._id)).toEqual([KEY]);
+    resume.open();
+    await expect(a).resolves.toBe('A');
+    expect(await values()).toEqual({ a: 1 });
+  });
+});
+
 describe('repair', () => {
   it('never rolls back an operation whose owner is alive; --all does, and the owner then stops (exit 4)', async () => {
     await seedCounters(['a', 'b']);
