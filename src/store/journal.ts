@@ -448,14 +448,9 @@ export class Journal {
       await this.journal.insertOne(doc);
     });
     if (!apart) return;
+    // Taken over before the plan counted, the one that took over may not have seen it: openOrDiscard() drops it.
     await this.plans.insertOne({ _id: lease.opId, steps: op.steps, finalize: op.finalize });
-    try {
-      await this.own(lease, 'pending', 0);
-    } catch (err) {
-      // Taken over before the plan counted: the one that took over may not have seen it.
-      if (err instanceof LostOwnership) await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
-      throw err;
-    }
+    await this.own(lease, 'pending', 0);
   }
 
   /** Forget a settled operation: its plan kept apart if any, then the operation (an operation without a plan settles as nothing). */
@@ -488,10 +483,24 @@ export class Journal {
     if (op.steps.length === 0 && op.finalize.length === 0) return;
     const lease = new Lease(this, randomUUID()).start();
     try {
-      await this.open(lease, op);
+      await this.openOrDiscard(lease, op);
       await this.execute(lease, op);
     } finally {
       lease.stop();
+    }
+  }
+
+  /** open(), and should it fail before the operation counts (a lost answer), drop what it may have written: no step ran yet. */
+  private async openOrDiscard(lease: Lease, op: Operation): Promise<void> {
+    try {
+      await this.open(lease, op);
+    } catch (err) {
+      if (!(err instanceof ProcessKilled) && lease.opened) {
+        lease.stop();
+        if (lease.planApart) await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
+        await lease.serial(() => this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'pending' })).catch(() => undefined);
+      }
+      throw err;
     }
   }
 
@@ -509,7 +518,7 @@ export class Journal {
       const { op, result } = await body();
       await this.fault('decided');
       if (op && (op.steps.length > 0 || op.finalize.length > 0)) {
-        await this.open(lease, op);
+        await this.openOrDiscard(lease, op);
         await this.execute(lease, op);
       }
       return result;
