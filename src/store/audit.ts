@@ -11,7 +11,7 @@ import { InternalError } from '../errors';
 import { mongo, translateDriverError } from './mongo';
 import { idString, plain } from './tenants';
 import { looksLikeEmail } from '../domain/tenant';
-import type { Step, Target } from './journal';
+import type { Target } from './journal';
 
 export interface AuditObject {
   id: string;
@@ -104,8 +104,8 @@ export class AuditStore {
     this.coll = db.collection(collection);
   }
 
-  /** The insert step (pending) and the finalize step (committed) for one event. */
-  steps(event: AuditEvent, actor: string, opTime: Date): { insert: Step; settle: Step } {
+  /** The entry of one event, committed: written by its operation's roll-forward after the commit point (journal.ts). */
+  entry(event: AuditEvent, actor: string, opTime: Date): Document {
     const _id = new (mongo().ObjectId)();
     // An empty tenantId is the operator's log only (a removed tenant without a Service Provider).
     const logOwners = event.tenantId ? [event.tenantId] : [];
@@ -117,7 +117,7 @@ export class AuditStore {
         : event.object;
     const doc: Document = {
       _id,
-      state: 'pending',
+      state: 'committed',
       tenant_id: event.tenantId,
       log_tenant_ids: logOwners,
       actor: auditActor(actor),
@@ -128,16 +128,7 @@ export class AuditStore {
       time: opTime,
     };
     assertNoSecret(doc);
-    return {
-      insert: { kind: 'insert', target: this.target, doc },
-      settle: {
-        kind: 'update',
-        target: this.target,
-        id: _id,
-        before: { set: { state: 'pending' }, unset: [] },
-        after: { set: { state: 'committed' }, unset: [] },
-      },
-    };
+    return doc;
   }
 
   private filter(q: AuditQuery): Document {

@@ -289,7 +289,7 @@ export class Store {
     // roll-forward of an operation whose owner died, duplicates tolerated), so its entries are
     // written already committed after the commit point, in one insert: no pending entry and no
     // settle. Readers see an entry once its change committed and the roll-forward reached it.
-    const docs = changes.events.map((event) => ({ ...(this.audit.steps(event, this.config.actor, time).insert as Extract<Step, { kind: 'insert' }>).doc, state: 'committed' }));
+    const docs = changes.events.map((event) => this.audit.entry(event, this.config.actor, time));
     if (docs.length > 0) finalize.push({ kind: 'insertMany', target: this.audit.target, docs });
     // The entries come first: a roll-forward step that fails (a service down) leaves its operation committed for repair, entries written.
     finalize.push(...changes.finalize);

@@ -48,9 +48,9 @@
  * when its process stalls for longer than a whole lease can still land after a takeover.
  */
 import { randomUUID } from 'node:crypto';
-import { BSON, type AnyBulkWriteOperation, type Collection, type Db, type Document, type MongoClient } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Document, MongoClient } from 'mongodb';
 import { ConflictError, TenantadmError, isDuplicateKeyError } from '../errors';
-import { translateDriverError } from './mongo';
+import { mongo, translateDriverError } from './mongo';
 import type { ServiceCall } from './services';
 import { LockTable, newOwner, type LockDoc, type LockKey, type Owner } from './locks';
 
@@ -425,7 +425,7 @@ export class Journal {
       });
     }
     if (lease.lost) throw new LostOwnership();
-    const apart = BSON.calculateObjectSize({ steps: op.steps, finalize: op.finalize }) > INLINE_PLAN_MAX_BYTES;
+    const apart = mongo().BSON.calculateObjectSize({ steps: op.steps, finalize: op.finalize }) > INLINE_PLAN_MAX_BYTES;
     const now = this.options.clock();
     const doc: JournalDoc = {
       _id: lease.opId,

@@ -81,17 +81,6 @@ export class LockTable {
     private readonly owner: Owner,
   ) {}
 
-  /** Take `key` for `opId` if nobody holds it. */
-  async tryTake(lock: LockKey, opId: string, leaseUntil: Date): Promise<boolean> {
-    try {
-      await this.coll.insertOne({ _id: lock, op_id: opId, owner: this.owner.token, host: this.owner.host, pid: this.owner.pid, lease_until: leaseUntil });
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
-  }
-
   /**
    * Take `keys` (in the caller's canonical order) for `opId` in one ordered insert; returns how
    * many were taken: all of them, or those before the first one somebody else holds. On any
