@@ -55,9 +55,9 @@ export class ChangeSet {
   /** Roll-forward work after the commit point (e.g. revoking tokens), retried by repair. */
   readonly finalize: Step[] = [];
   /**
-   * Forward-only (removals, batch suspensions): nothing is written before the commit point; the
-   * audit entries are written after it, already committed, in one insert (however many
-   * tenants), ahead of the roll-forward steps they record.
+   * Forward-only (removals, batch suspensions): nothing is written before the commit point, so
+   * an empty `steps` still needs its audit events. (Every change's audit entries are written
+   * after the commit point, already committed, in one insert, ahead of the roll-forward steps.)
    */
   forwardOnly = false;
   constructor(readonly command: string) {}

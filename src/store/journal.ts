@@ -117,7 +117,7 @@ export type OperationState = 'pending' | 'rolling_back' | 'committed';
 export interface JournalDoc extends Document {
   _id: string;
   state: OperationState;
-  /** Null while a command holding locks is still deciding what to write. */
+  /** Null only in operations of earlier releases, opened before their command decided what to write. */
   command: string | null;
   actor: string | null;
   /** The owning process's token (locks.ts); a claim replaces it. */
