@@ -472,6 +472,36 @@ describe('undo', () => {
   });
 });
 
+describe('where the plan lives', () => {
+  it('a small plan in its operation document, a big one apart; repair finds either', async () => {
+    await seedCounters(['a', 'b']);
+    const killedBeforeStep1 = (): FaultHooks => ({
+      breakBefore: [1],
+      at: (p) => {
+        if (p === 'step:1') throw new ProcessKilled(p);
+      },
+    });
+    const db = c.db(dbs.tenantadm);
+    for (const size of ['small', 'big'] as const) {
+      const finalize: Step[] = size === 'big' ? [{ kind: 'insertMany', target: log(), docs: [{ _id: 'bulky', text: 'x'.repeat(20_000) }] }] : [];
+      const operation = op([setCounter('a', 0, 1), setCounter('b', 0, 1)], finalize);
+      await expect(processCore({ hooks: killedBeforeStep1() }).run(operation)).rejects.toBeInstanceOf(ProcessKilled);
+      const [doc] = await db.collection('tenantadm_journal').find({}).toArray();
+      const apart = await db.collection('tenantadm_journal_plans').findOne({ _id: doc!._id });
+      if (size === 'small') {
+        expect({ inline: doc!.steps?.length, apart }).toEqual({ inline: 2, apart: null });
+      } else {
+        expect({ inline: doc!.steps, apart: apart?.steps.length }).toEqual({ inline: undefined, apart: 2 });
+      }
+      expect(await values()).toEqual({ a: 1, b: 0 });
+      clock.advance(LEASE + 1);
+      expect((await processCore().repair()).rolled_back).toEqual([doc!._id]);
+      expect(await values()).toEqual({ a: 0, b: 0 });
+      expect(await journalDocs()).toEqual([]);
+    }
+  });
+});
+
 describe('big plans', () => {
   it('cost a few round trips per batch, not one per step', async () => {
     // FerretDB spends ~10 ms per updated document whatever the batching: 200 keep this test short.
@@ -492,7 +522,7 @@ describe('big plans', () => {
       const finalize: Step[] = ids.map((id) => ({ kind: 'update', target: log(), id: `e-${id}`, before: { set: { state: 'pending' }, unset: [] }, after: { set: { state: 'committed' }, unset: [] } }));
       await core.exclusive([KEY], async () => ({ op: op(steps, finalize), result: null }));
       process.stderr.write(`journal: ${steps.length} steps + ${finalize.length} finalize steps in ${writes} write commands\n`);
-      // Open, lock, plan; 40 update batches of 50 (FerretDB's limit, see journal.ts) and 2 insert
+      // Lock, the operation, its plan (too big for the operation document: apart, then a check); 40 update batches of 50 (FerretDB's limit, see journal.ts) and 2 insert
       // batches of 1000, each after its ownership check; commit; 40 finalize batches; delete, unlock.
       expect(writes).toBeLessThanOrEqual(2 * (n / 50 + n / 1000) + n / 50 + 10);
       expect(Object.values(await values()).every((v) => v === 1)).toBe(true);
