@@ -168,6 +168,10 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
       [],
       async (_records, read) => {
         const decided = await decide(read);
+        // Everything the command needs after its writes is known before them: the schema
+        // profile names deviceauth's cache keys, and a server whose profile cannot be told
+        // must refuse (exit 5) with nothing written.
+        if (decided.planned.length > 0 && !store.services.has('deviceauth')) await store.profile();
         return { changes: decided.set, result: decided };
       },
       { ownLocks: false, world: true },

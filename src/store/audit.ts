@@ -1,16 +1,17 @@
 /**
- * Audit entries in Mender's format. An entry is written `pending` inside the same
- * journaled operation as the change it records and becomes `committed` only after the
- * change's commit point, so readers (which see committed entries only) never show an
- * entry for a change that did not happen, and repair settles the entries of a killed
- * process together with its change.
+ * Audit entries in Mender's format. An entry belongs to the journaled operation of the change
+ * it records and is written, already `committed`, by that operation's roll-forward after its
+ * commit point (repair finishes it for a killed process), so readers (which see committed
+ * entries only) never show an entry for a change that did not happen. Entries `pending` in
+ * the log were written by earlier releases before their change's commit; readers skip them and
+ * `check` settles them.
  */
 import type { Collection, Db, Document } from 'mongodb';
 import { InternalError } from '../errors';
 import { mongo, translateDriverError } from './mongo';
 import { idString, plain } from './tenants';
 import { looksLikeEmail } from '../domain/tenant';
-import type { Step, Target } from './journal';
+import type { Target } from './journal';
 
 export interface AuditObject {
   id: string;
@@ -103,8 +104,8 @@ export class AuditStore {
     this.coll = db.collection(collection);
   }
 
-  /** The insert step (pending) and the finalize step (committed) for one event. */
-  steps(event: AuditEvent, actor: string, opTime: Date): { insert: Step; settle: Step } {
+  /** The entry of one event, committed: written by its operation's roll-forward after the commit point (journal.ts). */
+  entry(event: AuditEvent, actor: string, opTime: Date): Document {
     const _id = new (mongo().ObjectId)();
     // An empty tenantId is the operator's log only (a removed tenant without a Service Provider).
     const logOwners = event.tenantId ? [event.tenantId] : [];
@@ -116,7 +117,7 @@ export class AuditStore {
         : event.object;
     const doc: Document = {
       _id,
-      state: 'pending',
+      state: 'committed',
       tenant_id: event.tenantId,
       log_tenant_ids: logOwners,
       actor: auditActor(actor),
@@ -127,16 +128,7 @@ export class AuditStore {
       time: opTime,
     };
     assertNoSecret(doc);
-    return {
-      insert: { kind: 'insert', target: this.target, doc },
-      settle: {
-        kind: 'update',
-        target: this.target,
-        id: _id,
-        before: { set: { state: 'pending' }, unset: [] },
-        after: { set: { state: 'committed' }, unset: [] },
-      },
-    };
+    return doc;
   }
 
   private filter(q: AuditQuery): Document {

@@ -190,16 +190,17 @@ export class IsolationCheck implements IsolationAudit {
     const audit = this.auditTarget;
     const entries: JournalDoc[] = [];
     for await (const doc of this.stream(this.config.db.tenantadm, JOURNAL, {})) entries.push(doc as JournalDoc);
-    // The steps live apart from the operations (journal.ts); the journal is small: one read of its plans.
+    // A small plan is in its operation's document, a big one apart (journal.ts); the journal is small: one read of the plans apart.
     const plans = new Map<string, PlanDoc>();
-    if (entries.length > 0) {
-      const ids = entries.map((e) => e._id);
+    const apart = entries.filter((e) => !Array.isArray(e.steps));
+    if (apart.length > 0) {
+      const ids = apart.map((e) => e._id);
       for await (const plan of this.stream(this.config.db.tenantadm, JOURNAL_PLANS, {}, { _id: { $in: ids } })) plans.set(String(plan._id), plan as PlanDoc);
     }
     for (const entry of entries) {
       const stale = isStale(entry, now);
       if (stale) facts.stale.push(entry);
-      for (const step of (plans.get(entry._id)?.steps ?? []) as Step[]) {
+      for (const step of (Array.isArray(entry.steps) ? entry.steps : (plans.get(entry._id)?.steps ?? [])) as Step[]) {
         if (step.kind !== 'insert') continue;
         const id = idString(step.doc._id);
         const isAudit = step.target.db === audit.db && step.target.coll === audit.coll;

@@ -55,9 +55,9 @@ export class ChangeSet {
   /** Roll-forward work after the commit point (e.g. revoking tokens), retried by repair. */
   readonly finalize: Step[] = [];
   /**
-   * Forward-only (removals, batch suspensions): nothing is written before the commit point; the
-   * audit entries are written after it, already committed, in one insert (however many
-   * tenants), ahead of the roll-forward steps they record.
+   * Forward-only (removals, batch suspensions): nothing is written before the commit point, so
+   * an empty `steps` still needs its audit events. (Every change's audit entries are written
+   * after the commit point, already committed, in one insert, ahead of the roll-forward steps.)
    */
   forwardOnly = false;
   constructor(readonly command: string) {}
@@ -102,9 +102,6 @@ export interface MigrateResult {
  * Indexes earlier releases of this tool put on Mender's collections that Mender does not
  * define; migrate drops them (tenant names are not unique in Mender).
  */
-/** Up to this many audit entries are written pending and settle one update each; more are written committed after the commit. */
-const FEW_AUDIT_ENTRIES = 3;
-
 const RETIRED_INDEXES: { db: IndexSpec['db']; coll: string; name: string }[] = [
   { db: 'tenantadm', coll: TENANTS, name: 'tenantadm_name_unique' },
   { db: 'tenantadm', coll: TENANTS, name: 'tenantadm_parent' },
@@ -287,26 +284,16 @@ export class Store {
       throw new InternalError(`${changes.command} tried to change data without recording an audit event`, 'this is a bug in tenantadm: nothing was changed');
     }
     const time = this.now();
-    const steps = [...changes.steps];
     const finalize: Step[] = [];
-    const audit = changes.events.map((event) => this.audit.steps(event, this.config.actor, time));
-    if (changes.forwardOnly || audit.length > FEW_AUDIT_ENTRIES) {
-      // Once committed the change always finishes (repair re-runs the roll-forward, duplicates
-      // tolerated), so its entries can be written committed after the commit point: no settle at
-      // all. Pending entries are hidden from the log anyway, so nothing is seen earlier either
-      // way; and on FerretDB settling many entries costs a scan of the log per entry settled.
-      const docs = audit.map((a) => ({ ...(a.insert as Extract<Step, { kind: 'insert' }>).doc, state: 'committed' }));
-      if (docs.length > 0) finalize.push({ kind: 'insertMany', target: this.audit.target, docs });
-    } else {
-      // A few entries are written pending with the change and settle one update each (one command).
-      for (const { insert, settle } of audit) {
-        steps.push(insert);
-        finalize.push(settle);
-      }
-    }
-    // Audit entries settle first: a roll-forward step that fails (a service down) leaves them pending for repair.
+    // Once committed the change always finishes (repair, or the next changing command, re-runs the
+    // roll-forward of an operation whose owner died, duplicates tolerated), so its entries are
+    // written already committed after the commit point, in one insert: no pending entry and no
+    // settle. Readers see an entry once its change committed and the roll-forward reached it.
+    const docs = changes.events.map((event) => this.audit.entry(event, this.config.actor, time));
+    if (docs.length > 0) finalize.push({ kind: 'insertMany', target: this.audit.target, docs });
+    // The entries come first: a roll-forward step that fails (a service down) leaves its operation committed for repair, entries written.
     finalize.push(...changes.finalize);
-    return { command: changes.command, actor: this.config.actor, steps, finalize, locks: changes.locks };
+    return { command: changes.command, actor: this.config.actor, steps: [...changes.steps], finalize, locks: changes.locks };
   }
 
   /**

@@ -4,23 +4,41 @@
  * FerretDB and stand-alone mongod have no transactions, yet one command may write a
  * tenant, its device limit, its admin user and audit entries. Every change runs as an
  * operation, a document in `tenantadm.tenantadm_journal` owned by one process:
- *   1. the operation is opened `pending` with the owner's token (random per process), host,
- *      pid and a lease; a command that holds locks (locks.ts) opens it before it takes them,
- *      so a lock always names an operation that whoever breaks the lock settles first;
- *   2. the plan (every step with the values before and after) is written with a
- *      compare-and-set on (owner, `pending`);
- *   3. before every step (or batch of steps), and before the commit, the owner checks that it
- *      still owns the operation with a compare-and-set on (owner, `pending`) that also extends
- *      the lease; each step is itself a compare-and-set on the values the plan read;
+ *   1. a command that holds locks (locks.ts) takes them all in one ordered insert, each naming
+ *      the operation's id, the owner's token (random per process), host, pid and a lease; then
+ *      it reads and checks what it decides on, writing nothing;
+ *   2. the operation is written `pending`, with the owner's token and a lease, in one insert
+ *      together with its plan (every step with the values before and after). A big plan (over
+ *      INLINE_PLAN_MAX_BYTES) goes in `tenantadm_journal_plans` instead, followed by a
+ *      compare-and-set on (owner, `pending`): FerretDB 1.x rewrites the whole document on each
+ *      update, so a big journal document would make every renewal and check cost the plan;
+ *   3. before every batch of steps after the first, and before the commit, the owner checks that
+ *      it still owns the operation with a compare-and-set on (owner, `pending`) that also extends
+ *      the lease (the first batch's check is the insert that wrote the operation just before);
+ *      each step is itself a compare-and-set on the values the plan read;
  *   4. the operation is switched to `committed` (the commit point), the `finalize`
- *      roll-forward steps run and the document is deleted.
- * While it runs, a timer renews the lease of the operation and of its locks every lease/3,
- * matching on the owner token. A process is dead exactly when its lease has expired: then
- * another process (a command taking one of its locks, or `repair`) claims the operation with a
- * compare-and-set on (old owner, lease expired) and rolls it back (pending) or finishes it
- * (committed). The old owner, should it wake up, fails its next compare-and-set and stops
- * without writing anything more (exit 4). Every undo is conditional on what its step wrote,
- * so undoing a step that never ran, or that lost a race, touches nobody else's data.
+ *      roll-forward steps run (the audit entries first, written already committed) and the
+ *      document is deleted.
+ * While it runs, a timer renews the lease of the operation (once written) and of its locks
+ * every lease/3, matching on the owner token. A process is dead exactly when its lease has
+ * expired: then another process (a command taking one of its locks, or `repair`) claims the
+ * operation with a compare-and-set on (old owner, lease expired) and rolls it back (pending) or
+ * finishes it (committed). The old owner, should it wake up, fails its next compare-and-set and
+ * stops without writing anything more (exit 4). Every undo is conditional on what its step
+ * wrote, so undoing a step that never ran, or that lost a race, touches nobody else's data.
+ *
+ * A lock whose operation has no document yet belongs to a command still reading: it has
+ * written nothing, so its lock is broken like any other once its lease expired (and only then,
+ * `repair --all` included). Before writing its operation, the holder checks that it still holds
+ * its locks without a round trip when it provably does: when its ownership was last confirmed
+ * (a write of its own that matched its token: the lock insert, a renewal; the time is taken
+ * before sending it) less than lease/3 ago. A rival breaks a lock only after the lease stored at
+ * that confirmation expired, so within lease/3 of it at least 2/3 of the lease remains (20 s
+ * with the default 30 s), which also covers clock skew between hosts up to that margin; a pause
+ * between this check and the insert is the same risk as one between a compare-and-set and the
+ * write after it. Otherwise it renews its locks first (one update) and stops if one was lost.
+ * The steps themselves keep a compare-and-set per batch: `repair --all` may take an operation
+ * over whatever its lease, so a local check there could let a step land after its undo.
  *
  * The clock, lease length, lock wait, renewal timer and fault hooks (crash points, pause) are
  * parameters: the entry point builds them from the environment's test hooks, tests inject
@@ -32,7 +50,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Db, Document, MongoClient } from 'mongodb';
 import { ConflictError, TenantadmError, isDuplicateKeyError } from '../errors';
-import { translateDriverError } from './mongo';
+import { mongo, translateDriverError } from './mongo';
 import type { ServiceCall } from './services';
 import { LockTable, newOwner, type LockDoc, type LockKey, type Owner } from './locks';
 
@@ -99,7 +117,7 @@ export type OperationState = 'pending' | 'rolling_back' | 'committed';
 export interface JournalDoc extends Document {
   _id: string;
   state: OperationState;
-  /** Null while a command holding locks is still deciding what to write. */
+  /** Null only in operations of earlier releases, opened before their command decided what to write. */
   command: string | null;
   actor: string | null;
   /** The owning process's token (locks.ts); a claim replaces it. */
@@ -111,10 +129,13 @@ export interface JournalDoc extends Document {
   /** The first step of the batch the owner last started (for people reading the journal). */
   step: number;
   locks: string[];
+  /** The plan, when it is small enough to live here; otherwise in `tenantadm_journal_plans`. */
+  steps?: Step[];
+  finalize?: Step[];
 }
 
 /**
- * An operation's steps, in `tenantadm_journal_plans` under the operation's id: kept out of
+ * A big operation's steps, in `tenantadm_journal_plans` under the operation's id: kept out of
  * the journal document, which every ownership check rewrites (a big plan would make each
  * check cost as much as the plan).
  */
@@ -182,6 +203,12 @@ export interface JournalOptions {
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
+
+/**
+ * Plans up to this size (BSON) are written inside their operation's document; bigger ones (a
+ * reallocation plan of thousands of entries, a large removal) apart, see the top of this file.
+ */
+export const INLINE_PLAN_MAX_BYTES = 16 * 1024;
 
 /** The journal's collections, in the tool's own database. */
 export const JOURNAL = 'tenantadm_journal';
@@ -267,6 +294,12 @@ export function batchesOf(steps: readonly Step[], size: number, breakBefore: Rea
 class Lease {
   lost = false;
   readonly keys: LockKey[] = [];
+  /** The operation's document has been written (until then only the locks are renewed). */
+  opened = false;
+  /** The plan is in `tenantadm_journal_plans`, not in the operation's document. */
+  planApart = false;
+  /** Clock time (ms) taken before sending the last write of ours that matched all our locks: the lock insert, a renewal. */
+  confirmedAt: number | undefined;
   private stopTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -295,6 +328,16 @@ class Lease {
     const next = this.queue.then(write, write);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Ownership confirmed by a write sent at `sentAt`; a later one replaces an earlier one. */
+  confirm(sentAt: Date): void {
+    if (this.confirmedAt === undefined || sentAt.getTime() > this.confirmedAt) this.confirmedAt = sentAt.getTime();
+  }
+
+  /** Our locks are provably still ours: confirmed less than lease/3 ago (see the top of this file). */
+  fresh(now: Date, leaseMs: number): boolean {
+    return this.confirmedAt !== undefined && now.getTime() - this.confirmedAt <= leaseMs / 3;
   }
 
   /** Extend the operation's and its locks' leases; a failed match means another process took over. */
@@ -351,49 +394,68 @@ export class Journal {
     return (this.options.renewal ?? intervalRenewal)(renew, Math.max(10, Math.floor(this.options.leaseMs / 3)));
   }
 
-  /** @internal for Lease: true while this process still owns the operation and all its locks. */
+  /** @internal for Lease: true while this process still owns the operation (once written) and all its locks. */
   async renewLease(lease: Lease): Promise<boolean> {
-    const until = this.leaseUntil();
-    const res = await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token }, { $set: { lease_until: until } });
-    if (res.matchedCount !== 1) return false;
-    return this.locks.renew(lease.keys, lease.opId, until);
+    const sent = this.options.clock();
+    const until = new Date(sent.getTime() + this.options.leaseMs);
+    if (lease.opened) {
+      const res = await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token }, { $set: { lease_until: until } });
+      if (res.matchedCount !== 1) return false;
+    }
+    const held = await this.locks.renew(lease.keys, lease.opId, until);
+    if (held) lease.confirm(sent);
+    return held;
   }
 
-  /** Open an operation owned by this process, still without a plan, and start renewing its lease. */
-  private async open(locks: readonly LockKey[]): Promise<Lease> {
-    const id = randomUUID();
+  /**
+   * Write the operation with its plan, once the locks are provably still ours (locally when
+   * confirmed less than lease/3 ago, else by renewing them); whoever settles it from then on
+   * undoes it. A big plan goes apart, then a compare-and-set makes it count.
+   */
+  private async open(lease: Lease, op: Operation): Promise<void> {
+    if (lease.keys.length > 0 && !lease.fresh(this.options.clock(), this.options.leaseMs)) {
+      await lease.serial(async () => {
+        if (lease.lost) throw new LostOwnership();
+        const sent = this.options.clock();
+        if (!(await this.locks.renew(lease.keys, lease.opId, new Date(sent.getTime() + this.options.leaseMs)))) {
+          lease.lost = true;
+          throw new LostOwnership();
+        }
+        lease.confirm(sent);
+      });
+    }
+    if (lease.lost) throw new LostOwnership();
+    const apart = mongo().BSON.calculateObjectSize({ steps: op.steps, finalize: op.finalize }) > INLINE_PLAN_MAX_BYTES;
     const now = this.options.clock();
-    await this.journal.insertOne({
-      _id: id,
+    const doc: JournalDoc = {
+      _id: lease.opId,
       state: 'pending',
-      command: null,
-      actor: null,
+      command: op.command,
+      actor: op.actor,
       owner: this.owner.token,
       host: this.owner.host,
       pid: this.owner.pid,
       created_at: now,
       lease_until: new Date(now.getTime() + this.options.leaseMs),
       step: 0,
-      locks: [...locks],
+      locks: [...lease.keys],
+      ...(apart ? {} : { steps: op.steps, finalize: op.finalize }),
+    };
+    lease.planApart = apart;
+    await lease.serial(async () => {
+      // Marked before sending: should the answer be lost, renewals and clean-up still cover the document.
+      lease.opened = true;
+      await this.journal.insertOne(doc);
     });
-    return new Lease(this, id).start();
-  }
-
-  /** Write the plan, then check ownership; whoever settles the operation from then on undoes it. */
-  private async plan(lease: Lease, op: Operation): Promise<void> {
+    if (!apart) return;
+    // Taken over before the plan counted, the one that took over may not have seen it: openOrDiscard() drops it.
     await this.plans.insertOne({ _id: lease.opId, steps: op.steps, finalize: op.finalize });
-    try {
-      await this.own(lease, 'pending', 0, { command: op.command, actor: op.actor });
-    } catch (err) {
-      // Taken over before the plan counted: the one that took over may not have seen it.
-      if (err instanceof LostOwnership) await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
-      throw err;
-    }
+    await this.own(lease, 'pending', 0);
   }
 
-  /** Forget a settled operation: its plan, then the operation (an operation without a plan settles as nothing). */
+  /** Forget a settled operation: its plan kept apart if any, then the operation (an operation without a plan settles as nothing). */
   private async forget(lease: Lease): Promise<void> {
-    await this.plans.deleteOne({ _id: lease.opId });
+    if (lease.planApart) await this.plans.deleteOne({ _id: lease.opId });
     await lease.serial(() => this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token }));
   }
 
@@ -419,12 +481,26 @@ export class Journal {
       return;
     }
     if (op.steps.length === 0 && op.finalize.length === 0) return;
-    const lease = await this.open([]);
+    const lease = new Lease(this, randomUUID()).start();
     try {
-      await this.plan(lease, op);
+      await this.openOrDiscard(lease, op);
       await this.execute(lease, op);
     } finally {
       lease.stop();
+    }
+  }
+
+  /** open(), and should it fail before the operation counts (a lost answer), drop what it may have written: no step ran yet. */
+  private async openOrDiscard(lease: Lease, op: Operation): Promise<void> {
+    try {
+      await this.open(lease, op);
+    } catch (err) {
+      if (!(err instanceof ProcessKilled) && lease.opened) {
+        lease.stop();
+        if (lease.planApart) await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
+        await lease.serial(() => this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'pending' })).catch(() => undefined);
+      }
+      throw err;
     }
   }
 
@@ -435,16 +511,14 @@ export class Journal {
    */
   async exclusive<T>(keys: readonly LockKey[], body: () => Promise<{ op: Operation | null; result: T }>): Promise<T> {
     const sorted = [...new Set(keys)].sort();
-    const lease = await this.open(sorted);
+    const lease = new Lease(this, randomUUID()).start();
     let killed = false;
-    let planned = false;
     try {
       await this.acquire(lease, sorted);
       const { op, result } = await body();
       await this.fault('decided');
       if (op && (op.steps.length > 0 || op.finalize.length > 0)) {
-        await this.plan(lease, op);
-        planned = true;
+        await this.openOrDiscard(lease, op);
         await this.execute(lease, op);
       }
       return result;
@@ -452,26 +526,26 @@ export class Journal {
       killed = err instanceof ProcessKilled;
       throw err;
     } finally {
-      // A killed process does nothing more; its lease runs out.
+      // A killed process does nothing more; its lease runs out. An operation written is
+      // forgotten by its run (or left, lease expired, to whoever settles it); none was written
+      // when there was nothing to do, a rule refused, or the locks were lost.
       lease.stop();
-      if (!killed) {
-        // Nothing was planned (nothing to do, a rule refused, or ownership was lost): drop the empty operation.
-        if (!planned) {
-          await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
-          await lease.serial(() => this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'pending' })).catch(() => undefined);
-        }
-        await this.locks.release(lease.keys, lease.opId).catch(() => undefined);
-      }
+      if (!killed) await this.locks.release(lease.keys, lease.opId).catch(() => undefined);
     }
   }
 
   private async execute(lease: Lease, op: Operation): Promise<void> {
     /** Steps that may have taken effect (the undo of the others is a no-op anyway). */
     let reached = 0;
+    // The write that just made the operation count (its insert, or the compare-and-set after a
+    // plan kept apart) is the first batch's check, as a compare-and-set right before it would be;
+    // a fault hook (a test's pause) may sit in between, so with one the check is sent.
+    let checked = !this.hooks.at;
     try {
       for (const batch of batchesOf(op.steps, this.options.batchSize ?? DEFAULT_BATCH, this.breakBefore)) {
         await this.fault(`step:${batch.start}`);
-        await this.own(lease, 'pending', batch.start);
+        if (!checked) await this.own(lease, 'pending', batch.start);
+        checked = false;
         reached = batch.start + batch.steps.length;
         try {
           await this.applyBatch(batch.steps);
@@ -683,30 +757,44 @@ export class Journal {
   }
 
   /** Take every key, waiting for live holders and settling dead ones. */
+  /**
+   * Take every key, waiting for live holders and settling dead ones. The keys not yet held go
+   * in one ordered insert; on a busy key, those before it are kept and that one is waited for,
+   * in the same (sorted, deadlock-free) order as one key at a time.
+   */
   private async acquire(lease: Lease, keys: readonly LockKey[]): Promise<void> {
     const started = performance.now();
-    for (const key of keys) {
-      let told = false;
-      for (let attempt = 0; ; attempt++) {
-        if (lease.lost) throw new LostOwnership();
-        if (await this.locks.tryTake(key, lease.opId, this.leaseUntil())) {
-          lease.keys.push(key);
-          break;
-        }
-        const holder = await this.locks.holder(key);
-        if (!holder || (await this.takeOver(holder))) continue;
-        if (performance.now() - started >= this.options.lockWaitMs) {
-          throw new ConflictError(
-            `${key} is busy: another tenantadm (pid ${holder.pid} on ${holder.host}) is changing it`,
-            'nothing was changed; run the command again in a moment',
-          );
-        }
-        if (!told) {
-          this.options.notice?.(`tenantadm: waiting for ${key}, held by pid ${holder.pid} on ${holder.host}`);
-          told = true;
-        }
-        await new Promise((r) => setTimeout(r, 5 + Math.random() * Math.min(100, 10 * (attempt + 1))));
+    let told: LockKey | undefined;
+    for (let attempt = 0; lease.keys.length < keys.length; attempt++) {
+      if (lease.lost) throw new LostOwnership();
+      const wanted = keys.slice(lease.keys.length);
+      const sent = this.options.clock();
+      let taken: number;
+      try {
+        taken = await this.locks.takeInOrder(wanted, lease.opId, new Date(sent.getTime() + this.options.leaseMs));
+      } catch (err) {
+        // Which went in is unknown: count them all as ours so that they are released (only ours match).
+        lease.keys.push(...wanted);
+        throw err;
       }
+      // The first keys taken set the confirmation; later ones are fresher than it.
+      if (taken > 0 && lease.confirmedAt === undefined) lease.confirm(sent);
+      lease.keys.push(...wanted.slice(0, taken));
+      if (taken === wanted.length) break;
+      const key = wanted[taken]!;
+      const holder = await this.locks.holder(key);
+      if (!holder || (await this.takeOver(holder))) continue;
+      if (performance.now() - started >= this.options.lockWaitMs) {
+        throw new ConflictError(
+          `${key} is busy: another tenantadm (pid ${holder.pid} on ${holder.host}) is changing it`,
+          'nothing was changed; run the command again in a moment',
+        );
+      }
+      if (told !== key) {
+        this.options.notice?.(`tenantadm: waiting for ${key}, held by pid ${holder.pid} on ${holder.host}`);
+        told = key;
+      }
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * Math.min(100, 10 * (attempt + 1))));
     }
   }
 
@@ -743,10 +831,13 @@ export class Journal {
       },
     );
     if (claimed.matchedCount !== 1) return null;
-    const lease = new Lease(this, doc._id).start();
+    const lease = new Lease(this, doc._id);
+    lease.opened = true;
+    lease.planApart = !Array.isArray(doc.steps);
+    lease.start();
     try {
-      // Operations journaled by earlier releases carry their steps themselves.
-      const plan = (await this.plans.findOne({ _id: doc._id })) ?? (doc as Partial<PlanDoc>);
+      // A small plan is in the operation's document; a big one (and every one of earlier releases) apart.
+      const plan: Partial<PlanDoc> | null = lease.planApart ? await this.plans.findOne({ _id: doc._id }) : doc;
       if (doc.state === 'committed') {
         await this.rollForward(plan?.finalize ?? [], lease);
         await this.forget(lease);
@@ -768,19 +859,27 @@ export class Journal {
   async repair(options: { all?: boolean } = {}): Promise<RepairReport> {
     const report: RepairReport = { rolled_back: [], finalized: [], in_progress: [] };
     const now = this.options.clock();
+    const settled = new Set<string>();
     for (const doc of await this.journal.find({}).toArray()) {
       if (!options.all && !isStale(doc, now)) {
         report.in_progress.push({ id: doc._id, command: doc.command ?? null, state: doc.state, host: doc.host, pid: doc.pid, lease_until: doc.lease_until });
         continue;
       }
       const outcome = await this.settle(doc, options.all === true);
-      if (outcome) report[outcome].push(doc._id);
+      if (outcome) {
+        report[outcome].push(doc._id);
+        settled.add(doc._id);
+      }
     }
     for (const lock of await this.locks.all()) {
-      if (!options.all && !isStale(lock, now)) continue;
+      // `--all` breaks the current locks of the operations it settled; a current lock whose
+      // operation was never written belongs to a command still reading (nothing to undo), which
+      // checks its locks locally before writing: it is broken only once its lease expired.
+      const force = options.all === true && settled.has(lock.op_id);
+      if (!force && !isStale(lock, now)) continue;
       // A lock whose operation is still unsettled belongs to it; the operation's settling comes first.
       if (await this.journal.findOne({ _id: lock.op_id }, { projection: { _id: 1 } })) continue;
-      await this.locks.breakExpired(lock, now, options.all === true);
+      await this.locks.breakExpired(lock, now, force);
     }
     return report;
   }

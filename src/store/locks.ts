@@ -81,13 +81,25 @@ export class LockTable {
     private readonly owner: Owner,
   ) {}
 
-  /** Take `key` for `opId` if nobody holds it. */
-  async tryTake(lock: LockKey, opId: string, leaseUntil: Date): Promise<boolean> {
+  /**
+   * Take `keys` (in the caller's canonical order) for `opId` in one ordered insert; returns how
+   * many were taken: all of them, or those before the first one somebody else holds. On any
+   * other error the caller cannot tell which went in: it releases them all (release() matches
+   * only its own).
+   */
+  async takeInOrder(keys: readonly LockKey[], opId: string, leaseUntil: Date): Promise<number> {
+    if (keys.length === 0) return 0;
+    const docs = keys.map((k) => ({ _id: k, op_id: opId, owner: this.owner.token, host: this.owner.host, pid: this.owner.pid, lease_until: leaseUntil }));
     try {
-      await this.coll.insertOne({ _id: lock, op_id: opId, owner: this.owner.token, host: this.owner.host, pid: this.owner.pid, lease_until: leaseUntil });
-      return true;
+      await this.coll.insertMany(docs, { ordered: true });
+      return keys.length;
     } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
+      const e = err as { writeErrors?: { index?: number; code?: number }[] | { index?: number; code?: number } };
+      const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+      const first = errors[0];
+      // Ordered: the insert stopped at its first error, every key before it is ours.
+      if (first && typeof first.index === 'number' && isDuplicateKeyError(first)) return first.index;
+      if (!first && isDuplicateKeyError(err) && keys.length === 1) return 0;
       throw err;
     }
   }

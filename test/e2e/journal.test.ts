@@ -200,16 +200,140 @@ describe('locks', () => {
     const table = new LockTable(c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks'), { token: 'me', host: 'h', pid: 1 });
     const until = new Date(clock.now().getTime() + LEASE);
     const keys: LockKey[] = [];
-    expect(await table.tryTake(spLock('a'), 'op', until)).toBe(true);
+    expect(await table.takeInOrder([spLock('a')], 'op', until)).toBe(1);
     keys.push(spLock('a'));
     // The holder's list grows while a renewal is on its way (as in acquire()).
     const renewing = table.renew(keys, 'op', until);
     keys.push(tenantLock('a'));
     expect(await renewing).toBe(true);
-    expect(await table.tryTake(tenantLock('a'), 'op', until)).toBe(true);
+    expect(await table.takeInOrder([tenantLock('a')], 'op', until)).toBe(1);
     expect(await table.renew(keys, 'op', until)).toBe(true);
     await c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks').deleteOne({ _id: tenantLock('a') });
     expect(await table.renew(keys, 'op', until)).toBe(false);
+  });
+});
+
+/** A client that counts the write commands sent to each collection (`update tenantadm_locks` etc.). */
+async function countingClient(): Promise<{ db: MongoClient; writes: Map<string, number> }> {
+  const db = await MongoClient.connect(state().uri, { monitorCommands: true });
+  const writes = new Map<string, number>();
+  db.on('commandStarted', (e) => {
+    if (!['insert', 'update', 'delete'].includes(e.commandName)) return;
+    const key = `${e.commandName} ${String(e.command[e.commandName])}`;
+    writes.set(key, (writes.get(key) ?? 0) + 1);
+  });
+  return { db, writes };
+}
+
+describe('a holder between its checks and its writes', () => {
+  const KEY2: LockKey = tenantLock('0123456789abcdef01234567');
+
+  it('takes all its locks in one insert and writes its operation with the plan: no lock check while provably fresh', async () => {
+    await seedCounters(['a']);
+    const { db, writes } = await countingClient();
+    try {
+      await processCore({ db }).exclusive([KEY2, KEY], async () => ({ op: op([setCounter('a', 0, 1)]), result: null }));
+      expect(Object.fromEntries(writes)).toEqual({
+        'insert tenantadm_locks': 1,
+        'insert tenantadm_journal': 1,
+        'update counters': 1,
+        // The commit only: the insert of the operation was the first step's check.
+        'update tenantadm_journal': 1,
+        'delete tenantadm_journal': 1,
+        'delete tenantadm_locks': 1,
+      });
+      expect(await values()).toEqual({ a: 1 });
+      expect(await journalDocs()).toEqual([]);
+      expect(await lockDocs()).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('checks its locks with one update once lease/3 passed since its last confirmation', async () => {
+    await seedCounters(['a']);
+    const { db, writes } = await countingClient();
+    try {
+      await processCore({ db }).exclusive([KEY], async () => {
+        clock.advance(LEASE / 3 + 1);
+        return { op: op([setCounter('a', 0, 1)]), result: null };
+      });
+      expect(writes.get('update tenantadm_locks')).toBe(1);
+      expect(await values()).toEqual({ a: 1 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a renewal in time is a confirmation: no check after it', async () => {
+    await seedCounters(['a']);
+    const { db, writes } = await countingClient();
+    const renewal = new ManualRenewal();
+    try {
+      await processCore({ db, renewal }).exclusive([KEY], async () => {
+        clock.advance(LEASE / 3 + 1);
+        await renewal.tick();
+        return { op: op([setCounter('a', 0, 1)]), result: null };
+      });
+      // The renewal's own update, and no check.
+      expect(writes.get('update tenantadm_locks')).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('whose lock was taken by a rival after its lease expired stops before writing anything (exit 4)', async () => {
+    await seedCounters(['a']);
+    const err = await processCore()
+      .exclusive([KEY], async () => {
+        clock.advance(LEASE + 1);
+        // The rival finds the lock expired and no operation written: it breaks it and writes.
+        await processCore().exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 5)]), result: null }));
+        return { op: op([setCounter('a', 0, 1)]), result: null };
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LostOwnership);
+    expect((err as LostOwnership).code).toBe('conflict');
+    expect(await values()).toEqual({ a: 5 });
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+  });
+
+  it('keeps the keys before a busy one and leaves none behind when it gives up', async () => {
+    // A live rival holds the second key (in sorted order).
+    const rival = pauseAt('decided');
+    const held = processCore({ hooks: rival.hooks }).exclusive([KEY2], async () => ({ op: null, result: null }));
+    await rival.reached;
+    const { db, writes } = await countingClient();
+    try {
+      await expect(processCore({ db }).exclusive([KEY2, KEY], async () => ({ op: null, result: null }))).rejects.toThrow(new RegExp(`${KEY2} is busy`));
+      expect(writes.get('insert tenantadm_locks')).toBe(1);
+      expect((await lockDocs()).map((l) => l._id)).toEqual([KEY2]);
+    } finally {
+      await db.close();
+    }
+    rival.release();
+    await held;
+    expect(await lockDocs()).toEqual([]);
+  });
+
+  it('repair --all leaves the current locks of a command still reading (it wrote nothing)', async () => {
+    await seedCounters(['a']);
+    const reading = gate();
+    const resume = gate();
+    const renewal = new ManualRenewal();
+    const a = processCore({ renewal }).exclusive([KEY], async () => {
+      reading.open();
+      await resume.wait;
+      return { op: op([setCounter('a', 0, 1)]), result: 'A' };
+    });
+    a.catch(() => undefined);
+    await reading.wait;
+    await processCore().repair({ all: true });
+    expect((await lockDocs()).map((l) => l._id)).toEqual([KEY]);
+    resume.open();
+    await expect(a).resolves.toBe('A');
+    expect(await values()).toEqual({ a: 1 });
   });
 });
 
@@ -348,6 +472,36 @@ describe('undo', () => {
   });
 });
 
+describe('where the plan lives', () => {
+  it('a small plan in its operation document, a big one apart; repair finds either', async () => {
+    await seedCounters(['a', 'b']);
+    const killedBeforeStep1 = (): FaultHooks => ({
+      breakBefore: [1],
+      at: (p) => {
+        if (p === 'step:1') throw new ProcessKilled(p);
+      },
+    });
+    const db = c.db(dbs.tenantadm);
+    for (const size of ['small', 'big'] as const) {
+      const finalize: Step[] = size === 'big' ? [{ kind: 'insertMany', target: log(), docs: [{ _id: 'bulky', text: 'x'.repeat(20_000) }] }] : [];
+      const operation = op([setCounter('a', 0, 1), setCounter('b', 0, 1)], finalize);
+      await expect(processCore({ hooks: killedBeforeStep1() }).run(operation)).rejects.toBeInstanceOf(ProcessKilled);
+      const [doc] = await db.collection('tenantadm_journal').find({}).toArray();
+      const apart = await db.collection('tenantadm_journal_plans').findOne({ _id: doc!._id });
+      if (size === 'small') {
+        expect({ inline: doc!.steps?.length, apart }).toEqual({ inline: 2, apart: null });
+      } else {
+        expect({ inline: doc!.steps, apart: apart?.steps.length }).toEqual({ inline: undefined, apart: 2 });
+      }
+      expect(await values()).toEqual({ a: 1, b: 0 });
+      clock.advance(LEASE + 1);
+      expect((await processCore().repair()).rolled_back).toEqual([doc!._id]);
+      expect(await values()).toEqual({ a: 0, b: 0 });
+      expect(await journalDocs()).toEqual([]);
+    }
+  });
+});
+
 describe('big plans', () => {
   it('cost a few round trips per batch, not one per step', async () => {
     // FerretDB spends ~10 ms per updated document whatever the batching: 200 keep this test short.
@@ -368,7 +522,7 @@ describe('big plans', () => {
       const finalize: Step[] = ids.map((id) => ({ kind: 'update', target: log(), id: `e-${id}`, before: { set: { state: 'pending' }, unset: [] }, after: { set: { state: 'committed' }, unset: [] } }));
       await core.exclusive([KEY], async () => ({ op: op(steps, finalize), result: null }));
       process.stderr.write(`journal: ${steps.length} steps + ${finalize.length} finalize steps in ${writes} write commands\n`);
-      // Open, lock, plan; 40 update batches of 50 (FerretDB's limit, see journal.ts) and 2 insert
+      // Lock, the operation, its plan (too big for the operation document: apart, then a check); 40 update batches of 50 (FerretDB's limit, see journal.ts) and 2 insert
       // batches of 1000, each after its ownership check; commit; 40 finalize batches; delete, unlock.
       expect(writes).toBeLessThanOrEqual(2 * (n / 50 + n / 1000) + n / 50 + 10);
       expect(Object.values(await values()).every((v) => v === 1)).toBe(true);

@@ -73,8 +73,9 @@ describe('a reallocation plan reads in a constant number of queries', () => {
     // One lock for the SP, not one per child.
     expect(applyLarge.byName.insert! - applySmall.byName.insert!).toBeLessThan(56 * 2);
     // The audit entries are written committed after the commit, with no settle: only the limits' own batches grow
-    // (50 updates a command, each batch preceded by the journal's ownership check).
-    expect(applyLarge.byName.update! - applySmall.byName.update!).toBe(2);
+    // (50 updates a command, each batch after the first preceded by the journal's ownership check), and the
+    // 60-entry plan, too big for the operation's document, is written apart and made to count by one compare-and-set.
+    expect(applyLarge.byName.update! - applySmall.byName.update!).toBe(3);
   });
 
   it('lowering counts accepted devices in one aggregation, whatever the number of entries', async () => {
@@ -120,6 +121,10 @@ describe('writes read only what their rules need', () => {
     expect(c.byName.aggregate).toBeUndefined();
     // The journal's repair check, the name (under its lock), the email; deviceauth's version is not needed for 10.
     expect(c.byName.find).toBe(3);
+    // Writes: the two locks in one insert, the operation with its plan, tenant, limit and user (an ownership
+    // check before the last two), the commit, the audit entries (already committed), then the clean-up.
+    expect(c.byName).toEqual({ find: 3, listIndexes: 1, insert: 6, update: 3, delete: 2, endSessions: 1 });
+    expect(c.total).toBe(16);
   });
 
   it('update-tenant reads the tenant once and builds its result from what it wrote', async () => {
@@ -131,6 +136,9 @@ describe('writes read only what their rules need', () => {
     // Repair check, the tenant, its limit; and its accepted devices (one aggregation).
     expect(c.byName.find).toBe(3);
     expect(c.byName.aggregate).toBe(1);
+    // Locks (one insert), the operation with its plan, the tenant, the commit, the audit entry, the clean-up.
+    expect(c.byName).toEqual({ find: 3, aggregate: 1, insert: 3, update: 2, delete: 2, endSessions: 1 });
+    expect(c.total).toBe(12);
   });
 
   it('set-device-limit on a child: the child, then its SP and siblings in one query, their limits in one', async () => {
@@ -142,6 +150,23 @@ describe('writes read only what their rules need', () => {
     expect(c.byName.aggregate).toBeUndefined();
     // Repair check, the child (before the locks), SP and children, limits, deviceauth's version (for the cache keys in the warning).
     expect(c.byName.find).toBe(5);
+    // The SP's lock, the operation with its plan, the limit, the commit, the audit entry, the clean-up.
+    expect(c.byName).toEqual({ find: 5, insert: 3, update: 2, delete: 2, endSessions: 1 });
+    expect(c.total).toBe(13);
+  });
+
+  it("set-device-limit resolves deviceauth's schema profile before writing: when it cannot be told, exit 5 and nothing written", async () => {
+    const { children } = await seed(2);
+    const c = await client();
+    await c.db(dbs.deviceauth).collection('migration_info').deleteMany({});
+    const r = await counted(['set-device-limit', '--id', children[0]!, '--limit', '12']);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toBe('');
+    expect(r.byName.update).toBeUndefined();
+    expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: children[0] }, { projection: { _id: 0, value: 1 } })).toEqual({ value: 1 });
+    expect(await c.db(dbs.audit).collection('tenantadm_audit').countDocuments()).toBe(0);
+    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await c.db(dbs.tenantadm).collection('tenantadm_locks').countDocuments()).toBe(0);
   });
 });
 

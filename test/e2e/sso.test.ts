@@ -219,9 +219,9 @@ describe('crash safety', () => {
   it('a set-sso killed before its commit point is rolled back, leaving no secret in the journal', async () => {
     const t = await createTenant(dbs, 'crash');
     const before = await snapshot(dbs);
-    const r = await run(dbs, ['set-sso', '--id', t.id, '-f', file(oidc())], { env: killedAt('step:1') });
+    const r = await run(dbs, ['set-sso', '--id', t.id, '-f', file(oidc())], { env: killedAt('commit') });
     expect(r.signal).toBe('SIGKILL');
-    expect(await storedSso(t.id)).not.toBeNull(); // written, its audit entry not yet
+    expect(await storedSso(t.id)).not.toBeNull(); // written, not yet committed
     expect((await runJson(dbs, ['repair'])).rolled_back).toHaveLength(1);
     const after = await snapshot(dbs);
     const nonEmpty = (s: Record<string, unknown[]>) => Object.fromEntries(Object.entries(s).filter(([, v]) => v.length > 0));

@@ -224,9 +224,9 @@ describe('delete-user', () => {
     await addUser(t.id, 'x@crash.example');
     await addUser(t.id, 'y@crash.example');
     const before = await snapshot(dbs);
-    const r = await run(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', 'x@crash.example'], { env: killedAt('step:1') });
+    const r = await run(dbs, ['delete-user', '--yes', '--tenant', t.id, '--email', 'x@crash.example'], { env: killedAt('commit') });
     expect(r.signal).toBe('SIGKILL');
-    expect(await storedUser('x@crash.example')).toBeNull(); // deleted, its audit entry not yet written
+    expect(await storedUser('x@crash.example')).toBeNull(); // deleted, not yet committed
     await runJson(dbs, ['repair']);
     expect(await snapshot(dbs)).toEqual(before);
   });

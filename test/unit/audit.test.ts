@@ -58,13 +58,13 @@ describe('assertNoSecret', () => {
   });
 });
 
-describe('AuditStore.steps', () => {
+describe('AuditStore.entry', () => {
   const fakeDb = { databaseName: 'auditlogs', collection: () => ({}) } as unknown as Db;
   const store = new AuditStore(fakeDb, 'tenantadm_audit');
   const time = new Date('2025-01-01T00:00:00Z');
 
-  it('writes a pending entry into the tenant log and its parent, and names the parent in the object', () => {
-    const { insert, settle } = store.steps(
+  it('writes a committed entry into the tenant log and its parent, and names the parent in the object', () => {
+    const doc = store.entry(
       {
         action: 'update',
         tenantId: 'c'.repeat(24),
@@ -75,34 +75,30 @@ describe('AuditStore.steps', () => {
       'alice@host',
       time,
     );
-    expect(insert.kind).toBe('insert');
-    const doc = (insert as { doc: Record<string, unknown> }).doc;
     expect(doc).toMatchObject({
-      state: 'pending',
+      state: 'committed',
       tenant_id: 'c'.repeat(24),
       log_tenant_ids: ['c'.repeat(24), 'p'.repeat(24)],
       actor: { id: 'alice@host', type: 'system' },
       object: { tenant: { id: 'c'.repeat(24), name: 'child', parent: 'p'.repeat(24) } },
       time,
     });
-    expect(insert).toMatchObject({ kind: 'insert', target: { db: 'auditlogs', coll: 'tenantadm_audit' } });
-    expect(settle).toMatchObject({ kind: 'update', id: doc._id, before: { set: { state: 'pending' } }, after: { set: { state: 'committed' } } });
+    expect(store.target).toEqual({ db: 'auditlogs', coll: 'tenantadm_audit' });
   });
 
   it('keeps a top-level tenant in its own log only', () => {
-    const { insert } = store.steps(
+    const doc = store.entry(
       { action: 'create', tenantId: 'a'.repeat(24), object: { id: 'a'.repeat(24), type: 'tenant', tenant: { id: 'a'.repeat(24), name: 'a' } }, change: 'x' },
       'op',
       time,
     );
-    const doc = (insert as { doc: Record<string, any> }).doc;
     expect(doc.log_tenant_ids).toEqual(['a'.repeat(24)]);
     expect(doc.object.tenant).toEqual({ id: 'a'.repeat(24), name: 'a' });
   });
 
   it('refuses an event that carries a secret', () => {
     expect(() =>
-      store.steps({ action: 'update', tenantId: 'a', object: { id: 'a', type: 'tenant' }, change: 'new token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.x' }, 'op', time),
+      store.entry({ action: 'update', tenantId: 'a', object: { id: 'a', type: 'tenant' }, change: 'new token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.x' }, 'op', time),
     ).toThrow(InternalError);
   });
 });
