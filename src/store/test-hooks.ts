@@ -7,6 +7,9 @@
  *   (printing a line on stderr when the wait starts, so a test can start a rival then).
  * - TENANTADM_TEST_LEASE_MS=N: the lease length (default 30 s), so a test can kill a process
  *   and settle its operation without waiting, or pause a holder past its lease.
+ * - TENANTADM_TEST_LOCK_WAIT_MS=N: how long a command waits for a lock held by a live owner
+ *   (default lockWaitMs(--timeout), locks.ts), so a test of a lock that is never taken
+ *   waits one second, not ten.
  */
 import { UsageError } from '../errors';
 import type { FaultHooks, FaultPoint } from './journal';
@@ -15,11 +18,13 @@ export const TEST_HOOK_ENV = {
   crashAt: 'TENANTADM_CRASH_AT',
   pauseMs: 'TENANTADM_TEST_PAUSE_MS',
   leaseMs: 'TENANTADM_TEST_LEASE_MS',
+  lockWaitMs: 'TENANTADM_TEST_LOCK_WAIT_MS',
 } as const;
 
 export interface TestHooks {
   hooks?: FaultHooks;
   leaseMs?: number;
+  lockWaitMs?: number;
 }
 
 function count(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -33,11 +38,13 @@ export function testHooksFrom(env: NodeJS.ProcessEnv, warn: (line: string) => vo
   const crashAt = env[TEST_HOOK_ENV.crashAt] || undefined;
   const pauseMs = count(env, TEST_HOOK_ENV.pauseMs);
   const leaseMs = count(env, TEST_HOOK_ENV.leaseMs);
+  const lockWaitMs = count(env, TEST_HOOK_ENV.lockWaitMs);
   if (crashAt !== undefined && !/^(step:\d+|commit|finalize|finalize:\d+)$/.test(crashAt)) {
     throw new UsageError(`invalid ${TEST_HOOK_ENV.crashAt} "${crashAt}"`, 'give step:N, commit, finalize or finalize:N');
   }
   const out: TestHooks = {};
   if (leaseMs !== undefined && leaseMs > 0) out.leaseMs = leaseMs;
+  if (lockWaitMs !== undefined) out.lockWaitMs = lockWaitMs;
   if (crashAt === undefined && !pauseMs) return out;
   const step = crashAt?.startsWith('step:') ? Number(crashAt.slice(5)) : undefined;
   out.hooks = {
