@@ -13,8 +13,26 @@ import path from 'node:path';
 import { STATE_FILE, type HarnessState } from './state';
 import { freePort, startFerret, startMender } from './mender-setup';
 
+/**
+ * The run's directory, on a RAM file system when there is one (/dev/shm on Linux): FerretDB's
+ * SQLite files then need no disk syncs, which makes creating and dropping a test's databases
+ * several times faster (measured: 24 ms instead of 90-160 ms per create-index-drop cycle of four
+ * databases). TENANTADM_TEST_DIR names another parent directory.
+ */
+function runDir(): string {
+  const parents = [process.env.TENANTADM_TEST_DIR, '/dev/shm', os.tmpdir()].filter((d): d is string => Boolean(d));
+  for (const parent of parents) {
+    try {
+      return fs.mkdtempSync(path.join(parent, 'tenantadm-test-'));
+    } catch {
+      // not there or not writable: the next one
+    }
+  }
+  throw new Error(`cannot make a test directory in ${parents.join(', ')}`);
+}
+
 export default async function globalSetup(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-test-'));
+  const dir = runDir();
   const keyFile = path.join(dir, 'private.pem');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
