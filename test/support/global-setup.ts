@@ -31,7 +31,23 @@ function runDir(): string {
   throw new Error(`cannot make a test directory in ${parents.join(', ')}`);
 }
 
+/**
+ * Spawned runs of bin/tenantadm start the single-file build when it is the current build
+ * (src/launch.ts), else the compiled modules: build it when dist/ is newer, so that they run
+ * what the package ships, from its V8 code cache (measured: about 0.1 s less CPU per process
+ * than loading the modules, over hundreds of processes). In-process runs use dist/main.js.
+ */
+function currentBundle(root: string): void {
+  const mtime = (file: string) => fs.statSync(path.join(root, 'dist', file), { throwIfNoEntry: false })?.mtimeMs;
+  const main = mtime('main.js');
+  const bundle = mtime('tenantadm.cjs');
+  if (main === undefined || (bundle !== undefined && bundle >= main)) return;
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts/bundle.js')], { cwd: root, encoding: 'utf8' });
+  if (built.status !== 0) process.stderr.write(`global setup: the single-file build failed (spawned runs use dist/ instead): ${built.stderr}\n`);
+}
+
 export default async function globalSetup(): Promise<void> {
+  currentBundle(path.resolve(__dirname, '../..'));
   const dir = runDir();
   const keyFile = path.join(dir, 'private.pem');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
