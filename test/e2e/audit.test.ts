@@ -211,7 +211,7 @@ describe('recording', () => {
     for (const text of outputs) {
       for (const secret of secrets) expect({ leaked: text.includes(secret!), secret: secret!.slice(0, 12) }).toEqual({ leaked: false, secret: secret!.slice(0, 12) });
       expect(text).not.toMatch(/eyJ[\w-]+\.eyJ/);
-      expect(text).not.toMatch(/\$2[aby]\$10\$/);
+      expect(text).not.toMatch(/\$2[aby]\$\d\d\$/);
     }
   });
 

@@ -23,6 +23,12 @@ describe('test hooks from the environment', () => {
     expect([lockWaitMs(100), lockWaitMs(5000), lockWaitMs(30_000)]).toEqual([10_000, 10_000, 60_000]);
   });
 
+  it('give the bcrypt cost of password hashes, 4 to 31', () => {
+    expect(testHooksFrom({ TENANTADM_TEST_BCRYPT_COST: '4' }, quiet).bcryptCost).toBe(4);
+    expect(() => testHooksFrom({ TENANTADM_TEST_BCRYPT_COST: '3' }, quiet)).toThrow(UsageError);
+    expect(() => testHooksFrom({ TENANTADM_TEST_BCRYPT_COST: '32' }, quiet)).toThrow(UsageError);
+  });
+
   it('pause between the checks and the writes only, saying so', async () => {
     const lines: string[] = [];
     const { hooks } = testHooksFrom({ TENANTADM_TEST_PAUSE_MS: '1' }, (l) => lines.push(l));
