@@ -26,7 +26,10 @@ export function consentNeeded(yes: boolean | undefined, what: string, deps: Cons
 
 /** A visible answer typed on the terminal: main builds `deps.ask` from its own streams with this. */
 export async function lineFromTerminal(message: string, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
-  const readline = await import('node:readline/promises');
+  // require, not import(): the single-file build runs in a vm.Script (launch.ts), which has no
+  // loader for import() ("A dynamic import callback was not specified", exit 1 at the prompt).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const readline = require('node:readline/promises') as typeof import('node:readline/promises');
   const rl = readline.createInterface({ input, output, terminal: true });
   try {
     return await rl.question(`${message} `);

@@ -127,7 +127,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       hashPassword: async (password) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const bcrypt = require('bcryptjs') as typeof import('bcryptjs');
-        return bcrypt.hash(password, 10);
+        return bcrypt.hash(password, testHooks.bcryptCost ?? 10);
       },
       stdin: io.stdin,
       noInput: config.noInput,

@@ -7,7 +7,7 @@ import type { Config } from '../config';
 import { ConflictError, InternalError, RuleError, isDuplicateKeyError } from '../errors';
 import { connect, translateDriverError } from './mongo';
 import { DEFAULT_LEASE_MS, Journal, type FaultHooks, type Operation, type RepairReport, type Step } from './journal';
-import type { LockKey } from './locks';
+import { lockWaitMs, type LockKey } from './locks';
 import { TenantStore, TENANTS, idString } from './tenants';
 import { UserStore, USERS, type User } from './users';
 import { LimitStore, LIMITS } from './limits';
@@ -40,6 +40,8 @@ export interface StoreOptions {
   now?: () => Date;
   /** Lease of an operation and its locks, renewed every third of it while held. */
   leaseMs?: number;
+  /** How long to wait for a lock held by a live owner; lockWaitMs(--timeout) when absent. */
+  lockWaitMs?: number;
   hooks?: FaultHooks;
   /** Lines for people (stderr), e.g. that a command waits for a lock. */
   notice?: (line: string) => void;
@@ -149,7 +151,7 @@ export class Store {
     this.journal = new Journal(client, db(config.db.tenantadm), this.services, {
       clock: now,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-      lockWaitMs: Math.max(config.timeoutMs * 2, 10_000),
+      lockWaitMs: options.lockWaitMs ?? lockWaitMs(config.timeoutMs),
       hooks: options.hooks,
       notice: options.notice,
     });

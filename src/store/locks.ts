@@ -18,6 +18,11 @@ declare const lockKeyBrand: unique symbol;
 /** A lock name; only the functions below make one, so every key in use is listed here. */
 export type LockKey = string & { readonly [lockKeyBrand]: true };
 
+/** How long a command waits for a lock held by a live owner before exit 4: max(2 x --timeout, 10 s). */
+export function lockWaitMs(timeoutMs: number): number {
+  return Math.max(timeoutMs * 2, 10_000);
+}
+
 function key(raw: string): LockKey {
   return raw as LockKey;
 }

@@ -1,98 +1,16 @@
 /**
  * The database connection as the process shows it: exit codes that say what happened to the
- * server (malformed URL 2; unreachable, refused credentials, lost or frozen mid-read or
- * mid-write 6), bounded waits on a frozen server, and passwords from URLs never printed.
- * Tests that kill or freeze a server start a FerretDB of their own, never the shared one.
+ * server (malformed URL 2; unreachable, refused credentials 6), bounded waits on a server that
+ * never answers, and passwords from URLs never printed. A server lost or frozen in the middle
+ * of a command: connection-lost.test.ts (apart, so that jest runs the two files side by side).
+ * Tests that need a server of their own start a FerretDB of their own, never the shared one.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
-import { startFerret } from '../support/mender-setup';
-import { BIN, ROOT, client, closeClient, freshDbs, state, tmpDir, type Dbs, type RunResult } from '../support/harness';
+import { client, closeClient, freshDbs, state, tmpDir, type Dbs } from '../support/harness';
+import { FROZEN_BOUND_MS, TIMEOUT_MS, dbEnv, launch, ownFerret, seed, stop, type OwnServer } from '../support/connection';
 import { exitCodeOf, translateDatabaseError, ConflictError } from '../../src/errors';
-
-interface Launched {
-  child: ChildProcess;
-  done: Promise<RunResult>;
-}
-
-/** Start the built CLI with exactly this environment (plus PATH and HOME). */
-function launch(args: string[], env: NodeJS.ProcessEnv): Launched {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TENANTADM_ACTOR: 'tester@ci', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin!.end();
-  const done = new Promise<RunResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? -1, stdout, stderr, signal }));
-  });
-  return { child, done };
-}
-
-function dbEnv(uri: string, dbs: Dbs, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    TENANTADM_MONGO: uri,
-    TENANTADM_DB: dbs.tenantadm,
-    TENANTADM_USERADM_DB: dbs.useradm,
-    TENANTADM_DEVICEAUTH_DB: dbs.deviceauth,
-    TENANTADM_AUDIT_DB: dbs.audit,
-    TENANTADM_SERVER_PRIV_KEY_PATH: state().keyFile,
-    ...extra,
-  };
-}
-
-/** A FerretDB for one test, which the test may kill or freeze. */
-interface OwnServer {
-  uri: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-async function ownFerret(): Promise<OwnServer> {
-  const bin = execFileSync(path.join(ROOT, 'scripts/ferretdb.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  const { uri, child } = await startFerret(bin, path.join(tmpDir(), 'db'));
-  const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
-  return { uri, child, exited };
-}
-
-async function stop(server: OwnServer | undefined): Promise<void> {
-  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
-  server.child.kill('SIGCONT');
-  server.child.kill('SIGKILL');
-  await server.exited;
-}
-
-/** `count` tenants and the deviceauth version the tool reads, straight into the server. */
-async function seed(uri: string, dbs: Dbs, count: number): Promise<void> {
-  const c = await MongoClient.connect(uri, { serverSelectionTimeoutMS: 5000 });
-  try {
-    await c.db(dbs.deviceauth).collection('migration_info').insertOne({ version: { major: 2, minor: 0, patch: 2 }, timestamp: new Date() });
-    if (count > 0) {
-      await c.db(dbs.tenantadm).collection('tenants').insertMany(
-        Array.from({ length: count }, (_, i) => ({ name: `stream-${String(i).padStart(5, '0')}`, status: 'active', plan: 'os', addons: [] })),
-      );
-    }
-  } finally {
-    await c.close();
-  }
-}
-
-/** Resolves when the first bytes of the child's stdout arrive; then stdout is paused (the child blocks on a full pipe). */
-function firstOutput(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.stdout!.once('data', () => {
-      child.stdout!.pause();
-      resolve();
-    });
-  });
-}
 
 /** A TCP port that accepts connections and never answers: a frozen server, as the network sees it. */
 async function silentListener(): Promise<{ port: number; close: () => Promise<void> }> {
@@ -113,57 +31,6 @@ async function silentListener(): Promise<{ port: number; close: () => Promise<vo
       }),
   };
 }
-
-/**
- * A TCP proxy to `port` that holds the first large reply (a batch of documents, not a
- * heartbeat) of each connection for `delayMs`: a server slow to answer a read, but alive.
- * (Per connection, so that a driver retry on a new connection meets the same slowness.)
- */
-async function slowFirstBatchProxy(port: number, delayMs: number): Promise<{ port: number; held: () => number; close: () => Promise<void> }> {
-  let held = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((downstream) => {
-    const upstream = net.connect(port, '127.0.0.1');
-    for (const s of [downstream, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    downstream.pipe(upstream);
-    let chain = Promise.resolve();
-    let heldHere = false;
-    upstream.on('data', (chunk: Buffer) => {
-      const hold = !heldHere && chunk.length > 8192;
-      if (hold) {
-        heldHere = true;
-        held += 1;
-      }
-      chain = chain.then(async () => {
-        if (hold) await new Promise((resolve) => setTimeout(resolve, delayMs));
-        downstream.write(chunk);
-      });
-    });
-    upstream.on('end', () => void chain.then(() => downstream.end()));
-    downstream.on('close', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    held: () => held,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const TIMEOUT_MS = 1000;
-/**
- * How long a command may take to give up on a frozen server: heartbeat and its deadline, one
- * server selection (cursor clean-up or write retry), and slack for a loaded machine.
- */
-const FROZEN_BOUND_MS = 3 * TIMEOUT_MS + 5000;
 
 describe('exit codes that say what happened to the database', () => {
   it.each([
@@ -233,115 +100,6 @@ describe('duplicates, as each server reports them', () => {
     } finally {
       await (await client()).db(dbs.tenantadm).dropDatabase();
     }
-  });
-});
-
-describe('a server lost or frozen in the middle of a command', () => {
-  let server: OwnServer | undefined;
-  let dbs: Dbs;
-  beforeEach(async () => {
-    server = await ownFerret();
-    dbs = freshDbs();
-  });
-  afterEach(async () => {
-    await stop(server);
-    server = undefined;
-  });
-
-  // Far more rows than the pipe and one cursor batch hold, so the listing needs the server after the kill.
-  const TENANTS = 5000;
-
-  it('killed while a listing streams: exit 6, and the listing is not complete', async () => {
-    await seed(server!.uri, dbs, TENANTS);
-    const run = launch(['list-tenants', '--ndjson', '--timeout', String(TIMEOUT_MS)], dbEnv(server!.uri, dbs));
-    // The listing has begun and, with stdout paused, cannot finish: kill the server now.
-    await firstOutput(run.child);
-    server!.child.kill('SIGKILL');
-    await server!.exited;
-    run.child.stdout!.resume();
-    const r = await run.done;
-    // Whether the cursor's socket broke or its next getMore found the server gone depends on
-    // where the read stood at the kill; both say which server and exit 6.
-    expect(r.stderr).toMatch(/tenantadm: (lost the connection to|cannot reach) MongoDB at mongodb:\/\/127\.0\.0\.1:\d+/);
-    expect(r.stderr).not.toMatch(/internal error/);
-    expect(r.code).toBe(6);
-    expect(r.stdout.trim().split('\n').length).toBeLessThan(TENANTS);
-  });
-
-  it('frozen (SIGSTOP) while a listing streams: exit 6 within about 3x --timeout', async () => {
-    await seed(server!.uri, dbs, TENANTS);
-    const run = launch(['list-tenants', '--ndjson', '--timeout', String(TIMEOUT_MS)], dbEnv(server!.uri, dbs));
-    await firstOutput(run.child);
-    server!.child.kill('SIGSTOP');
-    const frozenAt = Date.now();
-    run.child.stdout!.resume();
-    const r = await run.done;
-    const elapsed = Date.now() - frozenAt;
-    expect(r.stderr).toMatch(/tenantadm: MongoDB at mongodb:\/\/127\.0\.0\.1:\d+ stopped answering/);
-    expect(r.code).toBe(6);
-    expect(elapsed).toBeLessThan(FROZEN_BOUND_MS);
-    expect(r.stdout.trim().split('\n').length).toBeLessThan(TENANTS);
-  });
-
-  it('a reply slower than a frozen server is given (heartbeats still answered) does not cut the read', async () => {
-    await seed(server!.uri, dbs, 2000);
-    const proxy = await slowFirstBatchProxy(Number(new URL(server!.uri).port), 3 * TIMEOUT_MS);
-    try {
-      const r = await launch(['list-tenants', '--ndjson', '--timeout', String(TIMEOUT_MS)], dbEnv(`mongodb://127.0.0.1:${proxy.port}/?directConnection=true`, dbs)).done;
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(r.stdout.trim().split('\n')).toHaveLength(2000);
-      expect(proxy.held()).toBeGreaterThanOrEqual(1);
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  /**
-   * The pause hook holds create-tenant between its checks and its writes while it holds its
-   * lock; the test waits for its `test pause` line, then kills or freezes the server, so the writes meet it gone.
-   */
-  // Long enough to kill or freeze a server; a command that wrote first exits 0 and fails the test.
-  const WRITE_PAUSE_MS = 1500;
-  async function duringWrite(action: (s: OwnServer) => Promise<void>): Promise<{ r: RunResult; elapsed: number }> {
-    await seed(server!.uri, dbs, 0);
-    const migrated = await launch(['migrate'], dbEnv(server!.uri, dbs)).done;
-    expect(migrated.code).toBe(0);
-    const run = launch(['create-tenant', '--name', 'cut-short', '--timeout', String(TIMEOUT_MS)], dbEnv(server!.uri, dbs, { TENANTADM_TEST_PAUSE_MS: String(WRITE_PAUSE_MS) }));
-    // The command says when it holds its lock, its checks done and its writes not begun.
-    await new Promise<void>((resolve, reject) => {
-      let said = '';
-      run.child.stderr!.on('data', (d: Buffer) => {
-        said += d.toString();
-        if (said.includes('test pause')) resolve();
-      });
-      run.done.then((r) => reject(new Error(`create-tenant ended before its pause: ${r.stderr}`)), reject);
-    });
-    await action(server!);
-    const from = Date.now();
-    const r = await run.done;
-    return { r, elapsed: Date.now() - from };
-  }
-
-  it('killed between the checks and the writes: exit 6', async () => {
-    const { r } = await duringWrite(async (s) => {
-      s.child.kill('SIGKILL');
-      await s.exited;
-    });
-    expect(r.stderr).toMatch(/tenantadm: (lost the connection to MongoDB|MongoDB at \S+ refused the connection|cannot reach MongoDB)/);
-    expect(r.code).toBe(6);
-    expect(r.stdout).toBe('');
-  });
-
-  it('frozen between the checks and the writes: exit 6 in bounded time', async () => {
-    const { r, elapsed } = await duringWrite(async (s) => {
-      s.child.kill('SIGSTOP');
-    });
-    expect(r.stderr).toMatch(/tenantadm: (MongoDB at \S+ stopped answering|cannot reach MongoDB)/);
-    expect(r.code).toBe(6);
-    expect(r.stdout).toBe('');
-    // The rest of the pause runs first; then detection and one retry.
-    expect(elapsed).toBeLessThan(WRITE_PAUSE_MS + FROZEN_BOUND_MS);
   });
 });
 

@@ -6,9 +6,11 @@
 import { killedAt } from '../support/crash';
 import { spawnSync } from 'node:child_process';
 import { ObjectId, type Document } from 'mongodb';
-import { BIN, cliEnv, client, expectFailsCleanly, run, runJson, snapshot, withFreshDatabases, type Dbs } from '../support/harness';
+import { BIN, cliEnv, client, expectFailsCleanly, run, runJson, snapshot, withFreshDatabases, withOwnServer, type Dbs } from '../support/harness';
 
 let dbs: Dbs;
+// Every removal scans the whole server, and so does leftAnywhere: on a server of the file's own.
+withOwnServer();
 withFreshDatabases((d) => (dbs = d));
 // Each test runs many CLI processes; on a loaded machine that exceeds the default minute.
 jest.setTimeout(180_000);

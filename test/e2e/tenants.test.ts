@@ -4,7 +4,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import fs from 'node:fs';
 import bcrypt from 'bcryptjs';
 import { ObjectId } from 'mongodb';
-import { BIN, client, cliEnv, freshDbs, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly as failsCleanly } from '../support/harness';
+import { BCRYPT_COST_10, BIN, client, cliEnv, freshDbs, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly as failsCleanly } from '../support/harness';
 import { killedAt } from '../support/crash';
 
 let dbs: Dbs;
@@ -84,7 +84,7 @@ describe('migrate', () => {
 describe('create-tenant', () => {
   it('creates the tenant, its limit, its admin and audit entries', async () => {
     const pw = passwordFile(dir, 'S3cret-pass');
-    const t = await create('Acme Corp', ['--plan', 'professional', '--addon', 'monitor', '--device-limit', '25', '--admin-email', 'Admin@Acme.Example', '--password-file', pw]);
+    const t = await runJson(dbs, ['create-tenant', '--name', 'Acme Corp', '--plan', 'professional', '--addon', 'monitor', '--device-limit', '25', '--admin-email', 'Admin@Acme.Example', '--password-file', pw], { env: BCRYPT_COST_10 });
     expect(t).toMatchObject({
       name: 'Acme Corp',
       status: 'active',

@@ -1,6 +1,6 @@
 /** End-to-end tests of create-user, list-users, get-user and delete-user against Mender's user layout. */
 import bcrypt from 'bcryptjs';
-import { client, passwordFile, run, runJson, runPaused, snapshot, tmpDir, type Dbs, waitedForLock, withFreshDatabases } from '../support/harness';
+import { BCRYPT_COST_10, client, passwordFile, run, runJson, runPaused, snapshot, tmpDir, type Dbs, waitedForLock, withFreshDatabases } from '../support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../support/cases';
 import { killedAt } from '../support/crash';
 
@@ -25,7 +25,7 @@ async function storedUser(email: string): Promise<any> {
 describe('create-user', () => {
   it("stores the user in Mender's layout with a bcrypt hash (cost 10) and the admin role by default", async () => {
     const t = await createTenant(dbs, 'acme');
-    const r = await run(dbs, ['create-user', '--tenant', t.id, '--email', 'Ops@Acme.Example', '--password-file', passwordFile(dir, PASSWORD)]);
+    const r = await run(dbs, ['create-user', '--tenant', t.id, '--email', 'Ops@Acme.Example', '--password-file', passwordFile(dir, PASSWORD)], { env: BCRYPT_COST_10 });
     expect(r.code).toBe(0);
     // Without useradm's address the user is written directly, and stderr says once what only useradm does.
     expect(r.stderr).toMatch(/^tenantadm: warning: TENANTADM_USERADM_ADDR is not set: users are written straight into useradm.users; on Mender Enterprise they cannot log in until registered with tenantadm[^\n]*\n$/);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { ObjectId } from 'mongodb';
 import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderApi, menderDbs, menderEnv, mintDeviceToken, redisCli, unique } from '../support/mender';
-import { run, passwordFile, tmpDir, dropAll, closeClient, client, type Dbs } from '../support/harness';
+import { BCRYPT_COST_10, run, passwordFile, tmpDir, dropAll, closeClient, client, type Dbs } from '../support/harness';
 import type { MenderVersion } from '../support/state';
 import { killedAt } from '../support/crash';
 
@@ -41,9 +41,9 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
     let dir: string;
     const api = () => menderApi(version);
     const env = () => menderEnv(version, dbs, { services: services as boolean, redis: true });
-    const tool = (args: string[], input?: string) => run(dbs, args, { env: env(), ...(input !== undefined ? { input } : {}) });
-    const toolJson = async (args: string[], input?: string) => {
-      const r = await tool(args, input);
+    const tool = (args: string[], input?: string, extra: NodeJS.ProcessEnv = {}) => run(dbs, args, { env: { ...env(), ...extra }, ...(input !== undefined ? { input } : {}) });
+    const toolJson = async (args: string[], input?: string, extra?: NodeJS.ProcessEnv) => {
+      const r = await tool(args, input, extra);
       if (r.code !== 0) throw new Error(`tenantadm ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
       return JSON.parse(r.stdout);
     };
@@ -116,7 +116,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       const email = `${unique('admin')}@acme.example`.toLowerCase();
       const t = await toolJson(['create-tenant', '--name', unique('users'), '--admin-email', email, '--password-file', passwordFile(dir, 'S3cret-pass!')]);
       const other = `${unique('user')}@acme.example`.toLowerCase();
-      const u = await toolJson(['create-user', '--tenant', t.id, '--email', other, '--password-file', passwordFile(dir, 'An0ther-pass')]);
+      const u = await toolJson(['create-user', '--tenant', t.id, '--email', other, '--password-file', passwordFile(dir, 'An0ther-pass')], undefined, BCRYPT_COST_10);
       const listed = await api().useradm.listUsers(t.id);
       expect(listed.status).toBe(200);
       expect(listed.body.map((x) => x.email).sort()).toEqual([email, other].sort());

@@ -13,8 +13,51 @@ import path from 'node:path';
 import { STATE_FILE, type HarnessState } from './state';
 import { freePort, startFerret, startMender } from './mender-setup';
 
+/**
+ * The run's directory, on a RAM file system when there is one with room (/dev/shm on Linux, at
+ * least 1 GiB free: containers often give it 64 MB): FerretDB's SQLite files then need no disk
+ * syncs, which makes creating and dropping a test's databases several times faster (measured:
+ * 24 ms instead of 90-160 ms per create-index-drop cycle of four databases).
+ * TENANTADM_TEST_DIR names another parent directory.
+ */
+function runDir(): string {
+  const roomy = (dir: string) => {
+    try {
+      const s = fs.statfsSync(dir);
+      return s.bavail * s.bsize >= 2 ** 30;
+    } catch {
+      return false;
+    }
+  };
+  const parents = [process.env.TENANTADM_TEST_DIR, roomy('/dev/shm') ? '/dev/shm' : undefined, os.tmpdir()].filter((d): d is string => Boolean(d));
+  for (const parent of parents) {
+    try {
+      return fs.mkdtempSync(path.join(parent, 'tenantadm-test-'));
+    } catch {
+      // not there or not writable: the next one
+    }
+  }
+  throw new Error(`cannot make a test directory in ${parents.join(', ')}`);
+}
+
+/**
+ * Spawned runs of bin/tenantadm start the single-file build when it is the current build
+ * (src/launch.ts), else the compiled modules: build it when dist/ is newer, so that they run
+ * what the package ships, from its V8 code cache (measured: about 0.1 s less CPU per process
+ * than loading the modules, over hundreds of processes). In-process runs use dist/main.js.
+ */
+function currentBundle(root: string): void {
+  const mtime = (file: string) => fs.statSync(path.join(root, 'dist', file), { throwIfNoEntry: false })?.mtimeMs;
+  const main = mtime('main.js');
+  const bundle = mtime('tenantadm.cjs');
+  if (main === undefined || (bundle !== undefined && bundle >= main)) return;
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts/bundle.js')], { cwd: root, encoding: 'utf8' });
+  if (built.status !== 0) process.stderr.write(`global setup: the single-file build failed (spawned runs use dist/ instead): ${built.stderr}\n`);
+}
+
 export default async function globalSetup(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-test-'));
+  currentBundle(path.resolve(__dirname, '../..'));
+  const dir = runDir();
   const keyFile = path.join(dir, 'private.pem');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });

@@ -5,12 +5,13 @@
  * seeding and checking, and a snapshot of every database to prove that failed commands
  * change nothing.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { MongoClient, type Document } from 'mongodb';
 import type { HarnessState } from './state';
+import { startFerret } from './mender-setup';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/tenantadm');
@@ -45,16 +46,22 @@ export function cliEnv(dbs: Dbs, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessE
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
   return {
     ...env,
-    TENANTADM_MONGO: s.uri,
+    TENANTADM_MONGO: serverUri(),
     TENANTADM_DB: dbs.tenantadm,
     TENANTADM_USERADM_DB: dbs.useradm,
     TENANTADM_DEVICEAUTH_DB: dbs.deviceauth,
     TENANTADM_AUDIT_DB: dbs.audit,
     TENANTADM_SERVER_PRIV_KEY_PATH: s.keyFile,
     TENANTADM_ACTOR: 'tester@ci',
+    // Password hashes at bcrypt's lowest cost (a test hook, store/test-hooks.ts): 2 ms instead of
+    // 70 ms of CPU each. The tests of the stored hash's cost unset it (BCRYPT_COST_10).
+    TENANTADM_TEST_BCRYPT_COST: '4',
     ...extra,
   };
 }
+
+/** The environment (for `run`'s env) of a run whose password hashes have the tool's own cost, 10. */
+export const BCRYPT_COST_10: NodeJS.ProcessEnv = { TENANTADM_TEST_BCRYPT_COST: undefined };
 
 export interface RunResult {
   code: number;
@@ -171,9 +178,42 @@ export async function runJson<T = any>(dbs: Dbs, args: string[], opts: RunOption
   return JSON.parse(r.stdout) as T;
 }
 
+/** This file's own server when it has one (withOwnServer), else the run's shared one. */
+let ownUri: string | undefined;
+export function serverUri(): string {
+  return ownUri ?? state().uri;
+}
+
+/**
+ * A FerretDB of this file's own, for files whose commands scan every database of the server
+ * (delete-tenant's discovery) and whose tests prove that a tenant's records are gone from all of
+ * them: they then see this file's databases only, not the ones other files create meanwhile, so
+ * a scan costs the same alone as in the whole suite. Against MONGODB_URI (a real server) the
+ * file stays on that server. Call it before withFreshDatabases.
+ */
+export function withOwnServer(): void {
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    if (state().server !== 'ferretdb') return;
+    const bin = execFileSync(path.join(ROOT, 'scripts/ferretdb.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    const started = await startFerret(bin, path.join(tmpDir(), 'db'));
+    child = started.child;
+    ownUri = started.uri;
+  }, 60_000);
+  afterAll(async () => {
+    await closeClient();
+    ownUri = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+}
+
 let shared: MongoClient | undefined;
 export async function client(): Promise<MongoClient> {
-  shared ??= await MongoClient.connect(state().uri, { serverSelectionTimeoutMS: 5000 });
+  shared ??= await MongoClient.connect(serverUri(), { serverSelectionTimeoutMS: 5000 });
   return shared;
 }
 export async function closeClient(): Promise<void> {
