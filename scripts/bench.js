@@ -11,7 +11,10 @@
  * Sizes by environment (comma lists): BENCH_WRITE_TENANTS (1000,10000), BENCH_LIST_TENANTS
  * (1000,10000,50000), BENCH_PLAN_ENTRIES (500,2000), BENCH_AUDIT_ENTRIES (200000), BENCH_RUNS (5),
  * BENCH_ONLY (any of write,list,plan,audit), BENCH_PLAN_APPLY_MAX (larger plans are only dry-run). Uses $MONGODB_URI when set, else a throwaway
- * FerretDB (scripts/ferretdb.sh).
+ * FerretDB (scripts/ferretdb.sh, scripts/bench-server.js) on the backend(s) BENCH_BACKEND names:
+ * sqlite, postgresql or both (the default when a PostgreSQL server is installed). With both, the
+ * plans (and the database's own update-by-_id growth) are measured on each backend in turn and
+ * the other sections on SQLite.
  *
  * Every raw script is a fresh node process, as the CLI is: both sides pay process start,
  * driver load and connect. The raw write scripts do the writes the command makes and the
@@ -19,7 +22,7 @@
  * the audit entries, clean-up), and the reads a correct script needs to decide them.
  */
 'use strict';
-const { startServer } = require('./bench-server');
+const { startServer, postgresAvailable } = require('./bench-server');
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -41,15 +44,24 @@ const PLAN_APPLY_MAX = Number(process.env.BENCH_PLAN_APPLY_MAX ?? Infinity);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'write,list,plan,audit').split(','));
 const DBS = { TENANTADM_DB: 'benchtenantadm', TENANTADM_USERADM_DB: 'benchuseradm', TENANTADM_DEVICEAUTH_DB: 'benchdeviceauth', TENANTADM_AUDIT_DB: 'benchaudit' };
 const SEED_BATCH = 5000;
+const BACKEND = process.env.BENCH_BACKEND ?? (!process.env.MONGODB_URI && postgresAvailable() ? 'both' : 'sqlite');
+if (!['sqlite', 'postgresql', 'both'].includes(BACKEND)) throw new Error(`BENCH_BACKEND=${BACKEND}: sqlite, postgresql or both`);
+/** The backends the plans run on; the other sections run on the first. */
+const BACKENDS = process.env.MONGODB_URI ? ['sqlite'] : BACKEND === 'both' ? ['sqlite', 'postgresql'] : [BACKEND];
+const BACKEND_LABEL = { sqlite: 'SQLite', postgresql: 'PostgreSQL' };
 
 const rows = [];
+/** The database the rows being measured run on (first column of the table). */
+let database = '';
 function row(what, size, cli, raw, extra = '') {
   const ratio = (cli.ms / raw.ms).toFixed(2);
   const cmds = cli.commands !== undefined ? `${cli.commands} vs ${raw.commands} (${cli.commands - raw.commands >= 0 ? '+' : ''}${cli.commands - raw.commands})` : '';
   const rss = cli.rssMb !== undefined ? `${cli.rssMb.toFixed(0)} / ${raw.rssMb.toFixed(0)}` : '';
-  rows.push(`| ${what} | ${size} | ${(cli.ms / 1000).toFixed(2)} s | ${(raw.ms / 1000).toFixed(2)} s | **${ratio}** | ${cmds} | ${rss} | ${extra} |`);
-  process.stderr.write(`bench: ${what} @ ${size}: ${ratio}x ${cmds} ${extra}\n`);
+  rows.push(`| ${database} | ${what} | ${size} | ${(cli.ms / 1000).toFixed(2)} s | ${(raw.ms / 1000).toFixed(2)} s | **${ratio}** | ${cmds} | ${rss} | ${extra} |`);
+  process.stderr.write(`bench: ${database}: ${what} @ ${size}: ${ratio}x ${cmds} ${extra}\n`);
 }
+/** The database alone: updates and finds by _id on a small and a large collection (printed in a table of their own). */
+const dbRows = [];
 
 /** One process run: wall time, lines on stdout, database commands (from the debug line) and peak RSS. */
 function runProcess(argv, env) {
@@ -427,19 +439,58 @@ async function benchPlans(c, uri, dir) {
       (i) => raw(RAW_PLAN, { ...env, BENCH_PLAN_FILE: planFile(3 + 2 * i) }),
     );
     if (a.lines !== n || b.lines !== n || d.lines !== n) throw new Error(`plan of ${n}: ${a.lines}, ${b.lines} and ${d.lines} lines`);
-    results.set(n, a);
+    results.set(n, [a, b]);
     row('set-device-limit -f plan', n, a, b, `${n} entries`);
     for (const db of Object.values(dbs)) await c.db(db).dropDatabase();
   }
   if (PLAN_SIZES.length === 2) {
     const [small, large] = PLAN_SIZES;
-    if (results.has(large)) {
-      const growth = results.get(large).ms / results.get(small).ms;
-      rows.push(`| plan growth N=${small} to N=${large} (x${(large / small).toFixed(1)} entries) | | | | **${growth.toFixed(2)}** | | | target within 4.5 |`);
+    if (results.has(large) && results.has(small)) {
+      const [[a0, b0], [a1, b1]] = [results.get(small), results.get(large)];
+      const growth = a1.ms / a0.ms;
+      const rawGrowth = b1.ms / b0.ms;
+      rows.push(`| ${database} | plan growth N=${small} to N=${large} (x${(large / small).toFixed(1)} entries) | | **${growth.toFixed(2)}x** | ${rawGrowth.toFixed(2)}x | | ${a0.commands} and ${a1.commands} vs ${b0.commands} and ${b1.commands} | | growth of tenantadm and of the raw script; target within 4.5 |`);
+      process.stderr.write(`bench: ${database}: plan growth ${small} -> ${large}: tenantadm ${growth.toFixed(2)}x, raw ${rawGrowth.toFixed(2)}x\n`);
     }
     const dryGrowth = dry.get(large).ms / dry.get(small).ms;
-    rows.push(`| plan --dry-run growth N=${small} to N=${large} | | | | **${dryGrowth.toFixed(2)}** | ${dry.get(small).commands} and ${dry.get(large).commands} commands | | reads and checks only |`);
+    rows.push(`| ${database} | plan --dry-run growth N=${small} to N=${large} | | **${dryGrowth.toFixed(2)}x** | | | ${dry.get(small).commands} and ${dry.get(large).commands} commands | | reads and checks only |`);
   }
+}
+
+/**
+ * The database alone, no tenantadm: 200 updates by _id (in commands of 50, as the plans write) and
+ * 200 finds by _id on a collection of 1,000 documents and on one of 4,000, interleaved, median of
+ * the runs. Flat means the backend serves a write by _id from its index; growing with the
+ * collection means each update scans it (then a plan's writes grow as entries x collection size).
+ */
+async function benchDatabaseUpdates(c) {
+  const SIZES = [1000, 4000];
+  const UPDATES = 200;
+  const db = c.db(`micro${crypto.randomBytes(4).toString('hex').replace(/[0-9]/g, (d) => 'abcdefghij'[Number(d)])}`);
+  const times = new Map(SIZES.map((n) => [n, { update: [], find: [] }]));
+  for (let run = 0; run < Math.min(RUNS, 3); run++) {
+    for (const n of SIZES) {
+      const coll = db.collection(`limits${n}r${'abcdefghij'[run % 10]}`);
+      const docs = Array.from({ length: n }, (_, i) => ({ _id: new ObjectId(), tenant_id: new ObjectId().toHexString(), name: 'max_devices', value: Long.fromNumber(i) }));
+      for (let i = 0; i < n; i += SEED_BATCH) await coll.insertMany(docs.slice(i, i + SEED_BATCH), { ordered: false });
+      const picked = docs.filter((_, i) => i % (n / UPDATES) === 0);
+      let t0 = process.hrtime.bigint();
+      for (let i = 0; i < picked.length; i += 50) {
+        await coll.bulkWrite(picked.slice(i, i + 50).map((d) => ({ updateOne: { filter: { _id: d._id }, update: { $set: { value: Long.fromNumber(-1) } } } })), { ordered: true });
+      }
+      times.get(n).update.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      t0 = process.hrtime.bigint();
+      for (const d of picked) await coll.findOne({ _id: d._id });
+      times.get(n).find.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if ((await coll.countDocuments({ value: Long.fromNumber(-1) })) !== UPDATES) throw new Error(`database alone: ${UPDATES} updates on ${n} documents did not all apply`);
+      await coll.drop();
+    }
+  }
+  await db.dropDatabase();
+  const [small, large] = SIZES.map((n) => ({ update: median(times.get(n).update), find: median(times.get(n).find) }));
+  const ms = (x) => `${x.toFixed(0)} ms`;
+  dbRows.push(`| ${database} | ${ms(small.update)} | ${ms(large.update)} | **${(large.update / small.update).toFixed(2)}x** | ${ms(small.find)} | ${ms(large.find)} | **${(large.find / small.find).toFixed(2)}x** |`);
+  process.stderr.write(`bench: ${database}: ${UPDATES} updates by _id ${ms(small.update)} on ${SIZES[0]} docs, ${ms(large.update)} on ${SIZES[1]}; finds ${ms(small.find)}, ${ms(large.find)}\n`);
 }
 
 async function benchAudit(c, env) {
@@ -473,42 +524,73 @@ async function benchAudit(c, env) {
 }
 
 (async () => {
-  const server = await startServer('bench');
+  const needsMain = ONLY.has('write') || ONLY.has('list') || ONLY.has('audit');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantadm-bench-'));
   const keyFile = path.join(dir, 'key.pem');
   fs.writeFileSync(keyFile, crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  const c = await MongoClient.connect(server.uri);
   const started = Date.now();
+  const names = [];
   try {
-    // A long socket timeout: the raw side has none, and a loaded FerretDB answers one full scan in tens of seconds.
-    const env = { ...DBS, TENANTADM_MONGO: server.uri, TENANTADM_SERVER_PRIV_KEY_PATH: keyFile, TENANTADM_TIMEOUT_MS: '120000' };
-    await prepareDbs(c, DBS, server.uri);
-    let seeded = 0;
-    const sizes = [...new Set([...(ONLY.has('write') ? WRITE_SIZES : []), ...(ONLY.has('list') ? LIST_SIZES : [])])].sort((x, y) => x - y);
-    for (const size of sizes) {
-      const t0 = Date.now();
-      await seedTenants(c, seeded, size);
-      seeded = size;
-      process.stderr.write(`bench: ${size} tenants seeded (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-      if (ONLY.has('write') && WRITE_SIZES.includes(size)) await benchWrites(c, env, size, dir);
-      if (ONLY.has('list') && LIST_SIZES.includes(size)) await benchLists(env, size);
+    if (needsMain) {
+      const server = await startServer('bench', { backend: BACKENDS[0] });
+      names.push(server.name);
+      database = process.env.MONGODB_URI ? 'MONGODB_URI' : BACKEND_LABEL[BACKENDS[0]];
+      const c = await MongoClient.connect(server.uri);
+      try {
+        // A long socket timeout: the raw side has none, and a loaded FerretDB answers one full scan in tens of seconds.
+        const env = { ...DBS, TENANTADM_MONGO: server.uri, TENANTADM_SERVER_PRIV_KEY_PATH: keyFile, TENANTADM_TIMEOUT_MS: '120000' };
+        await prepareDbs(c, DBS, server.uri);
+        let seeded = 0;
+        const sizes = [...new Set([...(ONLY.has('write') ? WRITE_SIZES : []), ...(ONLY.has('list') ? LIST_SIZES : [])])].sort((x, y) => x - y);
+        for (const size of sizes) {
+          const t0 = Date.now();
+          await seedTenants(c, seeded, size);
+          seeded = size;
+          process.stderr.write(`bench: ${size} tenants seeded (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+          if (ONLY.has('write') && WRITE_SIZES.includes(size)) await benchWrites(c, env, size, dir);
+          if (ONLY.has('list') && LIST_SIZES.includes(size)) await benchLists(env, size);
+        }
+        if (ONLY.has('audit')) await benchAudit(c, env);
+      } finally {
+        await c.close();
+        await server.stop();
+      }
     }
-    if (ONLY.has('plan')) await benchPlans(c, server.uri, dir);
-    if (ONLY.has('audit')) await benchAudit(c, env);
+    if (ONLY.has('plan')) {
+      // Each backend on a server of its own, started fresh (nothing left from the other sections).
+      for (const backend of BACKENDS) {
+        const server = await startServer(`bench-${backend}`, { backend });
+        if (!names.includes(server.name)) names.push(server.name);
+        database = process.env.MONGODB_URI ? 'MONGODB_URI' : BACKEND_LABEL[backend];
+        const c = await MongoClient.connect(server.uri);
+        try {
+          await benchDatabaseUpdates(c);
+          await benchPlans(c, server.uri, dir);
+        } finally {
+          await c.close();
+          await server.stop();
+        }
+      }
+    }
 
     const cpu = os.cpus();
-    console.log(`tenantadm benchmark, ${new Date().toISOString().slice(0, 16)}Z: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'FerretDB v1.24.2 (SQLite)'}; node ${process.version}; ` +
+    console.log(`tenantadm benchmark, ${new Date().toISOString().slice(0, 16)}Z: ${names.join('; ')}; node ${process.version}; ` +
       `${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), load ${os.loadavg()[0].toFixed(1)} at the end; median of ${RUNS} interleaved runs; ${((Date.now() - started) / 60000).toFixed(1)} min\n`);
-    console.log('| what | size | tenantadm | raw driver | ratio | database commands (tenantadm vs raw) | peak RSS MB (tenantadm / raw) | notes |');
-    console.log('|---|---|---|---|---|---|---|---|');
+    console.log('| database | what | size | tenantadm | raw driver | ratio | database commands (tenantadm vs raw) | peak RSS MB (tenantadm / raw) | notes |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
+    if (dbRows.length) {
+      console.log('\nThe database alone (raw driver, no tenantadm): 200 writes or reads by `_id` on collections of 1,000 and 4,000 documents\n');
+      console.log('| database | 200 updates by _id, 1,000 docs | 4,000 docs | growth | 200 finds by _id, 1,000 docs | 4,000 docs | growth |');
+      console.log('|---|---|---|---|---|---|---|');
+      for (const r of dbRows) console.log(r);
+    }
   } finally {
-    await c.close();
-    await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 })().catch((err) => {
   console.error(err);
   if (rows.length) console.log(rows.join('\n'));
+  if (dbRows.length) console.log(dbRows.join('\n'));
   process.exitCode = 1;
 });

@@ -1,5 +1,6 @@
-// Command ferretdb-launcher runs an embedded FerretDB (SQLite backend) for the
-// tenantadm test suite and demo. The upstream `go install` binary panics at start
+// Command ferretdb-launcher runs an embedded FerretDB for the tenantadm test suite,
+// demo and benchmarks: on its SQLite backend (--sqlite-dir, what the tests use) or on
+// its PostgreSQL backend (--postgresql-url, a server the caller runs). The upstream `go install` binary panics at start
 // (FerretDB#2982: version.txt is not in the module zip); the embeddable package works.
 //
 // It prints the MongoDB URI on stdout once the listener is ready, then serves
@@ -22,17 +23,14 @@ import (
 func main() {
 	addr := flag.String("listen-addr", "127.0.0.1:0", "TCP address to listen on (port 0 picks a free one)")
 	dir := flag.String("sqlite-dir", "", "directory for the SQLite databases (created if missing)")
+	pgURL := flag.String("postgresql-url", "", "PostgreSQL connection string (PostgreSQL backend instead of SQLite)")
 	logLevel := flag.String("log-level", "error", "debug, info, warn or error")
 	watchStdin := flag.Bool("exit-on-stdin-eof", false, "stop when standard input closes")
 	flag.Parse()
 
-	if *dir == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb-launcher: --sqlite-dir is required")
+	if (*dir == "") == (*pgURL == "") {
+		fmt.Fprintln(os.Stderr, "ferretdb-launcher: exactly one of --sqlite-dir and --postgresql-url is required")
 		os.Exit(2)
-	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "ferretdb-launcher:", err)
-		os.Exit(1)
 	}
 
 	var level slog.Level
@@ -42,17 +40,26 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	sqliteURL := "file:" + *dir
-	if sqliteURL[len(sqliteURL)-1] != '/' {
-		sqliteURL += "/"
+	config := &ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: *addr},
+		Logger:   logger,
+	}
+	if *pgURL != "" {
+		config.Handler = "postgresql"
+		config.PostgreSQLURL = *pgURL
+	} else {
+		if err := os.MkdirAll(*dir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "ferretdb-launcher:", err)
+			os.Exit(1)
+		}
+		config.Handler = "sqlite"
+		config.SQLiteURL = "file:" + *dir
+		if config.SQLiteURL[len(config.SQLiteURL)-1] != '/' {
+			config.SQLiteURL += "/"
+		}
 	}
 
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *addr},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: sqliteURL,
-	})
+	f, err := ferretdb.New(config)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb-launcher:", err)
 		os.Exit(1)
