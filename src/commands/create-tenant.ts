@@ -20,7 +20,7 @@ import {
 } from '../domain/tenant';
 import { readPassword } from '../secrets';
 import { warnDirectUser } from '../notices';
-import { ChangeSet, spLock, ssoLock, tenantLock, tenantNameLock, type Store, type TenantFields, type TenantRecord } from '../store';
+import { ChangeSet, tenantObject, userObject, spLock, ssoLock, tenantLock, tenantNameLock, type Store, type TenantFields, type TenantRecord } from '../store';
 import { tenantColumns, viewOne } from '../views/tenant';
 import type { TenantView } from '../domain/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
@@ -116,7 +116,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       action: 'create',
       tenantId: created.id,
       parentId,
-      object: { id: created.id, type: 'tenant', tenant: { id: created.id, name } },
+      object: tenantObject(created.id, name),
       change: `tenant "${name}" created${parentId ? ` as a child of Service Provider ${parentId}` : ''}${inherited.sso_inherit ? ', SSO inherited' : ''}: plan ${plan}, device limit ${formatLimit(deviceLimit)}${
         addonFlags.size ? `, add-ons ${addons.filter((a) => a.enabled).map((a) => a.name).join(',') || 'none'}` : ''
       }`,
@@ -133,7 +133,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
         action: 'create',
         tenantId: created.id,
         parentId,
-        object: { id: admin.user.id, type: 'user', user: { email } },
+        object: userObject(admin.user.id, email),
         change: `initial admin ${email} created with role ${ADMIN_ROLE}`,
       });
     }

@@ -8,7 +8,7 @@ import { normalizeEmail, parseTenantId, validatePassword } from '../domain/tenan
 import { parseRoles } from '../domain/user';
 import { readPassword } from '../secrets';
 import { warnDirectUser } from '../notices';
-import { ChangeSet, tenantLock } from '../store';
+import { ChangeSet, tenantLock, userObject } from '../store';
 import { userColumns } from '../views/user';
 
 export type CreateUserOptions = OptionsOf<typeof createUserOptions>;
@@ -40,7 +40,7 @@ export async function createUser(options: CreateUserOptions, deps: Deps): Promis
       action: 'create',
       tenantId: t.id,
       parentId: t.parent_tenant_id,
-      object: { id: created.user.id, type: 'user', user: { email }, tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      object: userObject(created.user.id, email, { id: t.id, name: t.name, parent: t.parent_tenant_id }),
       change: `user ${email} created in tenant "${t.name}" with role${roles.length === 1 ? '' : 's'} ${roles.join(', ')}`,
     });
     // A concurrent create of the same email loses on the unique index: exit 4, nothing left behind.

@@ -6,7 +6,7 @@ import type { Result } from '../output';
 import { NotFoundError, RuleError } from '../errors';
 import { ADMIN_ROLE, normalizeEmail, parseTenantId } from '../domain/tenant';
 import { isAdmin } from '../domain/user';
-import { ChangeSet, tenantLock } from '../store';
+import { ChangeSet, tenantLock, userObject } from '../store';
 import { userColumns } from '../views/user';
 import { confirmYes, consentNeeded } from '../confirm';
 
@@ -43,7 +43,7 @@ export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promis
       action: 'delete',
       tenantId: t.id,
       parentId: t.parent_tenant_id,
-      object: { id: record.user.id, type: 'user', user: { email }, tenant: { id: t.id, name: t.name, ...(t.parent_tenant_id ? { parent: t.parent_tenant_id } : {}) } },
+      object: userObject(record.user.id, email, { id: t.id, name: t.name, parent: t.parent_tenant_id }),
       change: `user ${email} (roles ${record.user.roles.join(', ') || 'none'}) deleted from tenant "${t.name}"`,
     });
     return { changes, result: record.user };

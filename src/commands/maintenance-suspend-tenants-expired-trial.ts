@@ -4,7 +4,7 @@ import type { suspendExpiredTrialOptions } from '../command-table';
 import type { Deps } from '../deps';
 import type { Column, Result } from '../output';
 import { confirmYes, consentNeeded } from '../confirm';
-import { ChangeSet, type TenantRecord } from '../store';
+import { ChangeSet, tenantObject, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning } from '../store/cache';
 import { warnDirectRevocation } from '../notices';
 import { BATCH_SIZE } from '../operations/removal';
@@ -58,7 +58,7 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
         action: 'update',
         tenantId: t.id,
         parentId: t.parent_tenant_id,
-        object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name } },
+        object: tenantObject(t.id, t.name),
         change: `status: ${t.status} -> suspended (trial expired ${t.trial_expiration ?? ''})`,
       });
     }

@@ -9,7 +9,7 @@ import { UsageError } from '../errors';
 import { LIMIT_KINDS, UNLIMITED, formatLimit, parseDeviceLimit, parseTenantId, type LimitKind } from '../domain/tenant';
 import { ceiling, planReallocation, type LimitChange, type PlannedChange } from '../domain/allocation';
 import { validateDocument } from '../validate';
-import { ChangeSet, type LimitRecord, type TenantRecord } from '../store';
+import { ChangeSet, tenantObject, type LimitRecord, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning, type CacheOutcome } from '../store/cache';
 import { loadWorld, withAllocationLocks, type TenantsRead } from '../operations/allocation';
 
@@ -113,7 +113,7 @@ function auditChange(changes: ChangeSet, record: TenantRecord, c: PlannedChange)
     action: 'update',
     tenantId: t.id,
     parentId: t.parent_tenant_id,
-    object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name } },
+    object: tenantObject(t.id, t.name),
     change: `${c.kind}: ${formatLimit(c.before)} -> ${formatLimit(c.limit)}`,
     meta: { limit_kind: [c.kind] },
   });

@@ -7,7 +7,7 @@ import { NotFoundError, RuleError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { describeSso, ssoSecretsChanged, validateSso, type SsoSettings } from '../domain/sso';
 import { readJsonDocument } from '../secrets';
-import { ChangeSet, ssoLock, tenantLock } from '../store';
+import { ChangeSet, tenantObject, ssoLock, tenantLock } from '../store';
 import { inheritsSso, ssoColumns, ssoView } from '../views/sso';
 
 export type SetSsoOptions = OptionsOf<typeof setSsoOptions>;
@@ -55,7 +55,7 @@ export async function setSso(options: SetSsoOptions, deps: Deps): Promise<Result
       action: 'update',
       tenantId: t.id,
       parentId: t.parent_tenant_id,
-      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name } },
+      object: tenantObject(t.id, t.name),
       change,
     });
     return { changes, result: null };

@@ -7,7 +7,7 @@ import { NotFoundError } from '../errors';
 import { parseTenantId } from '../domain/tenant';
 import { describeStorage, storageSecretsChanged, validateStorage, type StorageSettings } from '../domain/storage';
 import { readJsonDocument } from '../secrets';
-import { ChangeSet, storageLock, tenantLock } from '../store';
+import { ChangeSet, tenantObject, storageLock, tenantLock } from '../store';
 import { storageView, type StorageView } from '../views/storage';
 import { sameStorage } from '../store/storage';
 
@@ -52,7 +52,7 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
       action: 'update',
       tenantId: t.id,
       parentId: t.parent_tenant_id,
-      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: t.name } },
+      object: tenantObject(t.id, t.name),
       change: `artifact storage: ${describeStorage(current?.settings ?? null)} -> ${describeStorage(settings)}${keys}`,
     });
     return { changes, result: null };

@@ -8,7 +8,7 @@ import { LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, pars
 import { confirmYes, consentNeeded } from '../confirm';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../domain/allocation';
 import { loadWorld, requireTenant, withAllocationLocks } from '../operations/allocation';
-import { ChangeSet, spLock, ssoLock, tenantLock, tenantNameLock, type TenantFields, type TenantRecord } from '../store';
+import { ChangeSet, tenantObject, spLock, ssoLock, tenantLock, tenantNameLock, type TenantFields, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning } from '../store/cache';
 import { warnDirectRevocation } from '../notices';
 import { deviceFiguresOf, tenantColumns } from '../views/tenant';
@@ -256,7 +256,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       action: 'update',
       tenantId: t.id,
       parentId: t.parent_tenant_id,
-      object: { id: t.id, type: 'tenant', tenant: { id: t.id, name: diff.name ?? t.name } },
+      object: tenantObject(t.id, diff.name ?? t.name),
       change: described.join('; '),
     });
     return { set };

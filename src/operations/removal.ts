@@ -9,7 +9,7 @@
 import type { StartProgress } from '../progress';
 import { ConflictError, InternalError } from '../errors';
 import { LIMIT_KINDS, formatLimit, UNLIMITED } from '../domain/tenant';
-import { ChangeSet, spLock, ssoLock, storageLock, tenantLock, type LockKey, type RemovalPlan, type RemovalRow, type Store, type TenantRecord } from '../store';
+import { ChangeSet, tenantObject, spLock, ssoLock, storageLock, tenantLock, type LockKey, type RemovalPlan, type RemovalRow, type Store, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning } from '../store/cache';
 import type { Deps } from '../deps';
 import type { Column } from '../output';
@@ -142,7 +142,7 @@ export async function removeTenants(
         action: 'delete',
         // Kept in the log of its Service Provider when that stays; otherwise in the operator's log only.
         tenantId: parent && !removedSet.has(parent) ? parent : '',
-        object: { id, type: 'tenant', tenant: { id, name: t.name, ...(parent ? { parent } : {}) } },
+        object: tenantObject(id, t.name, parent),
         change: `tenant "${t.name}" removed with all its records (${ids.length > 1 ? `with ${ids.length - 1} other tenant(s): ` : ''}${documents} documents, ${plan.databases.length} per-tenant database(s))${capacity}`,
       });
     }

@@ -6,7 +6,7 @@
 import { NotFoundError, RuleError } from '../errors';
 import { applyAddons, type AddonName } from '../domain/tenant';
 import { assertChildAddonsAllowed, forbiddenAddons } from '../domain/child-features';
-import type { AuditEvent, Step, Store, TenantRecord } from '../store';
+import { tenantObject, type AuditEvent, type Step, type Store, type TenantRecord } from '../store';
 import { inheritSsoFields } from '../views/sso';
 
 export interface PolicyWrites {
@@ -48,7 +48,7 @@ export async function childFeatureWrites(store: Store, sp: TenantRecord, policy:
       action: 'update',
       tenantId: c.id,
       parentId: sp.tenant.id,
-      object: { id: c.id, type: 'tenant', tenant: { id: c.id, name: c.name, parent: sp.tenant.id } },
+      object: tenantObject(c.id, c.name, sp.tenant.id),
       change: forbidden.map((n) => `addon ${n}: on -> off (not allowed by Service Provider ${sp.tenant.id})`).join('; '),
     });
   }

@@ -21,6 +21,20 @@ export interface AuditObject {
   user?: { email: string };
 }
 
+function tenantRef(id: string, name: string, parent?: string): NonNullable<AuditObject['tenant']> {
+  return { id, name, ...(parent ? { parent } : {}) };
+}
+
+/** A tenant as the object of an entry (Mender's shape: its id, and its id, name and SP under `tenant`). */
+export function tenantObject(id: string, name: string, parent?: string): AuditObject {
+  return { id, type: 'tenant', tenant: tenantRef(id, name, parent) };
+}
+
+/** A user as the object of an entry, with the tenant it belongs to when the entry names it. */
+export function userObject(id: string, email: string, tenant?: { id: string; name: string; parent?: string }): AuditObject {
+  return { id, type: 'user', user: { email }, ...(tenant ? { tenant: tenantRef(tenant.id, tenant.name, tenant.parent) } : {}) };
+}
+
 export interface AuditEvent {
   action: 'create' | 'update' | 'delete' | 'password_change' | 'auth_method_change';
   object: AuditObject;

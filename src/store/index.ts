@@ -26,7 +26,7 @@ import type { LimitRecord } from './limits';
 export type { TenantRecord, TenantQuery, TenantFields } from './tenants';
 export type { LimitRecord } from './limits';
 export type { User, UserRecord } from './users';
-export type { AuditEvent, AuditObject, AuditEntry, AuditQuery } from './audit';
+export { tenantObject, userObject, type AuditEvent, type AuditObject, type AuditEntry, type AuditQuery } from './audit';
 export type { Step, RepairReport } from './journal';
 export { spLock, tenantLock, tenantNameLock, ssoLock, storageLock, type LockKey } from './locks';
 export type { SettingsRecord } from './settings';
