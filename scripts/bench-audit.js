@@ -9,76 +9,12 @@
  * directory. Seeds into fresh databases (letters only) and drops them afterwards.
  */
 'use strict';
-const { letters, startServer } = require('./bench-server');
-const { spawn } = require('node:child_process');
+const { benchDbs, cliEnv, intArg, seedAuditEntries, startServer, timeCli } = require('./bench-server');
 const fs = require('node:fs');
 const path = require('node:path');
-const { MongoClient, ObjectId } = require('mongodb');
+const { MongoClient } = require('mongodb');
 
 const ROOT = path.resolve(__dirname, '..');
-const BIN = path.join(ROOT, 'bin/tenantadm');
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive whole number`);
-  return n;
-}
-
-async function seed(coll, n) {
-  const base = Date.now() - n * 1000;
-  for (let i = 0; i < n; i += 5000) {
-    const docs = [];
-    for (let j = i; j < Math.min(n, i + 5000); j++) {
-      const tenant = new ObjectId().toHexString();
-      docs.push({
-        _id: new ObjectId(),
-        state: 'committed',
-        tenant_id: tenant,
-        log_tenant_ids: [tenant],
-        actor: { id: 'bench@tenantadm', type: 'system' },
-        action: 'update',
-        object: { id: tenant, type: 'tenant', tenant: { id: tenant, name: `tenant-${j}` } },
-        change: `plan: os -> professional; addon monitor: off -> on (${j})`,
-        time: new Date(base + j * 1000),
-      });
-    }
-    await coll.insertMany(docs, { ordered: false });
-  }
-}
-
-/** Wall time of one CLI run, its stdout counted as it streams (a pipe, as in real use). */
-const GNU_TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-function timeCli(env, args) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    // With GNU time, also the CLI's own CPU time and peak RSS (its last stderr line).
-    const argv = GNU_TIME ? [GNU_TIME, '-f', 'cpu %U %S rss %M', process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let bytes = 0;
-    let lines = 0;
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      bytes += d.length;
-      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++;
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`tenantadm ${args.join(' ')} exited ${code}: ${stderr}`));
-      const m = /cpu ([\d.]+) ([\d.]+) rss (\d+)\s*$/.exec(stderr);
-      resolve({
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-        cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined,
-        rssMb: m ? Number(m[3]) / 1024 : undefined,
-        bytes,
-        lines,
-      });
-    });
-  });
-}
 
 /** The same query, the same API shape and one JSON line each, straight from the driver (connect included). */
 async function timeRaw(uri, dbName, collName) {
@@ -111,28 +47,19 @@ async function timeRaw(uri, dbName, collName) {
 }
 
 async function main() {
-  const entries = arg('entries', 50_000);
-  const runs = arg('runs', 3);
+  const entries = intArg('entries', 50_000);
+  const runs = intArg('runs', 3);
   if (!fs.existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('build first: npm run build');
   const server = await startServer('bench-audit');
   const uri = server.uri;
-  const prefix = `bench${letters(6)}`;
-  const dbs = { tenantadm: `${prefix}tenantadm`, useradm: `${prefix}useradm`, deviceauth: `${prefix}deviceauth`, audit: `${prefix}audit` };
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    TENANTADM_MONGO: uri,
-    TENANTADM_DB: dbs.tenantadm,
-    TENANTADM_USERADM_DB: dbs.useradm,
-    TENANTADM_DEVICEAUTH_DB: dbs.deviceauth,
-    TENANTADM_AUDIT_DB: dbs.audit,
-  };
+  const dbs = benchDbs();
+  const env = cliEnv(uri, dbs);
   const client = await MongoClient.connect(uri);
   try {
     await timeCli(env, ['migrate']);
     const coll = client.db(dbs.audit).collection('tenantadm_audit');
     const seeding = Date.now();
-    await seed(coll, entries);
+    await seedAuditEntries(coll, entries, { batch: 5000, change: (j) => `plan: os -> professional; addon monitor: off -> on (${j})` });
     console.log(`server: ${server ? 'FerretDB (scripts/ferretdb.sh)' : 'MONGODB_URI'}; seeded ${entries} entries in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
 
     const startup = await timeCli(env, ['--version']);

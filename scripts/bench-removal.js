@@ -13,44 +13,15 @@
  * directory. Half the seeded tenants are suspended (removed), half stay (bystanders).
  */
 'use strict';
-const { letters, startServer } = require('./bench-server');
-const { spawn } = require('node:child_process');
+const { benchDbs, cliEnv, intArg, startServer, timeCli } = require('./bench-server');
 const fs = require('node:fs');
 const path = require('node:path');
 const { MongoClient, ObjectId, Long } = require('mongodb');
 
 const ROOT = path.resolve(__dirname, '..');
-const BIN = path.join(ROOT, 'bin/tenantadm');
-const GNU_TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive whole number`);
-  return n;
-}
-
-function names() {
-  const prefix = `bench${letters(6)}`;
-  return { tenantadm: `${prefix}tenantadm`, useradm: `${prefix}useradm`, deviceauth: `${prefix}deviceauth`, audit: `${prefix}audit` };
-}
-
-function envFor(uri, dbs) {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    TENANTADM_MONGO: uri,
-    TENANTADM_DB: dbs.tenantadm,
-    TENANTADM_USERADM_DB: dbs.useradm,
-    TENANTADM_DEVICEAUTH_DB: dbs.deviceauth,
-    TENANTADM_AUDIT_DB: dbs.audit,
-    TENANTADM_MENDER_SCHEMA: 'v2',
-    TENANTADM_ACTOR: 'bench@tenantadm',
-    // FerretDB evaluates a large $in slowly: room for one count or delete over a whole batch.
-    TENANTADM_TIMEOUT_MS: '120000',
-  };
-}
+/** The CLI's environment for `dbs`: FerretDB evaluates a large $in slowly, so room for one count or delete over a whole batch. */
+const envFor = (uri, dbs) => cliEnv(uri, dbs, { TENANTADM_MENDER_SCHEMA: 'v2', TENANTADM_ACTOR: 'bench@tenantadm', TENANTADM_TIMEOUT_MS: '120000' });
 
 /** `tenants` suspended long ago and as many active ones, each with a limit, a user and devices. */
 async function seed(client, dbs, tenants, devicesPerTenant) {
@@ -77,24 +48,6 @@ async function seed(client, dbs, tenants, devicesPerTenant) {
     await client.db(dbs.deviceauth).collection('devices').insertMany(devices, { ordered: false });
   }
   return removed;
-}
-
-function timeCli(env, args) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const argv = GNU_TIME ? [GNU_TIME, '-f', 'cpu %U %S rss %M', process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`tenantadm ${args.join(' ')} exited ${code}: ${stderr}`));
-      const m = /rss (\d+)\s*$/.exec(stderr);
-      resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, rssMb: m ? Number(m[1]) / 1024 : undefined, stdout });
-    });
-  });
 }
 
 /** What discovery and the plan read, straight from the driver: list, then one count per collection. */
@@ -134,15 +87,15 @@ async function rawRemoval(uri, dbs, ids) {
 }
 
 async function main() {
-  const tenants = arg('tenants', 2000);
-  const perTenant = arg('devices-per-tenant', 10);
+  const tenants = intArg('tenants', 2000);
+  const perTenant = intArg('devices-per-tenant', 10);
   if (!fs.existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('build first: npm run build');
   const server = await startServer('bench-removal');
   const uri = server.uri;
   const client = await MongoClient.connect(uri);
   const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
-  const a = names();
-  const b = names();
+  const a = benchDbs();
+  const b = benchDbs();
   try {
     console.log(`server: ${server ? 'FerretDB (scripts/ferretdb.sh)' : 'MONGODB_URI'}; ${2 * tenants} tenants (${tenants} suspended), ${2 * tenants * perTenant} devices, a user and a limit each`);
     // The tool's data set (a) and the driver's (b) are seeded alike; b exists only while the driver runs.
@@ -161,7 +114,7 @@ async function main() {
     console.log(`tenantadm --version (process start): ${fmt(startup.ms)}`);
     console.log(`plan of one tenant: tenantadm delete-tenant --dry-run best ${fmt(best(plans))}; driver (list + count per collection) best ${fmt(best(raws))}; ratio ${(best(plans) / best(raws)).toFixed(2)}`);
 
-    const cli = await timeCli(env, ['maintenance', 'delete-suspended-tenants', '--threshold-days', '30', '--yes']);
+    const cli = await timeCli(env, ['maintenance', 'delete-suspended-tenants', '--threshold-days', '30', '--yes'], { keepStdout: true });
     const out = JSON.parse(cli.stdout);
     if (out.removed.tenants.length !== tenants || out.remaining !== 0) throw new Error(`expected ${tenants} tenants removed, got ${out.removed.tenants.length}`);
     for (const db of Object.values(a)) await client.db(db).dropDatabase();

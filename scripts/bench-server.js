@@ -4,6 +4,8 @@
  * The FerretDB runs on its SQLite backend (what the tests use) or, with backend 'postgresql',
  * on a throwaway PostgreSQL cluster of its own (initdb in the same temporary directory, a unix
  * socket only, run as the `postgres` user when this runs as root), stopped and removed with it.
+ * Also what the scripts share around it: their `--name N` arguments, fresh database names and
+ * the CLI's environment for them, a timed CLI run, and seeded audit entries.
  */
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -148,4 +150,99 @@ function letters(n) {
   return s;
 }
 
-module.exports = { startServer, postgresAvailable, letters };
+/** A positive whole number given as `--name N` on the command line, else `fallback`. */
+function intArg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive whole number`);
+  return n;
+}
+
+/** Fresh names (letters only) for the tool's four databases. */
+function benchDbs() {
+  const prefix = `bench${letters(6)}`;
+  return { tenantadm: `${prefix}tenantadm`, useradm: `${prefix}useradm`, deviceauth: `${prefix}deviceauth`, audit: `${prefix}audit` };
+}
+
+/** The CLI's environment for `dbs` on `uri`: only PATH and HOME come from this process's, then `extra`. */
+function cliEnv(uri, dbs, extra = {}) {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TENANTADM_MONGO: uri,
+    TENANTADM_DB: dbs.tenantadm,
+    TENANTADM_USERADM_DB: dbs.useradm,
+    TENANTADM_DEVICEAUTH_DB: dbs.deviceauth,
+    TENANTADM_AUDIT_DB: dbs.audit,
+    ...extra,
+  };
+}
+
+const BIN = path.join(ROOT, 'bin/tenantadm');
+const GNU_TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/**
+ * One run of bin/tenantadm, its stdout counted as it streams (a pipe, as in real use): wall
+ * time, and with GNU time the CLI's own CPU time and peak RSS (its last stderr line); stdout
+ * itself only with `keepStdout` (an export of hundreds of MB is counted, not held).
+ */
+function timeCli(env, args, { keepStdout = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const argv = GNU_TIME ? [GNU_TIME, '-f', 'cpu %U %S rss %M', process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
+    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let lines = 0;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      bytes += d.length;
+      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++;
+      if (keepStdout) stdout += d;
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`tenantadm ${args.join(' ')} exited ${code}: ${stderr}`));
+      const m = /cpu ([\d.]+) ([\d.]+) rss (\d+)\s*$/.exec(stderr);
+      resolve({
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined,
+        rssMb: m ? Number(m[3]) / 1024 : undefined,
+        bytes,
+        lines,
+        ...(keepStdout ? { stdout } : {}),
+      });
+    });
+  });
+}
+
+/**
+ * `n` committed audit entries in Mender's format, one tenant each, a second apart (the last
+ * newest), inserted `batch` at a time; `change(j)` is the j-th entry's change text.
+ */
+async function seedAuditEntries(coll, n, { batch, change }) {
+  const { ObjectId } = require('mongodb');
+  const base = Date.now() - n * 1000;
+  for (let i = 0; i < n; i += batch) {
+    const docs = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) {
+      const tenant = new ObjectId().toHexString();
+      docs.push({
+        _id: new ObjectId(),
+        state: 'committed',
+        tenant_id: tenant,
+        log_tenant_ids: [tenant],
+        actor: { id: 'bench@tenantadm', type: 'system' },
+        action: 'update',
+        object: { id: tenant, type: 'tenant', tenant: { id: tenant, name: `tenant-${j}` } },
+        change: change(j),
+        time: new Date(base + j * 1000),
+      });
+    }
+    await coll.insertMany(docs, { ordered: false });
+  }
+}
+
+module.exports = { startServer, postgresAvailable, letters, intArg, benchDbs, cliEnv, timeCli, seedAuditEntries };

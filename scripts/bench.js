@@ -22,7 +22,7 @@
  * the audit entries, clean-up), and the reads a correct script needs to decide them.
  */
 'use strict';
-const { startServer, postgresAvailable } = require('./bench-server');
+const { startServer, postgresAvailable, seedAuditEntries } = require('./bench-server');
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -495,25 +495,7 @@ async function benchDatabaseUpdates(c) {
 
 async function benchAudit(c, env) {
   const coll = c.db(DBS.TENANTADM_AUDIT_DB).collection('tenantadm_audit');
-  const base = Date.now() - AUDIT_ENTRIES * 1000;
-  for (let i = 0; i < AUDIT_ENTRIES; i += SEED_BATCH) {
-    const docs = [];
-    for (let j = i; j < Math.min(AUDIT_ENTRIES, i + SEED_BATCH); j++) {
-      const tenant = new ObjectId().toHexString();
-      docs.push({
-        _id: new ObjectId(),
-        state: 'committed',
-        tenant_id: tenant,
-        log_tenant_ids: [tenant],
-        actor: { id: 'bench@tenantadm', type: 'system' },
-        action: 'update',
-        object: { id: tenant, type: 'tenant', tenant: { id: tenant, name: `tenant-${j}` } },
-        change: `plan: os -> professional (${j})`,
-        time: new Date(base + j * 1000),
-      });
-    }
-    await coll.insertMany(docs, { ordered: false });
-  }
+  await seedAuditEntries(coll, AUDIT_ENTRIES, { batch: SEED_BATCH, change: (j) => `plan: os -> professional (${j})` });
   const committed = await coll.countDocuments({ state: 'committed' });
   const [a, b] = await compare(
     () => cli(['audit', '--ndjson'], env),
