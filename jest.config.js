@@ -2,6 +2,8 @@
  * Two projects: unit tests run without any server; the database project (end-to-end files,
  * Mender's services, the Redis cache against a real redis-server) gets the global setup that
  * starts FerretDB, redis-server and Mender's services, so `npx jest test/unit` starts nothing.
+ * A command's tests live in its folder, src/commands/<name>/: `*.unit.test.ts` need no
+ * server, every other `*.test.ts` there runs the command against the test database.
  */
 const common = {
   testEnvironment: 'node',
@@ -20,15 +22,16 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      roots: ['<rootDir>/test/unit'],
-      testMatch: ['**/*.test.ts'],
+      roots: ['<rootDir>/test/unit', '<rootDir>/src'],
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/src/**/*.unit.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', ...needsServers],
     },
     {
       ...common,
       displayName: 'database',
-      roots: ['<rootDir>/test'],
-      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/mender/**/*.test.ts', ...needsServers],
+      roots: ['<rootDir>/test', '<rootDir>/src'],
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/mender/**/*.test.ts', '<rootDir>/src/**/*.test.ts', ...needsServers],
+      testPathIgnorePatterns: ['/node_modules/', '\\.unit\\.test\\.ts$'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

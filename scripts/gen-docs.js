@@ -5,8 +5,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const root = path.resolve(__dirname, '..');
-const { manPage } = require(path.join(root, 'dist/manpage.js'));
-const { updateReadme } = require(path.join(root, 'dist/docs.js'));
+const { manPage } = require(path.join(root, 'dist/cli/manpage.js'));
+const { updateReadme } = require(path.join(root, 'dist/cli/docs.js'));
 const { version } = require(path.join(root, 'package.json'));
 fs.mkdirSync(path.join(root, 'man'), { recursive: true });
 fs.writeFileSync(path.join(root, 'man/tenantadm.1'), manPage(version));

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// Render every --help text with the built parser into dist/help.json, so that help is answered
-// without loading the parser (dist/prebuilt-help.js). Run after tsc (`npm run build` does).
+// Render every --help text with the built parser into dist/cli/help.json, so that help is answered
+// without loading the parser (dist/cli/help.js). Run after tsc (`npm run build` does).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
 const dist = path.resolve(__dirname, '..', 'dist');
-const { parse } = require(path.join(dist, 'cli.js'));
-const { commands } = require(path.join(dist, 'command-table.js'));
+const { parse } = require(path.join(dist, 'cli/parse.js'));
+const { commands } = require(path.join(dist, 'cli/command-table.js'));
 const { version } = require(path.join(dist, '..', 'package.json'));
 
 function render(args) {
@@ -21,4 +21,4 @@ const help = { program: render(['--help']), commands: {} };
 for (const c of commands) {
   for (const name of [c.name, ...c.aliases]) help.commands[name] = render([...name.split(' '), '--help']);
 }
-fs.writeFileSync(path.join(dist, 'help.json'), `${JSON.stringify(help)}\n`);
+fs.writeFileSync(path.join(dist, 'cli', 'help.json'), `${JSON.stringify(help)}\n`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Compile every validation schema at build time: writes dist/validators.js with ajv's
-// standalone code, so a run never loads ajv nor compiles the meta-schema. Run after tsc
+// Compile every validation schema at build time: writes dist/validators/<hash>.js with ajv's
+// standalone code, one file per schema, so a run never loads ajv nor compiles the meta-schema. Run after tsc
 // (`npm run build` does); dist/validate.js compiles any schema this file does not hold.
 'use strict';
 const fs = require('node:fs');
@@ -9,10 +9,11 @@ const Ajv = require('ajv').default;
 const standaloneCode = require('ajv/dist/standalone').default;
 
 const dist = path.resolve(__dirname, '..', 'dist');
-const { commands, globalOptions } = require(path.join(dist, 'command-table.js'));
+const { commands } = require(path.join(dist, 'cli/command-table.js'));
+const { globalOptions } = require(path.join(dist, 'config.js'));
 const { schemaOf } = require(path.join(dist, 'options.js'));
 const { AJV_OPTIONS } = require(path.join(dist, 'validate.js'));
-const { planSchema } = require(path.join(dist, 'commands/set-device-limit.js'));
+const { planSchema } = require(path.join(dist, 'commands/set-device-limit/run.js'));
 const sso = require(path.join(dist, 'domain/sso.js'));
 const storage = require(path.join(dist, 'domain/storage.js'));
 

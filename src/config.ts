@@ -7,6 +7,9 @@ import os from 'node:os';
 import { UsageError } from './errors';
 import { registerSecret } from './secrets';
 import { DB_NAME } from './domain/databases';
+import type { Format } from './output';
+import { schemaOf, type OptionDecls, type OptionsOf } from './options';
+import { validateFlags } from './validate';
 
 export type SchemaProfileName = 'legacy' | 'v2';
 export const SCHEMA_PROFILES: readonly SchemaProfileName[] = ['legacy', 'v2'];
@@ -39,9 +42,6 @@ export interface Config {
   noInput: boolean;
 }
 
-import type { GlobalFlags } from './command-table';
-
-export type { GlobalFlags };
 
 /**
  * The global flags resolveConfig reads, as text: the parser has checked the flags, but the
@@ -125,6 +125,57 @@ export const ENV = Object.fromEntries(Object.entries(ENVIRONMENT).map(([key, v])
   readonly [K in keyof Environment]: Environment[K]['name'];
 };
 
+
+// ---------------------------------------------------------------------------------------
+// Global options: valid before or after the command. Each mirrors an entry of ENVIRONMENT
+// (the flag wins over the variable); --help, the man page and completion are generated from them.
+
+/** What -o accepts. */
+export const FORMATS = ['json', 'ndjson', 'table', 'csv'] as const satisfies readonly Format[];
+
+export const globalOptions = {
+  mongo: { type: 'string', arg: 'url', help: `MongoDB URL (env ${ENV.mongo}, default ${DEFAULTS.mongo})` },
+  timeout: { type: 'string', arg: 'ms', help: `connect and server-selection timeout, 100-600000 (env ${ENV.timeout}, default ${DEFAULTS.timeoutMs})` },
+  tenantadmDb: { type: 'string', arg: 'name', help: `tenant database (env ${ENV.tenantadmDb}, default ${DEFAULTS.tenantadmDb})` },
+  useradmDb: { type: 'string', arg: 'name', help: `user database (env ${ENV.useradmDb}, default ${DEFAULTS.useradmDb})` },
+  deviceauthDb: { type: 'string', arg: 'name', help: `device-auth database (env ${ENV.deviceauthDb}, default ${DEFAULTS.deviceauthDb})` },
+  auditDb: { type: 'string', arg: 'name', help: `audit database (env ${ENV.auditDb}, default ${DEFAULTS.auditDb})` },
+  auditCollection: { type: 'string', arg: 'name', help: `audit collection (env ${ENV.auditCollection}, default ${DEFAULTS.auditCollection})` },
+  keyFile: { type: 'string', arg: 'file', file: true, help: `RSA private key that signs tenant tokens (env ${ENV.keyFile})` },
+  redisUrl: {
+    type: 'string',
+    arg: 'url',
+    help: `device-auth's Redis, to invalidate cached limits (env ${ENV.redisUrl}), e.g. redis://host:6379/0; a password is better kept in the environment`,
+  },
+  redisKeyPrefix: { type: 'string', arg: 'prefix', help: `device-auth's cache key prefix (env ${ENV.redisKeyPrefix}, default ${DEFAULTS.redisKeyPrefix})` },
+  menderSchema: {
+    type: 'enum',
+    arg: 'profile',
+    values: SCHEMA_PROFILES,
+    help: `limit semantics: legacy (Mender <= 4.1: 0 unlimited) or v2 (-1 unlimited, 0 none); detected from deviceauth when not given (env ${ENV.menderSchema})`,
+  },
+  deviceauthAddr: { type: 'string', arg: 'url', help: `device-auth service, e.g. http://mender-device-auth:8080 (env ${ENV.deviceauthAddr})` },
+  useradmAddr: { type: 'string', arg: 'url', help: `user service, e.g. http://mender-useradm:8080 (env ${ENV.useradmAddr})` },
+  deploymentsAddr: { type: 'string', arg: 'url', help: `deployments service, e.g. http://mender-deployments:8080 (env ${ENV.deploymentsAddr})` },
+  actor: { type: 'string', arg: 'name', help: `who is acting, for the audit log (env ${ENV.actor}, default user@host)` },
+  output: { type: 'enum', arg: 'format', short: 'o', values: FORMATS, help: 'output format (default json)' },
+  ndjson: { type: 'boolean', help: 'same as -o ndjson: one JSON object a line' },
+  wide: { type: 'boolean', help: 'tables: show every value whole instead of fitting the terminal width' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr (it is only drawn on a terminal anyway)' },
+  input: {
+    type: 'boolean',
+    help: 'prompts are allowed on a terminal (the default)',
+    negate: `never prompt (confirmations, passwords): what would be asked is exit 2; give --yes or a password source (env ${ENV.noInput}=1)`,
+  },
+  errorFormat: { type: 'enum', arg: 'format', values: ['text', 'json'], help: `how errors are written (env ${ENV.errorFormat}, default text)` },
+} as const satisfies OptionDecls;
+
+export type GlobalFlags = OptionsOf<typeof globalOptions>;
+
+/** The global flags, validated like a command's. */
+export function validateGlobals(flags: Record<string, unknown>): GlobalFlags {
+  return validateFlags<GlobalFlags>(schemaOf(globalOptions), flags, globalOptions, []);
+}
 
 function pick(flag: string | undefined, env: string | undefined): string | undefined {
   if (flag !== undefined && flag !== '') return flag;

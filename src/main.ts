@@ -11,7 +11,7 @@ import { OutputClosed, Sink, render } from './output';
 import { ProgressLine } from './progress';
 import { wantsColor } from './color';
 import { redactSecrets, hiddenPrompt } from './secrets';
-import { prebuiltHelp } from './prebuilt-help';
+import { prebuiltHelp } from './cli/help';
 import type { Deps } from './deps';
 import type { Store } from './store';
 
@@ -100,7 +100,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
   let code = 0;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { parse } = require('./cli') as typeof import('./cli');
+    const { parse } = require('./cli/parse') as typeof import('./cli/parse');
     const parsed = parse(argv, version, { out: (s) => stdout.write(s), err: writeErr });
     if (parsed.kind === 'exit') return parsed.code;
     const { run, globals, format } = parsed.invocation;
@@ -112,7 +112,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
 
     // The journal's test hooks, read here once and injected (store/test-hooks.ts).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const testHooks = (require('./store/test-hooks') as typeof import('./store/test-hooks')).testHooksFrom(env, warn);
+    const testHooks = (require('./journal/test-hooks') as typeof import('./journal/test-hooks')).testHooksFrom(env, warn);
     let opening: Promise<Store> | undefined;
     const deps: Deps = {
       config,

@@ -4,7 +4,7 @@
  * each warn afresh.
  */
 import type { Deps } from './deps';
-import { SERVICE_ENV, type ServiceName } from './store/services';
+import { SERVICE_ENV, type ServiceName } from './mender/services';
 
 type NoticeDeps = Pick<Deps, 'warn' | 'warned'>;
 

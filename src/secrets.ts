@@ -4,6 +4,14 @@
  */
 import fs from 'node:fs/promises';
 import { UsageError } from './errors';
+import type { OptionDecls } from './options';
+
+/** The password options of a command that creates a user: declared here, beside the code that reads them. */
+export const passwordOptions = (whose: string) =>
+  ({
+    passwordFile: { type: 'string', arg: 'file', file: true, help: `read ${whose} password from FILE (one trailing newline is dropped)` },
+    passwordStdin: { type: 'boolean', help: `read ${whose} password from standard input` },
+  }) as const satisfies OptionDecls;
 
 export interface SecretSource {
   passwordFile?: string;

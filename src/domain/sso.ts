@@ -2,7 +2,7 @@
  * Identity-provider settings of a tenant (OIDC or SAML). The JSON Schemas are checked with
  * ajv (validateDocument) so errors name the JSON pointer; secrets are masked on the way out.
  */
-import { UsageError } from '../errors';
+import { RuleError, UsageError } from '../errors';
 import { validateDocument } from '../validate';
 import { maskFields } from './masking';
 
@@ -121,4 +121,14 @@ export function describeSso(settings: SsoSettings): string {
 export function ssoSecretsChanged(before: SsoSettings | null, after: SsoSettings): boolean {
   if (!before || before.type !== after.type) return true;
   return SSO_SECRET_FIELDS[after.type].some((f) => (before as unknown as Record<string, unknown>)[f] !== (after as unknown as Record<string, unknown>)[f]);
+}
+
+/** A child inherits its Service Provider's SSO settings only when the SP has some (exit 5 otherwise). */
+export function assertInheritableSso(parentId: string, settings: SsoSettings | null): asserts settings is SsoSettings {
+  if (!settings) {
+    throw new RuleError(
+      `the Service Provider ${parentId} has no SSO settings for its children to inherit`,
+      `set them first: tenantadm set-sso --id ${parentId} -f sso.json`,
+    );
+  }
 }

@@ -10,7 +10,7 @@ import type { StartProgress } from '../progress';
 import { ConflictError, InternalError } from '../errors';
 import { LIMIT_KINDS, formatLimit, UNLIMITED } from '../domain/tenant';
 import { ChangeSet, tenantObject, spLock, ssoLock, storageLock, tenantLock, type LockKey, type RemovalPlan, type RemovalRow, type Store, type TenantRecord } from '../store';
-import { LimitCache, staleCacheWarning } from '../store/cache';
+import { LimitCache, staleCacheWarning } from '../mender/limit-cache';
 import type { Deps } from '../deps';
 import type { Column } from '../output';
 

@@ -7,7 +7,7 @@ import { NotFoundError, RuleError } from '../errors';
 import { applyAddons, type AddonName } from '../domain/tenant';
 import { assertChildAddonsAllowed, forbiddenAddons } from '../domain/child-features';
 import { tenantObject, type AuditEvent, type Step, type Store, type TenantRecord } from '../store';
-import { inheritSsoFields } from '../views/sso';
+import { inheritSsoFields } from './sso';
 
 export interface PolicyWrites {
   steps: Step[];

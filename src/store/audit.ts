@@ -8,10 +8,10 @@
  */
 import type { Collection, Db, Document } from 'mongodb';
 import { InternalError } from '../errors';
-import { mongo, translateDriverError } from './mongo';
+import { mongo, translateDriverError } from '../mongo';
 import { idString, plain } from './tenants';
 import { looksLikeEmail } from '../domain/tenant';
-import type { Target } from './journal';
+import type { Target } from '../journal/journal';
 
 export interface AuditObject {
   id: string;

@@ -10,11 +10,11 @@ import type { Config } from '../config';
 import { LIMIT_KINDS, UNLIMITED, type LimitKind } from '../domain/tenant';
 import { allocationOf, fits } from '../domain/allocation';
 import { databaseNames, parsePerTenantDatabase, refusal, tenantCollections, type DiscoveryOptions } from './discovery';
-import { DEFAULT_LEASE_MS as LEASE_MS, JOURNAL, JOURNAL_PLANS, LOCKS, isStale, type Journal, type JournalDoc, type PlanDoc, type RepairReport, type Step } from './journal';
+import { DEFAULT_LEASE_MS as LEASE_MS, JOURNAL, JOURNAL_PLANS, LOCKS, isStale, type Journal, type JournalDoc, type PlanDoc, type RepairReport, type Step } from '../journal/journal';
 import { TENANTS, idString, plain } from './tenants';
 import { USERS } from './users';
 import { LIMITS, readStored } from './limits';
-import { mongo } from './mongo';
+import { mongo } from '../mongo';
 import type { Progress, StartProgress } from '../progress';
 import type { SchemaProfile } from './profile';
 

@@ -7,10 +7,10 @@
 import type { Collection, Db, Document } from 'mongodb';
 import { RuleError } from '../errors';
 import { UNLIMITED, type LimitKind } from '../domain/tenant';
-import { mongo } from './mongo';
+import { mongo } from '../mongo';
 import { fieldUpdateStep } from './tenants';
 import type { SchemaProfile } from './profile';
-import type { Step, Target } from './journal';
+import type { Step, Target } from '../journal/journal';
 
 export const LIMITS = 'limits';
 

@@ -4,7 +4,7 @@
  * One document per tenant: `{_id: "<tenant id>", tenant_id, settings: {...}, updated_at}`.
  */
 import type { Collection, Db, Document } from 'mongodb';
-import type { Step, Target } from './journal';
+import type { Step, Target } from '../journal/journal';
 import { fieldUpdateStep } from './tenants';
 
 export const SSO_SETTINGS = 'sso_settings';

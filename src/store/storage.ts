@@ -7,8 +7,8 @@
  */
 import type { Document, MongoClient } from 'mongodb';
 import type { StorageSettings } from '../domain/storage';
-import type { MenderServices, MenderStorageSettings } from './services';
-import type { Step, Target } from './journal';
+import type { MenderServices, MenderStorageSettings } from '../mender/services';
+import type { Step, Target } from '../journal/journal';
 import { fieldUpdateStep } from './tenants';
 
 export const DEPLOYMENTS_DB = 'deployment_service';

@@ -2,8 +2,8 @@
 import type { Collection, Db, Document, Filter } from 'mongodb';
 import type { Addon, Tenant } from '../domain/tenant';
 import { HEX_ID } from '../domain/tenant';
-import { mongo } from './mongo';
-import type { FieldState, Step, Target } from './journal';
+import { mongo } from '../mongo';
+import type { FieldState, Step, Target } from '../journal/journal';
 
 export const TENANTS = 'tenants';
 

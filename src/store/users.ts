@@ -1,7 +1,7 @@
 /** useradm.users: `{_id: UUID, email, password: bcrypt, tenant_id, roles, created_ts, updated_ts}`. */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Document } from 'mongodb';
-import type { Step, Target } from './journal';
+import type { Step, Target } from '../journal/journal';
 
 export const USERS = 'users';
 

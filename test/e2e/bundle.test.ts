@@ -8,7 +8,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { commands } from '../../src/command-table';
+import { commands } from '../../src/cli/command-table';
 import bcrypt from 'bcryptjs';
 import { ROOT, client, cliEnv, passwordFile, state, tmpDir, withFreshDatabases, type Dbs } from '../support/harness';
 

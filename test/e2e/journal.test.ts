@@ -8,8 +8,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, ObjectId, type Document } from 'mongodb';
-import { Journal, LostOwnership, ProcessKilled, type FaultHooks, type FaultPoint, type Operation, type RenewalTimer, type Step } from '../../src/store/journal';
-import { LockTable, spLock, tenantLock, type LockDoc, type LockKey } from '../../src/store/locks';
+import { Journal, LostOwnership, ProcessKilled, type FaultHooks, type FaultPoint, type Operation, type RenewalTimer, type Step } from '../../src/journal/journal';
+import { LockTable, spLock, tenantLock, type LockDoc, type LockKey } from '../../src/journal/locks';
 import { BIN, cliEnv, client, closeClient, dropAll, freshDbs, run, seedDeviceauthVersion, state, type Dbs } from '../support/harness';
 import { childLimits, storedLimit } from '../support/limits';
 

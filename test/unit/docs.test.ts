@@ -1,12 +1,12 @@
 /** README, the man page and --help stay true to the code they are generated from. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { manPage } from '../../src/manpage';
-import { updateReadme } from '../../src/docs';
-import { commands } from '../../src/command-table';
+import { manPage } from '../../src/cli/manpage';
+import { updateReadme } from '../../src/cli/docs';
+import { commands } from '../../src/cli/command-table';
 import { ENVIRONMENT } from '../../src/config';
 import { EXIT_CODE_TABLE } from '../../src/errors';
-import { exitCodesHelp } from '../../src/cli';
+import { exitCodesHelp } from '../../src/cli/parse';
 
 const root = path.resolve(__dirname, '../..');
 const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version as string;

@@ -2,8 +2,8 @@
  * The parser and the validation at the edge, as a table: argv in, the exact options object
  * the command receives out (or the usage error, exit 2, it is refused with).
  */
-import { parse } from '../../src/cli';
-import { commands } from '../../src/command-table';
+import { parse } from '../../src/cli/parse';
+import { commands } from '../../src/cli/command-table';
 import { UsageError, exitCodeOf } from '../../src/errors';
 
 const ID = '673a03e3c9eca7a440f2f444';
@@ -258,8 +258,8 @@ describe('the examples in --help', () => {
 describe('the options type each command receives is derived from its declarations', () => {
   // Checked by the compiler (ts-jest and `npm run typecheck`): a wrong value does not type-check.
   it('types enums, integers, lists, negatable text and required options', () => {
-    type UpdateTenant = import('../../src/commands/update-tenant').UpdateTenantOptions;
-    type CreateUser = import('../../src/commands/create-user').CreateUserOptions;
+    type UpdateTenant = import('../../src/commands/update-tenant/run').UpdateTenantOptions;
+    type CreateUser = import('../../src/commands/create-user/run').CreateUserOptions;
     const update: UpdateTenant = { id: ID, plan: 'os', maxChildTenants: 'unlimited', addon: ['monitor'], parent: false };
     const user: CreateUser = { tenant: ID, email: 'a@b.io', role: ['admin'] };
     // @ts-expect-error -- not a plan

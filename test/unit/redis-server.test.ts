@@ -5,8 +5,8 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { state } from '../support/harness';
-import { parseRedisUrl, withRedis } from '../../src/store/redis';
-import { INVALID_VALUE_TTL_SEC, LimitCache, limitCacheKey, tenantVersionKey } from '../../src/store/cache';
+import { parseRedisUrl, withRedis } from '../../src/mender/redis';
+import { INVALID_VALUE_TTL_SEC, LimitCache, limitCacheKey, tenantVersionKey } from '../../src/mender/limit-cache';
 
 const PREFIX = `tenantadm-test-${randomBytes(4).toString('hex')}`;
 const tenantId = () => randomBytes(12).toString('hex');

@@ -1,6 +1,6 @@
 /** Unit tests of Redis connection strings as Mender accepts them and of device-auth cache keys (no server). */
-import { describeRedisTarget, parseRedisUrl } from '../../src/store/redis';
-import { LimitCache, limitCacheKey, staleCacheWarning, tenantVersionKey, type CacheOutcome } from '../../src/store/cache';
+import { describeRedisTarget, parseRedisUrl } from '../../src/mender/redis';
+import { LimitCache, limitCacheKey, staleCacheWarning, tenantVersionKey, type CacheOutcome } from '../../src/mender/limit-cache';
 import { UsageError } from '../../src/errors';
 
 const TID = '673a03e3c9eca7a440f2f444';

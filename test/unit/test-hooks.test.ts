@@ -1,7 +1,7 @@
 /** The environment's test hooks become the journal's injected parameters, or a usage error. */
 import { UsageError } from '../../src/errors';
-import { lockWaitMs } from '../../src/store/locks';
-import { testHooksFrom } from '../../src/store/test-hooks';
+import { lockWaitMs } from '../../src/journal/locks';
+import { testHooksFrom } from '../../src/journal/test-hooks';
 
 const quiet = () => undefined;
 

@@ -1,0 +1,46 @@
+/** get-tenant: one tenant by id, name or the email of one of its users. */
+import type { OptionsOf } from '../../options';
+import type { getTenantOptions } from './spec';
+import type { Deps } from '../../deps';
+import type { Result } from '../../output';
+import { NotFoundError } from '../../errors';
+import { normalizeEmail, parseTenantId } from '../../domain/tenant';
+import { tenantColumns, viewOne, withDeviceFigures } from '../../views/tenant';
+import type { TenantRecord } from '../../store';
+import { storageView } from '../../views/storage';
+
+export type GetTenantOptions = OptionsOf<typeof getTenantOptions>;
+
+export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<Result> {
+  // Exactly one of --id, --name, --username: the command table's constraint.
+  const id = options.id === undefined ? undefined : parseTenantId(options.id);
+  const email = options.username === undefined ? undefined : normalizeEmail(options.username);
+  const store = await deps.store();
+
+  let record: TenantRecord | null;
+  if (email !== undefined) {
+    const user = await store.users.findByEmail(email);
+    if (!user) throw new NotFoundError(`no user ${email}`, 'check the address; emails are stored in lower case');
+    record = await store.tenants.findOne({ id: user.user.tenant_id });
+    if (!record) throw new NotFoundError(`user ${email} belongs to tenant ${user.user.tenant_id}, which does not exist`);
+  } else {
+    record = await store.tenants.findOne(id !== undefined ? { id } : { name: options.name });
+    if (!record) {
+      throw new NotFoundError(
+        id !== undefined ? `no tenant with id ${id}` : `no tenant named "${options.name}"`,
+        'list them with `tenantadm list-tenants`',
+      );
+    }
+  }
+  // Only get-tenant shows the artifact storage (secrets masked): listings stay one query per batch.
+  const view = { ...(await viewOne(store, record)), storage: await storageView(store, record.tenant.id) };
+  if (!options.includeChildren) return { type: 'object', data: view, columns: tenantColumns };
+
+  const children: TenantRecord[] = [];
+  for await (const child of store.tenants.find({ parent: view.id })) children.push(child);
+  return {
+    type: 'object',
+    data: { ...view, children: await withDeviceFigures(store, children) },
+    columns: tenantColumns,
+  };
+}

@@ -1,0 +1,31 @@
+/** list-tenants: every matching tenant, streamed, with its device limit and count. */
+import type { OptionsOf } from '../../options';
+import type { listTenantsOptions } from './spec';
+import type { Deps } from '../../deps';
+import type { Result } from '../../output';
+import { parseTenantId } from '../../domain/tenant';
+import { streamViews, tenantColumns } from '../../views/tenant';
+import { counted } from '../../progress';
+
+export type ListTenantsOptions = OptionsOf<typeof listTenantsOptions>;
+
+export async function listTenants(options: ListTenantsOptions, deps: Deps): Promise<Result> {
+  const query = {
+    id: options.id === undefined ? undefined : parseTenantId(options.id),
+    name: options.name,
+    parent: options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id'),
+    serviceProvider: options.serviceProvider,
+    status: options.status,
+    plan: options.plan,
+  };
+  const store = await deps.store();
+  return {
+    type: 'list',
+    // Not narrowed to a few tenants: every limit and device count is read once, not per batch.
+    rows: counted(
+      streamViews(store, store.tenants.find(query), { whole: query.id === undefined && query.name === undefined && query.parent === undefined }),
+      deps.progress('tenants'),
+    ),
+    columns: tenantColumns,
+  };
+}

@@ -1,0 +1,25 @@
+/** list-tenants: its options, help and examples (data only: the command table loads run.ts when it runs). */
+import { defineCommand } from '../../command';
+import { PLANS, STATUSES } from '../../domain/tenant';
+import type { OptionDecls } from '../../options';
+
+export const listTenantsOptions = {
+  id: { type: 'string', arg: 'id', help: 'only the tenant with this id' },
+  name: { type: 'string', arg: 'name', help: 'only the tenant with this exact name' },
+  parent: { type: 'string', arg: 'id', help: 'only children of this Service Provider' },
+  serviceProvider: { type: 'boolean', help: 'only Service Provider tenants', negate: 'only tenants that are not Service Providers' },
+  status: { type: 'enum', arg: 'status', values: STATUSES, help: 'only tenants with this status' },
+  plan: { type: 'enum', arg: 'plan', values: PLANS, help: 'only tenants on this plan' },
+} as const satisfies OptionDecls;
+
+export const spec = defineCommand({
+  name: 'list-tenants',
+  summary: 'list tenants as a JSON array (or NDJSON, a table, CSV)',
+  description: 'Streams every matching tenant, in creation order, with its device limit and accepted device count.',
+  options: listTenantsOptions,
+  examples: [
+    `tenantadm list-tenants | jq '.[] | {"tenant id": .id, "tenant name": .name}'`,
+    'tenantadm list-tenants --service-provider -o table',
+    'tenantadm list-tenants --parent 673a03e3c9eca7a440f2f444 --ndjson',
+  ],
+});

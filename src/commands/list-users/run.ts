@@ -1,0 +1,23 @@
+/** list-users: a tenant's users, never their password hashes. */
+import type { OptionsOf } from '../../options';
+import type { listUsersOptions } from './spec';
+import type { Deps } from '../../deps';
+import type { Result } from '../../output';
+import { NotFoundError } from '../../errors';
+import { parseTenantId } from '../../domain/tenant';
+import type { User, UserRecord } from '../../store';
+import { userColumns } from '../../views/user';
+
+export type ListUsersOptions = OptionsOf<typeof listUsersOptions>;
+
+async function* users(records: AsyncIterable<UserRecord>): AsyncGenerator<User> {
+  for await (const record of records) yield record.user;
+}
+
+export async function listUsers(options: ListUsersOptions, deps: Deps): Promise<Result> {
+  const tenantId = parseTenantId(options.tenant);
+  const store = await deps.store();
+  const tenant = await store.tenants.findOne({ id: tenantId });
+  if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
+  return { type: 'list', rows: users(store.users.findByTenant(tenant.tenant.id)), columns: userColumns };
+}

@@ -1,0 +1,209 @@
+/** set-device-limit: one limit or a whole reallocation plan, checked whole and applied all-or-nothing. */
+import fs from 'node:fs';
+import type { OptionsOf } from '../../options';
+import type { setDeviceLimitOptions } from './spec';
+import type { FromSchema } from 'json-schema-to-ts';
+import type { Deps } from '../../deps';
+import type { Column, Result } from '../../output';
+import { UsageError } from '../../errors';
+import { LIMIT_KINDS, UNLIMITED, formatLimit, parseDeviceLimit, parseTenantId, type LimitKind } from '../../domain/tenant';
+import { ceiling, planReallocation, type LimitChange, type PlannedChange } from '../../domain/allocation';
+import { validateDocument } from '../../validate';
+import { ChangeSet, tenantObject, type LimitRecord, type TenantRecord } from '../../store';
+import { LimitCache, staleCacheWarning, type CacheOutcome } from '../../mender/limit-cache';
+import { loadWorld, withAllocationLocks, type TenantsRead } from '../../operations/allocation';
+
+export type SetDeviceLimitOptions = OptionsOf<typeof setDeviceLimitOptions>;
+
+/** A reallocation plan file: `{"limits": [{"tenant_id", "limit", "kind"?}]}`. */
+export const planSchema = {
+  type: 'object',
+  properties: {
+    limits: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        properties: {
+          tenant_id: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' },
+          limit: { anyOf: [{ type: 'integer', minimum: -1 }, { type: 'string', enum: ['unlimited'] }] },
+          kind: { type: 'string', enum: [...LIMIT_KINDS] },
+        },
+        required: ['tenant_id', 'limit'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['limits'],
+  additionalProperties: false,
+} as const;
+
+export type LimitPlan = FromSchema<typeof planSchema>;
+
+export interface LimitRow {
+  tenant_id: string;
+  name: string;
+  kind: LimitKind;
+  before: number;
+  after: number;
+  changed: boolean;
+  /** How deviceauth's cached limit was made stale: by its own API (service), by us, or not; null when nothing was written. */
+  cache: CacheOutcome['state'] | 'service' | null;
+}
+
+export const limitColumns: Column<LimitRow>[] = [
+  { header: 'TENANT', get: (r) => r.tenant_id, keep: true },
+  { header: 'NAME', get: (r) => r.name },
+  { header: 'KIND', get: (r) => r.kind },
+  { header: 'BEFORE', get: (r) => formatLimit(r.before) },
+  { header: 'AFTER', get: (r) => formatLimit(r.after) },
+  { header: 'CACHE', get: (r) => r.cache ?? '' },
+];
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readPlan(file: string, deps: Deps): Promise<LimitChange[]> {
+  let text: string;
+  try {
+    text = file === '-' ? await readAll(deps.stdin) : fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the plan ${file}: ${(err as Error).message}`, 'give a readable JSON file, or - for standard input');
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file}: not JSON: ${(err as Error).message}`, 'the plan is {"limits": [{"tenant_id": "...", "limit": 10}]}');
+  }
+  const plan = validateDocument<LimitPlan>(planSchema, data, file);
+  return plan.limits.map((entry) => ({
+    tenantId: parseTenantId(entry.tenant_id),
+    kind: entry.kind ?? 'max_devices',
+    limit: parseDeviceLimit(entry.limit),
+  }));
+}
+
+function parseSetPair(raw: string, kind: LimitKind): LimitChange {
+  const m = /^([^=]+)=(.+)$/.exec(raw.trim());
+  if (!m) throw new UsageError(`invalid --set "${raw}"`, 'write it as TENANT_ID=LIMIT, e.g. --set 673a03e3c9eca7a440f2f444=50');
+  return { tenantId: parseTenantId(m[1]!), kind, limit: parseDeviceLimit(m[2]!) };
+}
+
+/**
+ * The requested changes, from --id with --limit, --set or --file: the command table's
+ * constraints make sure exactly one of them is given, and --kind only without --file.
+ */
+async function requestedChanges(options: SetDeviceLimitOptions, deps: Deps): Promise<{ changes: LimitChange[]; single: boolean }> {
+  const kind = options.kind ?? 'max_devices';
+  if (options.file !== undefined) return { changes: await readPlan(options.file, deps), single: false };
+  if (options.set) return { changes: options.set.map((s) => parseSetPair(s, kind)), single: false };
+  if (options.id === undefined || options.limit === undefined) {
+    throw new UsageError('--id and --limit go together', 'e.g. set-device-limit --id 673a03e3c9eca7a440f2f444 --limit 100');
+  }
+  return { changes: [{ tenantId: parseTenantId(options.id), kind, limit: parseDeviceLimit(options.limit) }], single: true };
+}
+
+function auditChange(changes: ChangeSet, record: TenantRecord, c: PlannedChange): void {
+  const t = record.tenant;
+  changes.audit({
+    action: 'update',
+    tenantId: t.id,
+    parentId: t.parent_tenant_id,
+    object: tenantObject(t.id, t.name),
+    change: `${c.kind}: ${formatLimit(c.before)} -> ${formatLimit(c.limit)}`,
+    meta: { limit_kind: [c.kind] },
+  });
+}
+
+/**
+ * Set device limits, one or a whole reallocation plan, all-or-nothing: every rule is
+ * checked on the plan before anything is written, under the locks of every SP involved,
+ * and the writes run in an order that never over-allocates an SP (see domain/allocation).
+ */
+export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps): Promise<Result> {
+  const { changes, single } = await requestedChanges(options, deps);
+  const cache = new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs);
+  const ids = [...new Set(changes.map((c) => c.tenantId))];
+  const kinds = [...new Set(changes.map((c) => c.kind))];
+  const store = await deps.store();
+
+  // Accepted devices are counted only where a max_devices limit goes down (without --force).
+  const lowering = (limits: Map<string, LimitRecord>): string[] =>
+    options.force
+      ? []
+      : changes.filter((c) => c.kind === 'max_devices' && c.limit !== UNLIMITED && ceiling(c.limit) < ceiling(limits.get(`${c.tenantId}/${c.kind}`)?.value ?? UNLIMITED)).map((c) => c.tenantId);
+
+  // The steps are built in a dry run too, so a value this Mender version cannot store fails there as well.
+  const decide = async (read?: TenantsRead) => {
+    const loaded = await loadWorld(store, ids, kinds, { read, acceptedOf: lowering });
+    const planned = planReallocation(loaded.world, changes, { force: options.force === true });
+    const set = new ChangeSet('set-device-limit');
+    // Entries planned (a step and an audit entry each); the writes themselves go in batches.
+    const progress = single ? undefined : deps.progress('plan entries planned', planned.length);
+    try {
+      for (const c of planned) {
+        set.add(await store.limitStep(loaded.limits.get(`${c.tenantId}/${c.kind}`)!, c.limit));
+        auditChange(set, loaded.records.get(c.tenantId)!, c);
+        progress?.tick();
+      }
+    } finally {
+      progress?.done();
+    }
+    return { loaded, planned, set };
+  };
+
+  let outcome: Awaited<ReturnType<typeof decide>>;
+  if (options.dryRun) {
+    outcome = await decide();
+  } else {
+    await store.settleInterrupted();
+    // Only limits change: children are guarded by their SP's lock, so a plan over one SP's children takes one lock.
+    outcome = await withAllocationLocks(
+      store,
+      ids,
+      [],
+      async (_records, read) => {
+        const decided = await decide(read);
+        // Everything the command needs after its writes is known before them: the schema
+        // profile names deviceauth's cache keys, and a server whose profile cannot be told
+        // must refuse (exit 5) with nothing written.
+        if (decided.planned.length > 0 && !store.services.has('deviceauth')) await store.profile();
+        return { changes: decided.set, result: decided };
+      },
+      { ownLocks: false, world: true },
+    );
+  }
+
+  const { loaded, planned } = outcome;
+  let cacheState: LimitRow['cache'] = null;
+  if (!options.dryRun && planned.length > 0) {
+    if (store.services.has('deviceauth')) {
+      // deviceauth's own limits API invalidated its cache.
+      cacheState = 'service';
+    } else {
+      const result = await cache.invalidate(planned, (await store.profile()).name);
+      cacheState = result.state;
+      const warning = staleCacheWarning(result);
+      if (warning) deps.warn(warning);
+    }
+  }
+  if (options.dryRun) deps.warn(`dry run: ${planned.length} limit(s) would change; nothing was written`);
+
+  const changedKeys = new Set(planned.map((c) => `${c.tenantId}/${c.kind}`));
+  const unchanged = changes.filter((c) => !changedKeys.has(`${c.tenantId}/${c.kind}`)).map((c) => ({ ...c, before: c.limit }));
+  const rows: LimitRow[] = [...planned, ...unchanged].map((c) => ({
+    tenant_id: c.tenantId,
+    name: loaded.records.get(c.tenantId)?.tenant.name ?? '',
+    kind: c.kind,
+    before: c.before,
+    after: c.limit,
+    changed: changedKeys.has(`${c.tenantId}/${c.kind}`),
+    cache: changedKeys.has(`${c.tenantId}/${c.kind}`) ? cacheState : null,
+  }));
+  if (single) return { type: 'object', data: rows[0], columns: limitColumns };
+  return { type: 'list', rows, columns: limitColumns };
+}

@@ -1,0 +1,62 @@
+/** set-storage: a tenant's own artifact storage, or back to the shared store. */
+import type { OptionsOf } from '../../options';
+import type { setStorageOptions } from './spec';
+import type { Deps } from '../../deps';
+import type { Result, Column } from '../../output';
+import { NotFoundError } from '../../errors';
+import { parseTenantId } from '../../domain/tenant';
+import { describeStorage, storageSecretsChanged, validateStorage, type StorageSettings } from '../../domain/storage';
+import { readJsonDocument } from '../../secrets';
+import { ChangeSet, tenantObject, storageLock, tenantLock } from '../../store';
+import { storageView, type StorageView } from '../../views/storage';
+import { sameStorage } from '../../store/storage';
+
+export type SetStorageOptions = OptionsOf<typeof setStorageOptions>;
+
+interface Row {
+  tenant_id: string;
+  storage: StorageView;
+}
+
+const columns: Column<Row>[] = [
+  { header: 'TENANT', get: (r) => r.tenant_id },
+  { header: 'TYPE', get: (r) => r.storage.type },
+  { header: 'WHERE', get: (r) => ('bucket' in r.storage ? r.storage.bucket : 'container' in r.storage ? r.storage.container : r.storage.prefix) },
+  { header: 'STORAGE', get: (r) => r.storage },
+];
+
+export async function setStorage(options: SetStorageOptions, deps: Deps): Promise<Result> {
+  const id = parseTenantId(options.id);
+  let settings: StorageSettings | null = null;
+  if (options.file !== undefined) {
+    const { data, source } = await readJsonDocument(options.file, deps, 'storage settings');
+    settings = validateStorage(data, source);
+  }
+
+  const store = await deps.store();
+  await store.settleInterrupted();
+  const notFound = () => new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
+  if (!(await store.tenants.findOne({ id }))) throw notFound();
+
+  await store.exclusive([storageLock(id), tenantLock(id)], async () => {
+    const found = await store.tenants.findOne({ id });
+    if (!found) throw notFound();
+    const t = found.tenant;
+    const current = await store.storage.get(id);
+    const changes = new ChangeSet('set-storage');
+    if (settings === null && !current) return { changes: null, result: null };
+    if (settings && current && sameStorage(current.settings, settings)) return { changes: null, result: null };
+    changes.add(store.storage.setStep(current, id, settings));
+    const keys = settings && current ? `; credentials ${storageSecretsChanged(current.settings, settings) ? 'changed' : 'unchanged'}` : '';
+    changes.audit({
+      action: 'update',
+      tenantId: t.id,
+      parentId: t.parent_tenant_id,
+      object: tenantObject(t.id, t.name),
+      change: `artifact storage: ${describeStorage(current?.settings ?? null)} -> ${describeStorage(settings)}${keys}`,
+    });
+    return { changes, result: null };
+  });
+
+  return { type: 'object', data: { tenant_id: id, storage: await storageView(store, id) }, columns: columns };
+}

@@ -1,0 +1,168 @@
+/** usage: devices and limits per tenant, and a Service Provider's allocation, for billing. */
+import type { OptionsOf } from '../../options';
+import type { usageOptions } from './spec';
+import type { Deps } from '../../deps';
+import type { Column, Result } from '../../output';
+import { LIMIT_KINDS, UNLIMITED, formatLimit, parseTenantId, type LimitKind } from '../../domain/tenant';
+import { allocationOf, freeCapacity } from '../../domain/allocation';
+import type { Store, TenantRecord } from '../../store';
+import type { DeviceCounts } from '../../store/devices';
+import { requireTenant } from '../../operations/allocation';
+import { counted } from '../../progress';
+
+export type UsageOptions = OptionsOf<typeof usageOptions>;
+
+type PerKind = Record<LimitKind, number>;
+
+export interface UsageRow {
+  tenant_id: string;
+  name: string;
+  status: string;
+  service_provider: boolean;
+  parent_tenant_id: string | null;
+  devices: DeviceCounts;
+  /** Each limit kind: -1 unlimited (also when no limit document exists). */
+  limits: PerKind;
+  /** Service Providers only: how many children, what they were given and what is left (-1: no cap). */
+  children?: number;
+  allocated?: PerKind;
+  free?: PerKind;
+}
+
+const KIND_SUFFIX: Record<LimitKind, string> = { max_devices: '', max_micro_devices: '_MICRO', max_system_devices: '_SYSTEM' };
+const kindColumns = (label: string, pick: (r: UsageRow) => PerKind | undefined): Column<UsageRow>[] =>
+  LIMIT_KINDS.map((k) => ({
+    header: `${label}${KIND_SUFFIX[k]}`,
+    get: (r) => (pick(r) ? formatLimit(pick(r)![k]) : ''),
+    // Micro and system device limits are rare: a narrow table shows max_devices only.
+    ...(k === 'max_devices' ? {} : { optional: true }),
+  }));
+
+export const usageColumns: Column<UsageRow>[] = [
+  { header: 'ID', get: (r) => r.tenant_id, keep: true },
+  { header: 'NAME', get: (r) => r.name },
+  { header: 'SP', get: (r) => (r.service_provider ? 'yes' : '') },
+  { header: 'PARENT', get: (r) => r.parent_tenant_id ?? '', keep: true, optional: true },
+  { header: 'ACCEPTED', get: (r) => r.devices.accepted },
+  { header: 'PENDING', get: (r) => r.devices.pending, optional: true },
+  { header: 'REJECTED', get: (r) => r.devices.rejected, optional: true },
+  ...kindColumns('LIMIT', (r) => r.limits),
+  { header: 'CHILDREN', get: (r) => r.children ?? '', optional: true },
+  ...kindColumns('ALLOCATED', (r) => r.allocated),
+  ...kindColumns('FREE', (r) => r.free),
+];
+
+/** Where a batch of rows gets its figures: queries per batch, or maps read once. */
+interface Figures {
+  counts(ids: string[]): Promise<Map<string, DeviceCounts>>;
+  limits(ids: string[]): Promise<Map<string, PerKind>>;
+  /** Children of each of the SPs, in one read. */
+  children(spIds: string[]): Promise<Map<string, string[]>>;
+}
+
+const noDevices = (): DeviceCounts => ({ accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 });
+
+/** For a few tenants: `$in` queries on exactly those tenants (one per figure, whatever the batch size). */
+function perBatch(store: Store): Figures {
+  return {
+    counts: (ids) => store.devices.countsByStatus(ids),
+    limits: async (ids) => {
+      const out = new Map<string, PerKind>(ids.map((id) => [id, {} as PerKind]));
+      for (const [, rec] of await store.limits.getKinds(ids, LIMIT_KINDS)) out.get(rec.tenantId)![rec.kind] = rec.value;
+      return out;
+    },
+    children: async (spIds) => {
+      const out = new Map<string, string[]>(spIds.map((id) => [id, []]));
+      if (spIds.length === 0) return out;
+      for (const child of await store.tenants.findLinked([], spIds, ['_id', 'parent_tenant_id'])) out.get(child.tenant.parent_tenant_id!)?.push(child.tenant.id);
+      for (const kids of out.values()) kids.sort();
+      return out;
+    },
+  };
+}
+
+/**
+ * For long listings: every limit, device count and parent link read once. `$in` per batch
+ * is a full scan on servers without index push-down (FerretDB), which made long listings
+ * quadratic; these maps hold a few numbers per tenant.
+ */
+async function allAtOnce(store: Store): Promise<Figures> {
+  const [counts, children, ...byKind] = await Promise.all([
+    store.devices.countsByStatusAll(),
+    store.tenants.childIdsByParent(),
+    ...LIMIT_KINDS.map((kind) => store.limits.all(kind)),
+  ]);
+  const limitsOf = (id: string): PerKind =>
+    Object.fromEntries(LIMIT_KINDS.map((kind, i) => [kind, (byKind[i] as Map<string, number>).get(id) ?? UNLIMITED])) as PerKind;
+  return {
+    counts: async (ids) => new Map(ids.map((id) => [id, counts.get(id) ?? noDevices()])),
+    limits: async (ids) => new Map(ids.map((id) => [id, limitsOf(id)])),
+    children: async (spIds) => new Map(spIds.map((id) => [id, children.get(id) ?? []])),
+  };
+}
+
+/** Usage rows for one batch of tenants: the same few reads whatever the batch size and however many SPs it holds. */
+async function usageRows(figures: Figures, records: TenantRecord[]): Promise<UsageRow[]> {
+  const ids = records.map((r) => r.tenant.id);
+  const spIds = records.filter((r) => r.tenant.service_provider).map((r) => r.tenant.id);
+  const [counts, limits, children] = await Promise.all([figures.counts(ids), figures.limits(ids), figures.children(spIds)]);
+  const childLimits = await figures.limits([...new Set([...children.values()].flat())]);
+  const rows: UsageRow[] = [];
+  for (const r of records) {
+    const t = r.tenant;
+    const row: UsageRow = {
+      tenant_id: t.id,
+      name: t.name,
+      status: t.status,
+      service_provider: t.service_provider,
+      parent_tenant_id: t.parent_tenant_id ?? null,
+      devices: counts.get(t.id)!,
+      limits: limits.get(t.id)!,
+    };
+    if (t.service_provider) {
+      const kids = children.get(t.id) ?? [];
+      row.children = kids.length;
+      row.allocated = {} as PerKind;
+      row.free = {} as PerKind;
+      for (const kind of LIMIT_KINDS) {
+        const alloc = allocationOf(kids.map((k) => childLimits.get(k)![kind]));
+        // An unlimited child takes everything: allocated is reported as unlimited (-1).
+        row.allocated[kind] = alloc.unlimited > 0 ? UNLIMITED : alloc.sum;
+        row.free[kind] = freeCapacity(row.limits[kind], alloc);
+      }
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * Stream rows in batches. Every tenant (`whole`): figures come from maps read once at the start,
+ * like a raw drain. A selection: `$in` queries per batch, switching to the maps from the
+ * second batch on (a long selection costs no more than everything).
+ */
+async function* stream(store: Store, records: AsyncIterable<TenantRecord>, whole: boolean, batch = 256): AsyncGenerator<UsageRow> {
+  let figures = whole ? await allAtOnce(store) : perBatch(store);
+  let batches = 0;
+  let pending: TenantRecord[] = [];
+  for await (const record of records) {
+    pending.push(record);
+    if (pending.length >= batch) {
+      if (++batches === 2 && !whole) figures = await allAtOnce(store);
+      yield* await usageRows(figures, pending);
+      pending = [];
+    }
+  }
+  if (pending.length > 0) yield* await usageRows(figures, pending);
+}
+
+/** Devices and limits per tenant for billing: accepted/pending/rejected, each limit, and an SP's allocation. */
+export async function usage(options: UsageOptions, deps: Deps): Promise<Result> {
+  const id = options.id === undefined ? undefined : parseTenantId(options.id);
+  const parent = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
+  const store = await deps.store();
+  // A named tenant or SP that does not exist is exit 3, not an empty list.
+  if (id !== undefined) await requireTenant(store, id);
+  if (parent !== undefined) await requireTenant(store, parent, 'Service Provider');
+  return { type: 'list', rows: counted(stream(store, store.tenants.find({ id, parent }), id === undefined && parent === undefined), deps.progress('tenants')), columns: usageColumns };
+}
