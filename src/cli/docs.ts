@@ -1,7 +1,8 @@
 /**
- * README's generated sections: the exit-code and environment tables come from the one table
- * of each (errors.ts, config.ts) and the flags from the command table. `npm run docs` rewrites
- * the text between the markers; a unit test fails when the committed README has drifted.
+ * The generated sections of README.md and docs/*.md: the exit-code and environment tables come
+ * from the one table of each (errors.ts, config.ts) and the flags from the command table.
+ * `npm run docs` rewrites the text between the markers in whichever file holds each section
+ * (DOC_FILES); a unit test fails when a committed file has drifted.
  */
 import { ENVIRONMENT, globalOptions } from '../config';
 import { EXIT_CODE_TABLE, errorCodeFor } from '../errors';
@@ -27,21 +28,34 @@ function environment(): string {
 }
 
 /** Each generated section by its marker name. */
-export const README_SECTIONS: Record<string, () => string> = {
+export const SECTIONS: Record<string, () => string> = {
   'exit-codes': exitCodes,
   environment,
 };
 
-/** The README with every generated section rewritten; throws when a marker is missing. */
-export function updateReadme(readme: string): string {
-  let out = readme;
-  for (const [name, render] of Object.entries(README_SECTIONS)) {
+/** Which file (relative to the repository root) holds which generated sections; each section in one file. */
+export const DOC_FILES: Record<string, readonly string[]> = {
+  'README.md': ['exit-codes'],
+  'docs/configuration.md': ['environment'],
+};
+
+/** The text with each of `sections` rewritten between its markers; throws when a marker is missing. */
+export function updateDoc(text: string, sections: readonly string[], file = 'the file'): string {
+  let out = text;
+  for (const name of sections) {
+    const render = SECTIONS[name];
+    if (!render) throw new Error(`no generated section "${name}"`);
     const begin = `<!-- BEGIN GENERATED ${name}: npm run docs -->`;
     const end = `<!-- END GENERATED ${name} -->`;
     const i = out.indexOf(begin);
     const j = out.indexOf(end);
-    if (i < 0 || j < i) throw new Error(`README.md has no "${begin}" ... "${end}" section`);
+    if (i < 0 || j < i) throw new Error(`${file} has no "${begin}" ... "${end}" section`);
     out = `${out.slice(0, i + begin.length)}\n${render()}\n${out.slice(j)}`;
   }
   return out;
+}
+
+/** README.md with its generated sections rewritten. */
+export function updateReadme(readme: string): string {
+  return updateDoc(readme, DOC_FILES['README.md']!, 'README.md');
 }

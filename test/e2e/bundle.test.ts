@@ -2,7 +2,7 @@
  * The single-file build (scripts/bundle.js -> tenantadm.cjs), copied alone into an empty
  * directory and run with plain `node` against the test database: the driver, ioredis and bcrypt
  * must all be inside it, and the MongoDB driver's optional add-ons may be missing. Also the
- * container recipe and the Kubernetes Job of the README: the Job's own arguments run here, and
+ * container recipe and the Kubernetes Job of docs/running-next-to-mender.md: the Job's own arguments run here, and
  * the image is built when docker answers.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -125,8 +125,8 @@ describe('the single-file build', () => {
   });
 });
 
-describe('running next to Mender: the README shows the recipes as they are in the repository', () => {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+describe('running next to Mender: docs/running-next-to-mender.md shows the recipes as they are in the repository', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'docs/running-next-to-mender.md'), 'utf8');
   it.each([
     ['Dockerfile', 'dockerfile'],
     ['deploy/kubernetes/reallocation-job.yaml', 'yaml'],

@@ -1,9 +1,9 @@
 /**
  * The container recipe tested without a Docker engine. Everything is read from the Dockerfile and
- * the README themselves, so the test cannot drift from them: the Dockerfile's last stage is laid
+ * docs/running-next-to-mender.md themselves, so the test cannot drift from them: the Dockerfile's last stage is laid
  * out as a root filesystem (the bundle it copies, nothing from node_modules), and its ENTRYPOINT
  * runs there chrooted as the image's unprivileged user, with the volumes, environment and
- * arguments of the README's `docker run` examples and of its Kubernetes Job (key Secret and plan
+ * arguments of the page's `docker run` examples and of its Kubernetes Job (key Secret and plan
  * ConfigMap mounted read-only, read-only root), against the test database. What only an engine
  * could tell is checked statically: the base image and its Node version, the user, no key or
  * secret baked in, what the build stage copies. The image build itself is bundle.test.ts's, where
@@ -43,9 +43,8 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const dockerfileText = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
 const stages = parseDockerfile(dockerfileText);
 const finalStage = stages[stages.length - 1]!;
-const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-/** The README's section on running next to Mender: its recipes are the ones tested. */
-const section = /^## Running next to Mender\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+/** The page on running next to Mender (docs/running-next-to-mender.md), whole: its recipes are the ones tested. */
+const section = fs.readFileSync(path.join(ROOT, 'docs/running-next-to-mender.md'), 'utf8');
 const blocks = fencedBlocks(section);
 const jobText = blocks.find((b) => b.lang === 'yaml' && /^kind: Job$/m.test(b.body))?.body ?? '';
 const runs = dockerRuns(section);

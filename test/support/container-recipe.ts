@@ -1,9 +1,10 @@
 /**
- * The container recipe of the repository (Dockerfile, the README's `docker run` examples and its
- * Kubernetes Job) read as data, and a stand-in for a container engine: the Dockerfile's last stage
- * laid out as a root filesystem in a temporary directory (the official Node image's few parts that
- * matter, then the stage's COPY, ENV, USER, WORKDIR), and its ENTRYPOINT run there in a mount
- * namespace, chrooted, as the image's unprivileged user, with the volumes bind-mounted read-only.
+ * The container recipe of the repository (Dockerfile, the `docker run` examples and the
+ * Kubernetes Job of docs/running-next-to-mender.md) read as data, and a stand-in for a container
+ * engine: the Dockerfile's last stage laid out as a root filesystem in a temporary directory (the
+ * official Node image's few parts that matter, then the stage's COPY, ENV, USER, WORKDIR), and its
+ * ENTRYPOINT run there in a mount namespace, chrooted, as the image's unprivileged user, with the
+ * volumes bind-mounted read-only.
  * Needs root (it mounts and changes user), as an engine does.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -110,7 +111,7 @@ export function execForm(op: string, rest: string): string[] {
   return v;
 }
 
-// ---------------------------------------------------------------- README
+// ---------------------------------------------------------------- docs/running-next-to-mender.md
 
 /** The fenced blocks of a Markdown text with their language. */
 export function fencedBlocks(markdown: string): { lang: string; body: string }[] {

@@ -1,8 +1,8 @@
-/** README, the man page and --help stay true to the code they are generated from. */
+/** README, docs/, the man page and --help stay true to the code they are generated from. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { manPage } from '../../src/cli/manpage';
-import { updateReadme } from '../../src/cli/docs';
+import { DOC_FILES, updateDoc } from '../../src/cli/docs';
 import { commands } from '../../src/cli/command-table';
 import { ENVIRONMENT } from '../../src/config';
 import { EXIT_CODE_TABLE } from '../../src/errors';
@@ -10,26 +10,40 @@ import { exitCodesHelp } from '../../src/cli/parse';
 
 const root = path.resolve(__dirname, '../..');
 const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version as string;
-const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
+const readme = read('README.md');
+/** The file that holds a generated section (DOC_FILES), read. */
+const holderOf = (name: string) => read(Object.entries(DOC_FILES).find(([, sections]) => sections.includes(name))![0]);
 
 describe('documentation stays true to the code', () => {
   it('man/tenantadm.1 is generated from the command table (run `npm run docs`)', () => {
     expect(fs.readFileSync(path.join(root, 'man/tenantadm.1'), 'utf8')).toBe(manPage(version));
   });
 
-  it("README's exit-code and environment tables are generated from their tables (run `npm run docs`)", () => {
-    expect(updateReadme(readme)).toBe(readme);
+  it.each(Object.entries(DOC_FILES))('%s: its generated sections are generated from their tables (run `npm run docs`)', (file, sections) => {
+    const text = read(file);
+    expect(updateDoc(text, sections, file)).toBe(text);
+  });
+
+  it('each generated section is in exactly one file', () => {
+    const all = Object.values(DOC_FILES).flat();
+    expect(all.sort()).toEqual(['environment', 'exit-codes']);
   });
 
   it('the generated sections hold every exit code and every environment variable', () => {
-    const section = (name: string) => readme.slice(readme.indexOf(`BEGIN GENERATED ${name}`), readme.indexOf(`END GENERATED ${name}`));
+    const section = (name: string) => {
+      const text = holderOf(name);
+      return text.slice(text.indexOf(`BEGIN GENERATED ${name}`), text.indexOf(`END GENERATED ${name}`));
+    };
     for (const e of EXIT_CODE_TABLE) expect(section('exit-codes')).toMatch(new RegExp(`^\\| ${e.code} \\|`, 'm'));
     for (const v of Object.values(ENVIRONMENT)) expect(section('environment')).toMatch(new RegExp(`^\\| \`${v.name}\` \\|`, 'm'));
   });
 
-  it("README's command table has a row for exactly the commands and aliases there are", () => {
-    const start = readme.indexOf('| command | what it does |');
-    const table = readme.slice(start, readme.indexOf('\n\n', start));
+  it("docs/commands.md's command table has a row for exactly the commands and aliases there are", () => {
+    const page = read('docs/commands.md');
+    const start = page.indexOf('| command | what it does |');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const table = page.slice(start, page.indexOf('\n\n', start));
     const rows = [...table.matchAll(/^\| `([a-z -]+)` \|/gm)].map((m) => m[1]);
     const names = [...commands.flatMap((c) => [c.name, ...c.aliases]), 'help'];
     expect(rows.sort()).toEqual(names.sort());
