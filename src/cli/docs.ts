@@ -1,12 +1,14 @@
 /**
  * The generated sections of README.md and docs/*.md: the exit-code and environment tables come
- * from the one table of each (errors.ts, config.ts) and the flags from the command table.
+ * from the one table of each (errors.ts, config.ts), the flags and the command reference from
+ * the command table (each command's spec.ts), so adding an option changes no hand-written page.
  * `npm run docs` rewrites the text between the markers in whichever file holds each section
  * (DOC_FILES); a unit test fails when a committed file has drifted.
  */
+import { commands } from './command-table';
 import { ENVIRONMENT, globalOptions } from '../config';
 import { EXIT_CODE_TABLE, errorCodeFor } from '../errors';
-import { flagsOf, type OptionDecl } from '../options';
+import { constraintMessage, flagsOf, helpEntries, usageLine, type OptionDecl } from '../options';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -27,16 +29,36 @@ function environment(): string {
   return ['| variable | flag | meaning |', '|---|---|---|', ...rows].join('\n');
 }
 
+/** Every command with its usage, options, rules and examples, as --help and the man page give them. */
+function commandReference(): string {
+  const out: string[] = [];
+  for (const c of commands) {
+    out.push(`### \`${c.name}\``, '');
+    if (c.aliases.length) out.push(`Also: ${c.aliases.map((a) => `\`${a}\``).join(', ')}.`, '');
+    out.push(`${c.summary}.`, '');
+    out.push('```', `tenantadm ${c.name} ${usageLine(c.options, c.constraints, c.argument)}`.trimEnd(), '```', '');
+    if (c.description) out.push(c.description, '');
+    const rows = helpEntries(c.options).map((o) => `| \`${cell(o.flags)}\` | ${cell(o.help)} |`);
+    if (c.argument) rows.unshift(`| \`<${c.argument.name}>\` | ${cell(`${c.argument.help}: ${c.argument.values.join(', ')}`)} |`);
+    if (rows.length) out.push('| option | meaning |', '|---|---|', ...rows, '');
+    if (c.constraints.length) out.push('Rules:', '', ...c.constraints.map((r) => `- ${constraintMessage(r)}`), '');
+    out.push('Examples:', '', '```sh', ...c.examples, '```', '');
+  }
+  return out.join('\n').trimEnd();
+}
+
 /** Each generated section by its marker name. */
 export const SECTIONS: Record<string, () => string> = {
   'exit-codes': exitCodes,
   environment,
+  'command-reference': commandReference,
 };
 
 /** Which file (relative to the repository root) holds which generated sections; each section in one file. */
 export const DOC_FILES: Record<string, readonly string[]> = {
   'README.md': ['exit-codes'],
   'docs/configuration.md': ['environment'],
+  'docs/commands.md': ['command-reference'],
 };
 
 /** The text with each of `sections` rewritten between its markers; throws when a marker is missing. */

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { manPage } from '../../src/cli/manpage';
-import { DOC_FILES, updateDoc } from '../../src/cli/docs';
+import { DOC_FILES, SECTIONS, updateDoc } from '../../src/cli/docs';
 import { commands } from '../../src/cli/command-table';
 import { ENVIRONMENT } from '../../src/config';
 import { EXIT_CODE_TABLE } from '../../src/errors';
@@ -27,7 +27,7 @@ describe('documentation stays true to the code', () => {
 
   it('each generated section is in exactly one file', () => {
     const all = Object.values(DOC_FILES).flat();
-    expect(all.sort()).toEqual(['environment', 'exit-codes']);
+    expect(all.sort()).toEqual(Object.keys(SECTIONS).sort());
   });
 
   it('the generated sections hold every exit code and every environment variable', () => {
@@ -37,6 +37,7 @@ describe('documentation stays true to the code', () => {
     };
     for (const e of EXIT_CODE_TABLE) expect(section('exit-codes')).toMatch(new RegExp(`^\\| ${e.code} \\|`, 'm'));
     for (const v of Object.values(ENVIRONMENT)) expect(section('environment')).toMatch(new RegExp(`^\\| \`${v.name}\` \\|`, 'm'));
+    for (const c of commands) expect(section('command-reference')).toContain(`### \`${c.name}\``);
   });
 
   it("docs/commands.md's command table has a row for exactly the commands and aliases there are", () => {
