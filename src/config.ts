@@ -1,6 +1,6 @@
 /**
  * Global configuration: flags first, then environment variables, then Mender's defaults.
- * Every variable listed here is documented in README.md and man/tenantadm.1.
+ * Every variable listed here is documented in docs/configuration.md and man/tenantadm.1.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -65,7 +65,7 @@ export const DEFAULTS = {
 
 /**
  * Every environment variable the tool reads, with what it means: the one table the man
- * page's ENVIRONMENT section and README's table are generated from (`npm run docs`).
+ * page's ENVIRONMENT section and docs/configuration.md's table are generated from (`npm run docs`).
  */
 export const ENVIRONMENT = {
   mongo: {

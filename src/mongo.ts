@@ -33,7 +33,7 @@ export function mongo(): MongoModule {
  *   frozen server fails with a network error: exit 6. A failed cursor then tries to close itself
  *   on the server, and a failed write is retried once; each waits one server selection.
  *   A frozen server is thus given up after about 2.5x `--timeout` (measured: 2.5 s with
- *   `--timeout 1000`, 12.5 s with the default 5000; README "Timeouts").
+ *   `--timeout 1000`, 12.5 s with the default 5000; docs/configuration.md "Timeouts").
  */
 export function driverTimeouts(
   timeoutMs: number,

@@ -63,6 +63,6 @@ export function manPage(version: string): string {
       ),
   );
   out.push('.SH SHELL COMPLETION\n' + esc('tenantadm completion bash|zsh|fish prints a completion script; see the completion command above.'));
-  out.push('.SH SEE ALSO\nREADME.md in the source distribution.');
+  out.push('.SH SEE ALSO\nREADME.md and docs/ in the source distribution and the package.');
   return `${out.join('\n')}\n`;
 }

@@ -24,7 +24,7 @@ function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Proc
 function cleanCopy(dir: string): string {
   const copy = path.join(dir, 'checkout');
   fs.mkdirSync(copy);
-  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'bin', 'man', 'scripts', 'src']) {
+  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'docs', 'bin', 'man', 'scripts', 'src']) {
     fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
@@ -53,7 +53,7 @@ describe('npm pack and npm install -g', () => {
 
   it('ships the compiled modules, the single-file build, the man page and the lock file, and no sources, tests or source maps', () => {
     const files = sh('tar', ['tzf', tarball]).stdout.split('\n');
-    expect(files).toEqual(expect.arrayContaining(['package/bin/tenantadm', 'package/dist/main.js', 'package/dist/tenantadm.cjs', 'package/man/tenantadm.1', 'package/npm-shrinkwrap.json']));
+    expect(files).toEqual(expect.arrayContaining(['package/bin/tenantadm', 'package/dist/main.js', 'package/dist/tenantadm.cjs', 'package/man/tenantadm.1', 'package/docs/commands.md', 'package/npm-shrinkwrap.json']));
     expect(files.filter((f) => /^package\/(src|test|scripts)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map'))).toEqual([]);
   });
 
