@@ -12,7 +12,7 @@ export interface HelpTexts {
 function texts(): HelpTexts | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('../../help.json') as HelpTexts;
+    return require('./help.json') as HelpTexts;
   } catch {
     return undefined;
   }
