@@ -44,3 +44,13 @@ describe('the contract for scripts', () => {
     expect(v.stdout.trim()).toBe(JSON.parse(fs.readFileSync(`${__dirname}/../../package.json`, 'utf8')).version);
   });
 });
+
+describe('help for the issue-5 commands', () => {
+  it('prints examples for every new command', async () => {
+    for (const cmd of ['create-user', 'list-users', 'get-user', 'delete-user', 'set-sso', 'get-sso', 'set-storage']) {
+      const c = await run(dbs, [cmd, '--help']);
+      expect(c.code).toBe(0);
+      expect(c.stdout).toMatch(/Examples:\n {2}\$ tenantadm/);
+    }
+  });
+});
