@@ -1,12 +1,6 @@
-/**
- * The output contract end to end: a reader that goes away stops the read, a server lost in
- * the middle of a read exits 6 without a complete-looking document, tables fit the terminal,
- * CSV is safe to open in a spreadsheet.
- */
-import { spawnSync } from 'node:child_process';
+/** Whole-tool: a server lost in the middle of a read (connection loss) exits 6 without a complete-looking document, in every output format. */
 import net from 'node:net';
-import { BIN, client, cliEnv, run, runJson, state, type Dbs, withFreshDatabases } from '../support/harness';
-import { csvObjects } from '../support/csv';
+import { client, run, state, type Dbs, withFreshDatabases } from '../support/harness';
 
 let dbs: Dbs;
 withFreshDatabases((d) => (dbs = d));
@@ -18,36 +12,6 @@ async function seedTenants(n: number): Promise<void> {
     .collection('tenants')
     .insertMany(Array.from({ length: n }, (_, i) => ({ name: `bulk-${i}-${'x'.repeat(200)}`, status: 'active', plan: 'os', addons: [] })));
 }
-
-/** How many rows the listing read, from the final figure its progress counter prints with TENANTADM_DEBUG. */
-function rowsRead(stderr: string): number {
-  const m = /tenantadm: debug: tenants: (\d+)/.exec(stderr);
-  if (!m) throw new Error(`no row count on stderr: ${stderr}`);
-  return Number(m[1]);
-}
-
-describe('a reader that goes away', () => {
-  it('stops the listing at once, exit 0, having read only what it wrote (| head -1)', async () => {
-    await seedTenants(3000);
-    const env = cliEnv(dbs, { TENANTADM_DEBUG: '1' });
-    const cut = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" list-tenants --ndjson | head -1; echo "status=\${PIPESTATUS[0]}"`], {
-      env,
-      encoding: 'utf8',
-    });
-    const out = cut.stdout.trim().split('\n');
-    expect(JSON.parse(out[0]!).name).toMatch(/^bulk-0-/);
-    expect(out.slice(1)).toEqual(['status=0']);
-    expect(cut.stderr.replace(/^tenantadm: debug: .*\n/gm, '')).toBe('');
-    // A pipe holds 64 KB and head reads one buffer: the reader's departure is seen within a few
-    // 64 KB chunks (about 160 rows each), far from the 3,000 a full read takes.
-    expect(rowsRead(cut.stderr)).toBeLessThan(1500);
-
-    const full = await run(dbs, ['list-tenants', '--ndjson'], { env: { TENANTADM_DEBUG: '1' } });
-    expect(full.code).toBe(0);
-    expect(full.stdout.trim().split('\n')).toHaveLength(3000);
-    expect(rowsRead(full.stderr)).toBe(3000);
-  });
-});
 
 describe('a server lost in the middle of a read', () => {
   /** A TCP relay to the test server that can be cut, as a lost network would. */
@@ -94,54 +58,5 @@ describe('a server lost in the middle of a read', () => {
     }
     const lines = r.stdout.trim().split(format === 'csv' ? '\r\n' : '\n');
     expect(lines.length).toBeLessThan(3000);
-  });
-});
-
-describe('tables for people and CSV for spreadsheets', () => {
-  it('escapes formulas in CSV and gives devices and limit their own columns', async () => {
-    const formula = '=HYPERLINK("http://evil.example","click")';
-    const t = await runJson(dbs, ['create-tenant', '--name', formula, '--device-limit', '100']);
-    await runJson(dbs, ['create-tenant', '--name', '@SUM(1+1)']);
-    const csv = await run(dbs, ['list-tenants', '-o', 'csv']);
-    expect(csv.code).toBe(0);
-    expect(csv.stdout.split('\r\n')[0]).toBe('ID,NAME,STATUS,PLAN,SP,PARENT,DEVICES,LIMIT,ADD-ONS,CREATED');
-    expect(csv.stdout).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
-    const rows = csvObjects(csv.stdout);
-    expect(rows.map((r) => r.NAME)).toEqual([`'${formula}`, "'@SUM(1+1)"]);
-    expect(rows[0]).toMatchObject({ ID: t.id, DEVICES: '0', LIMIT: '100' });
-    expect(rows[1]).toMatchObject({ DEVICES: '0', LIMIT: 'unlimited' });
-  });
-
-  it('fits a table to the terminal, cutting long values, and shows them whole with --wide', async () => {
-    const long = `a-very-long-organisation-name-${'y'.repeat(80)}`;
-    const t = await runJson(dbs, ['create-tenant', '--name', long]);
-    const fitted = await run(dbs, ['list-tenants', '-o', 'table'], { terminalColumns: 120, env: { NO_COLOR: '1' } });
-    const lines = fitted.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID +NAME +STATUS +PLAN +SP +PARENT +DEVICES +LIMIT +ADD-ONS +CREATED$/);
-    expect(lines).toHaveLength(2);
-    for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(120);
-    expect(lines[1]!.startsWith(`${t.id}  a-very-long`)).toBe(true);
-    expect(lines[1]).toContain('…');
-    expect(fitted.stdout).not.toContain(long);
-
-    const wide = await run(dbs, ['list-tenants', '-o', 'table', '--wide'], { terminalColumns: 120 });
-    expect(wide.stdout).toContain(long);
-    // On a terminal the header is bold.
-    expect(wide.stdout.startsWith('\u001b[1mID ')).toBe(true);
-    expect(wide.stdout).not.toContain('…');
-    // Without a terminal the width is 80 (or $COLUMNS).
-    const piped = await run(dbs, ['list-tenants', '-o', 'table']);
-    for (const line of piped.stdout.trimEnd().split('\n')) expect(Array.from(line).length).toBeLessThanOrEqual(80);
-    const columns = await run(dbs, ['list-tenants', '-o', 'table'], { env: { COLUMNS: '300' } });
-    expect(columns.stdout).toContain(long);
-  });
-
-  it('draws no progress line when stderr is not a terminal, nor with --quiet', async () => {
-    await seedTenants(300);
-    const piped = await run(dbs, ['list-tenants', '-o', 'table']);
-    expect(piped.stderr).toBe('');
-    const quiet = await run(dbs, ['list-tenants', '--quiet', '--ndjson'], { terminalColumns: 80 });
-    expect(quiet.code).toBe(0);
-    expect(quiet.stderr).toBe('');
   });
 });

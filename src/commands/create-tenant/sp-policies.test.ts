@@ -1,10 +1,10 @@
 /**
- * Where the Service Provider pieces meet: a child created with --parent inherits SSO with
- * --sso, and the SP's add-on policy binds children created or attached under it.
+ * Where the Service Provider pieces meet create-tenant: a child created with --parent inherits
+ * SSO with --sso, and the SP's add-on policy binds children created under it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expectFailsCleanly, runJson, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';
+import { expectFailsCleanly, runJson, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
 
 let dbs: Dbs;
 let dir: string;
@@ -54,16 +54,5 @@ describe("the SP's add-on policy", () => {
     await expectFailsCleanly(dbs, ['create-tenant', '--name', 'c1', '--parent', provider.id, '--addon', 'monitor'], 5);
     const ok = await runJson(dbs, ['create-tenant', '--name', 'c2', '--parent', provider.id, '--addon', 'troubleshoot']);
     expect(ok.addons.find((a: any) => a.name === 'troubleshoot').enabled).toBe(true);
-  });
-
-  it('binds a tenant attached to it', async () => {
-    const provider = await sp('strict2');
-    await runJson(dbs, ['update-tenant', '--id', provider.id, '--child-features', 'none']);
-    const loose = await runJson(dbs, ['create-tenant', '--name', 'loose', '--addon', 'configure', '--device-limit', '5']);
-    const err = await expectFailsCleanly(dbs, ['update-tenant', '--id', loose.id, '--parent', provider.id], 5);
-    expect(err).toMatch(/configure/);
-    // Switching it off in the same command makes it fit.
-    const attached = await runJson(dbs, ['update-tenant', '--id', loose.id, '--parent', provider.id, '--addon', 'configure=off']);
-    expect(attached.parent_tenant_id).toBe(provider.id);
   });
 });

@@ -1,6 +1,6 @@
 /** End-to-end tests of update-tenant --child-features: the add-ons a Service Provider lets its children have. */
-import { run, runJson, runPaused, snapshot, type Dbs, waitedForLock, withFreshDatabases } from '../support/harness';
-import { auditEntries, createTenant, expectFailsCleanly, spWithChildren } from '../support/cases';
+import { run, runJson, runPaused, snapshot, type Dbs, waitedForLock, withFreshDatabases } from '../../../test/support/harness';
+import { auditEntries, createTenant, expectFailsCleanly, spWithChildren } from '../../../test/support/cases';
 
 let dbs: Dbs;
 

@@ -1,0 +1,53 @@
+/** End-to-end tests of list-users: only the tenant's own users, in every output mode, never with a hash. */
+import { passwordFile, run, runJson, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { createTenant, expectFailsCleanly } from '../../../test/support/cases';
+
+let dbs: Dbs;
+let dir: string;
+
+beforeAll(() => {
+  dir = tmpDir();
+});
+withFreshDatabases((d) => (dbs = d));
+
+const PASSWORD = 'Sup3r-Secret-Pw!';
+
+async function addUser(tenant: string, email: string, roles: string[] = [], password = PASSWORD): Promise<any> {
+  return runJson(dbs, ['create-user', '--tenant', tenant, '--email', email, ...roles.flatMap((r) => ['--role', r]), '--password-file', passwordFile(dir, password)]);
+}
+
+describe('list-users and get-user', () => {
+  it("lists only the tenant's own users, in every output mode, never with a hash", async () => {
+    const a = await createTenant(dbs, 'list-a');
+    const b = await createTenant(dbs, 'list-b');
+    await addUser(a.id, 'zed@a.example');
+    await addUser(a.id, 'amy@a.example', ['observer']);
+    await addUser(b.id, 'bob@b.example');
+
+    const json = await run(dbs, ['list-users', '--tenant', a.id]);
+    expect(json.code).toBe(0);
+    const users = JSON.parse(json.stdout);
+    expect(users.map((u: any) => [u.email, u.tenant_id, u.roles])).toEqual([
+      ['amy@a.example', a.id, ['RBAC_ROLE_OBSERVER']],
+      ['zed@a.example', a.id, ['RBAC_ROLE_PERMIT_ALL']],
+    ]);
+    for (const u of users) expect(Object.keys(u).sort()).toEqual(['created_ts', 'email', 'id', 'roles', 'tenant_id', 'updated_ts']);
+
+    const nd = await run(dbs, ['list-users', '--tenant', b.id, '--ndjson']);
+    expect(nd.stdout.trim().split('\n').map((l) => JSON.parse(l).email)).toEqual(['bob@b.example']);
+    const table = await run(dbs, ['list-users', '--tenant', a.id, '-o', 'table']);
+    expect(table.stdout).toContain('amy@a.example');
+    expect(table.stdout).not.toContain('bob@b.example');
+    const csv = await run(dbs, ['list-users', '--tenant', a.id, '-o', 'csv']);
+    expect(csv.stdout.trim().split('\r\n')).toHaveLength(3);
+    for (const out of [json.stdout, nd.stdout, table.stdout, csv.stdout]) {
+      expect(out).not.toMatch(/\$2[aby]\$/);
+      expect(out).not.toContain('password');
+    }
+    const empty = await createTenant(dbs, 'empty');
+    expect(await runJson(dbs, ['list-users', '--tenant', empty.id])).toEqual([]);
+    await expectFailsCleanly(dbs, ['list-users', '--tenant', '0123456789abcdef01234567'], 3);
+    await expectFailsCleanly(dbs, ['list-users'], 2);
+  });
+
+});
