@@ -5,8 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { ObjectId, Long, type Document } from 'mongodb';
-import { BIN, cliEnv, client, expectFailsCleanly, run, snapshot, type Dbs, withFreshDatabases } from '../support/harness';
-import { createTenant } from '../support/cases';
+import { BIN, cliEnv, client, expectFailsCleanly, run, snapshot, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { createTenant } from '../../../test/support/cases';
 
 let dbs: Dbs;
 withFreshDatabases((d) => (dbs = d));

@@ -1,14 +1,13 @@
-/** End-to-end tests of the audit log: what is recorded, crash safety of a change and its entry, reading and streaming it. */
+/** End-to-end tests of the audit log: what is recorded, reading and streaming it (`tenantadm audit`). */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ObjectId, type Document } from 'mongodb';
-import { BIN, client, cliEnv, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly } from '../support/harness';
-import { csvObjects } from '../support/csv';
-import { resolveConfig } from '../../src/config';
-import { ChangeSet, Store } from '../../src/store';
-import { killedAt as crashEnv } from '../support/crash';
+import { BIN, client, cliEnv, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly } from '../../../test/support/harness';
+import { csvObjects } from '../../../test/support/csv';
+import { resolveConfig } from '../../config';
+import { ChangeSet, Store } from '../../store';
 
 const AUDIT = 'tenantadm_audit';
 let dbs: Dbs;
@@ -272,68 +271,6 @@ describe('recording', () => {
   });
 });
 
-describe('crash safety: a change and its entry exist together or not at all', () => {
-  async function killedAt(point: string, args: string[]): Promise<void> {
-    const r = await run(dbs, args, { env: crashEnv(point) });
-    expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
-  }
-
-  async function settledEntries(): Promise<{ committed: Document[]; pending: number }> {
-    const raw = await rawEntries();
-    return { committed: raw.filter((d) => d.state === 'committed'), pending: raw.filter((d) => d.state !== 'committed').length };
-  }
-
-  // Tenant, limit, user: steps 0..2; the entries are written (already committed) by the roll-forward after the commit.
-  const createPoints = ['step:0', 'step:1', 'step:2', 'commit', 'finalize'];
-  it.each(createPoints)('create-tenant killed at %s', async (point) => {
-    await killedAt(point, ['create-tenant', '--name', 'crash', '--admin-email', 'c@crash.example', '--password-file', passwordFile(dir)]);
-    // Before repair, readers see no entry of the interrupted operation, and are told why.
-    const early = await run(dbs, ['audit']);
-    expect(early.code).toBe(0);
-    expect(JSON.parse(early.stdout)).toEqual([]);
-    expect(early.stderr).toMatch(/1 change is in progress or interrupted/);
-
-    expect((await runJson(dbs, ['repair']))[point === 'finalize' ? 'finalized' : 'rolled_back']).toHaveLength(1);
-    const c = await client();
-    const tenant = await c.db(dbs.tenantadm).collection('tenants').findOne({ name: 'crash' });
-    const user = await c.db(dbs.useradm).collection('users').findOne({ email: 'c@crash.example' });
-    const limit = tenant ? await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: tenant._id.toHexString() }) : null;
-    const { committed, pending } = await settledEntries();
-    expect(pending).toBe(0);
-    const happened = point === 'finalize';
-    expect({ tenant: !!tenant, user: !!user, limit: !!limit, entries: committed.length }).toEqual(
-      happened ? { tenant: true, user: true, limit: true, entries: 2 } : { tenant: false, user: false, limit: false, entries: 0 },
-    );
-    const shown = await audit();
-    expect(shown.map((e) => [e.object.type, e.object.id])).toEqual(happened ? [['user', user!._id], ['tenant', tenant!._id.toHexString()]] : []);
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
-    const after = await run(dbs, ['audit']);
-    expect(after.stderr).toBe('');
-  });
-
-  // The tenant: step 0; after the commit, the entry (finalize:0), then the tokens revoked (finalize:1).
-  const updatePoints = ['step:0', 'commit', 'finalize', 'finalize:1'];
-  it.each(updatePoints)('update-tenant killed at %s', async (point) => {
-    const t = await create('upd');
-    await killedAt(point, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended', '--yes']);
-    // Killed after its entry was written, the change is committed and its entry shown; before, not yet.
-    expect((await audit()).map((e) => e.action)).toEqual(point === 'finalize:1' ? ['update', 'create'] : ['create']);
-
-    // The next changing command settles the interrupted one before its own change.
-    await create('next');
-    const tenant = await runJson(dbs, ['get-tenant', '--id', t.id]);
-    const { committed, pending } = await settledEntries();
-    expect(pending).toBe(0);
-    const updates = committed.filter((d) => d.action === 'update');
-    const happened = point.startsWith('finalize');
-    expect({ plan: tenant.plan, status: tenant.status, entries: updates.length }).toEqual(
-      happened ? { plan: 'os', status: 'suspended', entries: 1 } : { plan: 'enterprise', status: 'active', entries: 0 },
-    );
-    if (happened) expect(updates[0]!.change).toBe('plan: enterprise -> os; status: active -> suspended');
-    expect((await audit('--object-id', t.id)).map((e) => e.action)).toEqual(happened ? ['update', 'create'] : ['create']);
-  });
-});
-
 describe('reading: tenantadm audit', () => {
   it("keeps every tenant's log apart; a Service Provider sees its children, --include-children their whole logs", async () => {
     const a = await create('a');
@@ -537,7 +474,7 @@ describe('streaming', () => {
       // all, e.g. with toArray, dies at this cap), so finishing proves the stream is bounded.
       const peakFile = path.join(dir, `peak-${process.pid}-${Date.now()}`);
       const env = cliEnv(dbs, {
-        NODE_OPTIONS: `--max-old-space-size=24 --require ${path.join(__dirname, '../support/peak-rss.js')}`,
+        NODE_OPTIONS: `--max-old-space-size=24 --require ${path.join(__dirname, '../../../test/support/peak-rss.js')}`,
         TENANTADM_PEAK_RSS_FILE: peakFile,
       });
       const started = Date.now();

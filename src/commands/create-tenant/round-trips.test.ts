@@ -1,0 +1,32 @@
+/**
+ * How many database commands create-tenant sends, counted by the driver's command monitoring
+ * (TENANTADM_COUNT_COMMANDS): counts, not timings.
+ */
+import { passwordFile, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { countCommands } from '../../../test/support/round-trips';
+
+let dbs: Dbs;
+let dir: string;
+
+beforeAll(() => {
+  dir = tmpDir();
+});
+withFreshDatabases((d) => (dbs = d));
+
+const counted = (args: string[]) => countCommands(dbs, args);
+
+describe('writes read only what their rules need', () => {
+  it('create-tenant with its admin: name and email checked, one index check, no profile for a positive limit, nothing read back', async () => {
+    const c = await counted(['create-tenant', '--name', 'acme', '--device-limit', '10', '--admin-email', 'admin@acme.example', '--password-file', passwordFile(dir)]);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ name: 'acme', device_limit: 10, device_count: 0 });
+    expect(c.byName.listIndexes).toBe(1);
+    expect(c.byName.aggregate).toBeUndefined();
+    // The journal's repair check, the name (under its lock), the email; deviceauth's version is not needed for 10.
+    expect(c.byName.find).toBe(3);
+    // Writes: the two locks in one insert, the operation with its plan, tenant, limit and user (an ownership
+    // check before the last two), the commit, the audit entries (already committed), then the clean-up.
+    expect(c.byName).toEqual({ find: 3, listIndexes: 1, insert: 6, update: 3, delete: 2, endSessions: 1 });
+    expect(c.total).toBe(16);
+  });
+});

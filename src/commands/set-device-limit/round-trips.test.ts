@@ -1,0 +1,81 @@
+/**
+ * How many database commands set-device-limit sends, counted by the driver's command monitoring
+ * (TENANTADM_COUNT_COMMANDS): counts, not timings.
+ */
+import { client, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { countCommands, planFile as writePlan, reads, seedSpWithChildren } from '../../../test/support/round-trips';
+
+let dbs: Dbs;
+let dir: string;
+
+beforeAll(() => {
+  dir = tmpDir();
+});
+withFreshDatabases((d) => (dbs = d));
+
+const counted = (args: string[]) => countCommands(dbs, args);
+const seed = (n: number, extra = 0) => seedSpWithChildren(dbs, n, extra);
+const planFile = (children: string[], limit: number) => writePlan(dir, children, limit);
+
+describe('a reallocation plan reads in a constant number of queries', () => {
+  it('4 entries and 60 entries over one SP read the same number of times, dry run and applied', async () => {
+    const { children } = await seed(60);
+    const small = await counted(['set-device-limit', '-f', planFile(children.slice(0, 4), 2), '--dry-run']);
+    const large = await counted(['set-device-limit', '-f', planFile(children, 2), '--dry-run']);
+    expect([small.code, large.code]).toEqual([0, 0]);
+    expect(JSON.parse(large.stdout)).toHaveLength(60);
+    expect(reads(large)).toBe(reads(small));
+
+    const applySmall = await counted(['set-device-limit', '-f', planFile(children.slice(0, 4), 3)]);
+    const applyLarge = await counted(['set-device-limit', '-f', planFile(children, 4)]);
+    expect([applySmall.code, applyLarge.code]).toEqual([0, 0]);
+    expect(reads(applyLarge)).toBe(reads(applySmall));
+    // One lock for the SP, not one per child.
+    expect(applyLarge.byName.insert! - applySmall.byName.insert!).toBeLessThan(56 * 2);
+    // The audit entries are written committed after the commit, with no settle: only the limits' own batches grow
+    // (50 updates a command, each batch after the first preceded by the journal's ownership check), and the
+    // 60-entry plan, too big for the operation's document, is written apart and made to count by one compare-and-set.
+    expect(applyLarge.byName.update! - applySmall.byName.update!).toBe(3);
+  });
+
+  it('lowering counts accepted devices in one aggregation, whatever the number of entries', async () => {
+    const { children } = await seed(30);
+    await counted(['set-device-limit', '-f', planFile(children, 5)]);
+    const small = await counted(['set-device-limit', '-f', planFile(children.slice(0, 3), 4)]);
+    const large = await counted(['set-device-limit', '-f', planFile(children.slice(3), 4)]);
+    expect([small.code, large.code]).toEqual([0, 0]);
+    expect(small.byName.aggregate).toBe(1);
+    expect(large.byName.aggregate).toBe(1);
+    expect(reads(large)).toBe(reads(small));
+  });
+});
+
+describe('writes read only what their rules need', () => {
+  it('set-device-limit on a child: the child, then its SP and siblings in one query, their limits in one', async () => {
+    const { children } = await seed(20);
+    const c = await counted(['set-device-limit', '--id', children[0]!, '--limit', '7']);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ tenant_id: children[0], before: 1, after: 7, changed: true });
+    expect(c.byName.listIndexes).toBeUndefined();
+    expect(c.byName.aggregate).toBeUndefined();
+    // Repair check, the child (before the locks), SP and children, limits, deviceauth's version (for the cache keys in the warning).
+    expect(c.byName.find).toBe(5);
+    // The SP's lock, the operation with its plan, the limit, the commit, the audit entry, the clean-up.
+    expect(c.byName).toEqual({ find: 5, insert: 3, update: 2, delete: 2, endSessions: 1 });
+    expect(c.total).toBe(13);
+  });
+
+  it("set-device-limit resolves deviceauth's schema profile before writing: when it cannot be told, exit 5 and nothing written", async () => {
+    const { children } = await seed(2);
+    const c = await client();
+    await c.db(dbs.deviceauth).collection('migration_info').deleteMany({});
+    const r = await counted(['set-device-limit', '--id', children[0]!, '--limit', '12']);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toBe('');
+    expect(r.byName.update).toBeUndefined();
+    expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: children[0] }, { projection: { _id: 0, value: 1 } })).toEqual({ value: 1 });
+    expect(await c.db(dbs.audit).collection('tenantadm_audit').countDocuments()).toBe(0);
+    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await c.db(dbs.tenantadm).collection('tenantadm_locks').countDocuments()).toBe(0);
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * How many database commands update-tenant sends, counted by the driver's command monitoring
+ * (TENANTADM_COUNT_COMMANDS): counts, not timings.
+ */
+import { type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { countCommands, seedSpWithChildren } from '../../../test/support/round-trips';
+
+let dbs: Dbs;
+withFreshDatabases((d) => (dbs = d));
+
+const counted = (args: string[]) => countCommands(dbs, args);
+const seed = (n: number, extra = 0) => seedSpWithChildren(dbs, n, extra);
+
+describe('writes read only what their rules need', () => {
+  it('update-tenant reads the tenant once and builds its result from what it wrote', async () => {
+    const { children } = await seed(1);
+    const c = await counted(['update-tenant', '--id', children[0]!, '--plan', 'professional']);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ id: children[0], plan: 'professional', device_limit: 1, device_count: 0 });
+    expect(c.byName.listIndexes).toBeUndefined();
+    // Repair check, the tenant, its limit; and its accepted devices (one aggregation).
+    expect(c.byName.find).toBe(3);
+    expect(c.byName.aggregate).toBe(1);
+    // Locks (one insert), the operation with its plan, the tenant, the commit, the audit entry, the clean-up.
+    expect(c.byName).toEqual({ find: 3, aggregate: 1, insert: 3, update: 2, delete: 2, endSessions: 1 });
+    expect(c.total).toBe(12);
+  });
+});
