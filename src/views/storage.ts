@@ -1,5 +1,6 @@
 /** A tenant's artifact storage as printed: its own store with secrets masked, or the shared one. */
 import type { Store } from '../store';
+import type { Column } from '../output';
 import { defaultStorage, maskStorage, type DefaultStorage, type StorageSettings } from '../domain/storage';
 
 export type StorageView = StorageSettings | DefaultStorage;
@@ -9,3 +10,16 @@ export async function storageView(store: Store, tenantId: string): Promise<Stora
   if (!own) return defaultStorage(tenantId);
   return maskStorage(own.settings);
 }
+
+/** set-storage's answer: the tenant and the storage it now has. */
+export interface StorageRow {
+  tenant_id: string;
+  storage: StorageView;
+}
+
+export const storageColumns: Column<StorageRow>[] = [
+  { header: 'TENANT', get: (r) => r.tenant_id },
+  { header: 'TYPE', get: (r) => r.storage.type },
+  { header: 'WHERE', get: (r) => ('bucket' in r.storage ? r.storage.bucket : 'container' in r.storage ? r.storage.container : r.storage.prefix) },
+  { header: 'STORAGE', get: (r) => r.storage },
+];
