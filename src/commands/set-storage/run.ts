@@ -46,5 +46,5 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
     return { changes, result: null };
   });
 
-  return { type: 'object', data: { tenant_id: id, storage: await storageView(store, id) }, columns: storageColumns };
+  return { type: 'object', data: { tenant_id: id, storage: storageView(id, await store.storage.get(id)) }, columns: storageColumns };
 }

@@ -11,7 +11,8 @@ import { loadWorld, requireTenant, withAllocationLocks } from '../../operations/
 import { ChangeSet, tenantObject, spLock, ssoLock, tenantLock, tenantNameLock, type TenantFields, type TenantRecord } from '../../store';
 import { LimitCache, staleCacheWarning } from '../../mender/limit-cache';
 import { warnDirectRevocation } from '../../notices';
-import { deviceFiguresOf, tenantColumns } from '../../views/tenant';
+import { deviceFiguresOf } from '../../operations/tenant-view';
+import { tenantColumns } from '../../views/tenant';
 import { assertChildAddonsAllowed, parseChildFeatures } from '../../domain/child-features';
 import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from '../../operations/tenant-policies';
 
