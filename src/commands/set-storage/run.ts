@@ -3,13 +3,13 @@ import type { OptionsOf } from '../../options';
 import type { setStorageOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
-import { NotFoundError } from '../../errors';
 import { parseTenantId } from '../../domain/tenant';
 import { describeStorage, storageSecretsChanged, validateStorage, type StorageSettings } from '../../domain/storage';
 import { readJsonDocument } from '../../secrets';
 import { ChangeSet, tenantObject, storageLock, tenantLock } from '../../store';
 import { storageColumns, storageView } from '../../views/storage';
 import { sameStorage } from '../../store/storage';
+import { requireTenant } from '../../operations/tenants';
 
 export type SetStorageOptions = OptionsOf<typeof setStorageOptions>;
 
@@ -23,13 +23,10 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
 
   const store = await deps.store();
   await store.settleInterrupted();
-  const notFound = () => new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
-  if (!(await store.tenants.findOne({ id }))) throw notFound();
+  await requireTenant(store, id);
 
   await store.exclusive([storageLock(id), tenantLock(id)], async () => {
-    const found = await store.tenants.findOne({ id });
-    if (!found) throw notFound();
-    const t = found.tenant;
+    const t = (await requireTenant(store, id)).tenant;
     const current = await store.storage.get(id);
     const changes = new ChangeSet('set-storage');
     if (settings === null && !current) return { changes: null, result: null };

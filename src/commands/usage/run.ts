@@ -7,7 +7,7 @@ import { LIMIT_KINDS, UNLIMITED, parseTenantId } from '../../domain/tenant';
 import { allocationOf, freeCapacity } from '../../domain/allocation';
 import type { Store, TenantRecord } from '../../store';
 import type { DeviceCounts } from '../../store/devices';
-import { requireTenant } from '../../operations/allocation';
+import { requireTenant } from '../../operations/tenants';
 import { counted } from '../../progress';
 import { usageColumns, type PerKind, type UsageRow } from '../../views/usage';
 
