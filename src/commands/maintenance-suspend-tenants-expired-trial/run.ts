@@ -7,7 +7,7 @@ import { confirmYes, consentNeeded } from '../../confirm';
 import { ChangeSet, tenantObject, type TenantRecord } from '../../store';
 import { LimitCache, staleCacheWarning } from '../../mender/limit-cache';
 import { warnDirectRevocation } from '../../notices';
-import { BATCH_SIZE } from '../../operations/removal';
+import { BATCH_SIZE } from '../../operations/remove-tenants';
 import { expiredTrialColumns, type ExpiredTrialRow } from '../../views/maintenance';
 
 export type SuspendExpiredTrialOptions = OptionsOf<typeof suspendExpiredTrialOptions>;
