@@ -14,12 +14,6 @@ export interface LoadedWorld {
   limits: Map<string, LimitRecord>;
 }
 
-export async function requireTenant(store: Store, id: string, what = 'tenant'): Promise<TenantRecord> {
-  const record = await store.tenants.findOne({ id });
-  if (!record) throw new NotFoundError(`no ${what} with id ${id}`, 'list them with `tenantadm list-tenants`');
-  return record;
-}
-
 /** Tenants by id in one query; the first one missing is exit 3. */
 async function requireTenants(store: Store, ids: string[], fields?: Parameters<Store['tenants']['findLinked']>[2]): Promise<Map<string, TenantRecord>> {
   const found = new Map((await store.tenants.findLinked(ids, [], fields)).map((r) => [r.tenant.id, r]));

@@ -15,7 +15,7 @@ import { DeviceStore, DEVICES } from './devices';
 import { AuditStore, type AuditEvent } from './audit';
 import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
-import { RemovalStore } from './removal';
+import { RemovalStore } from './tenant-sweep';
 import { idValues } from './tenants';
 import { MenderServices } from '../mender/services';
 import { IsolationCheck, type IsolationAudit } from './check';
@@ -33,7 +33,7 @@ export type { SettingsRecord } from './settings';
 export type { StorageRecord } from './storage';
 export type { SchemaProfile } from './profile';
 export type { CheckScan, Finding, FindingKind, RepairAction } from './check';
-export type { RemovalPlan, RemovalRow, Remaining } from './removal';
+export type { RemovalPlan, RemovalRow, Remaining } from './tenant-sweep';
 
 /** How the store's journal behaves; the entry point fills it from the test hooks (test-hooks.ts). */
 export interface StoreOptions {

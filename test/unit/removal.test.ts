@@ -1,9 +1,9 @@
 /** Unit tests of tenant removal: which tenants go in which order, per-tenant database discovery, confirmation. */
-import { batchRemovalOrder, removalOrder } from '../../src/domain/removal';
+import { batchRemovalOrder, removalOrder } from '../../src/domain/removal-rules';
 import { perTenantDatabases, tenantCollections } from '../../src/store/discovery';
 import { confirmByTyping, confirmYes, consentNeeded, type ConsentDeps } from '../../src/confirm';
 import { parseTrialExpiration } from '../../src/domain/tenant';
-import { batches } from '../../src/operations/removal';
+import { batches } from '../../src/operations/remove-tenants';
 import { RuleError, UnreachableError, UsageError } from '../../src/errors';
 import type { Config } from '../../src/config';
 

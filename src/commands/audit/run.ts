@@ -2,29 +2,15 @@
 import type { OptionsOf } from '../../options';
 import type { auditOptions } from './spec';
 import type { Deps } from '../../deps';
-import type { Result, Column } from '../../output';
+import type { Result } from '../../output';
 import { UsageError } from '../../errors';
 import { parseTenantId } from '../../domain/tenant';
 import { parseAuditTime, parseAuditWord } from '../../domain/audit';
-import type { AuditEntry, AuditQuery } from '../../store';
+import type { AuditQuery } from '../../store';
 import { counted } from '../../progress';
+import { auditColumns } from '../../views/audit';
 
 export type AuditOptions = OptionsOf<typeof auditOptions>;
-
-function objectName(e: AuditEntry): string {
-  return e.object.tenant?.name ?? e.object.user?.email ?? '';
-}
-
-export const auditColumns: Column<AuditEntry>[] = [
-  { header: 'TIME', get: (e) => e.time, keep: true },
-  { header: 'TENANT', get: (e) => e.tenant_id },
-  { header: 'ACTOR', get: (e) => e.actor.email ?? e.actor.id },
-  { header: 'ACTION', get: (e) => e.action },
-  { header: 'OBJECT TYPE', get: (e) => e.object.type, optional: true },
-  { header: 'OBJECT ID', get: (e) => e.object.id, optional: true },
-  { header: 'OBJECT', get: objectName },
-  { header: 'CHANGE', get: (e) => e.change },
-];
 
 export async function audit(options: AuditOptions, deps: Deps): Promise<Result> {
   const now = deps.now();

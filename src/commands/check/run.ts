@@ -6,11 +6,12 @@
 import type { OptionsOf } from '../../options';
 import type { checkOptions } from './spec';
 import type { Deps } from '../../deps';
-import type { Column, Result } from '../../output';
+import type { Result } from '../../output';
 import { ExitCode, UsageError } from '../../errors';
 import { confirmYes, consentNeeded } from '../../confirm';
 import type { CheckScan, Finding, RepairAction } from '../../store';
 import { parseDatabaseNames } from '../../domain/databases';
+import { findingColumns, findingRow, repairRow, type FindingRow } from '../../views/findings';
 
 export type CheckOptions = OptionsOf<typeof checkOptions>;
 
@@ -29,32 +30,6 @@ export interface RepairReport {
   remaining: Finding[];
 }
 
-/** One table row per finding or repair. */
-interface Row {
-  status: string;
-  kind: string;
-  where: string;
-  count: number;
-  sample_ids: string[];
-  detail: string;
-}
-
-const columns: Column<Row>[] = [
-  { header: 'STATUS', get: (r) => r.status },
-  // The kind says what was found: never cut. Samples and details give way first on a narrow terminal.
-  { header: 'KIND', get: (r) => r.kind, keep: true },
-  { header: 'WHERE', get: (r) => r.where },
-  { header: 'COUNT', get: (r) => r.count, keep: true },
-  { header: 'SAMPLE IDS', get: (r) => r.sample_ids.join(' '), optional: true },
-  { header: 'DETAIL', get: (r) => r.detail, optional: true },
-];
-
-function findingRow(f: Finding, status: string): Row {
-  const where = f.database ? `${f.database}${f.collection ? `.${f.collection}` : ''}` : '';
-  const kind = f.limit_kind ? `${f.kind} (${f.limit_kind})` : f.kind;
-  return { status, kind, where, count: f.count, sample_ids: f.sample_ids, detail: f.detail };
-}
-
 export async function check(options: CheckOptions, deps: Deps): Promise<Result> {
   const databases = parseDatabaseNames(options.databases);
   const repairing = options.repair === true && options.dryRun !== true;
@@ -69,7 +44,7 @@ export async function check(options: CheckOptions, deps: Deps): Promise<Result> 
     return {
       type: 'object',
       data: report,
-      columns,
+      columns: findingColumns,
       rows: scan.findings.map((f) => findingRow(f, f.repair === 'safe' ? 'repairable' : 'needs a person')),
       exitCode: report.clean ? ExitCode.ok : ExitCode.rule,
     };
@@ -90,11 +65,11 @@ export async function check(options: CheckOptions, deps: Deps): Promise<Result> 
     repaired,
     remaining,
   };
-  const rows: Row[] = [
-    ...repaired.map((a) => ({ status: a.action, kind: a.kind, where: '', count: a.count, sample_ids: a.sample_ids, detail: '' })),
+  const rows: FindingRow[] = [
+    ...repaired.map(repairRow),
     ...remaining.map((f) => findingRow(f, 'needs a person')),
   ];
   // A dry run reports like check (5 while anything is found); a repair fails only on what is left.
   const found = repairing ? remaining.length > 0 : scan.findings.length > 0;
-  return { type: 'object', data: report, columns, rows, exitCode: found ? ExitCode.rule : ExitCode.ok };
+  return { type: 'object', data: report, columns: findingColumns, rows, exitCode: found ? ExitCode.rule : ExitCode.ok };
 }

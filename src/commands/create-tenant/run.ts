@@ -21,7 +21,8 @@ import {
 import { readPassword } from '../../secrets';
 import { warnDirectUser } from '../../notices';
 import { ChangeSet, tenantObject, userObject, spLock, ssoLock, tenantLock, tenantNameLock, type Store, type TenantFields, type TenantRecord } from '../../store';
-import { tenantColumns, viewOne } from '../../views/tenant';
+import { tenantColumns } from '../../views/tenant';
+import { viewOne } from '../../operations/tenant-view';
 import type { TenantView } from '../../domain/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../../domain/allocation';
 import { loadWorld } from '../../operations/allocation';

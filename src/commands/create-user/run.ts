@@ -3,12 +3,13 @@ import type { OptionsOf } from '../../options';
 import type { createUserOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
-import { ConflictError, NotFoundError } from '../../errors';
+import { ConflictError } from '../../errors';
 import { normalizeEmail, parseTenantId, validatePassword } from '../../domain/tenant';
 import { parseRoles } from '../../domain/user';
 import { readPassword } from '../../secrets';
 import { warnDirectUser } from '../../notices';
 import { ChangeSet, tenantLock, userObject } from '../../store';
+import { requireTenant } from '../../operations/tenants';
 import { userColumns } from '../../views/user';
 
 export type CreateUserOptions = OptionsOf<typeof createUserOptions>;
@@ -25,8 +26,7 @@ export async function createUser(options: CreateUserOptions, deps: Deps): Promis
   // created holds its lock, so the user is added once the tenant is whole, or not at all.
   await store.settleInterrupted();
   const { created, t } = await store.exclusive([tenantLock(tenantId)], async () => {
-    const tenant = await store.tenants.findOne({ id: tenantId });
-    if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
+    const tenant = await requireTenant(store, tenantId);
     const taken = await store.users.findByEmail(email);
     if (taken) {
       throw new ConflictError(`the email ${email} is already used by a user of tenant ${taken.user.tenant_id}`, 'emails are unique across all tenants', {

@@ -2,14 +2,15 @@
 import type { OptionsOf } from '../../options';
 import type { deleteTenantOptions } from './spec';
 import type { Deps } from '../../deps';
-import type { Column, Result } from '../../output';
+import type { Result } from '../../output';
 import { NotFoundError, UsageError } from '../../errors';
 import { parseTenantId } from '../../domain/tenant';
-import { removalOrder } from '../../domain/removal';
+import { removalOrder } from '../../domain/removal-rules';
 import { confirmByTyping, consentNeeded } from '../../confirm';
-import { planColumns, removalPlan, removeTenants } from '../../operations/removal';
+import { removalPlan, removeTenants } from '../../operations/remove-tenants';
 import type { TenantRecord } from '../../store';
 import { parseDatabaseNames } from '../../domain/databases';
+import { planColumns } from '../../views/removal-plan';
 
 export type DeleteTenantOptions = OptionsOf<typeof deleteTenantOptions>;
 

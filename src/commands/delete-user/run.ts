@@ -9,6 +9,7 @@ import { isAdmin } from '../../domain/user';
 import { ChangeSet, tenantLock, userObject } from '../../store';
 import { userColumns } from '../../views/user';
 import { confirmYes, consentNeeded } from '../../confirm';
+import { requireTenant } from '../../operations/tenants';
 
 export type DeleteUserOptions = OptionsOf<typeof deleteUserOptions>;
 
@@ -18,8 +19,7 @@ export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promis
   if (consentNeeded(options.yes, `deleting user ${email}`, deps)) await confirmYes(`Delete user ${email} from tenant ${tenantId}? They lose access at once.`, deps);
   const store = await deps.store();
   await store.settleInterrupted();
-  const tenant = await store.tenants.findOne({ id: tenantId });
-  if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
+  const tenant = await requireTenant(store, tenantId);
   const t = tenant.tenant;
   const notFound = () => new NotFoundError(`no user ${email} in tenant ${t.id}`, `list the tenant's users with \`tenantadm list-users --tenant ${t.id}\``);
   if (!(await store.users.findInTenant(t.id, email))) throw notFound();

@@ -3,9 +3,9 @@ import type { OptionsOf } from '../../options';
 import type { getSsoOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
-import { NotFoundError } from '../../errors';
 import { parseTenantId } from '../../domain/tenant';
 import { resolveSso } from '../../operations/sso';
+import { requireTenant } from '../../operations/tenants';
 import { ssoColumns, ssoView } from '../../views/sso';
 
 export type GetSsoOptions = OptionsOf<typeof getSsoOptions>;
@@ -13,7 +13,6 @@ export type GetSsoOptions = OptionsOf<typeof getSsoOptions>;
 export async function getSso(options: GetSsoOptions, deps: Deps): Promise<Result> {
   const id = parseTenantId(options.id);
   const store = await deps.store();
-  const record = await store.tenants.findOne({ id });
-  if (!record) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
+  const record = await requireTenant(store, id);
   return { type: 'object', data: ssoView(record, await resolveSso(store, record)), columns: ssoColumns };
 }

@@ -5,7 +5,8 @@ import type { Deps } from '../../deps';
 import type { Result } from '../../output';
 import { NotFoundError } from '../../errors';
 import { normalizeEmail, parseTenantId } from '../../domain/tenant';
-import { tenantColumns, viewOne, withDeviceFigures } from '../../views/tenant';
+import { viewOne, withDeviceFigures } from '../../operations/tenant-view';
+import { tenantColumns } from '../../views/tenant';
 import type { TenantRecord } from '../../store';
 import { storageView } from '../../views/storage';
 
@@ -33,7 +34,7 @@ export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<
     }
   }
   // Only get-tenant shows the artifact storage (secrets masked): listings stay one query per batch.
-  const view = { ...(await viewOne(store, record)), storage: await storageView(store, record.tenant.id) };
+  const view = { ...(await viewOne(store, record)), storage: storageView(record.tenant.id, await store.storage.get(record.tenant.id)) };
   if (!options.includeChildren) return { type: 'object', data: view, columns: tenantColumns };
 
   const children: TenantRecord[] = [];

@@ -4,7 +4,8 @@ import type { listTenantsOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
 import { parseTenantId } from '../../domain/tenant';
-import { streamViews, tenantColumns } from '../../views/tenant';
+import { streamViews } from '../../operations/tenant-view';
+import { tenantColumns } from '../../views/tenant';
 import { counted } from '../../progress';
 
 export type ListTenantsOptions = OptionsOf<typeof listTenantsOptions>;

@@ -3,9 +3,9 @@ import type { OptionsOf } from '../../options';
 import type { listUsersOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
-import { NotFoundError } from '../../errors';
 import { parseTenantId } from '../../domain/tenant';
 import type { User, UserRecord } from '../../store';
+import { requireTenant } from '../../operations/tenants';
 import { userColumns } from '../../views/user';
 
 export type ListUsersOptions = OptionsOf<typeof listUsersOptions>;
@@ -17,7 +17,6 @@ async function* users(records: AsyncIterable<UserRecord>): AsyncGenerator<User> 
 export async function listUsers(options: ListUsersOptions, deps: Deps): Promise<Result> {
   const tenantId = parseTenantId(options.tenant);
   const store = await deps.store();
-  const tenant = await store.tenants.findOne({ id: tenantId });
-  if (!tenant) throw new NotFoundError(`no tenant with id ${tenantId}`, 'list them with `tenantadm list-tenants`');
+  const tenant = await requireTenant(store, tenantId);
   return { type: 'list', rows: users(store.users.findByTenant(tenant.tenant.id)), columns: userColumns };
 }

@@ -2,30 +2,17 @@
 import type { OptionsOf } from '../../options';
 import type { deleteSuspendedOptions } from './spec';
 import type { Deps } from '../../deps';
-import type { Column, Result } from '../../output';
-import { batchRemovalOrder, requireSuspended } from '../../domain/removal';
+import type { Result } from '../../output';
+import { batchRemovalOrder, requireSuspended } from '../../domain/removal-rules';
 import { confirmYes, consentNeeded } from '../../confirm';
-import { batches, mergeResults, removeTenants, type RemovalResult } from '../../operations/removal';
+import { batches, mergeResults, removeTenants, type RemovalResult } from '../../operations/remove-tenants';
 import type { TenantRecord } from '../../store';
 import { parseDatabaseNames } from '../../domain/databases';
+import { suspendedCandidateColumns, type SuspendedCandidate } from '../../views/maintenance';
 
 export type DeleteSuspendedOptions = OptionsOf<typeof deleteSuspendedOptions>;
 
 const DAY_MS = 86_400_000;
-
-interface Candidate {
-  id: string;
-  name: string;
-  suspended_since: string | null;
-  action: string;
-}
-
-const candidateColumns: Column<Candidate>[] = [
-  { header: 'ID', get: (r) => r.id },
-  { header: 'NAME', get: (r) => r.name },
-  { header: 'SUSPENDED SINCE', get: (r) => r.suspended_since },
-  { header: 'ACTION', get: (r) => r.action },
-];
 
 function since(r: TenantRecord): string | null {
   const at = r.raw.suspended_at ?? r.raw.updated_at;
@@ -56,13 +43,13 @@ export async function deleteSuspendedTenants(options: DeleteSuspendedOptions, de
     childrenOf,
   );
   const going = new Set(groups.flat());
-  const rows: Candidate[] = found.map((r) => ({
+  const rows: SuspendedCandidate[] = found.map((r) => ({
     id: r.tenant.id,
     name: r.tenant.name,
     suspended_since: since(r),
     action: going.has(r.tenant.id) ? 'remove' : `skip: ${skipped.find((s) => s.id === r.tenant.id)?.reason ?? ''}`,
   }));
-  if (options.dryRun) return { type: 'list', rows, columns: candidateColumns };
+  if (options.dryRun) return { type: 'list', rows, columns: suspendedCandidateColumns };
   if (going.size === 0) {
     return { type: 'object', data: { removed: { tenants: [], documents: {}, databases: [] }, remaining: 0, skipped } };
   }

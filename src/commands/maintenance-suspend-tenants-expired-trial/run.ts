@@ -2,28 +2,15 @@
 import type { OptionsOf } from '../../options';
 import type { suspendExpiredTrialOptions } from './spec';
 import type { Deps } from '../../deps';
-import type { Column, Result } from '../../output';
+import type { Result } from '../../output';
 import { confirmYes, consentNeeded } from '../../confirm';
 import { ChangeSet, tenantObject, type TenantRecord } from '../../store';
 import { LimitCache, staleCacheWarning } from '../../mender/limit-cache';
 import { warnDirectRevocation } from '../../notices';
-import { BATCH_SIZE } from '../../operations/removal';
+import { BATCH_SIZE } from '../../operations/remove-tenants';
+import { expiredTrialColumns, type ExpiredTrialRow } from '../../views/maintenance';
 
 export type SuspendExpiredTrialOptions = OptionsOf<typeof suspendExpiredTrialOptions>;
-
-interface Row {
-  id: string;
-  name: string;
-  trial_expiration: string | null;
-  status: string;
-}
-
-const rowColumns: Column<Row>[] = [
-  { header: 'ID', get: (r) => r.id },
-  { header: 'NAME', get: (r) => r.name },
-  { header: 'TRIAL EXPIRATION', get: (r) => r.trial_expiration },
-  { header: 'STATUS', get: (r) => r.status },
-];
 
 /**
  * Mender's `maintenance suspend-tenants-expired-trial`: every active tenant whose trial
@@ -39,8 +26,8 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
   await store.guard(async () => {
     for await (const r of store.tenants.expiredTrials(now)) found.push(r);
   });
-  const row = (r: TenantRecord, status: string): Row => ({ id: r.tenant.id, name: r.tenant.name, trial_expiration: r.tenant.trial_expiration ?? null, status });
-  if (options.dryRun || found.length === 0) return { type: 'list', rows: found.map((r) => row(r, r.tenant.status)), columns: rowColumns };
+  const row = (r: TenantRecord, status: string): ExpiredTrialRow => ({ id: r.tenant.id, name: r.tenant.name, trial_expiration: r.tenant.trial_expiration ?? null, status });
+  if (options.dryRun || found.length === 0) return { type: 'list', rows: found.map((r) => row(r, r.tenant.status)), columns: expiredTrialColumns };
   if (ask) await confirmYes(`Suspend ${found.length} tenant(s) whose trial expired (revoking their device and user tokens)?`, deps);
 
   const ids = found.map((r) => r.tenant.id);
@@ -71,5 +58,5 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
       if (warning) deps.warn(warning);
     }
   }
-  return { type: 'list', rows: found.map((r) => row(r, 'suspended')), columns: rowColumns };
+  return { type: 'list', rows: found.map((r) => row(r, 'suspended')), columns: expiredTrialColumns };
 }

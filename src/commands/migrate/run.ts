@@ -2,19 +2,10 @@
 import type { OptionsOf } from '../../options';
 import type { noOptions } from './spec';
 import type { Deps } from '../../deps';
-import type { Result, Column } from '../../output';
-import type { MigrateResult } from '../../store';
+import type { Result } from '../../output';
+import { indexColumns } from '../../views/indexes';
 
 export type MigrateOptions = OptionsOf<typeof noOptions>;
-
-const columns: Column<MigrateResult>[] = [
-  { header: 'DATABASE', get: (r) => r.database },
-  { header: 'COLLECTION', get: (r) => r.collection },
-  { header: 'INDEX', get: (r) => r.index },
-  { header: 'KEYS', get: (r) => JSON.stringify(r.keys) },
-  { header: 'UNIQUE', get: (r) => (r.unique ? 'yes' : '') },
-  { header: 'STATE', get: (r) => r.state },
-];
 
 export async function migrate(_options: MigrateOptions, deps: Deps): Promise<Result> {
   const store = await deps.store();
@@ -23,5 +14,5 @@ export async function migrate(_options: MigrateOptions, deps: Deps): Promise<Res
   for (const d of await store.duplicateNames()) {
     deps.warn(`${d.ids.length} tenants are named "${d.name}": ${d.ids.join(', ')} (new tenants and renames to this name are refused)`);
   }
-  return { type: 'list', rows, columns: columns };
+  return { type: 'list', rows, columns: indexColumns };
 }

@@ -4,14 +4,15 @@ import type { OptionsOf } from '../../options';
 import type { setDeviceLimitOptions } from './spec';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../../deps';
-import type { Column, Result } from '../../output';
+import type { Result } from '../../output';
 import { UsageError } from '../../errors';
 import { LIMIT_KINDS, UNLIMITED, formatLimit, parseDeviceLimit, parseTenantId, type LimitKind } from '../../domain/tenant';
 import { ceiling, planReallocation, type LimitChange, type PlannedChange } from '../../domain/allocation';
 import { validateDocument } from '../../validate';
 import { ChangeSet, tenantObject, type LimitRecord, type TenantRecord } from '../../store';
-import { LimitCache, staleCacheWarning, type CacheOutcome } from '../../mender/limit-cache';
+import { LimitCache, staleCacheWarning } from '../../mender/limit-cache';
 import { loadWorld, withAllocationLocks, type TenantsRead } from '../../operations/allocation';
+import { limitColumns, type LimitRow } from '../../views/limits';
 
 export type SetDeviceLimitOptions = OptionsOf<typeof setDeviceLimitOptions>;
 
@@ -39,26 +40,6 @@ export const planSchema = {
 } as const;
 
 export type LimitPlan = FromSchema<typeof planSchema>;
-
-export interface LimitRow {
-  tenant_id: string;
-  name: string;
-  kind: LimitKind;
-  before: number;
-  after: number;
-  changed: boolean;
-  /** How deviceauth's cached limit was made stale: by its own API (service), by us, or not; null when nothing was written. */
-  cache: CacheOutcome['state'] | 'service' | null;
-}
-
-export const limitColumns: Column<LimitRow>[] = [
-  { header: 'TENANT', get: (r) => r.tenant_id, keep: true },
-  { header: 'NAME', get: (r) => r.name },
-  { header: 'KIND', get: (r) => r.kind },
-  { header: 'BEFORE', get: (r) => formatLimit(r.before) },
-  { header: 'AFTER', get: (r) => formatLimit(r.after) },
-  { header: 'CACHE', get: (r) => r.cache ?? '' },
-];
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];

@@ -9,6 +9,7 @@ import { describeSso, ssoSecretsChanged, validateSso, type SsoSettings } from '.
 import { readJsonDocument } from '../../secrets';
 import { ChangeSet, tenantObject, ssoLock, tenantLock } from '../../store';
 import { inheritsSso, resolveSso } from '../../operations/sso';
+import { requireTenant } from '../../operations/tenants';
 import { ssoColumns, ssoView } from '../../views/sso';
 
 export type SetSsoOptions = OptionsOf<typeof setSsoOptions>;
@@ -23,8 +24,7 @@ export async function setSso(options: SetSsoOptions, deps: Deps): Promise<Result
 
   const store = await deps.store();
   await store.settleInterrupted();
-  const found = await store.tenants.findOne({ id });
-  if (!found) throw new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
+  await requireTenant(store, id);
 
   // Same lock as update-tenant --sso-inherit, so a tenant never ends up inheriting and owning settings.
   await store.exclusive([ssoLock(id), tenantLock(id)], async () => {

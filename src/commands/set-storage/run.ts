@@ -2,28 +2,16 @@
 import type { OptionsOf } from '../../options';
 import type { setStorageOptions } from './spec';
 import type { Deps } from '../../deps';
-import type { Result, Column } from '../../output';
-import { NotFoundError } from '../../errors';
+import type { Result } from '../../output';
 import { parseTenantId } from '../../domain/tenant';
 import { describeStorage, storageSecretsChanged, validateStorage, type StorageSettings } from '../../domain/storage';
 import { readJsonDocument } from '../../secrets';
 import { ChangeSet, tenantObject, storageLock, tenantLock } from '../../store';
-import { storageView, type StorageView } from '../../views/storage';
+import { storageColumns, storageView } from '../../views/storage';
 import { sameStorage } from '../../store/storage';
+import { requireTenant } from '../../operations/tenants';
 
 export type SetStorageOptions = OptionsOf<typeof setStorageOptions>;
-
-interface Row {
-  tenant_id: string;
-  storage: StorageView;
-}
-
-const columns: Column<Row>[] = [
-  { header: 'TENANT', get: (r) => r.tenant_id },
-  { header: 'TYPE', get: (r) => r.storage.type },
-  { header: 'WHERE', get: (r) => ('bucket' in r.storage ? r.storage.bucket : 'container' in r.storage ? r.storage.container : r.storage.prefix) },
-  { header: 'STORAGE', get: (r) => r.storage },
-];
 
 export async function setStorage(options: SetStorageOptions, deps: Deps): Promise<Result> {
   const id = parseTenantId(options.id);
@@ -35,13 +23,10 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
 
   const store = await deps.store();
   await store.settleInterrupted();
-  const notFound = () => new NotFoundError(`no tenant with id ${id}`, 'list them with `tenantadm list-tenants`');
-  if (!(await store.tenants.findOne({ id }))) throw notFound();
+  await requireTenant(store, id);
 
   await store.exclusive([storageLock(id), tenantLock(id)], async () => {
-    const found = await store.tenants.findOne({ id });
-    if (!found) throw notFound();
-    const t = found.tenant;
+    const t = (await requireTenant(store, id)).tenant;
     const current = await store.storage.get(id);
     const changes = new ChangeSet('set-storage');
     if (settings === null && !current) return { changes: null, result: null };
@@ -58,5 +43,5 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
     return { changes, result: null };
   });
 
-  return { type: 'object', data: { tenant_id: id, storage: await storageView(store, id) }, columns: columns };
+  return { type: 'object', data: { tenant_id: id, storage: storageView(id, await store.storage.get(id)) }, columns: storageColumns };
 }

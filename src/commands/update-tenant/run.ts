@@ -7,11 +7,13 @@ import { ConflictError, NotFoundError, RuleError, UsageError } from '../../error
 import { LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, parseTrialExpiration, validateTenantName } from '../../domain/tenant';
 import { confirmYes, consentNeeded } from '../../confirm';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../../domain/allocation';
-import { loadWorld, requireTenant, withAllocationLocks } from '../../operations/allocation';
+import { loadWorld, withAllocationLocks } from '../../operations/allocation';
+import { requireTenant } from '../../operations/tenants';
 import { ChangeSet, tenantObject, spLock, ssoLock, tenantLock, tenantNameLock, type TenantFields, type TenantRecord } from '../../store';
 import { LimitCache, staleCacheWarning } from '../../mender/limit-cache';
 import { warnDirectRevocation } from '../../notices';
-import { deviceFiguresOf, tenantColumns } from '../../views/tenant';
+import { deviceFiguresOf } from '../../operations/tenant-view';
+import { tenantColumns } from '../../views/tenant';
 import { assertChildAddonsAllowed, parseChildFeatures } from '../../domain/child-features';
 import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from '../../operations/tenant-policies';
 

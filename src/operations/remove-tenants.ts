@@ -9,10 +9,9 @@
 import type { StartProgress } from '../progress';
 import { ConflictError, InternalError } from '../errors';
 import { LIMIT_KINDS, formatLimit, UNLIMITED } from '../domain/tenant';
-import { ChangeSet, tenantObject, spLock, ssoLock, storageLock, tenantLock, type LockKey, type RemovalPlan, type RemovalRow, type Store, type TenantRecord } from '../store';
+import { ChangeSet, tenantObject, spLock, ssoLock, storageLock, tenantLock, type LockKey, type RemovalPlan, type Store, type TenantRecord } from '../store';
 import { LimitCache, staleCacheWarning } from '../mender/limit-cache';
 import type { Deps } from '../deps';
-import type { Column } from '../output';
 
 export interface RemovalResult {
   removed: {
@@ -58,13 +57,6 @@ export function mergeResults(results: RemovalResult[]): RemovalResult {
     left_for_operator: results.flatMap((r) => r.left_for_operator),
   };
 }
-
-export const planColumns: Column<RemovalRow>[] = [
-  { header: 'DATABASE', get: (r) => r.database },
-  { header: 'COLLECTION', get: (r) => r.collection },
-  { header: 'DOCUMENTS', get: (r) => r.documents },
-  { header: 'ACTION', get: (r) => r.action },
-];
 
 /**
  * The `sp:` locks held across check and removal: of every Service Provider involved (removed,
