@@ -10,7 +10,7 @@ import { LIMIT_KINDS, UNLIMITED, formatLimit, parseDeviceLimit, parseTenantId, t
 import { ceiling, planReallocation, type LimitChange, type PlannedChange } from '../../domain/allocation';
 import { validateDocument } from '../../validate';
 import { ChangeSet, tenantObject, type LimitRecord, type TenantRecord } from '../../store';
-import { LimitCache, staleCacheWarning, type CacheOutcome } from '../../mender/limit-cache';
+import { LimitRefresh, type RefreshState } from '../../mender/limit-cache';
 import { loadWorld, withAllocationLocks, type TenantsRead } from '../../operations/allocation';
 
 export type SetDeviceLimitOptions = OptionsOf<typeof setDeviceLimitOptions>;
@@ -48,7 +48,7 @@ export interface LimitRow {
   after: number;
   changed: boolean;
   /** How deviceauth's cached limit was made stale: by its own API (service), by us, or not; null when nothing was written. */
-  cache: CacheOutcome['state'] | 'service' | null;
+  cache: RefreshState | null;
 }
 
 export const limitColumns: Column<LimitRow>[] = [
@@ -126,7 +126,8 @@ function auditChange(changes: ChangeSet, record: TenantRecord, c: PlannedChange)
  */
 export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps): Promise<Result> {
   const { changes, single } = await requestedChanges(options, deps);
-  const cache = new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs);
+  // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
+  const refresh = new LimitRefresh(deps.config, deps.warn);
   const ids = [...new Set(changes.map((c) => c.tenantId))];
   const kinds = [...new Set(changes.map((c) => c.kind))];
   const store = await deps.store();
@@ -171,7 +172,7 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
         // Everything the command needs after its writes is known before them: the schema
         // profile names deviceauth's cache keys, and a server whose profile cannot be told
         // must refuse (exit 5) with nothing written.
-        if (decided.planned.length > 0 && !store.services.has('deviceauth')) await store.profile();
+        if (decided.planned.length > 0 && !refresh.throughApi) await store.profile();
         return { changes: decided.set, result: decided };
       },
       { ownLocks: false, world: true },
@@ -179,18 +180,7 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
   }
 
   const { loaded, planned } = outcome;
-  let cacheState: LimitRow['cache'] = null;
-  if (!options.dryRun && planned.length > 0) {
-    if (store.services.has('deviceauth')) {
-      // deviceauth's own limits API invalidated its cache.
-      cacheState = 'service';
-    } else {
-      const result = await cache.invalidate(planned, (await store.profile()).name);
-      cacheState = result.state;
-      const warning = staleCacheWarning(result);
-      if (warning) deps.warn(warning);
-    }
-  }
+  const cacheState = options.dryRun ? null : await refresh.limits(planned, async () => (await store.profile()).name);
   if (options.dryRun) deps.warn(`dry run: ${planned.length} limit(s) would change; nothing was written`);
 
   const changedKeys = new Set(planned.map((c) => `${c.tenantId}/${c.kind}`));
