@@ -196,7 +196,7 @@ export function defaultActor(env: NodeJS.ProcessEnv): string {
 /**
  * Resolve the global configuration; invalid values are usage errors (exit 2). Every password
  * found is registered with secrets.ts so no message can print it; `warn` hears about
- * passwords given on the command line.
+ * passwords given on the command line (main's warn: it adds the `tenantadm: warning:` prefix).
  */
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => undefined): Config {
   const timeoutRaw = pick(flags.timeout, env[ENV.timeout]);
@@ -232,7 +232,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
   // Warned before the URL is checked: a refused URL was in the process list all the same.
   if (flags.mongo !== undefined && mongoUrlHasPassword(flags.mongo)) {
     warn(
-      'tenantadm: warning: --mongo carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
+      '--mongo carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
         `set ${ENV.mongo} instead, or ${ENV.mongoUsername} with ${ENV.mongoPassword} or ${ENV.mongoPasswordFile} (a file only you can read)`,
     );
   }
@@ -248,7 +248,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
     registerSecret(redisPassword);
     if (redisPassword !== undefined && flags.redisUrl !== undefined && flags.redisUrl !== '') {
       warn(
-        'tenantadm: warning: --redis-url carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
+        '--redis-url carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
           `set ${ENV.redisUrl} (device-auth's own variable) instead`,
       );
     }
