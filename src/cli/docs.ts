@@ -1,6 +1,6 @@
 /**
  * README's generated sections: the exit-code and environment tables come from the one table
- * of each (errors.ts, config.ts) and the flags from the command table. `npm run docs` rewrites
+ * of each (errors.ts, environment.ts) and the flags from the command table. `npm run docs` rewrites
  * the text between the markers; a unit test fails when the committed README has drifted.
  */
 import { ENVIRONMENT, globalOptions } from '../config';
