@@ -1,44 +1,17 @@
 /** set-device-limit: one limit or a whole reallocation plan, checked whole and applied all-or-nothing. */
-import fs from 'node:fs';
 import type { OptionsOf } from '../../options';
 import type { setDeviceLimitOptions } from './spec';
-import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../../deps';
 import type { Column, Result } from '../../output';
 import { UsageError } from '../../errors';
-import { LIMIT_KINDS, UNLIMITED, formatLimit, parseDeviceLimit, parseTenantId, type LimitKind } from '../../domain/tenant';
+import { UNLIMITED, formatLimit, parseDeviceLimit, parseTenantId, type LimitKind } from '../../domain/tenant';
 import { ceiling, planReallocation, type LimitChange, type PlannedChange } from '../../domain/allocation';
-import { validateDocument } from '../../validate';
+import { readPlan } from './plan';
 import { ChangeSet, tenantObject, type LimitRecord, type TenantRecord } from '../../store';
 import { LimitRefresh, type RefreshState } from '../../mender/limit-cache';
 import { loadWorld, withAllocationLocks, type TenantsRead } from '../../operations/allocation';
 
 export type SetDeviceLimitOptions = OptionsOf<typeof setDeviceLimitOptions>;
-
-/** A reallocation plan file: `{"limits": [{"tenant_id", "limit", "kind"?}]}`. */
-export const planSchema = {
-  type: 'object',
-  properties: {
-    limits: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        properties: {
-          tenant_id: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' },
-          limit: { anyOf: [{ type: 'integer', minimum: -1 }, { type: 'string', enum: ['unlimited'] }] },
-          kind: { type: 'string', enum: [...LIMIT_KINDS] },
-        },
-        required: ['tenant_id', 'limit'],
-        additionalProperties: false,
-      },
-    },
-  },
-  required: ['limits'],
-  additionalProperties: false,
-} as const;
-
-export type LimitPlan = FromSchema<typeof planSchema>;
 
 export interface LimitRow {
   tenant_id: string;
@@ -59,33 +32,6 @@ export const limitColumns: Column<LimitRow>[] = [
   { header: 'AFTER', get: (r) => formatLimit(r.after) },
   { header: 'CACHE', get: (r) => r.cache ?? '' },
 ];
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function readPlan(file: string, deps: Deps): Promise<LimitChange[]> {
-  let text: string;
-  try {
-    text = file === '-' ? await readAll(deps.stdin) : fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read the plan ${file}: ${(err as Error).message}`, 'give a readable JSON file, or - for standard input');
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file}: not JSON: ${(err as Error).message}`, 'the plan is {"limits": [{"tenant_id": "...", "limit": 10}]}');
-  }
-  const plan = validateDocument<LimitPlan>(planSchema, data, file);
-  return plan.limits.map((entry) => ({
-    tenantId: parseTenantId(entry.tenant_id),
-    kind: entry.kind ?? 'max_devices',
-    limit: parseDeviceLimit(entry.limit),
-  }));
-}
 
 function parseSetPair(raw: string, kind: LimitKind): LimitChange {
   const m = /^([^=]+)=(.+)$/.exec(raw.trim());
