@@ -13,7 +13,7 @@ const { commands } = require(path.join(dist, 'cli/command-table.js'));
 const { globalOptions } = require(path.join(dist, 'config.js'));
 const { schemaOf } = require(path.join(dist, 'options.js'));
 const { AJV_OPTIONS } = require(path.join(dist, 'validate.js'));
-const { planSchema } = require(path.join(dist, 'commands/set-device-limit/run.js'));
+const { planSchema } = require(path.join(dist, 'commands/set-device-limit/plan.js'));
 const sso = require(path.join(dist, 'domain/sso.js'));
 const storage = require(path.join(dist, 'domain/storage.js'));
 

@@ -1,6 +1,7 @@
 /**
  * Global configuration: flags first, then environment variables, then Mender's defaults.
- * Every variable listed here is documented in docs/configuration.md and man/tenantadm.1.
+ * The variables are those of the one table in environment.ts (documented in
+ * docs/configuration.md and man/tenantadm.1 from it).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { DB_NAME } from './domain/databases';
 import type { Format } from './output';
 import { schemaOf, type OptionDecls, type OptionsOf } from './options';
 import { validateFlags } from './validate';
+import { DEFAULTS, ENV } from './environment';
 
 export type SchemaProfileName = 'legacy' | 'v2';
 export const SCHEMA_PROFILES: readonly SchemaProfileName[] = ['legacy', 'v2'];
@@ -52,79 +54,7 @@ export type ConfigFlags = { [K in keyof GlobalFlags as GlobalFlags[K] extends st
   input?: boolean;
 };
 
-export const DEFAULTS = {
-  mongo: 'mongodb://localhost:27017',
-  timeoutMs: 5000,
-  tenantadmDb: 'tenantadm',
-  useradmDb: 'useradm',
-  deviceauthDb: 'deviceauth',
-  auditDb: 'auditlogs',
-  auditCollection: 'tenantadm_audit',
-  redisKeyPrefix: 'deviceauth:v1',
-} as const;
-
-/**
- * Every environment variable the tool reads, with what it means: the one table the man
- * page's ENVIRONMENT section and docs/configuration.md's table are generated from (`npm run docs`).
- */
-export const ENVIRONMENT = {
-  mongo: {
-    name: 'TENANTADM_MONGO',
-    meaning: `MongoDB URL: mongodb://..., mongodb+srv://... or Mender's host:port (default ${DEFAULTS.mongo}); credentials in it are never printed`,
-  },
-  timeout: { name: 'TENANTADM_TIMEOUT_MS', meaning: `connect and server-selection timeout in milliseconds, 100-600000 (default ${DEFAULTS.timeoutMs}); a server that stops answering is given up after about 2.5 times this; a read that is making progress never times out` },
-  tenantadmDb: { name: 'TENANTADM_DB', meaning: `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal, tenantadm_journal_plans and tenantadm_locks` },
-  useradmDb: { name: 'TENANTADM_USERADM_DB', meaning: `user database (default ${DEFAULTS.useradmDb})` },
-  deviceauthDb: { name: 'TENANTADM_DEVICEAUTH_DB', meaning: `device-auth database with devices and limits (default ${DEFAULTS.deviceauthDb})` },
-  auditDb: { name: 'TENANTADM_AUDIT_DB', meaning: `audit database (default ${DEFAULTS.auditDb})` },
-  auditCollection: { name: 'TENANTADM_AUDIT_COLLECTION', meaning: `audit collection (default ${DEFAULTS.auditCollection})` },
-  keyFile: {
-    name: 'TENANTADM_SERVER_PRIV_KEY_PATH',
-    meaning: 'RSA private key (PEM) that signs tenant tokens (default /etc/tenantadm/rsa/private.pem when it exists)',
-  },
-  mongoUsername: { name: 'TENANTADM_MONGO_USERNAME', meaning: "MongoDB user, as Mender's services take it (instead of putting it in the URL)" },
-  mongoPassword: { name: 'TENANTADM_MONGO_PASSWORD', meaning: 'MongoDB password for that user; never printed' },
-  mongoPasswordFile: {
-    name: 'TENANTADM_MONGO_PASSWORD_FILE',
-    meaning: 'a file holding that password (a mounted secret), instead of TENANTADM_MONGO_PASSWORD; one trailing newline is dropped',
-  },
-  redisUrl: {
-    name: 'DEVICEAUTH_REDIS_CONNECTION_STRING',
-    meaning: "Redis URL of the device-auth service's cache (device-auth's own variable); limit writes invalidate the cached limit the way Mender does (see the device-auth cache)",
-  },
-  /** The name earlier releases of this tool read; still honoured. */
-  redisUrlOld: { name: 'DEVICEAUTH_REDIS', meaning: 'older name for DEVICEAUTH_REDIS_CONNECTION_STRING, still read' },
-  redisKeyPrefix: { name: 'DEVICEAUTH_REDIS_KEY_PREFIX', meaning: `device-auth's cache key prefix (default ${DEFAULTS.redisKeyPrefix})` },
-  menderSchema: {
-    name: 'TENANTADM_MENDER_SCHEMA',
-    meaning: 'legacy or v2: the limit semantics of the Mender version; detected from deviceauth.migration_info when unset',
-  },
-  deviceauthAddr: {
-    name: 'TENANTADM_DEVICEAUTH_ADDR',
-    meaning: 'device-auth service address; when set, limits and device token revocation go through its internal API (unset: written directly)',
-  },
-  useradmAddr: {
-    name: 'TENANTADM_USERADM_ADDR',
-    meaning: 'user service address; when set, users are created and user tokens revoked through its internal API, so Enterprise registers them for login (unset: written directly)',
-  },
-  deploymentsAddr: {
-    name: 'TENANTADM_DEPLOYMENTS_ADDR',
-    meaning: 'deployments service address; when set, storage settings go through its internal API, which checks the bucket (unset: written directly)',
-  },
-  actor: { name: 'TENANTADM_ACTOR', meaning: 'who is acting, recorded in the audit log (default user@host)' },
-  errorFormat: { name: 'TENANTADM_ERROR_FORMAT', meaning: 'how errors are written: text (default) or json' },
-  noInput: { name: 'TENANTADM_NO_INPUT', meaning: 'set to 1 (or true, yes): never prompt, as --no-input; what would be asked is exit 2' },
-  noColor: { name: 'NO_COLOR', meaning: 'turn colour off (colour is used only on a terminal)' },
-  forceColor: { name: 'FORCE_COLOR', meaning: 'turn colour on even when standard output is not a terminal' },
-} as const satisfies Record<string, { name: string; meaning: string }>;
-
-type Environment = typeof ENVIRONMENT;
-
-/** The variables' names, for code that reads them: `ENV.mongo` is 'TENANTADM_MONGO'. */
-export const ENV = Object.fromEntries(Object.entries(ENVIRONMENT).map(([key, v]) => [key, v.name])) as {
-  readonly [K in keyof Environment]: Environment[K]['name'];
-};
-
+export { DEFAULTS, ENVIRONMENT, ENV } from './environment';
 
 // ---------------------------------------------------------------------------------------
 // Global options: valid before or after the command. Each mirrors an entry of ENVIRONMENT
@@ -188,7 +118,7 @@ export function defaultActor(env: NodeJS.ProcessEnv): string {
   try {
     user = os.userInfo().username;
   } catch {
-    user = env.USER ?? 'unknown';
+    user = env[ENV.user] ?? 'unknown';
   }
   return `${user}@${os.hostname()}`;
 }
@@ -196,7 +126,7 @@ export function defaultActor(env: NodeJS.ProcessEnv): string {
 /**
  * Resolve the global configuration; invalid values are usage errors (exit 2). Every password
  * found is registered with secrets.ts so no message can print it; `warn` hears about
- * passwords given on the command line.
+ * passwords given on the command line (main's warn: it adds the `tenantadm: warning:` prefix).
  */
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => undefined): Config {
   const timeoutRaw = pick(flags.timeout, env[ENV.timeout]);
@@ -211,8 +141,8 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
     timeoutMs = Number(timeoutRaw);
   }
 
-  const dbName = (flag: string | undefined, envName: string, fallback: string, what: string): string => {
-    const value = pick(flag, env[envName]) ?? fallback;
+  const dbName = (flag: string | undefined, fromEnv: string | undefined, fallback: string, what: string): string => {
+    const value = pick(flag, fromEnv) ?? fallback;
     if (!DB_NAME.test(value)) {
       throw new UsageError(`invalid ${what} database name "${value}"`, 'use letters, digits, "_" or "-" (at most 63)');
     }
@@ -232,7 +162,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
   // Warned before the URL is checked: a refused URL was in the process list all the same.
   if (flags.mongo !== undefined && mongoUrlHasPassword(flags.mongo)) {
     warn(
-      'tenantadm: warning: --mongo carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
+      '--mongo carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
         `set ${ENV.mongo} instead, or ${ENV.mongoUsername} with ${ENV.mongoPassword} or ${ENV.mongoPasswordFile} (a file only you can read)`,
     );
   }
@@ -248,7 +178,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
     registerSecret(redisPassword);
     if (redisPassword !== undefined && flags.redisUrl !== undefined && flags.redisUrl !== '') {
       warn(
-        'tenantadm: warning: --redis-url carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
+        '--redis-url carries a password, which other users see in the process list (ps) and which stays in shell history; ' +
           `set ${ENV.redisUrl} (device-auth's own variable) instead`,
       );
     }
@@ -271,10 +201,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
     mongoTarget: mongo.target,
     timeoutMs,
     db: {
-      tenantadm: dbName(flags.tenantadmDb, ENV.tenantadmDb, DEFAULTS.tenantadmDb, 'tenantadm'),
-      useradm: dbName(flags.useradmDb, ENV.useradmDb, DEFAULTS.useradmDb, 'useradm'),
-      deviceauth: dbName(flags.deviceauthDb, ENV.deviceauthDb, DEFAULTS.deviceauthDb, 'deviceauth'),
-      audit: dbName(flags.auditDb, ENV.auditDb, DEFAULTS.auditDb, 'audit'),
+      tenantadm: dbName(flags.tenantadmDb, env[ENV.tenantadmDb], DEFAULTS.tenantadmDb, 'tenantadm'),
+      useradm: dbName(flags.useradmDb, env[ENV.useradmDb], DEFAULTS.useradmDb, 'useradm'),
+      deviceauth: dbName(flags.deviceauthDb, env[ENV.deviceauthDb], DEFAULTS.deviceauthDb, 'deviceauth'),
+      audit: dbName(flags.auditDb, env[ENV.auditDb], DEFAULTS.auditDb, 'audit'),
     },
     auditCollection,
     keyFile: pick(flags.keyFile, env[ENV.keyFile]),

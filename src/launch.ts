@@ -2,13 +2,15 @@
  * How bin/tenantadm starts the tool: the single-file build (dist/tenantadm.cjs) when it is the
  * current build (see launch), loaded with a V8 code cache so that its 1.4 MB are not
  * compiled again on every run (Node 20 has no module.enableCompileCache); else dist/main.js.
- * Kept out of the bundle and free of dependencies: it runs before anything else is loaded.
+ * Kept out of the bundle and free of dependencies (but the import-free table of variable names):
+ * it runs before anything else is loaded.
  */
 import fs from 'node:fs';
 import Module from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import { ENV } from './environment';
 
 /** Node's own CommonJS module wrapper (the parameters a module body sees). */
 const CJS_WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'] as const;
@@ -37,7 +39,7 @@ function fnv1a(text: string): string {
  * other), per build of it and per Node version. TENANTADM_CACHE_DIR=off disables it.
  */
 function cacheFile(bundle: string, built: fs.Stats): { file: string; place: string } | undefined {
-  const dir = process.env.TENANTADM_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tenantadm', 'v8');
+  const dir = process.env[ENV.cacheDir] ?? path.join(process.env[ENV.xdgCacheHome] || path.join(os.homedir(), '.cache'), 'tenantadm', 'v8');
   if (dir === 'off') return undefined;
   const place = `tenantadm-${fnv1a(bundle)}-`;
   const build = `${place}${built.size}-${Math.trunc(built.mtimeMs)}-${process.version}-${process.arch}`;
@@ -106,7 +108,7 @@ function runBundle(bundle: string, built: fs.Stats): void {
  */
 export function launch(dist: string): void {
   const bundle = path.join(dist, 'tenantadm.cjs');
-  const built = process.env.TENANTADM_NO_BUNDLE ? undefined : stat(bundle);
+  const built = process.env[ENV.noBundle] ? undefined : stat(bundle);
   if (built) {
     const checkout = stat(path.join(dist, '..', 'src'))?.isDirectory();
     if (!checkout || built.mtimeMs >= (stat(path.join(dist, 'main.js'))?.mtimeMs ?? 0)) {

@@ -44,7 +44,7 @@ function errorFormatFrom(argv: string[], env: NodeJS.ProcessEnv): 'text' | 'json
  * sends (the driver's command monitoring) and prints the count on stderr at exit.
  */
 function commandCounter(env: NodeJS.ProcessEnv): { record: (name: string) => void; report: () => string } | undefined {
-  if (!env.TENANTADM_COUNT_COMMANDS || env.TENANTADM_COUNT_COMMANDS === '0') return undefined;
+  if (!env[ENV.countCommands] || env[ENV.countCommands] === '0') return undefined;
   const byName = new Map<string, number>();
   return {
     record: (name) => byName.set(name, (byName.get(name) ?? 0) + 1),
@@ -59,7 +59,7 @@ function commandCounter(env: NodeJS.ProcessEnv): { record: (name: string) => voi
 /** The terminal's width for tables: the stream's own, then $COLUMNS, then 80. */
 function terminalWidth(stdout: OutStream, env: NodeJS.ProcessEnv): number {
   if (stdout.isTTY && stdout.columns) return stdout.columns;
-  const fromEnv = Number(env.COLUMNS);
+  const fromEnv = Number(env[ENV.columns]);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
 }
 
@@ -85,7 +85,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     return 0;
   }
   const sink = new Sink(stdout);
-  let progress = new ProgressLine(stderr, { enabled: false, debug: Boolean(env.TENANTADM_DEBUG) });
+  let progress = new ProgressLine(stderr, { enabled: false, debug: Boolean(env[ENV.debug]) });
   // Every message goes through redactSecrets: a driver error may quote the URL or a password.
   const writeErr = (s: string) => {
     progress.clear();
@@ -108,7 +108,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     errorFormat = config.errorFormat;
     database = { target: config.mongoTarget, timeoutMs: config.timeoutMs };
     // Progress only for a person watching a terminal, and never with --quiet.
-    progress = new ProgressLine(stderr, { enabled: stderr.isTTY === true && !globals.quiet, debug: Boolean(env.TENANTADM_DEBUG) });
+    progress = new ProgressLine(stderr, { enabled: stderr.isTTY === true && !globals.quiet, debug: Boolean(env[ENV.debug]) });
 
     // The journal's test hooks, read here once and injected (store/test-hooks.ts).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -157,7 +157,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
         const hint = typed.hint ? ` (${typed.hint})` : '';
         writeErr(`tenantadm: ${typed.code === 'internal' ? 'internal error: ' : ''}${typed.message}${hint}\n`);
       }
-      if (env.TENANTADM_DEBUG && err instanceof Error && err.stack) writeErr(`${err.stack}\n`);
+      if (env[ENV.debug] && err instanceof Error && err.stack) writeErr(`${err.stack}\n`);
     }
   } finally {
     progress.stopAll();

@@ -1,6 +1,6 @@
 /**
  * The generated sections of README.md and docs/*.md: the exit-code and environment tables come
- * from the one table of each (errors.ts, config.ts), the flags and the command reference from
+ * from the one table of each (errors.ts, environment.ts), the flags and the command reference from
  * the command table (each command's spec.ts), so adding an option changes no hand-written page.
  * `npm run docs` rewrites the text between the markers in whichever file holds each section
  * (DOC_FILES); a unit test fails when a committed file has drifted.

@@ -1,10 +1,11 @@
 /**
  * man/tenantadm.1 is generated from the command table, the exit-code table (errors.ts) and
- * the environment table (config.ts), so the man page says exactly what the parser accepts.
+ * the environment table (environment.ts), so the man page says exactly what the parser accepts.
  * `npm run man` rewrites it; a unit test fails when the committed page is stale.
  */
 import { commands } from './command-table';
-import { ENVIRONMENT, globalOptions } from '../config';
+import { globalOptions } from '../config';
+import { ENVIRONMENT, TEST_HOOKS } from '../environment';
 import { EXIT_CODE_TABLE } from '../errors';
 import { constraintMessage, helpEntries, usageLine } from '../options';
 
@@ -52,6 +53,8 @@ export function manPage(version: string): string {
   for (const e of EXIT_CODE_TABLE) out.push(item(String(e.code), e.meaning));
   out.push('.SH ENVIRONMENT');
   for (const v of Object.values(ENVIRONMENT)) out.push(item(v.name, v.meaning));
+  out.push(`.SS Test hooks\n${esc('For the test suite only; never set them in production: they kill the process on purpose, pause it, or shorten lock leases.')}`);
+  for (const v of Object.values(TEST_HOOKS)) out.push(item(v.name, v.meaning));
   out.push(
     '.SH SCRIPTING\n' +
       esc(

@@ -196,7 +196,7 @@ export interface JournalOptions {
   hooks?: FaultHooks;
   owner?: Owner;
   renewal?: RenewalTimer;
-  /** A line for people (stderr): e.g. that this process waits for a lock. */
+  /** A line for people (stderr): e.g. that this process waits for a lock; the caller adds the prefix (main: `tenantadm: warning:`). */
   notice?: (line: string) => void;
   /** Most steps written by one batched call. */
   batchSize?: number;
@@ -791,7 +791,7 @@ export class Journal {
         );
       }
       if (told !== key) {
-        this.options.notice?.(`tenantadm: waiting for ${key}, held by pid ${holder.pid} on ${holder.host}`);
+        this.options.notice?.(`waiting for ${key}, held by pid ${holder.pid} on ${holder.host}`);
         told = key;
       }
       await new Promise((r) => setTimeout(r, 5 + Math.random() * Math.min(100, 10 * (attempt + 1))));

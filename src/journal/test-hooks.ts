@@ -2,28 +2,14 @@
  * The test hooks the environment may set, turned into the journal's injected parameters (and
  * the password-hash cost main.ts uses). Only the entry point reads them, once (main.ts);
  * nothing else looks at these variables.
- *
- * - TENANTADM_CRASH_AT=step:N|commit|finalize: SIGKILL at that point of an operation.
- * - TENANTADM_TEST_PAUSE_MS=N: wait N ms between a locked command's checks and its writes
- *   (printing a line on stderr when the wait starts, so a test can start a rival then).
- * - TENANTADM_TEST_LEASE_MS=N: the lease length (default 30 s), so a test can kill a process
- *   and settle its operation without waiting, or pause a holder past its lease.
- * - TENANTADM_TEST_LOCK_WAIT_MS=N: how long a command waits for a lock held by a live owner
- *   (default lockWaitMs(--timeout), locks.ts), so a test of a lock that is never taken
- *   waits one second, not ten.
- * - TENANTADM_TEST_BCRYPT_COST=N: the bcrypt cost of password hashes (default 10, 4-31), so
- *   tests that do not check the cost do not spend 70 ms of CPU on each hash.
+ * Their names and meanings are TEST_HOOKS in environment.ts (the man page lists them apart):
+ * TENANTADM_CRASH_AT and TENANTADM_TEST_PAUSE_MS, _LEASE_MS, _LOCK_WAIT_MS, _BCRYPT_COST.
  */
 import { UsageError } from '../errors';
 import type { FaultHooks, FaultPoint } from './journal';
+import { TEST_HOOK_ENV } from '../environment';
 
-export const TEST_HOOK_ENV = {
-  crashAt: 'TENANTADM_CRASH_AT',
-  pauseMs: 'TENANTADM_TEST_PAUSE_MS',
-  leaseMs: 'TENANTADM_TEST_LEASE_MS',
-  lockWaitMs: 'TENANTADM_TEST_LOCK_WAIT_MS',
-  bcryptCost: 'TENANTADM_TEST_BCRYPT_COST',
-} as const;
+export { TEST_HOOK_ENV };
 
 export interface TestHooks {
   hooks?: FaultHooks;
@@ -32,8 +18,7 @@ export interface TestHooks {
   bcryptCost?: number;
 }
 
-function count(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
+function count(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!/^\d+$/.test(raw)) throw new UsageError(`invalid ${name} "${raw}"`, 'give a whole number of milliseconds');
   return Number(raw);
@@ -41,10 +26,10 @@ function count(env: NodeJS.ProcessEnv, name: string): number | undefined {
 
 export function testHooksFrom(env: NodeJS.ProcessEnv, warn: (line: string) => void): TestHooks {
   const crashAt = env[TEST_HOOK_ENV.crashAt] || undefined;
-  const pauseMs = count(env, TEST_HOOK_ENV.pauseMs);
-  const leaseMs = count(env, TEST_HOOK_ENV.leaseMs);
-  const lockWaitMs = count(env, TEST_HOOK_ENV.lockWaitMs);
-  const bcryptCost = count(env, TEST_HOOK_ENV.bcryptCost);
+  const pauseMs = count(TEST_HOOK_ENV.pauseMs, env[TEST_HOOK_ENV.pauseMs]);
+  const leaseMs = count(TEST_HOOK_ENV.leaseMs, env[TEST_HOOK_ENV.leaseMs]);
+  const lockWaitMs = count(TEST_HOOK_ENV.lockWaitMs, env[TEST_HOOK_ENV.lockWaitMs]);
+  const bcryptCost = count(TEST_HOOK_ENV.bcryptCost, env[TEST_HOOK_ENV.bcryptCost]);
   if (bcryptCost !== undefined && (bcryptCost < 4 || bcryptCost > 31)) {
     throw new UsageError(`invalid ${TEST_HOOK_ENV.bcryptCost} "${bcryptCost}"`, 'give a bcrypt cost from 4 to 31');
   }

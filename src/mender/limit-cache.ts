@@ -4,7 +4,7 @@
  * invalidates the way Mender itself does, so tenantadm and Mender never disagree on the cache.
  */
 import type { RedisOptions } from 'ioredis';
-import type { SchemaProfileName } from '../config';
+import type { Config, SchemaProfileName, ServiceAddresses } from '../config';
 import type { LimitKind } from '../domain/tenant';
 import { describeRedisTarget, parseRedisUrl, withRedis } from './redis';
 
@@ -108,4 +108,71 @@ export function staleCacheWarning(outcome: CacheOutcome): string | null {
   }
   const what = outcome.purpose === 'limits' ? 'the limit is written, but invalidating its cache' : 'the change is written, but bumping the tenant cache version';
   return `${what} in Redis at ${outcome.url} failed (${outcome.reason}); ${stale}: ${run}`;
+}
+
+/**
+ * Who keeps deviceauth's view of limits and tenants right: deviceauth itself when its internal
+ * API makes the change (TENANTADM_DEVICEAUTH_ADDR set: it writes and drops its own cache), or
+ * this tool, which then writes deviceauth's database directly and must invalidate the cache as
+ * deviceauth would. Every choice between the two is made here.
+ */
+export function deviceauthThroughApi(services: ServiceAddresses): boolean {
+  return services.deviceauth !== undefined;
+}
+
+/** What became of deviceauth's cached copy of a changed limit: 'service' when its own API wrote it. */
+export type RefreshState = CacheOutcome['state'] | 'service';
+
+/**
+ * The one thing to do after a limit or tenant change so that deviceauth sees it: nothing when
+ * its API made the change; else invalidate the cached limits or bump the tenants' cache version
+ * in its Redis, and warn (the prefix is main's) when that could not be done.
+ */
+export class LimitRefresh {
+  readonly throughApi: boolean;
+  private readonly cache: LimitCache;
+
+  /** Parses the Redis URL at once, so a bad one is a usage error before anything is written. */
+  constructor(
+    config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'timeoutMs' | 'services'>,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.throughApi = deviceauthThroughApi(config.services);
+    this.cache = new LimitCache(config.redisUrl, config.redisKeyPrefix, config.timeoutMs);
+  }
+
+  /**
+   * After limits were written (or removed with their tenants): `profile` names the cache keys and
+   * is read only when the tool wrote them; a profile that cannot be told leaves the cached copies
+   * to expire, with a warning about `whose` limits. Nothing to refresh is null.
+   */
+  async limits(
+    entries: { tenantId: string; kind: LimitKind }[],
+    profile: () => Promise<SchemaProfileName>,
+    whose = "the tenants'",
+  ): Promise<RefreshState | null> {
+    if (entries.length === 0) return null;
+    if (this.throughApi) return 'service';
+    let name: SchemaProfileName;
+    try {
+      name = await profile();
+    } catch {
+      this.warn(`deviceauth's schema profile is unknown, so ${whose} cached limits were not invalidated; they expire within ${LIMIT_CACHE_TTL_HOURS} hours`);
+      return null;
+    }
+    return this.report(await this.cache.invalidate(entries, name));
+  }
+
+  /** After tenants were suspended or removed: deviceauth's SuspendTenant moves their cache version (its API does so itself). */
+  async tenants(tenantIds: string[]): Promise<RefreshState | null> {
+    if (tenantIds.length === 0) return null;
+    if (this.throughApi) return 'service';
+    return this.report(await this.cache.bumpTenantVersion(tenantIds));
+  }
+
+  private report(outcome: CacheOutcome): CacheOutcome['state'] {
+    const warning = staleCacheWarning(outcome);
+    if (warning) this.warn(warning);
+    return outcome.state;
+  }
 }

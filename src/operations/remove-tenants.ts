@@ -10,7 +10,7 @@ import type { StartProgress } from '../progress';
 import { ConflictError, InternalError } from '../errors';
 import { LIMIT_KINDS, formatLimit, UNLIMITED } from '../domain/tenant';
 import { ChangeSet, tenantObject, spLock, ssoLock, storageLock, tenantLock, type LockKey, type RemovalPlan, type Store, type TenantRecord } from '../store';
-import { LimitCache, staleCacheWarning } from '../mender/limit-cache';
+import { LimitRefresh } from '../mender/limit-cache';
 import type { Deps } from '../deps';
 
 export interface RemovalResult {
@@ -93,6 +93,8 @@ export async function removeTenants(
 ): Promise<RemovalResult> {
   const ids = groups.flat();
   const removedSet = new Set(ids);
+  // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
+  const refresh = new LimitRefresh(deps.config, deps.warn);
   // A server that refuses to list databases or collections stops here, before any lock or write.
   await store.guard(() => store.removal.probe({ databases: options.databases }));
   // The values each child held, read before they go: they return to the SP.
@@ -142,7 +144,8 @@ export async function removeTenants(
   });
 
   // Without deviceauth's API, its cache still holds the removed tenants' limits and token state.
-  if (!store.services.has('deviceauth')) await invalidateCaches(store, deps, plan);
+  await refresh.limits(plan.limits, async () => (await store.profile()).name, "the removed tenants'");
+  await refresh.tenants(plan.tenantIds);
 
   const remaining = await store.guard(() => store.removal.remaining(ids, { databases: options.databases }, deps.progress));
   if (remaining.length > 0) {
@@ -175,19 +178,4 @@ export async function removeTenants(
     capacity_returned: childIds.filter((id) => held.has(id)).map((id) => ({ service_provider: records.get(id)!.tenant.parent_tenant_id!, tenant_id: id, limits: held.get(id)! })),
     left_for_operator: ids.map((id) => ({ tenant_id: id, shared_store_prefix: `${id}/`, ...(plan.buckets[id] ? { bucket: plan.buckets[id] } : {}) })),
   };
-}
-
-async function invalidateCaches(store: Store, deps: Pick<Deps, 'config' | 'warn'>, plan: RemovalPlan): Promise<void> {
-  const cache = new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs);
-  if (plan.limits.length > 0) {
-    try {
-      const profile = (await store.profile()).name;
-      const warning = staleCacheWarning(await cache.invalidate(plan.limits, profile));
-      if (warning) deps.warn(warning);
-    } catch {
-      deps.warn("tenantadm: warning: deviceauth's schema profile is unknown, so the removed tenants' cached limits were not invalidated; they expire within 3 hours");
-    }
-  }
-  const warning = staleCacheWarning(await cache.bumpTenantVersion(plan.tenantIds));
-  if (warning) deps.warn(warning);
 }

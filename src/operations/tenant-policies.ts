@@ -1,6 +1,7 @@
 /**
- * Rules update-tenant applies for the Service Provider features of issue 5: the add-on
- * policy an SP sets for its children, and SSO inheritance of a child. Each returns the
+ * Rules update-tenant applies for a Service Provider's policies over its children: which
+ * add-ons its children may have (--child-features), and whether a child inherits the SP's
+ * SSO settings (--sso-inherit). Each returns the
  * extra writes (children switched off, own SSO settings dropped) for the same change set.
  */
 import { NotFoundError, RuleError } from '../errors';

@@ -18,6 +18,7 @@ import { StorageStore } from './storage';
 import { RemovalStore } from './tenant-sweep';
 import { idValues } from './tenants';
 import { MenderServices } from '../mender/services';
+import { deviceauthThroughApi } from '../mender/limit-cache';
 import { IsolationCheck, type IsolationAudit } from './check';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import type { SsoSettings } from '../domain/sso';
@@ -193,7 +194,7 @@ export class Store {
    * The value is stored as this server's profile reads it; what it cannot say is exit 5.
    */
   async limitStep(current: LimitRecord, value: number): Promise<Step> {
-    if (this.services.has('deviceauth')) {
+    if (deviceauthThroughApi(this.config.services)) {
       const stored = await this.limits.storedValue(value, current.kind);
       const previous = current.raw ? Number(current.raw.value) : null;
       return { kind: 'service', call: { op: 'limit.put', service: 'deviceauth', tenantId: current.tenantId, name: current.kind, value: stored, previous } };

@@ -10,6 +10,7 @@ import type { Config } from '../config';
 import type { LimitKind } from '../domain/tenant';
 import { databaseNames, perTenantDatabases, tenantCollections } from './discovery';
 import type { MenderServices, ServiceName } from '../mender/services';
+import { deviceauthThroughApi } from '../mender/limit-cache';
 import { LOCKS, type Step } from '../journal/journal';
 import { TENANTS, idValues } from './tenants';
 import { DEPLOYMENTS_DB, STORAGE_COLLECTION, STORAGE_ID } from './storage';
@@ -224,7 +225,7 @@ export class RemovalStore {
         if (!this.services.has(service)) continue;
         steps.push({ kind: 'service', call: { op: 'tenant.remove', service, tenantId } });
       }
-      if (this.services.has('deviceauth')) {
+      if (deviceauthThroughApi(this.config.services)) {
         for (const l of plan.limits.filter((x) => x.tenantId === tenantId)) {
           steps.push({ kind: 'service', call: { op: 'limit.remove', service: 'deviceauth', tenantId, name: l.kind } });
         }

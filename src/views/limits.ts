@@ -1,7 +1,7 @@
 /** Device limit changes as printed: one line per tenant and kind, before and after, and what became of deviceauth's cache. */
 import type { Column } from '../output';
 import { formatLimit, type LimitKind } from '../domain/tenant';
-import type { CacheOutcome } from '../mender/limit-cache';
+import type { RefreshState } from '../mender/limit-cache';
 
 export interface LimitRow {
   tenant_id: string;
@@ -11,7 +11,7 @@ export interface LimitRow {
   after: number;
   changed: boolean;
   /** How deviceauth's cached limit was made stale: by its own API (service), by us, or not; null when nothing was written. */
-  cache: CacheOutcome['state'] | 'service' | null;
+  cache: RefreshState | null;
 }
 
 export const limitColumns: Column<LimitRow>[] = [

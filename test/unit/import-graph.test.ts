@@ -15,6 +15,7 @@ const SRC = path.resolve(__dirname, '../../src');
  * listed before it. `commands/*` is one room per command; a command never imports another.
  */
 const LAYERS: readonly (readonly string[])[] = [
+  ['environment.ts'],
   ['errors.ts', 'options.ts', 'output.ts', 'progress.ts', 'color.ts'],
   ['validate.ts', 'secrets.ts'],
   ['domain/'],

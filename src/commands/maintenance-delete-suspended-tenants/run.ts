@@ -56,7 +56,7 @@ export async function deleteSuspendedTenants(options: DeleteSuspendedOptions, de
   if (ask) {
     await confirmYes(`Remove ${going.size} tenant(s) suspended for at least ${days} day(s), with all their records, everywhere? This cannot be undone.`, deps);
   }
-  for (const s of skipped) deps.warn(`tenantadm: skipped tenant ${s.id} ("${s.name}"): ${s.reason}`);
+  for (const s of skipped) deps.warn(`skipped tenant ${s.id} ("${s.name}"): ${s.reason}`);
   const records = new Map(found.filter((r) => going.has(r.tenant.id)).map((r) => [r.tenant.id, r]));
   // One operation per batch, children's batches before their Service Providers': each batch
   // is complete once done, and a killed one is finished by the next command or `repair`.

@@ -5,7 +5,7 @@ import type { Deps } from '../../deps';
 import type { Result } from '../../output';
 import { confirmYes, consentNeeded } from '../../confirm';
 import { ChangeSet, tenantObject, type TenantRecord } from '../../store';
-import { LimitCache, staleCacheWarning } from '../../mender/limit-cache';
+import { LimitRefresh } from '../../mender/limit-cache';
 import { warnDirectRevocation } from '../../notices';
 import { BATCH_SIZE } from '../../operations/remove-tenants';
 import { expiredTrialColumns, type ExpiredTrialRow } from '../../views/maintenance';
@@ -31,6 +31,8 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
   if (ask) await confirmYes(`Suspend ${found.length} tenant(s) whose trial expired (revoking their device and user tokens)?`, deps);
 
   const ids = found.map((r) => r.tenant.id);
+  // Parsed before the writes: a malformed Redis URL is exit 2 with nothing written.
+  const refresh = new LimitRefresh(deps.config, deps.warn);
   let revoked: ReturnType<typeof store.revokeTokensManySteps> = { steps: [], direct: [] };
   // One operation per batch of tenants (its journal document holds an audit entry per tenant).
   for (let i = 0; i < found.length; i += BATCH_SIZE) {
@@ -51,12 +53,7 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
     }
     await store.commit(changes);
   }
-  if (revoked.direct.length > 0) {
-    warnDirectRevocation(deps, revoked.direct);
-    if (revoked.direct.includes('deviceauth')) {
-      const warning = staleCacheWarning(await new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs).bumpTenantVersion(ids));
-      if (warning) deps.warn(warning);
-    }
-  }
+  if (revoked.direct.length > 0) warnDirectRevocation(deps, revoked.direct);
+  await refresh.tenants(ids);
   return { type: 'list', rows: found.map((r) => row(r, 'suspended')), columns: expiredTrialColumns };
 }

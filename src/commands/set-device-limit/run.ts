@@ -1,72 +1,18 @@
 /** set-device-limit: one limit or a whole reallocation plan, checked whole and applied all-or-nothing. */
-import fs from 'node:fs';
 import type { OptionsOf } from '../../options';
 import type { setDeviceLimitOptions } from './spec';
-import type { FromSchema } from 'json-schema-to-ts';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
 import { UsageError } from '../../errors';
-import { LIMIT_KINDS, UNLIMITED, formatLimit, parseDeviceLimit, parseTenantId, type LimitKind } from '../../domain/tenant';
+import { UNLIMITED, formatLimit, parseDeviceLimit, parseTenantId, type LimitKind } from '../../domain/tenant';
 import { ceiling, planReallocation, type LimitChange, type PlannedChange } from '../../domain/allocation';
-import { validateDocument } from '../../validate';
+import { readPlan } from './plan';
 import { ChangeSet, tenantObject, type LimitRecord, type TenantRecord } from '../../store';
-import { LimitCache, staleCacheWarning } from '../../mender/limit-cache';
+import { LimitRefresh } from '../../mender/limit-cache';
 import { loadWorld, withAllocationLocks, type TenantsRead } from '../../operations/allocation';
 import { limitColumns, type LimitRow } from '../../views/limits';
 
 export type SetDeviceLimitOptions = OptionsOf<typeof setDeviceLimitOptions>;
-
-/** A reallocation plan file: `{"limits": [{"tenant_id", "limit", "kind"?}]}`. */
-export const planSchema = {
-  type: 'object',
-  properties: {
-    limits: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        properties: {
-          tenant_id: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' },
-          limit: { anyOf: [{ type: 'integer', minimum: -1 }, { type: 'string', enum: ['unlimited'] }] },
-          kind: { type: 'string', enum: [...LIMIT_KINDS] },
-        },
-        required: ['tenant_id', 'limit'],
-        additionalProperties: false,
-      },
-    },
-  },
-  required: ['limits'],
-  additionalProperties: false,
-} as const;
-
-export type LimitPlan = FromSchema<typeof planSchema>;
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function readPlan(file: string, deps: Deps): Promise<LimitChange[]> {
-  let text: string;
-  try {
-    text = file === '-' ? await readAll(deps.stdin) : fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read the plan ${file}: ${(err as Error).message}`, 'give a readable JSON file, or - for standard input');
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file}: not JSON: ${(err as Error).message}`, 'the plan is {"limits": [{"tenant_id": "...", "limit": 10}]}');
-  }
-  const plan = validateDocument<LimitPlan>(planSchema, data, file);
-  return plan.limits.map((entry) => ({
-    tenantId: parseTenantId(entry.tenant_id),
-    kind: entry.kind ?? 'max_devices',
-    limit: parseDeviceLimit(entry.limit),
-  }));
-}
 
 function parseSetPair(raw: string, kind: LimitKind): LimitChange {
   const m = /^([^=]+)=(.+)$/.exec(raw.trim());
@@ -107,7 +53,8 @@ function auditChange(changes: ChangeSet, record: TenantRecord, c: PlannedChange)
  */
 export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps): Promise<Result> {
   const { changes, single } = await requestedChanges(options, deps);
-  const cache = new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs);
+  // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
+  const refresh = new LimitRefresh(deps.config, deps.warn);
   const ids = [...new Set(changes.map((c) => c.tenantId))];
   const kinds = [...new Set(changes.map((c) => c.kind))];
   const store = await deps.store();
@@ -152,7 +99,7 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
         // Everything the command needs after its writes is known before them: the schema
         // profile names deviceauth's cache keys, and a server whose profile cannot be told
         // must refuse (exit 5) with nothing written.
-        if (decided.planned.length > 0 && !store.services.has('deviceauth')) await store.profile();
+        if (decided.planned.length > 0 && !refresh.throughApi) await store.profile();
         return { changes: decided.set, result: decided };
       },
       { ownLocks: false, world: true },
@@ -160,18 +107,7 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
   }
 
   const { loaded, planned } = outcome;
-  let cacheState: LimitRow['cache'] = null;
-  if (!options.dryRun && planned.length > 0) {
-    if (store.services.has('deviceauth')) {
-      // deviceauth's own limits API invalidated its cache.
-      cacheState = 'service';
-    } else {
-      const result = await cache.invalidate(planned, (await store.profile()).name);
-      cacheState = result.state;
-      const warning = staleCacheWarning(result);
-      if (warning) deps.warn(warning);
-    }
-  }
+  const cacheState = options.dryRun ? null : await refresh.limits(planned, async () => (await store.profile()).name);
   if (options.dryRun) deps.warn(`dry run: ${planned.length} limit(s) would change; nothing was written`);
 
   const changedKeys = new Set(planned.map((c) => `${c.tenantId}/${c.kind}`));

@@ -146,7 +146,7 @@ describe('reallocation plans', () => {
     await bad({ limits: [{ tenant_id: a.id, limit: 5, extra: 1 }] }, /\/limits\/0: unexpected property "extra"/);
     await bad({ limits: [] }, /\/limits/);
     await bad({ changes: [] }, /\//);
-    await bad('{"limits": [', /not JSON/);
+    await bad('{"limits": [', /not valid JSON/);
     await expectFailsCleanly(dbs, ['set-device-limit', '-f', path.join(dir, 'missing.json')], 2);
   });
 

@@ -10,7 +10,7 @@ import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from 
 import { loadWorld, withAllocationLocks } from '../../operations/allocation';
 import { requireTenant } from '../../operations/tenants';
 import { ChangeSet, tenantObject, spLock, ssoLock, tenantLock, tenantNameLock, type TenantFields, type TenantRecord } from '../../store';
-import { LimitCache, staleCacheWarning } from '../../mender/limit-cache';
+import { LimitRefresh } from '../../mender/limit-cache';
 import { warnDirectRevocation } from '../../notices';
 import { deviceFiguresOf } from '../../operations/tenant-view';
 import { tenantColumns } from '../../views/tenant';
@@ -119,7 +119,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   ];
   let revoked: ReturnType<typeof store.revokeTokensSteps> | undefined;
   // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
-  const cache = new LimitCache(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.config.timeoutMs);
+  const refresh = new LimitRefresh(deps.config, deps.warn);
   const locked = async (record: TenantRecord): Promise<{ changes: ChangeSet | null; result: TenantRecord }> => {
     const out = await body(record);
     // Suspension takes access away now: every device and user token of the tenant is revoked once the change commits.
@@ -134,14 +134,10 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   const written = readsParent
     ? await withAllocationLocks(store, [id], extraLocks, (fresh) => locked(fresh.get(id)!))
     : await store.exclusive([spLock(id), tenantLock(id), ...extraLocks], async () => locked(await requireTenant(store, id)));
-  if (revoked && revoked.direct.length > 0) {
-    warnDirectRevocation(deps, revoked.direct);
-    if (revoked.direct.includes('deviceauth')) {
-      // What deviceauth's own token API does besides deleting: move the tenant's cache version.
-      const outcome = await cache.bumpTenantVersion([id]);
-      const warning = staleCacheWarning(outcome);
-      if (warning) deps.warn(warning);
-    }
+  if (revoked) {
+    if (revoked.direct.length > 0) warnDirectRevocation(deps, revoked.direct);
+    // What deviceauth's own token API does besides deleting: move the tenant's cache version.
+    await refresh.tenants([id]);
   }
   return { type: 'object', data: (await figures)(written), columns: tenantColumns };
 

@@ -1,0 +1,62 @@
+/**
+ * The one refresh after a limit or tenant change (mender/limit-cache.ts LimitRefresh): nothing
+ * when deviceauth's API made the change, else the cache invalidated by the tool, and the
+ * existing warnings when that cannot be done. No Redis is needed: without a URL the outcome is
+ * "not_configured", with the commands to run by hand.
+ */
+import { LimitRefresh, deviceauthThroughApi } from '../../src/mender/limit-cache';
+
+const base = { redisKeyPrefix: 'deviceauth:v1', timeoutMs: 1000, redisUrl: undefined };
+const tenant = '673a03e3c9eca7a440f2f444';
+
+function refresh(services: { deviceauth?: string }) {
+  const warnings: string[] = [];
+  return { warnings, refresh: new LimitRefresh({ ...base, services }, (m) => warnings.push(m)) };
+}
+
+describe('LimitRefresh', () => {
+  it('leaves the cache to deviceauth when its API made the change', async () => {
+    const { refresh: r, warnings } = refresh({ deviceauth: 'http://deviceauth:8080' });
+    const profile = jest.fn(async () => 'v2' as const);
+    expect(r.throughApi).toBe(true);
+    expect(await r.limits([{ tenantId: tenant, kind: 'max_devices' }], profile)).toBe('service');
+    expect(await r.tenants([tenant])).toBe('service');
+    expect(profile).not.toHaveBeenCalled();
+    expect(warnings).toEqual([]);
+  });
+
+  it('says how to drop the cached copies when no Redis is configured', async () => {
+    const { refresh: r, warnings } = refresh({});
+    expect(await r.limits([{ tenantId: tenant, kind: 'max_devices' }], async () => 'legacy')).toBe('not_configured');
+    expect(await r.tenants([tenant])).toBe('not_configured');
+    expect(warnings).toEqual([
+      expect.stringMatching(new RegExp(`^no --redis-url .*old limit for up to 3 hours.*DEL deviceauth:v1:tenant:${tenant}:limit:max_devices$`)),
+      expect.stringMatching(new RegExp(`^no --redis-url .*cached device tokens.*INCR deviceauth:v1:tenant:${tenant}:version$`)),
+    ]);
+  });
+
+  it('warns about whose limits stay cached when the schema profile cannot be told', async () => {
+    const { refresh: r, warnings } = refresh({});
+    const failing = async (): Promise<'v2'> => {
+      throw new Error('no migration_info');
+    };
+    expect(await r.limits([{ tenantId: tenant, kind: 'max_devices' }], failing, "the removed tenants'")).toBeNull();
+    expect(warnings).toEqual(["deviceauth's schema profile is unknown, so the removed tenants' cached limits were not invalidated; they expire within 3 hours"]);
+  });
+
+  it('does nothing for nothing changed', async () => {
+    const { refresh: r, warnings } = refresh({});
+    expect(await r.limits([], async () => 'v2')).toBeNull();
+    expect(await r.tenants([])).toBeNull();
+    expect(warnings).toEqual([]);
+  });
+
+  it('refuses a malformed Redis URL at once, before anything is written', () => {
+    expect(() => new LimitRefresh({ ...base, redisUrl: 'http://nope', services: {} }, () => undefined)).toThrow();
+  });
+
+  it('decides API or direct write from the deviceauth address alone', () => {
+    expect(deviceauthThroughApi({ deviceauth: 'http://x' })).toBe(true);
+    expect(deviceauthThroughApi({ useradm: 'http://x' })).toBe(false);
+  });
+});
