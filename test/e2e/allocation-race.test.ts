@@ -1,24 +1,21 @@
 // Kept whole-tool: set-device-limit, update-tenant --parent and create-tenant --parent race each other for one SP, and the assertion is about them all.
 /** Concurrency of SP allocations on a server without transactions: different commands racing for one SP's capacity. */
 import { ObjectId } from 'mongodb';
-import { client, type Dbs, withFreshDatabases } from '../support/harness';
+import { client } from '../support/harness';
 import { childLimits, storedLimit } from '../support/limits';
-import { race as raceOn, seedSp as seedSpIn, sum } from '../support/allocation';
+import { sum, allocationHelpers } from '../support/allocation';
+import { commandTest } from '../support/command-test';
 
-let dbs: Dbs;
-
-withFreshDatabases((d) => (dbs = d));
-
-const seedSp = (limit: number, n: number, extra: Record<string, unknown> = {}) => seedSpIn(dbs, limit, n, extra);
-const race = (sp: string, jobs: string[][]) => raceOn(dbs, sp, jobs);
+const ctx = commandTest();
+const { seedSp, race } = allocationHelpers(ctx);
 
 describe('20 processes racing for one SP', () => {
   it('mixed plans, attaches and raises against one SP never over-allocate it', async () => {
     const { sp, children } = await seedSp(50, 6);
     const c = await client();
     const loose = Array.from({ length: 4 }, () => new ObjectId());
-    await c.db(dbs.tenantadm).collection('tenants').insertMany(loose.map((id, i) => ({ _id: id, name: `loose-${i}`, status: 'active', addons: [] })));
-    await c.db(dbs.deviceauth).collection('limits').insertMany(loose.map((id) => ({ name: 'max_devices', value: 8, tenant_id: id.toHexString() })));
+    await c.db(ctx.dbs.tenantadm).collection('tenants').insertMany(loose.map((id, i) => ({ _id: id, name: `loose-${i}`, status: 'active', addons: [] })));
+    await c.db(ctx.dbs.deviceauth).collection('limits').insertMany(loose.map((id) => ({ name: 'max_devices', value: 8, tenant_id: id.toHexString() })));
     const jobs = [
       ...children.map((id, i) => ['set-device-limit', '--id', id, '--limit', String(5 + i)]),
       ...loose.map((id) => ['update-tenant', '--id', id.toHexString(), '--parent', sp]),
@@ -28,9 +25,9 @@ describe('20 processes racing for one SP', () => {
     ];
     const results = await race(sp, jobs);
     expect(results.every((r) => r.code === 0 || r.code === 5)).toBe(true);
-    const spLimit = (await storedLimit(dbs, sp))!;
-    const limits = await childLimits(dbs, sp);
+    const spLimit = (await storedLimit(ctx.dbs, sp))!;
+    const limits = await childLimits(ctx.dbs, sp);
     expect(sum(limits)).toBeLessThanOrEqual(spLimit);
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
   });
 });

@@ -1,17 +1,11 @@
 /** Whole-tool: a server lost in the middle of a read (connection loss) exits 6 without a complete-looking document, in every output format. */
 import net from 'node:net';
-import { client, run, state, type Dbs, withFreshDatabases } from '../support/harness';
+import { run, state } from '../support/harness';
+import { commandTest } from '../support/command-test';
+import { seedBulkTenants } from '../support/cases';
 
-let dbs: Dbs;
-withFreshDatabases((d) => (dbs = d));
-
-/** `n` tenants written with the raw driver, each with a long name (about 400 bytes a row). */
-async function seedTenants(n: number): Promise<void> {
-  await (await client())
-    .db(dbs.tenantadm)
-    .collection('tenants')
-    .insertMany(Array.from({ length: n }, (_, i) => ({ name: `bulk-${i}-${'x'.repeat(200)}`, status: 'active', plan: 'os', addons: [] })));
-}
+const ctx = commandTest();
+const seedTenants = (n: number) => seedBulkTenants(ctx.dbs, n);
 
 describe('a server lost in the middle of a read', () => {
   /** A TCP relay to the test server that can be cut, as a lost network would. */
@@ -45,7 +39,7 @@ describe('a server lost in the middle of a read', () => {
     await seedTenants(3000);
     const link = await relay();
     // The link goes down as the first rows reach stdout: the rest of the listing is still to be read.
-    const r = await run(dbs, ['list-tenants', '-o', format], {
+    const r = await run(ctx.dbs, ['list-tenants', '-o', format], {
       env: { TENANTADM_MONGO: link.url, TENANTADM_TIMEOUT_MS: '1000' },
       onStdout: link.cut,
     });

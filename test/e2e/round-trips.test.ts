@@ -4,20 +4,12 @@
  * (TENANTADM_COUNT_COMMANDS): listings read per page, never per tenant, and the final figures
  * of the progress counters. Counts, not timings.
  */
-import { run, tmpDir, type Dbs, withFreshDatabases } from '../support/harness';
-import { countCommands, planFile as writePlan, reads, seedSpWithChildren } from '../support/round-trips';
+import { run } from '../support/harness';
+import { reads, roundTripHelpers } from '../support/round-trips';
+import { commandTest } from '../support/command-test';
 
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
-
-const counted = (args: string[]) => countCommands(dbs, args);
-const seed = (n: number, extra = 0) => seedSpWithChildren(dbs, n, extra);
-const planFile = (children: string[], limit: number) => writePlan(dir, children, limit);
+const ctx = commandTest();
+const { counted, seed, planFile } = roundTripHelpers(ctx);
 
 describe('listings read per page, never per tenant', () => {
   it('list-tenants and usage of every tenant read the same with 6 and with 302 tenants', async () => {
@@ -44,11 +36,11 @@ describe('listings read per page, never per tenant', () => {
 describe('progress counters of plans and checks (their final figures with TENANTADM_DEBUG)', () => {
   it('a plan counts its entries planned, check the collections it scanned', async () => {
     const { children } = await seed(12);
-    const plan = await run(dbs, ['set-device-limit', '-f', planFile(children, 3)], { env: { TENANTADM_DEBUG: '1' } });
+    const plan = await run(ctx.dbs, ['set-device-limit', '-f', planFile(children, 3)], { env: { TENANTADM_DEBUG: '1' } });
     expect(plan.code).toBe(0);
     expect(plan.stderr).toMatch(/^tenantadm: debug: plan entries planned: 12$/m);
 
-    const check = await run(dbs, ['check', '-o', 'json'], { env: { TENANTADM_DEBUG: '1' } });
+    const check = await run(ctx.dbs, ['check', '-o', 'json'], { env: { TENANTADM_DEBUG: '1' } });
     const scanned = (JSON.parse(check.stdout) as { scanned: { collections: number } }).scanned.collections;
     expect(scanned).toBeGreaterThan(3);
     expect(check.stderr).toMatch(new RegExp(`^tenantadm: debug: collections scanned: ${scanned}$`, 'm'));

@@ -4,6 +4,7 @@
  */
 import { ObjectId } from 'mongodb';
 import { client, run, runPaused, type Dbs, type RunResult, waitedForLock } from './harness';
+import type { TestPlace } from './command-test';
 
 /** An SP with `limit` and `n` children at limit 0, written directly (fast setup). */
 export async function seedSp(dbs: Dbs, limit: number, n: number, extra: Record<string, unknown> = {}): Promise<{ sp: string; children: string[] }> {
@@ -41,4 +42,12 @@ export async function race(dbs: Dbs, sp: string, jobs: string[][]): Promise<RunR
   const results = [await holder.done, ...others];
   expect(others.filter((r) => waitedForLock(r, `sp:${sp}`)).length).toBeGreaterThan(0);
   return results;
+}
+
+/** seedSp and race bound to the current test's databases. */
+export function allocationHelpers(t: Pick<TestPlace, 'dbs'>) {
+  return {
+    seedSp: (limit: number, n: number, extra: Record<string, unknown> = {}) => seedSp(t.dbs, limit, n, extra),
+    race: (sp: string, jobs: string[][]) => race(t.dbs, sp, jobs),
+  };
 }

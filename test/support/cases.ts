@@ -29,3 +29,11 @@ export async function auditText(dbs: Dbs): Promise<string> {
 export async function auditEntries(dbs: Dbs, filter: Record<string, unknown> = {}): Promise<any[]> {
   return (await client()).db(dbs.audit).collection('tenantadm_audit').find(filter).sort({ time: 1, _id: 1 }).toArray();
 }
+
+/** `n` tenants written with the raw driver, each with a long name (about 400 bytes a row). */
+export async function seedBulkTenants(dbs: Dbs, n: number): Promise<void> {
+  await (await client())
+    .db(dbs.tenantadm)
+    .collection('tenants')
+    .insertMany(Array.from({ length: n }, (_, i) => ({ name: `bulk-${i}-${'x'.repeat(200)}`, status: 'active', plan: 'os', addons: [] })));
+}

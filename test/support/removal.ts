@@ -5,6 +5,7 @@
  */
 import { ObjectId } from 'mongodb';
 import { client, runJson, type Dbs } from './harness';
+import type { TestPlace } from './command-test';
 
 /** A database of another (made-up) Mender service, per test. */
 export const extraDb = (dbs: Dbs) => `${dbs.tenantadm.replace(/tenantadm$/, '')}inventory`;
@@ -73,4 +74,23 @@ export async function seededTenant(dbs: Dbs, name: string): Promise<string> {
   await c.db(dbs.useradm).collection('users').insertOne({ _id: `${name}-user` as never, email: `${name}@kill.example`, tenant_id: id });
   await seedRecords(dbs, id);
   return id;
+}
+
+/** The arguments with --yes, the consent removals ask for. */
+export const yes = (args: string[]) => [...args, '--yes'];
+
+/**
+ * The helpers above bound to the current test's databases; the made-up service's database is
+ * dropped after each test (dropExtraDbAfterEach). Call once at a file's top level.
+ */
+export function removalHelpers(t: TestPlace) {
+  dropExtraDbAfterEach(() => t.dbs);
+  return {
+    /** A database of another (made-up) Mender service, per test. */
+    extraDb: () => extraDb(t.dbs),
+    leftAnywhere: (id: string) => leftAnywhere(t.dbs, id),
+    seedRecords: (id: string, bucket?: string) => seedRecords(t.dbs, id, bucket),
+    suspendedTenant: (name: string, extra: string[] = []) => suspendedTenant(t.dbs, name, extra),
+    seededTenant: (name: string) => seededTenant(t.dbs, name),
+  };
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';
 import { client, run, type Dbs } from './harness';
+import type { TestPlace } from './command-test';
 
 export interface Counted {
   code: number;
@@ -53,4 +54,13 @@ export function planFile(dir: string, children: string[], limit: number): string
   const file = path.join(dir, `plan-${children.length}-${limit}-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(file, JSON.stringify({ limits: children.map((id) => ({ tenant_id: id, limit })) }));
   return file;
+}
+
+/** countCommands, seedSpWithChildren and planFile bound to the current test's databases and directory. */
+export function roundTripHelpers(t: TestPlace) {
+  return {
+    counted: (args: string[]) => countCommands(t.dbs, args),
+    seed: (n: number, extra = 0) => seedSpWithChildren(t.dbs, n, extra),
+    planFile: (children: string[], limit: number) => planFile(t.dir, children, limit),
+  };
 }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { client, type Dbs } from './harness';
+import type { TestPlace } from './command-test';
 
 export const OIDC_SECRET = 'oidc-client-secret-Zq81x';
 export const SAML_KEY = '-----BEGIN PRIVATE KEY-----saml-key-Kk29-----END PRIVATE KEY-----';
@@ -37,4 +38,12 @@ export function expectNoSecrets(...texts: string[]): void {
 /** The tenant's own SSO settings document, as stored (null when it has none). */
 export async function storedSsoOf(dbs: Dbs, tenantId: string): Promise<any> {
   return (await client()).db(dbs.tenantadm).collection('sso_settings').findOne({ _id: tenantId as any });
+}
+
+/** `file` (an SSO settings file in the test's directory) and `storedSso` (a tenant's stored settings), bound to the current test. */
+export function ssoHelpers(t: TestPlace) {
+  return {
+    file: (doc: unknown, raw?: string): string => ssoFile(t.dir, doc, raw),
+    storedSso: (tenantId: string): Promise<any> => storedSsoOf(t.dbs, tenantId),
+  };
 }

@@ -4,34 +4,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ObjectId, type Document } from 'mongodb';
-import { BIN, client, cliEnv, passwordFile, run, runJson, snapshot, state, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly } from '../../../test/support/harness';
+import { BIN, client, cliEnv, passwordFile, run, runJson, snapshot, state, expectFailsCleanly } from '../../../test/support/harness';
 import { csvObjects } from '../../../test/support/csv';
 import { resolveConfig } from '../../config';
 import { ChangeSet, Store } from '../../store';
+import { commandTest, AUDIT } from '../../../test/support/command-test';
 
-const AUDIT = 'tenantadm_audit';
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
-
-async function create(name: string, extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<any> {
-  return runJson(dbs, ['create-tenant', '--name', name, ...extra], { env });
-}
+const ctx = commandTest();
+const { create, audit, rawEntries } = ctx;
 
 async function update(id: string, ...args: string[]): Promise<any> {
-  return runJson(dbs, ['update-tenant', '--id', id, '--yes', ...args]);
-}
-
-async function audit(...args: string[]): Promise<any[]> {
-  return runJson(dbs, ['audit', ...args]);
-}
-
-async function rawEntries(coll = AUDIT, db = dbs.audit): Promise<Document[]> {
-  return (await client()).db(db).collection(coll).find({}).sort({ time: 1, _id: 1 }).toArray();
+  return runJson(ctx.dbs, ['update-tenant', '--id', id, '--yes', ...args]);
 }
 
 /** A stored entry as the store writes it, for seeding reads (times and logs under test control). */
@@ -52,12 +35,12 @@ function stored(over: Document = {}): Document {
 }
 
 async function seed(docs: Document[]): Promise<void> {
-  await (await client()).db(dbs.audit).collection(AUDIT).insertMany(docs);
+  await (await client()).db(ctx.dbs.audit).collection(AUDIT).insertMany(docs);
 }
 
 /** Run a command that must fail with `code`, print nothing on stdout and change no database. */
 async function failsWithoutTrace(args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
-  await expectFailsCleanly(dbs, args, code, opts);
+  await expectFailsCleanly(ctx.dbs, args, code, opts);
 }
 
 const API_KEYS = ['id', 'time', 'tenant_id', 'actor', 'action', 'object', 'change'];
@@ -65,12 +48,12 @@ const API_KEYS = ['id', 'time', 'tenant_id', 'actor', 'action', 'object', 'chang
 describe('recording', () => {
   it('records one entry per change of create-tenant, create-org and every update-tenant variant', async () => {
     const started = Date.now();
-    const t = await create('acme', ['--admin-email', 'Admin@Acme.example', '--password-file', passwordFile(dir)]);
-    const org = await run(dbs, ['create-org', '--name', 'legacy', '--username', 'old@legacy.example', '--password', 'legacy-pass-1']);
+    const t = await create('acme', ['--admin-email', 'Admin@Acme.example', '--password-file', passwordFile(ctx.dir)]);
+    const org = await run(ctx.dbs, ['create-org', '--name', 'legacy', '--username', 'old@legacy.example', '--password', 'legacy-pass-1']);
     expect(org.code).toBe(0);
     const orgId = org.stdout.trim().split('\n').pop()!;
-    const admin = await (await client()).db(dbs.useradm).collection('users').findOne({ email: 'admin@acme.example' });
-    const orgAdmin = await (await client()).db(dbs.useradm).collection('users').findOne({ email: 'old@legacy.example' });
+    const admin = await (await client()).db(ctx.dbs.useradm).collection('users').findOne({ email: 'admin@acme.example' });
+    const orgAdmin = await (await client()).db(ctx.dbs.useradm).collection('users').findOne({ email: 'old@legacy.example' });
 
     const created = await audit('--action', 'create');
     expect(created.map((e) => [e.tenant_id, e.object.type, e.object.id])).toEqual([
@@ -129,39 +112,39 @@ describe('recording', () => {
     const raw = await rawEntries();
     expect(raw.every((d) => d.state === 'committed' && d.time instanceof Date)).toBe(true);
     expect(raw.every((d) => JSON.stringify(d.log_tenant_ids) === JSON.stringify([d.tenant_id]))).toBe(true);
-    expect(await (await client()).db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
   });
 
   it('writes no entry for commands that fail or find nothing to change', async () => {
-    const a = await create('a', ['--plan', 'os', '--admin-email', 'a@a.example', '--password-file', passwordFile(dir)]);
+    const a = await create('a', ['--plan', 'os', '--admin-email', 'a@a.example', '--password-file', passwordFile(ctx.dir)]);
     const b = await create('b');
     await update(a.id, '--service-provider');
-    await (await client()).db(dbs.tenantadm).collection('tenants').insertOne({ name: 'kid', status: 'active', parent_tenant_id: a.id });
+    await (await client()).db(ctx.dbs.tenantadm).collection('tenants').insertOne({ name: 'kid', status: 'active', parent_tenant_id: a.id });
     const entries = (await rawEntries()).length;
 
     await failsWithoutTrace(['create-tenant', '--name', 'a'], 4);
-    await failsWithoutTrace(['create-tenant', '--name', 'c', '--admin-email', 'A@a.example', '--password-file', passwordFile(dir)], 4);
+    await failsWithoutTrace(['create-tenant', '--name', 'c', '--admin-email', 'A@a.example', '--password-file', passwordFile(ctx.dir)], 4);
     await failsWithoutTrace(['create-tenant', '--name', 'c', '--plan', 'gold'], 2);
     await failsWithoutTrace(['create-tenant', '--name', 'c'], 2, { env: { TENANTADM_SERVER_PRIV_KEY_PATH: '' } });
     await failsWithoutTrace(['update-tenant', '--id', '0123456789abcdef01234567', '--plan', 'os'], 3);
     await failsWithoutTrace(['update-tenant', '--id', a.id, '--name', 'b'], 4);
     await failsWithoutTrace(['update-tenant', '--id', a.id, '--no-service-provider'], 5);
-    await failsWithoutTrace(['update-tenant', '--id', a.id, '--rotate-token', '--yes', '--key-file', `${dir}/missing.pem`], 2);
+    await failsWithoutTrace(['update-tenant', '--id', a.id, '--rotate-token', '--yes', '--key-file', `${ctx.dir}/missing.pem`], 2);
     await failsWithoutTrace(['update-tenant', '--id', a.id], 2);
 
     // Succeeding without a change: nothing to record either.
-    const before = await snapshot(dbs);
+    const before = await snapshot(ctx.dbs);
     expect((await update(a.id, '--plan', 'os', '--service-provider')).plan).toBe('os');
     expect((await create('b', ['--if-not-exists', '--plan', 'enterprise'])).id).toBe(b.id);
-    expect(await snapshot(dbs)).toEqual(before);
+    expect(await snapshot(ctx.dbs)).toEqual(before);
     // Not what was asked (a create makes no Service Provider): exit 4, nothing recorded.
     await failsWithoutTrace(['create-tenant', '--name', 'a', '--plan', 'os', '--if-not-exists'], 4);
     expect(await rawEntries()).toHaveLength(entries);
   });
 
   it('records the operator: --actor, else TENANTADM_ACTOR, else user@host', async () => {
-    const byFlag = await runJson(dbs, ['--actor', 'alice@ops', 'create-tenant', '--name', 'f']);
-    const byFlagAfter = await runJson(dbs, ['create-tenant', '--name', 'g', '--actor', 'carol@ops']);
+    const byFlag = await runJson(ctx.dbs, ['--actor', 'alice@ops', 'create-tenant', '--name', 'f']);
+    const byFlagAfter = await runJson(ctx.dbs, ['create-tenant', '--name', 'g', '--actor', 'carol@ops']);
     const byEnv = await create('e', [], { TENANTADM_ACTOR: 'bob@ops' });
     const byDefault = await create('d', [], { TENANTADM_ACTOR: '' });
     const actorOf = async (id: string) => (await audit('--object-id', id))[0].actor.id;
@@ -181,18 +164,18 @@ describe('recording', () => {
   it('never writes a password, hash, token or key into any entry of any command', async () => {
     const passwords = ['Pw-file-secret-1', 'Pw-stdin-secret-2', 'Pw-argv-secret-3'];
     const tokens: string[] = [];
-    const a = await create('sa', ['--admin-email', 'a@sa.example', '--password-file', passwordFile(dir, passwords[0])]);
-    const b = await runJson(dbs, ['create-tenant', '--name', 'sb', '--admin-email', 'b@sb.example', '--password-stdin'], { input: `${passwords[1]}\n` });
-    const org = await run(dbs, ['create-org', '--name', 'sc', '--username', 'c@sc.example', '--password', passwords[2]!]);
+    const a = await create('sa', ['--admin-email', 'a@sa.example', '--password-file', passwordFile(ctx.dir, passwords[0])]);
+    const b = await runJson(ctx.dbs, ['create-tenant', '--name', 'sb', '--admin-email', 'b@sb.example', '--password-stdin'], { input: `${passwords[1]}\n` });
+    const org = await run(ctx.dbs, ['create-org', '--name', 'sc', '--username', 'c@sc.example', '--password', passwords[2]!]);
     expect(org.code).toBe(0);
-    const c = await runJson(dbs, ['get-tenant', '--name', 'sc']);
+    const c = await runJson(ctx.dbs, ['get-tenant', '--name', 'sc']);
     tokens.push(a.tenant_token, b.tenant_token, c.tenant_token);
     for (const t of [a, b, c]) {
       tokens.push((await update(t.id, '--rotate-token')).tenant_token);
       tokens.push((await update(t.id, '--rotate-token', '--plan', 'os', '--name', `${t.name}-renamed`)).tenant_token);
       await update(t.id, '--service-provider', '--max-child-tenants', '3', '--status', 'suspended', '--addon', 'troubleshoot');
     }
-    const hashes = (await (await client()).db(dbs.useradm).collection('users').find({}).toArray()).map((u) => String(u.password));
+    const hashes = (await (await client()).db(ctx.dbs.useradm).collection('users').find({}).toArray()).map((u) => String(u.password));
     expect(hashes).toHaveLength(3);
     const pem = fs.readFileSync(state().keyFile, 'utf8');
     const keyLines = pem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
@@ -203,7 +186,7 @@ describe('recording', () => {
     expect(raw).toHaveLength(6 + 3 * 3);
     const outputs = [JSON.stringify(raw)];
     for (const format of ['json', 'ndjson', 'csv', 'table']) {
-      const r = await run(dbs, ['audit', '-o', format]);
+      const r = await run(ctx.dbs, ['audit', '-o', format]);
       expect(r.code).toBe(0);
       outputs.push(r.stdout);
     }
@@ -217,7 +200,7 @@ describe('recording', () => {
   it("puts a child's change into its own log and its Service Provider's, naming the parent", async () => {
     const sp = await create('sp');
     await update(sp.id, '--service-provider');
-    const { insertedId } = await (await client()).db(dbs.tenantadm).collection('tenants').insertOne({ name: 'child', status: 'active', parent_tenant_id: sp.id });
+    const { insertedId } = await (await client()).db(ctx.dbs.tenantadm).collection('tenants').insertOne({ name: 'child', status: 'active', parent_tenant_id: sp.id });
     const child = insertedId.toHexString();
     await update(child, '--plan', 'os', '--status', 'suspended');
     const newest = (await rawEntries()).pop()!;
@@ -232,25 +215,25 @@ describe('recording', () => {
   });
 
   it('writes to, indexes and reads the configured audit database and collection', async () => {
-    const otherDb = `${dbs.audit}other`;
+    const otherDb = `${ctx.dbs.audit}other`;
     try {
       const flags = ['--audit-db', otherDb, '--audit-collection', 'trail'];
-      const m = await runJson(dbs, [...flags, 'migrate']);
+      const m = await runJson(ctx.dbs, [...flags, 'migrate']);
       expect(m.filter((r: any) => r.database === otherDb && r.collection === 'trail')).toHaveLength(3);
-      const t = await runJson(dbs, [...flags, 'create-tenant', '--name', 'cfg']);
-      await runJson(dbs, ['update-tenant', '--id', t.id, '--plan', 'os'], { env: { TENANTADM_AUDIT_DB: otherDb, TENANTADM_AUDIT_COLLECTION: 'trail' } });
+      const t = await runJson(ctx.dbs, [...flags, 'create-tenant', '--name', 'cfg']);
+      await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--plan', 'os'], { env: { TENANTADM_AUDIT_DB: otherDb, TENANTADM_AUDIT_COLLECTION: 'trail' } });
       expect((await rawEntries('trail', otherDb)).map((d) => [d.action, d.state])).toEqual([
         ['create', 'committed'],
         ['update', 'committed'],
       ]);
       expect(await rawEntries()).toEqual([]);
       expect(await audit()).toEqual([]);
-      expect((await runJson(dbs, ['audit', ...flags])).map((e: any) => e.action)).toEqual(['update', 'create']);
+      expect((await runJson(ctx.dbs, ['audit', ...flags])).map((e: any) => e.action)).toEqual(['update', 'create']);
       const env = { TENANTADM_AUDIT_DB: otherDb, TENANTADM_AUDIT_COLLECTION: 'trail' };
-      expect((await runJson(dbs, ['audit', '--tenant', t.id], { env })).map((e: any) => e.action)).toEqual(['update', 'create']);
+      expect((await runJson(ctx.dbs, ['audit', '--tenant', t.id], { env })).map((e: any) => e.action)).toEqual(['update', 'create']);
       const idx = await (await client()).db(otherDb).collection('trail').listIndexes().toArray();
       expect(idx.map((i) => i.name).sort()).toEqual(['_id_', 'tenantadm_audit_log_time', 'tenantadm_audit_object_time', 'tenantadm_audit_time_id']);
-      const bad = await run(dbs, ['audit', '--audit-collection', 'no.dots']);
+      const bad = await run(ctx.dbs, ['audit', '--audit-collection', 'no.dots']);
       expect(bad.code).toBe(2);
     } finally {
       await (await client()).db(otherDb).dropDatabase();
@@ -258,7 +241,7 @@ describe('recording', () => {
   });
 
   it('refuses a change that carries no audit event, before writing anything', async () => {
-    const config = resolveConfig({}, cliEnv(dbs));
+    const config = resolveConfig({}, cliEnv(ctx.dbs));
     const store = await Store.open(config);
     try {
       const doc = store.tenants.newDocument({ name: 'sneaky', status: 'active', plan: 'os', addons: [], created_at: new Date() });
@@ -266,8 +249,8 @@ describe('recording', () => {
     } finally {
       await store.close();
     }
-    expect(await (await client()).db(dbs.tenantadm).collection('tenants').countDocuments()).toBe(0);
-    expect(await (await client()).db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenants').countDocuments()).toBe(0);
+    expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
   });
 });
 
@@ -277,7 +260,7 @@ describe('reading: tenantadm audit', () => {
     const b = await create('b');
     const sp = await create('sp');
     await update(sp.id, '--service-provider');
-    const tenants = (await client()).db(dbs.tenantadm).collection('tenants');
+    const tenants = (await client()).db(ctx.dbs.tenantadm).collection('tenants');
     const c1 = (await tenants.insertOne({ name: 'c1', status: 'active', parent_tenant_id: sp.id })).insertedId.toHexString();
     const c2 = (await tenants.insertOne({ name: 'c2', status: 'active', parent_tenant_id: sp.id })).insertedId.toHexString();
     await update(a.id, '--plan', 'os');
@@ -380,17 +363,17 @@ describe('reading: tenantadm audit', () => {
       ['--bogus'],
       ['-o', 'xml'],
     ]) {
-      const r = await run(dbs, ['audit', ...args]);
+      const r = await run(ctx.dbs, ['audit', ...args]);
       expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 2, stdout: '' });
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
   });
 
   it('prints a JSON array, NDJSON, a table and CSV that parse back to the same entries', async () => {
-    const empty = await run(dbs, ['audit']);
+    const empty = await run(ctx.dbs, ['audit']);
     expect(JSON.parse(empty.stdout)).toEqual([]);
-    expect((await run(dbs, ['audit', '--ndjson'])).stdout).toBe('');
-    expect((await run(dbs, ['audit', '-o', 'csv'])).stdout).toBe('TIME,TENANT,ACTOR,ACTION,OBJECT TYPE,OBJECT ID,OBJECT,CHANGE\r\n');
+    expect((await run(ctx.dbs, ['audit', '--ndjson'])).stdout).toBe('');
+    expect((await run(ctx.dbs, ['audit', '-o', 'csv'])).stdout).toBe('TIME,TENANT,ACTOR,ACTION,OBJECT TYPE,OBJECT ID,OBJECT,CHANGE\r\n');
 
     const t = await create('fmt, "quoted" name');
     await update(t.id, '--name', 'line\u00e9 two', '--plan', 'os');
@@ -404,20 +387,20 @@ describe('reading: tenantadm audit', () => {
     expect(JSON.stringify(json)).not.toMatch(/"state"|"log_tenant_ids"|"_id"|"op_id"/);
 
     // The JSON array feeds jq as is; NDJSON is one entry a line, the same entries.
-    const jq = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" audit | jq -c '.[]'`], { env: cliEnv(dbs), encoding: 'utf8' });
+    const jq = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" audit | jq -c '.[]'`], { env: cliEnv(ctx.dbs), encoding: 'utf8' });
     expect(jq.status).toBe(0);
-    const nd = await run(dbs, ['audit', '--ndjson']);
+    const nd = await run(ctx.dbs, ['audit', '--ndjson']);
     expect(nd.stdout.endsWith('\n')).toBe(true);
     const ndLines = nd.stdout.trimEnd().split('\n');
     expect(ndLines.map((l) => JSON.parse(l))).toEqual(json);
     expect(jq.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(json);
     const jqNd = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" audit --ndjson | jq -r '.object.type + " " + .action'`], {
-      env: cliEnv(dbs),
+      env: cliEnv(ctx.dbs),
       encoding: 'utf8',
     });
     expect(jqNd.stdout).toBe('tenant update\ntenant update\ntenant create\n');
 
-    const csv = await run(dbs, ['audit', '-o', 'csv']);
+    const csv = await run(ctx.dbs, ['audit', '-o', 'csv']);
     expect(csv.code).toBe(0);
     const rows = csvObjects(csv.stdout);
     expect(rows).toEqual(
@@ -435,7 +418,7 @@ describe('reading: tenantadm audit', () => {
     expect(rows[0]!.CHANGE).toBe('multi\nline, with "quotes" and , commas ');
     expect(rows[2]!.OBJECT).toBe('fmt, "quoted" name');
 
-    const table = await run(dbs, ['audit', '-o', 'table', '--wide']);
+    const table = await run(ctx.dbs, ['audit', '-o', 'table', '--wide']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/TIME.*TENANT.*ACTOR.*ACTION.*OBJECT TYPE.*OBJECT ID.*OBJECT.*CHANGE/);
     for (const e of json) expect(table.stdout).toContain(e.time);
@@ -453,7 +436,7 @@ describe('streaming', () => {
   it(
     `streams ${N} entries with --ndjson in bounded memory`,
     async () => {
-      const coll = (await client()).db(dbs.audit).collection(AUDIT);
+      const coll = (await client()).db(ctx.dbs.audit).collection(AUDIT);
       const base = Date.now() - N * 1000;
       for (let i = 0; i < N; i += 5000) {
         await coll.insertMany(
@@ -472,8 +455,8 @@ describe('streaming', () => {
       }
       // The old space is capped far below what the entries take as objects (holding them
       // all, e.g. with toArray, dies at this cap), so finishing proves the stream is bounded.
-      const peakFile = path.join(dir, `peak-${process.pid}-${Date.now()}`);
-      const env = cliEnv(dbs, {
+      const peakFile = path.join(ctx.dir, `peak-${process.pid}-${Date.now()}`);
+      const env = cliEnv(ctx.dbs, {
         NODE_OPTIONS: `--max-old-space-size=24 --require ${path.join(__dirname, '../../../test/support/peak-rss.js')}`,
         TENANTADM_PEAK_RSS_FILE: peakFile,
       });

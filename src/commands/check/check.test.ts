@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { ObjectId, Long, type Document } from 'mongodb';
-import { BIN, cliEnv, client, expectFailsCleanly, run, snapshot, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { BIN, cliEnv, client, expectFailsCleanly, run, snapshot, type Dbs } from '../../../test/support/harness';
 import { createTenant } from '../../../test/support/cases';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-withFreshDatabases((d) => (dbs = d));
+const ctx = commandTest();
 
 const OLD = new Date(Date.now() - 3_600_000);
 
@@ -41,7 +41,7 @@ interface Planted {
 
 async function plant(): Promise<Planted> {
   const c = await client();
-  const x = extraDbs(dbs);
+  const x = extraDbs(ctx.dbs);
   const oid = () => new ObjectId();
   const tAo = oid();
   const tA = tAo.toHexString();
@@ -51,7 +51,7 @@ async function plant(): Promise<Planted> {
   const [c1, c2, c3, c4, m1, m2] = Array.from({ length: 6 }, () => oid().toHexString()) as [string, string, string, string, string, string];
   const now = new Date();
   const tenant = (extra: Document) => ({ status: 'active', plan: 'enterprise', addons: [], created_at: now, updated_at: now, ...extra });
-  await c.db(dbs.tenantadm).collection('tenants').insertMany([
+  await c.db(ctx.dbs.tenantadm).collection('tenants').insertMany([
     tenant({ _id: tAo, name: 'a' }),
     tenant({ _id: tB as any, name: 'b' }),
     tenant({ _id: spo, name: 'sp', service_provider: true, max_child_tenants: 1 }),
@@ -69,7 +69,7 @@ async function plant(): Promise<Planted> {
   // Devices: string and ObjectId tenant ids, orphans and good ones.
   await put(
     'devices',
-    dbs.deviceauth,
+    ctx.dbs.deviceauth,
     'devices',
     [
       { tenant_id: m1, status: 'accepted' },
@@ -93,7 +93,7 @@ async function plant(): Promise<Planted> {
   // Users: one of a missing tenant; one email taken twice (differing in case, as the unique index allows).
   await put(
     'users',
-    dbs.useradm,
+    ctx.dbs.useradm,
     'users',
     [
       { email: 'ghost@gone.example', tenant_id: m1, roles: [] },
@@ -103,13 +103,13 @@ async function plant(): Promise<Planted> {
     ],
     (d) => d.tenant_id === m1,
   );
-  ids.dupUsers = (await c.db(dbs.useradm).collection('users').find({ email: /^dup@/i }).toArray()).map((u) => String(u._id));
+  ids.dupUsers = (await c.db(ctx.dbs.useradm).collection('users').find({ email: /^dup@/i }).toArray()).map((u) => String(u._id));
   // Limits: SP 10 with children 5 + 8 (over), an orphan, a value v2 cannot read, and a duplicate
   // (possible where deviceauth's unique index is missing: dropped here to plant it).
   const limit = (tenant: unknown, value: number, name = 'max_devices') => ({ _id: oid(), tenant_id: tenant, name, value: Long.fromNumber(value) });
   const limits = [limit(sp, 10), limit(c1, 5), limit(c2, 8), limit(m2, 3), limit(tA, -5), limit(tB, 4), limit(tB, 6)];
-  await c.db(dbs.deviceauth).collection('limits').dropIndex('tenant_id_name');
-  for (const l of limits) await c.db(dbs.deviceauth).collection('limits').insertOne(l);
+  await c.db(ctx.dbs.deviceauth).collection('limits').dropIndex('tenant_id_name');
+  for (const l of limits) await c.db(ctx.dbs.deviceauth).collection('limits').insertOne(l);
   ids.orphanLimit = [limits[3]!._id.toHexString()];
   ids.invalidLimit = [limits[4]!._id.toHexString()];
   ids.duplicateLimit = [limits[6]!._id.toHexString()];
@@ -130,11 +130,11 @@ async function plant(): Promise<Planted> {
     ...extra,
   });
   await c.db(x.deployments).collection('deployments').insertOne({ _id: staleInsert, tenant_id: tA, name: 'half-done' });
-  const auditColl = c.db(dbs.audit).collection('tenantadm_audit');
+  const auditColl = c.db(ctx.dbs.audit).collection('tenantadm_audit');
   const staleAuditDoc = auditDoc({ _id: staleAudit, state: 'pending', tenant_id: tA, log_tenant_ids: [tA] });
   await auditColl.insertOne(staleAuditDoc);
   await c
-    .db(dbs.tenantadm)
+    .db(ctx.dbs.tenantadm)
     .collection('tenantadm_journal')
     .insertOne({
       _id: 'dead-operation' as any,
@@ -151,13 +151,13 @@ async function plant(): Promise<Planted> {
     });
   // Its steps, where the journal keeps them (tenantadm_journal_plans, under the operation's id).
   await c
-    .db(dbs.tenantadm)
+    .db(ctx.dbs.tenantadm)
     .collection('tenantadm_journal_plans')
     .insertOne({
       _id: 'dead-operation' as any,
       steps: [
         { kind: 'insert', target: { db: x.deployments, coll: 'deployments' }, doc: { _id: staleInsert, tenant_id: tA, name: 'half-done' } },
-        { kind: 'insert', target: { db: dbs.audit, coll: 'tenantadm_audit' }, doc: staleAuditDoc },
+        { kind: 'insert', target: { db: ctx.dbs.audit, coll: 'tenantadm_audit' }, doc: staleAuditDoc },
       ],
       finalize: [],
     });
@@ -175,25 +175,25 @@ async function plant(): Promise<Planted> {
   ids.orphanAudit = [lostLog.toHexString()];
   // An expired lock.
   await c
-    .db(dbs.tenantadm)
+    .db(ctx.dbs.tenantadm)
     .collection('tenantadm_locks')
     .insertOne({ _id: `sp:${sp}` as any, op_id: 'gone', host: 'a-host-that-is-gone', pid: 1, lease_until: OLD });
   return { tA, tB, sp, c1, c2, c3, c4, m1, m2, ids, orphanDb, goodDb, staleInsert: staleInsert.toHexString() };
 }
 
 function scope(): string[] {
-  const x = extraDbs(dbs);
-  return ['--databases', [...Object.values(dbs), x.inventory, x.deployments].join(','), '--databases', x.perTenantBase];
+  const x = extraDbs(ctx.dbs);
+  return ['--databases', [...Object.values(ctx.dbs), x.inventory, x.deployments].join(','), '--databases', x.perTenantBase];
 }
 
 function extraNames(p: Planted): string[] {
-  const x = extraDbs(dbs);
+  const x = extraDbs(ctx.dbs);
   return [x.inventory, x.deployments, p.orphanDb, p.goodDb];
 }
 
 afterEach(async () => {
   const c = await client();
-  const x = extraDbs(dbs);
+  const x = extraDbs(ctx.dbs);
   const names = ((await c.db('admin').command({ listDatabases: 1, nameOnly: true })).databases as { name: string }[]).map((d) => d.name);
   for (const name of names) if (name === x.inventory || name === x.deployments || name.startsWith(`${x.perTenantBase}-`)) await c.db(name).dropDatabase();
 });
@@ -206,34 +206,34 @@ function normalise(findings: any[]): any[] {
 }
 
 function expected(p: Planted): any[] {
-  const x = extraDbs(dbs);
+  const x = extraDbs(ctx.dbs);
   const f = (kind: string, extra: Document) => ({ kind, detail: expect.any(String), repair: 'manual', ...extra });
   return normalise([
-    f('orphan_documents', { database: dbs.deviceauth, collection: 'devices', count: 4, sample_ids: p.ids.devices, missing_tenant_ids: [p.m1, p.m2] }),
+    f('orphan_documents', { database: ctx.dbs.deviceauth, collection: 'devices', count: 4, sample_ids: p.ids.devices, missing_tenant_ids: [p.m1, p.m2] }),
     f('orphan_documents', { database: x.inventory, collection: 'devices', count: 2, sample_ids: p.ids.inventory, missing_tenant_ids: [p.m2] }),
     f('orphan_documents', { database: x.deployments, collection: 'images', count: 1, sample_ids: p.ids.images, missing_tenant_ids: [p.m1] }),
-    f('orphan_users', { database: dbs.useradm, collection: 'users', count: 1, sample_ids: p.ids.users, missing_tenant_ids: [p.m1] }),
-    f('orphan_limits', { database: dbs.deviceauth, collection: 'limits', count: 1, sample_ids: p.ids.orphanLimit, missing_tenant_ids: [p.m2], repair: 'safe' }),
-    f('orphan_audit_entries', { database: dbs.audit, collection: 'tenantadm_audit', count: 1, sample_ids: p.ids.orphanAudit, missing_tenant_ids: [p.m2] }),
+    f('orphan_users', { database: ctx.dbs.useradm, collection: 'users', count: 1, sample_ids: p.ids.users, missing_tenant_ids: [p.m1] }),
+    f('orphan_limits', { database: ctx.dbs.deviceauth, collection: 'limits', count: 1, sample_ids: p.ids.orphanLimit, missing_tenant_ids: [p.m2], repair: 'safe' }),
+    f('orphan_audit_entries', { database: ctx.dbs.audit, collection: 'tenantadm_audit', count: 1, sample_ids: p.ids.orphanAudit, missing_tenant_ids: [p.m2] }),
     f('orphan_databases', { count: 1, sample_ids: [p.orphanDb], missing_tenant_ids: [p.m1] }),
-    f('duplicate_emails', { database: dbs.useradm, collection: 'users', count: 1, sample_ids: p.ids.dupUsers, emails: ['dup@acme.example'] }),
-    f('child_parent_missing', { database: dbs.tenantadm, collection: 'tenants', count: 1, sample_ids: [p.c3], missing_tenant_ids: [p.m1] }),
-    f('child_parent_not_sp', { database: dbs.tenantadm, collection: 'tenants', count: 1, sample_ids: [p.c4] }),
-    f('sp_over_max_child_tenants', { database: dbs.tenantadm, collection: 'tenants', count: 1, sample_ids: [p.sp] }),
-    f('sp_over_allocated', { database: dbs.deviceauth, collection: 'limits', limit_kind: 'max_devices', count: 1, sample_ids: [p.sp] }),
-    f('invalid_limits', { database: dbs.deviceauth, collection: 'limits', count: 1, sample_ids: p.ids.invalidLimit }),
-    f('duplicate_limits', { database: dbs.deviceauth, collection: 'limits', count: 1, sample_ids: p.ids.duplicateLimit }),
-    f('unsettled_journal', { database: dbs.tenantadm, collection: 'tenantadm_journal', count: 1, sample_ids: ['dead-operation'], repair: 'safe' }),
-    f('pending_audit', { database: dbs.audit, collection: 'tenantadm_audit', count: 2, sample_ids: p.ids.pendingAudit, repair: 'safe' }),
-    f('expired_locks', { database: dbs.tenantadm, collection: 'tenantadm_locks', count: 1, sample_ids: [`sp:${p.sp}`], repair: 'safe' }),
+    f('duplicate_emails', { database: ctx.dbs.useradm, collection: 'users', count: 1, sample_ids: p.ids.dupUsers, emails: ['dup@acme.example'] }),
+    f('child_parent_missing', { database: ctx.dbs.tenantadm, collection: 'tenants', count: 1, sample_ids: [p.c3], missing_tenant_ids: [p.m1] }),
+    f('child_parent_not_sp', { database: ctx.dbs.tenantadm, collection: 'tenants', count: 1, sample_ids: [p.c4] }),
+    f('sp_over_max_child_tenants', { database: ctx.dbs.tenantadm, collection: 'tenants', count: 1, sample_ids: [p.sp] }),
+    f('sp_over_allocated', { database: ctx.dbs.deviceauth, collection: 'limits', limit_kind: 'max_devices', count: 1, sample_ids: [p.sp] }),
+    f('invalid_limits', { database: ctx.dbs.deviceauth, collection: 'limits', count: 1, sample_ids: p.ids.invalidLimit }),
+    f('duplicate_limits', { database: ctx.dbs.deviceauth, collection: 'limits', count: 1, sample_ids: p.ids.duplicateLimit }),
+    f('unsettled_journal', { database: ctx.dbs.tenantadm, collection: 'tenantadm_journal', count: 1, sample_ids: ['dead-operation'], repair: 'safe' }),
+    f('pending_audit', { database: ctx.dbs.audit, collection: 'tenantadm_audit', count: 2, sample_ids: p.ids.pendingAudit, repair: 'safe' }),
+    f('expired_locks', { database: ctx.dbs.tenantadm, collection: 'tenantadm_locks', count: 1, sample_ids: [`sp:${p.sp}`], repair: 'safe' }),
   ]);
 }
 
 describe('check', () => {
   it('finds every planted fault, with exact counts and sample ids, and exits 5', async () => {
     const p = await plant();
-    const before = await snapshot(dbs, extraNames(p));
-    const r = await run(dbs, ['check', ...scope()]);
+    const before = await snapshot(ctx.dbs, extraNames(p));
+    const r = await run(ctx.dbs, ['check', ...scope()]);
     expect(r.code).toBe(5);
     const report = JSON.parse(r.stdout);
     expect(report.clean).toBe(false);
@@ -241,9 +241,9 @@ describe('check', () => {
     expect(report.scanned.tenants).toBe(7);
     expect(normalise(report.findings)).toEqual(expected(p));
     // Read-only.
-    expect(await snapshot(dbs, extraNames(p))).toEqual(before);
+    expect(await snapshot(ctx.dbs, extraNames(p))).toEqual(before);
 
-    const table = await run(dbs, ['check', ...scope(), '-o', 'table']);
+    const table = await run(ctx.dbs, ['check', ...scope(), '-o', 'table']);
     expect(table.code).toBe(5);
     expect(table.stdout).toMatch(/STATUS.*KIND.*WHERE.*COUNT/);
     for (const kind of ['orphan_databases', 'duplicate_emails', 'sp_over_allocated (max_devices)', 'expired_locks']) expect(table.stdout).toContain(kind);
@@ -251,8 +251,8 @@ describe('check', () => {
 
   it('--repair --dry-run shows what it would fix and changes nothing', async () => {
     const p = await plant();
-    const before = await snapshot(dbs, extraNames(p));
-    const r = await run(dbs, ['check', ...scope(), '--repair', '--dry-run']);
+    const before = await snapshot(ctx.dbs, extraNames(p));
+    const r = await run(ctx.dbs, ['check', ...scope(), '--repair', '--dry-run']);
     expect(r.code).toBe(5);
     const report = JSON.parse(r.stdout);
     expect(report.dry_run).toBe(true);
@@ -262,12 +262,12 @@ describe('check', () => {
       { kind: 'pending_audit', action: 'would roll back', count: 1, sample_ids: [p.ids.pendingAudit![1]!] },
       { kind: 'orphan_limits', action: 'would drop', count: 1, sample_ids: p.ids.orphanLimit },
     ]);
-    expect(await snapshot(dbs, extraNames(p))).toEqual(before);
+    expect(await snapshot(ctx.dbs, extraNames(p))).toEqual(before);
   });
 
   it('--repair --yes fixes the safe findings; a second check shows only the rest', async () => {
     const p = await plant();
-    const r = await run(dbs, ['check', ...scope(), '--repair', '--yes']);
+    const r = await run(ctx.dbs, ['check', ...scope(), '--repair', '--yes']);
     expect(r.code).toBe(5);
     const report = JSON.parse(r.stdout);
     expect(report.dry_run).toBe(false);
@@ -281,27 +281,27 @@ describe('check', () => {
     expect(normalise(report.remaining)).toEqual(manual);
 
     const c = await client();
-    const x = extraDbs(dbs);
+    const x = extraDbs(ctx.dbs);
     // The dead operation was rolled back: its deployment and its audit entry are gone.
     expect(await c.db(x.deployments).collection('deployments').countDocuments({ _id: new ObjectId(p.staleInsert) })).toBe(0);
-    expect(await c.db(dbs.audit).collection('tenantadm_audit').countDocuments({ state: 'pending' })).toBe(0);
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments({})).toBe(0);
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_locks').countDocuments({})).toBe(0);
-    expect(await c.db(dbs.deviceauth).collection('limits').countDocuments({ tenant_id: p.m2 })).toBe(0);
+    expect(await c.db(ctx.dbs.audit).collection('tenantadm_audit').countDocuments({ state: 'pending' })).toBe(0);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments({})).toBe(0);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_locks').countDocuments({})).toBe(0);
+    expect(await c.db(ctx.dbs.deviceauth).collection('limits').countDocuments({ tenant_id: p.m2 })).toBe(0);
     // Everything a person must decide is still there.
-    expect(await c.db(dbs.deviceauth).collection('devices').countDocuments({ tenant_id: p.m1 })).toBe(3);
+    expect(await c.db(ctx.dbs.deviceauth).collection('devices').countDocuments({ tenant_id: p.m1 })).toBe(3);
 
-    const again = await run(dbs, ['check', ...scope()]);
+    const again = await run(ctx.dbs, ['check', ...scope()]);
     expect(again.code).toBe(5);
     expect(normalise(JSON.parse(again.stdout).findings)).toEqual(manual);
   });
 
   it('--repair without a terminal and without --yes is exit 2 before anything is read', async () => {
     await plant();
-    const stderr = await expectFailsCleanly(dbs, ['check', ...scope(), '--repair'], 2);
+    const stderr = await expectFailsCleanly(ctx.dbs, ['check', ...scope(), '--repair'], 2);
     expect(stderr).toMatch(/needs confirmation,? and there is no terminal.*--yes/);
     // Not even the database is needed: an unreachable server gives the same answer.
-    const r = await run(dbs, ['check', '--repair'], { env: { TENANTADM_MONGO: 'mongodb://127.0.0.1:1/?directConnection=true', TENANTADM_TIMEOUT_MS: '300' } });
+    const r = await run(ctx.dbs, ['check', '--repair'], { env: { TENANTADM_MONGO: 'mongodb://127.0.0.1:1/?directConnection=true', TENANTADM_TIMEOUT_MS: '300' } });
     expect(r.code).toBe(2);
   });
 
@@ -311,7 +311,7 @@ describe('check', () => {
     const onTerminal = (answer: string) =>
       new Promise<{ code: number; output: string }>((resolve, reject) => {
         const argv = [process.execPath, BIN, 'check', ...scope(), '--repair'].map((a) => `'${a}'`).join(' ');
-        const child = spawn('script', ['-qec', argv, '/dev/null'], { env: cliEnv(dbs), stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn('script', ['-qec', argv, '/dev/null'], { env: cliEnv(ctx.dbs), stdio: ['pipe', 'pipe', 'pipe'] });
         let output = '';
         child.stdout.on('data', (d: Buffer) => {
           output += d.toString();
@@ -320,24 +320,24 @@ describe('check', () => {
         child.on('error', reject);
         child.on('close', (code) => resolve({ code: code ?? -1, output }));
       });
-    const before = await snapshot(dbs, extraNames(p));
+    const before = await snapshot(ctx.dbs, extraNames(p));
     const no = await onTerminal('n');
     expect(no.output).toMatch(/Repair 1 orphan_limits, 1 unsettled_journal, 2 pending_audit, 1 expired_locks\? \[y\/N\]/);
     expect(no.code).toBe(2);
-    expect(await snapshot(dbs, extraNames(p))).toEqual(before);
+    expect(await snapshot(ctx.dbs, extraNames(p))).toEqual(before);
     const yes = await onTerminal('y');
     expect(yes.code).toBe(5);
-    expect(await (await client()).db(dbs.tenantadm).collection('tenantadm_journal').countDocuments({})).toBe(0);
+    expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments({})).toBe(0);
   });
 
   it('reads a negative limit as invalid on a legacy server (and -1 as valid on v2)', async () => {
-    const t = await createTenant(dbs, 'legacy');
+    const t = await createTenant(ctx.dbs, 'legacy');
     const c = await client();
-    await c.db(dbs.deviceauth).collection('limits').updateOne({ tenant_id: t.id, name: 'max_devices' }, { $set: { value: Long.fromNumber(-1) } }, { upsert: true });
-    const id = String((await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: t.id }))!._id);
-    const v2 = await run(dbs, ['check', '--databases', Object.values(dbs).join(',')]);
+    await c.db(ctx.dbs.deviceauth).collection('limits').updateOne({ tenant_id: t.id, name: 'max_devices' }, { $set: { value: Long.fromNumber(-1) } }, { upsert: true });
+    const id = String((await c.db(ctx.dbs.deviceauth).collection('limits').findOne({ tenant_id: t.id }))!._id);
+    const v2 = await run(ctx.dbs, ['check', '--databases', Object.values(ctx.dbs).join(',')]);
     expect({ code: v2.code, findings: JSON.parse(v2.stdout).findings }).toEqual({ code: 0, findings: [] });
-    const legacy = await run(dbs, ['check', '--databases', Object.values(dbs).join(',')], { env: { TENANTADM_MENDER_SCHEMA: 'legacy' } });
+    const legacy = await run(ctx.dbs, ['check', '--databases', Object.values(ctx.dbs).join(',')], { env: { TENANTADM_MENDER_SCHEMA: 'legacy' } });
     expect(legacy.code).toBe(5);
     expect(JSON.parse(legacy.stdout).findings).toEqual([
       expect.objectContaining({ kind: 'invalid_limits', count: 1, sample_ids: [id], repair: 'manual', detail: expect.stringContaining('legacy') }),
@@ -345,19 +345,19 @@ describe('check', () => {
   });
 
   it('a clean database is exit 0 with no findings, and --repair has nothing to do', async () => {
-    const sp = await createTenant(dbs, 'clean-sp');
-    await run(dbs, ['update-tenant', '--id', sp.id, '--service-provider', '--max-child-tenants', '2']);
-    await run(dbs, ['set-device-limit', '--id', sp.id, '--limit', '10']);
-    await createTenant(dbs, 'clean-child', ['--parent', sp.id, '--device-limit', '4']);
-    const r = await run(dbs, ['check', '--databases', Object.values(dbs).join(',')]);
+    const sp = await createTenant(ctx.dbs, 'clean-sp');
+    await run(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider', '--max-child-tenants', '2']);
+    await run(ctx.dbs, ['set-device-limit', '--id', sp.id, '--limit', '10']);
+    await createTenant(ctx.dbs, 'clean-child', ['--parent', sp.id, '--device-limit', '4']);
+    const r = await run(ctx.dbs, ['check', '--databases', Object.values(ctx.dbs).join(',')]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ clean: true, findings: [], scanned: { tenants: 2 } });
-    const fix = await run(dbs, ['check', '--databases', Object.values(dbs).join(','), '--repair', '--yes']);
+    const fix = await run(ctx.dbs, ['check', '--databases', Object.values(ctx.dbs).join(','), '--repair', '--yes']);
     expect({ code: fix.code, repaired: JSON.parse(fix.stdout).repaired, remaining: JSON.parse(fix.stdout).remaining }).toEqual({ code: 0, repaired: [], remaining: [] });
   });
 
   it('refuses --dry-run and --yes without --repair (exit 2)', async () => {
-    for (const flag of ['--dry-run', '--yes']) await expectFailsCleanly(dbs, ['check', flag], 2);
+    for (const flag of ['--dry-run', '--yes']) await expectFailsCleanly(ctx.dbs, ['check', flag], 2);
   });
 });

@@ -1,51 +1,28 @@
 /** Crash safety of create-tenant and its audit entries: killed at any point, the change and its entries exist together or not at all. */
-import { type Document } from 'mongodb';
-import { client, passwordFile, run, runJson, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
-import { killedAt as crashEnv } from '../../../test/support/crash';
+import { client, passwordFile, run, runJson } from '../../../test/support/harness';
+import { auditCrashHelpers } from '../../../test/support/crash';
+import { commandTest } from '../../../test/support/command-test';
 
-const AUDIT = 'tenantadm_audit';
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
-
-async function audit(...args: string[]): Promise<any[]> {
-  return runJson(dbs, ['audit', ...args]);
-}
-
-async function rawEntries(coll = AUDIT, db = dbs.audit): Promise<Document[]> {
-  return (await client()).db(db).collection(coll).find({}).sort({ time: 1, _id: 1 }).toArray();
-}
+const ctx = commandTest();
+const { audit } = ctx;
+const { killedAt, settledEntries } = auditCrashHelpers(ctx);
 
 describe('crash safety: a change and its entry exist together or not at all', () => {
-  async function killedAt(point: string, args: string[]): Promise<void> {
-    const r = await run(dbs, args, { env: crashEnv(point) });
-    expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
-  }
-
-  async function settledEntries(): Promise<{ committed: Document[]; pending: number }> {
-    const raw = await rawEntries();
-    return { committed: raw.filter((d) => d.state === 'committed'), pending: raw.filter((d) => d.state !== 'committed').length };
-  }
-
   // Tenant, limit, user: steps 0..2; the entries are written (already committed) by the roll-forward after the commit.
   const createPoints = ['step:0', 'step:1', 'step:2', 'commit', 'finalize'];
   it.each(createPoints)('create-tenant killed at %s', async (point) => {
-    await killedAt(point, ['create-tenant', '--name', 'crash', '--admin-email', 'c@crash.example', '--password-file', passwordFile(dir)]);
+    await killedAt(point, ['create-tenant', '--name', 'crash', '--admin-email', 'c@crash.example', '--password-file', passwordFile(ctx.dir)]);
     // Before repair, readers see no entry of the interrupted operation, and are told why.
-    const early = await run(dbs, ['audit']);
+    const early = await run(ctx.dbs, ['audit']);
     expect(early.code).toBe(0);
     expect(JSON.parse(early.stdout)).toEqual([]);
     expect(early.stderr).toMatch(/1 change is in progress or interrupted/);
 
-    expect((await runJson(dbs, ['repair']))[point === 'finalize' ? 'finalized' : 'rolled_back']).toHaveLength(1);
+    expect((await runJson(ctx.dbs, ['repair']))[point === 'finalize' ? 'finalized' : 'rolled_back']).toHaveLength(1);
     const c = await client();
-    const tenant = await c.db(dbs.tenantadm).collection('tenants').findOne({ name: 'crash' });
-    const user = await c.db(dbs.useradm).collection('users').findOne({ email: 'c@crash.example' });
-    const limit = tenant ? await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: tenant._id.toHexString() }) : null;
+    const tenant = await c.db(ctx.dbs.tenantadm).collection('tenants').findOne({ name: 'crash' });
+    const user = await c.db(ctx.dbs.useradm).collection('users').findOne({ email: 'c@crash.example' });
+    const limit = tenant ? await c.db(ctx.dbs.deviceauth).collection('limits').findOne({ tenant_id: tenant._id.toHexString() }) : null;
     const { committed, pending } = await settledEntries();
     expect(pending).toBe(0);
     const happened = point === 'finalize';
@@ -54,8 +31,8 @@ describe('crash safety: a change and its entry exist together or not at all', ()
     );
     const shown = await audit();
     expect(shown.map((e) => [e.object.type, e.object.id])).toEqual(happened ? [['user', user!._id], ['tenant', tenant!._id.toHexString()]] : []);
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
-    const after = await run(dbs, ['audit']);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    const after = await run(ctx.dbs, ['audit']);
     expect(after.stderr).toBe('');
   });
 });

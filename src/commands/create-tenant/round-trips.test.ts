@@ -2,22 +2,16 @@
  * How many database commands create-tenant sends, counted by the driver's command monitoring
  * (TENANTADM_COUNT_COMMANDS): counts, not timings.
  */
-import { passwordFile, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
-import { countCommands } from '../../../test/support/round-trips';
+import { passwordFile } from '../../../test/support/harness';
+import { roundTripHelpers } from '../../../test/support/round-trips';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
-
-const counted = (args: string[]) => countCommands(dbs, args);
+const ctx = commandTest();
+const { counted } = roundTripHelpers(ctx);
 
 describe('writes read only what their rules need', () => {
   it('create-tenant with its admin: name and email checked, one index check, no profile for a positive limit, nothing read back', async () => {
-    const c = await counted(['create-tenant', '--name', 'acme', '--device-limit', '10', '--admin-email', 'admin@acme.example', '--password-file', passwordFile(dir)]);
+    const c = await counted(['create-tenant', '--name', 'acme', '--device-limit', '10', '--admin-email', 'admin@acme.example', '--password-file', passwordFile(ctx.dir)]);
     expect(c.code).toBe(0);
     expect(JSON.parse(c.stdout)).toMatchObject({ name: 'acme', device_limit: 10, device_count: 0 });
     expect(c.byName.listIndexes).toBe(1);

@@ -4,24 +4,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expectFailsCleanly, runJson, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { expectFailsCleanly, runJson } from '../../../test/support/harness';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-let dir: string;
-withFreshDatabases((d) => (dbs = d));
-beforeAll(() => {
-  dir = tmpDir();
-});
+const ctx = commandTest();
 
 const SECRET = 'sp-oidc-secret-Qw77';
 
 async function sp(name: string): Promise<any> {
-  const t = await runJson(dbs, ['create-tenant', '--name', name, '--device-limit', '100']);
-  return runJson(dbs, ['update-tenant', '--id', t.id, '--service-provider']);
+  const t = await runJson(ctx.dbs, ['create-tenant', '--name', name, '--device-limit', '100']);
+  return runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--service-provider']);
 }
 
 function ssoFile(): string {
-  const f = path.join(dir, `sso-${Math.random().toString(36).slice(2)}.json`);
+  const f = path.join(ctx.dir, `sso-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(f, JSON.stringify({ type: 'oidc', issuer: 'https://login.sp.example', client_id: 'mender', client_secret: SECRET }));
   return f;
 }
@@ -29,20 +25,20 @@ function ssoFile(): string {
 describe('create-tenant --parent --sso', () => {
   it('makes the child inherit the SP settings, resolved on read', async () => {
     const provider = await sp('provider');
-    await runJson(dbs, ['set-sso', '--id', provider.id, '-f', ssoFile()]);
-    const child = await runJson(dbs, ['create-tenant', '--name', 'child', '--parent', provider.id, '--sso', '--device-limit', '10']);
+    await runJson(ctx.dbs, ['set-sso', '--id', provider.id, '-f', ssoFile()]);
+    const child = await runJson(ctx.dbs, ['create-tenant', '--name', 'child', '--parent', provider.id, '--sso', '--device-limit', '10']);
     expect(child).toMatchObject({ parent_tenant_id: provider.id, sso_inherit: true, device_limit: 10 });
-    const sso = await runJson(dbs, ['get-sso', '--id', child.id]);
+    const sso = await runJson(ctx.dbs, ['get-sso', '--id', child.id]);
     expect(sso).toMatchObject({ inherited: true, inherited_from: provider.id });
     expect(JSON.stringify(sso)).not.toContain(SECRET);
-    const log = await runJson(dbs, ['audit', '--tenant', provider.id, '--object-id', child.id]);
+    const log = await runJson(ctx.dbs, ['audit', '--tenant', provider.id, '--object-id', child.id]);
     expect(log.map((e: any) => e.change).join('\n')).toMatch(/SSO inherited/);
   });
 
   it('refuses --sso without --parent (exit 2) and under an SP without settings (exit 5), writing nothing', async () => {
     const provider = await sp('bare');
-    await expectFailsCleanly(dbs, ['create-tenant', '--name', 'x', '--sso'], 2);
-    const err = await expectFailsCleanly(dbs, ['create-tenant', '--name', 'x', '--parent', provider.id, '--sso'], 5);
+    await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'x', '--sso'], 2);
+    const err = await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'x', '--parent', provider.id, '--sso'], 5);
     expect(err).toMatch(/no SSO settings/);
   });
 });
@@ -50,9 +46,9 @@ describe('create-tenant --parent --sso', () => {
 describe("the SP's add-on policy", () => {
   it('binds a child created under it', async () => {
     const provider = await sp('strict');
-    await runJson(dbs, ['update-tenant', '--id', provider.id, '--child-features', 'troubleshoot']);
-    await expectFailsCleanly(dbs, ['create-tenant', '--name', 'c1', '--parent', provider.id, '--addon', 'monitor'], 5);
-    const ok = await runJson(dbs, ['create-tenant', '--name', 'c2', '--parent', provider.id, '--addon', 'troubleshoot']);
+    await runJson(ctx.dbs, ['update-tenant', '--id', provider.id, '--child-features', 'troubleshoot']);
+    await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'c1', '--parent', provider.id, '--addon', 'monitor'], 5);
+    const ok = await runJson(ctx.dbs, ['create-tenant', '--name', 'c2', '--parent', provider.id, '--addon', 'troubleshoot']);
     expect(ok.addons.find((a: any) => a.name === 'troubleshoot').enabled).toBe(true);
   });
 });

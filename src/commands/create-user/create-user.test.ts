@@ -1,31 +1,17 @@
 /** End-to-end tests of create-user: Mender's user layout, roles, output modes, its failures, races, and a tenant whose create was killed. */
 import bcrypt from 'bcryptjs';
-import { BCRYPT_COST_10, client, passwordFile, run, runJson, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { BCRYPT_COST_10, client, passwordFile, run, runJson } from '../../../test/support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../../../test/support/cases';
 import { killedAt } from '../../../test/support/crash';
+import { commandTest, PASSWORD } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
-
-const PASSWORD = 'Sup3r-Secret-Pw!';
-
-async function addUser(tenant: string, email: string, roles: string[] = [], password = PASSWORD): Promise<any> {
-  return runJson(dbs, ['create-user', '--tenant', tenant, '--email', email, ...roles.flatMap((r) => ['--role', r]), '--password-file', passwordFile(dir, password)]);
-}
-
-async function storedUser(email: string): Promise<any> {
-  return (await client()).db(dbs.useradm).collection('users').findOne({ email });
-}
+const ctx = commandTest();
+const { addUser, storedUser } = ctx;
 
 describe('create-user', () => {
   it("stores the user in Mender's layout with a bcrypt hash (cost 10) and the admin role by default", async () => {
-    const t = await createTenant(dbs, 'acme');
-    const r = await run(dbs, ['create-user', '--tenant', t.id, '--email', 'Ops@Acme.Example', '--password-file', passwordFile(dir, PASSWORD)], { env: BCRYPT_COST_10 });
+    const t = await createTenant(ctx.dbs, 'acme');
+    const r = await run(ctx.dbs, ['create-user', '--tenant', t.id, '--email', 'Ops@Acme.Example', '--password-file', passwordFile(ctx.dir, PASSWORD)], { env: BCRYPT_COST_10 });
     expect(r.code).toBe(0);
     // Without useradm's address the user is written directly, and stderr says once what only useradm does.
     expect(r.stderr).toMatch(/^tenantadm: warning: TENANTADM_USERADM_ADDR is not set: users are written straight into useradm.users; on Mender Enterprise they cannot log in until registered with tenantadm[^\n]*\n$/);
@@ -43,7 +29,7 @@ describe('create-user', () => {
     expect(stored.created_ts).toBeInstanceOf(Date);
     expect(stored.password).toMatch(/^\$2[aby]\$10\$/);
     expect(await bcrypt.compare(PASSWORD, stored.password)).toBe(true);
-    const [entry] = await auditEntries(dbs, { 'object.type': 'user' });
+    const [entry] = await auditEntries(ctx.dbs, { 'object.type': 'user' });
     expect(entry).toMatchObject({
       action: 'create',
       tenant_id: t.id,
@@ -51,15 +37,15 @@ describe('create-user', () => {
       object: { id: user.id, type: 'user', user: { email: 'ops@acme.example' }, tenant: { id: t.id, name: 'acme' } },
       change: expect.stringContaining('ops@acme.example'),
     });
-    for (const text of [r.stdout, r.stderr, await auditText(dbs)]) {
+    for (const text of [r.stdout, r.stderr, await auditText(ctx.dbs)]) {
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain(stored.password);
     }
   });
 
   it('takes roles (repeatable, comma lists, aliases) and the password from stdin', async () => {
-    const t = await createTenant(dbs, 'roles');
-    const u = await runJson(dbs, ['create-user', '--tenant', t.id, '--email', 'ro@roles.example', '--role', 'observer', '--role', 'RBAC_ROLE_CI,RBAC_ROLE_OBSERVER', '--password-stdin'], {
+    const t = await createTenant(ctx.dbs, 'roles');
+    const u = await runJson(ctx.dbs, ['create-user', '--tenant', t.id, '--email', 'ro@roles.example', '--role', 'observer', '--role', 'RBAC_ROLE_CI,RBAC_ROLE_OBSERVER', '--password-stdin'], {
       input: 'stdin-password\n',
     });
     expect(u.roles).toEqual(['RBAC_ROLE_OBSERVER', 'RBAC_ROLE_CI']);
@@ -67,14 +53,14 @@ describe('create-user', () => {
   });
 
   it('prints NDJSON, a table and CSV without the hash', async () => {
-    const t = await createTenant(dbs, 'modes');
-    const nd = await run(dbs, ['create-user', '--tenant', t.id, '--email', 'a@modes.example', '--password-file', passwordFile(dir), '--ndjson']);
+    const t = await createTenant(ctx.dbs, 'modes');
+    const nd = await run(ctx.dbs, ['create-user', '--tenant', t.id, '--email', 'a@modes.example', '--password-file', passwordFile(ctx.dir), '--ndjson']);
     expect(nd.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(nd.stdout).email).toBe('a@modes.example');
-    const table = await run(dbs, ['create-user', '--tenant', t.id, '--email', 'b@modes.example', '--password-file', passwordFile(dir), '-o', 'table']);
+    const table = await run(ctx.dbs, ['create-user', '--tenant', t.id, '--email', 'b@modes.example', '--password-file', passwordFile(ctx.dir), '-o', 'table']);
     expect(table.stdout).toMatch(/EMAIL.*ROLES/);
     expect(table.stdout).toContain('b@modes.example');
-    const csv = await run(dbs, ['create-user', '--tenant', t.id, '--email', 'c@modes.example', '--password-file', passwordFile(dir), '-o', 'csv']);
+    const csv = await run(ctx.dbs, ['create-user', '--tenant', t.id, '--email', 'c@modes.example', '--password-file', passwordFile(ctx.dir), '-o', 'csv']);
     const rows = csv.stdout.trim().split('\r\n');
     expect(rows[0]).toBe('ID,EMAIL,TENANT,ROLES,CREATED');
     expect(rows[1]).toContain(`,c@modes.example,${t.id},RBAC_ROLE_PERMIT_ALL,`);
@@ -82,44 +68,44 @@ describe('create-user', () => {
   });
 
   it('fails cleanly: unknown tenant 3, taken email 4 (any case, any tenant), bad input 2', async () => {
-    const a = await createTenant(dbs, 'a');
-    const b = await createTenant(dbs, 'b');
+    const a = await createTenant(ctx.dbs, 'a');
+    const b = await createTenant(ctx.dbs, 'b');
     await addUser(a.id, 'taken@x.example');
-    await expectFailsCleanly(dbs, ['create-user', '--tenant', '0123456789abcdef01234567', '--email', 'n@x.example', '--password-file', passwordFile(dir)], 3);
-    const err = await expectFailsCleanly(dbs, ['create-user', '--tenant', b.id, '--email', 'TAKEN@x.example', '--password-file', passwordFile(dir)], 4);
+    await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', '0123456789abcdef01234567', '--email', 'n@x.example', '--password-file', passwordFile(ctx.dir)], 3);
+    const err = await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', b.id, '--email', 'TAKEN@x.example', '--password-file', passwordFile(ctx.dir)], 4);
     expect(err).toMatch(/already used/);
-    await expectFailsCleanly(dbs, ['create-user', '--tenant', a.id, '--email', 'taken@x.example', '--password-file', passwordFile(dir)], 4);
-    await expectFailsCleanly(dbs, ['create-user', '--tenant', a.id, '--email', 'not-an-email', '--password-file', passwordFile(dir)], 2);
-    await expectFailsCleanly(dbs, ['create-user', '--tenant', a.id, '--email', 'short@x.example', '--password-stdin'], 2, { input: 'short' });
-    await expectFailsCleanly(dbs, ['create-user', '--tenant', 'nope', '--email', 'n@x.example', '--password-file', passwordFile(dir)], 2);
-    await expectFailsCleanly(dbs, ['create-user', '--tenant', a.id, '--email', 'n@x.example', '--role', 'bad role!', '--password-file', passwordFile(dir)], 2);
-    await expectFailsCleanly(dbs, ['create-user', '--tenant', a.id, '--email', 'n@x.example'], 2); // no terminal to ask on
-    await expectFailsCleanly(dbs, ['create-user', '--tenant', a.id], 2);
+    await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', a.id, '--email', 'taken@x.example', '--password-file', passwordFile(ctx.dir)], 4);
+    await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', a.id, '--email', 'not-an-email', '--password-file', passwordFile(ctx.dir)], 2);
+    await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', a.id, '--email', 'short@x.example', '--password-stdin'], 2, { input: 'short' });
+    await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', 'nope', '--email', 'n@x.example', '--password-file', passwordFile(ctx.dir)], 2);
+    await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', a.id, '--email', 'n@x.example', '--role', 'bad role!', '--password-file', passwordFile(ctx.dir)], 2);
+    await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', a.id, '--email', 'n@x.example'], 2); // no terminal to ask on
+    await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', a.id], 2);
   });
 
   it('lets exactly one of two concurrent creates of the same email win', async () => {
-    const a = await createTenant(dbs, 'race-a');
-    const b = await createTenant(dbs, 'race-b');
+    const a = await createTenant(ctx.dbs, 'race-a');
+    const b = await createTenant(ctx.dbs, 'race-b');
     const results = await Promise.all(
-      [a.id, b.id].map((tenant) => run(dbs, ['create-user', '--tenant', tenant, '--email', 'same@race.example', '--password-file', passwordFile(dir)])),
+      [a.id, b.id].map((tenant) => run(ctx.dbs, ['create-user', '--tenant', tenant, '--email', 'same@race.example', '--password-file', passwordFile(ctx.dir)])),
     );
     expect(results.map((r) => r.code).sort()).toEqual([0, 4]);
-    expect(await (await client()).db(dbs.useradm).collection('users').countDocuments({ email: 'same@race.example' })).toBe(1);
-    expect(await (await client()).db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await (await client()).db(ctx.dbs.useradm).collection('users').countDocuments({ email: 'same@race.example' })).toBe(1);
+    expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
   });
 });
 
 describe('create-tenant', () => {
   it('create-user against a tenant whose create was killed finds no tenant (exit 3) and creates nobody', async () => {
-    const killed = await run(dbs, ['create-tenant', '--name', 'ghost', '--admin-email', 'g@ghost.example', '--password-file', passwordFile(dir)], { env: killedAt('step:1') });
+    const killed = await run(ctx.dbs, ['create-tenant', '--name', 'ghost', '--admin-email', 'g@ghost.example', '--password-file', passwordFile(ctx.dir)], { env: killedAt('step:1') });
     if (killed.signal !== 'SIGKILL') throw new Error(`create-tenant was not killed (exit ${killed.code}): ${killed.stderr}`);
-    const ghost = await (await client()).db(dbs.tenantadm).collection('tenants').findOne({ name: 'ghost' });
+    const ghost = await (await client()).db(ctx.dbs.tenantadm).collection('tenants').findOne({ name: 'ghost' });
     expect(ghost).not.toBeNull();
-    const r = await run(dbs, ['create-user', '--tenant', ghost!._id.toHexString(), '--email', 'u@ghost.example', '--password-file', passwordFile(dir)]);
+    const r = await run(ctx.dbs, ['create-user', '--tenant', ghost!._id.toHexString(), '--email', 'u@ghost.example', '--password-file', passwordFile(ctx.dir)]);
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 3, stdout: '' });
     const c = await client();
-    expect(await c.db(dbs.tenantadm).collection('tenants').findOne({ name: 'ghost' })).toBeNull();
-    expect(await c.db(dbs.useradm).collection('users').countDocuments({})).toBe(0);
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenants').findOne({ name: 'ghost' })).toBeNull();
+    expect(await c.db(ctx.dbs.useradm).collection('users').countDocuments({})).toBe(0);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
   });
 });

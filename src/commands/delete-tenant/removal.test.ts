@@ -5,39 +5,30 @@
 import { killedAt } from '../../../test/support/crash';
 import { spawnSync } from 'node:child_process';
 import { type Document } from 'mongodb';
-import { BIN, cliEnv, client, expectFailsCleanly, run, runJson, snapshot, withFreshDatabases, withOwnServer, type Dbs } from '../../../test/support/harness';
-import { dropExtraDbAfterEach, extraDb as extraDbOf, leftAnywhere as leftAnywhereIn, perTenantDb, seedRecords as seedRecordsIn, seededTenant as seededTenantIn, suspendedTenant as suspendedTenantIn } from '../../../test/support/removal';
+import { BIN, cliEnv, client, expectFailsCleanly, run, runJson, snapshot } from '../../../test/support/harness';
+import { perTenantDb, removalHelpers, yes } from '../../../test/support/removal';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
 // Every removal scans the whole server, and so does leftAnywhere: on a server of the file's own.
-withOwnServer();
-withFreshDatabases((d) => (dbs = d));
+const ctx = commandTest({ ownServer: true });
+const { extraDb, leftAnywhere, seedRecords, suspendedTenant, seededTenant } = removalHelpers(ctx);
 // Each test runs many CLI processes; on a loaded machine that exceeds the default minute.
 jest.setTimeout(180_000);
 
-/** A database of another (made-up) Mender service, per test. */
-const extraDb = () => extraDbOf(dbs);
-dropExtraDbAfterEach(() => dbs);
-
-const yes = (args: string[]) => [...args, '--yes'];
 const removal = (id: string, ...more: string[]) => ['delete-tenant', '--id', id, ...more];
-const leftAnywhere = (id: string) => leftAnywhereIn(dbs, id);
-const seedRecords = (id: string, bucket?: string) => seedRecordsIn(dbs, id, bucket);
-const suspendedTenant = (name: string, extra: string[] = []) => suspendedTenantIn(dbs, name, extra);
-const seededTenant = (name: string) => seededTenantIn(dbs, name);
 
 /** A bystander: its records must all survive any removal. */
 async function bystander(): Promise<{ id: string; count: () => Promise<Record<string, number>> }> {
-  const t = await runJson(dbs, ['create-tenant', '--name', `bystander-${Date.now()}`, '--device-limit', '3']);
+  const t = await runJson(ctx.dbs, ['create-tenant', '--name', `bystander-${Date.now()}`, '--device-limit', '3']);
   await seedRecords(t.id);
-  await runJson(dbs, yes(['update-tenant', '--id', t.id, '--status', 'suspended']));
+  await runJson(ctx.dbs, yes(['update-tenant', '--id', t.id, '--status', 'suspended']));
   const before = await leftAnywhere(t.id);
   return { id: t.id, count: async () => (expect(await leftAnywhere(t.id)).toEqual(before), before) };
 }
 
 /** Every database a test touches, for before/after comparisons. */
 async function fullSnapshot(ids: string[]): Promise<Record<string, Document[]>> {
-  const out = await snapshot(dbs);
+  const out = await snapshot(ctx.dbs);
   const c = await client();
   for (const db of [extraDb(), ...ids.map(perTenantDb)]) {
     for (const coll of (await c.db(db).listCollections({}, { nameOnly: true }).toArray()).map((x) => x.name).sort()) {
@@ -52,20 +43,20 @@ describe('delete-tenant', () => {
     const id = await suspendedTenant('dry', ['--device-limit', '5']);
     await seedRecords(id);
     const before = await fullSnapshot([id]);
-    const rows = await runJson(dbs, removal(id, '--dry-run'));
+    const rows = await runJson(ctx.dbs, removal(id, '--dry-run'));
     const byPlace = Object.fromEntries(rows.map((r: any) => [`${r.database}.${r.collection}`, [r.documents, r.action]]));
     expect(byPlace).toEqual({
-      [`${dbs.tenantadm}.tenants`]: [1, 'delete'],
-      [`${dbs.tenantadm}.sso_settings`]: [1, 'delete'],
-      [`${dbs.deviceauth}.limits`]: [1, 'delete'],
-      [`${dbs.deviceauth}.devices`]: [2, 'delete'],
-      [`${dbs.deviceauth}.tokens`]: [1, 'delete'],
-      [`${dbs.audit}.tenantadm_audit`]: [2, 'delete'],
+      [`${ctx.dbs.tenantadm}.tenants`]: [1, 'delete'],
+      [`${ctx.dbs.tenantadm}.sso_settings`]: [1, 'delete'],
+      [`${ctx.dbs.deviceauth}.limits`]: [1, 'delete'],
+      [`${ctx.dbs.deviceauth}.devices`]: [2, 'delete'],
+      [`${ctx.dbs.deviceauth}.tokens`]: [1, 'delete'],
+      [`${ctx.dbs.audit}.tenantadm_audit`]: [2, 'delete'],
       [`${extraDb()}.inventory`]: [3, 'delete'],
       [`${extraDb()}.other`]: [1, 'delete'],
       [`${perTenantDb(id)}.*`]: [1, 'drop database'],
     });
-    const table = await run(dbs, removal(id, '--dry-run', '-o', 'table'));
+    const table = await run(ctx.dbs, removal(id, '--dry-run', '-o', 'table'));
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/DATABASE.*COLLECTION.*DOCUMENTS.*ACTION/);
     expect(table.stdout).toContain('drop database');
@@ -76,11 +67,11 @@ describe('delete-tenant', () => {
     const other = await bystander();
     const id = await suspendedTenant('gone', ['--device-limit', '5']);
     await seedRecords(id, 'acme-artifacts');
-    const out = await runJson(dbs, yes(removal(id)));
+    const out = await runJson(ctx.dbs, yes(removal(id)));
     expect(out).toMatchObject({
       removed: {
         tenants: [{ id, name: 'gone' }],
-        documents: { [`${dbs.tenantadm}.tenants`]: 1, [`${extraDb()}.inventory`]: 3, [`${dbs.deviceauth}.tokens`]: 1 },
+        documents: { [`${ctx.dbs.tenantadm}.tenants`]: 1, [`${extraDb()}.inventory`]: 3, [`${ctx.dbs.deviceauth}.tokens`]: 1 },
         databases: [perTenantDb(id)],
       },
       remaining: 0,
@@ -89,72 +80,72 @@ describe('delete-tenant', () => {
     expect(await leftAnywhere(id)).toEqual({});
     await other.count();
     // One delete entry, in the operator's log (it had no Service Provider); its own log went with it.
-    const entries = await runJson(dbs, ['audit', '--object-id', id]);
+    const entries = await runJson(ctx.dbs, ['audit', '--object-id', id]);
     expect(entries).toEqual([expect.objectContaining({ action: 'delete', tenant_id: '', change: expect.stringContaining('tenant "gone" removed') })]);
-    expect(await (await client()).db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
     // Gone means not found.
-    await expectFailsCleanly(dbs, yes(removal(id)), 3);
+    await expectFailsCleanly(ctx.dbs, yes(removal(id)), 3);
   });
 
   it("a child's removal returns its capacity to its Service Provider, and the entry stays in the SP's log", async () => {
-    const sp = await runJson(dbs, ['create-tenant', '--name', 'sp', '--device-limit', '100']);
-    await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
-    const kid = await runJson(dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '60']);
-    const free = async () => (await runJson(dbs, ['usage', '--id', sp.id]))[0].free.max_devices;
+    const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '100']);
+    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    const kid = await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '60']);
+    const free = async () => (await runJson(ctx.dbs, ['usage', '--id', sp.id]))[0].free.max_devices;
     expect(await free()).toBe(40);
-    await runJson(dbs, yes(['update-tenant', '--id', kid.id, '--status', 'suspended']));
-    const out = await runJson(dbs, yes(removal(kid.id, '--parent', sp.id)));
+    await runJson(ctx.dbs, yes(['update-tenant', '--id', kid.id, '--status', 'suspended']));
+    const out = await runJson(ctx.dbs, yes(removal(kid.id, '--parent', sp.id)));
     expect(out.capacity_returned).toEqual([{ service_provider: sp.id, tenant_id: kid.id, limits: { max_devices: 60 } }]);
     expect(await free()).toBe(100);
-    const log = await runJson(dbs, ['audit', '--tenant', sp.id, '--action', 'delete']);
+    const log = await runJson(ctx.dbs, ['audit', '--tenant', sp.id, '--action', 'delete']);
     expect(log).toEqual([
       expect.objectContaining({ tenant_id: sp.id, object: expect.objectContaining({ id: kid.id, tenant: { id: kid.id, name: 'kid', parent: sp.id } }) }),
     ]);
     expect(log[0].change).toContain(`its allocation (max_devices 60) returns to Service Provider ${sp.id}`);
     // The child's own log went with it: only the delete entry names it.
-    expect(await (await client()).db(dbs.audit).collection('tenantadm_audit').countDocuments({ tenant_id: kid.id })).toBe(0);
+    expect(await (await client()).db(ctx.dbs.audit).collection('tenantadm_audit').countDocuments({ tenant_id: kid.id })).toBe(0);
   });
 
   it('--cascade removes a Service Provider with its suspended children, children first', async () => {
-    const sp = await runJson(dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10']);
-    await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10']);
+    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
     const kids = [];
-    for (const n of ['k1', 'k2']) kids.push((await runJson(dbs, ['create-tenant', '--name', n, '--parent', sp.id, '--device-limit', '2'])).id);
-    for (const id of [...kids, sp.id]) await runJson(dbs, yes(['update-tenant', '--id', id, '--status', 'suspended']));
+    for (const n of ['k1', 'k2']) kids.push((await runJson(ctx.dbs, ['create-tenant', '--name', n, '--parent', sp.id, '--device-limit', '2'])).id);
+    for (const id of [...kids, sp.id]) await runJson(ctx.dbs, yes(['update-tenant', '--id', id, '--status', 'suspended']));
     await seedRecords(kids[0]!);
-    const out = await runJson(dbs, yes(removal(sp.id, '--cascade')));
+    const out = await runJson(ctx.dbs, yes(removal(sp.id, '--cascade')));
     expect(out.removed.tenants.map((t: any) => t.id)).toEqual([...kids, sp.id]);
     expect(out.remaining).toBe(0);
     for (const id of [...kids, sp.id]) expect(await leftAnywhere(id)).toEqual({});
-    expect((await runJson(dbs, ['audit', '--action', 'delete'])).length).toBe(3);
+    expect((await runJson(ctx.dbs, ['audit', '--action', 'delete'])).length).toBe(3);
   });
 
   it('refuses what the rules forbid with the right exit code and touches nothing', async () => {
-    const active = await runJson(dbs, ['create-tenant', '--name', 'active']);
-    expect(await expectFailsCleanly(dbs, yes(removal(active.id)), 5)).toMatch(/is active: only a suspended tenant can be removed \(suspend it first/);
-    await expectFailsCleanly(dbs, yes(removal('0123456789abcdef01234567')), 3);
-    await expectFailsCleanly(dbs, yes(removal('not-an-id')), 2);
-    await expectFailsCleanly(dbs, yes(removal(active.id, '--databases', 'a,,b c')), 2);
+    const active = await runJson(ctx.dbs, ['create-tenant', '--name', 'active']);
+    expect(await expectFailsCleanly(ctx.dbs, yes(removal(active.id)), 5)).toMatch(/is active: only a suspended tenant can be removed \(suspend it first/);
+    await expectFailsCleanly(ctx.dbs, yes(removal('0123456789abcdef01234567')), 3);
+    await expectFailsCleanly(ctx.dbs, yes(removal('not-an-id')), 2);
+    await expectFailsCleanly(ctx.dbs, yes(removal(active.id, '--databases', 'a,,b c')), 2);
 
-    const sp = await runJson(dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10']);
-    await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
-    const kid = await runJson(dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '2']);
-    await runJson(dbs, yes(['update-tenant', '--id', sp.id, '--status', 'suspended']));
-    expect(await expectFailsCleanly(dbs, yes(removal(sp.id)), 5)).toMatch(/Service Provider with 1 child tenant.*--cascade/);
-    expect(await expectFailsCleanly(dbs, yes(removal(sp.id, '--cascade')), 5)).toMatch(/--cascade needs every child suspended; not suspended: tenant .* \("kid"\)/);
-    await runJson(dbs, yes(['update-tenant', '--id', kid.id, '--status', 'suspended']));
-    const otherSp = await runJson(dbs, ['create-tenant', '--name', 'other-sp']);
-    await runJson(dbs, ['update-tenant', '--id', otherSp.id, '--service-provider']);
-    expect(await expectFailsCleanly(dbs, yes(removal(kid.id, '--parent', otherSp.id)), 5)).toMatch(/is not a child of Service Provider .* \(its Service Provider is /);
+    const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10']);
+    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    const kid = await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '2']);
+    await runJson(ctx.dbs, yes(['update-tenant', '--id', sp.id, '--status', 'suspended']));
+    expect(await expectFailsCleanly(ctx.dbs, yes(removal(sp.id)), 5)).toMatch(/Service Provider with 1 child tenant.*--cascade/);
+    expect(await expectFailsCleanly(ctx.dbs, yes(removal(sp.id, '--cascade')), 5)).toMatch(/--cascade needs every child suspended; not suspended: tenant .* \("kid"\)/);
+    await runJson(ctx.dbs, yes(['update-tenant', '--id', kid.id, '--status', 'suspended']));
+    const otherSp = await runJson(ctx.dbs, ['create-tenant', '--name', 'other-sp']);
+    await runJson(ctx.dbs, ['update-tenant', '--id', otherSp.id, '--service-provider']);
+    expect(await expectFailsCleanly(ctx.dbs, yes(removal(kid.id, '--parent', otherSp.id)), 5)).toMatch(/is not a child of Service Provider .* \(its Service Provider is /);
   });
 
   it('without a terminal and without --yes it is exit 2 before anything is read (even with no database)', async () => {
     const id = await suspendedTenant('asked');
-    await expectFailsCleanly(dbs, removal(id), 2);
+    await expectFailsCleanly(ctx.dbs, removal(id), 2);
     // Nothing is read: an unreachable database does not change the answer.
-    const r = await run(dbs, removal(id), { env: { TENANTADM_MONGO: 'mongodb://127.0.0.1:1/?directConnection=true', TENANTADM_TIMEOUT_MS: '300' } });
+    const r = await run(ctx.dbs, removal(id), { env: { TENANTADM_MONGO: 'mongodb://127.0.0.1:1/?directConnection=true', TENANTADM_TIMEOUT_MS: '300' } });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('needs confirmation, and there is no terminal to ask on') });
-    const noInput = await run(dbs, ['--no-input', 'repair', '--all']);
+    const noInput = await run(ctx.dbs, ['--no-input', 'repair', '--all']);
     expect({ code: noInput.code, stderr: noInput.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('--no-input forbids asking') });
     for (const args of [
       ['delete-user', '--tenant', id, '--email', 'a@b.example'],
@@ -163,7 +154,7 @@ describe('delete-tenant', () => {
       ['maintenance', 'delete-suspended-tenants', '--threshold-days', '1'],
       ['maintenance', 'suspend-tenants-expired-trial'],
     ]) {
-      await expectFailsCleanly(dbs, args, 2);
+      await expectFailsCleanly(ctx.dbs, args, 2);
     }
   });
 
@@ -172,7 +163,7 @@ describe('delete-tenant', () => {
     // `script` gives the command a terminal; what is piped in is what the operator types.
     const typed = (answer: string) =>
       spawnSync('script', ['-qec', `${process.execPath} ${BIN} delete-tenant --id ${id}`, '/dev/null'], {
-        env: cliEnv(dbs),
+        env: cliEnv(ctx.dbs),
         input: `${answer}\n`,
         encoding: 'utf8',
         timeout: 20_000,
@@ -191,14 +182,14 @@ describe('a removal killed at any point is finished (or, before it started, not 
   it('at every step', async () => {
     const c = await client();
     const probe = await seededTenant('probe');
-    const killed = await run(dbs, yes(removal(probe)), { env: killedAt('finalize') });
+    const killed = await run(ctx.dbs, yes(removal(probe)), { env: killedAt('finalize') });
     expect(killed.signal).toBe('SIGKILL');
-    const [op] = await c.db(dbs.tenantadm).collection('tenantadm_journal').find({}).toArray();
+    const [op] = await c.db(ctx.dbs.tenantadm).collection('tenantadm_journal').find({}).toArray();
     // The journal keeps a small plan in the operation's document, a big one apart under its id.
-    const plan = op!.finalize ? op! : await c.db(dbs.tenantadm).collection('tenantadm_journal_plans').findOne({ _id: op!._id });
+    const plan = op!.finalize ? op! : await c.db(ctx.dbs.tenantadm).collection('tenantadm_journal_plans').findOne({ _id: op!._id });
     const finalizeSteps = (plan!.finalize as unknown[]).length;
     expect(finalizeSteps).toBeGreaterThan(8);
-    await runJson(dbs, ['repair']);
+    await runJson(ctx.dbs, ['repair']);
     expect(await leftAnywhere(probe)).toEqual({});
 
     // A removal writes nothing before its commit point (its audit entry is roll-forward work too).
@@ -206,21 +197,21 @@ describe('a removal killed at any point is finished (or, before it started, not 
     for (const [n, point] of points.entries()) {
       const id = await seededTenant(`kill${n}`);
       const before = await leftAnywhere(id);
-      const r = await run(dbs, yes(removal(id)), { env: killedAt(point) });
+      const r = await run(ctx.dbs, yes(removal(id)), { env: killedAt(point) });
       expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
       // Half the runs are settled by `repair`, half by the next changing command.
-      if (n % 2 === 0) await runJson(dbs, ['repair']);
-      else await runJson(dbs, ['create-tenant', '--name', `next${n}`]);
-      expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+      if (n % 2 === 0) await runJson(ctx.dbs, ['repair']);
+      else await runJson(ctx.dbs, ['create-tenant', '--name', `next${n}`]);
+      expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
       const started = point !== 'commit';
       if (started) {
         expect({ point, left: await leftAnywhere(id) }).toEqual({ point, left: {} });
-        expect({ point, entries: (await runJson(dbs, ['audit', '--object-id', id])).length }).toEqual({ point, entries: 1 });
+        expect({ point, entries: (await runJson(ctx.dbs, ['audit', '--object-id', id])).length }).toEqual({ point, entries: 1 });
       } else {
         // Killed before its commit point: rolled back whole, and a new run removes it.
         expect({ point, same: await leftAnywhere(id) }).toEqual({ point, same: before });
-        expect(await c.db(dbs.audit).collection('tenantadm_audit').countDocuments({ 'object.id': id, action: 'delete' })).toBe(0);
-        expect((await runJson(dbs, yes(removal(id)))).remaining).toBe(0);
+        expect(await c.db(ctx.dbs.audit).collection('tenantadm_audit').countDocuments({ 'object.id': id, action: 'delete' })).toBe(0);
+        expect((await runJson(ctx.dbs, yes(removal(id)))).remaining).toBe(0);
         expect(await leftAnywhere(id)).toEqual({});
       }
     }

@@ -1,20 +1,20 @@
 /** doctor: what this server reads and whether the tool can work on it; exit 0 when it can, 5 with the problems named. */
-import { client, run, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { client, run } from '../../../test/support/harness';
 import { freePort } from '../../../test/support/mender-setup';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-withFreshDatabases((d) => (dbs = d));
+const ctx = commandTest();
 
 async function deviceauthMigration(version: string): Promise<void> {
   const [major, minor, patch] = version.split('.').map(Number);
-  const info = (await client()).db(dbs.deviceauth).collection('migration_info');
+  const info = (await client()).db(ctx.dbs.deviceauth).collection('migration_info');
   await info.deleteMany({});
   await info.insertOne({ version: { major, minor, patch }, timestamp: new Date() });
 }
 
 describe('doctor', () => {
   it('on a migrated server it can work on: exit 0, the detected profile, no service or Redis configured, every required index present', async () => {
-    const r = await run(dbs, ['doctor']);
+    const r = await run(ctx.dbs, ['doctor']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({
@@ -30,8 +30,8 @@ describe('doctor', () => {
   });
 
   it('names a missing required index and says to run migrate (exit 5)', async () => {
-    await (await client()).db(dbs.useradm).collection('users').dropIndex('email_1');
-    const r = await run(dbs, ['doctor']);
+    await (await client()).db(ctx.dbs.useradm).collection('users').dropIndex('email_1');
+    const r = await run(ctx.dbs, ['doctor']);
     expect(r.code).toBe(5);
     const report = JSON.parse(r.stdout);
     expect(report.ok).toBe(false);
@@ -41,7 +41,7 @@ describe('doctor', () => {
 
   it('names a service that does not answer at its address (exit 5)', async () => {
     const port = await freePort();
-    const r = await run(dbs, ['doctor'], { env: { TENANTADM_USERADM_ADDR: `http://127.0.0.1:${port}` } });
+    const r = await run(ctx.dbs, ['doctor'], { env: { TENANTADM_USERADM_ADDR: `http://127.0.0.1:${port}` } });
     expect(r.code).toBe(5);
     const report = JSON.parse(r.stdout);
     expect(report.services.useradm).toEqual({ address: `http://127.0.0.1:${port}`, alive: false });
@@ -50,7 +50,7 @@ describe('doctor', () => {
   });
 
   it('reports an override that contradicts deviceauth, and limits the detected version cannot read (exit 5)', async () => {
-    const override = await run(dbs, ['doctor', '--mender-schema', 'legacy']);
+    const override = await run(ctx.dbs, ['doctor', '--mender-schema', 'legacy']);
     expect(override.code).toBe(5);
     const overridden = JSON.parse(override.stdout);
     expect(overridden.schema).toMatchObject({ profile: 'legacy', source: 'override', detected: 'v2' });
@@ -58,8 +58,8 @@ describe('doctor', () => {
 
     // Mender <= 4.1 (deviceauth 2.0.0) reads 0 as unlimited and cannot read -1.
     await deviceauthMigration('2.0.0');
-    await (await client()).db(dbs.deviceauth).collection('limits').insertOne({ tenant_id: 'aaaaaaaaaaaaaaaaaaaaaaaa', name: 'max_devices', value: -1 });
-    const legacy = await run(dbs, ['doctor']);
+    await (await client()).db(ctx.dbs.deviceauth).collection('limits').insertOne({ tenant_id: 'aaaaaaaaaaaaaaaaaaaaaaaa', name: 'max_devices', value: -1 });
+    const legacy = await run(ctx.dbs, ['doctor']);
     expect(legacy.code).toBe(5);
     const report = JSON.parse(legacy.stdout);
     expect(report.schema).toMatchObject({ profile: 'legacy', source: 'detected', deviceauth_migration: '2.0.0', invalid_limits: 1 });

@@ -1,28 +1,16 @@
 /** End-to-end tests of get-tenant: finding one tenant by id, name or username, and its output modes. */
-import { passwordFile, run, runJson, tmpDir, type Dbs, withFreshDatabases, expectFailsCleanly as failsCleanly } from '../../../test/support/harness';
+import { passwordFile, run, runJson } from '../../../test/support/harness';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
-
-async function create(name: string, extra: string[] = []): Promise<any> {
-  return runJson(dbs, ['create-tenant', '--name', name, ...extra]);
-}
-
-/** Assert the command failed with `code`, printed nothing on stdout, and wrote nothing. */
-const expectFailsCleanly = (args: string[], code: number, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) =>
-  failsCleanly(dbs, args, code, opts);
+const ctx = commandTest();
+const { create, expectFailsCleanly } = ctx;
 
 describe('get-tenant', () => {
   it('finds by id, name and username; exit 3 when there is none', async () => {
-    const t = await create('findme', ['--admin-email', 'who@find.example', '--password-file', passwordFile(dir)]);
-    expect((await runJson(dbs, ['get-tenant', '--id', t.id])).name).toBe('findme');
-    expect((await runJson(dbs, ['get-tenant', '--name', 'findme'])).id).toBe(t.id);
-    expect((await runJson(dbs, ['get-tenant', '--username', 'WHO@find.example'])).id).toBe(t.id);
+    const t = await create('findme', ['--admin-email', 'who@find.example', '--password-file', passwordFile(ctx.dir)]);
+    expect((await runJson(ctx.dbs, ['get-tenant', '--id', t.id])).name).toBe('findme');
+    expect((await runJson(ctx.dbs, ['get-tenant', '--name', 'findme'])).id).toBe(t.id);
+    expect((await runJson(ctx.dbs, ['get-tenant', '--username', 'WHO@find.example'])).id).toBe(t.id);
     await expectFailsCleanly(['get-tenant', '--id', '0123456789abcdef01234567'], 3);
     await expectFailsCleanly(['get-tenant', '--name', 'nobody'], 3);
     await expectFailsCleanly(['get-tenant', '--username', 'nobody@x.example'], 3);
@@ -33,9 +21,9 @@ describe('get-tenant', () => {
 
   it('prints a table and NDJSON for one tenant', async () => {
     const t = await create('single');
-    const table = await run(dbs, ['get-tenant', '--id', t.id, '-o', 'table']);
+    const table = await run(ctx.dbs, ['get-tenant', '--id', t.id, '-o', 'table']);
     expect(table.stdout).toContain('single');
-    const nd = await run(dbs, ['get-tenant', '--id', t.id, '--ndjson']);
+    const nd = await run(ctx.dbs, ['get-tenant', '--id', t.id, '--ndjson']);
     expect(nd.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(nd.stdout).id).toBe(t.id);
   });

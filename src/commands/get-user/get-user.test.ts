@@ -1,34 +1,24 @@
 /** End-to-end tests of get-user: a user by email, optionally only within a tenant. */
-import { passwordFile, run, runJson, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { run, runJson } from '../../../test/support/harness';
 import { createTenant, expectFailsCleanly } from '../../../test/support/cases';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
-
-const PASSWORD = 'Sup3r-Secret-Pw!';
-
-async function addUser(tenant: string, email: string, roles: string[] = [], password = PASSWORD): Promise<any> {
-  return runJson(dbs, ['create-user', '--tenant', tenant, '--email', email, ...roles.flatMap((r) => ['--role', r]), '--password-file', passwordFile(dir, password)]);
-}
+const ctx = commandTest();
+const { addUser } = ctx;
 
 describe('list-users and get-user', () => {
   it('gets a user by email, optionally only within a tenant', async () => {
-    const a = await createTenant(dbs, 'get-a');
-    const b = await createTenant(dbs, 'get-b');
+    const a = await createTenant(ctx.dbs, 'get-a');
+    const b = await createTenant(ctx.dbs, 'get-b');
     const u = await addUser(a.id, 'who@get.example');
-    expect(await runJson(dbs, ['get-user', '--email', 'WHO@get.example'])).toEqual(u);
-    expect(await runJson(dbs, ['get-user', '--email', 'who@get.example', '--tenant', a.id])).toEqual(u);
-    await expectFailsCleanly(dbs, ['get-user', '--email', 'who@get.example', '--tenant', b.id], 3);
-    await expectFailsCleanly(dbs, ['get-user', '--email', 'nobody@get.example'], 3);
-    await expectFailsCleanly(dbs, ['get-user', '--email', 'bad'], 2);
-    const table = await run(dbs, ['get-user', '--email', 'who@get.example', '-o', 'table']);
+    expect(await runJson(ctx.dbs, ['get-user', '--email', 'WHO@get.example'])).toEqual(u);
+    expect(await runJson(ctx.dbs, ['get-user', '--email', 'who@get.example', '--tenant', a.id])).toEqual(u);
+    await expectFailsCleanly(ctx.dbs, ['get-user', '--email', 'who@get.example', '--tenant', b.id], 3);
+    await expectFailsCleanly(ctx.dbs, ['get-user', '--email', 'nobody@get.example'], 3);
+    await expectFailsCleanly(ctx.dbs, ['get-user', '--email', 'bad'], 2);
+    const table = await run(ctx.dbs, ['get-user', '--email', 'who@get.example', '-o', 'table']);
     expect(table.stdout).toContain('who@get.example');
-    const csv = await run(dbs, ['get-user', '--email', 'who@get.example', '-o', 'csv']);
+    const csv = await run(ctx.dbs, ['get-user', '--email', 'who@get.example', '-o', 'csv']);
     expect(csv.stdout.split('\r\n')[0]).toBe('ID,EMAIL,TENANT,ROLES,CREATED');
   });
 });

@@ -1,17 +1,14 @@
 /** End-to-end tests of list-tenants: filters, output modes, legacy string ids, and whole lists into a pipe. */
 import { spawnSync } from 'node:child_process';
-import { BIN, client, cliEnv, run, runJson, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { BIN, client, cliEnv, run, runJson } from '../../../test/support/harness';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-withFreshDatabases((d) => (dbs = d));
-
-async function create(name: string, extra: string[] = []): Promise<any> {
-  return runJson(dbs, ['create-tenant', '--name', name, ...extra]);
-}
+const ctx = commandTest();
+const { create } = ctx;
 
 describe('list-tenants', () => {
   it('prints [] when there are none', async () => {
-    const r = await run(dbs, ['list-tenants']);
+    const r = await run(ctx.dbs, ['list-tenants']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([]);
   });
@@ -20,7 +17,7 @@ describe('list-tenants', () => {
     const a = await create('alpha');
     const b = await create('beta');
     const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" list-tenants | jq -c '.[] | {"tenant id": .id, "tenant name": .name}'; echo "status=\${PIPESTATUS[0]}"`], {
-      env: cliEnv(dbs),
+      env: cliEnv(ctx.dbs),
       encoding: 'utf8',
     });
     expect(r.stderr).toBe('');
@@ -33,16 +30,16 @@ describe('list-tenants', () => {
 
   it('filters and prints NDJSON, a table and CSV', async () => {
     const sp = await create('sp');
-    await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
     await create('plain', ['--plan', 'os']);
     const susp = await create('suspended');
-    await runJson(dbs, ['update-tenant', '--id', susp.id, '--status', 'suspended', '--yes']);
+    await runJson(ctx.dbs, ['update-tenant', '--id', susp.id, '--status', 'suspended', '--yes']);
 
-    const nd = await run(dbs, ['list-tenants', '--ndjson']);
+    const nd = await run(ctx.dbs, ['list-tenants', '--ndjson']);
     const lines = nd.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((t) => t.name).sort()).toEqual(['plain', 'sp', 'suspended']);
 
-    const names = async (...args: string[]) => (await runJson(dbs, ['list-tenants', ...args])).map((t: any) => t.name).sort();
+    const names = async (...args: string[]) => (await runJson(ctx.dbs, ['list-tenants', ...args])).map((t: any) => t.name).sort();
     expect(await names('--service-provider')).toEqual(['sp']);
     expect(await names('--no-service-provider')).toEqual(['plain', 'suspended']);
     expect(await names('--status', 'suspended')).toEqual(['suspended']);
@@ -51,13 +48,13 @@ describe('list-tenants', () => {
     expect(await names('--name', 'plain')).toEqual(['plain']);
     expect(await names('--id', sp.id)).toEqual(['sp']);
 
-    const table = await run(dbs, ['list-tenants', '-o', 'table']);
+    const table = await run(ctx.dbs, ['list-tenants', '-o', 'table']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/ID.*NAME.*STATUS/);
     expect(table.stdout).toContain(sp.id);
     expect(table.stdout).not.toMatch(/\u001b\[/); // no colour when piped
 
-    const csv = await run(dbs, ['list-tenants', '-o', 'csv']);
+    const csv = await run(ctx.dbs, ['list-tenants', '-o', 'csv']);
     const rows = csv.stdout.trim().split('\r\n');
     expect(rows[0]).toBe('ID,NAME,STATUS,PLAN,SP,PARENT,DEVICES,LIMIT,ADD-ONS,CREATED');
     expect(rows).toHaveLength(4);
@@ -66,26 +63,26 @@ describe('list-tenants', () => {
   it('reads tenants whose ids are stored as strings, and children by parent', async () => {
     const c = await client();
     const parent = await create('parent');
-    await c.db(dbs.tenantadm).collection<any>('tenants').insertOne({
+    await c.db(ctx.dbs.tenantadm).collection<any>('tenants').insertOne({
       _id: '5f0c1f3e8a1b2c3d4e5f6a7b',
       name: 'legacy-string-id',
       status: 'active',
       parent_tenant_id: parent.id,
     });
-    const listed = await runJson(dbs, ['list-tenants', '--parent', parent.id]);
+    const listed = await runJson(ctx.dbs, ['list-tenants', '--parent', parent.id]);
     expect(listed.map((t: any) => [t.id, t.name, t.plan])).toEqual([['5f0c1f3e8a1b2c3d4e5f6a7b', 'legacy-string-id', 'enterprise']]);
-    const got = await runJson(dbs, ['get-tenant', '--id', '5f0c1f3e8a1b2c3d4e5f6a7b']);
+    const got = await runJson(ctx.dbs, ['get-tenant', '--id', '5f0c1f3e8a1b2c3d4e5f6a7b']);
     expect(got.name).toBe('legacy-string-id');
-    const updated = await runJson(dbs, ['update-tenant', '--id', '5f0c1f3e8a1b2c3d4e5f6a7b', '--plan', 'os']);
+    const updated = await runJson(ctx.dbs, ['update-tenant', '--id', '5f0c1f3e8a1b2c3d4e5f6a7b', '--plan', 'os']);
     expect(updated.plan).toBe('os');
   });
 
   it('writes the whole list into a pipe (never cut short)', async () => {
     const c = await client();
-    await c.db(dbs.tenantadm).collection('tenants').insertMany(
+    await c.db(ctx.dbs.tenantadm).collection('tenants').insertMany(
       Array.from({ length: 2000 }, (_, i) => ({ name: `n-${i}`, status: 'active', plan: 'os', addons: [] })),
     );
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" list-tenants | jq length`], { env: cliEnv(dbs), encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" list-tenants | jq length`], { env: cliEnv(ctx.dbs), encoding: 'utf8' });
     expect(r.stdout.trim()).toBe('2000');
   });
 });

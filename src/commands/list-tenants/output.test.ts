@@ -3,19 +3,13 @@
  * tables fit the terminal, CSV is safe to open in a spreadsheet.
  */
 import { spawnSync } from 'node:child_process';
-import { BIN, client, cliEnv, run, runJson, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { BIN, cliEnv, run, runJson } from '../../../test/support/harness';
 import { csvObjects } from '../../../test/support/csv';
+import { commandTest } from '../../../test/support/command-test';
+import { seedBulkTenants } from '../../../test/support/cases';
 
-let dbs: Dbs;
-withFreshDatabases((d) => (dbs = d));
-
-/** `n` tenants written with the raw driver, each with a long name (about 400 bytes a row). */
-async function seedTenants(n: number): Promise<void> {
-  await (await client())
-    .db(dbs.tenantadm)
-    .collection('tenants')
-    .insertMany(Array.from({ length: n }, (_, i) => ({ name: `bulk-${i}-${'x'.repeat(200)}`, status: 'active', plan: 'os', addons: [] })));
-}
+const ctx = commandTest();
+const seedTenants = (n: number) => seedBulkTenants(ctx.dbs, n);
 
 /** How many rows the listing read, from the final figure its progress counter prints with TENANTADM_DEBUG. */
 function rowsRead(stderr: string): number {
@@ -27,7 +21,7 @@ function rowsRead(stderr: string): number {
 describe('a reader that goes away', () => {
   it('stops the listing at once, exit 0, having read only what it wrote (| head -1)', async () => {
     await seedTenants(3000);
-    const env = cliEnv(dbs, { TENANTADM_DEBUG: '1' });
+    const env = cliEnv(ctx.dbs, { TENANTADM_DEBUG: '1' });
     const cut = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" list-tenants --ndjson | head -1; echo "status=\${PIPESTATUS[0]}"`], {
       env,
       encoding: 'utf8',
@@ -40,7 +34,7 @@ describe('a reader that goes away', () => {
     // 64 KB chunks (about 160 rows each), far from the 3,000 a full read takes.
     expect(rowsRead(cut.stderr)).toBeLessThan(1500);
 
-    const full = await run(dbs, ['list-tenants', '--ndjson'], { env: { TENANTADM_DEBUG: '1' } });
+    const full = await run(ctx.dbs, ['list-tenants', '--ndjson'], { env: { TENANTADM_DEBUG: '1' } });
     expect(full.code).toBe(0);
     expect(full.stdout.trim().split('\n')).toHaveLength(3000);
     expect(rowsRead(full.stderr)).toBe(3000);
@@ -50,9 +44,9 @@ describe('a reader that goes away', () => {
 describe('tables for people and CSV for spreadsheets', () => {
   it('escapes formulas in CSV and gives devices and limit their own columns', async () => {
     const formula = '=HYPERLINK("http://evil.example","click")';
-    const t = await runJson(dbs, ['create-tenant', '--name', formula, '--device-limit', '100']);
-    await runJson(dbs, ['create-tenant', '--name', '@SUM(1+1)']);
-    const csv = await run(dbs, ['list-tenants', '-o', 'csv']);
+    const t = await runJson(ctx.dbs, ['create-tenant', '--name', formula, '--device-limit', '100']);
+    await runJson(ctx.dbs, ['create-tenant', '--name', '@SUM(1+1)']);
+    const csv = await run(ctx.dbs, ['list-tenants', '-o', 'csv']);
     expect(csv.code).toBe(0);
     expect(csv.stdout.split('\r\n')[0]).toBe('ID,NAME,STATUS,PLAN,SP,PARENT,DEVICES,LIMIT,ADD-ONS,CREATED');
     expect(csv.stdout).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
@@ -64,8 +58,8 @@ describe('tables for people and CSV for spreadsheets', () => {
 
   it('fits a table to the terminal, cutting long values, and shows them whole with --wide', async () => {
     const long = `a-very-long-organisation-name-${'y'.repeat(80)}`;
-    const t = await runJson(dbs, ['create-tenant', '--name', long]);
-    const fitted = await run(dbs, ['list-tenants', '-o', 'table'], { terminalColumns: 120, env: { NO_COLOR: '1' } });
+    const t = await runJson(ctx.dbs, ['create-tenant', '--name', long]);
+    const fitted = await run(ctx.dbs, ['list-tenants', '-o', 'table'], { terminalColumns: 120, env: { NO_COLOR: '1' } });
     const lines = fitted.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID +NAME +STATUS +PLAN +SP +PARENT +DEVICES +LIMIT +ADD-ONS +CREATED$/);
     expect(lines).toHaveLength(2);
@@ -74,23 +68,23 @@ describe('tables for people and CSV for spreadsheets', () => {
     expect(lines[1]).toContain('…');
     expect(fitted.stdout).not.toContain(long);
 
-    const wide = await run(dbs, ['list-tenants', '-o', 'table', '--wide'], { terminalColumns: 120 });
+    const wide = await run(ctx.dbs, ['list-tenants', '-o', 'table', '--wide'], { terminalColumns: 120 });
     expect(wide.stdout).toContain(long);
     // On a terminal the header is bold.
     expect(wide.stdout.startsWith('\u001b[1mID ')).toBe(true);
     expect(wide.stdout).not.toContain('…');
     // Without a terminal the width is 80 (or $COLUMNS).
-    const piped = await run(dbs, ['list-tenants', '-o', 'table']);
+    const piped = await run(ctx.dbs, ['list-tenants', '-o', 'table']);
     for (const line of piped.stdout.trimEnd().split('\n')) expect(Array.from(line).length).toBeLessThanOrEqual(80);
-    const columns = await run(dbs, ['list-tenants', '-o', 'table'], { env: { COLUMNS: '300' } });
+    const columns = await run(ctx.dbs, ['list-tenants', '-o', 'table'], { env: { COLUMNS: '300' } });
     expect(columns.stdout).toContain(long);
   });
 
   it('draws no progress line when stderr is not a terminal, nor with --quiet', async () => {
     await seedTenants(300);
-    const piped = await run(dbs, ['list-tenants', '-o', 'table']);
+    const piped = await run(ctx.dbs, ['list-tenants', '-o', 'table']);
     expect(piped.stderr).toBe('');
-    const quiet = await run(dbs, ['list-tenants', '--quiet', '--ndjson'], { terminalColumns: 80 });
+    const quiet = await run(ctx.dbs, ['list-tenants', '--quiet', '--ndjson'], { terminalColumns: 80 });
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).toBe('');
   });

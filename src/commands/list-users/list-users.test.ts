@@ -1,30 +1,20 @@
 /** End-to-end tests of list-users: only the tenant's own users, in every output mode, never with a hash. */
-import { passwordFile, run, runJson, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { run, runJson } from '../../../test/support/harness';
 import { createTenant, expectFailsCleanly } from '../../../test/support/cases';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
-
-const PASSWORD = 'Sup3r-Secret-Pw!';
-
-async function addUser(tenant: string, email: string, roles: string[] = [], password = PASSWORD): Promise<any> {
-  return runJson(dbs, ['create-user', '--tenant', tenant, '--email', email, ...roles.flatMap((r) => ['--role', r]), '--password-file', passwordFile(dir, password)]);
-}
+const ctx = commandTest();
+const { addUser } = ctx;
 
 describe('list-users and get-user', () => {
   it("lists only the tenant's own users, in every output mode, never with a hash", async () => {
-    const a = await createTenant(dbs, 'list-a');
-    const b = await createTenant(dbs, 'list-b');
+    const a = await createTenant(ctx.dbs, 'list-a');
+    const b = await createTenant(ctx.dbs, 'list-b');
     await addUser(a.id, 'zed@a.example');
     await addUser(a.id, 'amy@a.example', ['observer']);
     await addUser(b.id, 'bob@b.example');
 
-    const json = await run(dbs, ['list-users', '--tenant', a.id]);
+    const json = await run(ctx.dbs, ['list-users', '--tenant', a.id]);
     expect(json.code).toBe(0);
     const users = JSON.parse(json.stdout);
     expect(users.map((u: any) => [u.email, u.tenant_id, u.roles])).toEqual([
@@ -33,21 +23,21 @@ describe('list-users and get-user', () => {
     ]);
     for (const u of users) expect(Object.keys(u).sort()).toEqual(['created_ts', 'email', 'id', 'roles', 'tenant_id', 'updated_ts']);
 
-    const nd = await run(dbs, ['list-users', '--tenant', b.id, '--ndjson']);
+    const nd = await run(ctx.dbs, ['list-users', '--tenant', b.id, '--ndjson']);
     expect(nd.stdout.trim().split('\n').map((l) => JSON.parse(l).email)).toEqual(['bob@b.example']);
-    const table = await run(dbs, ['list-users', '--tenant', a.id, '-o', 'table']);
+    const table = await run(ctx.dbs, ['list-users', '--tenant', a.id, '-o', 'table']);
     expect(table.stdout).toContain('amy@a.example');
     expect(table.stdout).not.toContain('bob@b.example');
-    const csv = await run(dbs, ['list-users', '--tenant', a.id, '-o', 'csv']);
+    const csv = await run(ctx.dbs, ['list-users', '--tenant', a.id, '-o', 'csv']);
     expect(csv.stdout.trim().split('\r\n')).toHaveLength(3);
     for (const out of [json.stdout, nd.stdout, table.stdout, csv.stdout]) {
       expect(out).not.toMatch(/\$2[aby]\$/);
       expect(out).not.toContain('password');
     }
-    const empty = await createTenant(dbs, 'empty');
-    expect(await runJson(dbs, ['list-users', '--tenant', empty.id])).toEqual([]);
-    await expectFailsCleanly(dbs, ['list-users', '--tenant', '0123456789abcdef01234567'], 3);
-    await expectFailsCleanly(dbs, ['list-users'], 2);
+    const empty = await createTenant(ctx.dbs, 'empty');
+    expect(await runJson(ctx.dbs, ['list-users', '--tenant', empty.id])).toEqual([]);
+    await expectFailsCleanly(ctx.dbs, ['list-users', '--tenant', '0123456789abcdef01234567'], 3);
+    await expectFailsCleanly(ctx.dbs, ['list-users'], 2);
   });
 
 });

@@ -5,17 +5,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { client, run, runJson, snapshot, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { client, run, runJson, snapshot } from '../../../test/support/harness';
 import { childLimits, storedLimit } from '../../../test/support/limits';
 import { killedAt } from '../../../test/support/crash';
-import { race as raceOn, seedSp as seedSpIn, sum } from '../../../test/support/allocation';
+import { sum, allocationHelpers } from '../../../test/support/allocation';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-
-withFreshDatabases((d) => (dbs = d));
-
-const seedSp = (limit: number, n: number, extra: Record<string, unknown> = {}) => seedSpIn(dbs, limit, n, extra);
-const race = (sp: string, jobs: string[][]) => raceOn(dbs, sp, jobs);
+const ctx = commandTest();
+const { seedSp, race } = allocationHelpers(ctx);
 
 describe('20 processes racing for one SP', () => {
   it('set-device-limit: exactly what fits succeeds, the rest exit 5, never over-allocated', async () => {
@@ -28,19 +25,19 @@ describe('20 processes racing for one SP', () => {
     expect(codes.filter((c) => c === 0)).toHaveLength(10);
     expect(codes.filter((c) => c === 5)).toHaveLength(10);
     for (const r of results.filter((x) => x.code === 5)) expect(r.stderr).toMatch(/has 0 free/);
-    const limits = await childLimits(dbs, sp);
+    const limits = await childLimits(ctx.dbs, sp);
     expect(sum(limits)).toBe(100);
     expect(limits.filter((l) => l === 10)).toHaveLength(10);
     // Winners are exactly the children that got capacity; every change is audited once.
     const winners = children.filter((_, i) => results[i]!.code === 0).sort();
     const withTen = [];
-    for (const id of children) if ((await storedLimit(dbs, id)) === 10) withTen.push(id);
+    for (const id of children) if ((await storedLimit(ctx.dbs, id)) === 10) withTen.push(id);
     expect(withTen.sort()).toEqual(winners);
-    const audit = await (await client()).db(dbs.audit).collection('tenantadm_audit').find({ log_tenant_ids: sp }).toArray();
+    const audit = await (await client()).db(ctx.dbs.audit).collection('tenantadm_audit').find({ log_tenant_ids: sp }).toArray();
     expect(audit.map((a) => a.tenant_id).sort()).toEqual(winners);
     const c = await client();
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_locks').countDocuments()).toBe(0);
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_locks').countDocuments()).toBe(0);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
   });
 
 });
@@ -50,7 +47,7 @@ describe('a reallocation plan killed midway', () => {
   async function setup() {
     const { sp, children } = await seedSp(100, 3);
     const [a, b, c] = children as [string, string, string];
-    const limits = (await client()).db(dbs.deviceauth).collection('limits');
+    const limits = (await client()).db(ctx.dbs.deviceauth).collection('limits');
     await limits.updateOne({ tenant_id: a }, { $set: { value: 60 } });
     await limits.updateOne({ tenant_id: b }, { $set: { value: 40 } });
     return { sp, a, b, c };
@@ -59,66 +56,66 @@ describe('a reallocation plan killed midway', () => {
   const nonEmpty = (s: Record<string, unknown[]>) => Object.fromEntries(Object.entries(s).filter(([, v]) => v.length > 0));
 
   async function assertNotOverAllocated(sp: string): Promise<void> {
-    const spLimit = (await storedLimit(dbs, sp))!;
-    expect(sum(await childLimits(dbs, sp))).toBeLessThanOrEqual(spLimit);
+    const spLimit = (await storedLimit(ctx.dbs, sp))!;
+    expect(sum(await childLimits(ctx.dbs, sp))).toBeLessThanOrEqual(spLimit);
   }
 
   // 3 limit steps (a down, b down, c up): steps 0..2, then the commit (the audit entries are written after it).
   const points = ['step:0', 'step:1', 'step:2', 'commit'];
   it.each(points)('killed at %s: never over-allocated, rolled back by `tenantadm repair`', async (point) => {
     const { sp, a, b, c } = await setup();
-    const before = await snapshot(dbs);
+    const before = await snapshot(ctx.dbs);
     const plan = ['set-device-limit', '--set', `${c}=70`, '--set', `${a}=20`, '--set', `${b}=10`];
-    const r = await run(dbs, plan, { env: killedAt(point) });
+    const r = await run(ctx.dbs, plan, { env: killedAt(point) });
     expect(r.signal).toBe('SIGKILL');
     await assertNotOverAllocated(sp);
-    const rep = await runJson(dbs, ['repair']);
+    const rep = await runJson(ctx.dbs, ['repair']);
     expect(rep.rolled_back).toHaveLength(1);
-    expect(nonEmpty(await snapshot(dbs))).toEqual(nonEmpty(before));
+    expect(nonEmpty(await snapshot(ctx.dbs))).toEqual(nonEmpty(before));
     // The same plan then goes through.
-    await runJson(dbs, plan);
-    expect([await storedLimit(dbs, a), await storedLimit(dbs, b), await storedLimit(dbs, c)]).toEqual([20, 10, 70]);
+    await runJson(ctx.dbs, plan);
+    expect([await storedLimit(ctx.dbs, a), await storedLimit(ctx.dbs, b), await storedLimit(ctx.dbs, c)]).toEqual([20, 10, 70]);
   });
 
   it.each(['step:1', 'step:2', 'commit'])('an SP lowered with its children, killed at %s, is never over-allocated', async (point) => {
     const { sp, a, b } = await setup();
-    const before = await snapshot(dbs);
-    const r = await run(dbs, ['set-device-limit', '--set', `${sp}=50`, '--set', `${a}=30`, '--set', `${b}=20`], { env: killedAt(point) });
+    const before = await snapshot(ctx.dbs);
+    const r = await run(ctx.dbs, ['set-device-limit', '--set', `${sp}=50`, '--set', `${a}=30`, '--set', `${b}=20`], { env: killedAt(point) });
     expect(r.signal).toBe('SIGKILL');
     await assertNotOverAllocated(sp);
-    await runJson(dbs, ['repair']);
-    expect(nonEmpty(await snapshot(dbs))).toEqual(nonEmpty(before));
+    await runJson(ctx.dbs, ['repair']);
+    expect(nonEmpty(await snapshot(ctx.dbs))).toEqual(nonEmpty(before));
   });
 
   it('killed midway, a re-run of the same plan rolls the remains back and completes it', async () => {
     const { a, b, c } = await setup();
     const plan = ['set-device-limit', '--set', `${c}=70`, '--set', `${a}=20`, '--set', `${b}=10`];
-    expect((await run(dbs, plan, { env: killedAt('step:2') })).signal).toBe('SIGKILL');
-    const rows = await runJson(dbs, plan);
+    expect((await run(ctx.dbs, plan, { env: killedAt('step:2') })).signal).toBe('SIGKILL');
+    const rows = await runJson(ctx.dbs, plan);
     expect(rows.map((x: any) => [x.before, x.after])).toEqual([
       [60, 20],
       [40, 10],
       [0, 70],
     ]);
-    const audit = await (await client()).db(dbs.audit).collection('tenantadm_audit').find({}).toArray();
+    const audit = await (await client()).db(ctx.dbs.audit).collection('tenantadm_audit').find({}).toArray();
     expect(audit.map((x) => x.state)).toEqual(['committed', 'committed', 'committed']);
   });
 
   it('killed after its commit point, it is finished by the next command', async () => {
     const { a, b, c } = await setup();
     const plan = ['set-device-limit', '--set', `${c}=70`, '--set', `${a}=20`, '--set', `${b}=10`];
-    expect((await run(dbs, plan, { env: killedAt('finalize') })).signal).toBe('SIGKILL');
-    const rep = await runJson(dbs, ['repair']);
+    expect((await run(ctx.dbs, plan, { env: killedAt('finalize') })).signal).toBe('SIGKILL');
+    const rep = await runJson(ctx.dbs, ['repair']);
     expect(rep.finalized).toHaveLength(1);
-    expect([await storedLimit(dbs, a), await storedLimit(dbs, b), await storedLimit(dbs, c)]).toEqual([20, 10, 70]);
-    expect(await (await client()).db(dbs.audit).collection('tenantadm_audit').countDocuments({ state: 'committed' })).toBe(3);
+    expect([await storedLimit(ctx.dbs, a), await storedLimit(ctx.dbs, b), await storedLimit(ctx.dbs, c)]).toEqual([20, 10, 70]);
+    expect(await (await client()).db(ctx.dbs.audit).collection('tenantadm_audit').countDocuments({ state: 'committed' })).toBe(3);
   });
 });
 
 describe('SP locks', () => {
   /** A lock as another process leaves it: no operation in the journal, a lease ending `leaseMs` from now. */
   async function holdLock(sp: string, pid: number, leaseMs: number): Promise<void> {
-    await (await client()).db(dbs.tenantadm).collection<any>('tenantadm_locks').insertOne({
+    await (await client()).db(ctx.dbs.tenantadm).collection<any>('tenantadm_locks').insertOne({
       _id: `sp:${sp}`,
       op_id: 'held-by-test',
       owner: 'another-process',
@@ -133,24 +130,24 @@ describe('SP locks', () => {
     const { sp, children } = await seedSp(100, 1);
     const dead = spawnSync('true').pid!;
     await holdLock(sp, dead, 120_000);
-    const before = await snapshot(dbs);
+    const before = await snapshot(ctx.dbs);
     const started = Date.now();
     // A lock wait of 1 s instead of max(2 x --timeout, 10 s) (the formula has its unit test):
     // the command waits all of it for the holder, then gives up without taking the lock.
-    const r = await run(dbs, ['set-device-limit', '--id', children[0]!, '--limit', '5', '--timeout', '100'], { env: { TENANTADM_TEST_LOCK_WAIT_MS: '1000' } });
+    const r = await run(ctx.dbs, ['set-device-limit', '--id', children[0]!, '--limit', '5', '--timeout', '100'], { env: { TENANTADM_TEST_LOCK_WAIT_MS: '1000' } });
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 4, stdout: '' });
     expect(r.stderr).toMatch(new RegExp(`waiting for sp:${sp}, held by pid ${dead}`));
     expect(r.stderr).toMatch(/is busy/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
-    expect(await snapshot(dbs)).toEqual(before);
+    expect(await snapshot(ctx.dbs)).toEqual(before);
   });
 
   it('a lock whose lease has expired is taken over at once', async () => {
     const { sp, children } = await seedSp(100, 1);
     await holdLock(sp, process.pid, -1000);
     const started = Date.now();
-    expect(await runJson(dbs, ['set-device-limit', '--id', children[0]!, '--limit', '5'])).toMatchObject({ after: 5 });
+    expect(await runJson(ctx.dbs, ['set-device-limit', '--id', children[0]!, '--limit', '5'])).toMatchObject({ after: 5 });
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(await (await client()).db(dbs.tenantadm).collection('tenantadm_locks').countDocuments()).toBe(0);
+    expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_locks').countDocuments()).toBe(0);
   });
 });

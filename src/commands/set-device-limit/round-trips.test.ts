@@ -2,20 +2,12 @@
  * How many database commands set-device-limit sends, counted by the driver's command monitoring
  * (TENANTADM_COUNT_COMMANDS): counts, not timings.
  */
-import { client, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
-import { countCommands, planFile as writePlan, reads, seedSpWithChildren } from '../../../test/support/round-trips';
+import { client } from '../../../test/support/harness';
+import { reads, roundTripHelpers } from '../../../test/support/round-trips';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
-
-const counted = (args: string[]) => countCommands(dbs, args);
-const seed = (n: number, extra = 0) => seedSpWithChildren(dbs, n, extra);
-const planFile = (children: string[], limit: number) => writePlan(dir, children, limit);
+const ctx = commandTest();
+const { counted, seed, planFile } = roundTripHelpers(ctx);
 
 describe('a reallocation plan reads in a constant number of queries', () => {
   it('4 entries and 60 entries over one SP read the same number of times, dry run and applied', async () => {
@@ -68,14 +60,14 @@ describe('writes read only what their rules need', () => {
   it("set-device-limit resolves deviceauth's schema profile before writing: when it cannot be told, exit 5 and nothing written", async () => {
     const { children } = await seed(2);
     const c = await client();
-    await c.db(dbs.deviceauth).collection('migration_info').deleteMany({});
+    await c.db(ctx.dbs.deviceauth).collection('migration_info').deleteMany({});
     const r = await counted(['set-device-limit', '--id', children[0]!, '--limit', '12']);
     expect(r.code).toBe(5);
     expect(r.stdout).toBe('');
     expect(r.byName.update).toBeUndefined();
-    expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: children[0] }, { projection: { _id: 0, value: 1 } })).toEqual({ value: 1 });
-    expect(await c.db(dbs.audit).collection('tenantadm_audit').countDocuments()).toBe(0);
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
-    expect(await c.db(dbs.tenantadm).collection('tenantadm_locks').countDocuments()).toBe(0);
+    expect(await c.db(ctx.dbs.deviceauth).collection('limits').findOne({ tenant_id: children[0] }, { projection: { _id: 0, value: 1 } })).toEqual({ value: 1 });
+    expect(await c.db(ctx.dbs.audit).collection('tenantadm_audit').countDocuments()).toBe(0);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
+    expect(await c.db(ctx.dbs.tenantadm).collection('tenantadm_locks').countDocuments()).toBe(0);
   });
 });

@@ -1,16 +1,11 @@
 /** End-to-end tests of set-storage: a tenant's own S3 or Azure store where deployments reads it, masked secrets, --default. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { client, run, runJson, snapshot, tmpDir, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { client, run, runJson, snapshot } from '../../../test/support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../../../test/support/cases';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-let dir: string;
-
-beforeAll(() => {
-  dir = tmpDir();
-});
-withFreshDatabases((d) => (dbs = d));
+const ctx = commandTest();
 
 const S3_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYsecret42';
 const AZURE_KEY = 'YXp1cmUta2V5LXRoYXQtaXMtc2VjcmV0LTc3Nw==';
@@ -29,7 +24,7 @@ const s3 = (extra: object = {}) => ({
 });
 
 function file(doc: unknown): string {
-  const f = path.join(dir, `storage-${Math.random().toString(36).slice(2)}.json`);
+  const f = path.join(ctx.dir, `storage-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(f, JSON.stringify(doc), { mode: 0o600 });
   return f;
 }
@@ -45,13 +40,13 @@ async function stored(tenantId: string): Promise<any> {
 
 describe('set-storage', () => {
   it('gives a tenant its own S3 bucket; get-tenant shows it masked; secrets reach no output and no audit entry', async () => {
-    const t = await createTenant(dbs, 'own-s3');
-    const r = await run(dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
+    const t = await createTenant(ctx.dbs, 'own-s3');
+    const r = await run(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const masked = { ...s3(), secret_access_key: '********' };
     expect(JSON.parse(r.stdout)).toEqual({ tenant_id: t.id, storage: masked });
-    const got = await run(dbs, ['get-tenant', '--id', t.id]);
+    const got = await run(ctx.dbs, ['get-tenant', '--id', t.id]);
     expect(JSON.parse(got.stdout).storage).toEqual(masked);
     expect(await stored(t.id)).toEqual({
       _id: 'settings',
@@ -65,65 +60,65 @@ describe('set-storage', () => {
       force_path_style: true,
       use_accelerate: false,
     });
-    const [entry] = await auditEntries(dbs, { tenant_id: t.id, action: 'update' });
+    const [entry] = await auditEntries(ctx.dbs, { tenant_id: t.id, action: 'update' });
     expect(entry.change).toBe('artifact storage: the shared store -> s3 bucket oem-artifacts (region eu-west-1, endpoint https://s3.eu-west-1.amazonaws.com)');
-    expect(await auditText(dbs)).not.toContain('AKIAOEMEXAMPLE');
+    expect(await auditText(ctx.dbs)).not.toContain('AKIAOEMEXAMPLE');
     const modes = [];
     for (const mode of [['--ndjson'], ['-o', 'table'], ['-o', 'csv']]) {
-      const o = await run(dbs, ['get-tenant', '--id', t.id, ...mode]);
+      const o = await run(ctx.dbs, ['get-tenant', '--id', t.id, ...mode]);
       expect(o.code).toBe(0);
       modes.push(o.stdout, o.stderr);
     }
     const setModes = [];
     for (const mode of [['-o', 'table'], ['-o', 'csv'], ['--ndjson']]) {
-      const o = await run(dbs, ['set-storage', '--id', t.id, '-f', file(s3({ region: 'eu-north-1' })), ...mode]);
+      const o = await run(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(s3({ region: 'eu-north-1' })), ...mode]);
       expect(o.code).toBe(0);
       setModes.push(o.stdout, o.stderr);
     }
     expect(setModes[0]).toMatch(/TENANT.*TYPE.*WHERE/);
     expect(setModes[2]!.split('\r\n')[0]).toBe('TENANT,TYPE,WHERE,STORAGE');
     expect(JSON.parse(setModes[4]!).storage.region).toBe('eu-north-1');
-    expect((await auditEntries(dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change).pop()).toMatch(
+    expect((await auditEntries(ctx.dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change).pop()).toMatch(
       /-> s3 bucket oem-artifacts \(region eu-north-1, .*\); credentials unchanged$/,
     );
-    expectNoSecrets(r.stdout, r.stderr, got.stdout, got.stderr, ...modes, ...setModes, await auditText(dbs));
+    expectNoSecrets(r.stdout, r.stderr, got.stdout, got.stderr, ...modes, ...setModes, await auditText(ctx.dbs));
   });
 
   it('takes Azure settings from stdin, with an account key or a connection string', async () => {
-    const t = await createTenant(dbs, 'azure');
-    const withKey = await runJson(dbs, ['set-storage', '--id', t.id, '-f', '-'], {
+    const t = await createTenant(ctx.dbs, 'azure');
+    const withKey = await runJson(ctx.dbs, ['set-storage', '--id', t.id, '-f', '-'], {
       input: JSON.stringify({ type: 'azure', account_name: 'oemblobs', account_key: AZURE_KEY, container: 'mender-artifacts' }),
     });
     expect(withKey.storage).toMatchObject({ type: 'azure', account_name: 'oemblobs', account_key: '********', container: 'mender-artifacts' });
-    const r = await run(dbs, ['set-storage', '--id', t.id, '-f', '-'], { input: JSON.stringify({ type: 'azure', connection_string: AZURE_CONN, container: 'mender-artifacts' }) });
+    const r = await run(ctx.dbs, ['set-storage', '--id', t.id, '-f', '-'], { input: JSON.stringify({ type: 'azure', connection_string: AZURE_CONN, container: 'mender-artifacts' }) });
     expect(JSON.parse(r.stdout).storage).toEqual({ type: 'azure', connection_string: '********', container: 'mender-artifacts' });
     expect(await stored(t.id)).toMatchObject({ type: 1, bucket: 'mender-artifacts', connection_string: AZURE_CONN });
     expect((await stored(t.id)).key).toBeUndefined();
-    expect((await auditEntries(dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change)).toEqual([
+    expect((await auditEntries(ctx.dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change)).toEqual([
       'artifact storage: the shared store -> azure container mender-artifacts (account oemblobs)',
       'artifact storage: azure container mender-artifacts (account oemblobs) -> azure container mender-artifacts; credentials changed',
     ]);
-    expectNoSecrets(withKey && JSON.stringify(withKey), r.stdout, r.stderr, await auditText(dbs));
+    expectNoSecrets(withKey && JSON.stringify(withKey), r.stdout, r.stderr, await auditText(ctx.dbs));
   });
 
   it('returns the tenant to the shared store with --default (a no-op when already there)', async () => {
-    const t = await createTenant(dbs, 'back');
-    const before = await snapshot(dbs);
-    expect(await runJson(dbs, ['set-storage', '--id', t.id, '--default'])).toEqual({ tenant_id: t.id, storage: { type: 'default', prefix: `${t.id}/` } });
-    expect(await snapshot(dbs)).toEqual(before);
-    await runJson(dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
-    const same = await snapshot(dbs);
-    await runJson(dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
-    expect(await snapshot(dbs)).toEqual(same);
-    const back = await runJson(dbs, ['set-storage', '--id', t.id, '--default']);
+    const t = await createTenant(ctx.dbs, 'back');
+    const before = await snapshot(ctx.dbs);
+    expect(await runJson(ctx.dbs, ['set-storage', '--id', t.id, '--default'])).toEqual({ tenant_id: t.id, storage: { type: 'default', prefix: `${t.id}/` } });
+    expect(await snapshot(ctx.dbs)).toEqual(before);
+    await runJson(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
+    const same = await snapshot(ctx.dbs);
+    await runJson(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
+    expect(await snapshot(ctx.dbs)).toEqual(same);
+    const back = await runJson(ctx.dbs, ['set-storage', '--id', t.id, '--default']);
     expect(back.storage).toEqual({ type: 'default', prefix: `${t.id}/` });
     expect(await stored(t.id)).toBeNull();
-    const entries = await auditEntries(dbs, { tenant_id: t.id, action: 'update' });
+    const entries = await auditEntries(ctx.dbs, { tenant_id: t.id, action: 'update' });
     expect(entries.map((e) => e.change).pop()).toBe('artifact storage: s3 bucket oem-artifacts (region eu-west-1, endpoint https://s3.eu-west-1.amazonaws.com) -> the shared store');
   });
 
   it('rejects invalid settings with exit 2 naming the JSON pointer, and unknown tenants with exit 3', async () => {
-    const t = await createTenant(dbs, 'invalid');
+    const t = await createTenant(ctx.dbs, 'invalid');
     const cases: [unknown, RegExp][] = [
       [s3({ bucket: 'Bad_Bucket' }), /\/bucket: must match pattern/],
       [{ ...s3(), secret_access_key: undefined }, /\/: must have required property 'secret_access_key'/],
@@ -135,14 +130,14 @@ describe('set-storage', () => {
       [{ type: 'azure', container: 'Bad--name', connection_string: AZURE_CONN }, /\/container: must match pattern/],
     ];
     for (const [doc, message] of cases) {
-      const err = await expectFailsCleanly(dbs, ['set-storage', '--id', t.id, '-f', file(doc)], 2);
+      const err = await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(doc)], 2);
       expect(err).toMatch(message);
       expectNoSecrets(err);
     }
-    await expectFailsCleanly(dbs, ['set-storage', '--id', t.id], 2);
-    await expectFailsCleanly(dbs, ['set-storage', '--id', t.id, '--default', '-f', file(s3())], 2);
-    await expectFailsCleanly(dbs, ['set-storage', '--id', t.id, '-f', '-'], 2, { input: 'not json' });
-    await expectFailsCleanly(dbs, ['set-storage', '--id', '0123456789abcdef01234567', '-f', file(s3())], 3);
-    await expectFailsCleanly(dbs, ['set-storage', '--id', '0123456789abcdef01234567', '--default'], 3);
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', t.id], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', t.id, '--default', '-f', file(s3())], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', t.id, '-f', '-'], 2, { input: 'not json' });
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', '0123456789abcdef01234567', '-f', file(s3())], 3);
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', '0123456789abcdef01234567', '--default'], 3);
   });
 });

@@ -1,36 +1,13 @@
 /** Crash safety of update-tenant and its audit entry: killed at any point, the change and its entry exist together or not at all. */
-import { type Document } from 'mongodb';
-import { client, run, runJson, type Dbs, withFreshDatabases } from '../../../test/support/harness';
-import { killedAt as crashEnv } from '../../../test/support/crash';
+import { runJson } from '../../../test/support/harness';
+import { auditCrashHelpers } from '../../../test/support/crash';
+import { commandTest } from '../../../test/support/command-test';
 
-const AUDIT = 'tenantadm_audit';
-let dbs: Dbs;
-
-withFreshDatabases((d) => (dbs = d));
-
-async function create(name: string, extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<any> {
-  return runJson(dbs, ['create-tenant', '--name', name, ...extra], { env });
-}
-
-async function audit(...args: string[]): Promise<any[]> {
-  return runJson(dbs, ['audit', ...args]);
-}
-
-async function rawEntries(coll = AUDIT, db = dbs.audit): Promise<Document[]> {
-  return (await client()).db(db).collection(coll).find({}).sort({ time: 1, _id: 1 }).toArray();
-}
+const ctx = commandTest();
+const { create, audit } = ctx;
+const { killedAt, settledEntries } = auditCrashHelpers(ctx);
 
 describe('crash safety: a change and its entry exist together or not at all', () => {
-  async function killedAt(point: string, args: string[]): Promise<void> {
-    const r = await run(dbs, args, { env: crashEnv(point) });
-    expect({ point, signal: r.signal }).toEqual({ point, signal: 'SIGKILL' });
-  }
-
-  async function settledEntries(): Promise<{ committed: Document[]; pending: number }> {
-    const raw = await rawEntries();
-    return { committed: raw.filter((d) => d.state === 'committed'), pending: raw.filter((d) => d.state !== 'committed').length };
-  }
-
   // The tenant: step 0; after the commit, the entry (finalize:0), then the tokens revoked (finalize:1).
   const updatePoints = ['step:0', 'commit', 'finalize', 'finalize:1'];
   it.each(updatePoints)('update-tenant killed at %s', async (point) => {
@@ -41,7 +18,7 @@ describe('crash safety: a change and its entry exist together or not at all', ()
 
     // The next changing command settles the interrupted one before its own change.
     await create('next');
-    const tenant = await runJson(dbs, ['get-tenant', '--id', t.id]);
+    const tenant = await runJson(ctx.dbs, ['get-tenant', '--id', t.id]);
     const { committed, pending } = await settledEntries();
     expect(pending).toBe(0);
     const updates = committed.filter((d) => d.action === 'update');

@@ -2,14 +2,11 @@
  * How many database commands update-tenant sends, counted by the driver's command monitoring
  * (TENANTADM_COUNT_COMMANDS): counts, not timings.
  */
-import { type Dbs, withFreshDatabases } from '../../../test/support/harness';
-import { countCommands, seedSpWithChildren } from '../../../test/support/round-trips';
+import { roundTripHelpers } from '../../../test/support/round-trips';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-withFreshDatabases((d) => (dbs = d));
-
-const counted = (args: string[]) => countCommands(dbs, args);
-const seed = (n: number, extra = 0) => seedSpWithChildren(dbs, n, extra);
+const ctx = commandTest();
+const { counted, seed } = roundTripHelpers(ctx);
 
 describe('writes read only what their rules need', () => {
   it('update-tenant reads the tenant once and builds its result from what it wrote', async () => {

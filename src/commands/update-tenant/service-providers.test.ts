@@ -1,46 +1,33 @@
 /** End-to-end tests of update-tenant --parent / --no-parent: attaching, detaching and moving children between Service Providers. */
 import { ObjectId } from 'mongodb';
-import { client, runJson, snapshot, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { client, runJson, snapshot } from '../../../test/support/harness';
 import { expectFailsCleanly } from '../../../test/support/limits';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-
-withFreshDatabases((d) => (dbs = d));
-
-async function create(name: string, extra: string[] = []): Promise<any> {
-  return runJson(dbs, ['create-tenant', '--name', name, ...extra]);
-}
-
-async function sp(name: string, limit: string, extra: string[] = []): Promise<any> {
-  const t = await create(name, ['--device-limit', limit]);
-  return runJson(dbs, ['update-tenant', '--id', t.id, '--service-provider', ...extra]);
-}
-
-async function auditOf(tenantId: string): Promise<any[]> {
-  return (await client()).db(dbs.audit).collection('tenantadm_audit').find({ log_tenant_ids: tenantId }).sort({ time: 1, _id: 1 }).toArray();
-}
+const ctx = commandTest();
+const { create, sp, auditOf } = ctx;
 
 describe('update-tenant --parent / --no-parent', () => {
   it('attaches a tenant whose limit fits, detaches it (allocation returns), both in the SP log', async () => {
     const p = await sp('sp', '100');
     await create('existing', ['--parent', p.id, '--device-limit', '70']);
     const big = await create('big', ['--device-limit', '31']);
-    const err = await expectFailsCleanly(dbs, ['update-tenant', '--id', big.id, '--parent', p.id], 5);
+    const err = await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', big.id, '--parent', p.id], 5);
     expect(err).toMatch(/has 30 free/);
     const unl = await create('unl');
-    await expectFailsCleanly(dbs, ['update-tenant', '--id', unl.id, '--parent', p.id], 5);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', unl.id, '--parent', p.id], 5);
 
     const t = await create('small', ['--device-limit', '30']);
-    const attached = await runJson(dbs, ['update-tenant', '--id', t.id, '--parent', p.id]);
+    const attached = await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--parent', p.id]);
     expect(attached.parent_tenant_id).toBe(p.id);
-    const [free] = await runJson(dbs, ['usage', '--id', p.id]);
+    const [free] = await runJson(ctx.dbs, ['usage', '--id', p.id]);
     expect(free.free.max_devices).toBe(0);
 
-    const detached = await runJson(dbs, ['update-tenant', '--id', t.id, '--no-parent']);
+    const detached = await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--no-parent']);
     expect(detached.parent_tenant_id).toBeUndefined();
-    const stored = await (await client()).db(dbs.tenantadm).collection('tenants').findOne({ _id: new ObjectId(t.id) });
+    const stored = await (await client()).db(ctx.dbs.tenantadm).collection('tenants').findOne({ _id: new ObjectId(t.id) });
     expect(stored).not.toHaveProperty('parent_tenant_id');
-    const [after] = await runJson(dbs, ['usage', '--id', p.id]);
+    const [after] = await runJson(ctx.dbs, ['usage', '--id', p.id]);
     expect(after.free.max_devices).toBe(30);
 
     const log = (await auditOf(p.id)).filter((a) => a.tenant_id === t.id);
@@ -51,17 +38,17 @@ describe('update-tenant --parent / --no-parent', () => {
     expect(log.every((a) => a.state === 'committed')).toBe(true);
 
     // Detaching what has no parent changes nothing.
-    const before = await snapshot(dbs);
-    await runJson(dbs, ['update-tenant', '--id', t.id, '--no-parent']);
-    expect(await snapshot(dbs)).toEqual(before);
+    const before = await snapshot(ctx.dbs);
+    await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--no-parent']);
+    expect(await snapshot(ctx.dbs)).toEqual(before);
   });
 
   it('moves a child from one SP to another, each SP log sees its side', async () => {
     const a = await sp('a', '50');
     const b = await sp('b', '50');
     const c = await create('c', ['--parent', a.id, '--device-limit', '20']);
-    await runJson(dbs, ['update-tenant', '--id', c.id, '--parent', b.id]);
-    expect((await runJson(dbs, ['get-tenant', '--id', c.id])).parent_tenant_id).toBe(b.id);
+    await runJson(ctx.dbs, ['update-tenant', '--id', c.id, '--parent', b.id]);
+    expect((await runJson(ctx.dbs, ['get-tenant', '--id', c.id])).parent_tenant_id).toBe(b.id);
     expect((await auditOf(a.id)).pop().change).toMatch(/detached/);
     expect((await auditOf(b.id)).pop().change).toMatch(/attached/);
   });
@@ -70,13 +57,13 @@ describe('update-tenant --parent / --no-parent', () => {
     const p = await sp('sp', 'unlimited', ['--max-child-tenants', '1']);
     const other = await sp('other', 'unlimited');
     const t = await create('t');
-    await expectFailsCleanly(dbs, ['update-tenant', '--id', other.id, '--parent', p.id], 5);
-    await expectFailsCleanly(dbs, ['update-tenant', '--id', p.id, '--parent', p.id], 5);
-    await expectFailsCleanly(dbs, ['update-tenant', '--id', t.id, '--parent', t.id], 5);
-    await runJson(dbs, ['update-tenant', '--id', t.id, '--parent', p.id]);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', other.id, '--parent', p.id], 5);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', p.id, '--parent', p.id], 5);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', t.id, '--parent', t.id], 5);
+    await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--parent', p.id]);
     const u = await create('u');
-    expect(await expectFailsCleanly(dbs, ['update-tenant', '--id', u.id, '--parent', p.id], 5)).toMatch(/1 of its 1/);
-    expect(await expectFailsCleanly(dbs, ['update-tenant', '--id', t.id, '--service-provider'], 5)).toMatch(/nested/);
-    await expectFailsCleanly(dbs, ['update-tenant', '--id', u.id, '--parent', '0123456789abcdef01234567'], 3);
+    expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', u.id, '--parent', p.id], 5)).toMatch(/1 of its 1/);
+    expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', t.id, '--service-provider'], 5)).toMatch(/nested/);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', u.id, '--parent', '0123456789abcdef01234567'], 3);
   });
 });

@@ -1,20 +1,11 @@
 /** End-to-end tests of usage: each tenant's devices by status, its limits and a Service Provider's allocation. */
 import { ObjectId } from 'mongodb';
-import { client, run, runJson, type Dbs, withFreshDatabases } from '../../../test/support/harness';
+import { client, run, runJson } from '../../../test/support/harness';
 import { expectFailsCleanly, seedDevices } from '../../../test/support/limits';
+import { commandTest } from '../../../test/support/command-test';
 
-let dbs: Dbs;
-
-withFreshDatabases((d) => (dbs = d));
-
-async function create(name: string, extra: string[] = []): Promise<any> {
-  return runJson(dbs, ['create-tenant', '--name', name, ...extra]);
-}
-
-async function sp(name: string, limit: string, extra: string[] = []): Promise<any> {
-  const t = await create(name, ['--device-limit', limit]);
-  return runJson(dbs, ['update-tenant', '--id', t.id, '--service-provider', ...extra]);
-}
+const ctx = commandTest();
+const { create, sp } = ctx;
 
 describe('usage', () => {
   it('counts each tenant’s own devices by status, limits and SP allocation; no tenant sees another’s', async () => {
@@ -22,14 +13,14 @@ describe('usage', () => {
     const a = await create('a', ['--parent', p.id, '--device-limit', '30']);
     const b = await create('b', ['--parent', p.id, '--device-limit', '20']);
     const lone = await create('lone');
-    await seedDevices(dbs, p.id, { accepted: 1 });
-    await seedDevices(dbs, a.id, { accepted: 3, pending: 2, rejected: 1 });
-    await seedDevices(dbs, b.id, { accepted: 5, preauthorized: 1, noauth: 2 });
-    await seedDevices(dbs, lone.id, { pending: 4 });
-    await seedDevices(dbs, '0123456789abcdef01234567', { accepted: 9 }); // a tenant that does not exist
-    await (await client()).db(dbs.deviceauth).collection('limits').insertOne({ name: 'max_micro_devices', value: 8, tenant_id: a.id });
+    await seedDevices(ctx.dbs, p.id, { accepted: 1 });
+    await seedDevices(ctx.dbs, a.id, { accepted: 3, pending: 2, rejected: 1 });
+    await seedDevices(ctx.dbs, b.id, { accepted: 5, preauthorized: 1, noauth: 2 });
+    await seedDevices(ctx.dbs, lone.id, { pending: 4 });
+    await seedDevices(ctx.dbs, '0123456789abcdef01234567', { accepted: 9 }); // a tenant that does not exist
+    await (await client()).db(ctx.dbs.deviceauth).collection('limits').insertOne({ name: 'max_micro_devices', value: 8, tenant_id: a.id });
 
-    const rows = await runJson(dbs, ['usage']);
+    const rows = await runJson(ctx.dbs, ['usage']);
     const by = Object.fromEntries(rows.map((r: any) => [r.name, r]));
     expect(Object.keys(by).sort()).toEqual(['a', 'b', 'lone', 'sp']);
     expect(by.a).toEqual({
@@ -54,23 +45,23 @@ describe('usage', () => {
     const total = rows.reduce((s: number, r: any) => s + r.devices.accepted, 0);
     expect(total).toBe(9); // the orphan devices are nobody's
 
-    expect((await runJson(dbs, ['usage', '--id', a.id])).map((r: any) => r.devices.accepted)).toEqual([3]);
-    expect((await runJson(dbs, ['usage', '--parent', p.id])).map((r: any) => r.name).sort()).toEqual(['a', 'b']);
+    expect((await runJson(ctx.dbs, ['usage', '--id', a.id])).map((r: any) => r.devices.accepted)).toEqual([3]);
+    expect((await runJson(ctx.dbs, ['usage', '--parent', p.id])).map((r: any) => r.name).sort()).toEqual(['a', 'b']);
     // list-tenants and get-tenant agree on the figures.
-    expect(await runJson(dbs, ['get-tenant', '--id', b.id])).toMatchObject({ device_count: 5, device_limit: 20 });
+    expect(await runJson(ctx.dbs, ['get-tenant', '--id', b.id])).toMatchObject({ device_count: 5, device_limit: 20 });
 
-    const nd = await run(dbs, ['usage', '--ndjson']);
+    const nd = await run(ctx.dbs, ['usage', '--ndjson']);
     expect(nd.stdout.trim().split('\n')).toHaveLength(4);
-    const table = await run(dbs, ['usage', '-o', 'table', '--wide']);
+    const table = await run(ctx.dbs, ['usage', '-o', 'table', '--wide']);
     expect(table.stdout).toMatch(/ACCEPTED.*PENDING.*REJECTED.*LIMIT/);
-    const csv = (await run(dbs, ['usage', '-o', 'csv'])).stdout.split('\r\n');
+    const csv = (await run(ctx.dbs, ['usage', '-o', 'csv'])).stdout.split('\r\n');
     expect(csv[0]).toBe(
       'ID,NAME,SP,PARENT,ACCEPTED,PENDING,REJECTED,LIMIT,LIMIT_MICRO,LIMIT_SYSTEM,CHILDREN,ALLOCATED,ALLOCATED_MICRO,ALLOCATED_SYSTEM,FREE,FREE_MICRO,FREE_SYSTEM',
     );
     expect(csv.find((l) => l.startsWith(p.id))).toBe(`${p.id},sp,yes,,1,0,0,100,unlimited,unlimited,2,50,unlimited,unlimited,50,unlimited,unlimited`);
 
-    await expectFailsCleanly(dbs, ['usage', '--id', '0123456789abcdef01234567'], 3);
-    await expectFailsCleanly(dbs, ['usage', '--id', a.id, '--parent', p.id], 2);
+    await expectFailsCleanly(ctx.dbs, ['usage', '--id', '0123456789abcdef01234567'], 3);
+    await expectFailsCleanly(ctx.dbs, ['usage', '--id', a.id, '--parent', p.id], 2);
   });
 
   it('gives the same figures on a listing longer than one batch (read once from the second batch on)', async () => {
@@ -80,14 +71,14 @@ describe('usage', () => {
     const [spEarly, spLate] = [300, 550];
     // Children of the late SP sit in the first batch; those of the early SP after it.
     const parentOf = (i: number) => (i >= 10 && i < 20 ? hex[spLate] : i >= 560 && i < 570 ? hex[spEarly] : undefined);
-    await c.db(dbs.tenantadm).collection('tenants').insertMany(
+    await c.db(ctx.dbs.tenantadm).collection('tenants').insertMany(
       ids.map((_id, i) => ({ _id, name: `n${i}`, status: 'active', addons: [], service_provider: i === spEarly || i === spLate, ...(parentOf(i) ? { parent_tenant_id: parentOf(i) } : {}) })),
     );
-    await c.db(dbs.deviceauth).collection('limits').insertMany(hex.filter((_, i) => i % 7 !== 0).map((id, i) => ({ name: 'max_devices', value: 1000 + i, tenant_id: id })));
-    for (const i of [0, 255, 256, 300, 511, 512, 599]) await seedDevices(dbs, hex[i]!, { accepted: 1 + (i % 3), pending: i % 2, rejected: 1 });
-    const rows = await runJson(dbs, ['usage']);
+    await c.db(ctx.dbs.deviceauth).collection('limits').insertMany(hex.filter((_, i) => i % 7 !== 0).map((id, i) => ({ name: 'max_devices', value: 1000 + i, tenant_id: id })));
+    for (const i of [0, 255, 256, 300, 511, 512, 599]) await seedDevices(ctx.dbs, hex[i]!, { accepted: 1 + (i % 3), pending: i % 2, rejected: 1 });
+    const rows = await runJson(ctx.dbs, ['usage']);
     expect(rows).toHaveLength(600);
-    const single = async (id: string) => (await runJson(dbs, ['usage', '--id', id]))[0];
+    const single = async (id: string) => (await runJson(ctx.dbs, ['usage', '--id', id]))[0];
     for (const i of [0, 7, 255, 256, 300, 511, 512, 550, 565, 599]) {
       expect(rows[i]).toEqual(await single(hex[i]!)); // the per-tenant path agrees
     }
@@ -98,6 +89,6 @@ describe('usage', () => {
   });
 
   it('prints [] with no tenants', async () => {
-    expect(await runJson(dbs, ['usage'])).toEqual([]);
+    expect(await runJson(ctx.dbs, ['usage'])).toEqual([]);
   });
 });
