@@ -45,8 +45,8 @@ describe('the contract for scripts', () => {
   });
 });
 
-describe('help for the issue-5 commands', () => {
-  it('prints examples for every new command', async () => {
+describe('help for the user, SSO and storage commands', () => {
+  it('prints examples for each of them', async () => {
     for (const cmd of ['create-user', 'list-users', 'get-user', 'delete-user', 'set-sso', 'get-sso', 'set-storage']) {
       const c = await run(dbs, [cmd, '--help']);
       expect(c.code).toBe(0);
