@@ -4,10 +4,10 @@
  * invalidates the way Mender itself does, so tenantadm and Mender never disagree on the cache.
  */
 import type { RedisOptions } from 'ioredis';
-import type { Config, SchemaProfileName, ServiceAddresses } from '../config';
+import type { Config, SchemaProfileName } from '../config';
 import type { LimitKind } from '../domain/tenant';
 import { describeRedisTarget, parseRedisUrl, withRedis } from './redis';
-
+import { servedBy } from './services';
 
 /** Mender's `CacheInvalidValue` / `CacheInvalidValueExpiration` (backend/pkg/redis/redis.go, main). */
 export const INVALID_VALUE = '';
@@ -110,16 +110,6 @@ export function staleCacheWarning(outcome: CacheOutcome): string | null {
   return `${what} in Redis at ${outcome.url} failed (${outcome.reason}); ${stale}: ${run}`;
 }
 
-/**
- * Who keeps deviceauth's view of limits and tenants right: deviceauth itself when its internal
- * API makes the change (TENANTADM_DEVICEAUTH_ADDR set: it writes and drops its own cache), or
- * this tool, which then writes deviceauth's database directly and must invalidate the cache as
- * deviceauth would. Every choice between the two is made here.
- */
-export function deviceauthThroughApi(services: ServiceAddresses): boolean {
-  return services.deviceauth !== undefined;
-}
-
 /** What became of deviceauth's cached copy of a changed limit: 'service' when its own API wrote it. */
 export type RefreshState = CacheOutcome['state'] | 'service';
 
@@ -137,7 +127,8 @@ export class LimitRefresh {
     config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'timeoutMs' | 'services'>,
     private readonly warn: (message: string) => void,
   ) {
-    this.throughApi = deviceauthThroughApi(config.services);
+    // deviceauth keeps its own cache right when its API made the change (services.ts decides which).
+    this.throughApi = servedBy(config.services, 'deviceauth');
     this.cache = new LimitCache(config.redisUrl, config.redisKeyPrefix, config.timeoutMs);
   }
 

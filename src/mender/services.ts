@@ -2,7 +2,7 @@
  * Mender's services, through their internal APIs, for the changes only they can make
  * completely (Enterprise useradm registers a new user with tenantadm for login; deployments
  * checks a bucket before it takes storage settings; deviceauth invalidates its own cache).
- * Every call is a journal step (journal.ts) with an undo, so a failure or a kill leaves
+ * Every call is a journal step (journal/journal.ts) with an undo, so a failure or a kill leaves
  * nothing half-done. Paths are Mender's; see shared/mender-server/README.md.
  */
 import { ConflictError, ServiceError, UnreachableError } from '../errors';
@@ -71,6 +71,14 @@ function reason(body: unknown): string {
   return 'no details';
 }
 
+/**
+ * Whether a service is reached through its internal API (its address is set) or written
+ * directly in its database: every such choice, for every service, is made by this test.
+ */
+export function servedBy(addresses: ServiceAddresses, service: ServiceName): boolean {
+  return addresses[service] !== undefined;
+}
+
 export class MenderServices {
   /** Tenant-removal answers seen by this process, by `<service>/<tenant id>` (for the command's result). */
   readonly removals = new Map<string, RemovalOutcome>();
@@ -81,7 +89,7 @@ export class MenderServices {
   ) {}
 
   has(service: ServiceName): boolean {
-    return this.addresses[service] !== undefined;
+    return servedBy(this.addresses, service);
   }
 
   private base(service: ServiceName): string {

@@ -18,7 +18,6 @@ import { StorageStore } from './storage';
 import { RemovalStore } from './tenant-sweep';
 import { idValues } from './tenants';
 import { MenderServices } from '../mender/services';
-import { deviceauthThroughApi } from '../mender/limit-cache';
 import { IsolationCheck, type IsolationAudit } from './check';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import type { SsoSettings } from '../domain/sso';
@@ -36,7 +35,7 @@ export type { SchemaProfile } from './profile';
 export type { CheckScan, Finding, FindingKind, RepairAction } from './check';
 export type { RemovalPlan, RemovalRow, Remaining } from './tenant-sweep';
 
-/** How the store's journal behaves; the entry point fills it from the test hooks (test-hooks.ts). */
+/** How the store's journal behaves; the entry point fills it from the test hooks (journal/test-hooks.ts). */
 export interface StoreOptions {
   now?: () => Date;
   /** Lease of an operation and its locks, renewed every third of it while held. */
@@ -194,7 +193,7 @@ export class Store {
    * The value is stored as this server's profile reads it; what it cannot say is exit 5.
    */
   async limitStep(current: LimitRecord, value: number): Promise<Step> {
-    if (deviceauthThroughApi(this.config.services)) {
+    if (this.services.has('deviceauth')) {
       const stored = await this.limits.storedValue(value, current.kind);
       const previous = current.raw ? Number(current.raw.value) : null;
       return { kind: 'service', call: { op: 'limit.put', service: 'deviceauth', tenantId: current.tenantId, name: current.kind, value: stored, previous } };

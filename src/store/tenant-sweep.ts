@@ -10,7 +10,6 @@ import type { Config } from '../config';
 import type { LimitKind } from '../domain/tenant';
 import { databaseNames, perTenantDatabases, tenantCollections } from './discovery';
 import type { MenderServices, ServiceName } from '../mender/services';
-import { deviceauthThroughApi } from '../mender/limit-cache';
 import { LOCKS, type Step } from '../journal/journal';
 import { TENANTS, idValues } from './tenants';
 import { DEPLOYMENTS_DB, STORAGE_COLLECTION, STORAGE_ID } from './storage';
@@ -225,7 +224,7 @@ export class RemovalStore {
         if (!this.services.has(service)) continue;
         steps.push({ kind: 'service', call: { op: 'tenant.remove', service, tenantId } });
       }
-      if (deviceauthThroughApi(this.config.services)) {
+      if (this.services.has('deviceauth')) {
         for (const l of plan.limits.filter((x) => x.tenantId === tenantId)) {
           steps.push({ kind: 'service', call: { op: 'limit.remove', service: 'deviceauth', tenantId, name: l.kind } });
         }

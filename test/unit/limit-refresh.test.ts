@@ -4,7 +4,8 @@
  * existing warnings when that cannot be done. No Redis is needed: without a URL the outcome is
  * "not_configured", with the commands to run by hand.
  */
-import { LimitRefresh, deviceauthThroughApi } from '../../src/mender/limit-cache';
+import { LimitRefresh } from '../../src/mender/limit-cache';
+import { servedBy } from '../../src/mender/services';
 
 const base = { redisKeyPrefix: 'deviceauth:v1', timeoutMs: 1000, redisUrl: undefined };
 const tenant = '673a03e3c9eca7a440f2f444';
@@ -56,7 +57,7 @@ describe('LimitRefresh', () => {
   });
 
   it('decides API or direct write from the deviceauth address alone', () => {
-    expect(deviceauthThroughApi({ deviceauth: 'http://x' })).toBe(true);
-    expect(deviceauthThroughApi({ useradm: 'http://x' })).toBe(false);
+    expect(servedBy({ deviceauth: 'http://x' }, 'deviceauth')).toBe(true);
+    expect(servedBy({ useradm: 'http://x' }, 'deviceauth')).toBe(false);
   });
 });
