@@ -44,7 +44,6 @@ export interface Config {
   noInput: boolean;
 }
 
-
 /**
  * The global flags resolveConfig reads, as text: the parser has checked the flags, but the
  * same values also come from the environment, so they are checked here once for both.

@@ -4,6 +4,13 @@
  * its variables from here before anything else is loaded, and config.ts re-exports it.
  */
 
+type Table = Record<string, { name: string; meaning: string }>;
+
+/** A table's names by key, for code that reads the variables: `names(ENVIRONMENT).mongo` is 'TENANTADM_MONGO'. */
+function names<T extends Table>(table: T): { readonly [K in keyof T]: T[K]['name'] } {
+  return Object.fromEntries(Object.entries(table).map(([key, v]) => [key, v.name])) as { readonly [K in keyof T]: T[K]['name'] };
+}
+
 export const DEFAULTS = {
   mongo: 'mongodb://localhost:27017',
   timeoutMs: 5000,
@@ -17,7 +24,7 @@ export const DEFAULTS = {
 
 /**
  * Every environment variable the tool reads, with what it means: the one table the man
- * page's ENVIRONMENT section and README's table are generated from (`npm run docs`). Code
+ * page's ENVIRONMENT section and docs/configuration.md's table are generated from (`npm run docs`). Code
  * reads a variable by its name here (`env[ENV.mongo]`); a unit test fails on a read of a
  * name not in this table or TEST_HOOKS, and on an entry nothing reads.
  */
@@ -84,14 +91,10 @@ export const ENVIRONMENT = {
     meaning: "where bin/tenantadm keeps the code V8 compiled from the single-file build (default $XDG_CACHE_HOME/tenantadm/v8); off: no cache",
   },
   xdgCacheHome: { name: 'XDG_CACHE_HOME', meaning: "the user's cache directory, holding tenantadm/v8 (default ~/.cache)" },
-} as const satisfies Record<string, { name: string; meaning: string }>;
-
-type Environment = typeof ENVIRONMENT;
+} as const satisfies Table;
 
 /** The variables' names, for code that reads them: `ENV.mongo` is 'TENANTADM_MONGO'. */
-export const ENV = Object.fromEntries(Object.entries(ENVIRONMENT).map(([key, v]) => [key, v.name])) as {
-  readonly [K in keyof Environment]: Environment[K]['name'];
-};
+export const ENV = names(ENVIRONMENT);
 
 /**
  * Test hooks: variables only the test suite sets, read once by the entry point
@@ -107,11 +110,7 @@ export const TEST_HOOKS = {
   leaseMs: { name: 'TENANTADM_TEST_LEASE_MS', meaning: 'N: the lease length in ms (default 30 s), so a test can kill a process and settle its operation without waiting' },
   lockWaitMs: { name: 'TENANTADM_TEST_LOCK_WAIT_MS', meaning: 'N: how long in ms a command waits for a lock held by a live owner (default from --timeout)' },
   bcryptCost: { name: 'TENANTADM_TEST_BCRYPT_COST', meaning: 'N: the bcrypt cost of password hashes (default 10, 4-31), so tests spend less CPU on each hash' },
-} as const satisfies Record<string, { name: string; meaning: string }>;
-
-type TestHooks = typeof TEST_HOOKS;
+} as const satisfies Table;
 
 /** The test hooks' names: `TEST_HOOK_ENV.crashAt` is 'TENANTADM_CRASH_AT'. */
-export const TEST_HOOK_ENV = Object.fromEntries(Object.entries(TEST_HOOKS).map(([key, v]) => [key, v.name])) as {
-  readonly [K in keyof TestHooks]: TestHooks[K]['name'];
-};
+export const TEST_HOOK_ENV = names(TEST_HOOKS);
