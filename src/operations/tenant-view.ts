@@ -5,15 +5,16 @@
 import type { Store, TenantRecord } from '../store';
 import type { TenantView } from '../domain/tenant';
 
+/** A tenant as shown: the stored tenant with its device limit (-1 unlimited) and accepted devices. */
+function viewOf(record: TenantRecord, limit: number | undefined, count: number | undefined): TenantView {
+  return { ...record.tenant, device_limit: limit ?? -1, device_count: count ?? 0 };
+}
+
 /** Add device figures to a batch of tenants with two queries, whatever the batch size. */
 export async function withDeviceFigures(store: Store, records: TenantRecord[]): Promise<TenantView[]> {
   const ids = records.map((r) => r.tenant.id);
   const [limits, counts] = await Promise.all([store.limits.getMany(ids), store.devices.acceptedCounts(ids)]);
-  return records.map((r) => ({
-    ...r.tenant,
-    device_limit: limits.get(r.tenant.id)?.value ?? -1,
-    device_count: counts.get(r.tenant.id) ?? 0,
-  }));
+  return records.map((r) => viewOf(r, limits.get(r.tenant.id)?.value, counts.get(r.tenant.id)));
 }
 
 /**
@@ -21,11 +22,11 @@ export async function withDeviceFigures(store: Store, records: TenantRecord[]): 
  * are not what it changes): call it early, await it for the result.
  */
 export function deviceFiguresOf(store: Store, id: string): Promise<(record: TenantRecord) => TenantView> {
-  const read = Promise.all([store.limits.get(id), store.devices.acceptedCounts([id])]).then(([limit, counts]) => (record: TenantRecord) => ({
-    ...record.tenant,
-    device_limit: limit.value,
-    device_count: counts.get(id) ?? 0,
-  }));
+  const read = Promise.all([store.limits.get(id), store.devices.acceptedCounts([id])]).then(
+    ([limit, counts]) =>
+      (record: TenantRecord) =>
+        viewOf(record, limit.value, counts.get(id)),
+  );
   // A command that fails before it asks for them must not leave an unhandled rejection behind.
   read.catch(() => undefined);
   return read;
@@ -55,11 +56,8 @@ export async function* streamViews(store: Store, records: AsyncIterable<TenantRe
     const done = pending;
     pending = [];
     if (!figures) return withDeviceFigures(store, done);
-    return done.map((r) => ({
-      ...r.tenant,
-      device_limit: figures!.limits.get(r.tenant.id) ?? -1,
-      device_count: figures!.counts.get(r.tenant.id) ?? 0,
-    }));
+    const { limits, counts } = figures;
+    return done.map((r) => viewOf(r, limits.get(r.tenant.id), counts.get(r.tenant.id)));
   };
   let batches = 0;
   for await (const record of records) {
