@@ -76,8 +76,3 @@ export function updateDoc(text: string, sections: readonly string[], file = 'the
   }
   return out;
 }
-
-/** README.md with its generated sections rewritten. */
-export function updateReadme(readme: string): string {
-  return updateDoc(readme, DOC_FILES['README.md']!, 'README.md');
-}
