@@ -9,18 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ENVIRONMENT, TEST_HOOKS } from '../../src/environment';
 import { manPage } from '../../src/cli/manpage';
-
-const SRC = path.resolve(__dirname, '../../src');
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...sourceFiles(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) out.push(p);
-  }
-  return out;
-}
+import { SRC, sourceFiles } from '../support/source-files';
 
 const TABLES: Record<string, Record<string, { name: string }>> = { ENV: ENVIRONMENT, TEST_HOOK_ENV: TEST_HOOKS };
 

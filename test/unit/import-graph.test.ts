@@ -7,8 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-
-const SRC = path.resolve(__dirname, '../../src');
+import { SRC, sourceFiles } from '../support/source-files';
 
 /**
  * The rooms from the ground up. A file may import files of its own room and of rooms
@@ -35,16 +34,6 @@ const LAYERS: readonly (readonly string[])[] = [
 ];
 
 export type Graph = Map<string, string[]>;
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...sourceFiles(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) out.push(p);
-  }
-  return out;
-}
 
 /** Every relative import of every source file, as paths from src/. */
 function readGraph(): Graph {
