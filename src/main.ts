@@ -110,7 +110,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     // Progress only for a person watching a terminal, and never with --quiet.
     progress = new ProgressLine(stderr, { enabled: stderr.isTTY === true && !globals.quiet, debug: Boolean(env[ENV.debug]) });
 
-    // The journal's test hooks, read here once and injected (store/test-hooks.ts).
+    // The journal's test hooks, read here once and injected (journal/test-hooks.ts).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const testHooks = (require('./journal/test-hooks') as typeof import('./journal/test-hooks')).testHooksFrom(env, warn);
     let opening: Promise<Store> | undefined;

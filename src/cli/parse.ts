@@ -108,7 +108,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     // Captured so that our own reporter prints it once, in the chosen error format.
     usageMessage = str.replace(/^error:\s*/, '').trim();
   };
-  // Help is 80 columns wide on every terminal, so the build can render it once (prebuilt-help.ts).
+  // Help is 80 columns wide on every terminal, so the build can render it once (cli/help.ts).
   const output = { writeOut: io.out, writeErr: io.err, outputError, getOutHelpWidth: () => 80, getErrHelpWidth: () => 80 };
   const seenGlobals: Seen = new Map();
 

@@ -74,7 +74,7 @@ export type Step =
   | { kind: 'insert'; target: Target; doc: Document }
   | { kind: 'update'; target: Target; id: unknown; before: FieldState; after: FieldState }
   | { kind: 'delete'; target: Target; doc: Document }
-  /** A Mender service's internal API (services.ts); its undo is the service's own inverse. */
+  /** A Mender service's internal API (mender/services.ts); its undo is the service's own inverse. */
   | { kind: 'service'; call: ServiceCall }
   /**
    * Roll-forward only (finalize): e.g. revoking a suspended tenant's tokens; never undone.
@@ -223,7 +223,7 @@ const DEFAULT_BATCH = 1000;
 /** FerretDB 1.24 stops answering an update command of 100 statements or more: updates go 50 at a time. */
 const UPDATE_BATCH = 50;
 
-/** The services a `service` step calls (services.ts). */
+/** The services a `service` step calls (mender/services.ts). */
 export interface StepServices {
   apply(call: ServiceCall): Promise<void>;
   undo(call: ServiceCall): Promise<void>;

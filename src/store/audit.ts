@@ -118,7 +118,7 @@ export class AuditStore {
     this.coll = db.collection(collection);
   }
 
-  /** The entry of one event, committed: written by its operation's roll-forward after the commit point (journal.ts). */
+  /** The entry of one event, committed: written by its operation's roll-forward after the commit point (journal/journal.ts). */
   entry(event: AuditEvent, actor: string, opTime: Date): Document {
     const _id = new (mongo().ObjectId)();
     // An empty tenantId is the operator's log only (a removed tenant without a Service Provider).

@@ -190,7 +190,7 @@ export class IsolationCheck implements IsolationAudit {
     const audit = this.auditTarget;
     const entries: JournalDoc[] = [];
     for await (const doc of this.stream(this.config.db.tenantadm, JOURNAL, {})) entries.push(doc as JournalDoc);
-    // A small plan is in its operation's document, a big one apart (journal.ts); the journal is small: one read of the plans apart.
+    // A small plan is in its operation's document, a big one apart (journal/journal.ts); the journal is small: one read of the plans apart.
     const plans = new Map<string, PlanDoc>();
     const apart = entries.filter((e) => !Array.isArray(e.steps));
     if (apart.length > 0) {

@@ -53,7 +53,7 @@ export function cliEnv(dbs: Dbs, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessE
     TENANTADM_AUDIT_DB: dbs.audit,
     TENANTADM_SERVER_PRIV_KEY_PATH: s.keyFile,
     TENANTADM_ACTOR: 'tester@ci',
-    // Password hashes at bcrypt's lowest cost (a test hook, store/test-hooks.ts): 2 ms instead of
+    // Password hashes at bcrypt's lowest cost (a test hook, journal/test-hooks.ts): 2 ms instead of
     // 70 ms of CPU each. The tests of the stored hash's cost unset it (BCRYPT_COST_10).
     TENANTADM_TEST_BCRYPT_COST: '4',
     ...extra,
