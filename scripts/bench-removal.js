@@ -107,7 +107,7 @@ async function main() {
     const plans = [];
     const raws = [];
     for (let i = 0; i < 3; i++) {
-      plans.push(await timeCli(env, ['delete-tenant', '--id', removedA[i], '--dry-run']));
+      plans.push(await timeCli(env, ['delete-tenant', '--tenant', removedA[i], '--dry-run']));
       raws.push(await rawPlan(uri, [removedA[i]]));
     }
     const best = (xs) => Math.min(...xs.map((x) => x.ms));

@@ -377,7 +377,7 @@ async function benchWrites(c, env, size, dir) {
   const ids = (await c.db(DBS.TENANTADM_DB).collection('tenants').find({ parent_tenant_id: { $exists: false } }, { projection: { _id: 1 } }).limit(2).toArray()).map((t) => t._id.toHexString());
   const plans = ['professional', 'enterprise'];
   [a, b] = await compare(
-    (i) => cli(['update-tenant', '--id', ids[0], '--plan', plans[i % 2]], counted),
+    (i) => cli(['update-tenant', '--tenant', ids[0], '--plan', plans[i % 2]], counted),
     (i) => raw(RAW_UPDATE, { ...env, BENCH_ID: ids[1], BENCH_PLAN: plans[i % 2] }),
   );
   row('update-tenant --plan', size, a, b);
@@ -385,7 +385,7 @@ async function benchWrites(c, env, size, dir) {
   // A child of a Service Provider with 20 children, raised each run (no device count needed either side).
   const { children } = await seedSp(c, DBS, 20, 1000);
   [a, b] = await compare(
-    (i) => cli(['set-device-limit', '--id', children[0], '--limit', String(10 + i)], counted),
+    (i) => cli(['set-device-limit', '--tenant', children[0], '--device-limit', String(10 + i)], counted),
     (i) => raw(RAW_SET_LIMIT, { ...env, BENCH_ID: children[1], BENCH_LIMIT: String(10 + i) }),
   );
   row('set-device-limit (child of an SP)', size, a, b);

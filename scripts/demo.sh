@@ -44,8 +44,8 @@ tenantadm create-tenant --name 'Acme Fleet' --if-not-exists --id-only
 say "tenantadm create-tenant --name 'Acme Fleet'   # taken: exit 4, nothing written"
 set +e; tenantadm create-tenant --name 'Acme Fleet'; echo "exit code $?" >&2; set -e
 
-say "tenantadm update-tenant --id $globex --service-provider --max-child-tenants 10 | jq '{id, name, service_provider, max_child_tenants}'"
-tenantadm update-tenant --id "$globex" --service-provider --max-child-tenants 10 | jq '{id, name, service_provider, max_child_tenants}'
+say "tenantadm update-tenant --tenant $globex --service-provider --max-child-tenants 10 | jq '{id, name, service_provider, max_child_tenants}'"
+tenantadm update-tenant --tenant "$globex" --service-provider --max-child-tenants 10 | jq '{id, name, service_provider, max_child_tenants}'
 
 say "tenantadm list-tenants | jq '.[] | {\"tenant id\": .id, \"tenant name\": .name}'"
 tenantadm list-tenants | jq '.[] | {"tenant id": .id, "tenant name": .name}'
@@ -64,14 +64,14 @@ say "tenantadm create-tenant --name 'Globex Paris' --parent $globex --device-lim
 paris=$(tenantadm create-tenant --name 'Globex Paris' --parent "$globex" --device-limit 600 --id-only)
 echo "$paris"
 
-say "tenantadm set-device-limit --id $berlin --limit 500   # Paris holds 600 of 1000: at most 400, exit 5"
-set +e; tenantadm set-device-limit --id "$berlin" --limit 500; echo "exit code $?" >&2; set -e
+say "tenantadm set-device-limit --tenant $berlin --device-limit 500   # Paris holds 600 of 1000: at most 400, exit 5"
+set +e; tenantadm set-device-limit --tenant "$berlin" --device-limit 500; echo "exit code $?" >&2; set -e
 
 say "tenantadm set-device-limit --set $paris=400 --set $berlin=500 -o table   # a reallocation, all-or-nothing"
 tenantadm set-device-limit --set "$paris=400" --set "$berlin=500" -o table
 
-say "tenantadm usage --id $globex | jq '.[0] | {name, allocated, free}'"
-tenantadm usage --id "$globex" | jq '.[0] | {name, allocated, free}'
+say "tenantadm usage --tenant $globex | jq '.[0] | {name, allocated, free}'"
+tenantadm usage --tenant "$globex" | jq '.[0] | {name, allocated, free}'
 
 say "tenantadm list-tenants --parent $globex -o table"
 tenantadm list-tenants --parent "$globex" -o table

@@ -15,6 +15,8 @@ export interface BindContext {
   /** The name typed: the command's or an alias. */
   invokedAs: string;
   globals: GlobalFlags;
+  /** A warning about how the command was asked for (a deprecated spelling); printed before it runs. */
+  warn: (message: string) => void;
 }
 
 /** A command's validated options, ready to run. */

@@ -105,6 +105,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     if (parsed.kind === 'exit') return parsed.code;
     const { run, globals, format } = parsed.invocation;
     const config = resolveConfig(globals, env, warn);
+    for (const w of parsed.invocation.warnings) warn(w);
     errorFormat = config.errorFormat;
     database = { target: config.mongoTarget, timeoutMs: config.timeoutMs };
     // Progress only for a person watching a terminal, and never with --quiet.

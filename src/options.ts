@@ -16,6 +16,11 @@ interface Common {
   hidden?: boolean;
   /** The command is refused without it. */
   required?: boolean;
+  /**
+   * Older spellings still accepted (long names without the dashes, e.g. `id` for `--tenant`):
+   * the parser folds them into this option, help names them, completion offers only the name.
+   */
+  aliases?: readonly string[];
 }
 
 /** A text value, e.g. `--name <name>`; with `negate`, `--no-FLAG` gives `false`. */
@@ -125,6 +130,7 @@ export function helpOf(d: OptionDecl): string {
   }
   if (d.type === 'list') notes.push('repeatable, or a comma list');
   if (d.required) notes.push('required');
+  if (d.aliases?.length) notes.push(`also ${d.aliases.map((a) => `--${a}`).join(', ')}`);
   if (notes.length === 0) return d.help;
   // "text (env X, default Y)" + notes reads as "text (env X, default Y; one of ...)".
   return d.help.endsWith(')') ? `${d.help.slice(0, -1)}; ${notes.join('; ')})` : `${d.help} (${notes.join('; ')})`;

@@ -5,6 +5,7 @@
 import { Command, Option, CommanderError } from 'commander';
 import { commands } from './command-table';
 import type { CommandSpec } from '../command';
+import { renamedTo } from './naming';
 import { globalOptions, validateGlobals, type GlobalFlags } from '../config';
 import { EXIT_CODE_TABLE, UsageError } from '../errors';
 import type { Deps } from '../deps';
@@ -12,6 +13,7 @@ import type { Format, Result } from '../output';
 import {
   appendListArgument,
   constraintMessage,
+  flagOf,
   flagsOf,
   helpOf,
   negatedFlagOf,
@@ -28,6 +30,8 @@ export interface Invocation {
   options: object;
   globals: GlobalFlags;
   format: Format;
+  /** Warnings about the command line itself (deprecated spellings), for main to print. */
+  warnings: string[];
   run: (deps: Deps) => Promise<Result>;
 }
 
@@ -44,6 +48,13 @@ function addOptions(cmd: Command, decls: OptionDecls, seen: Seen): void {
     if (d.type === 'list') opt.argParser(appendListArgument);
     cmd.addOption(opt);
     track(cmd, opt.name(), key, d, seen);
+    for (const alias of d.aliases ?? []) {
+      const older = new Option(`--${alias}${'arg' in d ? ` <${d.arg}>` : ''}`, helpOf(d)).hideHelp();
+      if (d.type === 'int') older.argParser((raw: string) => parseIntegerArgument(d, raw));
+      if (d.type === 'list') older.argParser(appendListArgument);
+      cmd.addOption(older);
+      track(cmd, older.name(), key, d, seen);
+    }
     if ((d.type === 'boolean' || d.type === 'string') && d.negate) {
       const negated = new Option(negatedFlagOf(key), d.negate);
       if (d.hidden) negated.hideHelp();
@@ -60,10 +71,36 @@ function track(cmd: Command, name: string, key: string, d: OptionDecl, seen: See
     const before = seen.get(key);
     if (before !== undefined && d.type !== 'list') {
       if (before === flag) throw new UsageError(`${flag} is given twice`, 'give it once');
+      const names = [flagOf(key), ...(d.aliases ?? []).map((a) => `--${a}`)];
+      if (names.includes(before) && names.includes(flag)) throw new UsageError(`${before} and ${flag} are the same option`, `give ${flagOf(key)} once`);
       throw new UsageError(`${before} and ${flag} contradict each other`, 'give one of them');
     }
     seen.set(key, flag);
   });
+}
+
+/** The command the arguments name (a group's subcommand included), if any. */
+function commandIn(args: readonly string[]): CommandSpec | undefined {
+  return commands.find((c) => {
+    const [head, sub] = c.name.split(' ') as [string, string | undefined];
+    const at = args.findIndex((a) => a === head || c.aliases.includes(a));
+    return at >= 0 && (sub === undefined || args.slice(at + 1).includes(sub));
+  });
+}
+
+/** An older spelling's value under the option's own name (commander keeps it under the alias). */
+function foldAliases(flags: Record<string, unknown>, decls: OptionDecls): Record<string, unknown> {
+  for (const [key, d] of Object.entries(decls)) {
+    for (const alias of d.aliases ?? []) {
+      const attr = alias.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+      if (!(attr in flags)) continue;
+      const value = flags[attr];
+      delete flags[attr];
+      // A list may be given under both names: the values add up.
+      flags[key] = d.type === 'list' && Array.isArray(flags[key]) ? [...(flags[key] as unknown[]), ...(value as unknown[])] : value;
+    }
+  }
+  return flags;
 }
 
 function helpAfter(spec: CommandSpec): string {
@@ -152,13 +189,14 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     cmd.allowExcessArguments(false);
     cmd.action((...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
-      const flags: Record<string, unknown> = { ...command.opts() };
+      const flags = foldAliases({ ...command.opts() }, spec.options);
       if (spec.argument) flags[spec.argument.name] = command.args[0];
       const globals = validateGlobals({ ...program.opts() });
       const invokedAs = argv.slice(2).find((a) => a === spec.name || spec.aliases.includes(a)) ?? spec.name;
       const format = formatOf(globals);
-      const bound = spec.bind(flags, { invokedAs, globals });
-      invocation = { spec, invokedAs, options: bound.options, globals, format, run: bound.run };
+      const warnings: string[] = [];
+      const bound = spec.bind(flags, { invokedAs, globals, warn: (m) => warnings.push(m) });
+      invocation = { spec, invokedAs, options: bound.options, globals, format, warnings, run: bound.run };
     });
   }
 
@@ -174,7 +212,13 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
         if (args[0] === 'help' && args[1] !== undefined) throw new UsageError(`unknown command '${args[1]}'`, 'see tenantadm --help');
         throw new UsageError('no command given', 'see tenantadm --help');
       }
-      throw new UsageError(usageMessage ?? err.message.replace(/^error:\s*/, ''), 'see tenantadm --help');
+      const message = usageMessage ?? err.message.replace(/^error:\s*/, '');
+      const spec = commandIn(argv.slice(2));
+      const help = spec ? `see tenantadm ${spec.name} --help` : 'see tenantadm --help';
+      const unknown = err.code === 'commander.unknownOption' ? /unknown option '([^']+)'/.exec(message)?.[1] : undefined;
+      const renamed = unknown && spec ? renamedTo(unknown, Object.keys(spec.options)) : undefined;
+      if (renamed) throw new UsageError(`unknown option '${unknown}': ${spec!.name} calls it ${flagOf(renamed)}`, help);
+      throw new UsageError(message, help);
     }
     throw err;
   }

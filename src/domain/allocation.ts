@@ -326,12 +326,12 @@ export function requireRoomFor(
 /** The parent of a new or attached child must be a Service Provider that is active. */
 export function requireActiveSp(sp: { id: string; name: string; service_provider: boolean; status: string }, what: string): void {
   if (!sp.service_provider) {
-    throw new RuleError(`tenant ${sp.id} ("${sp.name}") is not a Service Provider; cannot ${what}`, `promote it first: tenantadm update-tenant --id ${sp.id} --service-provider`, {
+    throw new RuleError(`tenant ${sp.id} ("${sp.name}") is not a Service Provider; cannot ${what}`, `promote it first: tenantadm update-tenant --tenant ${sp.id} --service-provider`, {
       sp_id: sp.id,
     });
   }
   if (sp.status !== 'active') {
-    throw new RuleError(`Service Provider ${sp.id} ("${sp.name}") is ${sp.status}; cannot ${what}`, `activate it first: tenantadm update-tenant --id ${sp.id} --status active`, {
+    throw new RuleError(`Service Provider ${sp.id} ("${sp.name}") is ${sp.status}; cannot ${what}`, `activate it first: tenantadm update-tenant --tenant ${sp.id} --status active`, {
       sp_id: sp.id,
     });
   }
@@ -343,7 +343,7 @@ export function requireChildSlot(sp: { id: string; name: string; max_child_tenan
   if (typeof max === 'number' && children >= max) {
     throw new RuleError(
       `Service Provider ${sp.id} ("${sp.name}") already has ${children} of its ${max} child tenants`,
-      `raise it with tenantadm update-tenant --id ${sp.id} --max-child-tenants N, or remove a child`,
+      `raise it with tenantadm update-tenant --tenant ${sp.id} --max-child-tenants N, or remove a child`,
       { sp_id: sp.id, children, max_child_tenants: max },
     );
   }

@@ -42,7 +42,7 @@ export function assertChildAddonsAllowed(parent: Tenant | null | undefined, addo
   if (forbidden.length > 0 && parent) {
     throw new RuleError(
       `the Service Provider ${parent.id} does not allow ${forbidden.join(', ')} for ${childLabel} (allowed: ${policy!.length ? policy!.join(', ') : 'none'})`,
-      `ask the Service Provider to allow it: tenantadm update-tenant --id ${parent.id} --child-features ${[...policy!, ...forbidden].join(',')}`,
+      `ask the Service Provider to allow it: tenantadm update-tenant --tenant ${parent.id} --child-features ${[...policy!, ...forbidden].join(',')}`,
       { forbidden, allowed: policy },
     );
   }

@@ -16,7 +16,7 @@ export function requireSuspended(t: Candidate): void {
   if (t.status !== 'suspended') {
     throw new RuleError(
       `${label(t)} is ${t.status}: only a suspended tenant can be removed`,
-      `suspend it first: tenantadm update-tenant --id ${t.id} --status suspended`,
+      `suspend it first: tenantadm update-tenant --tenant ${t.id} --status suspended`,
       { status: t.status },
     );
   }
@@ -46,7 +46,7 @@ export function removalOrder(target: Candidate, children: Candidate[], options: 
     if (active.length > 0) {
       throw new RuleError(
         `--cascade needs every child suspended; not suspended: ${active.map(label).join(', ')}`,
-        'suspend them first: tenantadm update-tenant --id ID --status suspended',
+        'suspend them first: tenantadm update-tenant --tenant ID --status suspended',
         { active: active.map((c) => c.id) },
       );
     }

@@ -128,7 +128,7 @@ export function assertInheritableSso(parentId: string, settings: SsoSettings | n
   if (!settings) {
     throw new RuleError(
       `the Service Provider ${parentId} has no SSO settings for its children to inherit`,
-      `set them first: tenantadm set-sso --id ${parentId} -f sso.json`,
+      `set them first: tenantadm set-sso --tenant ${parentId} -f sso.json`,
     );
   }
 }

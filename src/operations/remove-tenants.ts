@@ -24,11 +24,11 @@ export interface RemovalResult {
   /** Documents that still name a removed tenant after the removal: 0, or the command fails. */
   remaining: number;
   /** What each service said to its own tenant-removal endpoint (only with the service addresses set). */
-  services: { service: string; tenant_id: string; outcome: string }[];
+  services: { service: string; id: string; outcome: string }[];
   /** Capacity that went back to a Service Provider that stays. */
-  capacity_returned: { service_provider: string; tenant_id: string; limits: Record<string, number> }[];
+  capacity_returned: { service_provider: string; id: string; limits: Record<string, number> }[];
   /** What the tool holds no credentials for: artifacts in object storage. */
-  left_for_operator: { tenant_id: string; shared_store_prefix: string; bucket?: string }[];
+  left_for_operator: { id: string; shared_store_prefix: string; bucket?: string }[];
 }
 
 /**
@@ -162,7 +162,7 @@ export async function removeTenants(
   const services: RemovalResult['services'] = [];
   for (const [key, outcome] of store.services.removals) {
     const [service, tenantId] = key.split('/') as [string, string];
-    if (removedSet.has(tenantId)) services.push({ service, tenant_id: tenantId, outcome });
+    if (removedSet.has(tenantId)) services.push({ service, id: tenantId, outcome });
   }
   return {
     removed: {
@@ -175,7 +175,7 @@ export async function removeTenants(
     },
     remaining: 0,
     services,
-    capacity_returned: childIds.filter((id) => held.has(id)).map((id) => ({ service_provider: records.get(id)!.tenant.parent_tenant_id!, tenant_id: id, limits: held.get(id)! })),
-    left_for_operator: ids.map((id) => ({ tenant_id: id, shared_store_prefix: `${id}/`, ...(plan.buckets[id] ? { bucket: plan.buckets[id] } : {}) })),
+    capacity_returned: childIds.filter((id) => held.has(id)).map((id) => ({ service_provider: records.get(id)!.tenant.parent_tenant_id!, id, limits: held.get(id)! })),
+    left_for_operator: ids.map((id) => ({ id, shared_store_prefix: `${id}/`, ...(plan.buckets[id] ? { bucket: plan.buckets[id] } : {}) })),
   };
 }

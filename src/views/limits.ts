@@ -4,7 +4,8 @@ import { formatLimit, type LimitKind } from '../domain/tenant';
 import type { RefreshState } from '../mender/limit-cache';
 
 export interface LimitRow {
-  tenant_id: string;
+  /** The tenant's id. */
+  id: string;
   name: string;
   kind: LimitKind;
   before: number;
@@ -15,7 +16,7 @@ export interface LimitRow {
 }
 
 export const limitColumns: Column<LimitRow>[] = [
-  { header: 'TENANT', get: (r) => r.tenant_id, keep: true },
+  { header: 'ID', get: (r) => r.id, keep: true },
   { header: 'NAME', get: (r) => r.name },
   { header: 'KIND', get: (r) => r.kind },
   { header: 'BEFORE', get: (r) => formatLimit(r.before) },

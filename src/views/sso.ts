@@ -5,7 +5,8 @@ import { maskSso, type SsoSettings } from '../domain/sso';
 import { inheritsSso, type ResolvedSso } from '../operations/sso';
 
 export interface SsoView {
-  tenant_id: string;
+  /** The tenant's id. */
+  id: string;
   /** Whether the tenant uses its Service Provider's settings. */
   inherited: boolean;
   /** The tenant whose settings apply, when inherited. */
@@ -20,7 +21,7 @@ export interface SsoView {
 export function ssoView(record: TenantRecord, { owner, settings, updatedAt }: ResolvedSso): SsoView {
   const inherited = inheritsSso(record);
   return {
-    tenant_id: record.tenant.id,
+    id: record.tenant.id,
     inherited,
     ...(inherited ? { inherited_from: owner?.tenant.id ?? record.tenant.parent_tenant_id! } : {}),
     configured: settings !== null,
@@ -30,7 +31,7 @@ export function ssoView(record: TenantRecord, { owner, settings, updatedAt }: Re
 }
 
 export const ssoColumns: Column<SsoView>[] = [
-  { header: 'TENANT', get: (v) => v.tenant_id },
+  { header: 'ID', get: (v) => v.id },
   { header: 'TYPE', get: (v) => v.settings?.type ?? 'none' },
   { header: 'INHERITED FROM', get: (v) => v.inherited_from ?? '' },
   { header: 'PROVIDER', get: (v) => (v.settings?.type === 'oidc' ? v.settings.issuer : v.settings?.type === 'saml' ? v.settings.entity_id : '') },

@@ -13,12 +13,13 @@ export function storageView(tenantId: string, own: StorageRecord | null): Storag
 
 /** set-storage's answer: the tenant and the storage it now has. */
 export interface StorageRow {
-  tenant_id: string;
+  /** The tenant's id. */
+  id: string;
   storage: StorageView;
 }
 
 export const storageColumns: Column<StorageRow>[] = [
-  { header: 'TENANT', get: (r) => r.tenant_id },
+  { header: 'ID', get: (r) => r.id },
   { header: 'TYPE', get: (r) => r.storage.type },
   { header: 'WHERE', get: (r) => ('bucket' in r.storage ? r.storage.bucket : 'container' in r.storage ? r.storage.container : r.storage.prefix) },
   { header: 'STORAGE', get: (r) => r.storage },

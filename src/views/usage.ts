@@ -6,7 +6,8 @@ import type { DeviceCounts } from '../store/devices';
 export type PerKind = Record<LimitKind, number>;
 
 export interface UsageRow {
-  tenant_id: string;
+  /** The tenant's id. */
+  id: string;
   name: string;
   status: string;
   service_provider: boolean;
@@ -30,7 +31,7 @@ const kindColumns = (label: string, pick: (r: UsageRow) => PerKind | undefined):
   }));
 
 export const usageColumns: Column<UsageRow>[] = [
-  { header: 'ID', get: (r) => r.tenant_id, keep: true },
+  { header: 'ID', get: (r) => r.id, keep: true },
   { header: 'NAME', get: (r) => r.name },
   { header: 'SP', get: (r) => (r.service_provider ? 'yes' : '') },
   { header: 'PARENT', get: (r) => r.parent_tenant_id ?? '', keep: true, optional: true },

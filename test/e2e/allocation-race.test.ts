@@ -17,10 +17,10 @@ describe('20 processes racing for one SP', () => {
     await c.db(ctx.dbs.tenantadm).collection('tenants').insertMany(loose.map((id, i) => ({ _id: id, name: `loose-${i}`, status: 'active', addons: [] })));
     await c.db(ctx.dbs.deviceauth).collection('limits').insertMany(loose.map((id) => ({ name: 'max_devices', value: 8, tenant_id: id.toHexString() })));
     const jobs = [
-      ...children.map((id, i) => ['set-device-limit', '--id', id, '--limit', String(5 + i)]),
-      ...loose.map((id) => ['update-tenant', '--id', id.toHexString(), '--parent', sp]),
+      ...children.map((id, i) => ['set-device-limit', '--tenant', id, '--device-limit', String(5 + i)]),
+      ...loose.map((id) => ['update-tenant', '--tenant', id.toHexString(), '--parent', sp]),
       ['set-device-limit', '--set', `${children[0]}=20`, '--set', `${children[1]}=20`],
-      ['set-device-limit', '--id', sp, '--limit', '40'],
+      ['set-device-limit', '--tenant', sp, '--device-limit', '40'],
       ['create-tenant', '--name', 'newcomer', '--parent', sp, '--device-limit', '9'],
     ];
     const results = await race(sp, jobs);

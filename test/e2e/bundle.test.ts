@@ -104,7 +104,7 @@ describe('the single-file build', () => {
       return r.stdout.trim();
     });
     const plan = path.join(work, 'plan.json');
-    fs.writeFileSync(plan, JSON.stringify({ limits: [{ tenant_id: ids[0], limit: 30 }, { tenant_id: ids[1], limit: 0 }] }));
+    fs.writeFileSync(plan, JSON.stringify({ limits: [{ id: ids[0], limit: 30 }, { tenant_id: ids[1], limit: 0 }] }));
 
     const job = fs.readFileSync(path.join(ROOT, 'deploy/kubernetes/reallocation-job.yaml'), 'utf8');
     const jobArgs = JSON.parse(/^\s*args: (\[.*\])$/m.exec(job)![1]!) as string[];
@@ -112,8 +112,8 @@ describe('the single-file build', () => {
     const r = runBundle(jobArgs.map((a) => (a === '/plans/plan.json' ? plan : a)), { ...env, DEVICEAUTH_REDIS_CONNECTION_STRING: redis.url });
     expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(r.stdout)).toEqual([
-      expect.objectContaining({ tenant_id: ids[0], before: 5, after: 30, changed: true, cache: 'invalidated' }),
-      expect.objectContaining({ tenant_id: ids[1], before: 5, after: 0, changed: true, cache: 'invalidated' }),
+      expect.objectContaining({ id: ids[0], before: 5, after: 30, changed: true, cache: 'invalidated' }),
+      expect.objectContaining({ id: ids[1], before: 5, after: 0, changed: true, cache: 'invalidated' }),
     ]);
     expect(outsideRequires()).toEqual([]);
   });

@@ -49,7 +49,7 @@ describe('input that is refused with exit 2 and nothing written', () => {
     [['--name', 'tab\tname']],
   ])('update-tenant %j', async (extra) => {
     const t = await createTenant(dbs, 'target');
-    const err = await expectFailsCleanly(dbs, ['update-tenant', '--id', t.id, ...extra], 2);
+    const err = await expectFailsCleanly(dbs, ['update-tenant', '--tenant', t.id, ...extra], 2);
     expect(err).toMatch(/^tenantadm: /);
   });
 });

@@ -162,13 +162,13 @@ describe('passwords in URLs are never printed', () => {
 
     it('a malformed Redis URL stops a suspension before anything is written (exit 2)', async () => {
       const r = await launch(
-        ['update-tenant', '--id', tenantId, '--status', 'suspended', '--yes'],
+        ['update-tenant', '--tenant', tenantId, '--status', 'suspended', '--yes'],
         dbEnv(server!.uri, dbs, { DEVICEAUTH_REDIS_CONNECTION_STRING: 'redis://:Zq/9x@127.0.0.1:1/0' }),
       ).done;
       expect(r.stderr).toMatch(/invalid Redis URL/);
       expect(r.code).toBe(2);
       expect(`${r.stdout}${r.stderr}`).not.toMatch(/Zq|9x/);
-      const after = await launch(['get-tenant', '--id', tenantId], dbEnv(server!.uri, dbs)).done;
+      const after = await launch(['get-tenant', '--tenant', tenantId], dbEnv(server!.uri, dbs)).done;
       expect(JSON.parse(after.stdout).status).toBe('active');
     });
 
@@ -180,7 +180,7 @@ describe('passwords in URLs are never printed', () => {
       ['a bare "%" in the password', 'redis://:Zq%9x@127.0.0.1:1/0', 2, /invalid Redis URL/],
     ])('%s', async (_what, url, code, message) => {
       limit += 1;
-      const args = ['set-device-limit', '--id', tenantId, '--limit', String(limit), '--timeout', String(TIMEOUT_MS)];
+      const args = ['set-device-limit', '--tenant', tenantId, '--device-limit', String(limit), '--timeout', String(TIMEOUT_MS)];
       const fromEnv = await launch(args, dbEnv(server!.uri, dbs, { DEVICEAUTH_REDIS_CONNECTION_STRING: url })).done;
       expect(fromEnv.stderr).toMatch(message);
       expect(fromEnv.code).toBe(code);

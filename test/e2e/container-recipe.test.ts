@@ -317,7 +317,7 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     const [h, c, s] = sp.tenant_token.split('.') as [string, string, string];
     expect(verify('RSA-SHA256', Buffer.from(`${h}.${c}`), publicKey, Buffer.from(s, 'base64url'))).toBe(true);
     // Its children in-process (each container run costs a node start); the listing below shows them.
-    await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     const a = await runJson(dbs, ['create-tenant', '--name', 'Container child A', '--parent', sp.id, '--device-limit', '60']);
     const b = await runJson(dbs, ['create-tenant', '--name', 'Container child B', '--parent', sp.id, '--device-limit', '40']);
 
@@ -357,10 +357,10 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
 
     // An SP with two children, 60 and 40 of its 100; the plan moves 30 from A to B.
     const sp = await runJson(dbs, ['create-tenant', '--name', 'Job SP', '--device-limit', '100']);
-    await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     const a = await runJson(dbs, ['create-tenant', '--name', 'Job child A', '--parent', sp.id, '--device-limit', '60']);
     const b = await runJson(dbs, ['create-tenant', '--name', 'Job child B', '--parent', sp.id, '--device-limit', '40']);
-    const plan = JSON.stringify({ limits: [{ tenant_id: b.id, limit: 70 }, { tenant_id: a.id, limit: 30 }] });
+    const plan = JSON.stringify({ limits: [{ id: b.id, limit: 70 }, { id: a.id, limit: 30 }] });
 
     // The volumes as the kubelet lays them: ConfigMap files root-owned at defaultMode (0644 unless given).
     const { configMaps, secrets } = kubectlCreated(jobText);
@@ -394,8 +394,8 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     const start = new Date();
     // No signing key in the Job's container, and the plan still applies.
     expect(fs.existsSync(path.join(image.root, image.env[ENVIRONMENT.keyFile.name]!))).toBe(false);
-    const applied = JSON.parse(ok(runContainer(image, jobRun))) as { tenant_id: string; before: number; after: number; cache: string }[];
-    expect(applied.map((x) => [x.tenant_id, x.before, x.after, x.cache]).sort()).toEqual(
+    const applied = JSON.parse(ok(runContainer(image, jobRun))) as { id: string; before: number; after: number; cache: string }[];
+    expect(applied.map((x) => [x.id, x.before, x.after, x.cache]).sort()).toEqual(
       [
         [a.id, 60, 30, 'invalidated'],
         [b.id, 40, 70, 'invalidated'],
@@ -413,10 +413,10 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     const c = spec.containers[0]!;
     const failOn = job().spec.podFailurePolicy?.rules.flatMap((r) => r.onExitCodes?.values ?? []) ?? [];
     const sp = await runJson(dbs, ['create-tenant', '--name', 'Over SP', '--device-limit', '10']);
-    await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     const kid = await runJson(dbs, ['create-tenant', '--name', 'Over child', '--parent', sp.id, '--device-limit', '5']);
     const planArg = c.args.find((x) => x.startsWith('/'))!;
-    const planDir = volume('over-plan', { [path.posix.basename(planArg)]: { content: JSON.stringify({ limits: [{ tenant_id: kid.id, limit: 50 }] }), mode: 0o644, uid: 0, gid: 0 } });
+    const planDir = volume('over-plan', { [path.posix.basename(planArg)]: { content: JSON.stringify({ limits: [{ id: kid.id, limit: 50 }] }), mode: 0o644, uid: 0, gid: 0 } });
     const planMount = c.volumeMounts.find((m) => path.posix.dirname(planArg) === m.mountPath)!;
     const before = await snapshot(dbs);
     const r = runContainer(image, { mounts: [{ host: planDir, container: planMount.mountPath, readOnly: true }], env: testDatabase(), args: c.args, readOnlyRoot: true, uid: spec.securityContext?.runAsUser });

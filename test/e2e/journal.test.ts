@@ -568,13 +568,13 @@ describe('the reproduction: a holder paused past its lease', () => {
     ]);
     // A 200 ms lease, and a holder that stays 3 s between its check and its write (15 leases).
     const paused = gate();
-    const first = spawnCli(['set-device-limit', '--id', kids[0]!.toHexString(), '--limit', '10'], { TENANTADM_TEST_LEASE_MS: '200', TENANTADM_TEST_PAUSE_MS: '3000' }, (err) => {
+    const first = spawnCli(['set-device-limit', '--tenant', kids[0]!.toHexString(), '--device-limit', '10'], { TENANTADM_TEST_LEASE_MS: '200', TENANTADM_TEST_PAUSE_MS: '3000' }, (err) => {
       if (err.includes('test pause')) paused.open();
     });
     await Promise.race([paused.wait, first.then((r) => Promise.reject(new Error(`the holder ended before its pause: ${r.stderr}`)))]);
     // The rival starts while the holder is paused, holding the SP's lock.
     // It may wait 60 s for the lock (2 x --timeout), far more than the pause: its outcome is decided by the rule, not by a wait.
-    const second = await spawnCli(['set-device-limit', '--id', kids[1]!.toHexString(), '--limit', '10', '--timeout', '30000'], { TENANTADM_TEST_LEASE_MS: '200' });
+    const second = await spawnCli(['set-device-limit', '--tenant', kids[1]!.toHexString(), '--device-limit', '10', '--timeout', '30000'], { TENANTADM_TEST_LEASE_MS: '200' });
     const held = await first;
     // The race happened: the rival found the lock held and waited for it.
     expect(second.stderr).toMatch(new RegExp(`waiting for sp:${sp.toHexString()}`));

@@ -23,7 +23,7 @@ describe('the contract for scripts', () => {
   });
 
   it('prints errors as JSON with --error-format json', async () => {
-    const r = await run(dbs, ['get-tenant', '--id', '0123456789abcdef01234567', '--error-format', 'json']);
+    const r = await run(dbs, ['get-tenant', '--tenant', '0123456789abcdef01234567', '--error-format', 'json']);
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stderr)).toEqual({ error: expect.objectContaining({ code: 'not_found', message: expect.any(String) }) });
     const u = await run(dbs, ['nope'], { env: { TENANTADM_ERROR_FORMAT: 'json' } });

@@ -77,13 +77,13 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
     test('set-device-limit: deviceauth serves the new limit at once, through its cache', async () => {
       const t = await toolJson(['create-tenant', '--name', unique('t'), '--device-limit', '10']);
       expect(await limitOf(t.id)).toBe(10); // now cached in Redis
-      const set = await toolJson(['set-device-limit', '--id', t.id, '--limit', '30']);
-      expect(set).toMatchObject({ before: 10, after: 30, changed: true, cache: services ? 'service' : 'invalidated' });
+      const set = await toolJson(['set-device-limit', '--tenant', t.id, '--device-limit', '30']);
+      expect(set).toMatchObject([{ before: 10, after: 30, changed: true, cache: services ? 'service' : 'invalidated' }]);
       expect(await limitOf(t.id)).toBe(30);
-      await toolJson(['set-device-limit', '--id', t.id, '--limit', 'unlimited']);
+      await toolJson(['set-device-limit', '--tenant', t.id, '--device-limit', 'unlimited']);
       expect(await limitOf(t.id)).toBe(unlimited);
-      expect((await toolJson(['get-tenant', '--id', t.id])).device_limit).toBe(-1);
-      const none = await tool(['set-device-limit', '--id', t.id, '--limit', '0']);
+      expect((await toolJson(['get-tenant', '--tenant', t.id])).device_limit).toBe(-1);
+      const none = await tool(['set-device-limit', '--tenant', t.id, '--device-limit', '0']);
       if (legacy) {
         expect(none.code).toBe(5);
         expect(none.stderr).toMatch(/deviceauth 2\.0\.0: it reads 0 as unlimited/);
@@ -96,7 +96,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
 
     test("a capped Service Provider's child gets capacity deviceauth enforces", async () => {
       const sp = await toolJson(['create-tenant', '--name', unique('sp'), '--device-limit', '100']);
-      await toolJson(['update-tenant', '--id', sp.id, '--service-provider', '--max-child-tenants', '5']);
+      await toolJson(['update-tenant', '--tenant', sp.id, '--service-provider', '--max-child-tenants', '5']);
       const bare = await tool(['create-tenant', '--name', unique('kid'), '--parent', sp.id]);
       if (legacy) {
         expect(bare.code).toBe(5);
@@ -107,7 +107,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       }
       const kid = await toolJson(['create-tenant', '--name', unique('kid'), '--parent', sp.id, '--device-limit', '40']);
       expect(await limitOf(kid.id)).toBe(40);
-      const over = await tool(['set-device-limit', '--id', kid.id, '--limit', '101']);
+      const over = await tool(['set-device-limit', '--tenant', kid.id, '--device-limit', '101']);
       expect(over.code).toBe(5);
       expect(await limitOf(kid.id)).toBe(40);
     });
@@ -135,12 +135,12 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
         file,
         JSON.stringify({ type: 's3', bucket: m.bucket, region: 'eu-west-1', endpoint: m.s3, access_key_id: 'AKIAEXAMPLE', secret_access_key: 'secret-key-1', path_style: true }),
       );
-      const set = await toolJson(['set-storage', '--id', t.id, '-f', file]);
+      const set = await toolJson(['set-storage', '--tenant', t.id, '-f', file]);
       expect(set.storage).toMatchObject({ type: 's3', bucket: m.bucket, secret_access_key: '********' });
       const got = await api().deployments.getStorage(t.id);
       expect(got.status).toBe(200);
       expect(got.body).toMatchObject({ type: 's3', bucket: m.bucket, region: 'eu-west-1', uri: m.s3, key: 'AKIAEXAMPLE', secret: 'secret-key-1', force_path_style: true });
-      await toolJson(['set-storage', '--id', t.id, '--default']);
+      await toolJson(['set-storage', '--tenant', t.id, '--default']);
       const cleared = await api().deployments.getStorage(t.id);
       expect(cleared.body?.bucket ?? '').toBe('');
     });
@@ -175,13 +175,13 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       const before = await audit();
       if (services) {
         // The open-source deviceauth knows max_devices only: its answer is exit 7.
-        const r = await tool(['set-device-limit', '--id', t.id, '--kind', 'max_micro_devices', '--limit', '5']);
+        const r = await tool(['set-device-limit', '--tenant', t.id, '--kind', 'max_micro_devices', '--device-limit', '5']);
         expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 7, stdout: '' });
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
         expect(r.stderr).toMatch(/^tenantadm: deviceauth refused to set max_micro_devices of tenant [0-9a-f]{24}: 400 unsupported limit/);
       }
       const port = await closedPort();
-      const down = await run(dbs, ['set-device-limit', '--id', t.id, '--limit', '6'], {
+      const down = await run(dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '6'], {
         env: { ...env(), TENANTADM_DEVICEAUTH_ADDR: `http://127.0.0.1:${port}` },
       });
       expect({ code: down.code, stdout: down.stdout }).toEqual({ code: 6, stdout: '' });
@@ -217,7 +217,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
         { _id: new ObjectId(), sub: new ObjectId(), tenant_id: bystander.id, exp: { time: new Date(Date.now() + 3600_000) } },
       ]);
       const versionKey = `${mender(version).redisKeyPrefix}:tenant:${t.id}:version`;
-      const r = await tool(['update-tenant', '--id', t.id, '--status', 'suspended', '--yes']);
+      const r = await tool(['update-tenant', '--tenant', t.id, '--status', 'suspended', '--yes']);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(services ? /^$/ : /tokens were deleted in the database directly/) });
       expect(r.stderr).toMatch(services ? /^$/ : /tokens were deleted in the database directly/);
       expect((await api().deviceauth.verify(device.token)).status).toBe(401);

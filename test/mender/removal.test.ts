@@ -54,7 +54,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       const other = await mintDeviceToken(version, c, bystander.id);
       const file = path.join(dir, 'storage.json');
       fs.writeFileSync(file, JSON.stringify({ type: 's3', bucket: m.bucket, region: 'eu-west-1', endpoint: m.s3, access_key_id: 'AKIAEXAMPLE', secret_access_key: 'secret-1', path_style: true }));
-      await toolJson(['set-storage', '--id', t.id, '-f', file]);
+      await toolJson(['set-storage', '--tenant', t.id, '-f', file]);
       const deployment = { _id: randomUUID(), tenant_id: t.id, deploymentconstructor: { name: 'release-1', artifact_name: 'release-1' }, created: new Date(), status: 'finished' };
       await c.db(`deployment_service-${t.id}`).collection('deployments').insertOne(deployment as never);
       await c.db('deployment_service').collection('deployments').insertOne({ ...deployment, _id: randomUUID() } as never);
@@ -69,16 +69,16 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       expect(listedBefore.status).toBe(200);
       expect(listedBefore.body.length).toBeGreaterThan(0);
 
-      await toolJson(['update-tenant', '--id', t.id, '--status', 'suspended', '--yes']);
-      const out = await toolJson(['delete-tenant', '--id', t.id, '--yes']);
+      await toolJson(['update-tenant', '--tenant', t.id, '--status', 'suspended', '--yes']);
+      const out = await toolJson(['delete-tenant', '--tenant', t.id, '--yes']);
       expect(out).toMatchObject({
         remaining: 0,
         removed: { tenants: [{ id: t.id }], databases: expect.arrayContaining([`deployment_service-${t.id}`]) },
-        left_for_operator: [{ tenant_id: t.id, shared_store_prefix: `${t.id}/`, bucket: m.bucket }],
+        left_for_operator: [{ id: t.id, shared_store_prefix: `${t.id}/`, bucket: m.bucket }],
       });
       // The open-source builds have no tenant-removal endpoint: each was asked, and the sweep did the rest.
       expect(out.services).toEqual(
-        services ? ['deviceauth', 'useradm', 'deployments'].map((service) => ({ service, tenant_id: t.id, outcome: 'not_routed' })) : [],
+        services ? ['deviceauth', 'useradm', 'deployments'].map((service) => ({ service, id: t.id, outcome: 'not_routed' })) : [],
       );
 
       // What the services see after: nothing.
@@ -103,9 +103,9 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       const email = `${unique('killed')}@gone.example`.toLowerCase();
       const t = await toolJson(['create-tenant', '--name', unique('killed'), '--device-limit', '4', '--admin-email', email, '--password-file', passwordFile(dir)]);
       const device = await mintDeviceToken(version, c, t.id);
-      await toolJson(['update-tenant', '--id', t.id, '--status', 'suspended', '--yes']);
+      await toolJson(['update-tenant', '--tenant', t.id, '--status', 'suspended', '--yes']);
       // Steps after the commit point: audit settle, tenant document, then (with the addresses) the service calls, then the sweeps.
-      const killed = await run(dbs, ['delete-tenant', '--id', t.id, '--yes'], { env: { ...env(), ...killedAt('finalize:3') } });
+      const killed = await run(dbs, ['delete-tenant', '--tenant', t.id, '--yes'], { env: { ...env(), ...killedAt('finalize:3') } });
       expect(killed.signal).toBe('SIGKILL');
       expect(await c.db(dbs.tenantadm).collection('tenants').countDocuments({ name: t.name })).toBe(0);
       expect((await api().useradm.listUsers(t.id)).body.length).toBe(1); // not swept yet

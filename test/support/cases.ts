@@ -10,7 +10,7 @@ export async function createTenant(dbs: Dbs, name: string, extra: string[] = [])
 /** A Service Provider and its children, attached with the raw driver (so these tests do not depend on create-tenant --parent). */
 export async function spWithChildren(dbs: Dbs, names: string[]): Promise<{ sp: any; children: any[] }> {
   const sp = await createTenant(dbs, `sp-${names.join('-')}`);
-  await runJson(dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+  await runJson(dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
   const children: any[] = [];
   for (const name of names) {
     const child = await createTenant(dbs, name);

@@ -66,7 +66,7 @@ export function commandTest(opts: CommandTestOptions = {}): CommandTest {
     },
     async sp(name, limit, extra = []) {
       const t = await ctx.create(name, ['--device-limit', limit]);
-      return runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--service-provider', ...extra]);
+      return runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--service-provider', ...extra]);
     },
     async addUser(tenant, email, roles = [], password = PASSWORD) {
       return runJson(ctx.dbs, ['create-user', '--tenant', tenant, '--email', email, ...roles.flatMap((r) => ['--role', r]), '--password-file', passwordFile(ctx.dir, password)]);

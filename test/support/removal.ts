@@ -60,7 +60,7 @@ export async function seedRecords(dbs: Dbs, id: string, bucket?: string): Promis
 /** A tenant created by the CLI, then suspended. */
 export async function suspendedTenant(dbs: Dbs, name: string, extra: string[] = []): Promise<string> {
   const t = await runJson(dbs, ['create-tenant', '--name', name, ...extra]);
-  await runJson(dbs, ['update-tenant', '--id', t.id, '--status', 'suspended', '--yes']);
+  await runJson(dbs, ['update-tenant', '--tenant', t.id, '--status', 'suspended', '--yes']);
   return t.id;
 }
 

@@ -52,7 +52,7 @@ export async function seedSpWithChildren(dbs: Dbs, n: number, extra = 0): Promis
 /** A reallocation plan file in `dir` setting every child to `limit`. */
 export function planFile(dir: string, children: string[], limit: number): string {
   const file = path.join(dir, `plan-${children.length}-${limit}-${Math.random().toString(36).slice(2)}.json`);
-  fs.writeFileSync(file, JSON.stringify({ limits: children.map((id) => ({ tenant_id: id, limit })) }));
+  fs.writeFileSync(file, JSON.stringify({ limits: children.map((id) => ({ id, limit })) }));
   return file;
 }
 

@@ -63,32 +63,41 @@ const accepted: [string[], { command: string; options: Record<string, unknown>; 
     { command: 'create-tenant', options: { name: 'c', parent: ID, sso: true } },
   ],
   [
-    ['update-tenant', '--id', 'i', '--service-provider', '--max-child-tenants', '5', '--addon', 'monitor=off', '--rotate-token'],
-    { command: 'update-tenant', options: { id: 'i', serviceProvider: true, maxChildTenants: 5, addon: ['monitor=off'], rotateToken: true } },
+    ['update-tenant', '--tenant', 'i', '--service-provider', '--max-child-tenants', '5', '--addon', 'monitor=off', '--rotate-token'],
+    { command: 'update-tenant', options: { tenant: 'i', serviceProvider: true, maxChildTenants: 5, addon: ['monitor=off'], rotateToken: true } },
   ],
-  [['update-tenant', '--id', 'i', '--max-child-tenants', 'unlimited'], { command: 'update-tenant', options: { id: 'i', maxChildTenants: 'unlimited' } }],
-  [['update-tenant', '--id', 'i', '--no-service-provider'], { command: 'update-tenant', options: { id: 'i', serviceProvider: false } }],
-  [['update-tenant', '--id', 'i', '--no-parent'], { command: 'update-tenant', options: { id: 'i', parent: false } }],
-  [['update-tenant', '--id', 'i', '--parent', ID], { command: 'update-tenant', options: { id: 'i', parent: ID } }],
-  [['update-tenant', '--id', 'i', '--no-sso-inherit'], { command: 'update-tenant', options: { id: 'i', ssoInherit: false } }],
+  [['update-tenant', '--tenant', 'i', '--max-child-tenants', 'unlimited'], { command: 'update-tenant', options: { tenant: 'i', maxChildTenants: 'unlimited' } }],
+  [['update-tenant', '--tenant', 'i', '--no-service-provider'], { command: 'update-tenant', options: { tenant: 'i', serviceProvider: false } }],
+  [['update-tenant', '--tenant', 'i', '--no-parent'], { command: 'update-tenant', options: { tenant: 'i', parent: false } }],
+  [['update-tenant', '--tenant', 'i', '--parent', ID], { command: 'update-tenant', options: { tenant: 'i', parent: ID } }],
+  [['update-tenant', '--tenant', 'i', '--no-sso-inherit'], { command: 'update-tenant', options: { tenant: 'i', ssoInherit: false } }],
   [
-    ['update-tenant', '--id', 'i', '--child-features', 'troubleshoot', '--force'],
-    { command: 'update-tenant', options: { id: 'i', childFeatures: 'troubleshoot', force: true } },
+    ['update-tenant', '--tenant', 'i', '--child-features', 'troubleshoot', '--force'],
+    { command: 'update-tenant', options: { tenant: 'i', childFeatures: 'troubleshoot', force: true } },
   ],
   [
     ['create-user', '--tenant', ID, '--email', 'a@b.io', '--role', 'admin,observer', '--role', 'ci'],
     { command: 'create-user', options: { tenant: ID, email: 'a@b.io', role: ['admin', 'observer', 'ci'] } },
   ],
-  [['set-device-limit', '--id', ID, '--limit', '10'], { command: 'set-device-limit', options: { id: ID, limit: 10 } }],
-  [['set-device-limit', '--id', ID, '--limit', '-1'], { command: 'set-device-limit', options: { id: ID, limit: -1 } }],
-  [['set-device-limit', '--id', ID, '--limit', 'unlimited', '--kind', 'max_micro_devices'], { command: 'set-device-limit', options: { id: ID, limit: 'unlimited', kind: 'max_micro_devices' } }],
+  [['set-device-limit', '--tenant', ID, '--device-limit', '10'], { command: 'set-device-limit', options: { tenant: ID, deviceLimit: 10 } }],
+  [['set-device-limit', '--tenant', ID, '--device-limit', '-1'], { command: 'set-device-limit', options: { tenant: ID, deviceLimit: -1 } }],
+  [['set-device-limit', '--tenant', ID, '--device-limit', 'unlimited', '--kind', 'max_micro_devices'], { command: 'set-device-limit', options: { tenant: ID, deviceLimit: 'unlimited', kind: 'max_micro_devices' } }],
   [['set-device-limit', '--set', `${ID}=1`, '--set', `${ID}=2`], { command: 'set-device-limit', options: { set: [`${ID}=1`, `${ID}=2`] } }],
   [['set-device-limit', '-f', '-', '--dry-run'], { command: 'set-device-limit', options: { file: '-', dryRun: true } }],
-  [['set-sso', '--id', ID, '--clear'], { command: 'set-sso', options: { id: ID, clear: true } }],
-  [['set-storage', '--id', ID, '-f', 's3.json'], { command: 'set-storage', options: { id: ID, file: 's3.json' } }],
-  [['audit', '--limit', '20', '--tenant', ID, '--include-children'], { command: 'audit', options: { limit: 20, tenant: ID, includeChildren: true } }],
-  // The global --actor is also audit's filter.
-  [['audit', '--actor', 'ops@x.io'], { command: 'audit', options: { actor: 'ops@x.io' } }],
+  [['set-sso', '--tenant', ID, '--clear'], { command: 'set-sso', options: { tenant: ID, clear: true } }],
+  [['set-storage', '--tenant', ID, '-f', 's3.json'], { command: 'set-storage', options: { tenant: ID, file: 's3.json' } }],
+  [['audit', '--last', '20', '--tenant', ID, '--include-children'], { command: 'audit', options: { last: 20, tenant: ID, includeChildren: true } }],
+  [['audit', '--by', 'ops@x.io'], { command: 'audit', options: { by: 'ops@x.io' } }],
+  // Older spellings, kept as aliases: --id for --tenant, --limit for --device-limit and audit's --last, the global --actor as audit's filter.
+  [['get-tenant', '--id', ID], { command: 'get-tenant', options: { tenant: ID } }],
+  [['update-tenant', '--id', 'i', '--name', 'n'], { command: 'update-tenant', options: { tenant: 'i', name: 'n' } }],
+  [['set-device-limit', '--id', ID, '--limit', '7'], { command: 'set-device-limit', options: { tenant: ID, deviceLimit: 7 } }],
+  [['audit', '--limit', '20'], { command: 'audit', options: { last: 20 } }],
+  [['audit', '--actor', 'ops@x.io'], { command: 'audit', options: { by: 'ops@x.io' } }],
+  [
+    ['set-device-limit', '--tenant', ID, '--device-limit', '10', '--micro-device-limit', 'unlimited', '--system-device-limit', '0'],
+    { command: 'set-device-limit', options: { tenant: ID, deviceLimit: 10, microDeviceLimit: 'unlimited', systemDeviceLimit: 0 } },
+  ],
   [['usage', '--parent', ID], { command: 'usage', options: { parent: ID } }],
   [['migrate'], { command: 'migrate', options: {} }],
   [['repair', '--all'], { command: 'repair', options: { all: true } }],
@@ -102,10 +111,10 @@ const accepted: [string[], { command: string; options: Record<string, unknown>; 
     { command: 'maintenance delete-suspended-tenants', options: { thresholdDays: 30, dryRun: true } },
   ],
   [
-    ['update-tenant', '--id', 'i', '--trial', 'true', '--trial-expiration', '2025-01-01'],
-    { command: 'update-tenant', options: { id: 'i', trial: 'true', trialExpiration: '2025-01-01' } },
+    ['update-tenant', '--tenant', 'i', '--trial', 'true', '--trial-expiration', '2025-01-01'],
+    { command: 'update-tenant', options: { tenant: 'i', trial: 'true', trialExpiration: '2025-01-01' } },
   ],
-  [['delete-tenant', '--id', ID, '--databases', 'a,b', '--yes'], { command: 'delete-tenant', options: { id: ID, databases: ['a', 'b'], yes: true } }],
+  [['delete-tenant', '--tenant', ID, '--databases', 'a,b', '--yes'], { command: 'delete-tenant', options: { tenant: ID, databases: ['a', 'b'], yes: true } }],
 ];
 
 // argv in, the usage error out: exit 2, and nothing can have been written since no command ran.
@@ -116,7 +125,7 @@ const refused: [string[], RegExp][] = [
   [['list-tenants', '-o', 'yaml'], /^--output must be one of json, ndjson, table, csv$/],
   [['list-tenants', '--ndjson', '-o', 'table'], /--ndjson and -o disagree/],
   [['list-tenants', '--plan', 'gold'], /^--plan must be one of os, professional, enterprise$/],
-  [['get-tenant', '--id'], /argument missing/],
+  [['get-tenant', '--tenant'], /argument missing/],
   [[], /no command given/],
   [['help', 'nope'], /^unknown command 'nope'$/],
   // An empty $ROLE must not grant admin.
@@ -127,44 +136,52 @@ const refused: [string[], RegExp][] = [
   // Control characters: DEL and C0 in names, emails, anything.
   [['create-tenant', '--name', 'a\x7fb'], /^--name contains a control character$/],
   [['create-tenant', '--name', 'a\x1bb'], /^--name contains a control character$/],
-  [['update-tenant', '--id', ID, '--name', 'a\u0085b'], /^--name contains a control character$/],
+  [['update-tenant', '--tenant', ID, '--name', 'a\u0085b'], /^--name contains a control character$/],
   [['create-user', '--tenant', ID, '--email', 'a\x01@b.io'], /^--email contains a control character$/],
   [['create-user', '--tenant', ID, '--email', 'a@b.io\n'], /^--email contains a control character$/],
   [['get-user', '--email', 'a\x7f@b.io'], /^--email contains a control character$/],
   [['create-tenant', '--name', ''], /^--name is empty$/],
   // Integers: safe, whole, in the declared range.
-  [['update-tenant', '--id', ID, '--max-child-tenants', '99999999999999999999999'], /^--max-child-tenants must be a whole number from 0 to 1000000000, or "unlimited"$/],
-  [['update-tenant', '--id', ID, '--max-child-tenants', '1e3'], /^--max-child-tenants must be a whole number/],
-  [['update-tenant', '--id', ID, '--max-child-tenants', '-2'], /^--max-child-tenants must be a whole number/],
+  [['update-tenant', '--tenant', ID, '--max-child-tenants', '99999999999999999999999'], /^--max-child-tenants must be a whole number from 0 to 1000000000, or "unlimited"$/],
+  [['update-tenant', '--tenant', ID, '--max-child-tenants', '1e3'], /^--max-child-tenants must be a whole number/],
+  [['update-tenant', '--tenant', ID, '--max-child-tenants', '-2'], /^--max-child-tenants must be a whole number/],
   [['create-tenant', '--name', 'x', '--device-limit', '9007199254740992'], /^--device-limit must be a whole number from -1 to 9007199254740991, or "unlimited"$/],
-  [['update-tenant', '--id', ID, '--max-child-tenants', '-1'], /^--max-child-tenants must be a whole number from 0/],
+  [['update-tenant', '--tenant', ID, '--max-child-tenants', '-1'], /^--max-child-tenants must be a whole number from 0/],
   [['create-tenant', '--name', 'x', '--device-limit', '1.5'], /^--device-limit must be a whole number/],
-  [['set-device-limit', '--id', ID, '--limit', '-5'], /^--limit must be a whole number/],
-  [['audit', '--limit', '0'], /^--limit must be a whole number from 1/],
+  [['set-device-limit', '--tenant', ID, '--device-limit', '-5'], /^--device-limit must be a whole number/],
+  [['set-device-limit', '--tenant', ID, '--limit', '-5'], /^--device-limit must be a whole number/],
+  [['audit', '--last', '0'], /^--last must be a whole number from 1/],
+  // A spelling another command uses, or an older one, is answered with this command's name for it.
+  [['list-users', '--id', ID], /^unknown option '--id': list-users calls it --tenant$/],
+  [['update-tenant', '--tenant', ID, '--limit', '5'], /^unknown option '--limit'/],
+  [['create-user', '--tenant', ID, '--username', 'a@b.io'], /^unknown option '--username': create-user calls it --email$/],
+  // The same option under its name and an alias: given twice.
+  [['get-tenant', '--tenant', ID, '--id', ID], /^--tenant and --id are the same option$/],
   // Contradicting or repeated flags: never "the last one wins".
-  [['update-tenant', '--id', ID, '--service-provider', '--no-service-provider'], /^--service-provider and --no-service-provider contradict each other$/],
+  [['update-tenant', '--tenant', ID, '--service-provider', '--no-service-provider'], /^--service-provider and --no-service-provider contradict each other$/],
   [['list-tenants', '--no-service-provider', '--service-provider'], /^--no-service-provider and --service-provider contradict each other$/],
-  [['update-tenant', '--id', ID, '--parent', ID, '--no-parent'], /^--parent and --no-parent contradict each other$/],
-  [['update-tenant', '--id', ID, '--sso-inherit', '--no-sso-inherit'], /contradict each other/],
+  [['update-tenant', '--tenant', ID, '--parent', ID, '--no-parent'], /^--parent and --no-parent contradict each other$/],
+  [['update-tenant', '--tenant', ID, '--sso-inherit', '--no-sso-inherit'], /contradict each other/],
   [['create-org', '--name', 'x', '--username', 'a@b.io', '--admin-email', 'b@b.io'], /^give at most one of --admin-email or --username$/],
   [['create-tenant', '--name', 'x', '--name', 'y'], /^--name is given twice$/],
   [['--mongo', 'mongodb://a', 'list-tenants', '--mongo', 'mongodb://b'], /^--mongo is given twice$/],
   // Constraints declared in the command table.
-  [['get-tenant'], /^give exactly one of --id, --name or --username$/],
-  [['get-tenant', '--id', ID, '--name', 'x'], /^give exactly one of --id, --name or --username$/],
+  [['get-tenant'], /^give exactly one of --tenant, --name or --username$/],
+  [['get-tenant', '--tenant', ID, '--name', 'x'], /^give exactly one of --tenant, --name or --username$/],
   [['create-tenant', '--name', 'x', '--sso'], /^--sso needs --parent/],
   [['create-tenant', '--name', 'x', '--password-file', 'f', '--password-stdin'], /^give the password one way only/],
-  [['update-tenant', '--id', ID, '--force'], /^--force only goes with --child-features$/],
-  [['update-tenant', '--name', 'x'], /^missing --id$/],
-  [['set-device-limit'], /^give exactly one of --id with --limit/],
-  [['set-device-limit', '--limit', '5'], /^give exactly one of --id with --limit/],
-  [['set-device-limit', '--id', ID], /^--id and --limit go together$/],
-  [['set-device-limit', '--id', ID, '--limit', '1', '--set', `${ID}=2`], /^give exactly one of --id with --limit/],
+  [['update-tenant', '--tenant', ID, '--force'], /^--force only goes with --child-features$/],
+  [['update-tenant', '--name', 'x'], /^missing --tenant$/],
+  [['set-device-limit'], /^give exactly one of --tenant with limits/],
+  [['set-device-limit', '--device-limit', '5'], /^give exactly one of --tenant with limits/],
+  [['set-device-limit', '--set', `${ID}=2`, '--micro-device-limit', '5'], /^--micro-device-limit goes with --tenant$/],
+  [['set-device-limit', '--tenant', ID, '--kind', 'max_micro_devices', '--system-device-limit', '1'], /^--kind picks the tier of --device-limit/],
+  [['set-device-limit', '--tenant', ID, '--device-limit', '1', '--set', `${ID}=2`], /^give exactly one of --tenant with limits/],
   [['set-device-limit', '-f', 'plan.json', '--kind', 'max_devices'], /^--kind does not apply to --file/],
-  [['set-sso', '--id', ID], /^give exactly one of -f FILE and --clear$/],
-  [['set-sso', '--id', ID, '-f', 'x.json', '--clear'], /^give exactly one of -f FILE and --clear$/],
-  [['set-storage', '--id', ID], /^give exactly one of -f FILE and --default$/],
-  [['usage', '--id', ID, '--parent', ID], /^give at most one of --id or --parent$/],
+  [['set-sso', '--tenant', ID], /^give exactly one of -f FILE and --clear$/],
+  [['set-sso', '--tenant', ID, '-f', 'x.json', '--clear'], /^give exactly one of -f FILE and --clear$/],
+  [['set-storage', '--tenant', ID], /^give exactly one of -f FILE and --default$/],
+  [['usage', '--tenant', ID, '--parent', ID], /^give at most one of --tenant or --parent$/],
   [['audit', '--include-children'], /^--include-children needs --tenant$/],
   [['completion', 'powershell'], /^<shell> must be one of bash, zsh, fish$/],
   [['--mender-schema', 'v3', 'doctor'], /^--mender-schema must be one of legacy, v2$/],
@@ -192,7 +209,7 @@ describe('argv parsing', () => {
 
   it('--no-input is a global option, before or after the command', () => {
     expect(parsed('--no-input', 'repair').globals.input).toBe(false);
-    expect(parsed('delete-tenant', '--id', 'i', '--no-input').globals.input).toBe(false);
+    expect(parsed('delete-tenant', '--tenant', 'i', '--no-input').globals.input).toBe(false);
     expect(parsed('repair').globals.input).toBeUndefined();
   });
 
@@ -230,7 +247,7 @@ describe("each command's help", () => {
 
   it('spells out required options and "exactly one of" groups in the usage line', () => {
     expect(helpOf('create-user')).toMatch(/^Usage: tenantadm create-user --tenant <id> --email <email> \[options\]$/m);
-    expect(helpOf('get-tenant')).toMatch(/^Usage: tenantadm get-tenant \(--id <id> \| --name <name> \| --username <email>\) \[options\]$/m);
+    expect(helpOf('get-tenant')).toMatch(/^Usage: tenantadm get-tenant \(--tenant <id> \| --name <name> \| --username <email>\) \[options\]$/m);
     expect(helpOf('completion')).toMatch(/^Usage: tenantadm completion <shell> \[options\]$/m);
   });
 
@@ -260,12 +277,12 @@ describe('the options type each command receives is derived from its declaration
   it('types enums, integers, lists, negatable text and required options', () => {
     type UpdateTenant = import('../../src/commands/update-tenant/run').UpdateTenantOptions;
     type CreateUser = import('../../src/commands/create-user/run').CreateUserOptions;
-    const update: UpdateTenant = { id: ID, plan: 'os', maxChildTenants: 'unlimited', addon: ['monitor'], parent: false };
+    const update: UpdateTenant = { tenant: ID, plan: 'os', maxChildTenants: 'unlimited', addon: ['monitor'], parent: false };
     const user: CreateUser = { tenant: ID, email: 'a@b.io', role: ['admin'] };
     // @ts-expect-error -- not a plan
-    const badPlan: UpdateTenant = { id: ID, plan: 'gold' };
+    const badPlan: UpdateTenant = { tenant: ID, plan: 'gold' };
     // @ts-expect-error -- a whole number, not text
-    const badNumber: UpdateTenant = { id: ID, maxChildTenants: '5' };
+    const badNumber: UpdateTenant = { tenant: ID, maxChildTenants: '5' };
     // @ts-expect-error -- --tenant and --email are required
     const missing: CreateUser = { email: 'a@b.io' };
     expect([update, user, badPlan, badNumber, missing]).toHaveLength(5);

@@ -86,7 +86,7 @@ describe('recording', () => {
       const count = (await rawEntries()).length;
       await update(t.id, ...args);
       expect((await rawEntries()).length).toBe(count + 1);
-      const [newest] = await audit('--limit', '1');
+      const [newest] = await audit('--last', '1');
       expect({ args, entry: newest }).toEqual({
         args,
         entry: {
@@ -300,7 +300,7 @@ describe('reading: tenantadm audit', () => {
     expect(await audit('--tenant', '0123456789abcdef01234567')).toEqual([]);
   });
 
-  it('filters by action, object, actor and time range, newest first, and stops at --limit', async () => {
+  it('filters by action, object, actor (--by) and time range, newest first, and stops at --last', async () => {
     const now = Date.now();
     const ago = (h: number) => new Date(now - h * 3_600_000);
     const t1 = '111111111111111111111111';
@@ -329,18 +329,30 @@ describe('reading: tenantadm audit', () => {
     expect(await changes('--object-type', 'tenant', '--tenant', t1)).toEqual(['e30', 'e50']);
     expect(await changes('--object-id', 'u-1')).toEqual(['e20']);
     expect(await changes('--object-id', t2)).toEqual(['e1', 'e3', 'july', 'june']);
-    expect(await changes('--actor', 'alice')).toEqual(['e1', 'e20', 'e50']);
-    expect(await changes('--actor', 'bob', '--action', 'delete')).toEqual(['e3']);
+    expect(await changes('--by', 'alice')).toEqual(['e1', 'e20', 'e50']);
+    expect(await changes('--by', 'bob', '--action', 'delete')).toEqual(['e3']);
     expect(await changes('--since', '24h')).toEqual(['e1', 'e3', 'e20']);
     expect(await changes('--since', '2d', '--until', '2h')).toEqual(['e3', 'e20', 'e30']);
     expect(await changes('--since', '90m')).toEqual(['e1']);
     expect(await changes('--since', '2024-06-01', '--until', '2024-07-01T00:00:00Z')).toEqual(['june']); // since inclusive, until exclusive
     expect(await changes('--since', '2024-06-01T02:00:00+02:00', '--until', '2024-07-01T00:00:00.001')).toEqual(['july', 'june']);
     expect(await changes('--until', '2025-01-01')).toEqual(['july', 'june']);
+    expect(await changes('--last', '2')).toEqual(['e1', 'e3']);
+    expect(await changes('--last', '1', '--tenant', t1)).toEqual(['e20']);
+    expect(await changes('--last', '100', '--by', 'bob')).toEqual(['e3', 'e30']);
+    expect(await changes('--by', 'nobody')).toEqual([]);
+
+    // The spellings before --by and --last still work; --actor as a filter says it is deprecated.
     expect(await changes('--limit', '2')).toEqual(['e1', 'e3']);
-    expect(await changes('--limit', '1', '--tenant', t1)).toEqual(['e20']);
-    expect(await changes('--limit', '100', '--actor', 'bob')).toEqual(['e3', 'e30']);
-    expect(await changes('--actor', 'nobody')).toEqual([]);
+    const old = await run(ctx.dbs, ['audit', '--actor', 'bob', '--limit', '1']);
+    expect(old.code).toBe(0);
+    expect(JSON.parse(old.stdout).map((e: { change: string }) => e.change)).toEqual(['e3']);
+    expect(old.stderr).toBe('tenantadm: warning: audit --actor is deprecated as a filter: use --by (--actor names who is acting, for commands that change something)\n');
+    const both = await run(ctx.dbs, ['audit', '--actor', 'bob', '--by', 'alice']);
+    expect({ code: both.code, stdout: both.stdout }).toEqual({ code: 2, stdout: '' });
+    const twice = await run(ctx.dbs, ['audit', '--last', '1', '--limit', '2']);
+    expect({ code: twice.code, stdout: twice.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(twice.stderr).toContain('--last and --limit are the same option');
   });
 
   it('never shows pending entries (changes not, or not yet, committed)', async () => {
@@ -354,8 +366,9 @@ describe('reading: tenantadm audit', () => {
       ['--since', 'yesterday'],
       ['--until', '2025-02-30'],
       ['--since', '1h', '--until', '2h'],
+      ['--last', '0'],
+      ['--last', 'all'],
       ['--limit', '0'],
-      ['--limit', 'all'],
       ['--include-children'],
       ['--tenant', 'acme'],
       ['--action', '{"$ne":null}'],

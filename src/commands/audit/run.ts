@@ -18,10 +18,10 @@ export async function audit(options: AuditOptions, deps: Deps): Promise<Result> 
     action: options.action === undefined ? undefined : parseAuditWord(options.action, '--action'),
     objectType: options.objectType === undefined ? undefined : parseAuditWord(options.objectType, '--object-type'),
     objectId: options.objectId === undefined ? undefined : nonEmpty(options.objectId, '--object-id'),
-    actor: options.actor === undefined ? undefined : nonEmpty(options.actor, '--actor'),
+    actor: options.by === undefined ? undefined : nonEmpty(options.by, '--by'),
     since: options.since === undefined ? undefined : parseAuditTime(options.since, now, '--since'),
     until: options.until === undefined ? undefined : parseAuditTime(options.until, now, '--until'),
-    limit: options.limit,
+    limit: options.last,
   };
   if (query.since && query.until && query.since.getTime() >= query.until.getTime()) {
     throw new UsageError('--since must be earlier than --until', 'the range includes --since and excludes --until');

@@ -1,5 +1,6 @@
 /** audit: its options, help and examples (data only: the command table loads run.ts when it runs). */
 import { defineCommand } from '../../command';
+import { UsageError } from '../../errors';
 import type { OptionDecls } from '../../options';
 
 export const auditOptions = {
@@ -8,10 +9,10 @@ export const auditOptions = {
   action: { type: 'string', arg: 'action', help: 'only this action: create, update, delete, password_change, ...' },
   objectType: { type: 'string', arg: 'type', complete: ['tenant', 'user'], help: 'only entries about this kind of object: tenant, user, ...' },
   objectId: { type: 'string', arg: 'id', help: 'only entries about this object (a tenant or user id)' },
-  actor: { type: 'string', arg: 'name', help: 'only entries by this actor (as given with --actor when the change was made)' },
+  by: { type: 'string', arg: 'actor', help: 'only entries by this actor (as --actor named them when the change was made)' },
   since: { type: 'string', arg: 'time', help: 'only entries at or after TIME (ISO 8601, or 24h, 7d, ...)' },
   until: { type: 'string', arg: 'time', help: 'only entries before TIME' },
-  limit: { type: 'int', arg: 'n', min: 1, max: Number.MAX_SAFE_INTEGER, help: 'at most N entries (the newest)' },
+  last: { type: 'int', arg: 'n', min: 1, max: Number.MAX_SAFE_INTEGER, aliases: ['limit'], help: 'only the newest N entries' },
 } as const satisfies OptionDecls;
 
 export const spec = defineCommand({
@@ -28,7 +29,14 @@ export const spec = defineCommand({
     'tenantadm audit --tenant 673a03e3c9eca7a440f2f444 --include-children --since 7d -o table',
     'tenantadm audit --since 2025-01-01 --until 2025-02-01 -o csv > audit-january.csv',
     "tenantadm audit --object-type tenant --action update --ndjson | jq -r '.time + \" \" + .change'",
+    'tenantadm audit --by bob@ops.example --last 20 -o table',
   ],
-  // The parser hands --actor to the global option wherever it stands; for this read-only command it is the filter.
-  adapt: (options, { globals }) => (globals.actor === undefined ? options : { ...options, actor: globals.actor }),
+  // `audit --actor X` filtered before --by existed (the global --actor names who acts, and this
+  // command changes nothing): the old spelling still filters, with a notice.
+  adapt: (options, { globals, warn }) => {
+    if (globals.actor === undefined) return options;
+    if (options.by !== undefined) throw new UsageError('--actor and --by both name the actor to filter by', 'give --by only');
+    warn('audit --actor is deprecated as a filter: use --by (--actor names who is acting, for commands that change something)');
+    return { ...options, by: globals.actor };
+  },
 });

@@ -74,7 +74,7 @@ describe('bash completes', () => {
   it("a command's options and the global ones, and nothing where a free value is expected", () => {
     expect(bashComplete('tenantadm', 'update-tenant', '--no-')).toEqual(['--no-service-provider', '--no-sso-inherit', '--no-parent', '--no-input']);
     expect(bashComplete('tenantadm', 'list-users', '--')).toEqual(expect.arrayContaining(['--tenant', '--mongo', '--output', '--ndjson']));
-    expect(bashComplete('tenantadm', 'get-tenant', '--id', '')).toEqual([]);
+    expect(bashComplete('tenantadm', 'get-tenant', '--tenant', '')).toEqual([]);
   });
 
   it('the shell of `completion` and the command of `help`', () => {

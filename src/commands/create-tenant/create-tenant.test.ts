@@ -110,7 +110,7 @@ describe('create-tenant', () => {
 
   it('--if-not-exists exits 4 naming each difference from what was asked, and writes nothing', async () => {
     const sp = await create('the-sp');
-    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     await create('asked', ['--plan', 'enterprise', '--device-limit', '5', '--admin-email', 'a@asked.example', '--password-file', passwordFile(ctx.dir)]);
     const same = await create('asked', ['--plan', 'enterprise', '--device-limit', '5', '--admin-email', 'a@asked.example', '--password-file', passwordFile(ctx.dir), '--if-not-exists']);
     expect(same).toMatchObject({ name: 'asked', plan: 'enterprise', device_limit: 5 });
@@ -172,7 +172,7 @@ describe('create-tenant', () => {
     expect(r.stderr).not.toContain('legacy-pass');
     const id = r.stdout.trim().split('\n').pop();
     expect(id).toMatch(/^[0-9a-f]{24}$/);
-    const t = await runJson(ctx.dbs, ['get-tenant', '--id', id!]);
+    const t = await runJson(ctx.dbs, ['get-tenant', '--tenant', id!]);
     expect(t).toMatchObject({ name: 'legacy', plan: 'os', device_limit: 10 });
     const u = await (await client()).db(ctx.dbs.useradm).collection('users').findOne({ email: 'old@legacy.example' });
     expect(u?.tenant_id).toBe(id);

@@ -21,7 +21,7 @@ describe('create-tenant --parent', () => {
     ]);
     const listed = await runJson(ctx.dbs, ['list-tenants', '--parent', p.id]);
     expect(listed.map((t: any) => t.id)).toEqual([child.id]);
-    const withKids = await runJson(ctx.dbs, ['get-tenant', '--id', p.id, '--include-children']);
+    const withKids = await runJson(ctx.dbs, ['get-tenant', '--tenant', p.id, '--include-children']);
     expect(withKids.children).toEqual([expect.objectContaining({ id: child.id, device_limit: 30, device_count: 0, parent_tenant_id: p.id })]);
   });
 
@@ -47,7 +47,7 @@ describe('create-tenant --parent', () => {
     const plain = await create('plain');
     expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', plain.id], 5)).toMatch(/not a Service Provider/);
     const off = await sp('off', 'unlimited');
-    await runJson(ctx.dbs, ['update-tenant', '--id', off.id, '--status', 'suspended', '--yes']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', off.id, '--status', 'suspended', '--yes']);
     expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', off.id], 5)).toMatch(/suspended/);
     await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', '0123456789abcdef01234567'], 3);
     await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', 'nope'], 2);

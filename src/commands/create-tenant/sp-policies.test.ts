@@ -13,7 +13,7 @@ const SECRET = 'sp-oidc-secret-Qw77';
 
 async function sp(name: string): Promise<any> {
   const t = await runJson(ctx.dbs, ['create-tenant', '--name', name, '--device-limit', '100']);
-  return runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--service-provider']);
+  return runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--service-provider']);
 }
 
 function ssoFile(): string {
@@ -25,10 +25,10 @@ function ssoFile(): string {
 describe('create-tenant --parent --sso', () => {
   it('makes the child inherit the SP settings, resolved on read', async () => {
     const provider = await sp('provider');
-    await runJson(ctx.dbs, ['set-sso', '--id', provider.id, '-f', ssoFile()]);
+    await runJson(ctx.dbs, ['set-sso', '--tenant', provider.id, '-f', ssoFile()]);
     const child = await runJson(ctx.dbs, ['create-tenant', '--name', 'child', '--parent', provider.id, '--sso', '--device-limit', '10']);
     expect(child).toMatchObject({ parent_tenant_id: provider.id, sso_inherit: true, device_limit: 10 });
-    const sso = await runJson(ctx.dbs, ['get-sso', '--id', child.id]);
+    const sso = await runJson(ctx.dbs, ['get-sso', '--tenant', child.id]);
     expect(sso).toMatchObject({ inherited: true, inherited_from: provider.id });
     expect(JSON.stringify(sso)).not.toContain(SECRET);
     const log = await runJson(ctx.dbs, ['audit', '--tenant', provider.id, '--object-id', child.id]);
@@ -46,7 +46,7 @@ describe('create-tenant --parent --sso', () => {
 describe("the SP's add-on policy", () => {
   it('binds a child created under it', async () => {
     const provider = await sp('strict');
-    await runJson(ctx.dbs, ['update-tenant', '--id', provider.id, '--child-features', 'troubleshoot']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', provider.id, '--child-features', 'troubleshoot']);
     await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'c1', '--parent', provider.id, '--addon', 'monitor'], 5);
     const ok = await runJson(ctx.dbs, ['create-tenant', '--name', 'c2', '--parent', provider.id, '--addon', 'troubleshoot']);
     expect(ok.addons.find((a: any) => a.name === 'troubleshoot').enabled).toBe(true);

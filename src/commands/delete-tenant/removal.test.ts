@@ -15,13 +15,13 @@ const { extraDb, leftAnywhere, seedRecords, suspendedTenant, seededTenant } = re
 // Each test runs many CLI processes; on a loaded machine that exceeds the default minute.
 jest.setTimeout(180_000);
 
-const removal = (id: string, ...more: string[]) => ['delete-tenant', '--id', id, ...more];
+const removal = (id: string, ...more: string[]) => ['delete-tenant', '--tenant', id, ...more];
 
 /** A bystander: its records must all survive any removal. */
 async function bystander(): Promise<{ id: string; count: () => Promise<Record<string, number>> }> {
   const t = await runJson(ctx.dbs, ['create-tenant', '--name', `bystander-${Date.now()}`, '--device-limit', '3']);
   await seedRecords(t.id);
-  await runJson(ctx.dbs, yes(['update-tenant', '--id', t.id, '--status', 'suspended']));
+  await runJson(ctx.dbs, yes(['update-tenant', '--tenant', t.id, '--status', 'suspended']));
   const before = await leftAnywhere(t.id);
   return { id: t.id, count: async () => (expect(await leftAnywhere(t.id)).toEqual(before), before) };
 }
@@ -75,7 +75,7 @@ describe('delete-tenant', () => {
         databases: [perTenantDb(id)],
       },
       remaining: 0,
-      left_for_operator: [{ tenant_id: id, shared_store_prefix: `${id}/`, bucket: 'acme-artifacts' }],
+      left_for_operator: [{ id, shared_store_prefix: `${id}/`, bucket: 'acme-artifacts' }],
     });
     expect(await leftAnywhere(id)).toEqual({});
     await other.count();
@@ -89,13 +89,13 @@ describe('delete-tenant', () => {
 
   it("a child's removal returns its capacity to its Service Provider, and the entry stays in the SP's log", async () => {
     const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '100']);
-    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     const kid = await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '60']);
-    const free = async () => (await runJson(ctx.dbs, ['usage', '--id', sp.id]))[0].free.max_devices;
+    const free = async () => (await runJson(ctx.dbs, ['usage', '--tenant', sp.id]))[0].free.max_devices;
     expect(await free()).toBe(40);
-    await runJson(ctx.dbs, yes(['update-tenant', '--id', kid.id, '--status', 'suspended']));
+    await runJson(ctx.dbs, yes(['update-tenant', '--tenant', kid.id, '--status', 'suspended']));
     const out = await runJson(ctx.dbs, yes(removal(kid.id, '--parent', sp.id)));
-    expect(out.capacity_returned).toEqual([{ service_provider: sp.id, tenant_id: kid.id, limits: { max_devices: 60 } }]);
+    expect(out.capacity_returned).toEqual([{ service_provider: sp.id, id: kid.id, limits: { max_devices: 60 } }]);
     expect(await free()).toBe(100);
     const log = await runJson(ctx.dbs, ['audit', '--tenant', sp.id, '--action', 'delete']);
     expect(log).toEqual([
@@ -108,10 +108,10 @@ describe('delete-tenant', () => {
 
   it('--cascade removes a Service Provider with its suspended children, children first', async () => {
     const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10']);
-    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     const kids = [];
     for (const n of ['k1', 'k2']) kids.push((await runJson(ctx.dbs, ['create-tenant', '--name', n, '--parent', sp.id, '--device-limit', '2'])).id);
-    for (const id of [...kids, sp.id]) await runJson(ctx.dbs, yes(['update-tenant', '--id', id, '--status', 'suspended']));
+    for (const id of [...kids, sp.id]) await runJson(ctx.dbs, yes(['update-tenant', '--tenant', id, '--status', 'suspended']));
     await seedRecords(kids[0]!);
     const out = await runJson(ctx.dbs, yes(removal(sp.id, '--cascade')));
     expect(out.removed.tenants.map((t: any) => t.id)).toEqual([...kids, sp.id]);
@@ -128,14 +128,14 @@ describe('delete-tenant', () => {
     await expectFailsCleanly(ctx.dbs, yes(removal(active.id, '--databases', 'a,,b c')), 2);
 
     const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10']);
-    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     const kid = await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '2']);
-    await runJson(ctx.dbs, yes(['update-tenant', '--id', sp.id, '--status', 'suspended']));
+    await runJson(ctx.dbs, yes(['update-tenant', '--tenant', sp.id, '--status', 'suspended']));
     expect(await expectFailsCleanly(ctx.dbs, yes(removal(sp.id)), 5)).toMatch(/Service Provider with 1 child tenant.*--cascade/);
     expect(await expectFailsCleanly(ctx.dbs, yes(removal(sp.id, '--cascade')), 5)).toMatch(/--cascade needs every child suspended; not suspended: tenant .* \("kid"\)/);
-    await runJson(ctx.dbs, yes(['update-tenant', '--id', kid.id, '--status', 'suspended']));
+    await runJson(ctx.dbs, yes(['update-tenant', '--tenant', kid.id, '--status', 'suspended']));
     const otherSp = await runJson(ctx.dbs, ['create-tenant', '--name', 'other-sp']);
-    await runJson(ctx.dbs, ['update-tenant', '--id', otherSp.id, '--service-provider']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', otherSp.id, '--service-provider']);
     expect(await expectFailsCleanly(ctx.dbs, yes(removal(kid.id, '--parent', otherSp.id)), 5)).toMatch(/is not a child of Service Provider .* \(its Service Provider is /);
   });
 
@@ -149,8 +149,8 @@ describe('delete-tenant', () => {
     expect({ code: noInput.code, stderr: noInput.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('--no-input forbids asking') });
     for (const args of [
       ['delete-user', '--tenant', id, '--email', 'a@b.example'],
-      ['update-tenant', '--id', id, '--rotate-token'],
-      ['update-tenant', '--id', id, '--status', 'suspended'],
+      ['update-tenant', '--tenant', id, '--rotate-token'],
+      ['update-tenant', '--tenant', id, '--status', 'suspended'],
       ['maintenance', 'delete-suspended-tenants', '--threshold-days', '1'],
       ['maintenance', 'suspend-tenants-expired-trial'],
     ]) {
@@ -162,7 +162,7 @@ describe('delete-tenant', () => {
     const id = await suspendedTenant('typed');
     // `script` gives the command a terminal; what is piped in is what the operator types.
     const typed = (answer: string) =>
-      spawnSync('script', ['-qec', `${process.execPath} ${BIN} delete-tenant --id ${id}`, '/dev/null'], {
+      spawnSync('script', ['-qec', `${process.execPath} ${BIN} delete-tenant --tenant ${id}`, '/dev/null'], {
         env: cliEnv(ctx.dbs),
         input: `${answer}\n`,
         encoding: 'utf8',

@@ -19,7 +19,7 @@ export type DeleteTenantOptions = OptionsOf<typeof deleteTenantOptions>;
  * forward-only journaled operation; prints what went and proves nothing is left.
  */
 export async function deleteTenant(options: DeleteTenantOptions, deps: Deps): Promise<Result> {
-  const id = parseTenantId(options.id);
+  const id = parseTenantId(options.tenant);
   const through = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
   const databases = parseDatabaseNames(options.databases);
   // Asking comes before anything is read: without a terminal and without --yes, stop here.

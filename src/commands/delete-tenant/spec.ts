@@ -3,7 +3,7 @@ import { defineCommand } from '../../command';
 import type { OptionDecls } from '../../options';
 
 export const deleteTenantOptions = {
-  id: { type: 'string', arg: 'id', required: true, help: 'the tenant to remove (it must be suspended)' },
+  tenant: { type: 'string', arg: 'id', aliases: ['id'], required: true, help: 'the tenant to remove (it must be suspended)' },
   cascade: { type: 'boolean', help: 'a Service Provider: remove its children too, first (each must be suspended)' },
   parent: { type: 'string', arg: 'sp-id', help: 'ask through this Service Provider: refused (exit 5) unless the tenant is its child' },
   databases: { type: 'list', arg: 'names', help: 'look only in these databases and their per-tenant <name>-<id> databases' },
@@ -26,9 +26,9 @@ export const spec = defineCommand({
     "A terminal asks for the tenant's name to be typed; without one, --yes is needed (exit 2 otherwise, before anything is read). --dry-run prints the plan: one row per database and collection.",
   options: deleteTenantOptions,
   examples: [
-    'tenantadm delete-tenant --id 673a03e3c9eca7a440f2f445 --dry-run -o table',
-    'tenantadm delete-tenant --id 673a03e3c9eca7a440f2f445 --yes | jq .remaining',
-    'tenantadm remove-tenant --id 673a03e3c9eca7a440f2f444 --cascade --yes',
-    'tenantadm delete-tenant --id 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444 --yes',
+    'tenantadm delete-tenant --tenant 673a03e3c9eca7a440f2f445 --dry-run -o table',
+    'tenantadm delete-tenant --tenant 673a03e3c9eca7a440f2f445 --yes | jq .remaining',
+    'tenantadm remove-tenant --tenant 673a03e3c9eca7a440f2f444 --cascade --yes',
+    'tenantadm delete-tenant --tenant 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444 --yes',
   ],
 });

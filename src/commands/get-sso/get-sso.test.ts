@@ -10,19 +10,19 @@ const { file, storedSso } = ssoHelpers(ctx);
 describe('set-sso and get-sso', () => {
   it('reads SAML settings from stdin (-f -) and masks the signing key in every output mode', async () => {
     const t = await createTenant(ctx.dbs, 'saml');
-    const r = await run(ctx.dbs, ['set-sso', '--id', t.id, '-f', '-'], { input: JSON.stringify(saml()) });
+    const r = await run(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', '-'], { input: JSON.stringify(saml()) });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).settings).toEqual({ ...saml(), sp_private_key: '********' });
     const outs = [];
     for (const mode of [['--ndjson'], ['-o', 'table'], ['-o', 'csv']]) {
-      const o = await run(ctx.dbs, ['get-sso', '--id', t.id, ...mode]);
+      const o = await run(ctx.dbs, ['get-sso', '--tenant', t.id, ...mode]);
       expect(o.code).toBe(0);
       outs.push(o.stdout, o.stderr);
     }
     expect(JSON.parse(outs[0]!).settings.type).toBe('saml');
     expect(outs[0]!.trim().split('\n')).toHaveLength(1);
-    expect(outs[2]).toMatch(/TENANT.*TYPE.*INHERITED FROM/);
-    expect(outs[4]!.split('\r\n')[0]).toBe('TENANT,TYPE,INHERITED FROM,PROVIDER,SETTINGS');
+    expect(outs[2]).toMatch(/ID.*TYPE.*INHERITED FROM/);
+    expect(outs[4]!.split('\r\n')[0]).toBe('ID,TYPE,INHERITED FROM,PROVIDER,SETTINGS');
     expectNoSecrets(r.stdout, r.stderr, ...outs, await auditText(ctx.dbs));
   });
 });
@@ -31,19 +31,19 @@ describe('SSO inheritance', () => {
   it("gives an inheriting child its SP's settings, and every later change of them", async () => {
     const { sp, children } = await spWithChildren(ctx.dbs, ['child-a', 'child-b']);
     const [a, b] = children;
-    await runJson(ctx.dbs, ['set-sso', '--id', sp.id, '-f', file(oidc())]);
-    const upd = await runJson(ctx.dbs, ['update-tenant', '--id', a.id, '--sso-inherit']);
+    await runJson(ctx.dbs, ['set-sso', '--tenant', sp.id, '-f', file(oidc())]);
+    const upd = await runJson(ctx.dbs, ['update-tenant', '--tenant', a.id, '--sso-inherit']);
     expect(upd.sso_inherit).toBe(true);
-    expect((await runJson(ctx.dbs, ['get-tenant', '--id', a.id])).sso_inherit).toBe(true);
+    expect((await runJson(ctx.dbs, ['get-tenant', '--tenant', a.id])).sso_inherit).toBe(true);
 
-    const inherited = await runJson(ctx.dbs, ['get-sso', '--id', a.id]);
-    expect(inherited).toMatchObject({ tenant_id: a.id, inherited: true, inherited_from: sp.id, configured: true, settings: { ...oidc(), client_secret: '********' } });
+    const inherited = await runJson(ctx.dbs, ['get-sso', '--tenant', a.id]);
+    expect(inherited).toMatchObject({ id: a.id, inherited: true, inherited_from: sp.id, configured: true, settings: { ...oidc(), client_secret: '********' } });
     expect(await storedSso(a.id)).toBeNull(); // a reference, not a copy of the secret
-    expect(await runJson(ctx.dbs, ['get-sso', '--id', b.id])).toMatchObject({ inherited: false, configured: false });
+    expect(await runJson(ctx.dbs, ['get-sso', '--tenant', b.id])).toMatchObject({ inherited: false, configured: false });
 
-    const changed = await runJson(ctx.dbs, ['set-sso', '--id', sp.id, '-f', file(oidc({ issuer: 'https://new-idp.oem.example' }))]);
+    const changed = await runJson(ctx.dbs, ['set-sso', '--tenant', sp.id, '-f', file(oidc({ issuer: 'https://new-idp.oem.example' }))]);
     expect(changed.settings.issuer).toBe('https://new-idp.oem.example');
-    expect((await runJson(ctx.dbs, ['get-sso', '--id', a.id])).settings.issuer).toBe('https://new-idp.oem.example');
+    expect((await runJson(ctx.dbs, ['get-sso', '--tenant', a.id])).settings.issuer).toBe('https://new-idp.oem.example');
     const spEntries = await auditEntries(ctx.dbs, { tenant_id: sp.id, change: /^SSO settings changed/ });
     expect(spEntries[0].change).toMatch(/secret unchanged; applies to 1 inheriting child tenant$/);
     expectNoSecrets(await auditText(ctx.dbs));
@@ -51,17 +51,17 @@ describe('SSO inheritance', () => {
 
   it('shows no settings for a child whose SP clears them, and inherits them again when set', async () => {
     const { sp, children } = await spWithChildren(ctx.dbs, ['follower']);
-    await runJson(ctx.dbs, ['set-sso', '--id', sp.id, '-f', file(oidc())]);
-    await runJson(ctx.dbs, ['update-tenant', '--id', children[0].id, '--sso-inherit']);
-    await runJson(ctx.dbs, ['set-sso', '--id', sp.id, '--clear']);
-    expect(await runJson(ctx.dbs, ['get-sso', '--id', children[0].id])).toEqual({
-      tenant_id: children[0].id,
+    await runJson(ctx.dbs, ['set-sso', '--tenant', sp.id, '-f', file(oidc())]);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', children[0].id, '--sso-inherit']);
+    await runJson(ctx.dbs, ['set-sso', '--tenant', sp.id, '--clear']);
+    expect(await runJson(ctx.dbs, ['get-sso', '--tenant', children[0].id])).toEqual({
+      id: children[0].id,
       inherited: true,
       inherited_from: sp.id,
       configured: false,
       settings: null,
     });
-    await runJson(ctx.dbs, ['set-sso', '--id', sp.id, '-f', file(saml())]);
-    expect((await runJson(ctx.dbs, ['get-sso', '--id', children[0].id])).settings.type).toBe('saml');
+    await runJson(ctx.dbs, ['set-sso', '--tenant', sp.id, '-f', file(saml())]);
+    expect((await runJson(ctx.dbs, ['get-sso', '--tenant', children[0].id])).settings.type).toBe('saml');
   });
 });

@@ -11,7 +11,7 @@ import { ssoColumns, ssoView } from '../../views/sso';
 export type GetSsoOptions = OptionsOf<typeof getSsoOptions>;
 
 export async function getSso(options: GetSsoOptions, deps: Deps): Promise<Result> {
-  const id = parseTenantId(options.id);
+  const id = parseTenantId(options.tenant);
   const store = await deps.store();
   const record = await requireTenant(store, id);
   return { type: 'object', data: ssoView(record, await resolveSso(store, record)), columns: ssoColumns };

@@ -3,12 +3,12 @@ import { defineCommand } from '../../command';
 import type { OptionDecls } from '../../options';
 
 export const getSsoOptions = {
-  id: { type: 'string', arg: 'id', required: true, help: 'the tenant' },
+  tenant: { type: 'string', arg: 'id', aliases: ['id'], required: true, help: 'the tenant' },
 } as const satisfies OptionDecls;
 
 export const spec = defineCommand({
   name: 'get-sso',
   summary: "show a tenant's effective SSO settings, secrets masked, and whether they are inherited",
   options: getSsoOptions,
-  examples: ['tenantadm get-sso --id 673a03e3c9eca7a440f2f445', 'tenantadm get-sso --id 673a03e3c9eca7a440f2f445 | jq .inherited_from'],
+  examples: ['tenantadm get-sso --tenant 673a03e3c9eca7a440f2f445', 'tenantadm get-sso --tenant 673a03e3c9eca7a440f2f445 | jq .inherited_from'],
 });

@@ -8,22 +8,22 @@ const { create, expectFailsCleanly } = ctx;
 describe('get-tenant', () => {
   it('finds by id, name and username; exit 3 when there is none', async () => {
     const t = await create('findme', ['--admin-email', 'who@find.example', '--password-file', passwordFile(ctx.dir)]);
-    expect((await runJson(ctx.dbs, ['get-tenant', '--id', t.id])).name).toBe('findme');
+    expect((await runJson(ctx.dbs, ['get-tenant', '--tenant', t.id])).name).toBe('findme');
     expect((await runJson(ctx.dbs, ['get-tenant', '--name', 'findme'])).id).toBe(t.id);
     expect((await runJson(ctx.dbs, ['get-tenant', '--username', 'WHO@find.example'])).id).toBe(t.id);
-    await expectFailsCleanly(['get-tenant', '--id', '0123456789abcdef01234567'], 3);
+    await expectFailsCleanly(['get-tenant', '--tenant', '0123456789abcdef01234567'], 3);
     await expectFailsCleanly(['get-tenant', '--name', 'nobody'], 3);
     await expectFailsCleanly(['get-tenant', '--username', 'nobody@x.example'], 3);
-    await expectFailsCleanly(['get-tenant', '--id', 'xyz'], 2);
+    await expectFailsCleanly(['get-tenant', '--tenant', 'xyz'], 2);
     await expectFailsCleanly(['get-tenant'], 2);
-    await expectFailsCleanly(['get-tenant', '--id', t.id, '--name', 'findme'], 2);
+    await expectFailsCleanly(['get-tenant', '--tenant', t.id, '--name', 'findme'], 2);
   });
 
   it('prints a table and NDJSON for one tenant', async () => {
     const t = await create('single');
-    const table = await run(ctx.dbs, ['get-tenant', '--id', t.id, '-o', 'table']);
+    const table = await run(ctx.dbs, ['get-tenant', '--tenant', t.id, '-o', 'table']);
     expect(table.stdout).toContain('single');
-    const nd = await run(ctx.dbs, ['get-tenant', '--id', t.id, '--ndjson']);
+    const nd = await run(ctx.dbs, ['get-tenant', '--tenant', t.id, '--ndjson']);
     expect(nd.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(nd.stdout).id).toBe(t.id);
   });

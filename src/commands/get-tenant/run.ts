@@ -13,8 +13,8 @@ import { storageView } from '../../views/storage';
 export type GetTenantOptions = OptionsOf<typeof getTenantOptions>;
 
 export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<Result> {
-  // Exactly one of --id, --name, --username: the command table's constraint.
-  const id = options.id === undefined ? undefined : parseTenantId(options.id);
+  // Exactly one of --tenant, --name, --username: the command table's constraint.
+  const id = options.tenant === undefined ? undefined : parseTenantId(options.tenant);
   const email = options.username === undefined ? undefined : normalizeEmail(options.username);
   const store = await deps.store();
 

@@ -8,6 +8,6 @@ const ctx = commandTest();
 describe('set-storage', () => {
   it('shows the shared store under the tenant id prefix by default', async () => {
     const t = await createTenant(ctx.dbs, 'default');
-    expect((await runJson(ctx.dbs, ['get-tenant', '--id', t.id])).storage).toEqual({ type: 'default', prefix: `${t.id}/` });
+    expect((await runJson(ctx.dbs, ['get-tenant', '--tenant', t.id])).storage).toEqual({ type: 'default', prefix: `${t.id}/` });
   });
 });

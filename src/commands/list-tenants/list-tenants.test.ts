@@ -30,10 +30,10 @@ describe('list-tenants', () => {
 
   it('filters and prints NDJSON, a table and CSV', async () => {
     const sp = await create('sp');
-    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     await create('plain', ['--plan', 'os']);
     const susp = await create('suspended');
-    await runJson(ctx.dbs, ['update-tenant', '--id', susp.id, '--status', 'suspended', '--yes']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', susp.id, '--status', 'suspended', '--yes']);
 
     const nd = await run(ctx.dbs, ['list-tenants', '--ndjson']);
     const lines = nd.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -46,7 +46,7 @@ describe('list-tenants', () => {
     expect(await names('--status', 'active')).toEqual(['plain', 'sp']);
     expect(await names('--plan', 'os')).toEqual(['plain']);
     expect(await names('--name', 'plain')).toEqual(['plain']);
-    expect(await names('--id', sp.id)).toEqual(['sp']);
+    expect(await names('--tenant', sp.id)).toEqual(['sp']);
 
     const table = await run(ctx.dbs, ['list-tenants', '-o', 'table']);
     expect(table.code).toBe(0);
@@ -71,9 +71,9 @@ describe('list-tenants', () => {
     });
     const listed = await runJson(ctx.dbs, ['list-tenants', '--parent', parent.id]);
     expect(listed.map((t: any) => [t.id, t.name, t.plan])).toEqual([['5f0c1f3e8a1b2c3d4e5f6a7b', 'legacy-string-id', 'enterprise']]);
-    const got = await runJson(ctx.dbs, ['get-tenant', '--id', '5f0c1f3e8a1b2c3d4e5f6a7b']);
+    const got = await runJson(ctx.dbs, ['get-tenant', '--tenant', '5f0c1f3e8a1b2c3d4e5f6a7b']);
     expect(got.name).toBe('legacy-string-id');
-    const updated = await runJson(ctx.dbs, ['update-tenant', '--id', '5f0c1f3e8a1b2c3d4e5f6a7b', '--plan', 'os']);
+    const updated = await runJson(ctx.dbs, ['update-tenant', '--tenant', '5f0c1f3e8a1b2c3d4e5f6a7b', '--plan', 'os']);
     expect(updated.plan).toBe('os');
   });
 

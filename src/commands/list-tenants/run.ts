@@ -12,7 +12,7 @@ export type ListTenantsOptions = OptionsOf<typeof listTenantsOptions>;
 
 export async function listTenants(options: ListTenantsOptions, deps: Deps): Promise<Result> {
   const query = {
-    id: options.id === undefined ? undefined : parseTenantId(options.id),
+    id: options.tenant === undefined ? undefined : parseTenantId(options.tenant),
     name: options.name,
     parent: options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id'),
     serviceProvider: options.serviceProvider,

@@ -4,9 +4,9 @@ import { PLANS, STATUSES } from '../../domain/tenant';
 import type { OptionDecls } from '../../options';
 
 export const listTenantsOptions = {
-  id: { type: 'string', arg: 'id', help: 'only the tenant with this id' },
+  tenant: { type: 'string', arg: 'id', aliases: ['id'], help: 'only the tenant with this id' },
   name: { type: 'string', arg: 'name', help: 'only the tenant with this exact name' },
-  parent: { type: 'string', arg: 'id', help: 'only children of this Service Provider' },
+  parent: { type: 'string', arg: 'sp-id', help: 'only children of this Service Provider' },
   serviceProvider: { type: 'boolean', help: 'only Service Provider tenants', negate: 'only tenants that are not Service Providers' },
   status: { type: 'enum', arg: 'status', values: STATUSES, help: 'only tenants with this status' },
   plan: { type: 'enum', arg: 'plan', values: PLANS, help: 'only tenants on this plan' },

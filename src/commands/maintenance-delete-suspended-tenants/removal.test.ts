@@ -49,9 +49,9 @@ describe('maintenance', () => {
     await tenants.updateOne({ _id: new ObjectId(legacy) }, { $unset: { suspended_at: '' }, $set: { updated_at: new Date(Date.now() - 30 * DAY) } });
     // A Service Provider suspended long ago whose child stays: skipped.
     const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '5']);
-    await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '1']);
-    await runJson(ctx.dbs, yes(['update-tenant', '--id', sp.id, '--status', 'suspended']));
+    await runJson(ctx.dbs, yes(['update-tenant', '--tenant', sp.id, '--status', 'suspended']));
     await tenants.updateOne({ _id: new ObjectId(sp.id) }, { $set: { suspended_at: new Date(Date.now() - 10 * DAY) } });
 
     const before = await snapshot(ctx.dbs);

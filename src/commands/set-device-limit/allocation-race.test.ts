@@ -18,7 +18,7 @@ describe('20 processes racing for one SP', () => {
   it('set-device-limit: exactly what fits succeeds, the rest exit 5, never over-allocated', async () => {
     const { sp, children } = await seedSp(100, 20);
     const started = Date.now();
-    const results = await race(sp, children.map((id) => ['set-device-limit', '--id', id, '--limit', '10']));
+    const results = await race(sp, children.map((id) => ['set-device-limit', '--tenant', id, '--device-limit', '10']));
     const wall = Date.now() - started;
     const codes = results.map((r) => r.code);
     process.stderr.write(`set-device-limit race: 20 processes, ${codes.filter((c) => c === 0).length} ok, ${codes.filter((c) => c === 5).length} exit 5, ${wall} ms\n`);
@@ -134,7 +134,7 @@ describe('SP locks', () => {
     const started = Date.now();
     // A lock wait of 1 s instead of max(2 x --timeout, 10 s) (the formula has its unit test):
     // the command waits all of it for the holder, then gives up without taking the lock.
-    const r = await run(ctx.dbs, ['set-device-limit', '--id', children[0]!, '--limit', '5', '--timeout', '100'], { env: { TENANTADM_TEST_LOCK_WAIT_MS: '1000' } });
+    const r = await run(ctx.dbs, ['set-device-limit', '--tenant', children[0]!, '--device-limit', '5', '--timeout', '100'], { env: { TENANTADM_TEST_LOCK_WAIT_MS: '1000' } });
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 4, stdout: '' });
     expect(r.stderr).toMatch(new RegExp(`waiting for sp:${sp}, held by pid ${dead}`));
     expect(r.stderr).toMatch(/is busy/);
@@ -146,7 +146,7 @@ describe('SP locks', () => {
     const { sp, children } = await seedSp(100, 1);
     await holdLock(sp, process.pid, -1000);
     const started = Date.now();
-    expect(await runJson(ctx.dbs, ['set-device-limit', '--id', children[0]!, '--limit', '5'])).toMatchObject({ after: 5 });
+    expect(await runJson(ctx.dbs, ['set-device-limit', '--tenant', children[0]!, '--device-limit', '5'])).toMatchObject([{ after: 5 }]);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_locks').countDocuments()).toBe(0);
   });

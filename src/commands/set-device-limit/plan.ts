@@ -6,7 +6,11 @@ import { validateDocument } from '../../validate';
 import { LIMIT_KINDS, parseDeviceLimit, parseTenantId } from '../../domain/tenant';
 import type { LimitChange } from '../../domain/allocation';
 
-/** A reallocation plan file: `{"limits": [{"tenant_id", "limit", "kind"?}]}` (compiled at build time by scripts/gen-validators.js). */
+/**
+ * A reallocation plan file: `{"limits": [{"id", "limit", "kind"?}]}`, the tenant's id under
+ * `id` as in every output (`tenant_id`, its name before, is still read). Compiled at build time
+ * by scripts/gen-validators.js.
+ */
 export const planSchema = {
   type: 'object',
   properties: {
@@ -16,11 +20,13 @@ export const planSchema = {
       items: {
         type: 'object',
         properties: {
+          id: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' },
           tenant_id: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' },
           limit: { anyOf: [{ type: 'integer', minimum: -1 }, { type: 'string', enum: ['unlimited'] }] },
           kind: { type: 'string', enum: [...LIMIT_KINDS] },
         },
-        required: ['tenant_id', 'limit'],
+        required: ['limit'],
+        oneOf: [{ required: ['id'] }, { required: ['tenant_id'] }],
         additionalProperties: false,
       },
     },
@@ -36,7 +42,7 @@ export async function readPlan(file: string, deps: SecretDeps): Promise<LimitCha
   const { data, source } = await readJsonDocument(file, deps, 'device limits');
   const plan = validateDocument<LimitPlan>(planSchema, data, source);
   return plan.limits.map((entry) => ({
-    tenantId: parseTenantId(entry.tenant_id),
+    tenantId: parseTenantId((entry.id ?? entry.tenant_id)!),
     kind: entry.kind ?? 'max_devices',
     limit: parseDeviceLimit(entry.limit),
   }));

@@ -45,9 +45,9 @@ describe('a reallocation plan reads in a constant number of queries', () => {
 describe('writes read only what their rules need', () => {
   it('set-device-limit on a child: the child, then its SP and siblings in one query, their limits in one', async () => {
     const { children } = await seed(20);
-    const c = await counted(['set-device-limit', '--id', children[0]!, '--limit', '7']);
+    const c = await counted(['set-device-limit', '--tenant', children[0]!, '--device-limit', '7']);
     expect(c.code).toBe(0);
-    expect(JSON.parse(c.stdout)).toMatchObject({ tenant_id: children[0], before: 1, after: 7, changed: true });
+    expect(JSON.parse(c.stdout)).toMatchObject([{ id: children[0], before: 1, after: 7, changed: true }]);
     expect(c.byName.listIndexes).toBeUndefined();
     expect(c.byName.aggregate).toBeUndefined();
     // Repair check, the child (before the locks), SP and children, limits, deviceauth's version (for the cache keys in the warning).
@@ -61,7 +61,7 @@ describe('writes read only what their rules need', () => {
     const { children } = await seed(2);
     const c = await client();
     await c.db(ctx.dbs.deviceauth).collection('migration_info').deleteMany({});
-    const r = await counted(['set-device-limit', '--id', children[0]!, '--limit', '12']);
+    const r = await counted(['set-device-limit', '--tenant', children[0]!, '--device-limit', '12']);
     expect(r.code).toBe(5);
     expect(r.stdout).toBe('');
     expect(r.byName.update).toBeUndefined();

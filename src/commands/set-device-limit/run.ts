@@ -21,17 +21,24 @@ function parseSetPair(raw: string, kind: LimitKind): LimitChange {
 }
 
 /**
- * The requested changes, from --id with --limit, --set or --file: the command table's
- * constraints make sure exactly one of them is given, and --kind only without --file.
+ * The requested changes, from --tenant with its limit options, --set or --file: the command
+ * table's constraints make sure exactly one of them is given, and --kind only without --file.
  */
-async function requestedChanges(options: SetDeviceLimitOptions, deps: Deps): Promise<{ changes: LimitChange[]; single: boolean }> {
+async function requestedChanges(options: SetDeviceLimitOptions, deps: Deps): Promise<LimitChange[]> {
   const kind = options.kind ?? 'max_devices';
-  if (options.file !== undefined) return { changes: await readPlan(options.file, deps), single: false };
-  if (options.set) return { changes: options.set.map((s) => parseSetPair(s, kind)), single: false };
-  if (options.id === undefined || options.limit === undefined) {
-    throw new UsageError('--id and --limit go together', 'e.g. set-device-limit --id 673a03e3c9eca7a440f2f444 --limit 100');
+  if (options.file !== undefined) return readPlan(options.file, deps);
+  if (options.set) return options.set.map((s) => parseSetPair(s, kind));
+  const asked: [LimitKind, number | 'unlimited' | undefined][] = [
+    [kind, options.deviceLimit],
+    ['max_micro_devices', options.microDeviceLimit],
+    ['max_system_devices', options.systemDeviceLimit],
+  ];
+  const given = asked.filter((a): a is [LimitKind, number | 'unlimited'] => a[1] !== undefined);
+  if (options.tenant === undefined || given.length === 0) {
+    throw new UsageError('--tenant needs a limit to set', 'e.g. set-device-limit --tenant 673a03e3c9eca7a440f2f444 --device-limit 100');
   }
-  return { changes: [{ tenantId: parseTenantId(options.id), kind, limit: parseDeviceLimit(options.limit) }], single: true };
+  const tenantId = parseTenantId(options.tenant);
+  return given.map(([k, limit]) => ({ tenantId, kind: k, limit: parseDeviceLimit(limit) }));
 }
 
 function auditChange(changes: ChangeSet, record: TenantRecord, c: PlannedChange): void {
@@ -52,7 +59,8 @@ function auditChange(changes: ChangeSet, record: TenantRecord, c: PlannedChange)
  * and the writes run in an order that never over-allocates an SP (see domain/allocation).
  */
 export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps): Promise<Result> {
-  const { changes, single } = await requestedChanges(options, deps);
+  const changes = await requestedChanges(options, deps);
+  const single = options.tenant !== undefined;
   // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
   const refresh = new LimitRefresh(deps.config, deps.warn);
   const ids = [...new Set(changes.map((c) => c.tenantId))];
@@ -113,7 +121,7 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
   const changedKeys = new Set(planned.map((c) => `${c.tenantId}/${c.kind}`));
   const unchanged = changes.filter((c) => !changedKeys.has(`${c.tenantId}/${c.kind}`)).map((c) => ({ ...c, before: c.limit }));
   const rows: LimitRow[] = [...planned, ...unchanged].map((c) => ({
-    tenant_id: c.tenantId,
+    id: c.tenantId,
     name: loaded.records.get(c.tenantId)?.tenant.name ?? '',
     kind: c.kind,
     before: c.before,
@@ -121,6 +129,6 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
     changed: changedKeys.has(`${c.tenantId}/${c.kind}`),
     cache: changedKeys.has(`${c.tenantId}/${c.kind}`) ? cacheState : null,
   }));
-  if (single) return { type: 'object', data: rows[0], columns: limitColumns };
+  // One shape for one change or many: scripts read .[0] either way.
   return { type: 'list', rows, columns: limitColumns };
 }

@@ -17,24 +17,39 @@ function writeJson(name: string, data: unknown): string {
 describe('set-device-limit', () => {
   it('writes -1 for unlimited and a real 0, prints before and after, audits', async () => {
     const t = await create('t', ['--device-limit', '5']);
-    const r = await run(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '0']);
+    const r = await run(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '0']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ tenant_id: t.id, name: 't', kind: 'max_devices', before: 5, after: 0, changed: true, cache: 'not_configured' });
+    expect(JSON.parse(r.stdout)).toEqual([{ id: t.id, name: 't', kind: 'max_devices', before: 5, after: 0, changed: true, cache: 'not_configured' }]);
     expect(r.stderr).toMatch(/warning: no --redis-url.*up to 3 hours.*SET deviceauth:v1:tenant:[0-9a-f]{24}:limit:v2:max_devices "" EX 10/);
     expect(await storedLimit(ctx.dbs, t.id)).toBe(0);
-    const u = await runJson(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', 'unlimited']);
-    expect(u).toMatchObject({ before: 0, after: -1 });
+    const u = await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', 'unlimited']);
+    expect(u).toMatchObject([{ before: 0, after: -1 }]);
     expect(await storedLimit(ctx.dbs, t.id)).toBe(-1);
     expect((await auditOf(t.id)).map((a) => a.change).slice(-2)).toEqual(['max_devices: 5 -> 0', 'max_devices: 0 -> unlimited']);
 
     // A missing document is unlimited; setting another kind inserts its document.
-    const m = await runJson(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '3', '--kind', 'max_micro_devices']);
-    expect(m).toMatchObject({ kind: 'max_micro_devices', before: -1, after: 3 });
-    expect(await storedLimit(ctx.dbs, t.id, 'max_micro_devices')).toBe(3);
+    const m = await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '3', '--kind', 'max_micro_devices']);
+    expect(m).toMatchObject([{ kind: 'max_micro_devices', before: -1, after: 3 }]);
+
+    // Every tier in one run, one row each; the older spellings --id and --limit still work.
+    const tiers = await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '9', '--micro-device-limit', '4', '--system-device-limit', '2']);
+    // In the order applied (a plan's order is the allocation's, not the command line's).
+    expect(tiers).toHaveLength(3);
+    expect(tiers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: t.id, kind: 'max_devices', before: -1, after: 9 }),
+        expect.objectContaining({ id: t.id, kind: 'max_micro_devices', before: 3, after: 4 }),
+        expect.objectContaining({ id: t.id, kind: 'max_system_devices', before: -1, after: 2 }),
+      ]),
+    );
+    expect(await storedLimit(ctx.dbs, t.id, 'max_system_devices')).toBe(2);
+    expect(await runJson(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '-1'])).toMatchObject([{ id: t.id, kind: 'max_devices', before: 9, after: -1 }]);
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', t.id], 2);
+    expect(await storedLimit(ctx.dbs, t.id, 'max_micro_devices')).toBe(4);
 
     // The same value again writes nothing.
     const before = await snapshot(ctx.dbs);
-    expect(await runJson(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '-1'])).toMatchObject({ changed: false, cache: null });
+    expect(await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '-1'])).toMatchObject([{ changed: false, cache: null }]);
     expect(await snapshot(ctx.dbs)).toEqual(before);
   });
 
@@ -42,15 +57,15 @@ describe('set-device-limit', () => {
     const p = await sp('sp', '100');
     const a = await create('a', ['--parent', p.id, '--device-limit', '60']);
     const b = await create('b', ['--parent', p.id, '--device-limit', '10']);
-    const err = await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', b.id, '--limit', '41'], 5);
+    const err = await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', b.id, '--device-limit', '41'], 5);
     expect(err).toMatch(/device limit for children exhausted.*has 40 free/);
-    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', b.id, '--limit', 'unlimited'], 5);
-    expect(await runJson(ctx.dbs, ['set-device-limit', '--id', b.id, '--limit', '40'])).toMatchObject({ before: 10, after: 40 });
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', b.id, '--device-limit', 'unlimited'], 5);
+    expect(await runJson(ctx.dbs, ['set-device-limit', '--tenant', b.id, '--device-limit', '40'])).toMatchObject([{ before: 10, after: 40 }]);
     // Lowering the SP below what it allocated is refused; down to it is fine.
-    expect(await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', p.id, '--limit', '99'], 5)).toMatch(/allocated 100/);
-    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', p.id, '--limit', '0'], 5);
-    expect(await runJson(ctx.dbs, ['set-device-limit', '--id', a.id, '--limit', '50'])).toMatchObject({ after: 50 });
-    expect(await runJson(ctx.dbs, ['set-device-limit', '--id', p.id, '--limit', '90'])).toMatchObject({ before: 100, after: 90 });
+    expect(await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', p.id, '--device-limit', '99'], 5)).toMatch(/allocated 100/);
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', p.id, '--device-limit', '0'], 5);
+    expect(await runJson(ctx.dbs, ['set-device-limit', '--tenant', a.id, '--device-limit', '50'])).toMatchObject([{ after: 50 }]);
+    expect(await runJson(ctx.dbs, ['set-device-limit', '--tenant', p.id, '--device-limit', '90'])).toMatchObject([{ before: 100, after: 90 }]);
     // The SP's log shows its children's changes.
     expect((await auditOf(p.id)).map((x) => x.change).filter((c: string) => c.startsWith('max_devices'))).toEqual([
       'max_devices: 10 -> 40',
@@ -62,22 +77,22 @@ describe('set-device-limit', () => {
   it('refuses lowering below the accepted devices unless --force', async () => {
     const t = await create('t', ['--device-limit', '10']);
     await seedDevices(ctx.dbs, t.id, { accepted: 4, pending: 5 });
-    expect(await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '3'], 5)).toMatch(/4 accepted devices.*--force/);
-    expect(await runJson(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '4'])).toMatchObject({ after: 4 });
-    expect(await runJson(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '0', '--force'])).toMatchObject({ after: 0 });
+    expect(await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '3'], 5)).toMatch(/4 accepted devices.*--force/);
+    expect(await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '4'])).toMatchObject([{ after: 4 }]);
+    expect(await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '0', '--force'])).toMatchObject([{ after: 0 }]);
   });
 
   it('fails cleanly on bad input (2) and unknown tenants (3)', async () => {
     const t = await create('t');
-    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', t.id], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '-2'], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '5', '--kind', 'max_toasters'], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '5', '--set', `${t.id}=3`], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', t.id], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '-2'], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '5', '--kind', 'max_toasters'], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '5', '--set', `${t.id}=3`], 2);
     await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--set', `${t.id}`], 2);
     await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--set', `${t.id}=1`, '--set', `${t.id}=2`], 2);
     await expectFailsCleanly(ctx.dbs, ['set-device-limit'], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '5', '--redis-url', 'http://x'], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', '0123456789abcdef01234567', '--limit', '5'], 3);
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '5', '--redis-url', 'http://x'], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', '0123456789abcdef01234567', '--device-limit', '5'], 3);
     await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--set', `${t.id}=5`, '--set', '0123456789abcdef01234567=5'], 3);
   });
 });
@@ -94,7 +109,7 @@ describe('reallocation plans', () => {
   it('moves capacity between children with --set, decreases first, as an array', async () => {
     const { p, a, b, c } = await setup();
     // c +50 alone would not fit; with a -30 and b -20 in the same plan it does.
-    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--id', c.id, '--limit', '50'], 5);
+    await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', c.id, '--device-limit', '50'], 5);
     const rows = await runJson(ctx.dbs, ['set-device-limit', '--set', `${c.id}=50`, '--set', `${a.id}=30`, '--set', `${b.id}=20`]);
     // Decreases first, in tenant id order (ObjectIds made by separate processes need not
     // sort in creation order), then the increase.
@@ -108,7 +123,7 @@ describe('reallocation plans', () => {
 
   it('takes a plan file (or stdin), validated with JSON pointers in the errors', async () => {
     const { p, a, c } = await setup();
-    const plan = { limits: [{ tenant_id: a.id, limit: 10 }, { tenant_id: c.id, limit: 50 }, { tenant_id: p.id, limit: 'unlimited' }] };
+    const plan = { limits: [{ id: a.id, limit: 10 }, { id: c.id, limit: 50 }, { tenant_id: p.id, limit: 'unlimited' }] };
     const rows = await runJson(ctx.dbs, ['set-device-limit', '-f', writeJson('plan', plan)]);
     // Capacity is freed first (the SP going up, a going down; by id), then taken (c).
     const freeing = [
@@ -116,17 +131,17 @@ describe('reallocation plans', () => {
       [a.id, 'a', 10],
     ].sort((x, y) => String(x[0]).localeCompare(String(y[0])));
     expect(rows.map((r: any) => [r.name, r.after])).toEqual([...freeing.map((f) => f.slice(1)), ['c', 50]]);
-    const fromStdin = await runJson(ctx.dbs, ['set-device-limit', '-f', '-'], { input: JSON.stringify({ limits: [{ tenant_id: a.id, limit: 11, kind: 'max_devices' }] }) });
+    const fromStdin = await runJson(ctx.dbs, ['set-device-limit', '-f', '-'], { input: JSON.stringify({ limits: [{ id: a.id, limit: 11, kind: 'max_devices' }] }) });
     expect(fromStdin).toEqual([expect.objectContaining({ before: 10, after: 11 })]);
 
     const bad = async (doc: unknown, pointer: RegExp) => {
       const err = await expectFailsCleanly(ctx.dbs, ['set-device-limit', '-f', writeJson('bad', doc)], 2);
       expect(err).toMatch(pointer);
     };
-    await bad({ limits: [{ tenant_id: a.id, limit: -5 }] }, /\/limits\/0\/limit/);
-    await bad({ limits: [{ tenant_id: a.id, limit: 5 }, { tenant_id: 'xyz', limit: 5 }] }, /\/limits\/1\/tenant_id/);
-    await bad({ limits: [{ tenant_id: a.id, limit: 5, kind: 'max_toasters' }] }, /\/limits\/0\/kind/);
-    await bad({ limits: [{ tenant_id: a.id, limit: 5, extra: 1 }] }, /\/limits\/0: unexpected property "extra"/);
+    await bad({ limits: [{ id: a.id, limit: -5 }] }, /\/limits\/0\/limit/);
+    await bad({ limits: [{ id: a.id, limit: 5 }, { id: 'xyz', limit: 5 }] }, /\/limits\/1\/id/);
+    await bad({ limits: [{ id: a.id, limit: 5, kind: 'max_toasters' }] }, /\/limits\/0\/kind/);
+    await bad({ limits: [{ id: a.id, limit: 5, extra: 1 }] }, /\/limits\/0: unexpected property "extra"/);
     await bad({ limits: [] }, /\/limits/);
     await bad({ changes: [] }, /\//);
     await bad('{"limits": [', /not valid JSON/);
@@ -156,12 +171,12 @@ describe('reallocation plans', () => {
   it('prints a table, NDJSON and CSV', async () => {
     const { a, b } = await setup();
     const table = await run(ctx.dbs, ['set-device-limit', '--set', `${a.id}=50`, '--set', `${b.id}=50`, '-o', 'table']);
-    expect(table.stdout).toMatch(/TENANT.*NAME.*KIND.*BEFORE.*AFTER.*CACHE/);
+    expect(table.stdout).toMatch(/ID.*NAME.*KIND.*BEFORE.*AFTER.*CACHE/);
     expect(table.stdout).toMatch(/max_devices.*60.*50/);
     const nd = await run(ctx.dbs, ['set-device-limit', '--set', `${a.id}=40`, '--set', `${b.id}=40`, '--ndjson']);
     expect(nd.stdout.trim().split('\n').map((l) => JSON.parse(l).after)).toEqual([40, 40]);
-    const csv = await run(ctx.dbs, ['set-device-limit', '--id', a.id, '--limit', '30', '-o', 'csv']);
-    expect(csv.stdout.split('\r\n')[0]).toBe('TENANT,NAME,KIND,BEFORE,AFTER,CACHE');
+    const csv = await run(ctx.dbs, ['set-device-limit', '--tenant', a.id, '--device-limit', '30', '-o', 'csv']);
+    expect(csv.stdout.split('\r\n')[0]).toBe('ID,NAME,KIND,BEFORE,AFTER,CACHE');
   });
 });
 
@@ -176,10 +191,10 @@ describe('the device-auth cache in Redis', () => {
     redisCli(2, 'SET', key(other.id), '5');
     redisCli(0, 'SET', key(t.id), '5'); // another database: not device-auth's
     // The password in the environment, as the README asks (in --redis-url it would be in `ps`, with a warning).
-    const res = await run(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '7'], { env: { DEVICEAUTH_REDIS_CONNECTION_STRING: `${r.url}/2` } });
+    const res = await run(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '7'], { env: { DEVICEAUTH_REDIS_CONNECTION_STRING: `${r.url}/2` } });
     expect(res.code).toBe(0);
     expect(res.stderr).toBe('');
-    expect(JSON.parse(res.stdout)).toMatchObject({ after: 7, cache: 'invalidated' });
+    expect(JSON.parse(res.stdout)).toMatchObject([{ after: 7, cache: 'invalidated' }]);
     expect(redisCli(2, 'GET', key(t.id))).toBe('');
     expect(Number(redisCli(2, 'TTL', key(t.id)))).toBeGreaterThan(0);
     expect(redisCli(2, 'EXISTS', key(other.id))).toBe('1');
@@ -204,19 +219,19 @@ describe('the device-auth cache in Redis', () => {
   it('keeps the database change when Redis fails (exit 0) and gives the commands to run', async () => {
     const r = redis();
     const t = await create('t', ['--device-limit', '5']);
-    const wrong = await run(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '6'], { env: { DEVICEAUTH_REDIS_CONNECTION_STRING: `redis://:wrong-password@127.0.0.1:${r.port}/0` } });
+    const wrong = await run(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '6'], { env: { DEVICEAUTH_REDIS_CONNECTION_STRING: `redis://:wrong-password@127.0.0.1:${r.port}/0` } });
     expect(wrong.code).toBe(0);
-    expect(JSON.parse(wrong.stdout)).toMatchObject({ after: 6, cache: 'failed' });
+    expect(JSON.parse(wrong.stdout)).toMatchObject([{ after: 6, cache: 'failed' }]);
     expect(wrong.stderr).toMatch(/invalidating its cache in Redis at redis:\/\/\*\*\*@127\.0\.0\.1.*failed.*WRONGPASS/);
     expect(wrong.stderr).toContain(`SET ${key(t.id)} "" EX 10`);
     expect(wrong.stderr).not.toContain('wrong-password');
     expect(await storedLimit(ctx.dbs, t.id)).toBe(6);
 
     const started = Date.now();
-    const down = await run(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '8', '--redis-url', 'redis://127.0.0.1:1', '--timeout', '1000']);
+    const down = await run(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '8', '--redis-url', 'redis://127.0.0.1:1', '--timeout', '1000']);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(down.code).toBe(0);
-    expect(JSON.parse(down.stdout).cache).toBe('failed');
+    expect(JSON.parse(down.stdout)[0].cache).toBe('failed');
     expect(down.stderr).toContain(key(t.id));
     expect(await storedLimit(ctx.dbs, t.id)).toBe(8);
   });

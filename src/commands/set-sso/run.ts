@@ -15,7 +15,7 @@ import { ssoColumns, ssoView } from '../../views/sso';
 export type SetSsoOptions = OptionsOf<typeof setSsoOptions>;
 
 export async function setSso(options: SetSsoOptions, deps: Deps): Promise<Result> {
-  const id = parseTenantId(options.id);
+  const id = parseTenantId(options.tenant);
   let settings: SsoSettings | null = null;
   if (options.file !== undefined) {
     const { data, source } = await readJsonDocument(options.file, deps, 'SSO settings');
@@ -34,7 +34,7 @@ export async function setSso(options: SetSsoOptions, deps: Deps): Promise<Result
     if (inheritsSso(record)) {
       throw new RuleError(
         `tenant ${id} inherits the SSO settings of its Service Provider ${t.parent_tenant_id}; they cannot be overridden here`,
-        `change them on the Service Provider (tenantadm set-sso --id ${t.parent_tenant_id} ...), or stop inheriting first: tenantadm update-tenant --id ${id} --no-sso-inherit`,
+        `change them on the Service Provider (tenantadm set-sso --tenant ${t.parent_tenant_id} ...), or stop inheriting first: tenantadm update-tenant --tenant ${id} --no-sso-inherit`,
       );
     }
     const current = await store.sso.get(id);

@@ -12,19 +12,19 @@ const { file, storedSso } = ssoHelpers(ctx);
 describe('set-sso and get-sso', () => {
   it('stores OIDC settings from a file and never shows the secret', async () => {
     const t = await createTenant(ctx.dbs, 'oidc');
-    const r = await run(ctx.dbs, ['set-sso', '--id', t.id, '-f', file(oidc())]);
+    const r = await run(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', file(oidc())]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const view = JSON.parse(r.stdout);
     expect(view).toEqual({
-      tenant_id: t.id,
+      id: t.id,
       inherited: false,
       configured: true,
       settings: { ...oidc(), client_secret: '********' },
       updated_at: expect.any(String),
     });
     expect((await storedSso(t.id)).settings).toEqual(oidc());
-    const got = await run(ctx.dbs, ['get-sso', '--id', t.id]);
+    const got = await run(ctx.dbs, ['get-sso', '--tenant', t.id]);
     expect(JSON.parse(got.stdout)).toEqual(view);
     const [entry] = await auditEntries(ctx.dbs, { tenant_id: t.id, action: 'update' });
     expect(entry).toMatchObject({ object: { type: 'tenant', id: t.id }, state: 'committed' });
@@ -34,14 +34,14 @@ describe('set-sso and get-sso', () => {
 
   it('reports a tenant without settings, replaces and clears settings, and skips no-op writes', async () => {
     const t = await createTenant(ctx.dbs, 'cycle');
-    expect(await runJson(ctx.dbs, ['get-sso', '--id', t.id])).toEqual({ tenant_id: t.id, inherited: false, configured: false, settings: null });
-    await runJson(ctx.dbs, ['set-sso', '--id', t.id, '-f', file(oidc())]);
+    expect(await runJson(ctx.dbs, ['get-sso', '--tenant', t.id])).toEqual({ id: t.id, inherited: false, configured: false, settings: null });
+    await runJson(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', file(oidc())]);
     const before = await snapshot(ctx.dbs);
-    await runJson(ctx.dbs, ['set-sso', '--id', t.id, '-f', file(oidc())]);
+    await runJson(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', file(oidc())]);
     expect(await snapshot(ctx.dbs)).toEqual(before);
-    const changed = await runJson(ctx.dbs, ['set-sso', '--id', t.id, '-f', file(saml())]);
+    const changed = await runJson(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', file(saml())]);
     expect(changed.settings.type).toBe('saml');
-    const cleared = await runJson(ctx.dbs, ['set-sso', '--id', t.id, '--clear']);
+    const cleared = await runJson(ctx.dbs, ['set-sso', '--tenant', t.id, '--clear']);
     expect(cleared).toMatchObject({ configured: false, settings: null });
     expect(await storedSso(t.id)).toBeNull();
     expect((await auditEntries(ctx.dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change)).toEqual([
@@ -65,34 +65,34 @@ describe('set-sso and get-sso', () => {
       [[oidc()], /\/: must be object/],
     ];
     for (const [doc, message] of cases) {
-      const err = await expectFailsCleanly(ctx.dbs, ['set-sso', '--id', t.id, '-f', file(doc)], 2);
+      const err = await expectFailsCleanly(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', file(doc)], 2);
       expect(err).toMatch(message);
       expectNoSecrets(err);
     }
-    const broken = await expectFailsCleanly(ctx.dbs, ['set-sso', '--id', t.id, '-f', file(null, `{"type":"oidc","client_secret":"${OIDC_SECRET}" oops}`)], 2);
+    const broken = await expectFailsCleanly(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', file(null, `{"type":"oidc","client_secret":"${OIDC_SECRET}" oops}`)], 2);
     expect(broken).toMatch(/not valid JSON \(line 1, column \d+\)/);
     expectNoSecrets(broken);
-    await expectFailsCleanly(ctx.dbs, ['set-sso', '--id', t.id, '-f', path.join(ctx.dir, 'missing.json')], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-sso', '--id', t.id, '-f', '-'], 2, { input: '' });
-    await expectFailsCleanly(ctx.dbs, ['set-sso', '--id', t.id], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-sso', '--id', t.id, '--clear', '-f', file(oidc())], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-sso', '--id', '0123456789abcdef01234567', '-f', file(oidc())], 3);
-    await expectFailsCleanly(ctx.dbs, ['get-sso', '--id', '0123456789abcdef01234567'], 3);
+    await expectFailsCleanly(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', path.join(ctx.dir, 'missing.json')], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', '-'], 2, { input: '' });
+    await expectFailsCleanly(ctx.dbs, ['set-sso', '--tenant', t.id], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-sso', '--tenant', t.id, '--clear', '-f', file(oidc())], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-sso', '--tenant', '0123456789abcdef01234567', '-f', file(oidc())], 3);
+    await expectFailsCleanly(ctx.dbs, ['get-sso', '--tenant', '0123456789abcdef01234567'], 3);
   });
 });
 
 describe('SSO inheritance', () => {
   it('does not let an inheriting child override the settings (exit 5)', async () => {
     const { sp, children } = await spWithChildren(ctx.dbs, ['locked']);
-    await runJson(ctx.dbs, ['set-sso', '--id', sp.id, '-f', file(oidc())]);
-    await runJson(ctx.dbs, ['update-tenant', '--id', children[0].id, '--sso-inherit']);
-    const err = await expectFailsCleanly(ctx.dbs, ['set-sso', '--id', children[0].id, '-f', file(saml())], 5);
+    await runJson(ctx.dbs, ['set-sso', '--tenant', sp.id, '-f', file(oidc())]);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', children[0].id, '--sso-inherit']);
+    const err = await expectFailsCleanly(ctx.dbs, ['set-sso', '--tenant', children[0].id, '-f', file(saml())], 5);
     expect(err).toMatch(/inherits the SSO settings of its Service Provider/);
-    await expectFailsCleanly(ctx.dbs, ['set-sso', '--id', children[0].id, '--clear'], 5);
-    const off = await runJson(ctx.dbs, ['update-tenant', '--id', children[0].id, '--no-sso-inherit']);
+    await expectFailsCleanly(ctx.dbs, ['set-sso', '--tenant', children[0].id, '--clear'], 5);
+    const off = await runJson(ctx.dbs, ['update-tenant', '--tenant', children[0].id, '--no-sso-inherit']);
     expect(off.sso_inherit).toBeUndefined();
-    expect(await runJson(ctx.dbs, ['get-sso', '--id', children[0].id])).toMatchObject({ inherited: false, configured: false });
-    const own = await runJson(ctx.dbs, ['set-sso', '--id', children[0].id, '-f', file(saml())]);
+    expect(await runJson(ctx.dbs, ['get-sso', '--tenant', children[0].id])).toMatchObject({ inherited: false, configured: false });
+    const own = await runJson(ctx.dbs, ['set-sso', '--tenant', children[0].id, '-f', file(saml())]);
     expect(own).toMatchObject({ inherited: false, configured: true, settings: { type: 'saml' } });
   });
 });
@@ -101,7 +101,7 @@ describe('crash safety', () => {
   it('a set-sso killed before its commit point is rolled back, leaving no secret in the journal', async () => {
     const t = await createTenant(ctx.dbs, 'crash');
     const before = await snapshot(ctx.dbs);
-    const r = await run(ctx.dbs, ['set-sso', '--id', t.id, '-f', file(oidc())], { env: killedAt('commit') });
+    const r = await run(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', file(oidc())], { env: killedAt('commit') });
     expect(r.signal).toBe('SIGKILL');
     expect(await storedSso(t.id)).not.toBeNull(); // written, not yet committed
     expect((await runJson(ctx.dbs, ['repair'])).rolled_back).toHaveLength(1);

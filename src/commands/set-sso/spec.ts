@@ -3,7 +3,7 @@ import { defineCommand } from '../../command';
 import type { OptionDecls } from '../../options';
 
 export const setSsoOptions = {
-  id: { type: 'string', arg: 'id', required: true, help: 'the tenant' },
+  tenant: { type: 'string', arg: 'id', aliases: ['id'], required: true, help: 'the tenant' },
   file: { type: 'string', arg: 'file', short: 'f', file: true, help: 'the settings as JSON; "-" reads standard input' },
   clear: { type: 'boolean', help: "remove the tenant's SSO settings" },
 } as const satisfies OptionDecls;
@@ -17,8 +17,8 @@ export const spec = defineCommand({
   options: setSsoOptions,
   constraints: [{ exactlyOne: ['file', 'clear'], message: 'give exactly one of -f FILE and --clear' }],
   examples: [
-    'tenantadm set-sso --id 673a03e3c9eca7a440f2f444 -f oidc.json',
-    'vault kv get -field=sso secret/acme | tenantadm set-sso --id 673a03e3c9eca7a440f2f444 -f -',
-    'tenantadm set-sso --id 673a03e3c9eca7a440f2f444 --clear',
+    'tenantadm set-sso --tenant 673a03e3c9eca7a440f2f444 -f oidc.json',
+    'vault kv get -field=sso secret/acme | tenantadm set-sso --tenant 673a03e3c9eca7a440f2f444 -f -',
+    'tenantadm set-sso --tenant 673a03e3c9eca7a440f2f444 --clear',
   ],
 });

@@ -14,7 +14,7 @@ import { requireTenant } from '../../operations/tenants';
 export type SetStorageOptions = OptionsOf<typeof setStorageOptions>;
 
 export async function setStorage(options: SetStorageOptions, deps: Deps): Promise<Result> {
-  const id = parseTenantId(options.id);
+  const id = parseTenantId(options.tenant);
   let settings: StorageSettings | null = null;
   if (options.file !== undefined) {
     const { data, source } = await readJsonDocument(options.file, deps, 'storage settings');
@@ -43,5 +43,5 @@ export async function setStorage(options: SetStorageOptions, deps: Deps): Promis
     return { changes, result: null };
   });
 
-  return { type: 'object', data: { tenant_id: id, storage: storageView(id, await store.storage.get(id)) }, columns: storageColumns };
+  return { type: 'object', data: { id, storage: storageView(id, await store.storage.get(id)) }, columns: storageColumns };
 }

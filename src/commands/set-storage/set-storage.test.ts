@@ -41,12 +41,12 @@ async function stored(tenantId: string): Promise<any> {
 describe('set-storage', () => {
   it('gives a tenant its own S3 bucket; get-tenant shows it masked; secrets reach no output and no audit entry', async () => {
     const t = await createTenant(ctx.dbs, 'own-s3');
-    const r = await run(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
+    const r = await run(ctx.dbs, ['set-storage', '--tenant', t.id, '-f', file(s3())]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const masked = { ...s3(), secret_access_key: '********' };
-    expect(JSON.parse(r.stdout)).toEqual({ tenant_id: t.id, storage: masked });
-    const got = await run(ctx.dbs, ['get-tenant', '--id', t.id]);
+    expect(JSON.parse(r.stdout)).toEqual({ id: t.id, storage: masked });
+    const got = await run(ctx.dbs, ['get-tenant', '--tenant', t.id]);
     expect(JSON.parse(got.stdout).storage).toEqual(masked);
     expect(await stored(t.id)).toEqual({
       _id: 'settings',
@@ -65,18 +65,18 @@ describe('set-storage', () => {
     expect(await auditText(ctx.dbs)).not.toContain('AKIAOEMEXAMPLE');
     const modes = [];
     for (const mode of [['--ndjson'], ['-o', 'table'], ['-o', 'csv']]) {
-      const o = await run(ctx.dbs, ['get-tenant', '--id', t.id, ...mode]);
+      const o = await run(ctx.dbs, ['get-tenant', '--tenant', t.id, ...mode]);
       expect(o.code).toBe(0);
       modes.push(o.stdout, o.stderr);
     }
     const setModes = [];
     for (const mode of [['-o', 'table'], ['-o', 'csv'], ['--ndjson']]) {
-      const o = await run(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(s3({ region: 'eu-north-1' })), ...mode]);
+      const o = await run(ctx.dbs, ['set-storage', '--tenant', t.id, '-f', file(s3({ region: 'eu-north-1' })), ...mode]);
       expect(o.code).toBe(0);
       setModes.push(o.stdout, o.stderr);
     }
-    expect(setModes[0]).toMatch(/TENANT.*TYPE.*WHERE/);
-    expect(setModes[2]!.split('\r\n')[0]).toBe('TENANT,TYPE,WHERE,STORAGE');
+    expect(setModes[0]).toMatch(/ID.*TYPE.*WHERE/);
+    expect(setModes[2]!.split('\r\n')[0]).toBe('ID,TYPE,WHERE,STORAGE');
     expect(JSON.parse(setModes[4]!).storage.region).toBe('eu-north-1');
     expect((await auditEntries(ctx.dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change).pop()).toMatch(
       /-> s3 bucket oem-artifacts \(region eu-north-1, .*\); credentials unchanged$/,
@@ -86,11 +86,11 @@ describe('set-storage', () => {
 
   it('takes Azure settings from stdin, with an account key or a connection string', async () => {
     const t = await createTenant(ctx.dbs, 'azure');
-    const withKey = await runJson(ctx.dbs, ['set-storage', '--id', t.id, '-f', '-'], {
+    const withKey = await runJson(ctx.dbs, ['set-storage', '--tenant', t.id, '-f', '-'], {
       input: JSON.stringify({ type: 'azure', account_name: 'oemblobs', account_key: AZURE_KEY, container: 'mender-artifacts' }),
     });
     expect(withKey.storage).toMatchObject({ type: 'azure', account_name: 'oemblobs', account_key: '********', container: 'mender-artifacts' });
-    const r = await run(ctx.dbs, ['set-storage', '--id', t.id, '-f', '-'], { input: JSON.stringify({ type: 'azure', connection_string: AZURE_CONN, container: 'mender-artifacts' }) });
+    const r = await run(ctx.dbs, ['set-storage', '--tenant', t.id, '-f', '-'], { input: JSON.stringify({ type: 'azure', connection_string: AZURE_CONN, container: 'mender-artifacts' }) });
     expect(JSON.parse(r.stdout).storage).toEqual({ type: 'azure', connection_string: '********', container: 'mender-artifacts' });
     expect(await stored(t.id)).toMatchObject({ type: 1, bucket: 'mender-artifacts', connection_string: AZURE_CONN });
     expect((await stored(t.id)).key).toBeUndefined();
@@ -104,13 +104,13 @@ describe('set-storage', () => {
   it('returns the tenant to the shared store with --default (a no-op when already there)', async () => {
     const t = await createTenant(ctx.dbs, 'back');
     const before = await snapshot(ctx.dbs);
-    expect(await runJson(ctx.dbs, ['set-storage', '--id', t.id, '--default'])).toEqual({ tenant_id: t.id, storage: { type: 'default', prefix: `${t.id}/` } });
+    expect(await runJson(ctx.dbs, ['set-storage', '--tenant', t.id, '--default'])).toEqual({ id: t.id, storage: { type: 'default', prefix: `${t.id}/` } });
     expect(await snapshot(ctx.dbs)).toEqual(before);
-    await runJson(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
+    await runJson(ctx.dbs, ['set-storage', '--tenant', t.id, '-f', file(s3())]);
     const same = await snapshot(ctx.dbs);
-    await runJson(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(s3())]);
+    await runJson(ctx.dbs, ['set-storage', '--tenant', t.id, '-f', file(s3())]);
     expect(await snapshot(ctx.dbs)).toEqual(same);
-    const back = await runJson(ctx.dbs, ['set-storage', '--id', t.id, '--default']);
+    const back = await runJson(ctx.dbs, ['set-storage', '--tenant', t.id, '--default']);
     expect(back.storage).toEqual({ type: 'default', prefix: `${t.id}/` });
     expect(await stored(t.id)).toBeNull();
     const entries = await auditEntries(ctx.dbs, { tenant_id: t.id, action: 'update' });
@@ -130,14 +130,14 @@ describe('set-storage', () => {
       [{ type: 'azure', container: 'Bad--name', connection_string: AZURE_CONN }, /\/container: must match pattern/],
     ];
     for (const [doc, message] of cases) {
-      const err = await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', t.id, '-f', file(doc)], 2);
+      const err = await expectFailsCleanly(ctx.dbs, ['set-storage', '--tenant', t.id, '-f', file(doc)], 2);
       expect(err).toMatch(message);
       expectNoSecrets(err);
     }
-    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', t.id], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', t.id, '--default', '-f', file(s3())], 2);
-    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', t.id, '-f', '-'], 2, { input: 'not json' });
-    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', '0123456789abcdef01234567', '-f', file(s3())], 3);
-    await expectFailsCleanly(ctx.dbs, ['set-storage', '--id', '0123456789abcdef01234567', '--default'], 3);
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--tenant', t.id], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--tenant', t.id, '--default', '-f', file(s3())], 2);
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--tenant', t.id, '-f', '-'], 2, { input: 'not json' });
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--tenant', '0123456789abcdef01234567', '-f', file(s3())], 3);
+    await expectFailsCleanly(ctx.dbs, ['set-storage', '--tenant', '0123456789abcdef01234567', '--default'], 3);
   });
 });

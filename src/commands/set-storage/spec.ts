@@ -3,7 +3,7 @@ import { defineCommand } from '../../command';
 import type { OptionDecls } from '../../options';
 
 export const setStorageOptions = {
-  id: { type: 'string', arg: 'id', required: true, help: 'the tenant' },
+  tenant: { type: 'string', arg: 'id', aliases: ['id'], required: true, help: 'the tenant' },
   file: { type: 'string', arg: 'file', short: 'f', file: true, help: 'the settings as JSON; "-" reads standard input' },
   default: { type: 'boolean', help: 'use the shared store again (artifacts under the tenant id prefix)' },
 } as const satisfies OptionDecls;
@@ -18,8 +18,8 @@ export const spec = defineCommand({
   options: setStorageOptions,
   constraints: [{ exactlyOne: ['file', 'default'], message: 'give exactly one of -f FILE and --default' }],
   examples: [
-    'tenantadm set-storage --id 673a03e3c9eca7a440f2f444 -f s3.json',
-    'tenantadm set-storage --id 673a03e3c9eca7a440f2f444 -f - < azure.json',
-    'tenantadm set-storage --id 673a03e3c9eca7a440f2f444 --default',
+    'tenantadm set-storage --tenant 673a03e3c9eca7a440f2f444 -f s3.json',
+    'tenantadm set-storage --tenant 673a03e3c9eca7a440f2f444 -f - < azure.json',
+    'tenantadm set-storage --tenant 673a03e3c9eca7a440f2f444 --default',
   ],
 });

@@ -12,13 +12,13 @@ describe('crash safety: a change and its entry exist together or not at all', ()
   const updatePoints = ['step:0', 'commit', 'finalize', 'finalize:1'];
   it.each(updatePoints)('update-tenant killed at %s', async (point) => {
     const t = await create('upd');
-    await killedAt(point, ['update-tenant', '--id', t.id, '--plan', 'os', '--status', 'suspended', '--yes']);
+    await killedAt(point, ['update-tenant', '--tenant', t.id, '--plan', 'os', '--status', 'suspended', '--yes']);
     // Killed after its entry was written, the change is committed and its entry shown; before, not yet.
     expect((await audit()).map((e) => e.action)).toEqual(point === 'finalize:1' ? ['update', 'create'] : ['create']);
 
     // The next changing command settles the interrupted one before its own change.
     await create('next');
-    const tenant = await runJson(ctx.dbs, ['get-tenant', '--id', t.id]);
+    const tenant = await runJson(ctx.dbs, ['get-tenant', '--tenant', t.id]);
     const { committed, pending } = await settledEntries();
     expect(pending).toBe(0);
     const updates = committed.filter((d) => d.action === 'update');

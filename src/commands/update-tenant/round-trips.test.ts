@@ -11,7 +11,7 @@ const { counted, seed } = roundTripHelpers(ctx);
 describe('writes read only what their rules need', () => {
   it('update-tenant reads the tenant once and builds its result from what it wrote', async () => {
     const { children } = await seed(1);
-    const c = await counted(['update-tenant', '--id', children[0]!, '--plan', 'professional']);
+    const c = await counted(['update-tenant', '--tenant', children[0]!, '--plan', 'professional']);
     expect(c.code).toBe(0);
     expect(JSON.parse(c.stdout)).toMatchObject({ id: children[0], plan: 'professional', device_limit: 1, device_count: 0 });
     expect(c.byName.listIndexes).toBeUndefined();

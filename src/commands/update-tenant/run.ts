@@ -29,7 +29,7 @@ function show(v: unknown): string {
 }
 
 export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Promise<Result> {
-  const id = parseTenantId(options.id);
+  const id = parseTenantId(options.tenant);
   const wanted: TenantFields = {};
   if (options.name !== undefined) wanted.name = validateTenantName(options.name);
   if (options.plan !== undefined) wanted.plan = options.plan;
@@ -55,7 +55,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     ...(wanted.status === 'suspended' ? ["suspend it (every device and user token of it is revoked)"] : []),
     ...(options.rotateToken ? ['rotate its tenant token (devices keep working only once given the new one)'] : []),
   ];
-  const ask = takes.length > 0 && consentNeeded(options.yes, `update-tenant --id ${id} (${takes.join(' and ')})`, deps);
+  const ask = takes.length > 0 && consentNeeded(options.yes, `update-tenant --tenant ${id} (${takes.join(' and ')})`, deps);
   const sign = options.rotateToken ? deps.signer() : undefined;
   if (ask) await confirmYes(`Tenant ${id}: ${takes.join(' and ')}?`, deps);
 
@@ -75,7 +75,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       if (!(wanted.service_provider ?? record.tenant.service_provider)) {
         throw new RuleError(
           `tenant ${id} is not a Service Provider; only an SP has a policy for its children`,
-          `promote it first: tenantadm update-tenant --id ${id} --service-provider`,
+          `promote it first: tenantadm update-tenant --tenant ${id} --service-provider`,
         );
       }
       extra.push(await childFeatureWrites(store, record, wanted.child_features, options.force === true, now));

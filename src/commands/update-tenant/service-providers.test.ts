@@ -12,22 +12,22 @@ describe('update-tenant --parent / --no-parent', () => {
     const p = await sp('sp', '100');
     await create('existing', ['--parent', p.id, '--device-limit', '70']);
     const big = await create('big', ['--device-limit', '31']);
-    const err = await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', big.id, '--parent', p.id], 5);
+    const err = await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', big.id, '--parent', p.id], 5);
     expect(err).toMatch(/has 30 free/);
     const unl = await create('unl');
-    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', unl.id, '--parent', p.id], 5);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', unl.id, '--parent', p.id], 5);
 
     const t = await create('small', ['--device-limit', '30']);
-    const attached = await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--parent', p.id]);
+    const attached = await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--parent', p.id]);
     expect(attached.parent_tenant_id).toBe(p.id);
-    const [free] = await runJson(ctx.dbs, ['usage', '--id', p.id]);
+    const [free] = await runJson(ctx.dbs, ['usage', '--tenant', p.id]);
     expect(free.free.max_devices).toBe(0);
 
-    const detached = await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--no-parent']);
+    const detached = await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--no-parent']);
     expect(detached.parent_tenant_id).toBeUndefined();
     const stored = await (await client()).db(ctx.dbs.tenantadm).collection('tenants').findOne({ _id: new ObjectId(t.id) });
     expect(stored).not.toHaveProperty('parent_tenant_id');
-    const [after] = await runJson(ctx.dbs, ['usage', '--id', p.id]);
+    const [after] = await runJson(ctx.dbs, ['usage', '--tenant', p.id]);
     expect(after.free.max_devices).toBe(30);
 
     const log = (await auditOf(p.id)).filter((a) => a.tenant_id === t.id);
@@ -39,7 +39,7 @@ describe('update-tenant --parent / --no-parent', () => {
 
     // Detaching what has no parent changes nothing.
     const before = await snapshot(ctx.dbs);
-    await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--no-parent']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--no-parent']);
     expect(await snapshot(ctx.dbs)).toEqual(before);
   });
 
@@ -47,8 +47,8 @@ describe('update-tenant --parent / --no-parent', () => {
     const a = await sp('a', '50');
     const b = await sp('b', '50');
     const c = await create('c', ['--parent', a.id, '--device-limit', '20']);
-    await runJson(ctx.dbs, ['update-tenant', '--id', c.id, '--parent', b.id]);
-    expect((await runJson(ctx.dbs, ['get-tenant', '--id', c.id])).parent_tenant_id).toBe(b.id);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', c.id, '--parent', b.id]);
+    expect((await runJson(ctx.dbs, ['get-tenant', '--tenant', c.id])).parent_tenant_id).toBe(b.id);
     expect((await auditOf(a.id)).pop().change).toMatch(/detached/);
     expect((await auditOf(b.id)).pop().change).toMatch(/attached/);
   });
@@ -57,13 +57,13 @@ describe('update-tenant --parent / --no-parent', () => {
     const p = await sp('sp', 'unlimited', ['--max-child-tenants', '1']);
     const other = await sp('other', 'unlimited');
     const t = await create('t');
-    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', other.id, '--parent', p.id], 5);
-    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', p.id, '--parent', p.id], 5);
-    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', t.id, '--parent', t.id], 5);
-    await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--parent', p.id]);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', other.id, '--parent', p.id], 5);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', p.id, '--parent', p.id], 5);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', t.id, '--parent', t.id], 5);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--parent', p.id]);
     const u = await create('u');
-    expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', u.id, '--parent', p.id], 5)).toMatch(/1 of its 1/);
-    expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', t.id, '--service-provider'], 5)).toMatch(/nested/);
-    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--id', u.id, '--parent', '0123456789abcdef01234567'], 3);
+    expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', u.id, '--parent', p.id], 5)).toMatch(/1 of its 1/);
+    expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', t.id, '--service-provider'], 5)).toMatch(/nested/);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', u.id, '--parent', '0123456789abcdef01234567'], 3);
   });
 });

@@ -4,7 +4,7 @@ import { ADDONS, PLANS, STATUSES } from '../../domain/tenant';
 import type { OptionDecls } from '../../options';
 
 export const updateTenantOptions = {
-  id: { type: 'string', arg: 'id', required: true, help: 'the tenant to change' },
+  tenant: { type: 'string', arg: 'id', aliases: ['id'], required: true, help: 'the tenant to change' },
   serviceProvider: {
     type: 'boolean',
     help: 'make it a Service Provider',
@@ -55,12 +55,12 @@ export const spec = defineCommand({
   options: updateTenantOptions,
   constraints: [{ requires: ['force', 'childFeatures'], message: '--force only goes with --child-features' }],
   examples: [
-    'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --service-provider --max-child-tenants 50',
-    'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --addon monitor,troubleshoot=off',
-    'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --child-features troubleshoot,configure --force',
-    'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --sso-inherit',
-    'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --status suspended --yes',
-    'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --trial true --trial-expiration 2025-03-01',
-    'tenantadm update-tenant --id 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444',
+    'tenantadm update-tenant --tenant 673a03e3c9eca7a440f2f444 --service-provider --max-child-tenants 50',
+    'tenantadm update-tenant --tenant 673a03e3c9eca7a440f2f444 --addon monitor,troubleshoot=off',
+    'tenantadm update-tenant --tenant 673a03e3c9eca7a440f2f444 --child-features troubleshoot,configure --force',
+    'tenantadm update-tenant --tenant 673a03e3c9eca7a440f2f445 --sso-inherit',
+    'tenantadm update-tenant --tenant 673a03e3c9eca7a440f2f444 --status suspended --yes',
+    'tenantadm update-tenant --tenant 673a03e3c9eca7a440f2f444 --trial true --trial-expiration 2025-03-01',
+    'tenantadm update-tenant --tenant 673a03e3c9eca7a440f2f445 --parent 673a03e3c9eca7a440f2f444',
   ],
 });

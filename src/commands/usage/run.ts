@@ -72,7 +72,7 @@ async function usageRows(figures: Figures, records: TenantRecord[]): Promise<Usa
   for (const r of records) {
     const t = r.tenant;
     const row: UsageRow = {
-      tenant_id: t.id,
+      id: t.id,
       name: t.name,
       status: t.status,
       service_provider: t.service_provider,
@@ -119,7 +119,7 @@ async function* stream(store: Store, records: AsyncIterable<TenantRecord>, whole
 
 /** Devices and limits per tenant for billing: accepted/pending/rejected, each limit, and an SP's allocation. */
 export async function usage(options: UsageOptions, deps: Deps): Promise<Result> {
-  const id = options.id === undefined ? undefined : parseTenantId(options.id);
+  const id = options.tenant === undefined ? undefined : parseTenantId(options.tenant);
   const parent = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
   const store = await deps.store();
   // A named tenant or SP that does not exist is exit 3, not an empty list.

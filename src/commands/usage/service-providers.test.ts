@@ -24,7 +24,7 @@ describe('usage', () => {
     const by = Object.fromEntries(rows.map((r: any) => [r.name, r]));
     expect(Object.keys(by).sort()).toEqual(['a', 'b', 'lone', 'sp']);
     expect(by.a).toEqual({
-      tenant_id: a.id,
+      id: a.id,
       name: 'a',
       status: 'active',
       service_provider: false,
@@ -45,10 +45,10 @@ describe('usage', () => {
     const total = rows.reduce((s: number, r: any) => s + r.devices.accepted, 0);
     expect(total).toBe(9); // the orphan devices are nobody's
 
-    expect((await runJson(ctx.dbs, ['usage', '--id', a.id])).map((r: any) => r.devices.accepted)).toEqual([3]);
+    expect((await runJson(ctx.dbs, ['usage', '--tenant', a.id])).map((r: any) => r.devices.accepted)).toEqual([3]);
     expect((await runJson(ctx.dbs, ['usage', '--parent', p.id])).map((r: any) => r.name).sort()).toEqual(['a', 'b']);
     // list-tenants and get-tenant agree on the figures.
-    expect(await runJson(ctx.dbs, ['get-tenant', '--id', b.id])).toMatchObject({ device_count: 5, device_limit: 20 });
+    expect(await runJson(ctx.dbs, ['get-tenant', '--tenant', b.id])).toMatchObject({ device_count: 5, device_limit: 20 });
 
     const nd = await run(ctx.dbs, ['usage', '--ndjson']);
     expect(nd.stdout.trim().split('\n')).toHaveLength(4);
@@ -60,8 +60,8 @@ describe('usage', () => {
     );
     expect(csv.find((l) => l.startsWith(p.id))).toBe(`${p.id},sp,yes,,1,0,0,100,unlimited,unlimited,2,50,unlimited,unlimited,50,unlimited,unlimited`);
 
-    await expectFailsCleanly(ctx.dbs, ['usage', '--id', '0123456789abcdef01234567'], 3);
-    await expectFailsCleanly(ctx.dbs, ['usage', '--id', a.id, '--parent', p.id], 2);
+    await expectFailsCleanly(ctx.dbs, ['usage', '--tenant', '0123456789abcdef01234567'], 3);
+    await expectFailsCleanly(ctx.dbs, ['usage', '--tenant', a.id, '--parent', p.id], 2);
   });
 
   it('gives the same figures on a listing longer than one batch (read once from the second batch on)', async () => {
@@ -78,7 +78,7 @@ describe('usage', () => {
     for (const i of [0, 255, 256, 300, 511, 512, 599]) await seedDevices(ctx.dbs, hex[i]!, { accepted: 1 + (i % 3), pending: i % 2, rejected: 1 });
     const rows = await runJson(ctx.dbs, ['usage']);
     expect(rows).toHaveLength(600);
-    const single = async (id: string) => (await runJson(ctx.dbs, ['usage', '--id', id]))[0];
+    const single = async (id: string) => (await runJson(ctx.dbs, ['usage', '--tenant', id]))[0];
     for (const i of [0, 7, 255, 256, 300, 511, 512, 550, 565, 599]) {
       expect(rows[i]).toEqual(await single(hex[i]!)); // the per-tenant path agrees
     }

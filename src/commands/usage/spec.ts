@@ -3,7 +3,7 @@ import { defineCommand } from '../../command';
 import type { OptionDecls } from '../../options';
 
 export const usageOptions = {
-  id: { type: 'string', arg: 'id', help: 'only this tenant' },
+  tenant: { type: 'string', arg: 'id', aliases: ['id'], help: 'only this tenant' },
   parent: { type: 'string', arg: 'sp-id', help: 'only the children of this Service Provider' },
 } as const satisfies OptionDecls;
 
@@ -13,12 +13,12 @@ export const spec = defineCommand({
   description:
     'For each tenant: accepted, pending, rejected, preauthorized and noauth devices, each limit kind (-1 unlimited), and for a ' +
     'Service Provider how many children it has, what it allocated to them and what is free (-1: no cap). ' +
-    'Counts come from the device-auth devices of that tenant only. --parent lists the children of an SP (use --id for the SP itself).',
+    'Counts come from the device-auth devices of that tenant only. --parent lists the children of an SP (use --tenant for the SP itself).',
   options: usageOptions,
-  constraints: [{ atMostOne: ['id', 'parent'] }],
+  constraints: [{ atMostOne: ['tenant', 'parent'] }],
   examples: [
     'tenantadm usage -o table',
-    'tenantadm usage --id 673a03e3c9eca7a440f2f444 | jq \'.[0].free.max_devices\'',
+    'tenantadm usage --tenant 673a03e3c9eca7a440f2f444 | jq \'.[0].free.max_devices\'',
     'tenantadm usage --parent 673a03e3c9eca7a440f2f444 -o csv > children.csv',
   ],
 });
