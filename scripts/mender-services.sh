@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build (once) Mender's open-source deviceauth, useradm and deployments at the versions the
-# end-to-end tests run, and print each version's cache dir (one line per version).
+# Build (once) Mender's open-source deviceauth, useradm, deployments and workflows (with the
+# NATS server it runs on) at the versions the end-to-end tests run, and print each version's
+# cache dir (one line per version).
 # Binaries are cached outside the checkout, keyed by the source archive's sha256, so later
 # runs and CI skip the few-minute compile. Archives come from ../shared/mender-server/ (or
 # $TENANTADM_MENDER_SRC); when missing, the same trees are fetched from GitHub.
@@ -8,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 src="${TENANTADM_MENDER_SRC:-$root/../shared/mender-server}"
 cache="${TENANTADM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tenantadm}"
-services=(deviceauth useradm deployments)
+services=(deviceauth useradm deployments workflows nats-server)
 # version -> git ref on github.com/mendersoftware/mender-server (the archive gives no full hash).
 declare -A refs=([v4.1.3]=v4.1.3 [main-f954ef50]=f954ef50)
 versions=(v4.1.3 main-f954ef50)
@@ -44,6 +45,10 @@ build_version() {
     # shellcheck disable=SC2064
     trap "rm -rf '$tmp'" RETURN
     tar -xzf "$archive" -C "$tmp"
+    # The workflows service comes in an archive of its own, beside the main one (same tree).
+    local extra="${archive%.tar.gz}-workflows.tar.gz"
+    [ -f "$extra" ] || extra="$src/mender-server-$version-workflows.tar.gz"
+    [ -f "$extra" ] && tar -xzf "$extra" -C "$tmp"
     # Our archives hold backend/ at the top; GitHub's hold mender-server-<ref>/backend.
     local backend
     backend=$(find "$tmp" -maxdepth 2 -type d -name backend -print -quit)
@@ -53,7 +58,10 @@ build_version() {
     cp "$backend/services/useradm/config/plans.yaml" "$out/useradm-plans.yaml" 2>/dev/null || true
     for s in "${missing[@]}"; do
       local start=$SECONDS
-      (cd "$backend" && CGO_ENABLED=1 go build -trimpath -o "$out/.$s.tmp" "./services/$s") >&2
+      # nats-server: the version the backend's go.sum names (workflows needs JetStream).
+      local pkg="./services/$s"
+      [ "$s" = nats-server ] && pkg=github.com/nats-io/nats-server/v2
+      (cd "$backend" && CGO_ENABLED=1 go build -trimpath -o "$out/.$s.tmp" "$pkg") >&2
       mv "$out/.$s.tmp" "$out/$s"
       log "$version $s built in $((SECONDS - start)) s"
     done

@@ -38,6 +38,8 @@ export interface Config {
   /** Forced limit semantics; detected from deviceauth.migration_info when absent. */
   menderSchema?: SchemaProfileName;
   services: ServiceAddresses;
+  /** Mender's workflows service: when set, audit entries are delivered to Mender's audit log too (mender/workflows.ts). */
+  orchestrator?: string;
   actor: string;
   errorFormat: 'text' | 'json';
   /** Never prompt (`--no-input` or TENANTADM_NO_INPUT): what would be asked is exit 2 instead. */
@@ -86,6 +88,11 @@ export const globalOptions = {
   deviceauthAddr: { type: 'string', arg: 'url', help: `device-auth service, e.g. http://mender-device-auth:8080 (env ${ENV.deviceauthAddr})` },
   useradmAddr: { type: 'string', arg: 'url', help: `user service, e.g. http://mender-useradm:8080 (env ${ENV.useradmAddr})` },
   deploymentsAddr: { type: 'string', arg: 'url', help: `deployments service, e.g. http://mender-deployments:8080 (env ${ENV.deploymentsAddr})` },
+  orchestratorAddr: {
+    type: 'string',
+    arg: 'url',
+    help: `Mender's workflows service, e.g. http://mender-workflows-server:8080: audit entries also go to Mender's audit log (env ${ENV.orchestratorAddr})`,
+  },
   actor: { type: 'string', arg: 'name', help: `who is acting, for the audit log (env ${ENV.actor}, default user@host)` },
   output: { type: 'enum', arg: 'format', short: 'o', values: FORMATS, help: 'output format (default json)' },
   ndjson: { type: 'boolean', help: 'same as -o ndjson: one JSON object a line' },
@@ -195,6 +202,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
     throw new UsageError(`invalid Redis key prefix "${redisKeyPrefix}"`, `give device-auth's DEVICEAUTH_REDIS_KEY_PREFIX (default ${DEFAULTS.redisKeyPrefix})`);
   }
 
+  const orchestrator = serviceAddress(pick(flags.orchestratorAddr, env[ENV.orchestratorAddr]), '--orchestrator-addr', ENV.orchestratorAddr);
   return {
     mongoUrl: mongo.url,
     mongoTarget: mongo.target,
@@ -216,6 +224,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
       useradm: serviceAddress(pick(flags.useradmAddr, env[ENV.useradmAddr]), '--useradm-addr', ENV.useradmAddr),
       deployments: serviceAddress(pick(flags.deploymentsAddr, env[ENV.deploymentsAddr]), '--deployments-addr', ENV.deploymentsAddr),
     },
+    ...(orchestrator !== undefined ? { orchestrator } : {}),
     actor: pick(flags.actor, env[ENV.actor]) ?? defaultActor(env),
     errorFormat,
     noInput: flags.input === false || /^(1|true|yes)$/i.test(env[ENV.noInput] ?? ''),

@@ -72,6 +72,10 @@ export const ENVIRONMENT = {
     name: 'TENANTADM_DEPLOYMENTS_ADDR',
     meaning: 'deployments service address; when set, storage settings go through its internal API, which checks the bucket (unset: written directly)',
   },
+  orchestratorAddr: {
+    name: 'TENANTADM_ORCHESTRATOR_ADDR',
+    meaning: "Mender's workflows service address (as in Mender's tenantadm container); when set, every audit entry is also delivered to Mender's own audit log (workflow emit_auditlog)",
+  },
   actor: { name: 'TENANTADM_ACTOR', meaning: 'who is acting, recorded in the audit log (default user@host)' },
   errorFormat: { name: 'TENANTADM_ERROR_FORMAT', meaning: 'how errors are written: text (default) or json' },
   noInput: { name: 'TENANTADM_NO_INPUT', meaning: 'set to 1 (or true, yes): never prompt, as --no-input; what would be asked is exit 2' },

@@ -12,6 +12,13 @@ export const ExitCode = {
   rule: 5,
   unreachable: 6,
   service: 7,
+  /**
+   * The change committed and stands, but a follow-up of it did not happen yet (its audit
+   * entries did not reach Mender's audit log: `tenantadm audit forward` sends them). The codes
+   * after it are kept for the fleet file's `diff` (9: changes found) and `usage --warn-at`
+   * (10: tenants over the line), allocated with this one so none collides.
+   */
+  followUpPending: 8,
   /** The shell's code for SIGINT: Ctrl-C at a prompt. */
   interrupted: 130,
 } as const;
@@ -29,6 +36,11 @@ export const EXIT_CODE_TABLE: readonly { code: number; brief: string; meaning: s
   { code: ExitCode.rule, brief: 'a rule would be broken', meaning: 'a rule would be broken (limits, Service Provider rules, `migrate` not run)' },
   { code: ExitCode.unreachable, brief: 'unreachable', meaning: 'database or Mender service unreachable, refusing connections, lost or frozen during a read or write, an SRV name that does not resolve, MongoDB credentials refused ("authentication failed"), or a privilege refused (named)' },
   { code: ExitCode.service, brief: 'a Mender service refused', meaning: 'a Mender service refused the change (its name, status and message are printed)' },
+  {
+    code: ExitCode.followUpPending,
+    brief: 'committed, follow-up pending',
+    meaning: "the change committed and stands (its data is on stdout), but a follow-up did not happen: its audit entries did not reach Mender's audit log (`tenantadm audit forward` sends them)",
+  },
   { code: ExitCode.interrupted, brief: 'interrupted', meaning: 'interrupted (Ctrl-C at a prompt); nothing was written' },
 ];
 
@@ -40,6 +52,7 @@ export type ErrorCode =
   | 'rule_violation'
   | 'db_unreachable'
   | 'service_refused'
+  | 'follow_up_pending'
   | 'interrupted';
 
 export class TenantadmError extends Error {
@@ -98,6 +111,12 @@ export class ServiceError extends TenantadmError {
     super('service_refused', message, hint, details);
   }
 }
+/** The change committed; a follow-up of it (delivery to Mender's audit log) is still pending. */
+export class FollowUpPending extends TenantadmError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('follow_up_pending', message, hint, details);
+  }
+}
 /** The operator stopped the run (Ctrl-C at a prompt) before anything was written. */
 export class InterruptedError extends TenantadmError {
   constructor(message: string, hint?: string, details?: Record<string, unknown>) {
@@ -123,6 +142,7 @@ const exitCodes: Record<ErrorCode, number> = {
   rule_violation: ExitCode.rule,
   db_unreachable: ExitCode.unreachable,
   service_refused: ExitCode.service,
+  follow_up_pending: ExitCode.followUpPending,
   interrupted: ExitCode.interrupted,
 };
 

@@ -6,7 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import { resolveConfig, ENV } from './config';
-import { asTenantadmError, exitCodeOf, InterruptedError, type DatabaseContext } from './errors';
+import { asTenantadmError, exitCodeOf, FollowUpPending, InterruptedError, type DatabaseContext, type TenantadmError } from './errors';
 import { OutputClosed, Sink, render } from './output';
 import { ProgressLine } from './progress';
 import { wantsColor } from './color';
@@ -70,6 +70,17 @@ function typedError(err: unknown, database: DatabaseContext) {
   return asTenantadmError(err, database);
 }
 
+/** What the journal left pending after the commit (journal.ts `followUps`), as one report. */
+function followUpError(pending: readonly { waiting: number; failure: TenantadmError }[]): TenantadmError {
+  const waiting = pending.reduce((n, p) => n + p.waiting, 0);
+  const why = pending[0]!.failure;
+  return new FollowUpPending(
+    `the change is committed, but ${waiting} audit entr${waiting === 1 ? 'y' : 'ies'} did not reach Mender's audit log: ${why.message}`,
+    "they are kept in the tool's log; run `tenantadm audit forward` once the workflows service answers",
+    { waiting, cause: why.toJSON().error },
+  );
+}
+
 /** `argv` as process.argv has it (node, script, arguments...). */
 export async function main(argv: string[], io: ProcessIo = processIo()): Promise<number> {
   const { env, stdout, stderr } = io;
@@ -98,6 +109,14 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
   /** Where the database is, for messages about errors that escaped the store (a cursor read mid-listing). */
   let database: DatabaseContext = {};
   let code = 0;
+  const report = (typed: TenantadmError) => {
+    if (errorFormat === 'json') {
+      writeErr(`${JSON.stringify(typed.toJSON())}\n`);
+    } else {
+      const hint = typed.hint ? ` (${typed.hint})` : '';
+      writeErr(`tenantadm: ${typed.code === 'internal' ? 'internal error: ' : ''}${typed.message}${hint}\n`);
+    }
+  };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { parse } = require('./cli/parse') as typeof import('./cli/parse');
@@ -146,18 +165,20 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       wide: globals.wide === true,
     });
     if (result.type === 'object' && result.exitCode !== undefined) code = result.exitCode;
+    // The change stands and its data is out; what did not follow it (Mender's audit log) is exit 8.
+    const pending = (store as Store | undefined)?.journal.followUps ?? [];
+    if (pending.length > 0 && code === 0) {
+      const typed = followUpError(pending);
+      code = exitCodeOf(typed);
+      report(typed);
+    }
   } catch (err) {
     if (err instanceof OutputClosed) {
       code = 0;
     } else {
       const typed = typedError(err, database);
       code = exitCodeOf(typed);
-      if (errorFormat === 'json') {
-        writeErr(`${JSON.stringify(typed.toJSON())}\n`);
-      } else {
-        const hint = typed.hint ? ` (${typed.hint})` : '';
-        writeErr(`tenantadm: ${typed.code === 'internal' ? 'internal error: ' : ''}${typed.message}${hint}\n`);
-      }
+      report(typed);
       if (env[ENV.debug] && err instanceof Error && err.stack) writeErr(`${err.stack}\n`);
     }
   } finally {

@@ -7,6 +7,7 @@ import { withRun, type CommandSpec } from '../command';
 import { spec as listTenantsSpec } from '../commands/list-tenants/spec';
 import { spec as getTenantSpec } from '../commands/get-tenant/spec';
 import { spec as auditSpec } from '../commands/audit/spec';
+import { spec as auditForwardSpec } from '../commands/audit-forward/spec';
 import { spec as createTenantSpec } from '../commands/create-tenant/spec';
 import { spec as updateTenantSpec } from '../commands/update-tenant/spec';
 import { spec as createUserSpec } from '../commands/create-user/spec';
@@ -31,6 +32,7 @@ export const commands: readonly CommandSpec[] = [
   withRun(listTenantsSpec, () => (require('../commands/list-tenants/run') as typeof import('../commands/list-tenants/run')).listTenants),
   withRun(getTenantSpec, () => (require('../commands/get-tenant/run') as typeof import('../commands/get-tenant/run')).getTenant),
   withRun(auditSpec, () => (require('../commands/audit/run') as typeof import('../commands/audit/run')).audit),
+  withRun(auditForwardSpec, () => (require('../commands/audit-forward/run') as typeof import('../commands/audit-forward/run')).auditForward),
   withRun(createTenantSpec, () => (require('../commands/create-tenant/run') as typeof import('../commands/create-tenant/run')).createTenant),
   withRun(updateTenantSpec, () => (require('../commands/update-tenant/run') as typeof import('../commands/update-tenant/run')).updateTenant),
   withRun(createUserSpec, () => (require('../commands/create-user/run') as typeof import('../commands/create-user/run')).createUser),

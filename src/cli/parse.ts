@@ -81,7 +81,9 @@ function track(cmd: Command, name: string, key: string, d: OptionDecl, seen: See
 
 /** The command the arguments name (a group's subcommand included), if any. */
 function commandIn(args: readonly string[]): CommandSpec | undefined {
-  return commands.find((c) => {
+  // A subcommand ("audit forward") before the command it belongs to ("audit").
+  const bySpecificity = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
+  return bySpecificity.find((c) => {
     const [head, sub] = c.name.split(' ') as [string, string | undefined];
     const at = args.findIndex((a) => a === head || c.aliases.includes(a));
     return at >= 0 && (sub === undefined || args.slice(at + 1).includes(sub));
@@ -159,6 +161,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     .addHelpText('after', exitCodesHelp());
   addOptions(program, globalOptions, seenGlobals);
 
+  // "audit forward": a subcommand of a command of its own; "maintenance ...": of a group that is only that.
   const groups = new Map<string, Command>();
   for (const spec of commands) {
     const seen: Seen = new Map();
@@ -181,6 +184,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
       .description(spec.description ?? spec.summary)
       .usage(usageLine(spec.options, spec.constraints, spec.argument));
     for (const alias of spec.aliases) cmd.alias(alias);
+    if (sub === undefined) groups.set(head, cmd);
     if (spec.argument) cmd.argument(`<${spec.argument.name}>`, `${spec.argument.help}: ${spec.argument.values.join(', ')}`);
     addOptions(cmd, spec.options, seen);
     cmd.addHelpText('after', helpAfter(spec));
@@ -189,7 +193,11 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     cmd.allowExcessArguments(false);
     cmd.action((...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
-      const flags = foldAliases({ ...command.opts() }, spec.options);
+      // A subcommand of a command with options of its own ("audit forward"): commander hands
+      // that command the options both declare (`audit forward --tenant X`); they are this one's.
+      const taken = parent !== program && sub !== undefined ? Object.entries(parent.opts()).filter(([, v]) => v !== undefined) : [];
+      for (const [key] of taken) if (!(key in spec.options)) throw new UsageError(`unknown option '${flagOf(key)}' for ${spec.name}`, `see tenantadm ${spec.name} --help`);
+      const flags = foldAliases({ ...Object.fromEntries(taken), ...command.opts() }, spec.options);
       if (spec.argument) flags[spec.argument.name] = command.args[0];
       const globals = validateGlobals({ ...program.opts() });
       const invokedAs = argv.slice(2).find((a) => a === spec.name || spec.aliases.includes(a)) ?? spec.name;

@@ -52,6 +52,7 @@ import type { AnyBulkWriteOperation, Collection, Db, Document, MongoClient } fro
 import { ConflictError, TenantadmError, isDuplicateKeyError } from '../errors';
 import { mongo, translateDriverError } from '../mongo';
 import type { ServiceCall } from '../mender/services';
+import type { DeliveryOutcome } from '../mender/workflows';
 import { LockTable, newOwner, type LockDoc, type LockKey, type Owner } from './locks';
 
 export interface Target {
@@ -96,10 +97,17 @@ export type Step =
   /** Roll-forward only: the documents with `_id` in `values` that still match `match` get `set` (batch suspension). */
   | { kind: 'updateIn'; target: Target; values: unknown[]; match: Document; set: Document }
   /** Roll-forward only: a per-tenant database (`<name>-<tenant id>`) dropped whole; dropping one that is gone is a no-op. */
-  | { kind: 'dropDatabase'; db: string };
+  | { kind: 'dropDatabase'; db: string }
+  /**
+   * Roll-forward only: the documents of `target` with `_id` in `ids` handed to the deliverer
+   * (Mender's audit log: mender/workflows.ts), each one it took recorded by an insert into
+   * `record`, so a re-run delivers only the rest. A delivery that fails is a follow-up left
+   * pending (`followUps`, then `tenantadm audit forward`): the change itself stands.
+   */
+  | { kind: 'deliver'; target: Target; ids: unknown[]; record: Target };
 
 /** Step kinds that are never undone (they only run after the commit point). */
-const ROLL_FORWARD: ReadonlySet<Step['kind']> = new Set(['deleteMany', 'insertMany', 'deleteIn', 'updateIn', 'dropDatabase']);
+const ROLL_FORWARD: ReadonlySet<Step['kind']> = new Set(['deleteMany', 'insertMany', 'deleteIn', 'updateIn', 'dropDatabase', 'deliver']);
 
 export interface Operation {
   /** The command that asked for it, for people reading the journal. */
@@ -227,6 +235,19 @@ const UPDATE_BATCH = 50;
 export interface StepServices {
   apply(call: ServiceCall): Promise<void>;
   undo(call: ServiceCall): Promise<void>;
+  /**
+   * Deliver a `deliver` step's documents, in order, and record by inserts into the step's
+   * `record` collection what was taken; never throws for the receiving service (its failure is
+   * in the outcome).
+   */
+  deliver(docs: Document[]): Promise<DeliveryOutcome>;
+}
+
+/** A roll-forward that could not be completed and waits for the operator (e.g. `audit forward`). */
+export interface FollowUp {
+  /** How many documents wait. */
+  waiting: number;
+  failure: TenantadmError;
 }
 
 /** This process no longer owns its operation: someone settled it after its lease expired. */
@@ -361,6 +382,8 @@ export class Journal {
   private readonly owner: Owner;
   private readonly hooks: FaultHooks;
   private readonly breakBefore: ReadonlySet<number>;
+  /** Roll-forwards this process left pending (a delivery that failed): the command reports them (exit 8). */
+  readonly followUps: FollowUp[] = [];
 
   constructor(
     private readonly client: MongoClient,
@@ -657,6 +680,19 @@ export class Journal {
     }
   }
 
+  /** A `deliver` step: what is not yet recorded as delivered goes, in the step's order (the deliverer records what went). */
+  private async deliver(step: Extract<Step, { kind: 'deliver' }>): Promise<void> {
+    const key = (id: unknown) => String(id);
+    const order = new Map(step.ids.map((id, i) => [key(id), i]));
+    const done = new Set((await this.coll(step.record).find({ _id: { $in: step.ids } } as Document, { projection: { _id: 1 } }).toArray()).map((d) => key(d._id)));
+    const docs = (await this.coll(step.target).find({ _id: { $in: step.ids.filter((id) => !done.has(key(id))) } } as Document).toArray()).sort(
+      (a, b) => order.get(key(a._id))! - order.get(key(b._id))!,
+    );
+    if (docs.length === 0) return;
+    const outcome = await this.services.deliver(docs);
+    if (outcome.failure) this.followUps.push({ waiting: outcome.undelivered, failure: outcome.failure });
+  }
+
   private async applyOne(step: Step): Promise<void> {
     switch (step.kind) {
       case 'service':
@@ -696,6 +732,8 @@ export class Journal {
       case 'dropDatabase':
         await this.client.db(step.db).dropDatabase();
         return;
+      case 'deliver':
+        return this.deliver(step);
       case 'delete': {
         const res = await this.coll(step.target).deleteOne({ _id: step.doc._id });
         if (res.deletedCount !== 1) {

@@ -7,7 +7,8 @@
  * `check` settles them.
  */
 import type { Collection, Db, Document } from 'mongodb';
-import { InternalError } from '../errors';
+import { InternalError, isDuplicateKeyError } from '../errors';
+import type { DeliveryOutcome } from '../mender/workflows';
 import { mongo, translateDriverError } from '../mongo';
 import { idString, plain } from './tenants';
 import { looksLikeEmail } from '../domain/tenant';
@@ -112,10 +113,71 @@ export function toEntry(doc: Document): AuditEntry {
 export class AuditStore {
   readonly target: Target;
   readonly coll: Collection<Document>;
+  /**
+   * Which entries reached Mender's audit log (or belong to no tenant's log there): one
+   * document per entry, `_id` the entry's, only ever inserted (journal.ts, `deliver` steps).
+   */
+  readonly deliveries: Target;
+  private readonly deliveryColl: Collection<Document>;
 
   constructor(db: Db, collection: string) {
     this.target = { db: db.databaseName, coll: collection };
     this.coll = db.collection(collection);
+    this.deliveries = { db: db.databaseName, coll: `${collection}_delivery` };
+    this.deliveryColl = db.collection(this.deliveries.coll);
+  }
+
+  /**
+   * Record what a delivery took (and what belongs to no tenant's log in Mender), by inserts only
+   * (an `updateMany` over many entries cost 18 s in our measurements). A record another process
+   * wrote first is fine: delivery is at least once.
+   */
+  async recordDeliveries(outcome: Pick<DeliveryOutcome, 'delivered' | 'skipped'>, at = new Date()): Promise<void> {
+    const records: Document[] = [
+      ...outcome.delivered.map((d) => ({ _id: d.id, job: d.job, at })),
+      ...outcome.skipped.map((id) => ({ _id: id, skipped: 'no tenant log in Mender', at })),
+    ];
+    if (records.length === 0) return;
+    try {
+      await this.deliveryColl.insertMany(records, { ordered: false });
+    } catch (err) {
+      const e = err as { writeErrors?: { code?: number }[] | { code?: number } };
+      const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+      if (!(errors.length > 0 ? errors.every((w) => isDuplicateKeyError(w)) : isDuplicateKeyError(err))) throw translateDriverError(err);
+    }
+  }
+
+  /**
+   * Committed entries that did not reach Mender's audit log, oldest first, a batch at a time:
+   * one query for a batch of entries and one for their delivery records, whatever the number.
+   */
+  async *undelivered(q: Pick<AuditQuery, 'tenantIds' | 'since' | 'until'>, batchSize = 500): AsyncGenerator<Document[]> {
+    const cursor = this.coll.find(this.filter(q)).sort({ time: 1, _id: 1 }).batchSize(batchSize);
+    try {
+      let batch: Document[] = [];
+      const flush = async (): Promise<Document[]> => {
+        const ids = batch.map((d) => d._id);
+        const done = new Set((await this.deliveryColl.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
+        const out = batch.filter((d) => !done.has(String(d._id)));
+        batch = [];
+        return out;
+      };
+      for await (const doc of cursor) {
+        batch.push(doc);
+        if (batch.length >= batchSize) {
+          const out = await flush();
+          if (out.length) yield out;
+        }
+      }
+      if (batch.length) {
+        const out = await flush();
+        if (out.length) yield out;
+      }
+    } catch (err) {
+      throw translateDriverError(err);
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
   }
 
   /** The entry of one event, committed: written by its operation's roll-forward after the commit point (journal/journal.ts). */

@@ -3,10 +3,10 @@
  * Commands get a Store through their deps and speak in tenants, users and limits.
  */
 import type { Document, MongoClient, IndexDescription } from 'mongodb';
-import type { Config } from '../config';
-import { ConflictError, InternalError, RuleError, isDuplicateKeyError } from '../errors';
+import { ENV, type Config } from '../config';
+import { ConflictError, InternalError, RuleError, UnreachableError, isDuplicateKeyError } from '../errors';
 import { connect, translateDriverError } from '../mongo';
-import { DEFAULT_LEASE_MS, Journal, type FaultHooks, type Operation, type RepairReport, type Step } from '../journal/journal';
+import { DEFAULT_LEASE_MS, Journal, type FaultHooks, type Operation, type RepairReport, type Step, type StepServices } from '../journal/journal';
 import { lockWaitMs, type LockKey } from '../journal/locks';
 import { TenantStore, TENANTS, idString } from './tenants';
 import { UserStore, USERS, type User } from './users';
@@ -18,6 +18,7 @@ import { StorageStore } from './storage';
 import { RemovalStore } from './tenant-sweep';
 import { idValues } from './tenants';
 import { MenderServices } from '../mender/services';
+import { AuditDelivery, type StoredEntry } from '../mender/workflows';
 import { IsolationCheck, type IsolationAudit } from './check';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import type { SsoSettings } from '../domain/sso';
@@ -127,6 +128,11 @@ export class Store {
   /** A tenant's own artifact storage, where deployments reads it; none means the shared store. */
   readonly storage: StorageStore;
   readonly services: MenderServices;
+  /** Mender's audit log, through its workflows service; undefined when its address is not set. */
+  readonly delivery: AuditDelivery | undefined;
+  /** Entries were (or are about to be) recorded with no address to deliver them to; said once, after the commit. */
+  private recordedLocally = false;
+  private toldLocalAudit = false;
   /** What removing tenants takes away, everywhere on the server (discovered). */
   readonly removal: RemovalStore;
   private profileCache: Promise<SchemaProfile> | undefined;
@@ -136,7 +142,7 @@ export class Store {
     private readonly client: MongoClient,
     private readonly config: Config,
     private readonly now: () => Date,
-    options: StoreOptions,
+    private readonly options: StoreOptions,
   ) {
     const db = (name: string) => client.db(name);
     this.services = new MenderServices(config.services, config.timeoutMs);
@@ -148,7 +154,27 @@ export class Store {
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);
     this.removal = new RemovalStore(client, config, this.services);
-    this.journal = new Journal(client, db(config.db.tenantadm), this.services, {
+    const delivery = config.orchestrator !== undefined ? new AuditDelivery(config.orchestrator, config.timeoutMs) : undefined;
+    this.delivery = delivery;
+    const steps: StepServices = {
+      apply: (call) => this.services.apply(call),
+      undo: (call) => this.services.undo(call),
+      // A settler without the address cannot deliver: the entries wait for `audit forward`.
+      deliver: async (docs) => {
+        if (!delivery) {
+          return {
+              delivered: [],
+              skipped: [],
+              undelivered: docs.length,
+              failure: new UnreachableError(`${ENV.orchestratorAddr} is not set`, `set it (or --orchestrator-addr) to reach Mender's workflows service`),
+          };
+        }
+        const outcome = await delivery.deliver(docs as StoredEntry[]);
+        await this.audit.recordDeliveries(outcome);
+        return outcome;
+      },
+    };
+    this.journal = new Journal(client, db(config.db.tenantadm), steps, {
       clock: now,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       lockWaitMs: options.lockWaitMs ?? lockWaitMs(config.timeoutMs),
@@ -295,6 +321,12 @@ export class Store {
     if (docs.length > 0) finalize.push({ kind: 'insertMany', target: this.audit.target, docs });
     // The entries come first: a roll-forward step that fails (a service down) leaves its operation committed for repair, entries written.
     finalize.push(...changes.finalize);
+    // Delivery to Mender's audit log comes last: it never fails the change (a failure is a follow-up, exit 8).
+    if (docs.length > 0 && this.delivery) {
+      finalize.push({ kind: 'deliver', target: this.audit.target, ids: docs.map((d) => d._id), record: this.audit.deliveries });
+    } else if (docs.length > 0) {
+      this.recordedLocally = true;
+    }
     return { command: changes.command, actor: this.config.actor, steps: [...changes.steps], finalize, locks: changes.locks };
   }
 
@@ -312,6 +344,16 @@ export class Store {
   async commit(changes: ChangeSet): Promise<void> {
     if (changes.empty) return;
     await this.guard(async () => this.journal.run(await this.operation(changes)));
+    this.tellLocalAudit();
+  }
+
+  /** Once per run, after a change committed: its entries stay in the tool's log (no workflows address). */
+  private tellLocalAudit(): void {
+    if (!this.recordedLocally || this.toldLocalAudit) return;
+    this.toldLocalAudit = true;
+    this.options.notice?.(
+      `${ENV.orchestratorAddr} is not set: audit entries go to the tool's own log only, not to Mender's (set it, then \`tenantadm audit forward\` sends what is missing)`,
+    );
   }
 
   /**
@@ -319,12 +361,14 @@ export class Store {
    * tenantadm processes cannot both pass a check that only one of them may pass.
    */
   async exclusive<T>(keys: LockKey[], body: () => Promise<{ changes: ChangeSet | null; result: T }>): Promise<T> {
-    return this.guard(() =>
+    const result = await this.guard(() =>
       this.journal.exclusive(keys, async () => {
         const { changes, result } = await body();
         return { op: changes && !changes.empty ? await this.operation(changes) : null, result };
       }),
     );
+    this.tellLocalAudit();
+    return result;
   }
 
   /** Operations in the journal: in progress, or left by a killed process until repaired. */

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { commands } from '../../src/cli/command-table';
 import bcrypt from 'bcryptjs';
-import { ROOT, client, cliEnv, passwordFile, state, tmpDir, withFreshDatabases, type Dbs } from '../support/harness';
+import { LOCAL_AUDIT_NOTICE, ROOT, client, cliEnv, passwordFile, state, tmpDir, withFreshDatabases, type Dbs } from '../support/harness';
 
 let dbs: Dbs;
 withFreshDatabases((d) => (dbs = d));
@@ -100,7 +100,7 @@ describe('the single-file build', () => {
     const env = cliEnv(dbs);
     const ids = ['Plan A', 'Plan B'].map((name) => {
       const r = runBundle(['create-tenant', '--name', name, '--device-limit', '5', '--id-only'], env);
-      expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: LOCAL_AUDIT_NOTICE });
       return r.stdout.trim();
     });
     const plan = path.join(work, 'plan.json');
@@ -110,7 +110,7 @@ describe('the single-file build', () => {
     const jobArgs = JSON.parse(/^\s*args: (\[.*\])$/m.exec(job)![1]!) as string[];
     expect(jobArgs).toEqual(['set-device-limit', '-f', '/plans/plan.json']);
     const r = runBundle(jobArgs.map((a) => (a === '/plans/plan.json' ? plan : a)), { ...env, DEVICEAUTH_REDIS_CONNECTION_STRING: redis.url });
-    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: LOCAL_AUDIT_NOTICE });
     expect(JSON.parse(r.stdout)).toEqual([
       expect.objectContaining({ id: ids[0], before: 5, after: 30, changed: true, cache: 'invalidated' }),
       expect.objectContaining({ id: ids[1], before: 5, after: 0, changed: true, cache: 'invalidated' }),

@@ -64,6 +64,9 @@ const noServices = {
     throw new Error('no service steps in these tests');
   },
   undo: async () => undefined,
+  deliver: async () => {
+    throw new Error('no deliveries in these tests');
+  },
 };
 
 let dbs: Dbs;

@@ -6,7 +6,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, cliEnv, tmpDir, withFreshDatabases, type Dbs } from '../support/harness';
+import { LOCAL_AUDIT_NOTICE, ROOT, cliEnv, tmpDir, withFreshDatabases, type Dbs } from '../support/harness';
 
 let dbs: Dbs;
 withFreshDatabases((d) => (dbs = d));
@@ -108,7 +108,7 @@ describe('npm pack and npm install -g', () => {
     const bin = path.join(prefix, 'bin', 'tenantadm');
     const env = cliEnv(dbs, extra);
     const created = sh(bin, ['create-tenant', '--name', 'Packaged Inc', '--device-limit', '7'], { env });
-    expect({ code: created.status, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: created.status, stderr: created.stderr }).toEqual({ code: 0, stderr: LOCAL_AUDIT_NOTICE });
     const tenant = JSON.parse(created.stdout) as { id: string; name: string };
     expect(tenant.name).toBe('Packaged Inc');
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { ObjectId } from 'mongodb';
 import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderApi, menderDbs, menderEnv, mintDeviceToken, redisCli, unique } from '../support/mender';
-import { BCRYPT_COST_10, run, passwordFile, tmpDir, dropAll, closeClient, client, type Dbs } from '../support/harness';
+import { LOCAL_AUDIT_NOTICE, BCRYPT_COST_10, run, passwordFile, tmpDir, dropAll, closeClient, client, type Dbs } from '../support/harness';
 import type { MenderVersion } from '../support/state';
 import { killedAt } from '../support/crash';
 
@@ -218,8 +218,8 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       ]);
       const versionKey = `${mender(version).redisKeyPrefix}:tenant:${t.id}:version`;
       const r = await tool(['update-tenant', '--tenant', t.id, '--status', 'suspended', '--yes']);
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(services ? /^$/ : /tokens were deleted in the database directly/) });
-      expect(r.stderr).toMatch(services ? /^$/ : /tokens were deleted in the database directly/);
+      // Through the services, nothing to say but that the entries stay in the tool's log (no workflows address here).
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: services ? LOCAL_AUDIT_NOTICE : expect.stringMatching(/tokens were deleted in the database directly/) });
       expect((await api().deviceauth.verify(device.token)).status).toBe(401);
       expect(await userTokens.countDocuments({ tenant_id: t.id })).toBe(0);
       expect(await c.db('deviceauth').collection('tokens').countDocuments({ 'mender.tenant': t.id })).toBe(0);

@@ -292,3 +292,9 @@ export async function expectFailsCleanly(dbs: Dbs, args: string[], code: number,
   expect(await snapshot(dbs)).toEqual(before);
   return r.stderr;
 }
+
+/**
+ * What a change says on stderr, once per run, when no workflows address is set: its audit
+ * entries stay in the tool's own log (store/index.ts).
+ */
+export const LOCAL_AUDIT_NOTICE = "tenantadm: warning: TENANTADM_ORCHESTRATOR_ADDR is not set: audit entries go to the tool's own log only, not to Mender's (set it, then `tenantadm audit forward` sends what is missing)\n";

@@ -32,7 +32,7 @@ export const VERSIONS: Record<MenderVersion, { archive: string; profile: 'legacy
 };
 
 // On globalThis: teardown runs in this process but may load this module afresh.
-const g = globalThis as { __mender?: { children: ChildProcess[]; s3?: http.Server } };
+const g = globalThis as { __mender?: { children: ChildProcess[]; s3?: http.Server; sink?: http.Server } };
 g.__mender ??= { children: [] };
 const children = g.__mender.children;
 
@@ -84,7 +84,7 @@ function binDirs(): Record<string, string> {
       const d = dirs.find((n) => n.startsWith(`mender-${v.archive}-`));
       dir = d && path.join(cache, d);
     }
-    const ok = dir && ['deviceauth', 'useradm', 'deployments'].every((s) => fs.existsSync(path.join(dir!, s)));
+    const ok = dir && ['deviceauth', 'useradm', 'deployments', 'workflows', 'nats-server'].every((s) => fs.existsSync(path.join(dir!, s)));
     if (!ok) throw new Error(`Mender services for ${v.archive} are not built (looked in ${dir ?? cache}): run scripts/mender-services.sh (scripts/setup.sh runs it)`);
     out[v.archive] = dir!;
   }
@@ -122,13 +122,130 @@ async function startS3(logFile: string): Promise<string> {
  * Run `<bin> server` under a shell that kills it when our stdin pipe closes, so a killed
  * jest never leaves a service behind; output goes to logFile.
  */
-function startService(bin: string, logFile: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn('sh', ['-c', '"$0" server >>"$1" 2>&1 & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid', bin, logFile], {
+function startService(bin: string, logFile: string, env: NodeJS.ProcessEnv, args: string[] = ['server']): ChildProcess {
+  const child = spawn('sh', ['-c', '"$0" "$@" >>"$LOGFILE" 2>&1 & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid', bin, ...args], {
     stdio: ['pipe', 'ignore', 'inherit'],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, LOGFILE: logFile },
   });
   children.push(child);
   return child;
+}
+
+/**
+ * Where the test definition of `emit_auditlog` delivers (Enterprise's forwards to the auditlogs
+ * service, which is closed source): every entry the worker posts, by Mender version and tenant.
+ * Tests read them back with GET /entries?version=V&tenant=T.
+ */
+async function startAuditSink(logFile: string): Promise<string> {
+  const port = await freePort();
+  const log = fs.createWriteStream(logFile, { flags: 'a' });
+  const entries: { version: string; tenant_id: string; auditlog: unknown; at: string }[] = [];
+  const sink = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://sink');
+      const parts = url.pathname.split('/').filter(Boolean);
+      if (req.method === 'POST' && parts[0] === 'sink' && parts.length === 3) {
+        log.write(`${req.method} ${req.url} ${body.length}\n`);
+        let auditlog: unknown = body;
+        try {
+          auditlog = JSON.parse(body);
+        } catch {
+          // kept as text: the test then sees what arrived
+        }
+        entries.push({ version: decodeURIComponent(parts[1]!), tenant_id: decodeURIComponent(parts[2]!), auditlog, at: new Date().toISOString() });
+        res.statusCode = 201;
+        res.end('{}');
+        return;
+      }
+      if (req.method === 'GET' && url.pathname === '/entries') {
+        const v = url.searchParams.get('version');
+        const t = url.searchParams.get('tenant');
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(entries.filter((e) => (!v || e.version === v) && (!t || e.tenant_id === t))));
+        return;
+      }
+      res.statusCode = 404;
+      res.end();
+    });
+  });
+  g.__mender!.sink = sink;
+  await new Promise<void>((resolve) => sink.listen(port, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** The test definition of Mender's `emit_auditlog` workflow: one http task posting the entry to the sink. */
+function writeAuditWorkflow(dir: string, sink: string, version: MenderVersion): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const workflow = {
+    name: 'emit_auditlog',
+    description: "Test stand-in for Enterprise's emit_auditlog: delivers the entry to a local sink.",
+    version: 1,
+    ephemeral: true,
+    tasks: [
+      {
+        name: 'deliver_auditlog',
+        type: 'http',
+        retries: 3,
+        http: {
+          uri: `${sink}/sink/${encodeURIComponent(version)}/\${encoding=url;workflow.input.tenant_id}`,
+          method: 'POST',
+          contentType: 'application/json',
+          json: '${workflow.input.auditlog}',
+          headers: { 'X-MEN-RequestID': '${workflow.input.request_id}' },
+          connectionTimeOut: 8000,
+          readTimeOut: 8000,
+        },
+      },
+    ],
+    inputParameters: ['auditlog', 'tenant_id', 'request_id'],
+  };
+  fs.writeFileSync(path.join(dir, 'emit_auditlog.json'), JSON.stringify(workflow, null, 2));
+}
+
+/**
+ * Mender's workflows service as Mender runs it: NATS with JetStream, the API server (which
+ * creates the stream) and a worker, with the test definition of emit_auditlog.
+ */
+async function startWorkflows(version: MenderVersion, binDir: string, uri: string, vdir: string, sink: string): Promise<string> {
+  const [natsPort, apiPort] = await Promise.all([freePort(), freePort()]);
+  const wfDir = path.join(vdir, 'workflows');
+  writeAuditWorkflow(wfDir, sink, version);
+  const natsLog = path.join(vdir, 'nats.log');
+  const nats = startService(path.join(binDir, 'nats-server'), natsLog, {}, ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', path.join(vdir, 'jetstream')]);
+  await waitPort(natsPort, 'nats-server', natsLog, nats);
+  const env = {
+    WORKFLOWS_MONGO_URL: uri,
+    WORKFLOWS_NATS_URI: `nats://127.0.0.1:${natsPort}`,
+    WORKFLOWS_LISTEN: `127.0.0.1:${apiPort}`,
+    WORKFLOWS_WORKFLOWS_PATH: wfDir,
+  };
+  const serverLog = path.join(vdir, 'workflows-server.log');
+  const server = startService(path.join(binDir, 'workflows'), serverLog, env, ['server', '--automigrate']);
+  await waitAlive(`workflows ${version}`, `http://127.0.0.1:${apiPort}/status`, serverLog, server);
+  // The worker binds to the stream the server created.
+  const workerLog = path.join(vdir, 'workflows-worker.log');
+  startService(path.join(binDir, 'workflows'), workerLog, env, ['worker', '--workflows', 'emit_auditlog']);
+  return `http://127.0.0.1:${apiPort}`;
+}
+
+/** Wait until something accepts TCP connections on the port. */
+async function waitPort(port: number, name: string, logFile: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (code ${child.exitCode}); log ${logFile}:\n${tail(logFile)}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`${name} did not listen on ${port} within ${timeoutMs / 1000} s; log ${logFile}:\n${tail(logFile)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function tail(file: string, lines = 30): string {
@@ -162,7 +279,15 @@ function writeKey(file: string): void {
   fs.writeFileSync(file, privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
 }
 
-async function startVersion(version: MenderVersion, binDir: string, ferretBin: string, dir: string, redis: { host: string; port: number; password: string } | undefined, s3Url: string): Promise<MenderState> {
+async function startVersion(
+  version: MenderVersion,
+  binDir: string,
+  ferretBin: string,
+  dir: string,
+  redis: { host: string; port: number; password: string } | undefined,
+  s3Url: string,
+  sink: string,
+): Promise<MenderState> {
   const v = VERSIONS[version];
   const vdir = path.join(dir, `mender-${v.archive}`);
   fs.mkdirSync(vdir, { recursive: true });
@@ -232,6 +357,7 @@ async function startVersion(version: MenderVersion, binDir: string, ferretBin: s
     },
   } as const;
   const logs: Record<string, string> = {};
+  const workflows = startWorkflows(version, binDir, uri, vdir, sink);
   await Promise.all(
     Object.entries(services).map(async ([name, s]) => {
       const logFile = path.join(vdir, `${name}.log`);
@@ -242,6 +368,8 @@ async function startVersion(version: MenderVersion, binDir: string, ferretBin: s
   );
   return {
     uri,
+    workflows: await workflows,
+    auditSink: sink,
     deviceauth: `http://127.0.0.1:${pd}`,
     useradm: `http://127.0.0.1:${pu}`,
     deployments: `http://127.0.0.1:${pp}`,
@@ -260,8 +388,9 @@ async function startVersion(version: MenderVersion, binDir: string, ferretBin: s
 export async function startMender(dir: string, ferretBin: string, redis: { host: string; port: number; password: string } | undefined): Promise<Record<MenderVersion, MenderState>> {
   const bins = binDirs();
   const s3Url = await startS3(path.join(dir, 's3-standin.log'));
+  const sink = await startAuditSink(path.join(dir, 'audit-sink.log'));
   const versions = Object.keys(VERSIONS) as MenderVersion[];
-  const started = await Promise.all(versions.map((v) => startVersion(v, bins[VERSIONS[v].archive]!, ferretBin, dir, redis, s3Url)));
+  const started = await Promise.all(versions.map((v) => startVersion(v, bins[VERSIONS[v].archive]!, ferretBin, dir, redis, s3Url, sink)));
   return Object.fromEntries(versions.map((v, i) => [v, started[i]])) as Record<MenderVersion, MenderState>;
 }
 
@@ -281,11 +410,12 @@ export async function stopMender(): Promise<void> {
   await Promise.all(services.map(stop));
   await Promise.all(children.filter((c) => c.spawnfile !== 'sh').map(stop));
   children.length = 0;
-  const s3 = g.__mender?.s3;
-  if (s3) {
-    const closed = new Promise<void>((r) => s3.close(() => r()));
-    s3.closeAllConnections();
+  for (const key of ['s3', 'sink'] as const) {
+    const server = g.__mender?.[key];
+    if (!server) continue;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeAllConnections();
     await closed;
-    g.__mender!.s3 = undefined;
+    g.__mender![key] = undefined;
   }
 }

@@ -19,6 +19,10 @@ export type MenderVersion = 'v4.1.3' | 'main';
 export interface MenderState {
   /** That version's FerretDB, holding deviceauth, useradm, deployment_service(-<tid>). */
   uri: string;
+  /** Mender's workflows service (API server; a worker runs the test emit_auditlog). */
+  workflows: string;
+  /** Where that emit_auditlog delivers: GET /entries?version=V&tenant=T. */
+  auditSink: string;
   /** Base URLs, http://127.0.0.1:PORT. */
   deviceauth: string;
   useradm: string;

@@ -57,7 +57,9 @@ function entries(commands: readonly CommandSpec[]): Entry[] {
       list.push({ names: [c.name, ...c.aliases], summary: c.summary, options: completables(c.options), ...(c.argument ? { positional: c.argument.values } : {}) });
       continue;
     }
-    let group = groups.get(head);
+    // A subcommand of a command of its own ("audit forward") completes as one of its words.
+    let group = groups.get(head) ?? list.find((e) => e.names[0] === head);
+    if (group && !group.positional) group.positional = [];
     if (!group) {
       group = { names: [head], summary: `${head} jobs over many tenants`, options: [], positional: [] };
       groups.set(head, group);

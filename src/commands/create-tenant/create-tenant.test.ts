@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import bcrypt from 'bcryptjs';
 import { ObjectId } from 'mongodb';
-import { BCRYPT_COST_10, BIN, client, cliEnv, passwordFile, run, runJson, snapshot, tmpDir } from '../../../test/support/harness';
+import { LOCAL_AUDIT_NOTICE, BCRYPT_COST_10, BIN, client, cliEnv, passwordFile, run, runJson, snapshot, tmpDir } from '../../../test/support/harness';
 import { killedAt } from '../../../test/support/crash';
 import { verifyToken } from '../../../test/support/tenant-token';
 import { commandTest } from '../../../test/support/command-test';
@@ -67,7 +67,7 @@ describe('create-tenant', () => {
     const r = await run(ctx.dbs, ['create-tenant', '--name', 'idonly', '--id-only']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^[0-9a-f]{24}\n$/);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(LOCAL_AUDIT_NOTICE);
   });
 
   it('reads the password from stdin', async () => {

@@ -1,7 +1,7 @@
 /** End-to-end tests of set-device-limit: device limits, Service Providers' capacity, reallocation plans, the device-auth cache in Redis. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, runJson, snapshot } from '../../../test/support/harness';
+import { LOCAL_AUDIT_NOTICE, run, runJson, snapshot } from '../../../test/support/harness';
 import { childLimits, expectFailsCleanly, redis, redisCli, seedDevices, storedLimit } from '../../../test/support/limits';
 import { commandTest } from '../../../test/support/command-test';
 
@@ -193,7 +193,7 @@ describe('the device-auth cache in Redis', () => {
     // The password in the environment, as the README asks (in --redis-url it would be in `ps`, with a warning).
     const res = await run(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '7'], { env: { DEVICEAUTH_REDIS_CONNECTION_STRING: `${r.url}/2` } });
     expect(res.code).toBe(0);
-    expect(res.stderr).toBe('');
+    expect(res.stderr).toBe(LOCAL_AUDIT_NOTICE);
     expect(JSON.parse(res.stdout)).toMatchObject([{ after: 7, cache: 'invalidated' }]);
     expect(redisCli(2, 'GET', key(t.id))).toBe('');
     expect(Number(redisCli(2, 'TTL', key(t.id)))).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 /** End-to-end tests of set-sso: settings from files, replaced, cleared and refused, never a secret shown, and a set-sso killed midway. */
 import path from 'node:path';
-import { run, runJson, snapshot } from '../../../test/support/harness';
+import { LOCAL_AUDIT_NOTICE, run, runJson, snapshot } from '../../../test/support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly, spWithChildren } from '../../../test/support/cases';
 import { killedAt } from '../../../test/support/crash';
 import { expectNoSecrets, oidc, OIDC_SECRET, saml, ssoHelpers } from '../../../test/support/sso';
@@ -14,7 +14,7 @@ describe('set-sso and get-sso', () => {
     const t = await createTenant(ctx.dbs, 'oidc');
     const r = await run(ctx.dbs, ['set-sso', '--tenant', t.id, '-f', file(oidc())]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(LOCAL_AUDIT_NOTICE);
     const view = JSON.parse(r.stdout);
     expect(view).toEqual({
       id: t.id,

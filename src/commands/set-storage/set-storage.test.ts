@@ -1,7 +1,7 @@
 /** End-to-end tests of set-storage: a tenant's own S3 or Azure store where deployments reads it, masked secrets, --default. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { client, run, runJson, snapshot } from '../../../test/support/harness';
+import { LOCAL_AUDIT_NOTICE, client, run, runJson, snapshot } from '../../../test/support/harness';
 import { auditEntries, auditText, createTenant, expectFailsCleanly } from '../../../test/support/cases';
 import { commandTest } from '../../../test/support/command-test';
 
@@ -43,7 +43,7 @@ describe('set-storage', () => {
     const t = await createTenant(ctx.dbs, 'own-s3');
     const r = await run(ctx.dbs, ['set-storage', '--tenant', t.id, '-f', file(s3())]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe(LOCAL_AUDIT_NOTICE);
     const masked = { ...s3(), secret_access_key: '********' };
     expect(JSON.parse(r.stdout)).toEqual({ id: t.id, storage: masked });
     const got = await run(ctx.dbs, ['get-tenant', '--tenant', t.id]);
