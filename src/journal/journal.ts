@@ -52,6 +52,7 @@ import type { AnyBulkWriteOperation, Collection, Db, Document, MongoClient } fro
 import { ConflictError, TenantadmError, isDuplicateKeyError } from '../errors';
 import { mongo, translateDriverError } from '../mongo';
 import type { ServiceCall } from '../mender/services';
+import type { CacheWork } from '../mender/limit-cache';
 import { LockTable, newOwner, type LockDoc, type LockKey, type Owner } from './locks';
 
 export interface Target {
@@ -96,10 +97,16 @@ export type Step =
   /** Roll-forward only: the documents with `_id` in `values` that still match `match` get `set` (batch suspension). */
   | { kind: 'updateIn'; target: Target; values: unknown[]; match: Document; set: Document }
   /** Roll-forward only: a per-tenant database (`<name>-<tenant id>`) dropped whole; dropping one that is gone is a no-op. */
-  | { kind: 'dropDatabase'; db: string };
+  | { kind: 'dropDatabase'; db: string }
+  /**
+   * Roll-forward only: deviceauth's Redis told about the change (cached limits invalidated, the
+   * tenants' cache version bumped), by whoever finishes the operation; where that cannot be
+   * done it warns with the commands to run by hand (mender/limit-cache.ts).
+   */
+  | ({ kind: 'cache' } & CacheWork);
 
 /** Step kinds that are never undone (they only run after the commit point). */
-const ROLL_FORWARD: ReadonlySet<Step['kind']> = new Set(['deleteMany', 'insertMany', 'deleteIn', 'updateIn', 'dropDatabase']);
+const ROLL_FORWARD: ReadonlySet<Step['kind']> = new Set(['deleteMany', 'insertMany', 'deleteIn', 'updateIn', 'dropDatabase', 'cache']);
 
 export interface Operation {
   /** The command that asked for it, for people reading the journal. */
@@ -227,6 +234,8 @@ const UPDATE_BATCH = 50;
 export interface StepServices {
   apply(call: ServiceCall): Promise<void>;
   undo(call: ServiceCall): Promise<void>;
+  /** Runs a `cache` step; it reports what it could not do itself (a warning), never throws for Redis. */
+  refreshCache?(work: CacheWork): Promise<void>;
 }
 
 /** This process no longer owns its operation: someone settled it after its lease expired. */
@@ -696,6 +705,11 @@ export class Journal {
       case 'dropDatabase':
         await this.client.db(step.db).dropDatabase();
         return;
+      case 'cache': {
+        const { kind: _kind, ...work } = step;
+        await this.services.refreshCache?.(work);
+        return;
+      }
       case 'delete': {
         const res = await this.coll(step.target).deleteOne({ _id: step.doc._id });
         if (res.deletedCount !== 1) {

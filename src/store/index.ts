@@ -18,6 +18,7 @@ import { StorageStore } from './storage';
 import { RemovalStore } from './tenant-sweep';
 import { idValues } from './tenants';
 import { MenderServices } from '../mender/services';
+import { LimitRefresh, type CacheWork } from '../mender/limit-cache';
 import { IsolationCheck, type IsolationAudit } from './check';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import type { SsoSettings } from '../domain/sso';
@@ -129,6 +130,8 @@ export class Store {
   readonly services: MenderServices;
   /** What removing tenants takes away, everywhere on the server (discovered). */
   readonly removal: RemovalStore;
+  private cacheRefresh: LimitRefresh | undefined;
+  private readonly notice: (line: string) => void;
   private profileCache: Promise<SchemaProfile> | undefined;
   private detectionCache: Promise<DetectedSchema> | undefined;
 
@@ -148,13 +151,31 @@ export class Store {
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);
     this.removal = new RemovalStore(client, config, this.services);
-    this.journal = new Journal(client, db(config.db.tenantadm), this.services, {
+    this.notice = options.notice ?? (() => undefined);
+    const steps = {
+      apply: (call: Parameters<MenderServices['apply']>[0]) => this.services.apply(call),
+      undo: (call: Parameters<MenderServices['undo']>[0]) => this.services.undo(call),
+      refreshCache: async (work: CacheWork) => {
+        await this.cache.run(work);
+      },
+    };
+    this.journal = new Journal(client, db(config.db.tenantadm), steps, {
       clock: now,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       lockWaitMs: options.lockWaitMs ?? lockWaitMs(config.timeoutMs),
       hooks: options.hooks,
       notice: options.notice,
     });
+  }
+
+  /**
+   * deviceauth's Redis cache: runs the `cache` roll-forward steps of the operations this process
+   * finishes (its own, or a dead process's in `repair`), warning through `notice`. Made on first
+   * use: a command that never touches the cache does not parse the Redis URL.
+   */
+  get cache(): LimitRefresh {
+    this.cacheRefresh ??= new LimitRefresh(this.config, this.notice);
+    return this.cacheRefresh;
   }
 
   static async open(config: Config, options: StoreOptions = {}): Promise<Store> {
@@ -268,6 +289,11 @@ export class Store {
       );
     }
     return { steps, direct };
+  }
+
+  /** The roll-forward step that brings deviceauth's Redis in line with a change (none: nothing to do there). */
+  cacheSteps(work: CacheWork | null): Step[] {
+    return work && work.keys.length > 0 ? [{ kind: 'cache', ...work }] : [];
   }
 
   /** Run driver calls with errors translated (duplicates → conflict, lost server → unreachable). */
