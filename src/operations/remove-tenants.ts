@@ -151,7 +151,8 @@ export async function removeTenants(
     for (const kid of kids) {
       const sp = kid.tenant.parent_tenant_id!;
       if (going.has(sp) && !going.has(kid.tenant.id)) {
-        changed(sp, asked.includes(kid.tenant.id) ? `Service Provider ${sp} keeps child tenant ${kid.tenant.id}, which is not removed` : `Service Provider ${sp} got child tenant ${kid.tenant.id}`);
+        // A batch may have left the child out (an earlier batch, or this one, skipped it).
+        changed(sp, options.skipIf || asked.includes(kid.tenant.id) ? `Service Provider ${sp} has child tenant ${kid.tenant.id}, which stays,` : `Service Provider ${sp} got child tenant ${kid.tenant.id}`);
       }
     }
     const ids = asked.filter((id) => going.has(id));

@@ -45,6 +45,28 @@ describe('delete-suspended-tenants locks and re-checks every tenant it removes',
     expect(deletes.map((d) => d.object.id)).toEqual([gone]);
   });
 
+  it("a child re-activated at the prompt stays, and so does its Service Provider (its removal would orphan it)", async () => {
+    const sp = (await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10'])).id;
+    await runJson(ctx.dbs, ['update-tenant', '--id', sp, '--service-provider']);
+    const kid = (await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp, '--device-limit', '2'])).id;
+    for (const id of [kid, sp]) await runJson(ctx.dbs, yes(['update-tenant', '--id', id, '--status', 'suspended']));
+    const r = await run(ctx.dbs, sweep, {
+      atPrompt: async () => {
+        await runJson(ctx.dbs, ['update-tenant', '--id', kid, '--status', 'active']);
+        return 'y';
+      },
+    });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.removed.tenants).toEqual([]);
+    expect(out.skipped).toEqual([
+      { id: kid, name: 'kid', reason: 'it is active now' },
+      { id: sp, name: 'sp', reason: `Service Provider ${sp} has child tenant ${kid}, which stays, while this command ran` },
+    ]);
+    expect(await tenantDoc(kid)).toMatchObject({ status: 'active', parent_tenant_id: sp });
+    expect(await tenantDoc(sp)).toMatchObject({ status: 'suspended' });
+  });
+
   it('a re-activation and a new user wait for the sweep holding its locks: nothing is added to a tenant being removed', async () => {
     const plain = await suspendedTenant('plain');
     const other = await suspendedTenant('other');
