@@ -46,7 +46,7 @@ describe('suspend-tenants-expired-trial locks the tenants and re-checks them und
     const rows = JSON.parse(r.stdout);
     expect(Object.fromEntries(rows.map((x: any) => [x.name, x.status]))).toEqual({ extended: 'active', ended: 'active', due: 'suspended' });
     expect(rows.find((x: any) => x.name === 'extended').trial_expiration).toBe('2030-01-01T00:00:00.000Z');
-    expect(r.stderr).toContain(`skipped tenant ${extended} ("extended"): its trial runs until 2030-01-01T00:00:00.000Z`);
+    expect(r.stderr).toContain(`skipped tenant ${extended} ("extended"): its trial now runs until 2030-01-01T00:00:00.000Z`);
     expect(r.stderr).toContain(`skipped tenant ${ended} ("ended"): it is no longer on a trial`);
     expect(await state(extended)).toEqual({ status: 'active', tokens: 1, suspensions: 0 });
     expect(await state(ended)).toEqual({ status: 'active', tokens: 1, suspensions: 0 });

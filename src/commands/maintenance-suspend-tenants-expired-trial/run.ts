@@ -46,15 +46,16 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
       const fresh = new Map((await store.tenants.findMany(batchIds)).map((r) => [r.tenant.id, r]));
       const at = deps.now();
       const due = batch.map((r) => fresh.get(r.tenant.id)).filter((r): r is TenantRecord => r !== undefined && expiredTrial(r, at));
+      const dueIds = due.map((r) => r.tenant.id);
+      const going = new Set(dueIds);
       const out = batch.map((r) => {
         const now = fresh.get(r.tenant.id);
-        return now ? row(now, now.tenant.status) : row(r, 'removed');
+        return now ? row(now, going.has(r.tenant.id) ? 'suspended' : now.tenant.status) : row(r, 'removed');
       });
       for (const r of out) {
-        if (!due.some((d) => d.tenant.id === r.id)) deps.warn(`skipped tenant ${r.id} ("${r.name}"): ${skipReason(fresh.get(r.id), at)} since it was read`);
+        if (!going.has(r.id)) deps.warn(`skipped tenant ${r.id} ("${r.name}"): ${skipReason(fresh.get(r.id))}`);
       }
       if (due.length === 0) return { changes: null, result: out };
-      const dueIds = due.map((r) => r.tenant.id);
       const revoked = store.revokeTokensManySteps(dueIds);
       for (const service of revoked.direct) direct.add(service);
       const changes = new ChangeSet('maintenance suspend-tenants-expired-trial').afterCommit(
@@ -74,7 +75,7 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
           change: `status: ${t.status} -> suspended (trial expired ${t.trial_expiration ?? ''})`,
         });
       }
-      return { changes, result: out.map((r) => (dueIds.includes(r.id) ? { ...r, status: 'suspended' } : r)) };
+      return { changes, result: out };
     });
     for (const r of rows) after.set(r.id, r);
   }
@@ -88,10 +89,11 @@ function expiredTrial(r: TenantRecord, now: Date): boolean {
   return t.status === 'active' && t.trial === true && t.trial_expiration !== undefined && Date.parse(t.trial_expiration) <= now.getTime();
 }
 
-function skipReason(r: TenantRecord | undefined, now: Date): string {
-  if (!r) return 'it was removed';
+/** What changed since the tenant was read as due (a warning; nothing was done to it). */
+function skipReason(r: TenantRecord | undefined): string {
+  if (!r) return 'it was removed meanwhile';
   const t = r.tenant;
-  if (t.status !== 'active') return `it is ${t.status}`;
+  if (t.status !== 'active') return `it is ${t.status} now`;
   if (t.trial !== true) return 'it is no longer on a trial';
-  return `its trial runs until ${t.trial_expiration ?? 'no date'}, after ${now.toISOString()}`;
+  return t.trial_expiration ? `its trial now runs until ${t.trial_expiration}` : 'its trial has no expiration now';
 }
