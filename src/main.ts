@@ -27,6 +27,8 @@ export interface ProcessIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: OutStream;
   stderr: OutStream;
+  /** Answers a visible question on the terminal (confirmations); tests in-process give their own. */
+  ask?: (message: string) => Promise<string>;
 }
 
 export function processIo(): ProcessIo {
@@ -154,7 +156,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       warn,
       prompt: (message) => hiddenPrompt(message, io.stdin, stderr),
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      ask: (message) => (require('./confirm') as typeof import('./confirm')).lineFromTerminal(message, io.stdin, stderr),
+      ask: io.ask ?? ((message) => (require('./confirm') as typeof import('./confirm')).lineFromTerminal(message, io.stdin, stderr)),
       warned: new Set(),
       progress: (label, total) => progress.start(label, total),
     };

@@ -53,6 +53,7 @@ import { ConflictError, TenantadmError, isDuplicateKeyError } from '../errors';
 import { mongo, translateDriverError } from '../mongo';
 import type { ServiceCall } from '../mender/services';
 import type { DeliveryOutcome } from '../mender/workflows';
+import type { CacheWork } from '../mender/limit-cache';
 import { LockTable, newOwner, type LockDoc, type LockKey, type Owner } from './locks';
 
 export interface Target {
@@ -104,10 +105,16 @@ export type Step =
    * `record`, so a re-run delivers only the rest. A delivery that fails is a follow-up left
    * pending (`followUps`, then `tenantadm audit forward`): the change itself stands.
    */
-  | { kind: 'deliver'; target: Target; ids: unknown[]; record: Target };
+  | { kind: 'deliver'; target: Target; ids: unknown[]; record: Target }
+  /**
+   * Roll-forward only: deviceauth's Redis told about the change (cached limits invalidated, the
+   * tenants' cache version bumped), by whoever finishes the operation; where that cannot be
+   * done it warns with the commands to run by hand (mender/limit-cache.ts).
+   */
+  | ({ kind: 'cache' } & CacheWork);
 
 /** Step kinds that are never undone (they only run after the commit point). */
-const ROLL_FORWARD: ReadonlySet<Step['kind']> = new Set(['deleteMany', 'insertMany', 'deleteIn', 'updateIn', 'dropDatabase', 'deliver']);
+const ROLL_FORWARD: ReadonlySet<Step['kind']> = new Set(['deleteMany', 'insertMany', 'deleteIn', 'updateIn', 'dropDatabase', 'deliver', 'cache']);
 
 export interface Operation {
   /** The command that asked for it, for people reading the journal. */
@@ -241,6 +248,8 @@ export interface StepServices {
    * in the outcome).
    */
   deliver(docs: Document[]): Promise<DeliveryOutcome>;
+  /** Runs a `cache` step; it reports what it could not do itself (a warning), never throws for Redis. */
+  refreshCache?(work: CacheWork): Promise<void>;
 }
 
 /** A roll-forward that could not be completed and waits for the operator (e.g. `audit forward`). */
@@ -734,6 +743,11 @@ export class Journal {
         return;
       case 'deliver':
         return this.deliver(step);
+      case 'cache': {
+        const { kind: _kind, ...work } = step;
+        await this.services.refreshCache?.(work);
+        return;
+      }
       case 'delete': {
         const res = await this.coll(step.target).deleteOne({ _id: step.doc._id });
         if (res.deletedCount !== 1) {

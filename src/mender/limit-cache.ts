@@ -29,23 +29,47 @@ export function tenantVersionKey(prefix: string, tenantId: string): string {
 }
 
 /**
- * The commands Mender runs to drop a cached limit: main's InvalidateCache writes a short-lived
- * empty value that readers treat as a miss they must not re-cache; v4.1.3 deletes the key, and its
- * reader would fail parsing an empty value as a number.
+ * The Redis command each key of a piece of work gets, as Mender runs it. To drop a cached limit
+ * main's InvalidateCache writes a short-lived empty value that readers treat as a miss they must
+ * not re-cache (`invalid`); v4.1.3 deletes the key (`delete`), and its reader would fail parsing
+ * an empty value as a number. SuspendTenant increments the tenant's version (`increment`).
  */
-function invalidationCommands(profile: SchemaProfileName, keys: string[]): string[][] {
-  return keys.map((key) => (profile === 'v2' ? ['SET', key, INVALID_VALUE, 'EX', String(INVALID_VALUE_TTL_SEC)] : ['DEL', key]));
+export type CacheCommand = 'invalid' | 'delete' | 'increment';
+
+function commandFor(command: CacheCommand, key: string): string[] {
+  if (command === 'invalid') return ['SET', key, INVALID_VALUE, 'EX', String(INVALID_VALUE_TTL_SEC)];
+  return command === 'delete' ? ['DEL', key] : ['INCR', key];
 }
 
-type Purpose = 'limits' | 'tenant_version';
+export type CachePurpose = 'limits' | 'tenant_version';
+
+/**
+ * What to run in deviceauth's Redis after a change: planned before the change's commit point and
+ * run after it, as a roll-forward step of the change's operation (journal.ts `cache`), so a
+ * process killed in between leaves it to `repair` or the next command. Running it twice is
+ * harmless (an invalid value written again, a version moved once more). Kept as keys and one
+ * command name: the journal document holds no nested arrays (FerretDB refuses them).
+ */
+export interface CacheWork {
+  purpose: CachePurpose;
+  command: CacheCommand;
+  keys: string[];
+}
+
+/** The commands of a piece of work, one per key. */
+export function cacheCommands(work: CacheWork): string[][] {
+  return work.keys.map((key) => commandFor(work.command, key));
+}
+
+type Ran = { purpose: CachePurpose; keys: string[]; commands: string[][] };
 
 export type CacheOutcome =
   /** Redis ran the commands: the new values are live. */
-  | { state: 'invalidated'; purpose: Purpose; keys: string[]; commands: string[][] }
+  | ({ state: 'invalidated' } & Ran)
   /** No Redis URL: device-auth may serve stale data until it expires. */
-  | { state: 'not_configured'; purpose: Purpose; keys: string[]; commands: string[][] }
+  | ({ state: 'not_configured' } & Ran)
   /** Redis failed: the database change stands; the commands must be run by hand. */
-  | { state: 'failed'; purpose: Purpose; keys: string[]; commands: string[][]; reason: string; url: string };
+  | ({ state: 'failed'; reason: string; url: string } & Ran);
 
 export class LimitCache {
   private readonly options: RedisOptions | undefined;
@@ -59,22 +83,33 @@ export class LimitCache {
     this.options = url === undefined ? undefined : parseRedisUrl(url);
   }
 
-  invalidate(entries: { tenantId: string; kind: LimitKind }[], profile: SchemaProfileName): Promise<CacheOutcome> {
+  /** The commands that drop the cached copies of these limits. */
+  invalidation(entries: { tenantId: string; kind: LimitKind }[], profile: SchemaProfileName): CacheWork {
     const keys = [...new Set(entries.map((e) => limitCacheKey(this.prefix, profile, e.tenantId, e.kind)))];
-    return this.run('limits', keys, invalidationCommands(profile, keys));
+    return { purpose: 'limits', command: profile === 'v2' ? 'invalid' : 'delete', keys };
   }
 
   /** Mender's SuspendTenant: INCR the tenant version, orphaning the tenant's cached tokens and check-in times. */
-  bumpTenantVersion(tenantIds: string[]): Promise<CacheOutcome> {
+  versionBump(tenantIds: string[]): CacheWork {
     const keys = [...new Set(tenantIds)].map((tid) => tenantVersionKey(this.prefix, tid));
-    return this.run('tenant_version', keys, keys.map((key) => ['INCR', key]));
+    return { purpose: 'tenant_version', command: 'increment', keys };
+  }
+
+  invalidate(entries: { tenantId: string; kind: LimitKind }[], profile: SchemaProfileName): Promise<CacheOutcome> {
+    return this.run(this.invalidation(entries, profile));
+  }
+
+  bumpTenantVersion(tenantIds: string[]): Promise<CacheOutcome> {
+    return this.run(this.versionBump(tenantIds));
   }
 
   /** All commands in one pipeline, one round trip however many tenants a plan touches. */
-  private async run(purpose: Purpose, keys: string[], commands: string[][]): Promise<CacheOutcome> {
+  async run(work: CacheWork): Promise<CacheOutcome> {
+    const commands = cacheCommands(work);
+    const ran: Ran = { purpose: work.purpose, keys: work.keys, commands };
     const options = this.options;
-    if (!options) return { state: 'not_configured', purpose, keys, commands };
-    if (commands.length === 0) return { state: 'invalidated', purpose, keys, commands };
+    if (!options) return { state: 'not_configured', ...ran };
+    if (commands.length === 0) return { state: 'invalidated', ...ran };
     try {
       await withRedis(options, this.timeoutMs, async (client) => {
         // ioredis names its command methods in lower case.
@@ -83,9 +118,9 @@ export class LimitCache {
         if (refused) throw refused;
         if (replies?.length !== commands.length) throw new Error('Redis did not answer every command');
       });
-      return { state: 'invalidated', purpose, keys, commands };
+      return { state: 'invalidated', ...ran };
     } catch (err) {
-      return { state: 'failed', purpose, keys, commands, reason: (err as Error).message, url: describeRedisTarget(options) };
+      return { state: 'failed', ...ran, reason: (err as Error).message, url: describeRedisTarget(options) };
     }
   }
 }
@@ -116,11 +151,17 @@ export type RefreshState = CacheOutcome['state'] | 'service';
 /**
  * The one thing to do after a limit or tenant change so that deviceauth sees it: nothing when
  * its API made the change; else invalidate the cached limits or bump the tenants' cache version
- * in its Redis, and warn (the prefix is main's) when that could not be done.
+ * in its Redis, and warn (the prefix is main's) when that could not be done. A command plans the
+ * work (`limits`, `tenants`) before its commit point and adds it to its operation as a
+ * roll-forward step; whoever finishes the operation (the command, `repair`, the next command)
+ * runs it with `run`, so a kill after the commit point never leaves the old values served
+ * without a warning.
  */
 export class LimitRefresh {
   readonly throughApi: boolean;
   private readonly cache: LimitCache;
+  /** What the last run of each purpose did in this process (for the command's output). */
+  readonly outcomes = new Map<CachePurpose, CacheOutcome['state']>();
 
   /** Parses the Redis URL at once, so a bad one is a usage error before anything is written. */
   constructor(
@@ -133,17 +174,12 @@ export class LimitRefresh {
   }
 
   /**
-   * After limits were written (or removed with their tenants): `profile` names the cache keys and
-   * is read only when the tool wrote them; a profile that cannot be told leaves the cached copies
-   * to expire, with a warning about `whose` limits. Nothing to refresh is null.
+   * The work after limits are written (or removed with their tenants): `profile` names the cache
+   * keys and is read only when the tool writes them; a profile that cannot be told leaves the
+   * cached copies to expire, with a warning about `whose` limits. Null: nothing for the tool to do.
    */
-  async limits(
-    entries: { tenantId: string; kind: LimitKind }[],
-    profile: () => Promise<SchemaProfileName>,
-    whose = "the tenants'",
-  ): Promise<RefreshState | null> {
-    if (entries.length === 0) return null;
-    if (this.throughApi) return 'service';
+  async limits(entries: { tenantId: string; kind: LimitKind }[], profile: () => Promise<SchemaProfileName>, whose = "the tenants'"): Promise<CacheWork | null> {
+    if (entries.length === 0 || this.throughApi) return null;
     let name: SchemaProfileName;
     try {
       name = await profile();
@@ -151,19 +187,27 @@ export class LimitRefresh {
       this.warn(`deviceauth's schema profile is unknown, so ${whose} cached limits were not invalidated; they expire within ${LIMIT_CACHE_TTL_HOURS} hours`);
       return null;
     }
-    return this.report(await this.cache.invalidate(entries, name));
+    return this.cache.invalidation(entries, name);
   }
 
-  /** After tenants were suspended or removed: deviceauth's SuspendTenant moves their cache version (its API does so itself). */
-  async tenants(tenantIds: string[]): Promise<RefreshState | null> {
-    if (tenantIds.length === 0) return null;
-    if (this.throughApi) return 'service';
-    return this.report(await this.cache.bumpTenantVersion(tenantIds));
+  /** The work after tenants are suspended or removed: deviceauth's SuspendTenant moves their cache version (its API does so itself). */
+  tenants(tenantIds: string[]): CacheWork | null {
+    if (tenantIds.length === 0 || this.throughApi) return null;
+    return this.cache.versionBump(tenantIds);
   }
 
-  private report(outcome: CacheOutcome): CacheOutcome['state'] {
+  /** Run planned work (a roll-forward step); warns when the old values may still be served. */
+  async run(work: CacheWork): Promise<CacheOutcome['state']> {
+    const outcome = await this.cache.run(work);
     const warning = staleCacheWarning(outcome);
     if (warning) this.warn(warning);
+    this.outcomes.set(work.purpose, outcome.state);
     return outcome.state;
+  }
+
+  /** What became of the cached copies of `purpose` in this process: 'service' through the API, null when nothing ran. */
+  state(purpose: CachePurpose): RefreshState | null {
+    if (this.throughApi) return 'service';
+    return this.outcomes.get(purpose) ?? null;
   }
 }

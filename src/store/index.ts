@@ -19,6 +19,7 @@ import { RemovalStore } from './tenant-sweep';
 import { idValues } from './tenants';
 import { MenderServices } from '../mender/services';
 import { AuditDelivery, type StoredEntry } from '../mender/workflows';
+import { LimitRefresh, type CacheWork } from '../mender/limit-cache';
 import { IsolationCheck, type IsolationAudit } from './check';
 import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } from './profile';
 import type { SsoSettings } from '../domain/sso';
@@ -135,6 +136,8 @@ export class Store {
   private toldLocalAudit = false;
   /** What removing tenants takes away, everywhere on the server (discovered). */
   readonly removal: RemovalStore;
+  private cacheRefresh: LimitRefresh | undefined;
+  private readonly notice: (line: string) => void;
   private profileCache: Promise<SchemaProfile> | undefined;
   private detectionCache: Promise<DetectedSchema> | undefined;
 
@@ -154,19 +157,23 @@ export class Store {
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);
     this.removal = new RemovalStore(client, config, this.services);
+    this.notice = options.notice ?? (() => undefined);
     const delivery = config.orchestrator !== undefined ? new AuditDelivery(config.orchestrator, config.timeoutMs) : undefined;
     this.delivery = delivery;
     const steps: StepServices = {
       apply: (call) => this.services.apply(call),
       undo: (call) => this.services.undo(call),
+      refreshCache: async (work: CacheWork) => {
+        await this.cache.run(work);
+      },
       // A settler without the address cannot deliver: the entries wait for `audit forward`.
       deliver: async (docs) => {
         if (!delivery) {
           return {
-              delivered: [],
-              skipped: [],
-              undelivered: docs.length,
-              failure: new UnreachableError(`${ENV.orchestratorAddr} is not set`, `set it (or --orchestrator-addr) to reach Mender's workflows service`),
+            delivered: [],
+            skipped: [],
+            undelivered: docs.length,
+            failure: new UnreachableError(`${ENV.orchestratorAddr} is not set`, `set it (or --orchestrator-addr) to reach Mender's workflows service`),
           };
         }
         const outcome = await delivery.deliver(docs as StoredEntry[]);
@@ -181,6 +188,16 @@ export class Store {
       hooks: options.hooks,
       notice: options.notice,
     });
+  }
+
+  /**
+   * deviceauth's Redis cache: runs the `cache` roll-forward steps of the operations this process
+   * finishes (its own, or a dead process's in `repair`), warning through `notice`. Made on first
+   * use: a command that never touches the cache does not parse the Redis URL.
+   */
+  get cache(): LimitRefresh {
+    this.cacheRefresh ??= new LimitRefresh(this.config, this.notice);
+    return this.cacheRefresh;
   }
 
   static async open(config: Config, options: StoreOptions = {}): Promise<Store> {
@@ -294,6 +311,11 @@ export class Store {
       );
     }
     return { steps, direct };
+  }
+
+  /** The roll-forward step that brings deviceauth's Redis in line with a change (none: nothing to do there). */
+  cacheSteps(work: CacheWork | null): Step[] {
+    return work && work.keys.length > 0 ? [{ kind: 'cache', ...work }] : [];
   }
 
   /** Run driver calls with errors translated (duplicates → conflict, lost server → unreachable). */

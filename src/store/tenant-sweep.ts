@@ -1,8 +1,9 @@
 /**
  * What removing tenants takes away, found on the server (discovery.ts): the documents of
  * every collection that names them in `tenant_id`, deviceauth's tokens (which name the tenant
- * in their `mender.tenant` claim), their per-tenant databases, the tenant documents and the
- * tool's locks on them. It plans with one query per collection for all tenants together,
+ * in their `mender.tenant` claim), their per-tenant databases and the tenant documents (the
+ * tool's locks are not records of a tenant: the removal releases its own, and locks a dead
+ * process left are broken by `repair` or whoever needs them). It plans with one query per collection for all tenants together,
  * builds the roll-forward steps that remove it all, and proves afterwards that nothing is left.
  */
 import type { Document, MongoClient } from 'mongodb';
@@ -10,7 +11,7 @@ import type { Config } from '../config';
 import type { LimitKind } from '../domain/tenant';
 import { databaseNames, perTenantDatabases, tenantCollections } from './discovery';
 import type { MenderServices, ServiceName } from '../mender/services';
-import { LOCKS, type Step } from '../journal/journal';
+import type { Step } from '../journal/journal';
 import { TENANTS, idValues } from './tenants';
 import { DEPLOYMENTS_DB, STORAGE_COLLECTION, STORAGE_ID } from './storage';
 import type { Progress, StartProgress } from '../progress';
@@ -108,18 +109,12 @@ export interface RemovalPlan {
   buckets: Record<string, string>;
   /** Where the rows came from, for the steps: collection and the field that names the tenant. */
   sweeps: (CollectionRef & { field: string; types: ('string' | 'objectId')[] })[];
-  lockKeys: string[];
 }
 
 export interface Remaining {
   database: string;
   collection: string;
   documents: number;
-}
-
-/** The lock keys the tool takes on a tenant (operations/allocation.ts, users and SSO). */
-function lockKeysOf(ids: string[]): string[] {
-  return ids.flatMap((id) => [`sp:${id}`, `tenant-users:${id}`, `sso:${id}`]);
 }
 
 export class RemovalStore {
@@ -173,9 +168,6 @@ export class RemovalStore {
       merged.set(key, row);
     }
     rows.push(...merged.values());
-    // The tool's locks on the tenants (held by this removal itself, or left by a dead process) go
-    // too; they hold no tenant_id, so they are not rows of the plan.
-    const lockKeys = lockKeysOf(orderedIds);
 
     const buckets: Record<string, string> = {};
     for (const p of perTenant) {
@@ -203,7 +195,6 @@ export class RemovalStore {
       limits: limitDocs.map((d) => ({ tenantId: String(d.tenant_id), kind: String(d.name) as LimitKind })),
       buckets,
       sweeps: found.map((f) => ({ db: f.db, coll: f.coll, field: f.field, types: f.types })),
-      lockKeys,
     };
   }
 
@@ -211,7 +202,8 @@ export class RemovalStore {
    * The roll-forward steps, run after the commit point: the tenant documents first (children
    * before their SP), so that no other command can add to a tenant being removed; then each
    * service's own removal where it has one; then the sweep of every collection found, the
-   * per-tenant databases and the locks. Each step is idempotent.
+   * per-tenant databases. Never the locks: those on these tenants are held by the removal
+   * itself (released by the journal) or by processes that wait or are dead. Each step is idempotent.
    */
   steps(plan: RemovalPlan, groups: string[][]): Step[] {
     const steps: Step[] = [];
@@ -241,7 +233,6 @@ export class RemovalStore {
       steps.push({ kind: 'deleteIn', target: { db: s.db, coll: s.coll }, field: s.field, values: these });
     }
     for (const db of plan.databases) steps.push({ kind: 'dropDatabase', db });
-    steps.push({ kind: 'deleteIn', target: { db: home, coll: LOCKS }, field: '_id', values: plan.lockKeys });
     return steps;
   }
 

@@ -82,6 +82,11 @@ export interface RunOptions {
   onStdout?: (chunk: string) => void;
   /** Called with each chunk the command writes to stderr, as it writes it. */
   onStderr?: (chunk: string) => void;
+  /**
+   * In-process only: stdin is a terminal, and each question the command asks there (a
+   * confirmation) is answered by this, which may first run rivals while the prompt is on screen.
+   */
+  atPrompt?: (question: string) => Promise<string>;
 }
 
 /**
@@ -121,8 +126,8 @@ export async function runInProcess(dbs: Dbs, args: string[], opts: RunOptions = 
   builtMain ??= (require(path.join(ROOT, 'dist/main.js')) as { main: Main }).main;
   const stdout = new Captured(opts.terminalColumns, opts.onStdout);
   const stderr = new Captured(opts.terminalColumns, opts.onStderr);
-  const stdin = Object.assign(Readable.from(opts.input ? [Buffer.from(opts.input)] : []), { isTTY: false });
-  const code = await builtMain([process.execPath, BIN, ...args], { env: cliEnv(dbs, opts.env), stdin, stdout, stderr });
+  const stdin = Object.assign(Readable.from(opts.input ? [Buffer.from(opts.input)] : []), { isTTY: opts.atPrompt !== undefined });
+  const code = await builtMain([process.execPath, BIN, ...args], { env: cliEnv(dbs, opts.env), stdin, stdout, stderr, ...(opts.atPrompt ? { ask: opts.atPrompt } : {}) });
   return { code, stdout: stdout.text, stderr: stderr.text, signal: null };
 }
 

@@ -1,8 +1,8 @@
 /**
  * The one refresh after a limit or tenant change (mender/limit-cache.ts LimitRefresh): nothing
- * when deviceauth's API made the change, else the cache invalidated by the tool, and the
- * existing warnings when that cannot be done. No Redis is needed: without a URL the outcome is
- * "not_configured", with the commands to run by hand.
+ * when deviceauth's API made the change, else the work planned before the commit point and run
+ * after it (a roll-forward step), with the existing warnings when that cannot be done. No Redis
+ * is needed: without a URL the outcome is "not_configured", with the commands to run by hand.
  */
 import { LimitRefresh } from '../../src/mender/limit-cache';
 import { servedBy } from '../../src/mender/services';
@@ -20,16 +20,24 @@ describe('LimitRefresh', () => {
     const { refresh: r, warnings } = refresh({ deviceauth: 'http://deviceauth:8080' });
     const profile = jest.fn(async () => 'v2' as const);
     expect(r.throughApi).toBe(true);
-    expect(await r.limits([{ tenantId: tenant, kind: 'max_devices' }], profile)).toBe('service');
-    expect(await r.tenants([tenant])).toBe('service');
+    expect(await r.limits([{ tenantId: tenant, kind: 'max_devices' }], profile)).toBeNull();
+    expect(r.tenants([tenant])).toBeNull();
+    expect(r.state('limits')).toBe('service');
     expect(profile).not.toHaveBeenCalled();
     expect(warnings).toEqual([]);
   });
 
-  it('says how to drop the cached copies when no Redis is configured', async () => {
+  it('plans the commands before the commit point, and says how to run them when no Redis is configured', async () => {
     const { refresh: r, warnings } = refresh({});
-    expect(await r.limits([{ tenantId: tenant, kind: 'max_devices' }], async () => 'legacy')).toBe('not_configured');
-    expect(await r.tenants([tenant])).toBe('not_configured');
+    const limits = await r.limits([{ tenantId: tenant, kind: 'max_devices' }], async () => 'legacy');
+    const version = r.tenants([tenant]);
+    expect(limits).toEqual({ purpose: 'limits', command: 'delete', keys: [`deviceauth:v1:tenant:${tenant}:limit:max_devices`] });
+    expect(version).toEqual({ purpose: 'tenant_version', command: 'increment', keys: [`deviceauth:v1:tenant:${tenant}:version`] });
+    expect(warnings).toEqual([]);
+    expect(r.state('limits')).toBeNull();
+    expect(await r.run(limits!)).toBe('not_configured');
+    expect(await r.run(version!)).toBe('not_configured');
+    expect(r.state('limits')).toBe('not_configured');
     expect(warnings).toEqual([
       expect.stringMatching(new RegExp(`^no --redis-url .*old limit for up to 3 hours.*DEL deviceauth:v1:tenant:${tenant}:limit:max_devices$`)),
       expect.stringMatching(new RegExp(`^no --redis-url .*cached device tokens.*INCR deviceauth:v1:tenant:${tenant}:version$`)),
@@ -48,7 +56,7 @@ describe('LimitRefresh', () => {
   it('does nothing for nothing changed', async () => {
     const { refresh: r, warnings } = refresh({});
     expect(await r.limits([], async () => 'v2')).toBeNull();
-    expect(await r.tenants([])).toBeNull();
+    expect(r.tenants([])).toBeNull();
     expect(warnings).toEqual([]);
   });
 

@@ -45,8 +45,12 @@ export async function deleteTenant(options: DeleteTenantOptions, deps: Deps): Pr
   }
 
   const records = new Map<string, TenantRecord>([...children, record].map((r) => [r.tenant.id, r]));
-  const result = await removeTenants(store, deps, 'delete-tenant', records, groups, {
+  // Under the locks, after the prompt: the tenant and exactly the children confirmed, each still
+  // under this Service Provider (removeTenants refuses, exit 4, a child detached or attached
+  // meanwhile: the operator confirmed that set, not another), and the rules again.
+  const { result } = await removeTenants(store, deps, 'delete-tenant', records, groups, {
     databases,
+    settingsLocks: true,
     recheck: (fresh) => {
       const kids = children.map((c) => fresh.get(c.tenant.id)!);
       check(fresh.get(id)!, kids);

@@ -19,7 +19,8 @@ export const spec = defineCommand({
     'Only a suspended tenant can be removed (exit 5 otherwise). A Service Provider with children is refused unless --cascade, which removes its children first (each must be suspended). ' +
     "A child's removal returns its capacity to its Service Provider; --parent names the SP the removal is asked through (exit 5 when the tenant is not its child). " +
     "What goes is discovered: every collection of every database on the server (except admin, local, config; --databases restricts) holding documents whose tenant_id is the tenant's, " +
-    "deviceauth's tokens of the tenant, every per-tenant database <name>-<tenant id>, the tenant document and the tool's locks on it. " +
+    "deviceauth's tokens of the tenant, every per-tenant database <name>-<tenant id>, and the tenant document. " +
+    'After the prompt, under the locks of every tenant involved, it reads them again: a child detached or attached meanwhile makes it refuse (exit 4, nothing removed). ' +
     "With the service addresses set, each service's internal tenant-removal endpoint is called first where it exists; the rest is swept directly. " +
     'The removal is journaled and forward-only: once it starts, a killed run is finished by the next command or `tenantadm repair`. ' +
     'It prints {"removed": {...}, "remaining": 0} after proving nothing is left (exit 1 naming where, otherwise), and names the artifacts left in object storage (prefix <tenant id>/, and the tenant\'s own bucket). ' +

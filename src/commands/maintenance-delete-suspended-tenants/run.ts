@@ -3,9 +3,9 @@ import type { OptionsOf } from '../../options';
 import type { deleteSuspendedOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
-import { batchRemovalOrder, requireSuspended } from '../../domain/removal-rules';
+import { batchRemovalOrder } from '../../domain/removal-rules';
 import { confirmYes, consentNeeded } from '../../confirm';
-import { batches, mergeResults, removeTenants, type RemovalResult } from '../../operations/remove-tenants';
+import { batches, mergeResults, removeTenants, type RemovalResult, type Skipped } from '../../operations/remove-tenants';
 import type { TenantRecord } from '../../store';
 import { parseDatabaseNames } from '../../domain/databases';
 import { suspendedCandidateColumns, type SuspendedCandidate } from '../../views/maintenance';
@@ -61,17 +61,25 @@ export async function deleteSuspendedTenants(options: DeleteSuspendedOptions, de
   // One operation per batch, children's batches before their Service Providers': each batch
   // is complete once done, and a killed one is finished by the next command or `repair`.
   const results: RemovalResult[] = [];
+  const later: Skipped[] = [];
   for (const batch of batches(groups)) {
     const mine = new Map(batch.flat().map((id) => [id, records.get(id)!]));
-    results.push(
-      await removeTenants(store, deps, 'maintenance delete-suspended-tenants', mine, batch, {
-        databases,
-        lockEach: false,
-        recheck: (fresh) => {
-          for (const r of fresh.values()) requireSuspended(r.tenant);
-        },
-      }),
-    );
+    const { result, skipped: left } = await removeTenants(store, deps, 'maintenance delete-suspended-tenants', mine, batch, {
+      databases,
+      // Re-checked under the tenants' locks: one re-activated (or suspended anew) since it was read stays.
+      skipIf: (fresh) => stillDue(fresh, cutoff, days),
+    });
+    for (const s of left) deps.warn(`skipped tenant ${s.id} ("${s.name}"): ${s.reason}`);
+    later.push(...left);
+    results.push(result);
   }
-  return { type: 'object', data: { ...mergeResults(results), skipped } };
+  return { type: 'object', data: { ...mergeResults(results), skipped: [...skipped, ...later] } };
+}
+
+/** Why a tenant read as due no longer is, under its lock (null: it still is); the rule of `suspendedSince`. */
+function stillDue(r: TenantRecord, cutoff: Date, days: number): string | null {
+  if (r.tenant.status !== 'suspended') return `it is ${r.tenant.status} now`;
+  const at = r.raw.suspended_at instanceof Date ? r.raw.suspended_at : r.raw.suspended_at === undefined && r.raw.updated_at instanceof Date ? r.raw.updated_at : undefined;
+  if (!at || at.getTime() > cutoff.getTime()) return `suspended ${at ? `since ${at.toISOString()}` : 'at an unknown time'}, less than ${days} day(s) ago`;
+  return null;
 }

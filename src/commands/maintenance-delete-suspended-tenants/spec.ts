@@ -22,7 +22,7 @@ export const spec = defineCommand({
   description:
     "Mender's maintenance job. A tenant's suspension counts from suspended_at (recorded on every suspension), or for tenants suspended before that was recorded, from updated_at. " +
     'The tenants are found with one query and removed as one forward-only operation (see delete-tenant); a Service Provider goes only when all its children go too ' +
-    '(otherwise it is skipped and named). --dry-run lists the tenants and what would happen to each. Asks first on a terminal; --yes for scripts (exit 2 without either).',
+    '(otherwise it is skipped and named). Each tenant is locked and checked again after the prompt: one re-activated, moved or removed meanwhile is skipped and named. --dry-run lists the tenants and what would happen to each. Asks first on a terminal; --yes for scripts (exit 2 without either).',
   options: deleteSuspendedOptions,
   examples: [
     'tenantadm maintenance delete-suspended-tenants --threshold-days 90 --dry-run -o table',

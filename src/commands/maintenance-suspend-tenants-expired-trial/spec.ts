@@ -12,7 +12,7 @@ export const spec = defineCommand({
   summary: "suspend every active tenant whose trial has expired (Mender's trial, trial_expiration)",
   description:
     "Mender's maintenance job: tenants with trial true and trial_expiration in the past are suspended (suspended_at recorded, device and user tokens revoked as update-tenant --status suspended does), " +
-    'found with one query and suspended with one update. Prints the tenants. --dry-run lists them and changes nothing. Asks first on a terminal; --yes for scripts (exit 2 without either).',
+    'found with one query and, after the prompt, locked and checked again: only those still active on an expired trial are suspended, revoked and audited, with one update. Prints the tenants. --dry-run lists them and changes nothing. Asks first on a terminal; --yes for scripts (exit 2 without either).',
   options: suspendExpiredTrialOptions,
   examples: ['tenantadm maintenance suspend-tenants-expired-trial --dry-run -o table', 'tenantadm maintenance suspend-tenants-expired-trial --yes'],
 });

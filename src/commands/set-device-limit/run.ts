@@ -108,6 +108,8 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
         // profile names deviceauth's cache keys, and a server whose profile cannot be told
         // must refuse (exit 5) with nothing written.
         if (decided.planned.length > 0 && !refresh.throughApi) await store.profile();
+        // deviceauth's cached copies are invalidated after the commit point, as a roll-forward step.
+        decided.set.afterCommit(...store.cacheSteps(await refresh.limits(decided.planned, async () => (await store.profile()).name)));
         return { changes: decided.set, result: decided };
       },
       { ownLocks: false, world: true },
@@ -115,7 +117,7 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
   }
 
   const { loaded, planned } = outcome;
-  const cacheState = options.dryRun ? null : await refresh.limits(planned, async () => (await store.profile()).name);
+  const cacheState = options.dryRun || planned.length === 0 ? null : store.cache.state('limits');
   if (options.dryRun) deps.warn(`dry run: ${planned.length} limit(s) would change; nothing was written`);
 
   const changedKeys = new Set(planned.map((c) => `${c.tenantId}/${c.kind}`));

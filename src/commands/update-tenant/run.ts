@@ -125,7 +125,8 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     // Suspension takes access away now: every device and user token of the tenant is revoked once the change commits.
     if (out.changes && wanted.status === 'suspended' && record.tenant.status !== 'suspended') {
       revoked = store.revokeTokensSteps(id);
-      out.changes.afterCommit(...revoked.steps);
+      // Then what deviceauth's own token API does besides deleting: move the tenant's cache version.
+      out.changes.afterCommit(...revoked.steps, ...store.cacheSteps(refresh.tenants([id])));
     }
     // The result is the record as written: what was read with this change applied.
     return { changes: out.changes, result: out.changes ? store.tenants.afterUpdate(record, out.changes.steps[0]!) : record };
@@ -134,11 +135,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   const written = readsParent
     ? await withAllocationLocks(store, [id], extraLocks, (fresh) => locked(fresh.get(id)!))
     : await store.exclusive([spLock(id), tenantLock(id), ...extraLocks], async () => locked(await requireTenant(store, id)));
-  if (revoked) {
-    if (revoked.direct.length > 0) warnDirectRevocation(deps, revoked.direct);
-    // What deviceauth's own token API does besides deleting: move the tenant's cache version.
-    await refresh.tenants([id]);
-  }
+  if (revoked && revoked.direct.length > 0) warnDirectRevocation(deps, revoked.direct);
   return { type: 'object', data: (await figures)(written), columns: tenantColumns };
 
   /**
