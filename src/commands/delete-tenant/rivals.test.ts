@@ -17,10 +17,10 @@ jest.setTimeout(180_000);
 /** A suspended Service Provider with two suspended children. */
 async function family(): Promise<{ sp: string; kids: string[] }> {
   const sp = (await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10'])).id;
-  await runJson(ctx.dbs, ['update-tenant', '--id', sp, '--service-provider']);
+  await runJson(ctx.dbs, ['update-tenant', '--tenant', sp, '--service-provider']);
   const kids: string[] = [];
   for (const name of ['k1', 'k2']) kids.push((await runJson(ctx.dbs, ['create-tenant', '--name', name, '--parent', sp, '--device-limit', '2'])).id);
-  for (const id of [...kids, sp]) await runJson(ctx.dbs, yes(['update-tenant', '--id', id, '--status', 'suspended']));
+  for (const id of [...kids, sp]) await runJson(ctx.dbs, yes(['update-tenant', '--tenant', id, '--status', 'suspended']));
   return { sp, kids };
 }
 
@@ -31,9 +31,9 @@ async function exists(id: string): Promise<boolean> {
 describe('delete-tenant --cascade re-checks the children under its locks, after the prompt', () => {
   it('refuses (exit 4, nothing removed) when a confirmed child was detached at the prompt', async () => {
     const { sp, kids } = await family();
-    const r = await run(ctx.dbs, ['delete-tenant', '--id', sp, '--cascade'], {
+    const r = await run(ctx.dbs, ['delete-tenant', '--tenant', sp, '--cascade'], {
       atPrompt: async () => {
-        await runJson(ctx.dbs, ['update-tenant', '--id', kids[0]!, '--no-parent']);
+        await runJson(ctx.dbs, ['update-tenant', '--tenant', kids[0]!, '--no-parent']);
         return 'sp';
       },
     });
@@ -47,7 +47,7 @@ describe('delete-tenant --cascade re-checks the children under its locks, after 
   it('refuses (exit 4, nothing removed) when a child was attached at the prompt, rather than remove a tenant nobody confirmed', async () => {
     const { sp, kids } = await family();
     const newcomer = new ObjectId();
-    const r = await run(ctx.dbs, ['delete-tenant', '--id', sp, '--cascade'], {
+    const r = await run(ctx.dbs, ['delete-tenant', '--tenant', sp, '--cascade'], {
       atPrompt: async () => {
         // Attached outside the tool (its rules refuse a suspended SP a new child).
         await (await client()).db(ctx.dbs.tenantadm).collection('tenants').insertOne({ _id: newcomer, name: 'newcomer', status: 'suspended', parent_tenant_id: sp });
@@ -61,7 +61,7 @@ describe('delete-tenant --cascade re-checks the children under its locks, after 
 
   it('removes exactly the confirmed family when nothing changed at the prompt', async () => {
     const { sp, kids } = await family();
-    const r = await run(ctx.dbs, ['delete-tenant', '--id', sp, '--cascade'], { atPrompt: async () => 'sp' });
+    const r = await run(ctx.dbs, ['delete-tenant', '--tenant', sp, '--cascade'], { atPrompt: async () => 'sp' });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).removed.tenants.map((t: any) => t.id)).toEqual([...kids, sp]);
     for (const id of [sp, ...kids]) expect(await leftAnywhere(id)).toEqual({});

@@ -28,7 +28,7 @@ describe('delete-suspended-tenants locks and re-checks every tenant it removes',
     await seedRecords(back);
     const r = await run(ctx.dbs, sweep, {
       atPrompt: async () => {
-        await runJson(ctx.dbs, ['update-tenant', '--id', back, '--status', 'active']);
+        await runJson(ctx.dbs, ['update-tenant', '--tenant', back, '--status', 'active']);
         return 'y';
       },
     });
@@ -47,12 +47,12 @@ describe('delete-suspended-tenants locks and re-checks every tenant it removes',
 
   it("a child re-activated at the prompt stays, and so does its Service Provider (its removal would orphan it)", async () => {
     const sp = (await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10'])).id;
-    await runJson(ctx.dbs, ['update-tenant', '--id', sp, '--service-provider']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', sp, '--service-provider']);
     const kid = (await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp, '--device-limit', '2'])).id;
-    for (const id of [kid, sp]) await runJson(ctx.dbs, yes(['update-tenant', '--id', id, '--status', 'suspended']));
+    for (const id of [kid, sp]) await runJson(ctx.dbs, yes(['update-tenant', '--tenant', id, '--status', 'suspended']));
     const r = await run(ctx.dbs, sweep, {
       atPrompt: async () => {
-        await runJson(ctx.dbs, ['update-tenant', '--id', kid, '--status', 'active']);
+        await runJson(ctx.dbs, ['update-tenant', '--tenant', kid, '--status', 'active']);
         return 'y';
       },
     });
@@ -73,7 +73,7 @@ describe('delete-suspended-tenants locks and re-checks every tenant it removes',
     const sweeping = runPaused(ctx.dbs, yes(sweep), 3000);
     await sweeping.paused;
     const [activate, user] = await Promise.all([
-      run(ctx.dbs, ['update-tenant', '--id', plain, '--status', 'active']),
+      run(ctx.dbs, ['update-tenant', '--tenant', plain, '--status', 'active']),
       run(ctx.dbs, ['create-user', '--tenant', other, '--email', 'late@example.com', '--password-file', passwordFile(ctx.dir)]),
     ]);
     const done = await sweeping.done;
@@ -89,7 +89,7 @@ describe('delete-suspended-tenants locks and re-checks every tenant it removes',
 
   it("waits for a live process's lock on a tenant instead of deleting it, and leaves no lock behind", async () => {
     const busy = await suspendedTenant('busy');
-    const setting = runPaused(ctx.dbs, ['set-sso', '--id', busy, '-f', ssoFile(ctx.dir, oidc())], 3000);
+    const setting = runPaused(ctx.dbs, ['set-sso', '--tenant', busy, '-f', ssoFile(ctx.dir, oidc())], 3000);
     await setting.paused;
     const swept = await run(ctx.dbs, yes(sweep));
     const set = await setting.done;

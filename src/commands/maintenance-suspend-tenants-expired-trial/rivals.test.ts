@@ -17,7 +17,7 @@ const sweep = ['maintenance', 'suspend-tenants-expired-trial'];
 /** An active tenant whose trial expired in 2020, with a device token. */
 async function expiredTrial(name: string): Promise<string> {
   const id = (await runJson(ctx.dbs, ['create-tenant', '--name', name])).id;
-  await runJson(ctx.dbs, ['update-tenant', '--id', id, '--trial', 'true', '--trial-expiration', '2020-01-01']);
+  await runJson(ctx.dbs, ['update-tenant', '--tenant', id, '--trial', 'true', '--trial-expiration', '2020-01-01']);
   await (await client()).db(ctx.dbs.deviceauth).collection('tokens').insertOne({ _id: new ObjectId(), mender: { tenant: id } });
   return id;
 }
@@ -37,8 +37,8 @@ describe('suspend-tenants-expired-trial locks the tenants and re-checks them und
     const due = await expiredTrial('due');
     const r = await run(ctx.dbs, sweep, {
       atPrompt: async () => {
-        await runJson(ctx.dbs, ['update-tenant', '--id', extended, '--trial-expiration', '2030-01-01']);
-        await runJson(ctx.dbs, ['update-tenant', '--id', ended, '--trial', 'false']);
+        await runJson(ctx.dbs, ['update-tenant', '--tenant', extended, '--trial-expiration', '2030-01-01']);
+        await runJson(ctx.dbs, ['update-tenant', '--tenant', ended, '--trial', 'false']);
         return 'y';
       },
     });
@@ -57,13 +57,13 @@ describe('suspend-tenants-expired-trial locks the tenants and re-checks them und
     const id = await expiredTrial('late');
     const sweeping = runPaused(ctx.dbs, yes(sweep), 3000);
     await sweeping.paused;
-    const extend = await run(ctx.dbs, ['update-tenant', '--id', id, '--trial-expiration', '2030-01-01']);
+    const extend = await run(ctx.dbs, ['update-tenant', '--tenant', id, '--trial-expiration', '2030-01-01']);
     const done = await sweeping.done;
     expect([done.code, extend.code]).toEqual([0, 0]);
     expect(waitedForLock(extend)).toBe(true);
     expect(JSON.parse(done.stdout)).toEqual([{ id, name: 'late', trial_expiration: '2020-01-01T00:00:00.000Z', status: 'suspended' }]);
     // The extension came after: the tenant stays suspended (an operator re-activates it), with the new date.
     expect(await state(id)).toEqual({ status: 'suspended', tokens: 0, suspensions: 1 });
-    expect((await runJson(ctx.dbs, ['get-tenant', '--id', id])).trial_expiration).toBe('2030-01-01T00:00:00.000Z');
+    expect((await runJson(ctx.dbs, ['get-tenant', '--tenant', id])).trial_expiration).toBe('2030-01-01T00:00:00.000Z');
   });
 });

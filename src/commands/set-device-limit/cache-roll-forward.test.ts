@@ -23,7 +23,7 @@ describe('cache refreshes are roll-forward steps', () => {
   it('a limit change killed at finalize: repair invalidates the cached limit', async () => {
     const t = await create('t', ['--device-limit', '100']);
     redisCli(DB, 'SET', limitKey(t.id), '100');
-    const killed = await run(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '5'], { env: { ...killedAt('finalize'), ...withRedis() } });
+    const killed = await run(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '5'], { env: { ...killedAt('finalize'), ...withRedis() } });
     expect(killed.signal).toBe('SIGKILL');
     expect(await storedLimit(ctx.dbs, t.id)).toBe(5);
     expect(redisCli(DB, 'GET', limitKey(t.id))).toBe('100');
@@ -39,7 +39,7 @@ describe('cache refreshes are roll-forward steps', () => {
 
   it('without a Redis, the repair of such a change warns with the command to run', async () => {
     const t = await create('t', ['--device-limit', '100']);
-    const killed = await run(ctx.dbs, ['set-device-limit', '--id', t.id, '--limit', '5'], { env: killedAt('finalize') });
+    const killed = await run(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '5'], { env: killedAt('finalize') });
     expect(killed.signal).toBe('SIGKILL');
     const repaired = await run(ctx.dbs, ['repair']);
     expect(repaired.code).toBe(0);
@@ -53,13 +53,13 @@ describe('cache refreshes are roll-forward steps', () => {
     const tokens = (await client()).db(ctx.dbs.deviceauth).collection('tokens');
     await tokens.insertOne({ _id: new ObjectId(), mender: { tenant: t.id } });
     redisCli(DB, 'SET', versionKey(t.id), '7');
-    const killed = await run(ctx.dbs, ['update-tenant', '--id', t.id, '--status', 'suspended', '--yes'], { env: { ...killedAt('finalize'), ...withRedis() } });
+    const killed = await run(ctx.dbs, ['update-tenant', '--tenant', t.id, '--status', 'suspended', '--yes'], { env: { ...killedAt('finalize'), ...withRedis() } });
     expect(killed.signal).toBe('SIGKILL');
     expect(redisCli(DB, 'GET', versionKey(t.id))).toBe('7');
     await runJson(ctx.dbs, ['create-tenant', '--name', 'next'], { env: withRedis() });
     expect(redisCli(DB, 'GET', versionKey(t.id))).toBe('8');
     expect(await tokens.countDocuments({ 'mender.tenant': t.id })).toBe(0);
-    expect((await runJson(ctx.dbs, ['get-tenant', '--id', t.id])).status).toBe('suspended');
+    expect((await runJson(ctx.dbs, ['get-tenant', '--tenant', t.id])).status).toBe('suspended');
     redisCli(DB, 'DEL', versionKey(t.id));
   });
 });
