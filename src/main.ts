@@ -167,6 +167,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       wide: globals.wide === true,
     });
     if (result.type === 'object' && result.exitCode !== undefined) code = result.exitCode;
+    if (result.type === 'list' && result.exitCode) code = result.exitCode() ?? code;
     // The change stands and its data is out; what did not follow it (Mender's audit log) is exit 8.
     const pending = (store as Store | undefined)?.journal.followUps ?? [];
     if (pending.length > 0 && code === 0) {

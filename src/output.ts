@@ -25,7 +25,8 @@ export type Result =
    * `rows`: what a table or CSV shows, one row each (check: its findings), instead of the one object.
    */
   | { type: 'object'; data: unknown; columns?: Column<unknown>[]; rows?: unknown[]; exitCode?: number }
-  | { type: 'list'; rows: AsyncIterable<unknown> | Iterable<unknown>; columns: Column<unknown>[] }
+  /** `exitCode`: asked once every row is out (usage --warn-at: 10 when any row was over the line). */
+  | { type: 'list'; rows: AsyncIterable<unknown> | Iterable<unknown>; columns: Column<unknown>[]; exitCode?: () => number | undefined }
   | { type: 'text'; text: string }
   | { type: 'none' };
 

@@ -22,6 +22,8 @@ import { spec as getSsoSpec } from '../commands/get-sso/spec';
 import { spec as setStorageSpec } from '../commands/set-storage/spec';
 import { spec as setDeviceLimitSpec } from '../commands/set-device-limit/spec';
 import { spec as usageSpec } from '../commands/usage/spec';
+import { spec as usageRecordSpec } from '../commands/usage-record/spec';
+import { spec as usageReportSpec } from '../commands/usage-report/spec';
 import { spec as migrateSpec } from '../commands/migrate/spec';
 import { spec as doctorSpec } from '../commands/doctor/spec';
 import { spec as checkSpec } from '../commands/check/spec';
@@ -47,6 +49,8 @@ export const commands: readonly CommandSpec[] = [
   withRun(setStorageSpec, () => (require('../commands/set-storage/run') as typeof import('../commands/set-storage/run')).setStorage),
   withRun(setDeviceLimitSpec, () => (require('../commands/set-device-limit/run') as typeof import('../commands/set-device-limit/run')).setDeviceLimit),
   withRun(usageSpec, () => (require('../commands/usage/run') as typeof import('../commands/usage/run')).usage),
+  withRun(usageRecordSpec, () => (require('../commands/usage-record/run') as typeof import('../commands/usage-record/run')).usageRecord),
+  withRun(usageReportSpec, () => (require('../commands/usage-report/run') as typeof import('../commands/usage-report/run')).usageReportCommand),
   withRun(migrateSpec, () => (require('../commands/migrate/run') as typeof import('../commands/migrate/run')).migrate),
   withRun(doctorSpec, () => (require('../commands/doctor/run') as typeof import('../commands/doctor/run')).doctor),
   withRun(checkSpec, () => (require('../commands/check/run') as typeof import('../commands/check/run')).check),

@@ -1,5 +1,6 @@
 /** deviceauth.devices: read only; accepted devices count against the limit. */
 import type { Collection, Db, Document } from 'mongodb';
+import { tierOf, zeroTiers, type Tiers } from './usage-history';
 
 export const DEVICES = 'devices';
 
@@ -78,4 +79,34 @@ export class DeviceStore {
     }
     return out;
   }
+
+  /**
+   * Devices of every tenant by status and tier, in one pass (usage history). A device whose
+   * record carries no `tier` counts as a standard device (open-source deviceauth stores none);
+   * `tiers` says whether any of the tenant's records carried one.
+   */
+  async countsByTierAll(): Promise<Map<string, TierCounts>> {
+    const out = new Map<string, TierCounts>();
+    const cursor = this.coll.find({ status: { $in: ['accepted', 'pending', 'preauthorized'] } }, { projection: { _id: 0, tenant_id: 1, status: 1, tier: 1 } }).batchSize(5000);
+    for await (const doc of cursor) {
+      const tenant = String(doc.tenant_id);
+      let counts = out.get(tenant);
+      if (!counts) out.set(tenant, (counts = emptyTierCounts()));
+      const tier = tierOf(doc as { tier?: unknown });
+      if (tier) counts.tiers = true;
+      counts[doc.status as 'accepted' | 'pending' | 'preauthorized'][tier ?? 'max_devices'] += 1;
+    }
+    return out;
+  }
 }
+
+/** A tenant's devices by status and tier (usage history). */
+export interface TierCounts {
+  accepted: Tiers;
+  pending: Tiers;
+  preauthorized: Tiers;
+  tiers: boolean;
+}
+
+export const emptyTierCounts = (): TierCounts => ({ accepted: zeroTiers(), pending: zeroTiers(), preauthorized: zeroTiers(), tiers: false });
+

@@ -12,6 +12,7 @@ import { TenantStore, TENANTS, idString } from './tenants';
 import { UserStore, USERS, type User } from './users';
 import { LimitStore, LIMITS } from './limits';
 import { DeviceStore, DEVICES } from './devices';
+import { UsageHistoryStore } from './usage-history';
 import { AuditStore, type AuditEvent } from './audit';
 import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
@@ -122,6 +123,8 @@ export class Store {
   readonly users: UserStore;
   readonly limits: LimitStore;
   readonly devices: DeviceStore;
+  /** Daily usage snapshots for billing (the tool's own collections). */
+  readonly usageHistory: UsageHistoryStore;
   readonly audit: AuditStore;
   readonly journal: Journal;
   /** Identity-provider settings (with secrets) per tenant. */
@@ -153,6 +156,7 @@ export class Store {
     this.users = new UserStore(db(config.db.useradm));
     this.limits = new LimitStore(db(config.db.deviceauth), () => this.profile());
     this.devices = new DeviceStore(db(config.db.deviceauth));
+    this.usageHistory = new UsageHistoryStore(db(config.db.tenantadm));
     this.audit = new AuditStore(db(config.db.audit), config.auditCollection);
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);

@@ -3,6 +3,7 @@ import type { OptionsOf } from '../../options';
 import type { usageOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
+import { ExitCode } from '../../errors';
 import { LIMIT_KINDS, UNLIMITED, parseTenantId } from '../../domain/tenant';
 import { allocationOf, freeCapacity } from '../../domain/allocation';
 import type { Store, TenantRecord } from '../../store';
@@ -125,5 +126,31 @@ export async function usage(options: UsageOptions, deps: Deps): Promise<Result> 
   // A named tenant or SP that does not exist is exit 3, not an empty list.
   if (id !== undefined) await requireTenant(store, id);
   if (parent !== undefined) await requireTenant(store, parent, 'Service Provider');
-  return { type: 'list', rows: counted(stream(store, store.tenants.find({ id, parent }), id === undefined && parent === undefined), deps.progress('tenants')), columns: usageColumns };
+  const all = stream(store, store.tenants.find({ id, parent }), id === undefined && parent === undefined);
+  let over = 0;
+  const line = options.warnAt;
+  const rows =
+    line === undefined
+      ? all
+      : (async function* () {
+          for await (const r of all) {
+            if (!atOrOver(r, line)) continue;
+            over++;
+            yield r;
+          }
+        })();
+  return {
+    type: 'list',
+    rows: counted(rows, deps.progress('tenants')),
+    columns: usageColumns,
+    ...(options.warnAt !== undefined ? { exitCode: () => (over > 0 ? ExitCode.overTheLine : undefined) } : {}),
+  };
+}
+
+/** Accepted devices at or above `percent` of a capped max_devices limit (a limit of 0 is over once it holds a device). */
+export function atOrOver(row: UsageRow, percent: number): boolean {
+  const limit = row.limits.max_devices;
+  if (limit < 0) return false;
+  if (limit === 0) return row.devices.accepted > 0;
+  return row.devices.accepted * 100 >= limit * percent;
 }

@@ -5,6 +5,7 @@ import type { OptionDecls } from '../../options';
 export const usageOptions = {
   tenant: { type: 'string', arg: 'id', aliases: ['id'], help: 'only this tenant' },
   parent: { type: 'string', arg: 'sp-id', help: 'only the children of this Service Provider' },
+  warnAt: { type: 'int', arg: 'percent', min: 1, max: 1000, help: 'only tenants with accepted devices at or above PERCENT of their max_devices limit; exit 10 when there are any (for cron and monitoring)' },
 } as const satisfies OptionDecls;
 
 export const spec = defineCommand({
@@ -20,5 +21,6 @@ export const spec = defineCommand({
     'tenantadm usage -o table',
     'tenantadm usage --tenant 673a03e3c9eca7a440f2f444 | jq \'.[0].free.max_devices\'',
     'tenantadm usage --parent 673a03e3c9eca7a440f2f444 -o csv > children.csv',
+    'tenantadm usage --warn-at 90 --ndjson > near-limit.ndjson',
   ],
 });
