@@ -94,6 +94,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
         );
       }
     }
+    if (wanted.service_provider === true && !record.tenant.service_provider) await requirePromotable(record);
     const parentAfter = parentTo === undefined ? record.tenant.parent_tenant_id : (parentTo ?? undefined);
     const nesting = parentTo !== undefined || wanted.service_provider === true;
     if (nesting && spFlag && parentAfter) {
@@ -140,6 +141,33 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     await refresh.tenants([id]);
   }
   return { type: 'object', data: (await figures)(written), columns: tenantColumns };
+
+  /**
+   * Mender Enterprise 4.x's rules for a new Service Provider: it has a device limit (MEN-7954),
+   * and it holds no devices, since device authentication is refused in SP tenants (MEN-7715).
+   */
+  async function requirePromotable(record: TenantRecord): Promise<void> {
+    const limit = (await store.limits.get(id, 'max_devices')).value;
+    if (limit === UNLIMITED) {
+      throw new RuleError(
+        `tenant ${id} ("${record.tenant.name}") has no device limit; a Service Provider must have one (Mender Enterprise 4.x, MEN-7954)`,
+        `set a limit first: tenantadm set-device-limit --id ${id} --limit N`,
+        { tenant_id: id },
+      );
+    }
+    const counts = (await store.devices.countsByStatus([id])).get(id)!;
+    const held = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (held === 0) return;
+    const detail = Object.entries(counts).filter(([, n]) => n > 0).map(([status, n]) => `${n} ${status}`).join(', ');
+    if (!options.allowDevices) {
+      throw new RuleError(
+        `tenant ${id} ("${record.tenant.name}") holds ${held} device(s) (${detail}); Mender Enterprise 4.x refuses device authentication in a Service Provider (MEN-7715)`,
+        `decommission them first, or promote it anyway with --allow-devices`,
+        { tenant_id: id, devices: held },
+      );
+    }
+    deps.warn(`tenant ${id} holds ${held} device(s) (${detail}); as a Service Provider, Mender Enterprise 4.x will refuse their next authentication (MEN-7715)`);
+  }
 
   /**
    * Check the rules for a new parent (or none) and add the parent change to `planned`:

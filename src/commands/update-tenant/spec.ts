@@ -10,6 +10,10 @@ export const updateTenantOptions = {
     help: 'make it a Service Provider',
     negate: 'make it an ordinary tenant (refused while it has children: exit 5)',
   },
+  allowDevices: {
+    type: 'boolean',
+    help: 'with --service-provider: promote a tenant that holds devices (Mender Enterprise 4.x refuses their next authentication; warns)',
+  },
   name: { type: 'string', arg: 'name', help: 'rename it' },
   plan: { type: 'enum', arg: 'plan', values: PLANS, help: 'change its plan' },
   status: { type: 'enum', arg: 'status', values: STATUSES, help: "change its status (suspending revokes the tenant's device and user tokens)" },
@@ -53,7 +57,10 @@ export const spec = defineCommand({
     "Suspending (--status suspended, which records suspended_at and revokes the tenant's tokens) and --rotate-token take access away: " +
     'a terminal asks first; without one, --yes is needed (exit 2 otherwise, before anything is read).',
   options: updateTenantOptions,
-  constraints: [{ requires: ['force', 'childFeatures'], message: '--force only goes with --child-features' }],
+  constraints: [
+    { requires: ['force', 'childFeatures'], message: '--force only goes with --child-features' },
+    { requires: ['allowDevices', 'serviceProvider'], message: '--allow-devices only goes with --service-provider' },
+  ],
   examples: [
     'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --service-provider --max-child-tenants 50',
     'tenantadm update-tenant --id 673a03e3c9eca7a440f2f444 --addon monitor,troubleshoot=off',
