@@ -346,9 +346,9 @@ describe('check', () => {
 
   it('a clean database is exit 0 with no findings, and --repair has nothing to do', async () => {
     const sp = await createTenant(ctx.dbs, 'clean-sp');
-    await run(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider', '--max-child-tenants', '2']);
     await run(ctx.dbs, ['set-device-limit', '--id', sp.id, '--limit', '10']);
-    await createTenant(ctx.dbs, 'clean-child', ['--parent', sp.id, '--device-limit', '4']);
+    await run(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider', '--max-child-tenants', '2']);
+    await ctx.child('clean-child', sp.id, ['--device-limit', '4']);
     const r = await run(ctx.dbs, ['check', '--databases', Object.values(ctx.dbs).join(',')]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);

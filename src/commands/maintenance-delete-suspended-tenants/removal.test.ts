@@ -50,7 +50,7 @@ describe('maintenance', () => {
     // A Service Provider suspended long ago whose child stays: skipped.
     const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '5']);
     await runJson(ctx.dbs, ['update-tenant', '--id', sp.id, '--service-provider']);
-    await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '1']);
+    await ctx.child('kid', sp.id, ['--device-limit', '1']);
     await runJson(ctx.dbs, yes(['update-tenant', '--id', sp.id, '--status', 'suspended']));
     await tenants.updateOne({ _id: new ObjectId(sp.id) }, { $set: { suspended_at: new Date(Date.now() - 10 * DAY) } });
 
