@@ -1,5 +1,6 @@
 /** Mender Enterprise 4.x's rules for promoting a tenant to Service Provider (MEN-7954, MEN-7715), and set-device-limit on an SP. */
-import { run, runJson } from '../../../test/support/harness';
+import { ObjectId } from 'mongodb';
+import { client, run, runJson } from '../../../test/support/harness';
 import { seedDevices } from '../../../test/support/limits';
 import { commandTest } from '../../../test/support/command-test';
 
@@ -42,5 +43,35 @@ describe('promotion to Service Provider (Enterprise 4.x)', () => {
     await ctx.expectFailsCleanly(['set-device-limit', '--set', `${p.id}=unlimited`], 5);
     // Other tiers are not the device limit of MEN-7954.
     await runJson(ctx.dbs, ['set-device-limit', '--id', p.id, '--limit', '20']);
+  });
+});
+
+describe("a child's plan and add-ons are its Service Provider's (MEN-7493, MEN-7511)", () => {
+  it('attaching a tenant whose plan or add-ons differ is exit 5 naming --inherit; --inherit makes them the SP\'s in the same change', async () => {
+    const p = await ctx.sp('sp', '100', ['--addon', 'monitor', '--child-features', 'monitor,configure']);
+    const t = await ctx.create('loose', ['--plan', 'os', '--addon', 'configure', '--device-limit', '5']);
+    const err = await ctx.expectFailsCleanly(['update-tenant', '--id', t.id, '--parent', p.id], 5);
+    expect(err).toMatch(/would join Service Provider .* with plan os \(its Service Provider's: enterprise\), add-on configure on \(its Service Provider's: off\), add-on monitor off/);
+    expect(err).toMatch(new RegExp(`--parent ${p.id} --inherit`));
+    const attached = await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--parent', p.id, '--inherit']);
+    expect(attached).toMatchObject({ parent_tenant_id: p.id, plan: 'enterprise' });
+    expect(attached.addons.filter((a: any) => a.enabled).map((a: any) => a.name)).toEqual(['monitor']);
+    const entries = await ctx.auditOf(t.id);
+    expect(entries.map((e) => e.change)).toEqual(expect.arrayContaining([expect.stringMatching(/plan: os -> enterprise; addon configure: on -> off; addon monitor: off -> on/)]));
+  });
+
+  it('a child given another plan or add-on is exit 5; --inherit on a child brings it back; --inherit without an SP is exit 5', async () => {
+    const p = await ctx.sp('sp', '100', ['--addon', 'troubleshoot']);
+    const kid = await ctx.child('kid', p.id);
+    expect((await ctx.expectFailsCleanly(['update-tenant', '--id', kid.id, '--plan', 'os'], 5))).toMatch(/is a child of Service Provider .* with plan os/);
+    await ctx.expectFailsCleanly(['update-tenant', '--id', kid.id, '--addon', 'troubleshoot=off'], 5);
+    await ctx.expectFailsCleanly(['update-tenant', '--id', kid.id, '--addon', 'monitor'], 5);
+    // Data written by other tools: --inherit repairs it.
+    await (await client()).db(ctx.dbs.tenantadm).collection('tenants').updateOne({ _id: new ObjectId(kid.id) }, { $set: { plan: 'os' } });
+    const fixed = await runJson(ctx.dbs, ['update-tenant', '--id', kid.id, '--inherit']);
+    expect(fixed.plan).toBe('enterprise');
+    const alone = await ctx.create('alone');
+    expect(await ctx.expectFailsCleanly(['update-tenant', '--id', alone.id, '--inherit'], 5)).toMatch(/no Service Provider to inherit/);
+    await ctx.expectFailsCleanly(['update-tenant', '--id', kid.id, '--inherit', '--plan', 'os'], 2);
   });
 });
