@@ -217,11 +217,13 @@ export class TenantStore {
 
   /**
    * Suspended tenants whose suspension began at or before `cutoff`, in one query: the time is
-   * `suspended_at`, or for tenants suspended before it was recorded, `updated_at`.
+   * `suspended_at`, or for tenants suspended before it was recorded, `updated_at`. `onlyTrial`:
+   * only those with Mender's trial flag.
    */
-  async *suspendedSince(cutoff: Date): AsyncGenerator<TenantRecord> {
+  async *suspendedSince(cutoff: Date, options: { onlyTrial?: boolean } = {}): AsyncGenerator<TenantRecord> {
     const filter = {
       status: 'suspended',
+      ...(options.onlyTrial ? { trial: true } : {}),
       $or: [{ suspended_at: { $lte: cutoff } }, { suspended_at: { $exists: false }, updated_at: { $lte: cutoff } }],
     };
     for await (const raw of this.coll.find(filter).sort({ _id: 1 }).batchSize(500)) yield { tenant: toTenant(raw), raw };

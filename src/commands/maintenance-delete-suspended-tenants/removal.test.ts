@@ -67,6 +67,20 @@ describe('maintenance', () => {
     for (const id of [recent, active, sp.id]) expect(await tenants.countDocuments({ _id: new ObjectId(id) })).toBe(1);
   });
 
+  it("--only-trial removes only suspended tenants with Mender's trial flag (Mender's own spelling)", async () => {
+    const tenants = (await client()).db(ctx.dbs.tenantadm).collection('tenants');
+    const trial = await suspendedTenant('trial');
+    const paying = await suspendedTenant('paying');
+    await tenants.updateOne({ _id: new ObjectId(trial) }, { $set: { trial: true } });
+    await tenants.updateOne({ _id: new ObjectId(paying) }, { $set: { trial: false } });
+    const dry = await runJson(ctx.dbs, ['maintenance', 'delete-suspended-tenants', '--threshold-days', '0', '--only-trial', '--dry-run']);
+    expect(dry.map((r: any) => r.name)).toEqual(['trial']);
+    const out = await runJson(ctx.dbs, yes(['maintenance', 'delete-suspended-tenants', '--threshold-days', '0', '--only-trial']));
+    expect(out.removed.tenants.map((t: any) => t.name)).toEqual(['trial']);
+    expect(await leftAnywhere(trial)).toEqual({});
+    expect(await tenants.countDocuments({ _id: new ObjectId(paying) })).toBe(1);
+  });
+
   it('a batch larger than a server-side count (60 tenants) is planned by one streamed pass per collection and removed whole', async () => {
     const c = await client();
     const ids: string[] = [];
