@@ -241,8 +241,9 @@ export class Store {
   isolationCheck(): IsolationAudit {
     const check = new IsolationCheck(this.client, this.config, this.journal, () => this.profile(), this.now);
     return {
-      scan: (options, progress) => this.guard(() => check.scan(options, progress)),
+      scan: (options, progress, context) => this.guard(() => check.scan(options, progress, context)),
       repair: (dryRun) => this.guard(() => check.repair(dryRun)),
+      childrenUnlikeSp: () => check.childrenUnlikeSp(),
     };
   }
 

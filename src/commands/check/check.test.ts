@@ -100,6 +100,9 @@ async function plant(): Promise<Planted> {
       { email: 'Dup@acme.example', tenant_id: tA, roles: [] },
       { email: 'dup@acme.example', tenant_id: tB, roles: [] },
       { email: 'fine@acme.example', tenant_id: tA, roles: [] },
+      // The SP's children have users (Enterprise 4.x): only the faults above are planted.
+      { email: 'kid1@sp.example', tenant_id: c1, roles: [] },
+      { email: 'kid2@sp.example', tenant_id: c2, roles: [] },
     ],
     (d) => d.tenant_id === m1,
   );
