@@ -21,16 +21,19 @@ async function plant() {
   await tenants.updateOne({ _id: new ObjectId(kid.id) }, { $set: { plan: 'os', addons: [{ name: 'monitor', enabled: false }, { name: 'configure', enabled: true }] } });
   const lonely = new ObjectId();
   await tenants.insertOne({ _id: lonely, name: 'lonely', status: 'active', plan: 'enterprise', addons: [{ name: 'monitor', enabled: true }], parent_tenant_id: sp.id });
+  await runJson(ctx.dbs, ['set-device-limit', '--id', lonely.toHexString(), '--limit', '1']);
   const opaque = await ctx.create('opaque', ['--token-format', 'opaque']);
   return { bare: bare.toHexString(), sp: sp.id, kid: kid.id, lonely: lonely.toHexString(), opaque: opaque.id };
 }
 
 const JWT = { TENANTADM_TOKEN_FORMAT: 'jwt' };
+/** Only this test's databases: check reads the whole server otherwise. */
+const scope = () => ['--databases', Object.values(ctx.dbs).join(',')];
 
 describe('check: Mender Enterprise 4.x rules and token formats', () => {
   it('reports each, with its samples, and exits 5', async () => {
     const p = await plant();
-    const r = await run(ctx.dbs, ['check'], { env: JWT });
+    const r = await run(ctx.dbs, ['check', ...scope()], { env: JWT });
     expect(r.code).toBe(5);
     const report = JSON.parse(r.stdout);
     const byKind = (kind: string) => report.findings.find((f: any) => f.kind === kind);
@@ -40,18 +43,18 @@ describe('check: Mender Enterprise 4.x rules and token formats', () => {
     expect(byKind('child_without_users')).toMatchObject({ count: 1, sample_ids: [p.lonely], repair: 'manual' });
     expect(byKind('token_format_mismatch')).toMatchObject({ count: 1, sample_ids: [p.opaque], detail: expect.stringMatching(/not jwt, the format new tokens get \(environment\)/) });
     // Without a forced format: the newest tenant's (opaque) is the one in use, the JWTs differ.
-    const detected = JSON.parse((await run(ctx.dbs, ['check', '-q'])).stdout);
+    const detected = JSON.parse((await run(ctx.dbs, ['check', ...scope(), '-q'])).stdout);
     expect(detected.findings.find((f: any) => f.kind === 'token_format_mismatch')).toMatchObject({ count: 3 });
   });
 
   it("--repair gives children their SP's plan and add-ons, journaled and audited; --dry-run writes nothing", async () => {
     const p = await plant();
     const before = await snapshot(ctx.dbs);
-    const dry = JSON.parse((await run(ctx.dbs, ['check', '--repair', '--dry-run'], { env: JWT })).stdout);
+    const dry = JSON.parse((await run(ctx.dbs, ['check', ...scope(), '--repair', '--dry-run'], { env: JWT })).stdout);
     expect(dry.repaired).toContainEqual(expect.objectContaining({ kind: 'child_unlike_sp', count: 1, sample_ids: [p.kid], action: expect.stringMatching(/^would give/) }));
     expect(await snapshot(ctx.dbs)).toEqual(before);
 
-    const r = await run(ctx.dbs, ['check', '--repair', '--yes'], { env: JWT });
+    const r = await run(ctx.dbs, ['check', ...scope(), '--repair', '--yes'], { env: JWT });
     expect(r.code).toBe(5); // the rest needs a person
     const report = JSON.parse(r.stdout);
     expect(report.repaired).toContainEqual(expect.objectContaining({ kind: 'child_unlike_sp', count: 1, sample_ids: [p.kid] }));
@@ -62,7 +65,7 @@ describe('check: Mender Enterprise 4.x rules and token formats', () => {
     const entry = (await ctx.auditOf(p.kid)).pop();
     expect(entry).toMatchObject({ log_tenant_ids: [p.kid, p.sp], change: expect.stringMatching(/^plan and add-ons made its Service Provider's \(check --repair\): plan os/) });
     expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
-    const again = JSON.parse((await run(ctx.dbs, ['check'], { env: JWT })).stdout);
+    const again = JSON.parse((await run(ctx.dbs, ['check', ...scope()], { env: JWT })).stdout);
     expect(again.findings.map((f: any) => f.kind)).not.toContain('child_unlike_sp');
   });
 });
