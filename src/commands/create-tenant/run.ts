@@ -104,22 +104,22 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
 
   // Users written straight into useradm.users rely on its unique email index.
   if (users.length > 0) await store.requireUserIndex();
-  // The token's format is decided by what is stored (or forced); a JWT's key is loaded now.
-  const makeToken = givenToken === undefined ? (await tokenMaker(store, deps)).make : undefined;
-  const tokenLocks = givenToken === undefined ? [] : [tenantTokenLock(tokenHash(givenToken))];
-  /** A given token is unique across tenants: checked under its lock (generated ones are unique by construction). */
-  const tokenFree = async () => {
-    if (givenToken === undefined) return;
-    const holder = await store.tenants.findOne({ token: givenToken });
-    if (holder) {
-      throw new ConflictError(`another tenant (id ${holder.tenant.id}, "${holder.tenant.name}") holds the given tenant token`, 'a tenant token belongs to one tenant; give the token of this fleet', {
-        id: holder.tenant.id,
-      });
-    }
-  };
-
   // The new tenant's id is chosen first: its create holds the tenant's lock until it commits.
   const newId = store.tenants.newId();
+  // The token's format is decided by what is stored (or forced); a JWT's key is loaded now.
+  const token = givenToken ?? (await tokenMaker(store, deps)).make(newId);
+  // Every new token is unique across tenants, decided under a lock named by its hash.
+  const tokenLocks = [tenantTokenLock(tokenHash(token))];
+  const tokenFree = async () => {
+    const holder = await store.tenants.findOne({ token });
+    if (holder) {
+      throw new ConflictError(
+        `another tenant (id ${holder.tenant.id}, "${holder.tenant.name}") holds the ${givenToken === undefined ? 'new' : 'given'} tenant token`,
+        givenToken === undefined ? 'nothing was written; run the command again' : 'a tenant token belongs to one tenant; give the token of this fleet',
+        { id: holder.tenant.id },
+      );
+    }
+  };
 
   /** The whole change; `limits` are the limit documents to write besides none. */
   const build = async (limits: Partial<Record<LimitKind, number>>, features: { plan: string; addons: Map<string, boolean> }, inherited: Pick<TenantFields, 'sso_inherit'> = {}) => {
@@ -139,7 +139,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       created_at: now,
       updated_at: now,
     }, newId);
-    created.doc.tenant_token = givenToken ?? makeToken!(created.id);
+    created.doc.tenant_token = token;
     const changes = new ChangeSet('create-tenant').add(created.step);
     const on = addons.filter((a) => a.enabled).map((a) => a.name);
     // The audit entry never receives the token: it says only whether it was given.

@@ -9,7 +9,8 @@ import { confirmYes, consentNeeded } from '../../confirm';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../../domain/allocation';
 import { loadWorld, withAllocationLocks } from '../../operations/allocation';
 import { requireTenant } from '../../operations/tenants';
-import { ChangeSet, tenantObject, spLock, ssoLock, tenantLock, tenantNameLock, type TenantFields, type TenantRecord } from '../../store';
+import { ChangeSet, tenantObject, spLock, ssoLock, tenantLock, tenantNameLock, tenantTokenLock, type TenantFields, type TenantRecord } from '../../store';
+import { tokenHash } from '../../domain/token-format';
 import { LimitRefresh } from '../../mender/limit-cache';
 import { warnDirectRevocation } from '../../notices';
 import { deviceFiguresOf } from '../../operations/tenant-view';
@@ -62,8 +63,10 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   const store = await deps.store();
   // Settled first: a change killed midway is finished or undone before anything is read.
   await store.settleInterrupted();
-  // A rotated token follows the format in use (a JWT needs the key, loaded now; an opaque one none).
-  const sign = options.rotateToken ? (await tokenMaker(store, deps)).make : undefined;
+  // A rotated token follows the format in use (a JWT needs the key, loaded now; an opaque one
+  // none); its uniqueness is decided under a lock named by its hash.
+  const newToken = options.rotateToken ? (await tokenMaker(store, deps)).make(id) : undefined;
+  const sign = newToken === undefined ? undefined : () => newToken;
   // The result's device figures are not what this command changes: read them meanwhile.
   const figures = deviceFiguresOf(store, id);
 
@@ -132,6 +135,10 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     if (parentTo !== undefined && parentTo !== (record.tenant.parent_tenant_id ?? null)) {
       await attachOrDetach(record, parentTo, changes, flags);
     }
+    if (newToken !== undefined) {
+      const holder = await store.tenants.findOne({ token: newToken });
+      if (holder) throw new ConflictError(`another tenant (id ${holder.tenant.id}) holds the new tenant token`, 'nothing was written; run the command again', { id: holder.tenant.id });
+    }
     if (wanted.name !== undefined && wanted.name !== record.tenant.name) {
       const taken = await store.tenants.findOne({ name: wanted.name });
       if (taken) throw new ConflictError(`a tenant named "${wanted.name}" already exists (id ${taken.tenant.id})`);
@@ -143,6 +150,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     ...(wanted.sso_inherit !== undefined ? [ssoLock(id)] : []),
     // Renames check the name under its lock, as creates do (names are not indexed).
     ...(wanted.name !== undefined ? [tenantNameLock(wanted.name)] : []),
+    ...(newToken !== undefined ? [tenantTokenLock(tokenHash(newToken))] : []),
   ];
   let revoked: ReturnType<typeof store.revokeTokensSteps> | undefined;
   // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
