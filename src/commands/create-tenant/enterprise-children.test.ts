@@ -21,6 +21,14 @@ describe('a child and its users (MEN-8261)', () => {
     expect(user).toMatchObject({ tenant_id: kid.id, roles: ['RBAC_ROLE_OBSERVER'] });
   });
 
+  it('--if-not-exists finds an existing child without naming a user again', async () => {
+    const p = await ctx.sp('sp', '10');
+    const kid = await ctx.child('kid', p.id);
+    const again = await run(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', p.id, '--if-not-exists', '--id-only']);
+    expect({ code: again.code, out: again.stdout.trim() }).toEqual({ code: 0, out: kid.id });
+    await ctx.expectFailsCleanly(['create-tenant', '--name', 'other', '--parent', p.id, '--if-not-exists'], 5);
+  });
+
   it('creates several users, each with its own password; one without a source and no terminal is exit 2 naming it', async () => {
     const pw2 = 'Second-user-pw-2';
     const t = await runJson(ctx.dbs, [

@@ -49,13 +49,16 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   if (options.systemDeviceLimit !== undefined) tierLimits.max_system_devices = limitOf(options.systemDeviceLimit);
   const users = parseUsers(options.adminEmail, options.user ?? []);
   const email = options.adminEmail === undefined ? undefined : users[0]!.email;
-  // Mender Enterprise 4.1 refuses a child tenant without users (MEN-8261).
-  if (parentId !== undefined && users.length === 0) {
-    throw new RuleError(
-      `a child tenant needs at least one user (Mender Enterprise 4.x refuses one without, MEN-8261)`,
-      'add --admin-email EMAIL with --password-file FILE, or --user EMAIL[:ROLE]',
-    );
-  }
+  // Mender Enterprise 4.1 refuses a child tenant without users (MEN-8261): checked once a
+  // create is certain (--if-not-exists may find the child), before anything is written.
+  const requireChildUsers = () => {
+    if (parentId !== undefined && users.length === 0) {
+      throw new RuleError(
+        `a child tenant needs at least one user (Mender Enterprise 4.x refuses one without, MEN-8261)`,
+        'add --admin-email EMAIL with --password-file FILE, or --user EMAIL[:ROLE]',
+      );
+    }
+  };
   const passwordHashes = await readPasswords(users, options, deps);
   const givenToken = await readGivenToken(options, deps);
 
@@ -92,6 +95,7 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     const existing = await store.tenants.findOne({ name });
     if (existing) return existingAsAsked(existing);
   }
+  requireChildUsers();
   // useradm.users holds one tenant per email: an existing user cannot join the new tenant.
   for (const u of users) {
     const user = await store.users.findByEmail(u.email);
