@@ -79,6 +79,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     // The child rules may set the plan and add-ons (--inherit): this attempt's own copies.
     const fields: TenantFields = { ...wanted };
     let flags = addonFlags;
+    let policyChecked = false;
     const childOf = parentTo === undefined ? record.tenant.parent_tenant_id : (parentTo ?? undefined);
     if (options.inherit && !childOf) {
       throw new RuleError(`tenant ${id} has no Service Provider to inherit a plan and add-ons from`, `attach it in the same change: tenantadm update-tenant --id ${id} --parent SP_ID --inherit`);
@@ -95,7 +96,10 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
           for (const a of record.tenant.addons) if (a.enabled && !flags.has(a.name as (typeof ADDONS)[number])) flags.set(a.name as (typeof ADDONS)[number], false);
         } else {
           // The SP's policy first: its message names what the SP does not allow.
-          if (flags.size > 0 && parentTo === undefined) await assertChildAddonChange(store, record, flags);
+          if (flags.size > 0 && parentTo === undefined) {
+            await assertChildAddonChange(store, record, flags);
+            policyChecked = true;
+          }
           requireSpFeatures(record, sp, fields.plan, flags, parentTo !== undefined && parentTo !== (record.tenant.parent_tenant_id ?? null));
         }
       }
@@ -109,7 +113,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       }
       extra.push(await childFeatureWrites(store, record, wanted.child_features, options.force === true, now));
     }
-    if (flags.size > 0 && !options.inherit) await assertChildAddonChange(store, record, flags);
+    if (flags.size > 0 && !options.inherit && !policyChecked) await assertChildAddonChange(store, record, flags);
     extra.push(await ssoInheritWrites(store, record, wanted.sso_inherit));
     const changes = plan(record, fields, flags, sign, now, extra);
     const spFlag = wanted.service_provider ?? record.tenant.service_provider;
@@ -153,6 +157,8 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     ...(newToken !== undefined ? [tenantTokenLock(tokenHash(newToken))] : []),
   ];
   let revoked: ReturnType<typeof store.revokeTokensSteps> | undefined;
+  /** Said once the promotion is written (--allow-devices). */
+  let devicesWarning: string | undefined;
   // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
   const refresh = new LimitRefresh(deps.config, deps.warn);
   const locked = async (record: TenantRecord): Promise<{ changes: ChangeSet | null; result: TenantRecord }> => {
@@ -169,6 +175,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   const written = readsParent
     ? await withAllocationLocks(store, [id], extraLocks, (fresh) => locked(fresh.get(id)!))
     : await store.exclusive([spLock(id), tenantLock(id), ...extraLocks], async () => locked(await requireTenant(store, id)));
+  if (devicesWarning) deps.warn(devicesWarning);
   if (revoked) {
     if (revoked.direct.length > 0) warnDirectRevocation(deps, revoked.direct);
     // What deviceauth's own token API does besides deleting: move the tenant's cache version.
@@ -217,10 +224,12 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
         { tenant_id: id },
       );
     }
-    const counts = (await store.devices.countsByStatus([id])).get(id)!;
-    const held = Object.values(counts).reduce((a, b) => a + b, 0);
+    const held = await store.devices.countOf(id);
     if (held === 0) return;
-    const detail = Object.entries(counts).filter(([, n]) => n > 0).map(([status, n]) => `${n} ${status}`).join(', ');
+    const counts = (await store.devices.countsByStatus([id])).get(id)!;
+    const known = Object.entries(counts).filter(([, n]) => n > 0);
+    const other = held - known.reduce((a, [, n]) => a + n, 0);
+    const detail = [...known.map(([status, n]) => `${n} ${status}`), ...(other > 0 ? [`${other} other`] : [])].join(', ');
     if (!options.allowDevices) {
       throw new RuleError(
         `tenant ${id} ("${record.tenant.name}") holds ${held} device(s) (${detail}); Mender Enterprise 4.x refuses device authentication in a Service Provider (MEN-7715)`,
@@ -228,7 +237,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
         { tenant_id: id, devices: held },
       );
     }
-    deps.warn(`tenant ${id} holds ${held} device(s) (${detail}); as a Service Provider, Mender Enterprise 4.x will refuse their next authentication (MEN-7715)`);
+    devicesWarning = `tenant ${id} holds ${held} device(s) (${detail}); as a Service Provider, Mender Enterprise 4.x will refuse their next authentication (MEN-7715)`;
   }
 
   /**
