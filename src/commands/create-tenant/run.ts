@@ -112,6 +112,8 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   const newId = store.tenants.newId();
   // The token's format is decided by what is stored (or forced); a JWT's key is loaded now.
   const token = givenToken ?? (await tokenMaker(store, deps)).make(newId);
+  // Only stdout carries it: whatever error quotes it (a driver's duplicate-key message) is redacted on stderr.
+  registerSecret(token);
   // Every new token is unique across tenants, decided under a lock named by its hash.
   const tokenLocks = [tenantTokenLock(tokenHash(token))];
   const tokenFree = async () => {

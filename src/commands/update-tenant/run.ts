@@ -17,6 +17,7 @@ import { deviceFiguresOf } from '../../operations/tenant-view';
 import { tenantColumns } from '../../views/tenant';
 import { assertChildAddonsAllowed, differencesFromSp, inheritedFeatures, parseChildFeatures } from '../../domain/child-features';
 import { tokenMaker } from '../../operations/token-format';
+import { registerSecret } from '../../secrets';
 import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from '../../operations/tenant-policies';
 
 export type UpdateTenantOptions = OptionsOf<typeof updateTenantOptions>;
@@ -67,6 +68,8 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   // none); its uniqueness is decided under a lock named by its hash.
   const newToken = options.rotateToken ? (await tokenMaker(store, deps)).make(id) : undefined;
   const sign = newToken === undefined ? undefined : () => newToken;
+  // Only stdout carries it: whatever error quotes it is redacted on stderr.
+  registerSecret(newToken);
   // The result's device figures are not what this command changes: read them meanwhile.
   const figures = deviceFiguresOf(store, id);
 
