@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';
-import { client, run, runJson } from '../../../test/support/harness';
+import { createHash } from 'node:crypto';
+import { client, run, runJson, runPaused, waitedForLock } from '../../../test/support/harness';
 import { verifyToken } from '../../../test/support/tenant-token';
 import { commandTest } from '../../../test/support/command-test';
 
@@ -128,6 +129,20 @@ describe('a given token (create-org --tenant-token, MEN-7901)', () => {
     // A generated token is never another's either.
     const other = await ctx.create('generated');
     expect(other.tenant_token).not.toBe(GIVEN);
+  });
+
+  it("is decided under a lock named by the token's SHA-256, never the token: two creates racing for one token, one wins, the other exit 4", async () => {
+    const holder = runPaused(ctx.dbs, ['create-tenant', '--name', 'first', '--tenant-token-file', tokenFile(GIVEN)], 1000);
+    await holder.paused;
+    const locks = await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_locks').find({}).toArray();
+    expect(locks.map((l) => String(l._id))).toContain(`tenant-token:${createHash('sha256').update(GIVEN).digest('hex')}`);
+    expect(JSON.stringify(locks)).not.toContain(GIVEN);
+    const rival = await run(ctx.dbs, ['create-tenant', '--name', 'second', '--tenant-token-file', tokenFile(GIVEN)]);
+    const first = await holder.done;
+    expect(waitedForLock(rival)).toBe(true);
+    expect([first.code, rival.code]).toEqual([0, 4]);
+    expect(rival.stderr).not.toContain(GIVEN);
+    expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenants').countDocuments({ tenant_token: GIVEN })).toBe(1);
   });
 
   it('is validated: printable, of a sane length (exit 2, nothing written)', async () => {
