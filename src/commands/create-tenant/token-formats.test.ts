@@ -93,6 +93,10 @@ describe('the format of new tokens', () => {
     expect(JSON.parse((await run(ctx.dbs, ['doctor', '-q'])).stdout).tokens).toEqual({ format: 'opaque', source: 'stored (mixed: newest tenant)', stored: { jwt: 2, opaque: 1 } });
     expect(JSON.parse((await run(ctx.dbs, ['doctor', '--token-format', 'jwt'])).stdout).tokens).toEqual({ format: 'jwt', source: 'flag', stored: { jwt: 2, opaque: 1 } });
     expect(JSON.parse((await run(ctx.dbs, ['doctor'], { env: { TENANTADM_TOKEN_FORMAT: 'jwt' } })).stdout).tokens).toMatchObject({ source: 'environment' });
+    // JWTs asked for without a key: a problem (exit 5) naming both ways out.
+    const keyless = await run(ctx.dbs, ['doctor', '--token-format', 'jwt'], { env: NO_KEY });
+    expect(keyless.code).toBe(5);
+    expect(JSON.parse(keyless.stdout).problems).toEqual([expect.stringMatching(/^new tenant tokens are jwt \(flag\) but no signing key is configured: set TENANTADM_SERVER_PRIV_KEY_PATH/)]);
   });
 });
 

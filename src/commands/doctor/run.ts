@@ -7,7 +7,8 @@ import type { noOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
 import { ExitCode, TenantadmError } from '../../errors';
-import { DEFAULTS } from '../../config';
+import { DEFAULTS, ENV } from '../../config';
+import { keyConfigured } from '../../token';
 import type { ServiceName } from '../../mender/services';
 import { chooseTokenFormat, type TokenFormatSource } from '../../operations/token-format';
 import type { TokenFormat } from '../../domain/token-format';
@@ -73,6 +74,11 @@ export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Resul
 
   const tokenChoice = await chooseTokenFormat(store, deps, { counts: true });
   const stored = tokenChoice.stored ?? { jwt: 0, opaque: 0 };
+  if (tokenChoice.format === 'jwt' && !keyConfigured(deps.config.keyFile)) {
+    problems.push(
+      `new tenant tokens are jwt (${tokenChoice.source}) but no signing key is configured: set ${ENV.keyFile} (or --key-file), or choose opaque tokens with --token-format or ${ENV.tokenFormat}`,
+    );
+  }
 
   const indexes = await store.indexStatus();
   for (const ix of indexes.filter((i) => i.required && !i.present)) {
