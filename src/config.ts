@@ -34,6 +34,8 @@ export interface Config {
   db: { tenantadm: string; useradm: string; deviceauth: string; audit: string };
   auditCollection: string;
   keyFile?: string;
+  /** The key file was given with --key-file (not only by the environment, as the container image sets it). */
+  keyFileFromFlag?: boolean;
   /** The format of new tenant tokens when forced (--token-format or the variable); detected from the stored tokens otherwise. */
   tokenFormat?: { format: TokenFormat; source: 'flag' | 'environment' };
   redisUrl?: string;
@@ -220,6 +222,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
     },
     auditCollection,
     keyFile: pick(flags.keyFile, env[ENV.keyFile]),
+    ...(flags.keyFile !== undefined && flags.keyFile !== '' ? { keyFileFromFlag: true } : {}),
     ...(tokenFormat !== undefined
       ? { tokenFormat: { format: tokenFormat as TokenFormat, source: flags.tokenFormat !== undefined && flags.tokenFormat !== '' ? ('flag' as const) : ('environment' as const) } }
       : {}),

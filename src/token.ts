@@ -25,9 +25,15 @@ export function opaqueToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Whether a signing key is configured (given, or at the conventional path): without one, new tokens are opaque. */
-export function keyConfigured(keyFile: string | undefined): boolean {
-  return keyFile !== undefined || fs.existsSync(CONVENTIONAL_KEY_PATH);
+/**
+ * Whether a signing key is configured: given with --key-file, or a file that exists where
+ * TENANTADM_SERVER_PRIV_KEY_PATH (or the conventional path) says. The variable alone is not
+ * enough: the container image sets it, and a 4.x deployment has no key to mount there.
+ * Without one, new tokens on an empty database are opaque.
+ */
+export function keyConfigured(config: { keyFile?: string; keyFileFromFlag?: boolean }): boolean {
+  if (config.keyFileFromFlag) return true;
+  return fs.existsSync(config.keyFile ?? CONVENTIONAL_KEY_PATH);
 }
 
 /** Load the key now, so a command fails before it writes anything. */

@@ -31,7 +31,8 @@ export async function chooseTokenFormat(store: Store, deps: Pick<Deps, 'config' 
     return { format: newest, source: 'stored (mixed: newest tenant)', stored: counts };
   }
   if (newest) return { format: newest, source: 'stored', ...(stored ? { stored } : {}) };
-  return { format: keyConfigured(deps.config.keyFile) ? 'jwt' : 'opaque', source: keyConfigured(deps.config.keyFile) ? 'signing key configured' : 'no signing key', ...(stored ? { stored } : {}) };
+  const keyed = keyConfigured(deps.config);
+  return { format: keyed ? 'jwt' : 'opaque', source: keyed ? 'signing key configured' : 'no signing key', ...(stored ? { stored } : {}) };
 }
 
 /**

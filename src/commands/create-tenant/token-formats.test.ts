@@ -55,6 +55,12 @@ describe('the format of new tokens', () => {
     expect(b.tenant_token).not.toBe(a.tenant_token);
   });
 
+  it('is opaque when the key variable names a file that is not there (the container image sets the variable; a 4.x deployment mounts no key)', async () => {
+    const env = { TENANTADM_SERVER_PRIV_KEY_PATH: path.join(ctx.dir, 'not-mounted.pem') };
+    expect((await ctx.create('in-a-container', [], env)).tenant_token).toMatch(OPAQUE);
+    expect(JSON.parse((await run(ctx.dbs, ['doctor'], { env })).stdout).tokens).toMatchObject({ format: 'opaque', source: 'stored' });
+  });
+
   it('is jwt when JWTs are stored: without the key that is exit 2, nothing written', async () => {
     await ctx.create('old');
     const err = await ctx.expectFailsCleanly(['create-tenant', '--name', 'new'], 2, { env: NO_KEY });

@@ -74,7 +74,7 @@ export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Resul
 
   const tokenChoice = await chooseTokenFormat(store, deps, { counts: true });
   const stored = tokenChoice.stored ?? { jwt: 0, opaque: 0 };
-  if (tokenChoice.format === 'jwt' && !keyConfigured(deps.config.keyFile)) {
+  if (tokenChoice.format === 'jwt' && !keyConfigured(deps.config)) {
     problems.push(
       `new tenant tokens are jwt (${tokenChoice.source}) but no signing key is configured: set ${ENV.keyFile} (or --key-file), or choose opaque tokens with --token-format or ${ENV.tokenFormat}`,
     );
