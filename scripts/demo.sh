@@ -25,8 +25,8 @@ printf 'demo-password-1\n' > "$TENANTADM_TMP/pw"
 say "tenantadm migrate -o table"
 tenantadm migrate -o table
 
-say "tenantadm doctor | jq '{ok, schema, problems}'"
-tenantadm doctor | jq '{ok, schema, problems}'
+say "tenantadm doctor | jq '{ok, schema, tokens, problems}'"
+tenantadm doctor | jq '{ok, schema, tokens, problems}'
 
 say "tenantadm create-tenant --name 'Acme Fleet' --plan professional --device-limit 100 --admin-email admin@acme.example --password-file pw --id-only"
 acme=$(tenantadm create-tenant --name 'Acme Fleet' --plan professional --device-limit 100 \
@@ -60,8 +60,9 @@ say "tenantadm create-tenant --name 'Globex Berlin' --parent $globex --device-li
 berlin=$(tenantadm create-tenant --name 'Globex Berlin' --parent "$globex" --device-limit 300 \
   --admin-email admin@berlin.globex.example --password-file "$TENANTADM_TMP/pw" --id-only)
 echo "$berlin"
-say "tenantadm create-tenant --name 'Globex Paris' --parent $globex --device-limit 600 --id-only"
-paris=$(tenantadm create-tenant --name 'Globex Paris' --parent "$globex" --device-limit 600 --id-only)
+say "tenantadm create-tenant --name 'Globex Paris' --parent $globex --device-limit 600 --user ops@paris.globex.example --password-file pw --id-only   # a child needs a user (Enterprise 4.x)"
+paris=$(tenantadm create-tenant --name 'Globex Paris' --parent "$globex" --device-limit 600 \
+  --user ops@paris.globex.example --password-file "$TENANTADM_TMP/pw" --id-only)
 echo "$paris"
 
 say "tenantadm set-device-limit --tenant $berlin --device-limit 500   # Paris holds 600 of 1000: at most 400, exit 5"

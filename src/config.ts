@@ -12,6 +12,7 @@ import type { Format } from './output';
 import { schemaOf, type OptionDecls, type OptionsOf } from './options';
 import { validateFlags } from './validate';
 import { DEFAULTS, ENV } from './environment';
+import { TOKEN_FORMATS, type TokenFormat } from './domain/token-format';
 
 export type SchemaProfileName = 'legacy' | 'v2';
 export const SCHEMA_PROFILES: readonly SchemaProfileName[] = ['legacy', 'v2'];
@@ -33,6 +34,10 @@ export interface Config {
   db: { tenantadm: string; useradm: string; deviceauth: string; audit: string };
   auditCollection: string;
   keyFile?: string;
+  /** The key file was given with --key-file (not only by the environment, as the container image sets it). */
+  keyFileFromFlag?: boolean;
+  /** The format of new tenant tokens when forced (--token-format or the variable); detected from the stored tokens otherwise. */
+  tokenFormat?: { format: TokenFormat; source: 'flag' | 'environment' };
   redisUrl?: string;
   redisKeyPrefix: string;
   /** Forced limit semantics; detected from deviceauth.migration_info when absent. */
@@ -73,6 +78,12 @@ export const globalOptions = {
   auditDb: { type: 'string', arg: 'name', help: `audit database (env ${ENV.auditDb}, default ${DEFAULTS.auditDb})` },
   auditCollection: { type: 'string', arg: 'name', help: `audit collection (env ${ENV.auditCollection}, default ${DEFAULTS.auditCollection})` },
   keyFile: { type: 'string', arg: 'file', file: true, help: `RSA private key that signs tenant tokens (env ${ENV.keyFile})` },
+  tokenFormat: {
+    type: 'enum',
+    arg: 'format',
+    values: TOKEN_FORMATS,
+    help: `format of new tenant tokens: jwt (Mender 3.x, signed with the key) or opaque (Enterprise 4.x, no key); detected from the stored tokens when not given (env ${ENV.tokenFormat})`,
+  },
   redisUrl: {
     type: 'string',
     arg: 'url',
@@ -97,7 +108,7 @@ export const globalOptions = {
   output: { type: 'enum', arg: 'format', short: 'o', values: FORMATS, help: 'output format (default json)' },
   ndjson: { type: 'boolean', help: 'same as -o ndjson: one JSON object a line' },
   wide: { type: 'boolean', help: 'tables: show every value whole instead of fitting the terminal width' },
-  quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr (it is only drawn on a terminal anyway)' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr (it is only drawn on a terminal anyway), and no notices about the stored data (e.g. mixed token formats)' },
   input: {
     type: 'boolean',
     help: 'prompts are allowed on a terminal (the default)',
@@ -197,6 +208,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
       `use legacy (Mender 4.1 and earlier: 0 means unlimited) or v2 (deviceauth 2.0.2 and later: -1 unlimited, 0 none), with --mender-schema or ${ENV.menderSchema}`,
     );
   }
+  const tokenFormat = pick(flags.tokenFormat, env[ENV.tokenFormat]);
+  if (tokenFormat !== undefined && !(TOKEN_FORMATS as readonly string[]).includes(tokenFormat)) {
+    throw new UsageError(`invalid token format "${tokenFormat}"`, `use jwt (Mender 3.x) or opaque (Mender Server Enterprise 4.x), with --token-format or ${ENV.tokenFormat}`);
+  }
   const redisKeyPrefix = pick(flags.redisKeyPrefix, env[ENV.redisKeyPrefix]) ?? DEFAULTS.redisKeyPrefix;
   if (/\s/.test(redisKeyPrefix)) {
     throw new UsageError(`invalid Redis key prefix "${redisKeyPrefix}"`, `give device-auth's DEVICEAUTH_REDIS_KEY_PREFIX (default ${DEFAULTS.redisKeyPrefix})`);
@@ -215,6 +230,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, warn: 
     },
     auditCollection,
     keyFile: pick(flags.keyFile, env[ENV.keyFile]),
+    ...(flags.keyFile !== undefined && flags.keyFile !== '' ? { keyFileFromFlag: true } : {}),
+    ...(tokenFormat !== undefined
+      ? { tokenFormat: { format: tokenFormat as TokenFormat, source: flags.tokenFormat !== undefined && flags.tokenFormat !== '' ? ('flag' as const) : ('environment' as const) } }
+      : {}),
     ...(username !== undefined ? { mongoAuth: { username, ...(password !== undefined ? { password } : {}) } } : {}),
     redisUrl,
     redisKeyPrefix,

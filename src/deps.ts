@@ -18,6 +18,8 @@ export interface Deps extends SecretDeps {
    * terminal after about a second; call `done()` when the work ends.
    */
   progress: (label: string, total?: number) => Progress;
+  /** `-q`: the once-only notices about the data (notices.ts) are not said. */
+  quiet?: boolean;
   /** Keys of the once-only warnings already given in this run (notices.ts). */
   warned: Set<string>;
   /** Reads a visible answer on the terminal (confirmations); tests inject one. */

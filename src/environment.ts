@@ -43,6 +43,10 @@ export const ENVIRONMENT = {
     name: 'TENANTADM_SERVER_PRIV_KEY_PATH',
     meaning: 'RSA private key (PEM) that signs tenant tokens (default /etc/tenantadm/rsa/private.pem when it exists)',
   },
+  tokenFormat: {
+    name: 'TENANTADM_TOKEN_FORMAT',
+    meaning: 'jwt (Mender 3.x: signed with the key above) or opaque (Mender Server Enterprise 4.x: 43 random characters, no key): the format of new tenant tokens; detected from the stored tokens when unset',
+  },
   mongoUsername: { name: 'TENANTADM_MONGO_USERNAME', meaning: "MongoDB user, as Mender's services take it (instead of putting it in the URL)" },
   mongoPassword: { name: 'TENANTADM_MONGO_PASSWORD', meaning: 'MongoDB password for that user; never printed' },
   mongoPasswordFile: {

@@ -158,6 +158,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       ask: io.ask ?? ((message) => (require('./confirm') as typeof import('./confirm')).lineFromTerminal(message, io.stdin, stderr)),
       warned: new Set(),
+      quiet: globals.quiet === true,
       progress: (label, total) => progress.start(label, total),
     };
     const result = await run(deps);

@@ -33,3 +33,14 @@ export function warnDirectRevocation(deps: NoticeDeps, services: ServiceName[]):
       `the tenant's ${services.join(' and ')} tokens were deleted in the database directly`,
   );
 }
+
+/** The stored tokens have both formats: the newest tenant's was chosen. Not said with -q. */
+export function warnMixedTokenFormats(deps: NoticeDeps & Pick<Deps, 'quiet'>, counts: { jwt: number; opaque: number }, chosen: string): void {
+  if (deps.quiet) return;
+  once(
+    deps,
+    'token-format',
+    `the stored tenant tokens are mixed (${counts.jwt} jwt, ${counts.opaque} opaque): new tokens are ${chosen}, the newest tenant's format; ` +
+      'choose with --token-format or TENANTADM_TOKEN_FORMAT',
+  );
+}

@@ -85,6 +85,26 @@ export async function readPassword(src: SecretSource, deps: SecretDeps, what = '
   );
 }
 
+/**
+ * A secret other than a password (a tenant token) from FILE, or from stdin when FILE is `-`;
+ * one trailing newline is dropped. It is registered, so no message can print it.
+ */
+export async function readSecretFile(file: string, deps: SecretDeps, what: string, flag: string): Promise<string> {
+  let text: string;
+  if (file === '-') {
+    if (deps.stdin.isTTY) throw new UsageError(`${flag} - expects the ${what} piped in`, `e.g. \`tenantadm ... ${flag} - < token.txt\``);
+    text = chomp(await readAll(deps.stdin));
+  } else {
+    try {
+      text = chomp(await fs.readFile(file, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  registerSecret(text);
+  return text;
+}
+
 const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
 /**

@@ -1,10 +1,12 @@
 /**
- * Tenant tokens: RS256 JWTs signed with the tenant service's private key, in the format
- * Mender's device-auth service verifies: claims {"mender.tenant", iss "Mender", sub}, no expiry,
- * plus iat and a random jti (ignored by verifiers) so that each token is unique.
+ * Tenant tokens, in two formats (domain/token-format.ts). `jwt` (Mender 3.x): RS256 JWTs
+ * signed with the tenant service's private key, in the format Mender's device-auth service
+ * verifies: claims {"mender.tenant", iss "Mender", sub}, no expiry, plus iat and a random jti
+ * (ignored by verifiers) so that each token is unique. `opaque` (Mender Server Enterprise
+ * 4.x): 32 bytes from a CSPRNG, URL-safe base64 without padding; no key involved.
  */
 import fs from 'node:fs';
-import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { UsageError } from './errors';
 import { ENV } from './config';
 
@@ -16,6 +18,22 @@ const HOW = `set ${ENV.keyFile} or --key-file to the tenant service's RSA privat
 
 function b64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
+}
+
+/** A 4.x tenant token: 43 characters, unique by construction (256 random bits). */
+export function opaqueToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Whether a signing key is configured: given with --key-file, or a file that exists where
+ * TENANTADM_SERVER_PRIV_KEY_PATH (or the conventional path) says. The variable alone is not
+ * enough: the container image sets it, and a 4.x deployment has no key to mount there.
+ * Without one, new tokens on an empty database are opaque.
+ */
+export function keyConfigured(config: { keyFile?: string; keyFileFromFlag?: boolean }): boolean {
+  if (config.keyFileFromFlag) return true;
+  return fs.existsSync(config.keyFile ?? CONVENTIONAL_KEY_PATH);
 }
 
 /** Load the key now, so a command fails before it writes anything. */

@@ -199,6 +199,18 @@ export function planReallocation(world: AllocationWorld, changes: LimitChange[],
     planned.push({ ...c, before });
   }
 
+  // Mender Enterprise 4.x (MEN-7954): a Service Provider always has a device limit.
+  for (const c of planned) {
+    const t = world.tenants.get(c.tenantId)!;
+    if (t.serviceProvider && c.kind === 'max_devices' && c.limit === UNLIMITED) {
+      throw new RuleError(
+        `tenant ${label(world, c.tenantId)} is a Service Provider; a Service Provider cannot be unlimited (Mender Enterprise 4.x, MEN-7954)`,
+        `give it a number: tenantadm set-device-limit --tenant ${c.tenantId} --device-limit N`,
+        { tenant_id: c.tenantId, kind: c.kind },
+      );
+    }
+  }
+
   // Lowering a limit below what is already accepted strands devices: only on purpose.
   if (!options.force) {
     for (const c of planned) {

@@ -3,7 +3,7 @@
  * SP as `child_features`. No list means no restriction; an empty list allows none.
  */
 import { RuleError, UsageError } from '../errors';
-import { ADDONS, type Addon, type AddonName, type Tenant } from './tenant';
+import { ADDONS, applyAddons, type Addon, type AddonName, type Tenant } from './tenant';
 
 /** `a,b` sets the list, `none` allows no add-on, `all` removes the policy (null). */
 export function parseChildFeatures(raw: string): AddonName[] | null {
@@ -46,4 +46,36 @@ export function assertChildAddonsAllowed(parent: Tenant | null | undefined, addo
       { forbidden, allowed: policy },
     );
   }
+}
+
+/**
+ * What a child of `sp` has, as Mender Enterprise 4.x sees it: its SP's plan and the SP's
+ * enabled add-ons, narrowed by the SP's policy (MEN-7493: an SP is limited in what it
+ * configures for its children; MEN-7511: an SP's add-ons are its children's).
+ */
+export function inheritedFeatures(sp: Tenant): { plan: string; addons: AddonName[] } {
+  const policy = childFeaturePolicy(sp);
+  const on = new Set(sp.addons.filter((a) => a.enabled).map((a) => a.name));
+  return { plan: sp.plan, addons: ADDONS.filter((a) => on.has(a) && (policy === null || policy.includes(a))) };
+}
+
+/** `current` with exactly the inherited add-ons on (unknown entries switched off, their order kept). */
+export function inheritedAddons(sp: Tenant, current: Addon[]): Addon[] {
+  const { addons } = inheritedFeatures(sp);
+  const next = applyAddons(current, new Map(ADDONS.map((a) => [a, addons.includes(a)])));
+  return next.map((a) => (a.enabled && !(addons as string[]).includes(a.name) ? { ...a, enabled: false } : a));
+}
+
+/** How a plan and add-ons differ from what a child of `sp` has: `plan os (its Service Provider's: enterprise)`, one item each. */
+export function differencesFromSp(sp: Tenant, plan: string, addons: Addon[]): string[] {
+  const inherited = inheritedFeatures(sp);
+  const out: string[] = [];
+  if (plan !== inherited.plan) out.push(`plan ${plan} (its Service Provider's: ${inherited.plan})`);
+  const on = new Set(addons.filter((a) => a.enabled).map((a) => a.name));
+  for (const name of [...new Set([...ADDONS, ...on])]) {
+    const has = on.has(name);
+    const should = (inherited.addons as string[]).includes(name);
+    if (has !== should) out.push(`add-on ${name} ${has ? 'on' : 'off'} (its Service Provider's: ${should ? 'on' : 'off'})`);
+  }
+  return out;
 }

@@ -114,7 +114,7 @@ export function validateTenantName(raw: string): string {
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) {
     throw new UsageError('invalid tenant name', 'a tenant name may not contain control characters');
   }
-  // The audit log refuses anything that looks like key material: refuse it here, before anything is written.
+  // A PEM header in a name is key material pasted in the wrong place: it would be shown and logged.
   if (/-----BEGIN /.test(name)) {
     throw new UsageError('invalid tenant name', 'a tenant name may not look like a PEM header (-----BEGIN ...)');
   }

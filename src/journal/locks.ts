@@ -45,6 +45,14 @@ export function tenantNameLock(name: string): LockKey {
   return key(`tenant-name:${name}`);
 }
 
+/**
+ * A tenant token's uniqueness, decided under this lock. Named by the token's hash (never the
+ * token itself: lock documents are readable by anyone who can list the locks).
+ */
+export function tenantTokenLock(tokenHash: string): LockKey {
+  return key(`tenant-token:${tokenHash}`);
+}
+
 /** A tenant's SSO settings and its inheriting them. */
 export function ssoLock(tenantId: string): LockKey {
   return key(`sso:${tenantId}`);

@@ -7,7 +7,10 @@
  */
 import type { Document, MongoClient } from 'mongodb';
 import type { Config } from '../config';
-import { LIMIT_KINDS, UNLIMITED, type LimitKind } from '../domain/tenant';
+import { LIMIT_KINDS, UNLIMITED, type Addon, type LimitKind, type Tenant } from '../domain/tenant';
+import { differencesFromSp } from '../domain/child-features';
+import { formatOf, type TokenFormat } from '../domain/token-format';
+import { DEVICES } from './devices';
 import { allocationOf, fits } from '../domain/allocation';
 import { databaseNames, parsePerTenantDatabase, refusal, tenantCollections, type DiscoveryOptions } from './discovery';
 import { DEFAULT_LEASE_MS as LEASE_MS, JOURNAL, JOURNAL_PLANS, LOCKS, isStale, type Journal, type JournalDoc, type PlanDoc, type RepairReport, type Step } from '../journal/journal';
@@ -39,7 +42,12 @@ export type FindingKind =
   | 'duplicate_limits'
   | 'unsettled_journal'
   | 'pending_audit'
-  | 'expired_locks';
+  | 'expired_locks'
+  | 'sp_without_limit'
+  | 'sp_holding_devices'
+  | 'child_unlike_sp'
+  | 'child_without_users'
+  | 'token_format_mismatch';
 
 export interface Finding {
   kind: FindingKind;
@@ -102,6 +110,15 @@ interface TenantFacts {
   ids: Set<string>;
   serviceProviders: Map<string, { maxChildTenants?: number }>;
   parentOf: Map<string, string>;
+  /** Plan, add-ons and policy of Service Providers and children (for the Enterprise 4.x rules). */
+  features: Map<string, Pick<Tenant, 'plan' | 'addons' | 'child_features'>>;
+  /** Tenants by the format of their stored token (the token itself is not kept). */
+  tokens: Map<string, TokenFormat>;
+}
+
+/** What the scan compares beyond the data: the token format new tokens get (operations/token-format.ts). */
+export interface ScanContext {
+  tokenFormat?: { format: TokenFormat; source: string };
 }
 
 interface JournalFacts {
@@ -120,12 +137,15 @@ function insertKey(db: string, coll: string, id: string): string {
 
 /** What a command sees: scan first, then (optionally) repair what the scan found. */
 export interface IsolationAudit {
-  scan(options?: DiscoveryOptions, progress?: StartProgress): Promise<CheckScan>;
+  scan(options?: DiscoveryOptions, progress?: StartProgress, context?: ScanContext): Promise<CheckScan>;
   repair(dryRun: boolean): Promise<RepairAction[]>;
+  /** Every child whose plan or add-ons differ from its SP's, as the last scan found them (for the repair the command journals). */
+  childrenUnlikeSp(): string[];
 }
 
 export class IsolationCheck implements IsolationAudit {
   private tenants: TenantFacts | undefined;
+  private unlikeSp: string[] = [];
 
   constructor(
     private readonly client: MongoClient,
@@ -169,8 +189,8 @@ export class IsolationCheck implements IsolationAudit {
 
   /** One pass over the tenants: their ids, the Service Providers and who is whose child. */
   private async loadTenants(): Promise<TenantFacts> {
-    const facts: TenantFacts = { ids: new Set(), serviceProviders: new Map(), parentOf: new Map() };
-    const projection = { _id: 1, service_provider: 1, parent_tenant_id: 1, max_child_tenants: 1 };
+    const facts: TenantFacts = { ids: new Set(), serviceProviders: new Map(), parentOf: new Map(), features: new Map(), tokens: new Map() };
+    const projection = { _id: 1, service_provider: 1, parent_tenant_id: 1, max_child_tenants: 1, plan: 1, addons: 1, child_features: 1, tenant_token: 1 };
     await this.each(this.config.db.tenantadm, TENANTS, projection, (doc) => {
       const id = idString(doc._id);
       facts.ids.add(id);
@@ -180,6 +200,15 @@ export class IsolationCheck implements IsolationAudit {
       }
       const parent = tenantRef(doc.parent_tenant_id);
       if (parent) facts.parentOf.set(id, parent);
+      if (doc.service_provider === true || parent) {
+        const addons: Addon[] = Array.isArray(doc.addons) ? doc.addons.map((a: Document) => ({ name: String(a.name), enabled: a.enabled === true })) : [];
+        facts.features.set(id, {
+          plan: typeof doc.plan === 'string' && doc.plan ? doc.plan : 'enterprise',
+          addons,
+          ...(Array.isArray(doc.child_features) ? { child_features: doc.child_features.map(String) } : {}),
+        });
+      }
+      if (typeof doc.tenant_token === 'string' && doc.tenant_token !== '') facts.tokens.set(id, formatOf(doc.tenant_token));
     });
     return facts;
   }
@@ -213,26 +242,27 @@ export class IsolationCheck implements IsolationAudit {
 
   /** Read everything once and report what is wrong. */
   /** `progress` starts a counter of the collections scanned (the tenants count as one). */
-  async scan(options: DiscoveryOptions = {}, progress?: StartProgress): Promise<CheckScan> {
+  async scan(options: DiscoveryOptions = {}, progress?: StartProgress, context: ScanContext = {}): Promise<CheckScan> {
     const profile = (await this.profile()).name;
     const dbNames = await databaseNames(this.client, options);
     const cfg = this.config.db;
     const users = { db: cfg.useradm, coll: USERS };
     const limits = { db: cfg.deviceauth, coll: LIMITS };
     const audit = this.auditTarget;
+    const devices = { db: cfg.deviceauth, coll: DEVICES };
     // The tenants are read on their own; the journal and the locks are checked by their own rules.
     const own = new Set([`${cfg.tenantadm}.${TENANTS}`, `${cfg.tenantadm}.${JOURNAL}`, `${cfg.tenantadm}.${JOURNAL_PLANS}`, `${cfg.tenantadm}.${LOCKS}`]);
     // Per-tenant databases are judged whole (below): opening each would be a query per tenant.
     const collections = (await tenantCollections(this.client, options)).filter((c) => !own.has(`${c.db}.${c.coll}`) && !parsePerTenantDatabase(c.db));
     // The checks of users, limits and the audit log run whatever --databases says.
-    for (const special of [users, limits, audit]) {
+    for (const special of [users, limits, audit, devices]) {
       if (!collections.some((c) => c.db === special.db && c.coll === special.coll)) collections.push(special);
     }
 
     const summary: ScanSummary = { tenants: 0, databases: new Set(collections.map((c) => c.db)).size, collections: collections.length + 1, documents: 0 };
     const scanned = progress?.('collections scanned', summary.collections);
     try {
-      return await this.scanCollections(profile, dbNames, collections, summary, { users, limits, audit }, scanned);
+      return await this.scanCollections(profile, dbNames, collections, summary, { users, limits, audit, devices }, scanned, context);
     } finally {
       scanned?.done();
     }
@@ -243,8 +273,9 @@ export class IsolationCheck implements IsolationAudit {
     dbNames: Awaited<ReturnType<typeof databaseNames>>,
     collections: { db: string; coll: string }[],
     summary: ScanSummary,
-    { users, limits, audit }: Record<'users' | 'limits' | 'audit', { db: string; coll: string }>,
+    { users, limits, audit, devices }: Record<'users' | 'limits' | 'audit' | 'devices', { db: string; coll: string }>,
     scanned: Progress | undefined,
+    context: ScanContext,
   ): Promise<CheckScan> {
     const cfg = this.config.db;
     const tenants = await this.loadTenants();
@@ -267,9 +298,13 @@ export class IsolationCheck implements IsolationAudit {
     const pending = new Tally();
     let pendingOfOperations = 0;
     const cutoff = this.now().getTime() - LEASE_MS;
+    // Enterprise 4.x: children with users, and the devices Service Providers hold.
+    const withUsers = new Set<string>();
+    const spDevices = new Map<string, number>();
 
     for (const { db, coll } of collections) {
       const isUsers = db === users.db && coll === users.coll;
+      const isDevices = db === devices.db && coll === devices.coll;
       const isLimits = db === limits.db && coll === limits.coll;
       const isAudit = db === audit.db && coll === audit.coll;
       const projection: Document = { tenant_id: 1 };
@@ -300,6 +335,8 @@ export class IsolationCheck implements IsolationAudit {
         }
         const ref = tenantRef(doc.tenant_id);
         if (ref && !tenants.ids.has(ref)) orphans.add(idString(doc._id), ref);
+        if (isUsers && ref && tenants.parentOf.has(ref)) withUsers.add(ref);
+        if (isDevices && ref && tenants.serviceProviders.has(ref)) spDevices.set(ref, (spDevices.get(ref) ?? 0) + 1);
         if (!isUsers && !isLimits) return;
         const id = idString(doc._id);
         if (isUsers && typeof doc.email === 'string') {
@@ -375,6 +412,7 @@ export class IsolationCheck implements IsolationAudit {
       });
     }
     findings.push(...this.serviceProviderFindings(tenants, limitsOf));
+    findings.push(...this.enterpriseFindings(tenants, limitsOf, withUsers, spDevices, context));
     if (invalid.count > 0) {
       findings.push({
         kind: 'invalid_limits',
@@ -507,6 +545,105 @@ export class IsolationCheck implements IsolationAudit {
       }
     }
     return findings;
+  }
+
+  /**
+   * What Mender Enterprise 4.x refuses: an SP without a device limit (MEN-7954) or holding
+   * devices (MEN-7715), a child without users (MEN-8261) or whose plan or add-ons differ from
+   * its SP's (MEN-7493, MEN-7511); and stored tokens of another format than new ones get.
+   */
+  private enterpriseFindings(
+    tenants: TenantFacts,
+    limitsOf: Map<string, Partial<Record<LimitKind, number>>>,
+    withUsers: Set<string>,
+    spDevices: Map<string, number>,
+    context: ScanContext,
+  ): Finding[] {
+    const findings: Finding[] = [];
+    const where = { database: this.config.db.tenantadm, collection: TENANTS };
+    const unlimited = new Tally();
+    const holding = new Tally();
+    for (const sp of tenants.serviceProviders.keys()) {
+      if ((limitsOf.get(sp)?.max_devices ?? UNLIMITED) === UNLIMITED) unlimited.add(sp);
+      if ((spDevices.get(sp) ?? 0) > 0) holding.add(sp);
+    }
+    if (unlimited.count > 0) {
+      findings.push({
+        kind: 'sp_without_limit',
+        database: this.config.db.deviceauth,
+        collection: LIMITS,
+        count: unlimited.count,
+        sample_ids: unlimited.samples,
+        detail: `${unlimited.count} Service Providers have no device limit (Mender Enterprise 4.x requires one, MEN-7954); set one with set-device-limit`,
+        repair: 'manual',
+      });
+    }
+    if (holding.count > 0) {
+      const total = [...spDevices.values()].reduce((a, b) => a + b, 0);
+      findings.push({
+        kind: 'sp_holding_devices',
+        database: this.config.db.deviceauth,
+        collection: DEVICES,
+        count: holding.count,
+        sample_ids: holding.samples,
+        detail: `${holding.count} Service Providers hold ${total} devices, which Mender Enterprise 4.x refuses to authenticate (MEN-7715); decommission them or move the fleet to a child`,
+        repair: 'manual',
+      });
+    }
+    const unlike = new Tally();
+    const lonely = new Tally();
+    this.unlikeSp = [];
+    for (const [child, parent] of tenants.parentOf) {
+      if (!tenants.serviceProviders.has(parent)) continue;
+      if (!withUsers.has(child)) lonely.add(child, parent);
+      const mine = tenants.features.get(child);
+      const sp = tenants.features.get(parent);
+      if (mine && sp && differencesFromSp({ ...sp, id: parent } as Tenant, mine.plan, mine.addons).length > 0) {
+        unlike.add(child, parent);
+        this.unlikeSp.push(child);
+      }
+    }
+    if (unlike.count > 0) {
+      findings.push({
+        kind: 'child_unlike_sp',
+        ...where,
+        count: unlike.count,
+        sample_ids: unlike.samples,
+        detail: `${unlike.count} children have a plan or add-ons other than their Service Provider's (narrowed by its policy), which Mender Enterprise 4.x does not allow (MEN-7493, MEN-7511)`,
+        repair: 'safe',
+      });
+    }
+    if (lonely.count > 0) {
+      findings.push({
+        kind: 'child_without_users',
+        ...where,
+        count: lonely.count,
+        sample_ids: lonely.samples,
+        detail: `${lonely.count} children have no user (Mender Enterprise 4.x refuses to create one without, MEN-8261); add one with create-user`,
+        repair: 'manual',
+      });
+    }
+    const format = context.tokenFormat;
+    if (format) {
+      const other = new Tally();
+      for (const [id, f] of tenants.tokens) if (f !== format.format) other.add(id);
+      if (other.count > 0) {
+        findings.push({
+          kind: 'token_format_mismatch',
+          ...where,
+          count: other.count,
+          sample_ids: other.samples,
+          detail: `${other.count} stored tenant tokens are not ${format.format}, the format new tokens get (${format.source}); they keep working where the server accepts them: rotate one with update-tenant --rotate-token when its devices can be given the new one`,
+          repair: 'manual',
+        });
+      }
+    }
+    return findings;
+  }
+
+  /** Every child whose plan or add-ons differ from its SP's, as the last scan found them. */
+  childrenUnlikeSp(): string[] {
+    return [...this.unlikeSp];
   }
 
   private async expiredLocks(): Promise<string[]> {

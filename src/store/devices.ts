@@ -19,6 +19,11 @@ export class DeviceStore {
     this.coll = db.collection(DEVICES);
   }
 
+  /** Every device of a tenant, whatever its status (one count). */
+  async countOf(tenantId: string): Promise<number> {
+    return this.coll.countDocuments({ tenant_id: tenantId });
+  }
+
   /** Accepted devices per tenant, for many tenants in one aggregation. */
   async acceptedCounts(tenantIds: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>(tenantIds.map((id) => [id, 0]));

@@ -26,12 +26,12 @@ import { chooseProfile, detectSchema, type DetectedSchema, type SchemaProfile } 
 import type { SsoSettings } from '../domain/sso';
 import type { LimitRecord } from './limits';
 
-export type { TenantRecord, TenantQuery, TenantFields } from './tenants';
+export type { TenantRecord, TenantQuery, TenantFields, StoredTokenFormats } from './tenants';
 export type { LimitRecord } from './limits';
 export type { User, UserRecord } from './users';
 export { tenantObject, userObject, type AuditEvent, type AuditObject, type AuditEntry, type AuditQuery } from './audit';
 export type { Step, RepairReport } from '../journal/journal';
-export { spLock, tenantLock, tenantNameLock, ssoLock, storageLock, type LockKey } from '../journal/locks';
+export { spLock, tenantLock, tenantNameLock, tenantTokenLock, ssoLock, storageLock, type LockKey } from '../journal/locks';
 export type { SettingsRecord } from './settings';
 export type { StorageRecord } from './storage';
 export type { SchemaProfile } from './profile';
@@ -288,8 +288,9 @@ export class Store {
   isolationCheck(): IsolationAudit {
     const check = new IsolationCheck(this.client, this.config, this.journal, () => this.profile(), this.now);
     return {
-      scan: (options, progress) => this.guard(() => check.scan(options, progress)),
+      scan: (options, progress, context) => this.guard(() => check.scan(options, progress, context)),
       repair: (dryRun) => this.guard(() => check.repair(dryRun)),
+      childrenUnlikeSp: () => check.childrenUnlikeSp(),
     };
   }
 

@@ -2,6 +2,7 @@
 import type { Collection, Db, Document, Filter } from 'mongodb';
 import type { Addon, Tenant } from '../domain/tenant';
 import { HEX_ID } from '../domain/tenant';
+import { JWT_PATTERN, formatOf, type TokenFormat } from '../domain/token-format';
 import { mongo } from '../mongo';
 import type { FieldState, Step, Target } from '../journal/journal';
 
@@ -22,6 +23,15 @@ export interface TenantQuery {
   plan?: string;
   /** Only children that use their Service Provider's SSO settings. */
   ssoInherit?: boolean;
+  /** The tenant holding this tenant token. */
+  token?: string;
+}
+
+/** How many stored tenant tokens have each format, and the newest tenant's (by `_id`). */
+export interface StoredTokenFormats {
+  jwt: number;
+  opaque: number;
+  newest?: TokenFormat;
 }
 
 /** Fields this tool writes; the stored names match the API names. */
@@ -138,6 +148,7 @@ export class TenantStore {
     if (q.status) f.status = q.status === 'active' ? { $in: ['active', null] } : q.status;
     if (q.plan) f.plan = q.plan;
     if (q.ssoInherit === true) f.sso_inherit = true;
+    if (q.token !== undefined) f.tenant_token = q.token;
     return f;
   }
 
@@ -206,11 +217,13 @@ export class TenantStore {
 
   /**
    * Suspended tenants whose suspension began at or before `cutoff`, in one query: the time is
-   * `suspended_at`, or for tenants suspended before it was recorded, `updated_at`.
+   * `suspended_at`, or for tenants suspended before it was recorded, `updated_at`. `onlyTrial`:
+   * only those with Mender's trial flag.
    */
-  async *suspendedSince(cutoff: Date): AsyncGenerator<TenantRecord> {
+  async *suspendedSince(cutoff: Date, options: { onlyTrial?: boolean } = {}): AsyncGenerator<TenantRecord> {
     const filter = {
       status: 'suspended',
+      ...(options.onlyTrial ? { trial: true } : {}),
       $or: [{ suspended_at: { $lte: cutoff } }, { suspended_at: { $exists: false }, updated_at: { $lte: cutoff } }],
     };
     for await (const raw of this.coll.find(filter).sort({ _id: 1 }).batchSize(500)) yield { tenant: toTenant(raw), raw };
@@ -229,6 +242,40 @@ export class TenantStore {
    */
   suspendManyStep(ids: string[], now: Date): Step {
     return { kind: 'updateIn', target: this.target, values: idValues(ids), match: { trial: true }, set: { status: 'suspended', suspended_at: now, updated_at: now } };
+  }
+
+  /** The formats of the stored tenant tokens, in three queries whatever the number of tenants. */
+  async tokenFormats(): Promise<StoredTokenFormats> {
+    const withToken = { tenant_token: { $exists: true, $nin: [null, ''] } };
+    const [all, jwt, newest] = await Promise.all([
+      this.coll.countDocuments(withToken),
+      this.coll.countDocuments({ tenant_token: { $regex: JWT_PATTERN } }),
+      this.coll.find(withToken, { projection: { _id: 0, tenant_token: 1 } }).sort({ _id: -1 }).limit(1).next(),
+    ]);
+    return { jwt, opaque: all - jwt, ...(newest && typeof newest.tenant_token === 'string' ? { newest: formatOf(newest.tenant_token) } : {}) };
+  }
+
+  /**
+   * The newest tenant's token format (by `_id`), and whether a token of the other format is
+   * stored too: two short reads, for the choice of format on every create.
+   */
+  async newestTokenFormat(): Promise<{ newest?: TokenFormat; mixed: boolean }> {
+    const withToken = { $exists: true, $nin: [null, ''] };
+    const newest = await this.coll.find({ tenant_token: withToken }, { projection: { _id: 0, tenant_token: 1 } }).sort({ _id: -1 }).limit(1).next();
+    if (!newest || typeof newest.tenant_token !== 'string') return { mixed: false };
+    const format = formatOf(newest.tenant_token);
+    const jwt = new RegExp(JWT_PATTERN);
+    const other = format === 'jwt' ? { tenant_token: { ...withToken, $not: jwt } } : { tenant_token: jwt };
+    return { newest: format, mixed: (await this.coll.findOne(other, { projection: { _id: 1 } })) !== null };
+  }
+
+  /** Tenants whose stored token is not of `format` (id and name only: the token is not returned). */
+  async *tokensNotOf(format: TokenFormat): AsyncGenerator<{ id: string; name: string }> {
+    // Classified here, not by `$not: {$regex}`, which not every MongoDB-compatible server takes.
+    const filter = { tenant_token: { $exists: true, $nin: [null, ''] } };
+    for await (const raw of this.coll.find(filter, { projection: { _id: 1, name: 1, tenant_token: 1 } }).sort({ _id: 1 }).batchSize(1000)) {
+      if (typeof raw.tenant_token === 'string' && formatOf(raw.tenant_token) !== format) yield { id: idString(raw._id), name: String(raw.name ?? '') };
+    }
   }
 
   async count(q: TenantQuery): Promise<number> {

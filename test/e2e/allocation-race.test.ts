@@ -21,7 +21,7 @@ describe('20 processes racing for one SP', () => {
       ...loose.map((id) => ['update-tenant', '--tenant', id.toHexString(), '--parent', sp]),
       ['set-device-limit', '--set', `${children[0]}=20`, '--set', `${children[1]}=20`],
       ['set-device-limit', '--tenant', sp, '--device-limit', '40'],
-      ['create-tenant', '--name', 'newcomer', '--parent', sp, '--device-limit', '9'],
+      ['create-tenant', '--name', 'newcomer', '--parent', sp, '--device-limit', '9', ...ctx.childUser('newcomer')],
     ];
     const results = await race(sp, jobs);
     expect(results.every((r) => r.code === 0 || r.code === 5)).toBe(true);

@@ -15,7 +15,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ENVIRONMENT } from '../../src/config';
 import { ExitCode } from '../../src/errors';
-import { LOCAL_AUDIT_NOTICE, ROOT, client, runJson, snapshot, state, tmpDir, withFreshDatabases, type Dbs } from '../support/harness';
+import { LOCAL_AUDIT_NOTICE, ROOT, client, passwordFile, runJson, snapshot, state, tmpDir, withFreshDatabases, type Dbs } from '../support/harness';
+
+/** The user a child needs (Mender Enterprise 4.x). */
+const kidUser = (n: string): string[] => ['--user', `${n.toLowerCase().replace(/[^a-z0-9]+/g, '-')}@child.example`, '--password-file', passwordFile(tmpDir())];
 import { storedLimit } from '../support/limits';
 import {
   buildImage,
@@ -318,8 +321,8 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     expect(verify('RSA-SHA256', Buffer.from(`${h}.${c}`), publicKey, Buffer.from(s, 'base64url'))).toBe(true);
     // Its children in-process (each container run costs a node start); the listing below shows them.
     await runJson(dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
-    const a = await runJson(dbs, ['create-tenant', '--name', 'Container child A', '--parent', sp.id, '--device-limit', '60']);
-    const b = await runJson(dbs, ['create-tenant', '--name', 'Container child B', '--parent', sp.id, '--device-limit', '40']);
+    const a = await runJson(dbs, ['create-tenant', '--name', 'Container child A', '--parent', sp.id, '--device-limit', '60', ...kidUser('Container child A')]);
+    const b = await runJson(dbs, ['create-tenant', '--name', 'Container child B', '--parent', sp.id, '--device-limit', '40', ...kidUser('Container child B')]);
 
     // The README's own arguments.
     const listed = ok(runContainer(image, dockerRun(key)));
@@ -358,8 +361,8 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     // An SP with two children, 60 and 40 of its 100; the plan moves 30 from A to B.
     const sp = await runJson(dbs, ['create-tenant', '--name', 'Job SP', '--device-limit', '100']);
     await runJson(dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
-    const a = await runJson(dbs, ['create-tenant', '--name', 'Job child A', '--parent', sp.id, '--device-limit', '60']);
-    const b = await runJson(dbs, ['create-tenant', '--name', 'Job child B', '--parent', sp.id, '--device-limit', '40']);
+    const a = await runJson(dbs, ['create-tenant', '--name', 'Job child A', '--parent', sp.id, '--device-limit', '60', ...kidUser('Job child A')]);
+    const b = await runJson(dbs, ['create-tenant', '--name', 'Job child B', '--parent', sp.id, '--device-limit', '40', ...kidUser('Job child B')]);
     const plan = JSON.stringify({ limits: [{ id: b.id, limit: 70 }, { id: a.id, limit: 30 }] });
 
     // The volumes as the kubelet lays them: ConfigMap files root-owned at defaultMode (0644 unless given).
@@ -414,7 +417,7 @@ if (unavailable) process.stderr.write(`container-recipe.test: runs in the stand-
     const failOn = job().spec.podFailurePolicy?.rules.flatMap((r) => r.onExitCodes?.values ?? []) ?? [];
     const sp = await runJson(dbs, ['create-tenant', '--name', 'Over SP', '--device-limit', '10']);
     await runJson(dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
-    const kid = await runJson(dbs, ['create-tenant', '--name', 'Over child', '--parent', sp.id, '--device-limit', '5']);
+    const kid = await runJson(dbs, ['create-tenant', '--name', 'Over child', '--parent', sp.id, '--device-limit', '5', ...kidUser('Over child')]);
     const planArg = c.args.find((x) => x.startsWith('/'))!;
     const planDir = volume('over-plan', { [path.posix.basename(planArg)]: { content: JSON.stringify({ limits: [{ id: kid.id, limit: 50 }] }), mode: 0o644, uid: 0, gid: 0 } });
     const planMount = c.volumeMounts.find((m) => path.posix.dirname(planArg) === m.mountPath)!;

@@ -97,7 +97,9 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
     test("a capped Service Provider's child gets capacity deviceauth enforces", async () => {
       const sp = await toolJson(['create-tenant', '--name', unique('sp'), '--device-limit', '100']);
       await toolJson(['update-tenant', '--tenant', sp.id, '--service-provider', '--max-child-tenants', '5']);
-      const bare = await tool(['create-tenant', '--name', unique('kid'), '--parent', sp.id]);
+      // A child needs a user (Mender Enterprise 4.x).
+      const kidUser = () => ['--user', `${unique('kid')}@kid.example`, '--password-file', passwordFile(tmpDir(), 'S3cret-pass!')];
+      const bare = await tool(['create-tenant', '--name', unique('kid'), '--parent', sp.id, ...kidUser()]);
       if (legacy) {
         expect(bare.code).toBe(5);
         expect(bare.stderr).toMatch(/at least 1 device/);
@@ -105,7 +107,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
         expect(bare.code).toBe(0);
         expect(await limitOf(JSON.parse(bare.stdout).id)).toBe(0);
       }
-      const kid = await toolJson(['create-tenant', '--name', unique('kid'), '--parent', sp.id, '--device-limit', '40']);
+      const kid = await toolJson(['create-tenant', '--name', unique('kid'), '--parent', sp.id, '--device-limit', '40', ...kidUser()]);
       expect(await limitOf(kid.id)).toBe(40);
       const over = await tool(['set-device-limit', '--tenant', kid.id, '--device-limit', '101']);
       expect(over.code).toBe(5);

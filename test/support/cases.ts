@@ -7,9 +7,12 @@ export async function createTenant(dbs: Dbs, name: string, extra: string[] = [])
   return runJson(dbs, ['create-tenant', '--name', name, ...extra]);
 }
 
-/** A Service Provider and its children, attached with the raw driver (so these tests do not depend on create-tenant --parent). */
+/**
+ * A Service Provider and its children, attached with the raw driver (so these tests do not depend on create-tenant --parent).
+ * The SP has a device limit and every add-on (so its children may switch on whichever its policy allows).
+ */
 export async function spWithChildren(dbs: Dbs, names: string[]): Promise<{ sp: any; children: any[] }> {
-  const sp = await createTenant(dbs, `sp-${names.join('-')}`);
+  const sp = await createTenant(dbs, `sp-${names.join('-')}`, ['--device-limit', '100', '--addon', 'troubleshoot,configure,monitor']);
   await runJson(dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
   const children: any[] = [];
   for (const name of names) {

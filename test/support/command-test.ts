@@ -24,6 +24,13 @@ export interface CommandTest extends TestPlace {
   create(name: string, extra?: string[], env?: NodeJS.ProcessEnv): Promise<any>;
   /** A tenant with a device limit of `limit`, made a Service Provider (update-tenant's JSON output). */
   sp(name: string, limit: string, extra?: string[]): Promise<any>;
+  /**
+   * create-tenant --name `name` --parent `spId`, with the user a child needs (Mender Enterprise
+   * 4.x: `<name>@child.example`, its password from a file), its JSON output.
+   */
+  child(name: string, spId: string, extra?: string[], env?: NodeJS.ProcessEnv): Promise<any>;
+  /** The arguments that give a new child its one user (for tests that run create-tenant --parent themselves). */
+  childUser(name: string): string[];
   /** create-user in `tenant`, its password from a file in the test's directory. */
   addUser(tenant: string, email: string, roles?: string[], password?: string): Promise<any>;
   /** The user as stored in useradm's users. */
@@ -63,6 +70,12 @@ export function commandTest(opts: CommandTestOptions = {}): CommandTest {
     },
     async create(name, extra = [], env) {
       return runJson(ctx.dbs, ['create-tenant', '--name', name, ...extra], { env });
+    },
+    async child(name, spId, extra = [], env) {
+      return runJson(ctx.dbs, ['create-tenant', '--name', name, '--parent', spId, ...ctx.childUser(name), ...extra], { env });
+    },
+    childUser(name) {
+      return ['--user', `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}@child.example`, '--password-file', passwordFile(ctx.dir, PASSWORD)];
     },
     async sp(name, limit, extra = []) {
       const t = await ctx.create(name, ['--device-limit', limit]);

@@ -14,7 +14,7 @@ const ctx = commandTest();
 const { create, audit, rawEntries } = ctx;
 
 async function update(id: string, ...args: string[]): Promise<any> {
-  return runJson(ctx.dbs, ['update-tenant', '--id', id, '--yes', ...args]);
+  return runJson(ctx.dbs, ['update-tenant', '--tenant', id, '--yes', ...args]);
 }
 
 /** A stored entry as the store writes it, for seeding reads (times and logs under test control). */
@@ -48,7 +48,7 @@ const API_KEYS = ['id', 'time', 'tenant_id', 'actor', 'action', 'object', 'chang
 describe('recording', () => {
   it('records one entry per change of create-tenant, create-org and every update-tenant variant', async () => {
     const started = Date.now();
-    const t = await create('acme', ['--admin-email', 'Admin@Acme.example', '--password-file', passwordFile(ctx.dir)]);
+    const t = await create('acme', ['--device-limit', '10', '--admin-email', 'Admin@Acme.example', '--password-file', passwordFile(ctx.dir)]);
     const org = await run(ctx.dbs, ['create-org', '--name', 'legacy', '--username', 'old@legacy.example', '--password', 'legacy-pass-1']);
     expect(org.code).toBe(0);
     const orgId = org.stdout.trim().split('\n').pop()!;
@@ -65,7 +65,7 @@ describe('recording', () => {
     expect(created[3]).toMatchObject({
       actor: { id: 'tester@ci', type: 'system' },
       object: { tenant: { id: t.id, name: 'acme' } },
-      change: 'tenant "acme" created: plan enterprise, device limit unlimited',
+      change: 'tenant "acme" created: plan enterprise, device limit 10',
     });
     expect(created[2]).toMatchObject({ object: { user: { email: 'admin@acme.example' } }, change: expect.stringContaining('admin@acme.example') });
     expect(created[1].change).toBe('tenant "legacy" created: plan enterprise, device limit unlimited');
@@ -116,7 +116,7 @@ describe('recording', () => {
   });
 
   it('writes no entry for commands that fail or find nothing to change', async () => {
-    const a = await create('a', ['--plan', 'os', '--admin-email', 'a@a.example', '--password-file', passwordFile(ctx.dir)]);
+    const a = await create('a', ['--plan', 'os', '--device-limit', '10', '--admin-email', 'a@a.example', '--password-file', passwordFile(ctx.dir)]);
     const b = await create('b');
     await update(a.id, '--service-provider');
     await (await client()).db(ctx.dbs.tenantadm).collection('tenants').insertOne({ name: 'kid', status: 'active', parent_tenant_id: a.id });
@@ -126,11 +126,11 @@ describe('recording', () => {
     await failsWithoutTrace(['create-tenant', '--name', 'c', '--admin-email', 'A@a.example', '--password-file', passwordFile(ctx.dir)], 4);
     await failsWithoutTrace(['create-tenant', '--name', 'c', '--plan', 'gold'], 2);
     await failsWithoutTrace(['create-tenant', '--name', 'c'], 2, { env: { TENANTADM_SERVER_PRIV_KEY_PATH: '' } });
-    await failsWithoutTrace(['update-tenant', '--id', '0123456789abcdef01234567', '--plan', 'os'], 3);
-    await failsWithoutTrace(['update-tenant', '--id', a.id, '--name', 'b'], 4);
-    await failsWithoutTrace(['update-tenant', '--id', a.id, '--no-service-provider'], 5);
-    await failsWithoutTrace(['update-tenant', '--id', a.id, '--rotate-token', '--yes', '--key-file', `${ctx.dir}/missing.pem`], 2);
-    await failsWithoutTrace(['update-tenant', '--id', a.id], 2);
+    await failsWithoutTrace(['update-tenant', '--tenant', '0123456789abcdef01234567', '--plan', 'os'], 3);
+    await failsWithoutTrace(['update-tenant', '--tenant', a.id, '--name', 'b'], 4);
+    await failsWithoutTrace(['update-tenant', '--tenant', a.id, '--no-service-provider'], 5);
+    await failsWithoutTrace(['update-tenant', '--tenant', a.id, '--rotate-token', '--yes', '--key-file', `${ctx.dir}/missing.pem`], 2);
+    await failsWithoutTrace(['update-tenant', '--tenant', a.id], 2);
 
     // Succeeding without a change: nothing to record either.
     const before = await snapshot(ctx.dbs);
@@ -164,9 +164,9 @@ describe('recording', () => {
   it('never writes a password, hash, token or key into any entry of any command', async () => {
     const passwords = ['Pw-file-secret-1', 'Pw-stdin-secret-2', 'Pw-argv-secret-3'];
     const tokens: string[] = [];
-    const a = await create('sa', ['--admin-email', 'a@sa.example', '--password-file', passwordFile(ctx.dir, passwords[0])]);
-    const b = await runJson(ctx.dbs, ['create-tenant', '--name', 'sb', '--admin-email', 'b@sb.example', '--password-stdin'], { input: `${passwords[1]}\n` });
-    const org = await run(ctx.dbs, ['create-org', '--name', 'sc', '--username', 'c@sc.example', '--password', passwords[2]!]);
+    const a = await create('sa', ['--device-limit', '5', '--admin-email', 'a@sa.example', '--password-file', passwordFile(ctx.dir, passwords[0])]);
+    const b = await runJson(ctx.dbs, ['create-tenant', '--name', 'sb', '--device-limit', '5', '--admin-email', 'b@sb.example', '--password-stdin'], { input: `${passwords[1]}\n` });
+    const org = await run(ctx.dbs, ['create-org', '--name', 'sc', '--device-limit', '5', '--username', 'c@sc.example', '--password', passwords[2]!]);
     expect(org.code).toBe(0);
     const c = await runJson(ctx.dbs, ['get-tenant', '--name', 'sc']);
     tokens.push(a.tenant_token, b.tenant_token, c.tenant_token);
@@ -198,7 +198,8 @@ describe('recording', () => {
   });
 
   it("puts a child's change into its own log and its Service Provider's, naming the parent", async () => {
-    const sp = await create('sp');
+    // The SP's plan is os: a child's plan is its SP's (Enterprise 4.x).
+    const sp = await create('sp', ['--device-limit', '10', '--plan', 'os']);
     await update(sp.id, '--service-provider');
     const { insertedId } = await (await client()).db(ctx.dbs.tenantadm).collection('tenants').insertOne({ name: 'child', status: 'active', parent_tenant_id: sp.id });
     const child = insertedId.toHexString();
@@ -221,7 +222,7 @@ describe('recording', () => {
       const m = await runJson(ctx.dbs, [...flags, 'migrate']);
       expect(m.filter((r: any) => r.database === otherDb && r.collection === 'trail')).toHaveLength(3);
       const t = await runJson(ctx.dbs, [...flags, 'create-tenant', '--name', 'cfg']);
-      await runJson(ctx.dbs, ['update-tenant', '--id', t.id, '--plan', 'os'], { env: { TENANTADM_AUDIT_DB: otherDb, TENANTADM_AUDIT_COLLECTION: 'trail' } });
+      await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--plan', 'os'], { env: { TENANTADM_AUDIT_DB: otherDb, TENANTADM_AUDIT_COLLECTION: 'trail' } });
       expect((await rawEntries('trail', otherDb)).map((d) => [d.action, d.state])).toEqual([
         ['create', 'committed'],
         ['update', 'committed'],
@@ -258,7 +259,7 @@ describe('reading: tenantadm audit', () => {
   it("keeps every tenant's log apart; a Service Provider sees its children, --include-children their whole logs", async () => {
     const a = await create('a');
     const b = await create('b');
-    const sp = await create('sp');
+    const sp = await create('sp', ['--device-limit', '10', '--plan', 'os']);
     await update(sp.id, '--service-provider');
     const tenants = (await client()).db(ctx.dbs.tenantadm).collection('tenants');
     const c1 = (await tenants.insertOne({ name: 'c1', status: 'active', parent_tenant_id: sp.id })).insertedId.toHexString();

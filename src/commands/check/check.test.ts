@@ -100,6 +100,9 @@ async function plant(): Promise<Planted> {
       { email: 'Dup@acme.example', tenant_id: tA, roles: [] },
       { email: 'dup@acme.example', tenant_id: tB, roles: [] },
       { email: 'fine@acme.example', tenant_id: tA, roles: [] },
+      // The SP's children have users (Enterprise 4.x): only the faults above are planted.
+      { email: 'kid1@sp.example', tenant_id: c1, roles: [] },
+      { email: 'kid2@sp.example', tenant_id: c2, roles: [] },
     ],
     (d) => d.tenant_id === m1,
   );
@@ -346,9 +349,9 @@ describe('check', () => {
 
   it('a clean database is exit 0 with no findings, and --repair has nothing to do', async () => {
     const sp = await createTenant(ctx.dbs, 'clean-sp');
-    await run(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider', '--max-child-tenants', '2']);
     await run(ctx.dbs, ['set-device-limit', '--tenant', sp.id, '--device-limit', '10']);
-    await createTenant(ctx.dbs, 'clean-child', ['--parent', sp.id, '--device-limit', '4']);
+    await run(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider', '--max-child-tenants', '2']);
+    await ctx.child('clean-child', sp.id, ['--device-limit', '4']);
     const r = await run(ctx.dbs, ['check', '--databases', Object.values(ctx.dbs).join(',')]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);

@@ -12,6 +12,8 @@ import { confirmYes, consentNeeded } from '../../confirm';
 import type { CheckScan, Finding, RepairAction } from '../../store';
 import { parseDatabaseNames } from '../../domain/databases';
 import { findingColumns, findingRow, repairRow, type FindingRow } from '../../views/findings';
+import { chooseTokenFormat } from '../../operations/token-format';
+import { conformChildren } from '../../operations/conform-children';
 
 export type CheckOptions = OptionsOf<typeof checkOptions>;
 
@@ -37,7 +39,9 @@ export async function check(options: CheckOptions, deps: Deps): Promise<Result> 
 
   const store = await deps.store();
   const audit = store.isolationCheck();
-  const scan = await audit.scan(databases ? { databases } : {}, deps.progress);
+  // Stored tokens are compared with the format new ones get.
+  const tokenFormat = await chooseTokenFormat(store, deps);
+  const scan = await audit.scan(databases ? { databases } : {}, deps.progress, { tokenFormat });
 
   if (!options.repair) {
     const report: CheckReport = { clean: scan.findings.length === 0, ...scan };
@@ -57,6 +61,13 @@ export async function check(options: CheckOptions, deps: Deps): Promise<Result> 
     if (ask) await confirmYes(`Repair ${what}?`, deps);
   }
   const repaired = safe.length > 0 ? await audit.repair(!repairing) : [];
+  // Children's plan and add-ons: written through the journal like every other change.
+  if (safe.some((f) => f.kind === 'child_unlike_sp')) {
+    const { children } = await conformChildren(store, deps.now, audit.childrenUnlikeSp(), !repairing);
+    if (children.length > 0) {
+      repaired.push({ kind: 'child_unlike_sp', action: repairing ? "given its Service Provider's plan and add-ons" : "would give its Service Provider's plan and add-ons", count: children.length, sample_ids: children.slice(0, 10) });
+    }
+  }
   const report: RepairReport = {
     clean: remaining.length === 0,
     dry_run: !repairing,

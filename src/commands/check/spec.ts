@@ -16,8 +16,10 @@ export const spec = defineCommand({
     'Reads every database on the server (except admin, local, config; --databases to restrict) once, by streaming, and reports as JSON, with counts and up to 10 sample ids each: ' +
     'documents whose tenant_id names no tenant, per database and collection, and per-tenant databases (<name>-<tenant id>) of tenants that do not exist; ' +
     'email addresses used by more than one user; Service Providers whose children hold more of a limit than they have, children whose parent is missing or not an SP, SPs over max_child_tenants; ' +
-    "limit documents this deviceauth cannot read and duplicate limit documents; operations left by dead processes, pending audit entries and expired locks. " +
-    '--repair fixes what needs no person (settles dead operations, rolls back pending audit entries of no operation, drops expired locks and limit documents of missing tenants) and lists the rest; ' +
+    "limit documents this deviceauth cannot read and duplicate limit documents; operations left by dead processes, pending audit entries and expired locks; " +
+    "what Mender Enterprise 4.x refuses: Service Providers without a device limit or holding devices, children without users or whose plan or add-ons differ from their SP's; " +
+    'and stored tenant tokens of another format than new ones get (see doctor). ' +
+    "--repair fixes what needs no person (settles dead operations, rolls back pending audit entries of no operation, drops expired locks and limit documents of missing tenants, gives children their SP's plan and add-ons) and lists the rest; " +
     'it asks first on a terminal (--yes in scripts; without either it stops with exit 2 before reading anything). --dry-run shows what --repair would do.',
   options: checkOptions,
   constraints: [

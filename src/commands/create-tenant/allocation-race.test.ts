@@ -11,7 +11,7 @@ describe('20 processes racing for one SP', () => {
   it('create-tenant --parent: capacity and max_child_tenants hold under the race', async () => {
     const { sp } = await seedSp(95, 0, { max_child_tenants: 12 });
     const started = Date.now();
-    const results = await race(sp, Array.from({ length: 20 }, (_, i) => ['create-tenant', '--name', `racer-${i}`, '--parent', sp, '--device-limit', '10', '--id-only']));
+    const results = await race(sp, Array.from({ length: 20 }, (_, i) => ['create-tenant', '--name', `racer-${i}`, '--parent', sp, '--device-limit', '10', '--id-only', ...ctx.childUser(`racer-${i}`)]));
     const wall = Date.now() - started;
     const codes = results.map((r) => r.code);
     process.stderr.write(`create-tenant --parent race: 20 processes, ${codes.filter((c) => c === 0).length} ok, ${wall} ms\n`);
@@ -23,7 +23,7 @@ describe('20 processes racing for one SP', () => {
 
     // Unlimited capacity, 12 children at most: 3 more fit.
     await (await client()).db(ctx.dbs.deviceauth).collection('limits').updateOne({ tenant_id: sp }, { $set: { value: -1 } });
-    const more = await race(sp, Array.from({ length: 20 }, (_, i) => ['create-tenant', '--name', `late-${i}`, '--parent', sp, '--device-limit', '1', '--id-only']));
+    const more = await race(sp, Array.from({ length: 20 }, (_, i) => ['create-tenant', '--name', `late-${i}`, '--parent', sp, '--device-limit', '1', '--id-only', ...ctx.childUser(`late-${i}`)]));
     expect(more.filter((r) => r.code === 0)).toHaveLength(3);
     expect(more.filter((r) => r.code === 5).every((r) => /12 of its 12 child tenants/.test(r.stderr))).toBe(true);
     expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenants').countDocuments({ parent_tenant_id: sp })).toBe(12);

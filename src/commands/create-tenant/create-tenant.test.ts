@@ -109,7 +109,7 @@ describe('create-tenant', () => {
   });
 
   it('--if-not-exists exits 4 naming each difference from what was asked, and writes nothing', async () => {
-    const sp = await create('the-sp');
+    const sp = await create('the-sp', ['--device-limit', '10']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     await create('asked', ['--plan', 'enterprise', '--device-limit', '5', '--admin-email', 'a@asked.example', '--password-file', passwordFile(ctx.dir)]);
     const same = await create('asked', ['--plan', 'enterprise', '--device-limit', '5', '--admin-email', 'a@asked.example', '--password-file', passwordFile(ctx.dir), '--if-not-exists']);
@@ -144,8 +144,8 @@ describe('create-tenant', () => {
     await expectFailsCleanly(['create-tenant', '--name', 'two', '--admin-email', 'BOSS@x.example', '--password-file', passwordFile(ctx.dir)], 4);
   });
 
-  it('fails with exit 2 and writes nothing without a signing key', async () => {
-    const err = await expectFailsCleanly(['create-tenant', '--name', 'nokey'], 2, { env: { TENANTADM_SERVER_PRIV_KEY_PATH: '' } });
+  it('fails with exit 2 and writes nothing when a JWT is asked for without a signing key', async () => {
+    const err = await expectFailsCleanly(['create-tenant', '--name', 'nokey', '--token-format', 'jwt'], 2, { env: { TENANTADM_SERVER_PRIV_KEY_PATH: '' } });
     expect(err).toMatch(/TENANTADM_SERVER_PRIV_KEY_PATH/);
     await expectFailsCleanly(['create-tenant', '--name', 'badkey', '--key-file', `${ctx.dir}/missing.pem`], 2);
   });

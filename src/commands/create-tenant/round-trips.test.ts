@@ -16,11 +16,13 @@ describe('writes read only what their rules need', () => {
     expect(JSON.parse(c.stdout)).toMatchObject({ name: 'acme', device_limit: 10, device_count: 0 });
     expect(c.byName.listIndexes).toBe(1);
     expect(c.byName.aggregate).toBeUndefined();
-    // The journal's repair check, the name (under its lock), the email; deviceauth's version is not needed for 10.
-    expect(c.byName.find).toBe(3);
-    // Writes: the two locks in one insert, the operation with its plan, tenant, limit and user (an ownership
+    // The journal's repair check, the name (under its lock), the email, the newest stored token (for
+    // the token format; none here, so no look for the other format), the new token's uniqueness (under
+    // its lock); deviceauth's version is not needed for 10.
+    expect(c.byName.find).toBe(5);
+    // Writes: the three locks (name, tenant, token) in one insert, the operation with its plan, tenant, limit and user (an ownership
     // check before the last two), the commit, the audit entries (already committed), then the clean-up.
-    expect(c.byName).toEqual({ find: 3, listIndexes: 1, insert: 6, update: 3, delete: 2, endSessions: 1 });
-    expect(c.total).toBe(16);
+    expect(c.byName).toEqual({ find: 5, listIndexes: 1, insert: 6, update: 3, delete: 2, endSessions: 1 });
+    expect(c.total).toBe(18);
   });
 });

@@ -3,7 +3,7 @@ import type { OptionsOf } from '../../options';
 import type { createTenantOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
-import { ConflictError, RuleError } from '../../errors';
+import { ConflictError, RuleError, UsageError } from '../../errors';
 import {
   ADDONS,
   ADMIN_ROLE,
@@ -18,41 +18,49 @@ import {
   UNLIMITED,
   type LimitKind,
 } from '../../domain/tenant';
-import { readPassword } from '../../secrets';
+import { readPassword, readSecretFile, registerSecret } from '../../secrets';
 import { warnDirectUser } from '../../notices';
-import { ChangeSet, tenantObject, userObject, spLock, ssoLock, tenantLock, tenantNameLock, type Store, type TenantFields, type TenantRecord } from '../../store';
+import { ChangeSet, tenantObject, userObject, spLock, ssoLock, tenantLock, tenantNameLock, tenantTokenLock, type Store, type TenantFields, type TenantRecord } from '../../store';
 import { tenantColumns } from '../../views/tenant';
 import { viewOne } from '../../operations/tenant-view';
 import type { TenantView } from '../../domain/tenant';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../../domain/allocation';
 import { loadWorld } from '../../operations/allocation';
-import { isAdmin } from '../../domain/user';
+import { isAdmin, parseRoles } from '../../domain/user';
+import { tokenHash, validateGivenToken } from '../../domain/token-format';
+import { tokenMaker } from '../../operations/token-format';
 import { inheritSsoFields } from '../../operations/sso';
-import { assertChildAddonsAllowed } from '../../domain/child-features';
+import { assertChildAddonsAllowed, inheritedFeatures } from '../../domain/child-features';
 
 export type CreateTenantOptions = OptionsOf<typeof createTenantOptions>;
 
 export async function createTenant(options: CreateTenantOptions, deps: Deps): Promise<Result> {
   // Everything that can be checked without the database is checked first.
   const name = validateTenantName(options.name);
-  const plan = options.plan ?? 'enterprise';
   const addonFlags = parseAddonFlags(options.addon ?? []);
   const parentId = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
   // A child gets no capacity unless asked: "unlimited" under a capped SP would over-allocate it.
   // -1 and "unlimited" both mean no limit (UNLIMITED is -1).
-  const deviceLimit = options.deviceLimit === undefined ? (parentId ? 0 : UNLIMITED) : options.deviceLimit === 'unlimited' ? UNLIMITED : options.deviceLimit;
-  const email = options.adminEmail === undefined ? undefined : normalizeEmail(options.adminEmail);
-  const password =
-    email === undefined
-      ? undefined
-      : validatePassword(
-          await readPassword(
-            { passwordFile: options.passwordFile, passwordStdin: options.passwordStdin, insecurePassword: options.password },
-            deps,
-          ),
-        );
-  const sign = deps.signer();
-  const passwordHash = password === undefined ? undefined : await deps.hashPassword(password);
+  const limitOf = (v: number | 'unlimited' | undefined) => (v === undefined ? undefined : v === 'unlimited' ? UNLIMITED : v);
+  const deviceLimit = limitOf(options.deviceLimit) ?? (parentId ? 0 : UNLIMITED);
+  // The other tiers (MEN-8905/8906): written only when given, or for a child when its SP caps them.
+  const tierLimits: Partial<Record<LimitKind, number>> = {};
+  if (options.microDeviceLimit !== undefined) tierLimits.max_micro_devices = limitOf(options.microDeviceLimit);
+  if (options.systemDeviceLimit !== undefined) tierLimits.max_system_devices = limitOf(options.systemDeviceLimit);
+  const users = parseUsers(options.adminEmail, options.user ?? []);
+  const email = options.adminEmail === undefined ? undefined : users[0]!.email;
+  // Mender Enterprise 4.1 refuses a child tenant without users (MEN-8261): checked once a
+  // create is certain (--if-not-exists may find the child), before anything is written.
+  const requireChildUsers = () => {
+    if (parentId !== undefined && users.length === 0) {
+      throw new RuleError(
+        `a child tenant needs at least one user (Mender Enterprise 4.x refuses one without, MEN-8261)`,
+        'add --admin-email EMAIL with --password-file FILE, or --user EMAIL[:ROLE]',
+      );
+    }
+  };
+  const passwordHashes = await readPasswords(users, options, deps);
+  const givenToken = await readGivenToken(options, deps);
 
   const store = await deps.store();
   // A create of this name killed midway is settled before the name is looked up.
@@ -62,7 +70,15 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
 
   /** The existing tenant when it is what was asked; exit 4 naming each difference otherwise. */
   const existingAsAsked = async (record: TenantRecord): Promise<Result> => {
-    const differences = await differencesFromAsked(store, record, { plan: options.plan, deviceLimit: options.deviceLimit === undefined ? undefined : deviceLimit, email, parentId, addonFlags, sso: options.sso });
+    const differences = await differencesFromAsked(store, record, {
+      plan: options.plan,
+      deviceLimit: options.deviceLimit === undefined ? undefined : deviceLimit,
+      email,
+      parentId,
+      addonFlags,
+      sso: options.sso,
+      token: givenToken,
+    });
     if (differences.length > 0) {
       throw new ConflictError(
         `a tenant named "${name}" already exists (id ${record.tenant.id}) and differs from what was asked: ${differences.join('; ')}`,
@@ -79,27 +95,45 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
     const existing = await store.tenants.findOne({ name });
     if (existing) return existingAsAsked(existing);
   }
-  if (email !== undefined) {
-    const user = await store.users.findByEmail(email);
+  requireChildUsers();
+  // useradm.users holds one tenant per email: an existing user cannot join the new tenant.
+  for (const u of users) {
+    const user = await store.users.findByEmail(u.email);
     if (user) {
-      throw new ConflictError(`the email ${email} is already used by a user of tenant ${user.user.tenant_id}`, 'emails are unique across all tenants', {
+      throw new ConflictError(`the email ${u.email} is already used by a user of tenant ${user.user.tenant_id}`, 'emails are unique across all tenants: give a new one', {
         tenant_id: user.user.tenant_id,
       });
     }
   }
 
-  // Admins written straight into useradm.users rely on its unique email index.
-  if (email !== undefined) await store.requireUserIndex();
-
+  // Users written straight into useradm.users rely on its unique email index.
+  if (users.length > 0) await store.requireUserIndex();
   // The new tenant's id is chosen first: its create holds the tenant's lock until it commits.
   const newId = store.tenants.newId();
+  // The token's format is decided by what is stored (or forced); a JWT's key is loaded now.
+  const token = givenToken ?? (await tokenMaker(store, deps)).make(newId);
+  // Only stdout carries it: whatever error quotes it (a driver's duplicate-key message) is redacted on stderr.
+  registerSecret(token);
+  // Every new token is unique across tenants, decided under a lock named by its hash.
+  const tokenLocks = [tenantTokenLock(tokenHash(token))];
+  const tokenFree = async () => {
+    const holder = await store.tenants.findOne({ token });
+    if (holder) {
+      throw new ConflictError(
+        `another tenant (id ${holder.tenant.id}, "${holder.tenant.name}") holds the ${givenToken === undefined ? 'new' : 'given'} tenant token`,
+        givenToken === undefined ? 'nothing was written; run the command again' : 'a tenant token belongs to one tenant; give the token of this fleet',
+        { id: holder.tenant.id },
+      );
+    }
+  };
 
-  /** The whole change; `capped` are the other limit kinds the SP caps (the child gets 0 of them). */
-  const build = async (capped: string[], inherited: Pick<TenantFields, 'sso_inherit'> = {}) => {
+  /** The whole change; `limits` are the limit documents to write besides none. */
+  const build = async (limits: Partial<Record<LimitKind, number>>, features: { plan: string; addons: Map<string, boolean> }, inherited: Pick<TenantFields, 'sso_inherit'> = {}) => {
     const now = deps.now();
+    const plan = features.plan;
     const addons = applyAddons(
       ADDONS.map((n) => ({ name: n, enabled: false })),
-      addonFlags,
+      features.addons as Map<(typeof ADDONS)[number], boolean>,
     );
     const created = store.tenants.newDocument({
       name,
@@ -111,31 +145,32 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       created_at: now,
       updated_at: now,
     }, newId);
-    created.doc.tenant_token = sign(created.id);
+    created.doc.tenant_token = token;
     const changes = new ChangeSet('create-tenant').add(created.step);
+    const on = addons.filter((a) => a.enabled).map((a) => a.name);
+    // The audit entry never receives the token: it says only whether it was given.
     changes.audit({
       action: 'create',
       tenantId: created.id,
       parentId,
       object: tenantObject(created.id, name),
-      change: `tenant "${name}" created${parentId ? ` as a child of Service Provider ${parentId}` : ''}${inherited.sso_inherit ? ', SSO inherited' : ''}: plan ${plan}, device limit ${formatLimit(deviceLimit)}${
-        addonFlags.size ? `, add-ons ${addons.filter((a) => a.enabled).map((a) => a.name).join(',') || 'none'}` : ''
-      }`,
+      change: `tenant "${name}" created${parentId ? ` as a child of Service Provider ${parentId}` : ''}${inherited.sso_inherit ? ', SSO inherited' : ''}: plan ${plan}, device limit ${formatLimit(limits.max_devices ?? UNLIMITED)}${
+        LIMIT_KINDS.filter((k) => k !== 'max_devices' && limits[k] !== undefined).map((k) => `, ${k} ${formatLimit(limits[k]!)}`).join('')
+      }${features.addons.size || parentId ? `, add-ons ${on.join(',') || 'none'}` : ''}${givenToken !== undefined ? ', tenant token given' : ''}`,
     });
     // A new id has no limit documents: no need to read them.
     const none = (kind: LimitKind) => ({ tenantId: created.id, kind, value: UNLIMITED, raw: null });
-    changes.add(await store.limitStep(none('max_devices'), deviceLimit));
-    for (const kind of capped) changes.add(await store.limitStep(none(kind as LimitKind), 0));
-    if (email !== undefined && passwordHash !== undefined) {
-      const admin = store.userCreateSteps({ email, passwordHash, tenantId: created.id, roles: [ADMIN_ROLE], now });
-      if (admin.direct) warnDirectUser(deps);
-      changes.add(...admin.steps);
+    for (const kind of LIMIT_KINDS) if (limits[kind] !== undefined) changes.add(await store.limitStep(none(kind), limits[kind]!));
+    for (const u of users) {
+      const made = store.userCreateSteps({ email: u.email, passwordHash: passwordHashes.get(u.email)!, tenantId: created.id, roles: u.roles, now });
+      if (made.direct) warnDirectUser(deps);
+      changes.add(...made.steps);
       changes.audit({
         action: 'create',
         tenantId: created.id,
         parentId,
-        object: userObject(admin.user.id, email),
-        change: `initial admin ${email} created with role ${ADMIN_ROLE}`,
+        object: userObject(made.user.id, u.email),
+        change: u.admin ? `initial admin ${u.email} created with role ${ADMIN_ROLE}` : `user ${u.email} created with role${u.roles.length === 1 ? '' : 's'} ${u.roles.join(', ')}`,
       });
     }
     return { changes, record: store.tenants.recordOf(created.doc) };
@@ -153,23 +188,26 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   let outcome: Outcome;
   try {
     if (parentId === undefined) {
-      outcome = await store.exclusive<Outcome>([tenantNameLock(name), tenantLock(newId)], async () => {
+      outcome = await store.exclusive<Outcome>([tenantNameLock(name), tenantLock(newId), ...tokenLocks], async () => {
         const taken = await nameFree();
         if (taken) return { changes: null, result: { existing: taken } };
-        const { changes, record } = await build([]);
+        await tokenFree();
+        const { changes, record } = await build({ max_devices: deviceLimit, ...tierLimits }, { plan: options.plan ?? 'enterprise', addons: addonFlags });
         return { changes, result: { created: record } };
       });
     } else {
       // Counting children and capacity, then creating, must not interleave with another allocation.
       // With --sso the SP's settings must not be cleared meanwhile: hold its SSO lock too.
-      const locks = [spLock(parentId), tenantNameLock(name), tenantLock(newId), ...(options.sso ? [ssoLock(parentId)] : [])];
+      const locks = [spLock(parentId), tenantNameLock(name), tenantLock(newId), ...(options.sso ? [ssoLock(parentId)] : []), ...tokenLocks];
       outcome = await store.exclusive<Outcome>(locks, async () => {
         const taken = await nameFree();
         if (taken) return { changes: null, result: { existing: taken } };
-        const { capped, parent } = await checkRoomForChild(parentId);
+        await tokenFree();
+        const { limits, parent } = await checkRoomForChild(parentId);
         assertChildAddonsAllowed(parent.tenant, applyAddons([], addonFlags), `the new child "${name}"`);
+        const features = childFeatures(parent);
         const inherited = options.sso ? await inheritSsoFields(store, parent) : {};
-        const { changes, record } = await build(capped, inherited);
+        const { changes, record } = await build(limits, features, inherited);
         return { changes, result: { created: record } };
       });
     }
@@ -185,18 +223,38 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
   // The result is what was written: a new tenant has its requested limit and no device yet.
   return output({ ...outcome.created.tenant, device_limit: deviceLimit, device_count: 0 });
 
-  /** The rules for a new child; returns the SP and the limit kinds other than max_devices that it caps. */
-  async function checkRoomForChild(spId: string): Promise<{ capped: LimitKind[]; parent: TenantRecord }> {
+  /**
+   * A child's plan and add-ons are its SP's, as the SP's policy allows (MEN-7493, MEN-7511):
+   * asking for others is exit 5.
+   */
+  function childFeatures(parent: TenantRecord): { plan: string; addons: Map<string, boolean> } {
+    const inherited = inheritedFeatures(parent.tenant);
+    const differs: string[] = [];
+    if (options.plan !== undefined && options.plan !== inherited.plan) differs.push(`plan ${options.plan}`);
+    for (const [addon, on] of addonFlags) if (on !== (inherited.addons as string[]).includes(addon)) differs.push(`add-on ${addon} ${on ? 'on' : 'off'}`);
+    if (differs.length > 0) {
+      throw new RuleError(
+        `the new child "${name}" would have ${differs.join(', ')}, but a child has its Service Provider's plan and add-ons (${inherited.plan}, add-ons ${inherited.addons.join(',') || 'none'}; Mender Enterprise 4.x, MEN-7493)`,
+        `leave out --plan and --addon, or change the Service Provider's: tenantadm update-tenant --tenant ${parentId} --plan P --addon A`,
+        { plan: inherited.plan, addons: inherited.addons },
+      );
+    }
+    return { plan: inherited.plan, addons: new Map(ADDONS.map((a) => [a, (inherited.addons as string[]).includes(a)])) };
+  }
+
+  /** The rules for a new child; returns the SP and the limits to write (max_devices, and each tier given or that the SP caps). */
+  async function checkRoomForChild(spId: string): Promise<{ limits: Partial<Record<LimitKind, number>>; parent: TenantRecord }> {
     const { world, records } = await loadWorld(store, [spId]);
     const sp = records.get(spId)!.tenant;
     requireActiveSp(sp, `create a child under ${spId}`);
     const kids = world.children.get(spId) ?? [];
     requireChildSlot(sp, kids.length);
-    const capped: LimitKind[] = [];
+    const limits: Partial<Record<LimitKind, number>> = {};
     for (const kind of LIMIT_KINDS) {
       const spLimit = world.tenants.get(spId)!.limits[kind] ?? UNLIMITED;
-      const childLimit = kind === 'max_devices' ? deviceLimit : spLimit === UNLIMITED ? UNLIMITED : 0;
-      if (kind !== 'max_devices' && spLimit !== UNLIMITED) capped.push(kind);
+      // Not given: max_devices is 0 (or what --device-limit said); another tier is none under an SP that caps it.
+      const childLimit = kind === 'max_devices' ? deviceLimit : (tierLimits[kind] ?? (spLimit === UNLIMITED ? UNLIMITED : 0));
+      if (kind === 'max_devices' || tierLimits[kind] !== undefined || spLimit !== UNLIMITED) limits[kind] = childLimit;
       // A legacy deviceauth reads 0 as unlimited: a capped SP's child must get at least one device.
       const profile = spLimit !== UNLIMITED && childLimit === 0 ? await store.profile() : undefined;
       if (profile?.name === 'legacy') {
@@ -209,8 +267,86 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
       const others = allocationOf(kids.map((k) => world.tenants.get(k)!.limits[kind] ?? UNLIMITED));
       requireRoomFor({ id: spId, name: sp.name, limit: spLimit }, others, { label: `the new child "${name}"`, limit: childLimit }, kind);
     }
-    return { capped, parent: records.get(spId)! };
+    return { limits, parent: records.get(spId)! };
   }
+}
+
+/** A user to create with the tenant: the admin (--admin-email) first, then each --user. */
+interface NewUser {
+  email: string;
+  roles: string[];
+  admin: boolean;
+}
+
+/** `--admin-email` and `--user EMAIL[:ROLE]` values as users; an email twice is exit 2. */
+function parseUsers(adminEmail: string | undefined, values: string[]): NewUser[] {
+  const out: NewUser[] = [];
+  if (adminEmail !== undefined) out.push({ email: normalizeEmail(adminEmail), roles: [ADMIN_ROLE], admin: true });
+  for (const raw of values) {
+    const colon = raw.lastIndexOf(':');
+    const [address, role] = colon > raw.indexOf('@') ? [raw.slice(0, colon), raw.slice(colon + 1)] : [raw, undefined];
+    const email = normalizeEmail(address);
+    if (out.some((u) => u.email === email)) throw new UsageError(`the user ${email} is given twice`, 'give each user once');
+    out.push({ email, roles: parseRoles(role === undefined ? undefined : [role]), admin: false });
+  }
+  return out;
+}
+
+/**
+ * Each new user's password, hashed. `--user-password-file EMAIL=FILE` names one user's; the
+ * general source (--password-file, --password-stdin, create-org's --password) is the admin's,
+ * or without --admin-email the one --user's; every other user is asked on a terminal, by
+ * email, and without one the command stops (exit 2) before anything is read from the database.
+ */
+async function readPasswords(users: NewUser[], options: CreateTenantOptions, deps: Deps): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const raw of options.userPasswordFile ?? []) {
+    const eq = raw.indexOf('=');
+    if (eq <= 0 || eq === raw.length - 1) throw new UsageError(`invalid --user-password-file "${raw}"`, 'write it as EMAIL=FILE, e.g. --user-password-file ops@acme.example=ops.txt');
+    const email = normalizeEmail(raw.slice(0, eq));
+    if (!users.some((u) => u.email === email)) throw new UsageError(`--user-password-file names ${email}, which is not a user being created`, 'give the user with --user EMAIL[:ROLE]');
+    if (files.has(email)) throw new UsageError(`--user-password-file gives ${email} twice`, 'give each user one file');
+    files.set(email, raw.slice(eq + 1));
+  }
+  const general = { passwordFile: options.passwordFile, passwordStdin: options.passwordStdin, insecurePassword: options.password };
+  const generalGiven = Object.values(general).some((v) => v !== undefined && v !== false);
+  const generalFor = users.find((u) => u.admin)?.email ?? (users.length === 1 ? users[0]!.email : undefined);
+  if (generalGiven && generalFor === undefined && users.length > 1) {
+    throw new UsageError('--password-file and --password-stdin are the admin\'s; with several --user and no --admin-email it is not clear whose', 'give each user --user-password-file EMAIL=FILE');
+  }
+  const out = new Map<string, string>();
+  for (const u of users) {
+    let password: string;
+    const file = files.get(u.email);
+    if (file !== undefined && u.email === generalFor && generalGiven) throw new UsageError(`two passwords are given for ${u.email}`, 'give it one way only');
+    if (file !== undefined) password = await readPassword({ passwordFile: file }, deps, `password of ${u.email}`);
+    else if (u.email === generalFor && (generalGiven || users.length === 1)) password = await readPassword(general, deps);
+    else {
+      if (!deps.stdin.isTTY || deps.noInput) {
+        throw new UsageError(`no password for the user ${u.email}`, `give --user-password-file ${u.email}=FILE, or run on a terminal to be asked`);
+      }
+      password = await readPassword({}, deps, `password of ${u.email}`);
+    }
+    out.set(u.email, await deps.hashPassword(validatePassword(password)));
+  }
+  return out;
+}
+
+/**
+ * A tenant token to store as given (MEN-7901: a fleet moving with the token its devices hold):
+ * from --tenant-token-file, or create-org's --tenant-token on argv (warned about). Never printed.
+ */
+async function readGivenToken(options: CreateTenantOptions, deps: Deps): Promise<string | undefined> {
+  if (options.tenantToken !== undefined) {
+    registerSecret(options.tenantToken);
+    deps.warn('--tenant-token puts the token in the process list and shell history; use --tenant-token-file FILE (or - for standard input)');
+    return validateGivenToken(options.tenantToken);
+  }
+  if (options.tenantTokenFile === undefined) return undefined;
+  if (options.tenantTokenFile === '-' && options.passwordStdin) {
+    throw new UsageError('--tenant-token-file - and --password-stdin both read standard input', 'give one of them as a file');
+  }
+  return validateGivenToken(await readSecretFile(options.tenantTokenFile, deps, 'tenant token', '--tenant-token-file'));
 }
 
 interface Asked {
@@ -220,6 +356,7 @@ interface Asked {
   parentId?: string;
   addonFlags: Map<string, boolean>;
   sso?: boolean;
+  token?: string;
 }
 
 /**
@@ -242,6 +379,8 @@ async function differencesFromAsked(store: Store, record: TenantRecord, asked: A
     if (now !== enabled) out.push(`addon ${addon}: ${now ? 'on' : 'off'} (asked ${enabled ? 'on' : 'off'})`);
   }
   if (asked.sso && t.sso_inherit !== true) out.push('sso inherit: no (asked yes)');
+  // Never quoted: only whether it is the one given.
+  if (asked.token !== undefined && t.tenant_token !== asked.token) out.push('tenant token: another one (asked the given one)');
   if (asked.email !== undefined) {
     const user = await store.users.findInTenant(t.id, asked.email);
     if (!user || !isAdmin(user.user.roles)) out.push(`admin ${asked.email}: ${user ? `roles ${user.user.roles.join(',') || 'none'}` : 'no such user'} (asked admin)`);

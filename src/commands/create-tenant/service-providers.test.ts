@@ -4,7 +4,7 @@ import { childLimits, expectFailsCleanly, storedLimit } from '../../../test/supp
 import { commandTest } from '../../../test/support/command-test';
 
 const ctx = commandTest();
-const { create, sp, auditOf } = ctx;
+const { create, sp, child, auditOf } = ctx;
 
 describe('create-tenant --parent', () => {
   it('creates a child with its admin and its limit out of the SP, audited in both logs', async () => {
@@ -28,35 +28,34 @@ describe('create-tenant --parent', () => {
   it('gives a child 0 devices by default (never "unlimited"), and 0 of each other kind the SP caps', async () => {
     const p = await sp('sp', '100');
     await (await client()).db(ctx.dbs.deviceauth).collection('limits').insertOne({ name: 'max_micro_devices', value: 10, tenant_id: p.id });
-    const child = await create('child', ['--parent', p.id]);
-    expect(child.device_limit).toBe(0);
-    expect(await storedLimit(ctx.dbs, child.id)).toBe(0);
-    expect(await storedLimit(ctx.dbs, child.id, 'max_micro_devices')).toBe(0);
-    expect(await storedLimit(ctx.dbs, child.id, 'max_system_devices')).toBeUndefined(); // the SP does not cap it
+    const kid = await child('child', p.id);
+    expect(kid.device_limit).toBe(0);
+    expect(await storedLimit(ctx.dbs, kid.id)).toBe(0);
+    expect(await storedLimit(ctx.dbs, kid.id, 'max_micro_devices')).toBe(0);
+    expect(await storedLimit(ctx.dbs, kid.id, 'max_system_devices')).toBeUndefined(); // the SP does not cap it
   });
 
   it('enforces the free capacity, max_child_tenants and an active SP (exit 5), a missing one (exit 3)', async () => {
     const p = await sp('sp', '100', ['--max-child-tenants', '2']);
-    await create('a', ['--parent', p.id, '--device-limit', '60']);
-    const err = await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'b', '--parent', p.id, '--device-limit', '41'], 5);
+    await child('a', p.id, ['--device-limit', '60']);
+    const err = await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'b', '--parent', p.id, '--device-limit', '41', ...ctx.childUser('b')], 5);
     expect(err).toMatch(/has 40 free/);
-    await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'b', '--parent', p.id, '--device-limit', 'unlimited'], 5);
-    await create('b', ['--parent', p.id, '--device-limit', '40']);
-    expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'c', '--parent', p.id], 5)).toMatch(/2 of its 2 child tenants/);
+    await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'b', '--parent', p.id, '--device-limit', 'unlimited', ...ctx.childUser('b')], 5);
+    await child('b', p.id, ['--device-limit', '40']);
+    expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'c', '--parent', p.id, ...ctx.childUser('c')], 5)).toMatch(/2 of its 2 child tenants/);
 
     const plain = await create('plain');
-    expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', plain.id], 5)).toMatch(/not a Service Provider/);
-    const off = await sp('off', 'unlimited');
+    expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', plain.id, ...ctx.childUser('d')], 5)).toMatch(/not a Service Provider/);
+    const off = await sp('off', '10');
     await runJson(ctx.dbs, ['update-tenant', '--tenant', off.id, '--status', 'suspended', '--yes']);
-    expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', off.id], 5)).toMatch(/suspended/);
-    await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', '0123456789abcdef01234567'], 3);
-    await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', 'nope'], 2);
+    expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', off.id, ...ctx.childUser('d')], 5)).toMatch(/suspended/);
+    await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', '0123456789abcdef01234567', ...ctx.childUser('d')], 3);
+    await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'd', '--parent', 'nope', ...ctx.childUser('d')], 2);
     expect(await childLimits(ctx.dbs, p.id)).toEqual([60, 40]);
   });
 
-  it('lets an unlimited SP give unlimited children', async () => {
-    const p = await sp('sp', 'unlimited');
-    const child = await create('c', ['--parent', p.id, '--device-limit', 'unlimited']);
-    expect(await storedLimit(ctx.dbs, child.id)).toBe(-1);
+  it('a Service Provider is never unlimited (Enterprise 4.x), so no child is unlimited either', async () => {
+    const t = await create('sp', ['--device-limit', 'unlimited']);
+    await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', t.id, '--service-provider'], 5);
   });
 });

@@ -26,7 +26,7 @@ describe('create-tenant --parent --sso', () => {
   it('makes the child inherit the SP settings, resolved on read', async () => {
     const provider = await sp('provider');
     await runJson(ctx.dbs, ['set-sso', '--tenant', provider.id, '-f', ssoFile()]);
-    const child = await runJson(ctx.dbs, ['create-tenant', '--name', 'child', '--parent', provider.id, '--sso', '--device-limit', '10']);
+    const child = await ctx.child('child', provider.id, ['--sso', '--device-limit', '10']);
     expect(child).toMatchObject({ parent_tenant_id: provider.id, sso_inherit: true, device_limit: 10 });
     const sso = await runJson(ctx.dbs, ['get-sso', '--tenant', child.id]);
     expect(sso).toMatchObject({ inherited: true, inherited_from: provider.id });
@@ -38,17 +38,33 @@ describe('create-tenant --parent --sso', () => {
   it('refuses --sso without --parent (exit 2) and under an SP without settings (exit 5), writing nothing', async () => {
     const provider = await sp('bare');
     await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'x', '--sso'], 2);
-    const err = await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'x', '--parent', provider.id, '--sso'], 5);
+    const err = await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'x', '--parent', provider.id, '--sso', ...ctx.childUser('x')], 5);
     expect(err).toMatch(/no SSO settings/);
   });
 });
 
 describe("the SP's add-on policy", () => {
-  it('binds a child created under it', async () => {
+  it('binds a child created under it: the SP\'s add-ons narrowed by the policy, a different --addon or --plan is exit 5', async () => {
     const provider = await sp('strict');
-    await runJson(ctx.dbs, ['update-tenant', '--tenant', provider.id, '--child-features', 'troubleshoot']);
-    await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'c1', '--parent', provider.id, '--addon', 'monitor'], 5);
-    const ok = await runJson(ctx.dbs, ['create-tenant', '--name', 'c2', '--parent', provider.id, '--addon', 'troubleshoot']);
-    expect(ok.addons.find((a: any) => a.name === 'troubleshoot').enabled).toBe(true);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', provider.id, '--addon', 'troubleshoot,monitor', '--child-features', 'troubleshoot']);
+    expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'c1', '--parent', provider.id, '--addon', 'monitor', ...ctx.childUser('c1')], 5)).toMatch(/does not allow monitor/);
+    expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'c1', '--parent', provider.id, '--addon', 'troubleshoot=off', ...ctx.childUser('c1')], 5)).toMatch(
+      /would have add-on troubleshoot off, but a child has its Service Provider's plan and add-ons \(enterprise, add-ons troubleshoot/,
+    );
+    expect(await expectFailsCleanly(ctx.dbs, ['create-tenant', '--name', 'c1', '--parent', provider.id, '--plan', 'os', ...ctx.childUser('c1')], 5)).toMatch(/would have plan os/);
+    const ok = await ctx.child('c2', provider.id, ['--addon', 'troubleshoot', '--plan', 'enterprise']);
+    expect(ok.addons.filter((a: any) => a.enabled).map((a: any) => a.name)).toEqual(['troubleshoot']);
+    // Without --addon the child gets the same: the SP's, without what the policy withholds (monitor).
+    const plain = await ctx.child('c3', provider.id);
+    expect(plain.addons.filter((a: any) => a.enabled).map((a: any) => a.name)).toEqual(['troubleshoot']);
+    expect(plain.plan).toBe('enterprise');
+  });
+
+  it("gives a child its SP's plan", async () => {
+    const t = await runJson(ctx.dbs, ['create-tenant', '--name', 'pro', '--plan', 'professional', '--addon', 'configure', '--device-limit', '10']);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--service-provider']);
+    const kid = await ctx.child('kid', t.id);
+    expect(kid.plan).toBe('professional');
+    expect(kid.addons.filter((a: any) => a.enabled).map((a: any) => a.name)).toEqual(['configure']);
   });
 });

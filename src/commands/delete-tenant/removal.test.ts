@@ -90,7 +90,7 @@ describe('delete-tenant', () => {
   it("a child's removal returns its capacity to its Service Provider, and the entry stays in the SP's log", async () => {
     const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '100']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
-    const kid = await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '60']);
+    const kid = await ctx.child('kid', sp.id, ['--device-limit', '60']);
     const free = async () => (await runJson(ctx.dbs, ['usage', '--tenant', sp.id]))[0].free.max_devices;
     expect(await free()).toBe(40);
     await runJson(ctx.dbs, yes(['update-tenant', '--tenant', kid.id, '--status', 'suspended']));
@@ -110,7 +110,7 @@ describe('delete-tenant', () => {
     const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     const kids = [];
-    for (const n of ['k1', 'k2']) kids.push((await runJson(ctx.dbs, ['create-tenant', '--name', n, '--parent', sp.id, '--device-limit', '2'])).id);
+    for (const n of ['k1', 'k2']) kids.push((await ctx.child(n, sp.id, ['--device-limit', '2'])).id);
     for (const id of [...kids, sp.id]) await runJson(ctx.dbs, yes(['update-tenant', '--tenant', id, '--status', 'suspended']));
     await seedRecords(kids[0]!);
     const out = await runJson(ctx.dbs, yes(removal(sp.id, '--cascade')));
@@ -129,12 +129,12 @@ describe('delete-tenant', () => {
 
     const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
-    const kid = await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '2']);
+    const kid = await ctx.child('kid', sp.id, ['--device-limit', '2']);
     await runJson(ctx.dbs, yes(['update-tenant', '--tenant', sp.id, '--status', 'suspended']));
     expect(await expectFailsCleanly(ctx.dbs, yes(removal(sp.id)), 5)).toMatch(/Service Provider with 1 child tenant.*--cascade/);
     expect(await expectFailsCleanly(ctx.dbs, yes(removal(sp.id, '--cascade')), 5)).toMatch(/--cascade needs every child suspended; not suspended: tenant .* \("kid"\)/);
     await runJson(ctx.dbs, yes(['update-tenant', '--tenant', kid.id, '--status', 'suspended']));
-    const otherSp = await runJson(ctx.dbs, ['create-tenant', '--name', 'other-sp']);
+    const otherSp = await runJson(ctx.dbs, ['create-tenant', '--name', 'other-sp', '--device-limit', '1']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', otherSp.id, '--service-provider']);
     expect(await expectFailsCleanly(ctx.dbs, yes(removal(kid.id, '--parent', otherSp.id)), 5)).toMatch(/is not a child of Service Provider .* \(its Service Provider is /);
   });

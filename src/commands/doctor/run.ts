@@ -7,8 +7,11 @@ import type { noOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
 import { ExitCode, TenantadmError } from '../../errors';
-import { DEFAULTS } from '../../config';
+import { DEFAULTS, ENV } from '../../config';
+import { keyConfigured } from '../../token';
 import type { ServiceName } from '../../mender/services';
+import { chooseTokenFormat, type TokenFormatSource } from '../../operations/token-format';
+import type { TokenFormat } from '../../domain/token-format';
 
 export type DoctorOptions = OptionsOf<typeof noOptions>;
 
@@ -24,6 +27,8 @@ export interface DoctorReport {
   server: { version: string; ferretdb?: string };
   services: Record<ServiceName, { address: string | null; alive: boolean | null }>;
   redis: { configured: boolean; key_prefix: string };
+  /** The format new tenant tokens get, where that came from, and the stored tokens by format. */
+  tokens: { format: TokenFormat; source: TokenFormatSource; stored: { jwt: number; opaque: number } };
   indexes: { database: string; collection: string; index: string; owner: string; required: boolean; present: boolean }[];
   problems: string[];
 }
@@ -67,6 +72,14 @@ export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Resul
     }),
   );
 
+  const tokenChoice = await chooseTokenFormat(store, deps, { counts: true });
+  const stored = tokenChoice.stored ?? { jwt: 0, opaque: 0 };
+  if (tokenChoice.format === 'jwt' && !keyConfigured(deps.config)) {
+    problems.push(
+      `new tenant tokens are jwt (${tokenChoice.source}) but no signing key is configured: set ${ENV.keyFile} (or --key-file), or choose opaque tokens with --token-format or ${ENV.tokenFormat}`,
+    );
+  }
+
   const indexes = await store.indexStatus();
   for (const ix of indexes.filter((i) => i.required && !i.present)) {
     problems.push(`index ${ix.index} on ${ix.database}.${ix.collection} is missing: run tenantadm migrate`);
@@ -78,6 +91,7 @@ export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Resul
     server,
     services,
     redis: { configured: deps.config.redisUrl !== undefined, key_prefix: deps.config.redisKeyPrefix ?? DEFAULTS.redisKeyPrefix },
+    tokens: { format: tokenChoice.format, source: tokenChoice.source, stored: { jwt: stored.jwt, opaque: stored.opaque } },
     indexes,
     problems,
   };

@@ -29,7 +29,7 @@ describe('list-tenants', () => {
   });
 
   it('filters and prints NDJSON, a table and CSV', async () => {
-    const sp = await create('sp');
+    const sp = await create('sp', ['--device-limit', '10']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
     await create('plain', ['--plan', 'os']);
     const susp = await create('suspended');
@@ -62,7 +62,8 @@ describe('list-tenants', () => {
 
   it('reads tenants whose ids are stored as strings, and children by parent', async () => {
     const c = await client();
-    const parent = await create('parent');
+    // Its plan is os: a child's plan is its parent's (Enterprise 4.x).
+    const parent = await create('parent', ['--plan', 'os']);
     await c.db(ctx.dbs.tenantadm).collection<any>('tenants').insertOne({
       _id: '5f0c1f3e8a1b2c3d4e5f6a7b',
       name: 'legacy-string-id',

@@ -50,7 +50,7 @@ describe('maintenance', () => {
     // A Service Provider suspended long ago whose child stays: skipped.
     const sp = await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '5']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);
-    await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp.id, '--device-limit', '1']);
+    await ctx.child('kid', sp.id, ['--device-limit', '1']);
     await runJson(ctx.dbs, yes(['update-tenant', '--tenant', sp.id, '--status', 'suspended']));
     await tenants.updateOne({ _id: new ObjectId(sp.id) }, { $set: { suspended_at: new Date(Date.now() - 10 * DAY) } });
 
@@ -65,6 +65,20 @@ describe('maintenance', () => {
     expect(out.skipped).toEqual([expect.objectContaining({ id: sp.id, reason: expect.stringContaining('child tenant(s) that stay') })]);
     for (const id of [old, legacy]) expect(await leftAnywhere(id)).toEqual({});
     for (const id of [recent, active, sp.id]) expect(await tenants.countDocuments({ _id: new ObjectId(id) })).toBe(1);
+  });
+
+  it("--only-trial removes only suspended tenants with Mender's trial flag (Mender's own spelling)", async () => {
+    const tenants = (await client()).db(ctx.dbs.tenantadm).collection('tenants');
+    const trial = await suspendedTenant('trial');
+    const paying = await suspendedTenant('paying');
+    await tenants.updateOne({ _id: new ObjectId(trial) }, { $set: { trial: true } });
+    await tenants.updateOne({ _id: new ObjectId(paying) }, { $set: { trial: false } });
+    const dry = await runJson(ctx.dbs, ['maintenance', 'delete-suspended-tenants', '--threshold-days', '0', '--only-trial', '--dry-run']);
+    expect(dry.map((r: any) => r.name)).toEqual(['trial']);
+    const out = await runJson(ctx.dbs, yes(['maintenance', 'delete-suspended-tenants', '--threshold-days', '0', '--only-trial']));
+    expect(out.removed.tenants.map((t: any) => t.name)).toEqual(['trial']);
+    expect(await leftAnywhere(trial)).toEqual({});
+    expect(await tenants.countDocuments({ _id: new ObjectId(paying) })).toBe(1);
   });
 
   it('a batch larger than a server-side count (60 tenants) is planned by one streamed pass per collection and removed whole', async () => {

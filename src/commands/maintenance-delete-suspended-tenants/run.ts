@@ -33,7 +33,7 @@ export async function deleteSuspendedTenants(options: DeleteSuspendedOptions, de
   const cutoff = new Date(deps.now().getTime() - days * DAY_MS);
   const found: TenantRecord[] = [];
   await store.guard(async () => {
-    for await (const r of store.tenants.suspendedSince(cutoff)) found.push(r);
+    for await (const r of store.tenants.suspendedSince(cutoff, { onlyTrial: options.onlyTrial === true })) found.push(r);
   });
   const children = await store.guard(() => store.tenants.childrenOf(found.filter((r) => r.tenant.service_provider).map((r) => r.tenant.id)));
   const childrenOf = new Map<string, TenantRecord['tenant'][]>();
@@ -54,7 +54,7 @@ export async function deleteSuspendedTenants(options: DeleteSuspendedOptions, de
     return { type: 'object', data: { removed: { tenants: [], documents: {}, databases: [] }, remaining: 0, skipped } };
   }
   if (ask) {
-    await confirmYes(`Remove ${going.size} tenant(s) suspended for at least ${days} day(s), with all their records, everywhere? This cannot be undone.`, deps);
+    await confirmYes(`Remove ${going.size} ${options.onlyTrial ? 'trial ' : ''}tenant(s) suspended for at least ${days} day(s), with all their records, everywhere? This cannot be undone.`, deps);
   }
   for (const s of skipped) deps.warn(`skipped tenant ${s.id} ("${s.name}"): ${s.reason}`);
   const records = new Map(found.filter((r) => going.has(r.tenant.id)).map((r) => [r.tenant.id, r]));

@@ -11,6 +11,7 @@ export const deleteSuspendedOptions = {
     required: true,
     help: 'how many days a tenant must have been suspended (0 removes every suspended tenant)',
   },
+  onlyTrial: { type: 'boolean', help: "only tenants with Mender's trial flag (trial: true), as Mender's own maintenance job takes it" },
   databases: { type: 'list', arg: 'names', help: 'look only in these databases and their per-tenant <name>-<id> databases' },
   dryRun: { type: 'boolean', help: 'list the tenants that would be removed; change nothing' },
   yes: { type: 'boolean', help: 'do not ask: confirm for scripts' },
@@ -27,5 +28,6 @@ export const spec = defineCommand({
   examples: [
     'tenantadm maintenance delete-suspended-tenants --threshold-days 90 --dry-run -o table',
     'tenantadm maintenance delete-suspended-tenants --threshold-days 90 --yes | jq .removed.tenants',
+    'tenantadm maintenance delete-suspended-tenants --threshold-days 30 --only-trial --yes',
   ],
 });

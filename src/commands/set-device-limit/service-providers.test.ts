@@ -55,8 +55,8 @@ describe('set-device-limit', () => {
 
   it("keeps children within the SP's limit: exit 5 names the free capacity", async () => {
     const p = await sp('sp', '100');
-    const a = await create('a', ['--parent', p.id, '--device-limit', '60']);
-    const b = await create('b', ['--parent', p.id, '--device-limit', '10']);
+    const a = await ctx.child('a', p.id, ['--device-limit', '60']);
+    const b = await ctx.child('b', p.id, ['--device-limit', '10']);
     const err = await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', b.id, '--device-limit', '41'], 5);
     expect(err).toMatch(/device limit for children exhausted.*has 40 free/);
     await expectFailsCleanly(ctx.dbs, ['set-device-limit', '--tenant', b.id, '--device-limit', 'unlimited'], 5);
@@ -100,9 +100,9 @@ describe('set-device-limit', () => {
 describe('reallocation plans', () => {
   async function setup() {
     const p = await sp('sp', '100');
-    const a = await create('a', ['--parent', p.id, '--device-limit', '60']);
-    const b = await create('b', ['--parent', p.id, '--device-limit', '40']);
-    const c = await create('c', ['--parent', p.id]);
+    const a = await ctx.child('a', p.id, ['--device-limit', '60']);
+    const b = await ctx.child('b', p.id, ['--device-limit', '40']);
+    const c = await ctx.child('c', p.id, []);
     return { p, a, b, c };
   }
 
@@ -123,11 +123,11 @@ describe('reallocation plans', () => {
 
   it('takes a plan file (or stdin), validated with JSON pointers in the errors', async () => {
     const { p, a, c } = await setup();
-    const plan = { limits: [{ id: a.id, limit: 10 }, { id: c.id, limit: 50 }, { tenant_id: p.id, limit: 'unlimited' }] };
+    const plan = { limits: [{ id: a.id, limit: 10 }, { id: c.id, limit: 50 }, { tenant_id: p.id, limit: 200 }] };
     const rows = await runJson(ctx.dbs, ['set-device-limit', '-f', writeJson('plan', plan)]);
     // Capacity is freed first (the SP going up, a going down; by id), then taken (c).
     const freeing = [
-      [p.id, 'sp', -1],
+      [p.id, 'sp', 200],
       [a.id, 'a', 10],
     ].sort((x, y) => String(x[0]).localeCompare(String(y[0])));
     expect(rows.map((r: any) => [r.name, r.after])).toEqual([...freeing.map((f) => f.slice(1)), ['c', 50]]);
@@ -206,8 +206,8 @@ describe('the device-auth cache in Redis', () => {
   it('invalidates every changed key of a plan, via DEVICEAUTH_REDIS', async () => {
     const r = redis();
     const p = await sp('sp', '100');
-    const a = await create('a', ['--parent', p.id, '--device-limit', '50']);
-    const b = await create('b', ['--parent', p.id, '--device-limit', '0']);
+    const a = await ctx.child('a', p.id, ['--device-limit', '50']);
+    const b = await ctx.child('b', p.id, ['--device-limit', '0']);
     for (const id of [a.id, b.id, p.id]) redisCli(0, 'SET', key(id), 'x');
     const rows = await runJson(ctx.dbs, ['set-device-limit', '--set', `${a.id}=20`, '--set', `${b.id}=30`], { env: { DEVICEAUTH_REDIS: r.url } });
     expect(rows.map((x: any) => x.cache)).toEqual(['invalidated', 'invalidated']);

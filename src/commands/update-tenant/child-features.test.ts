@@ -28,7 +28,7 @@ describe('update-tenant --child-features', () => {
   });
 
   it('is only for Service Providers (exit 5) and checks its input (exit 2)', async () => {
-    const plain = await createTenant(ctx.dbs, 'plain');
+    const plain = await createTenant(ctx.dbs, 'plain', ['--device-limit', '10']);
     expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', plain.id, '--child-features', 'monitor'], 5)).toMatch(/not a Service Provider/);
     await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', plain.id, '--child-features', 'telepathy'], 2);
     await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', plain.id, '--child-features', ''], 2);
@@ -67,7 +67,7 @@ describe('update-tenant --child-features', () => {
     expect(spEntry.change).toMatch(/switched off forbidden add-ons on 2 child tenants$/);
   });
 
-  it('keeps a child within the policy: forbidden add-ons exit 5, allowed ones and switching off pass', async () => {
+  it('keeps a child within the policy: forbidden add-ons exit 5, allowed ones and switching forbidden ones off pass', async () => {
     const { sp, children } = await spWithChildren(ctx.dbs, ['kid']);
     const kid = children[0];
     await runJson(ctx.dbs, ['update-tenant', '--tenant', kid.id, '--addon', 'monitor']);
@@ -76,11 +76,13 @@ describe('update-tenant --child-features', () => {
     expect(err).toMatch(new RegExp(`Service Provider ${sp.id} does not allow troubleshoot`));
     await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', kid.id, '--addon', 'configure', '--addon', 'monitor'], 5);
     expect(enabled(await runJson(ctx.dbs, ['update-tenant', '--tenant', kid.id, '--addon', 'configure']))).toEqual(['configure']);
-    expect(enabled(await runJson(ctx.dbs, ['update-tenant', '--tenant', kid.id, '--addon', 'configure=off', '--addon', 'monitor=off']))).toEqual([]);
-    await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--child-features', 'none']);
+    expect(enabled(await runJson(ctx.dbs, ['update-tenant', '--tenant', kid.id, '--addon', 'monitor=off']))).toEqual(['configure']);
+    // Switching off an add-on the SP has and allows would make the child differ from its SP (Enterprise 4.x): exit 5.
+    expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', kid.id, '--addon', 'configure=off'], 5)).toMatch(/its Service Provider's plan and add-ons/);
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--child-features', 'none', '--force']);
     await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', kid.id, '--addon', 'configure'], 5);
     // The SP itself is not bound by its children's policy, nor is a tenant without a parent.
-    expect(enabled(await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--addon', 'monitor']))).toEqual(['monitor']);
+    expect(enabled(await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--addon', 'monitor=off']))).toEqual(['configure', 'troubleshoot']);
     const other = await createTenant(ctx.dbs, 'independent');
     expect(enabled(await runJson(ctx.dbs, ['update-tenant', '--tenant', other.id, '--addon', 'monitor']))).toEqual(['monitor']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--child-features', 'all']);

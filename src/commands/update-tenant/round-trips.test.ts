@@ -11,9 +11,9 @@ const { counted, seed } = roundTripHelpers(ctx);
 describe('writes read only what their rules need', () => {
   it('update-tenant reads the tenant once and builds its result from what it wrote', async () => {
     const { children } = await seed(1);
-    const c = await counted(['update-tenant', '--tenant', children[0]!, '--plan', 'professional']);
+    const c = await counted(['update-tenant', '--tenant', children[0]!, '--trial', 'true']);
     expect(c.code).toBe(0);
-    expect(JSON.parse(c.stdout)).toMatchObject({ id: children[0], plan: 'professional', device_limit: 1, device_count: 0 });
+    expect(JSON.parse(c.stdout)).toMatchObject({ id: children[0], trial: true, device_limit: 1, device_count: 0 });
     expect(c.byName.listIndexes).toBeUndefined();
     // Repair check, the tenant, its limit; and its accepted devices (one aggregation).
     expect(c.byName.find).toBe(3);

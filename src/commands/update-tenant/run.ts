@@ -4,17 +4,20 @@ import type { updateTenantOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
 import { ConflictError, NotFoundError, RuleError, UsageError } from '../../errors';
-import { LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, parseTrialExpiration, validateTenantName } from '../../domain/tenant';
+import { ADDONS, LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFlags, parseTenantId, parseTrialExpiration, validateTenantName } from '../../domain/tenant';
 import { confirmYes, consentNeeded } from '../../confirm';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../../domain/allocation';
 import { loadWorld, withAllocationLocks } from '../../operations/allocation';
 import { requireTenant } from '../../operations/tenants';
-import { ChangeSet, tenantObject, spLock, ssoLock, tenantLock, tenantNameLock, type TenantFields, type TenantRecord } from '../../store';
+import { ChangeSet, tenantObject, spLock, ssoLock, tenantLock, tenantNameLock, tenantTokenLock, type TenantFields, type TenantRecord } from '../../store';
+import { tokenHash } from '../../domain/token-format';
 import { LimitRefresh } from '../../mender/limit-cache';
 import { warnDirectRevocation } from '../../notices';
 import { deviceFiguresOf } from '../../operations/tenant-view';
 import { tenantColumns } from '../../views/tenant';
-import { assertChildAddonsAllowed, parseChildFeatures } from '../../domain/child-features';
+import { assertChildAddonsAllowed, differencesFromSp, inheritedFeatures, parseChildFeatures } from '../../domain/child-features';
+import { tokenMaker } from '../../operations/token-format';
+import { registerSecret } from '../../secrets';
 import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from '../../operations/tenant-policies';
 
 export type UpdateTenantOptions = OptionsOf<typeof updateTenantOptions>;
@@ -44,10 +47,10 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   if (options.trialExpiration !== undefined) wanted.trial_expiration = parseTrialExpiration(options.trialExpiration);
   const parentTo = options.parent === undefined ? undefined : options.parent === false ? null : parseTenantId(options.parent, 'parent id');
   const addonFlags = parseAddonFlags(options.addon ?? []);
-  if (Object.keys(wanted).length === 0 && addonFlags.size === 0 && !options.rotateToken && parentTo === undefined) {
+  if (Object.keys(wanted).length === 0 && addonFlags.size === 0 && !options.rotateToken && parentTo === undefined && !options.inherit) {
     throw new UsageError(
       'nothing to change',
-      'give at least one of --name, --plan, --status, --addon, --service-provider, --max-child-tenants, --child-features, --sso-inherit, --trial, --trial-expiration, --rotate-token, --parent, --no-parent',
+      'give at least one of --name, --plan, --status, --addon, --service-provider, --max-child-tenants, --child-features, --sso-inherit, --trial, --trial-expiration, --rotate-token, --parent, --no-parent, --inherit',
     );
   }
   // Suspending and rotating the token take access away: asked first (before anything is read), or --yes.
@@ -56,12 +59,17 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     ...(options.rotateToken ? ['rotate its tenant token (devices keep working only once given the new one)'] : []),
   ];
   const ask = takes.length > 0 && consentNeeded(options.yes, `update-tenant --tenant ${id} (${takes.join(' and ')})`, deps);
-  const sign = options.rotateToken ? deps.signer() : undefined;
   if (ask) await confirmYes(`Tenant ${id}: ${takes.join(' and ')}?`, deps);
 
   const store = await deps.store();
   // Settled first: a change killed midway is finished or undone before anything is read.
   await store.settleInterrupted();
+  // A rotated token follows the format in use (a JWT needs the key, loaded now; an opaque one
+  // none); its uniqueness is decided under a lock named by its hash.
+  const newToken = options.rotateToken ? (await tokenMaker(store, deps)).make(id) : undefined;
+  const sign = newToken === undefined ? undefined : () => newToken;
+  // Only stdout carries it: whatever error quotes it is redacted on stderr.
+  registerSecret(newToken);
   // The result's device figures are not what this command changes: read them meanwhile.
   const figures = deviceFiguresOf(store, id);
 
@@ -71,6 +79,34 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   const body = async (record: TenantRecord) => {
     const now = deps.now();
     const extra: PolicyWrites[] = [];
+    // The child rules may set the plan and add-ons (--inherit): this attempt's own copies.
+    const fields: TenantFields = { ...wanted };
+    let flags = addonFlags;
+    let policyChecked = false;
+    const childOf = parentTo === undefined ? record.tenant.parent_tenant_id : (parentTo ?? undefined);
+    if (options.inherit && !childOf) {
+      throw new RuleError(`tenant ${id} has no Service Provider to inherit a plan and add-ons from`, `attach it in the same change: tenantadm update-tenant --tenant ${id} --parent SP_ID --inherit`);
+    }
+    if (childOf && (options.inherit || fields.plan !== undefined || flags.size > 0 || parentTo)) {
+      const sp = await store.tenants.findOne({ id: childOf });
+      // A missing SP is named by the attach below (exit 3); a child's vanished SP leaves nothing to compare.
+      if (sp) {
+        if (options.inherit) {
+          const inherited = inheritedFeatures(sp.tenant);
+          fields.plan = inherited.plan;
+          flags = new Map(ADDONS.map((a) => [a, (inherited.addons as string[]).includes(a)]));
+          // Unknown add-on entries go off too.
+          for (const a of record.tenant.addons) if (a.enabled && !flags.has(a.name as (typeof ADDONS)[number])) flags.set(a.name as (typeof ADDONS)[number], false);
+        } else {
+          // The SP's policy first: its message names what the SP does not allow.
+          if (flags.size > 0 && parentTo === undefined) {
+            await assertChildAddonChange(store, record, flags);
+            policyChecked = true;
+          }
+          requireSpFeatures(record, sp, fields.plan, flags, parentTo !== undefined && parentTo !== (record.tenant.parent_tenant_id ?? null));
+        }
+      }
+    }
     if (wanted.child_features !== undefined) {
       if (!(wanted.service_provider ?? record.tenant.service_provider)) {
         throw new RuleError(
@@ -80,9 +116,9 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       }
       extra.push(await childFeatureWrites(store, record, wanted.child_features, options.force === true, now));
     }
-    if (addonFlags.size > 0) await assertChildAddonChange(store, record, addonFlags);
+    if (flags.size > 0 && !options.inherit && !policyChecked) await assertChildAddonChange(store, record, flags);
     extra.push(await ssoInheritWrites(store, record, wanted.sso_inherit));
-    const changes = plan(record, wanted, addonFlags, sign, now, extra);
+    const changes = plan(record, fields, flags, sign, now, extra);
     const spFlag = wanted.service_provider ?? record.tenant.service_provider;
     if (wanted.service_provider === false && record.tenant.service_provider) {
       const children = await store.tenants.count({ parent: id });
@@ -94,6 +130,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
         );
       }
     }
+    if (wanted.service_provider === true && !record.tenant.service_provider) await requirePromotable(record);
     const parentAfter = parentTo === undefined ? record.tenant.parent_tenant_id : (parentTo ?? undefined);
     const nesting = parentTo !== undefined || wanted.service_provider === true;
     if (nesting && spFlag && parentAfter) {
@@ -103,7 +140,11 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       );
     }
     if (parentTo !== undefined && parentTo !== (record.tenant.parent_tenant_id ?? null)) {
-      await attachOrDetach(record, parentTo, changes);
+      await attachOrDetach(record, parentTo, changes, flags);
+    }
+    if (newToken !== undefined) {
+      const holder = await store.tenants.findOne({ token: newToken });
+      if (holder) throw new ConflictError(`another tenant (id ${holder.tenant.id}) holds the new tenant token`, 'nothing was written; run the command again', { id: holder.tenant.id });
     }
     if (wanted.name !== undefined && wanted.name !== record.tenant.name) {
       const taken = await store.tenants.findOne({ name: wanted.name });
@@ -116,8 +157,11 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     ...(wanted.sso_inherit !== undefined ? [ssoLock(id)] : []),
     // Renames check the name under its lock, as creates do (names are not indexed).
     ...(wanted.name !== undefined ? [tenantNameLock(wanted.name)] : []),
+    ...(newToken !== undefined ? [tenantTokenLock(tokenHash(newToken))] : []),
   ];
   let revoked: ReturnType<typeof store.revokeTokensSteps> | undefined;
+  /** Said once the promotion is written (--allow-devices). */
+  let devicesWarning: string | undefined;
   // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
   const refresh = new LimitRefresh(deps.config, deps.warn);
   const locked = async (record: TenantRecord): Promise<{ changes: ChangeSet | null; result: TenantRecord }> => {
@@ -131,18 +175,76 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     // The result is the record as written: what was read with this change applied.
     return { changes: out.changes, result: out.changes ? store.tenants.afterUpdate(record, out.changes.steps[0]!) : record };
   };
-  const readsParent = addonFlags.size > 0 || wanted.sso_inherit !== undefined || parentTo !== undefined;
+  const readsParent = addonFlags.size > 0 || wanted.sso_inherit !== undefined || parentTo !== undefined || wanted.plan !== undefined || options.inherit === true;
   const written = readsParent
     ? await withAllocationLocks(store, [id], extraLocks, (fresh) => locked(fresh.get(id)!))
     : await store.exclusive([spLock(id), tenantLock(id), ...extraLocks], async () => locked(await requireTenant(store, id)));
+  if (devicesWarning) deps.warn(devicesWarning);
   if (revoked && revoked.direct.length > 0) warnDirectRevocation(deps, revoked.direct);
   return { type: 'object', data: (await figures)(written), columns: tenantColumns };
+
+  /**
+   * A child's plan and add-ons are its SP's (MEN-7493, MEN-7511). Attaching: the tenant as it
+   * will be must match; a child staying: each change asked for must go to the SP's value.
+   */
+  function requireSpFeatures(record: TenantRecord, sp: TenantRecord, plan: string | undefined, flags: Map<string, boolean>, attaching: boolean): void {
+    const t = record.tenant;
+    const inherited = inheritedFeatures(sp.tenant);
+    let differs: string[];
+    if (attaching) {
+      differs = differencesFromSp(sp.tenant, plan ?? t.plan, applyAddons(t.addons, flags as Map<(typeof ADDONS)[number], boolean>));
+    } else {
+      differs = [];
+      if (plan !== undefined && plan !== inherited.plan) differs.push(`plan ${plan} (its Service Provider's: ${inherited.plan})`);
+      for (const [addon, on] of flags) {
+        const should = (inherited.addons as string[]).includes(addon);
+        if (on !== should) differs.push(`add-on ${addon} ${on ? 'on' : 'off'} (its Service Provider's: ${should ? 'on' : 'off'})`);
+      }
+    }
+    if (differs.length === 0) return;
+    throw new RuleError(
+      `tenant ${id} ("${t.name}") ${attaching ? 'would join' : 'is a child of'} Service Provider ${sp.tenant.id} with ${differs.join(', ')}; a child has its Service Provider's plan and add-ons (Mender Enterprise 4.x, MEN-7493)`,
+      attaching
+        ? `add --inherit to give it the Service Provider's in the same change: tenantadm update-tenant --tenant ${id} --parent ${sp.tenant.id} --inherit`
+        : `change the Service Provider's instead, or give the child its Service Provider's: tenantadm update-tenant --tenant ${id} --inherit`,
+      { sp_id: sp.tenant.id, differences: differs },
+    );
+  }
+
+  /**
+   * Mender Enterprise 4.x's rules for a new Service Provider: it has a device limit (MEN-7954),
+   * and it holds no devices, since device authentication is refused in SP tenants (MEN-7715).
+   */
+  async function requirePromotable(record: TenantRecord): Promise<void> {
+    const limit = (await store.limits.get(id, 'max_devices')).value;
+    if (limit === UNLIMITED) {
+      throw new RuleError(
+        `tenant ${id} ("${record.tenant.name}") has no device limit; a Service Provider must have one (Mender Enterprise 4.x, MEN-7954)`,
+        `set a limit first: tenantadm set-device-limit --tenant ${id} --device-limit N`,
+        { tenant_id: id },
+      );
+    }
+    const held = await store.devices.countOf(id);
+    if (held === 0) return;
+    const counts = (await store.devices.countsByStatus([id])).get(id)!;
+    const known = Object.entries(counts).filter(([, n]) => n > 0);
+    const other = held - known.reduce((a, [, n]) => a + n, 0);
+    const detail = [...known.map(([status, n]) => `${n} ${status}`), ...(other > 0 ? [`${other} other`] : [])].join(', ');
+    if (!options.allowDevices) {
+      throw new RuleError(
+        `tenant ${id} ("${record.tenant.name}") holds ${held} device(s) (${detail}); Mender Enterprise 4.x refuses device authentication in a Service Provider (MEN-7715)`,
+        `decommission them first, or promote it anyway with --allow-devices`,
+        { tenant_id: id, devices: held },
+      );
+    }
+    devicesWarning = `tenant ${id} holds ${held} device(s) (${detail}); as a Service Provider, Mender Enterprise 4.x will refuse their next authentication (MEN-7715)`;
+  }
 
   /**
    * Check the rules for a new parent (or none) and add the parent change to `planned`:
    * the tenant's update step gets `parent_tenant_id`, and each SP's log gets an entry.
    */
-  async function attachOrDetach(record: TenantRecord, to: string | null, planned: Planned): Promise<void> {
+  async function attachOrDetach(record: TenantRecord, to: string | null, planned: Planned, flags: Map<(typeof ADDONS)[number], boolean>): Promise<void> {
     const t = record.tenant;
     const from = t.parent_tenant_id;
     const { world, records } = await loadWorld(store, to ? [id, to] : [id]);
@@ -154,7 +256,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       if (to === id) throw new RuleError(`tenant ${id} cannot be its own Service Provider`);
       const sp = records.get(to)!.tenant;
       requireActiveSp(sp, `attach ${id} to it`);
-      assertChildAddonsAllowed(sp, applyAddons(t.addons, addonFlags), `tenant ${id} ("${t.name}")`);
+      assertChildAddonsAllowed(sp, applyAddons(t.addons, flags), `tenant ${id} ("${t.name}")`);
       const own = world.children.get(id) ?? [];
       if (own.length > 0) {
         throw new RuleError(`tenant ${id} has ${own.length} child tenant(s) of its own; Service Providers cannot be nested`, 'detach its children first');

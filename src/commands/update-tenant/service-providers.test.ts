@@ -10,7 +10,7 @@ const { create, sp, auditOf } = ctx;
 describe('update-tenant --parent / --no-parent', () => {
   it('attaches a tenant whose limit fits, detaches it (allocation returns), both in the SP log', async () => {
     const p = await sp('sp', '100');
-    await create('existing', ['--parent', p.id, '--device-limit', '70']);
+    await ctx.child('existing', p.id, ['--device-limit', '70']);
     const big = await create('big', ['--device-limit', '31']);
     const err = await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', big.id, '--parent', p.id], 5);
     expect(err).toMatch(/has 30 free/);
@@ -46,7 +46,7 @@ describe('update-tenant --parent / --no-parent', () => {
   it('moves a child from one SP to another, each SP log sees its side', async () => {
     const a = await sp('a', '50');
     const b = await sp('b', '50');
-    const c = await create('c', ['--parent', a.id, '--device-limit', '20']);
+    const c = await ctx.child('c', a.id, ['--device-limit', '20']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', c.id, '--parent', b.id]);
     expect((await runJson(ctx.dbs, ['get-tenant', '--tenant', c.id])).parent_tenant_id).toBe(b.id);
     expect((await auditOf(a.id)).pop().change).toMatch(/detached/);
@@ -54,14 +54,14 @@ describe('update-tenant --parent / --no-parent', () => {
   });
 
   it('refuses nesting, self-parenting, a full SP, a non-SP (exit 5)', async () => {
-    const p = await sp('sp', 'unlimited', ['--max-child-tenants', '1']);
-    const other = await sp('other', 'unlimited');
-    const t = await create('t');
+    const p = await sp('sp', '100', ['--max-child-tenants', '1']);
+    const other = await sp('other', '10');
+    const t = await create('t', ['--device-limit', '1']);
     await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', other.id, '--parent', p.id], 5);
     await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', p.id, '--parent', p.id], 5);
     await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', t.id, '--parent', t.id], 5);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--parent', p.id]);
-    const u = await create('u');
+    const u = await create('u', ['--device-limit', '1']);
     expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', u.id, '--parent', p.id], 5)).toMatch(/1 of its 1/);
     expect(await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', t.id, '--service-provider'], 5)).toMatch(/nested/);
     await expectFailsCleanly(ctx.dbs, ['update-tenant', '--tenant', u.id, '--parent', '0123456789abcdef01234567'], 3);

@@ -9,7 +9,7 @@ const { create, expectFailsCleanly } = ctx;
 
 describe('update-tenant', () => {
   it('promotes to Service Provider and sets fields no other CLI has a flag for', async () => {
-    const t = await create('promote');
+    const t = await create('promote', ['--device-limit', '10']);
     const u = await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--service-provider', '--max-child-tenants', '20', '--plan', 'enterprise', '--addon', 'monitor', '--addon', 'configure=on']);
     expect(u).toMatchObject({ service_provider: true, max_child_tenants: 20 });
     expect(u.addons.filter((a: any) => a.enabled).map((a: any) => a.name).sort()).toEqual(['configure', 'monitor']);
@@ -41,7 +41,7 @@ describe('update-tenant', () => {
   });
 
   it('fails cleanly: unknown id 3, taken name 4, SP with children 5, bad input 2', async () => {
-    const a = await create('a');
+    const a = await create('a', ['--device-limit', '10']);
     await create('b');
     await expectFailsCleanly(['update-tenant', '--tenant', '0123456789abcdef01234567', '--plan', 'os'], 3);
     await expectFailsCleanly(['update-tenant', '--tenant', a.id, '--name', 'b'], 4);

@@ -10,8 +10,8 @@ const { create, sp } = ctx;
 describe('usage', () => {
   it('counts each tenant’s own devices by status, limits and SP allocation; no tenant sees another’s', async () => {
     const p = await sp('sp', '100');
-    const a = await create('a', ['--parent', p.id, '--device-limit', '30']);
-    const b = await create('b', ['--parent', p.id, '--device-limit', '20']);
+    const a = await ctx.child('a', p.id, ['--device-limit', '30']);
+    const b = await ctx.child('b', p.id, ['--device-limit', '20']);
     const lone = await create('lone');
     await seedDevices(ctx.dbs, p.id, { accepted: 1 });
     await seedDevices(ctx.dbs, a.id, { accepted: 3, pending: 2, rejected: 1 });
