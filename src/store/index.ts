@@ -148,8 +148,8 @@ export class Store {
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);
     this.removal = new RemovalStore(client, config, this.services);
+    // Leases are measured on the database server's clock (journal/ownership.ts), not on `now`.
     this.journal = new Journal(client, db(config.db.tenantadm), this.services, {
-      clock: now,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       lockWaitMs: options.lockWaitMs ?? lockWaitMs(config.timeoutMs),
       hooks: options.hooks,

@@ -84,7 +84,9 @@ afterAll(async () => {
 /** One tenantadm process: its own owner token, the shared clock. */
 function processCore(options: { hooks?: FaultHooks; renewal?: ManualRenewal; db?: MongoClient; batchSize?: number } = {}): Journal {
   return new Journal(options.db ?? c, (options.db ?? c).db(dbs.tenantadm), noServices, {
+    // The server's clock is the test's: leases are measured on it, and the test moves it.
     clock: clock.now,
+    serverTime: async () => clock.now(),
     leaseMs: LEASE,
     lockWaitMs: 0,
     hooks: options.hooks,
@@ -118,6 +120,10 @@ async function values(): Promise<Record<string, number>> {
 async function journalDocs(): Promise<Document[]> {
   const db = c.db(dbs.tenantadm);
   return [...(await db.collection('tenantadm_journal').find({}).toArray()), ...(await db.collection('tenantadm_journal_plans').find({}).toArray())];
+}
+
+async function chainDocs(): Promise<Document[]> {
+  return c.db(dbs.tenantadm).collection('tenantadm_leases').find({}).toArray();
 }
 
 async function lockDocs(): Promise<Document[]> {
@@ -195,24 +201,6 @@ describe('a slow owner', () => {
   });
 });
 
-describe('locks', () => {
-  it('renewal counts the keys it was asked about, while the holder takes more', async () => {
-    const table = new LockTable(c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks'), { token: 'me', host: 'h', pid: 1 });
-    const until = new Date(clock.now().getTime() + LEASE);
-    const keys: LockKey[] = [];
-    expect(await table.takeInOrder([spLock('a')], 'op', until)).toBe(1);
-    keys.push(spLock('a'));
-    // The holder's list grows while a renewal is on its way (as in acquire()).
-    const renewing = table.renew(keys, 'op', until);
-    keys.push(tenantLock('a'));
-    expect(await renewing).toBe(true);
-    expect(await table.takeInOrder([tenantLock('a')], 'op', until)).toBe(1);
-    expect(await table.renew(keys, 'op', until)).toBe(true);
-    await c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks').deleteOne({ _id: tenantLock('a') });
-    expect(await table.renew(keys, 'op', until)).toBe(false);
-  });
-});
-
 /** A client that counts the write commands sent to each collection (`update tenantadm_locks` etc.). */
 async function countingClient(): Promise<{ db: MongoClient; writes: Map<string, number> }> {
   const db = await MongoClient.connect(state().uri, { monitorCommands: true });
@@ -234,13 +222,14 @@ describe('a holder between its checks and its writes', () => {
     try {
       await processCore({ db }).exclusive([KEY2, KEY], async () => ({ op: op([setCounter('a', 0, 1)]), result: null }));
       expect(Object.fromEntries(writes)).toEqual({
+        // The take (before the locks) and the commit: the lease taken just before is the first step's check.
+        'insert tenantadm_leases': 2,
         'insert tenantadm_locks': 1,
         'insert tenantadm_journal': 1,
         'update counters': 1,
-        // The commit only: the insert of the operation was the first step's check.
-        'update tenantadm_journal': 1,
         'delete tenantadm_journal': 1,
         'delete tenantadm_locks': 1,
+        'delete tenantadm_leases': 1,
       });
       expect(await values()).toEqual({ a: 1 });
       expect(await journalDocs()).toEqual([]);
@@ -250,7 +239,7 @@ describe('a holder between its checks and its writes', () => {
     }
   });
 
-  it('checks its locks with one update once lease/3 passed since its last confirmation', async () => {
+  it('confirms its ownership with one insert once lease/3 passed since its last confirmation', async () => {
     await seedCounters(['a']);
     const { db, writes } = await countingClient();
     try {
@@ -258,7 +247,8 @@ describe('a holder between its checks and its writes', () => {
         clock.advance(LEASE / 3 + 1);
         return { op: op([setCounter('a', 0, 1)]), result: null };
       });
-      expect(writes.get('update tenantadm_locks')).toBe(1);
+      // Take, the confirmation, the commit.
+      expect(writes.get('insert tenantadm_leases')).toBe(3);
       expect(await values()).toEqual({ a: 1 });
     } finally {
       await db.close();
@@ -275,8 +265,8 @@ describe('a holder between its checks and its writes', () => {
         await renewal.tick();
         return { op: op([setCounter('a', 0, 1)]), result: null };
       });
-      // The renewal's own update, and no check.
-      expect(writes.get('update tenantadm_locks')).toBe(1);
+      // Take, the renewal, the commit: no check of its own.
+      expect(writes.get('insert tenantadm_leases')).toBe(3);
     } finally {
       await db.close();
     }
@@ -338,20 +328,28 @@ describe('a holder between its checks and its writes', () => {
 });
 
 describe('repair', () => {
-  it('never rolls back an operation whose owner is alive; --all does, and the owner then stops (exit 4)', async () => {
+  it('never rolls back an operation whose owner is alive; --all ends its ownership, the owner stops (exit 4), and it is settled once the lease ran out', async () => {
     await seedCounters(['a', 'b']);
     const a = slowOwner(new ManualRenewal());
     await a.reached;
     const other = processCore();
     expect((await other.repair()).rolled_back).toEqual([]);
     expect(await values()).toEqual({ a: 10, b: 0 });
-    expect((await other.repair({ all: true })).rolled_back).toHaveLength(1);
-    expect(await values()).toEqual({ a: 0, b: 0 });
+    // Finding 4: --all takes no live owner over; it reports when the operation can be settled.
+    const forced = await other.repair({ all: true });
+    expect(forced).toMatchObject({ rolled_back: [], finalized: [], in_progress: [{ state: 'pending', expired: true, lease_until: new Date(clock.now().getTime() + LEASE) }] });
+    expect(await values()).toEqual({ a: 10, b: 0 });
     a.release();
     await expect(a.done).rejects.toBeInstanceOf(LostOwnership);
+    // The owner undid what it had sent since its last confirmation; its locks stay until the operation is settled.
+    expect(await values()).toEqual({ a: 0, b: 0 });
+    expect((await lockDocs()).map((l) => l._id)).toEqual([KEY]);
+    clock.advance(LEASE + 1);
+    expect((await other.repair()).rolled_back).toHaveLength(1);
     expect(await values()).toEqual({ a: 0, b: 0 });
     expect(await journalDocs()).toEqual([]);
     expect(await lockDocs()).toEqual([]);
+    expect(await chainDocs()).toEqual([]);
   });
 
   it('takes over a dead owner once its lease has expired, not before', async () => {
