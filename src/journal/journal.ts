@@ -511,9 +511,12 @@ export class Journal {
     };
     lease.planApart = apart;
     if (apart) await this.plans.insertOne({ _id: lease.opId, steps: op.steps, finalize: op.finalize });
-    // Marked before sending: should the answer be lost, clean-up still covers the document.
-    lease.opened = true;
-    await this.journal.insertOne(doc);
+    // In the chain's queue: a renewal's check of whether the document is there must not run while it is on its way.
+    await lease.serial(async () => {
+      // Marked before sending: should the answer be lost, clean-up still covers the document.
+      lease.opened = true;
+      await this.journal.insertOne(doc);
+    });
   }
 
   /**
