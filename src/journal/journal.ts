@@ -470,6 +470,8 @@ export class Journal {
       // file): when the answer came that late, what the settler deleted first tells.
       if (kind !== 'take' && kind !== 'claim' && (await this.now()).getTime() >= previousUntil - this.options.leaseMs / 3 && !(await this.stillThere(lease))) {
         lease.lost = true;
+        // Our record went into a chain being forgotten: it is the last of it.
+        await this.chains.coll.deleteOne({ _id: `${lease.opId}:${record.n}`, owner: this.owner.token }).catch(() => undefined);
         throw new LostOwnership();
       }
     });
