@@ -1,6 +1,6 @@
 /**
  * Crash-safe multi-document changes without transactions, safe under slow and dead processes,
- * on MongoDB and on FerretDB alike. docs/concurrency.md tells the same for people.
+ * on MongoDB and on FerretDB alike. docs/safety.md tells the same for people.
  *
  * FerretDB and stand-alone mongod have no transactions, yet one command may write a tenant,
  * its device limit, its admin user and audit entries. Every change runs as an operation: a

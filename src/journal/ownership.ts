@@ -1,6 +1,6 @@
 /**
  * Who owns an operation, decided by inserts only (the protocol is described at the top of
- * journal.ts and in docs/concurrency.md).
+ * journal.ts and in docs/safety.md).
  *
  * Each operation has a chain of records in `tenantadm.tenantadm_leases`, `_id: "<op>:<n>"`,
  * n = 0, 1, 2, ... The record with the highest n (the head) says who owns the operation and
