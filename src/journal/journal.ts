@@ -884,15 +884,13 @@ export class Journal {
     const head = await this.chains.head(holder.op_id);
     if (head) {
       if (!this.gone(head, now)) return false;
-      // Settled (its locks released with it), or being settled by another process: look again.
-      await this.settle(holder.op_id, head);
-      return true;
+      // Settled, its locks released with it; null: another process got there first and settles it (wait for it like for any holder).
+      return (await this.settle(holder.op_id, head)) !== null;
     }
     const doc = await this.journal.findOne({ _id: holder.op_id });
     if (doc) {
       if (isLegacy(doc) && doc.lease_until!.getTime() >= now.getTime()) return false;
-      await this.settle(holder.op_id, null, doc);
-      return true;
+      return (await this.settle(holder.op_id, null, doc)) !== null;
     }
     // A lock of an earlier release lives by its own lease; one of ours without a chain belongs
     // to an operation settled and forgotten (its holder finds it gone at its next confirmation).

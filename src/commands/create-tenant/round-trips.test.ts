@@ -18,9 +18,10 @@ describe('writes read only what their rules need', () => {
     expect(c.byName.aggregate).toBeUndefined();
     // The journal's repair check, the name (under its lock), the email; deviceauth's version is not needed for 10.
     expect(c.byName.find).toBe(3);
-    // Writes: the two locks in one insert, the operation with its plan, tenant, limit and user (an ownership
-    // check before the last two), the commit, the audit entries (already committed), then the clean-up.
-    expect(c.byName).toEqual({ find: 3, listIndexes: 1, insert: 6, update: 3, delete: 2, endSessions: 1 });
-    expect(c.total).toBe(16);
+    // Writes: the server's time (hello), the first ownership record, the two locks in one insert, the operation
+    // with its plan, tenant, limit and user (an ownership record before the last two), the commit record, the audit
+    // entries (already committed), then the clean-up: operation, locks, ownership records.
+    expect(c.byName).toEqual({ find: 3, listIndexes: 1, hello: 1, insert: 10, delete: 3, endSessions: 1 });
+    expect(c.total).toBe(19);
   });
 });
