@@ -795,12 +795,13 @@ export class Journal {
    * undos of one collection go in one call, after an ownership check (none with no lease: an
    * owner that lost undoing what it sent last).
    */
-  private async undo(steps: Step[], lease: Lease | null): Promise<void> {
+  private async undo(steps: Step[], lease: Lease | null, justClaimed = false): Promise<void> {
     const reversed = [...steps].reverse().filter((s) => !ROLL_FORWARD.has(s.kind));
     let first = true;
     for (const batch of batchesOf(reversed, this.options.batchSize ?? DEFAULT_BATCH)) {
-      // The first batch goes under the lease just confirmed (claimed, or checked by the caller) when fresh.
-      if (lease && !(first && lease.fresh(await this.now(), this.options.leaseMs))) await this.append(lease, 'renew');
+      // A claim just inserted is the first batch's check. An owner rolling back always checks
+      // first: its commit record may have gone in with its answer lost, and then the change stands.
+      if (lease && !(first && justClaimed && lease.fresh(await this.now(), this.options.leaseMs))) await this.append(lease, 'renew');
       first = false;
       const head = batch.steps[0]!;
       if (batch.steps.length > 1 && batchable(head)) {
@@ -932,7 +933,7 @@ export class Journal {
         await this.forget(lease);
         return 'finalized';
       }
-      await this.undo(plan?.steps ?? [], lease);
+      await this.undo(plan?.steps ?? [], lease, true);
       await this.forget(lease);
       return 'rolled_back';
     } catch (err) {
