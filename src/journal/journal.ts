@@ -396,7 +396,7 @@ export class Journal {
     this.chains = new Chains(home.collection<LeaseRecord>(LEASES));
     const local = options.clock;
     this.clock = new ServerClock(
-      options.serverTime ?? (async () => (await client.db('admin').command({ hello: 1 })).localTime as Date),
+      options.serverTime ?? (() => serverTime(client)),
       local ? () => local().getTime() : monotonicMs,
       Math.max(10, Math.floor(options.leaseMs / 3)),
     );
@@ -1061,6 +1061,15 @@ export class Journal {
   async pendingCount(): Promise<number> {
     return this.journal.countDocuments({});
   }
+}
+
+/**
+ * The database server's time: `hello`'s `localTime` (MongoDB and FerretDB 1.24 have it; FerretDB
+ * has no `$$NOW`). A server without it leaves only this host's clock, as earlier releases used.
+ */
+async function serverTime(client: MongoClient): Promise<Date> {
+  const reply = await client.db('admin').command({ hello: 1 });
+  return reply.localTime instanceof Date ? reply.localTime : new Date();
 }
 
 /** An operation of an earlier release: owned through its own `lease_until`, without a chain. */
