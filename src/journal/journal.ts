@@ -1,51 +1,56 @@
 /**
- * Crash-safe multi-document changes without transactions, safe under slow processes.
+ * Crash-safe multi-document changes without transactions, safe under slow and dead processes,
+ * on MongoDB and on FerretDB alike. docs/safety.md tells the same for people.
  *
- * FerretDB and stand-alone mongod have no transactions, yet one command may write a
- * tenant, its device limit, its admin user and audit entries. Every change runs as an
- * operation, a document in `tenantadm.tenantadm_journal` owned by one process:
- *   1. a command that holds locks (locks.ts) takes them all in one ordered insert, each naming
- *      the operation's id, the owner's token (random per process), host, pid and a lease; then
- *      it reads and checks what it decides on, writing nothing;
- *   2. the operation is written `pending`, with the owner's token and a lease, in one insert
- *      together with its plan (every step with the values before and after). A big plan (over
- *      INLINE_PLAN_MAX_BYTES) goes in `tenantadm_journal_plans` instead, followed by a
- *      compare-and-set on (owner, `pending`): FerretDB 1.x rewrites the whole document on each
- *      update, so a big journal document would make every renewal and check cost the plan;
- *   3. before every batch of steps after the first, and before the commit, the owner checks that
- *      it still owns the operation with a compare-and-set on (owner, `pending`) that also extends
- *      the lease (the first batch's check is the insert that wrote the operation just before);
- *      each step is itself a compare-and-set on the values the plan read;
- *   4. the operation is switched to `committed` (the commit point), the `finalize`
- *      roll-forward steps run (the audit entries first, written already committed) and the
- *      document is deleted.
- * While it runs, a timer renews the lease of the operation (once written) and of its locks
- * every lease/3, matching on the owner token. A process is dead exactly when its lease has
- * expired: then another process (a command taking one of its locks, or `repair`) claims the
- * operation with a compare-and-set on (old owner, lease expired) and rolls it back (pending) or
- * finishes it (committed). The old owner, should it wake up, fails its next compare-and-set and
- * stops without writing anything more (exit 4). Every undo is conditional on what its step
- * wrote, so undoing a step that never ran, or that lost a race, touches nobody else's data.
+ * FerretDB and stand-alone mongod have no transactions, yet one command may write a tenant,
+ * its device limit, its admin user and audit entries. Every change runs as an operation: a
+ * plan (every step with the values before and after) in `tenantadm.tenantadm_journal`, and an
+ * ownership chain in `tenantadm.tenantadm_leases` (ownership.ts) that alone decides who may
+ * act on it. FerretDB 1.x applies an update as read, modify, write, not atomically between
+ * connections (a renewal once wrote back a journal document it had read, undoing a rival's
+ * claim), so nothing that decides ownership is an update: the chain and the locks (locks.ts)
+ * only receive inserts against a unique `_id` and deletes (test/unit/ownership-writes.test.ts).
  *
- * A lock whose operation has no document yet belongs to a command still reading: it has
- * written nothing, so its lock is broken like any other once its lease expired (and only then,
- * `repair --all` included). Before writing its operation, the holder checks that it still holds
- * its locks without a round trip when it provably does: when its ownership was last confirmed
- * (a write of its own that matched its token: the lock insert, a renewal; the time is taken
- * before sending it) less than lease/3 ago. A rival breaks a lock only after the lease stored at
- * that confirmation expired, so within lease/3 of it at least 2/3 of the lease remains (20 s
- * with the default 30 s), which also covers clock skew between hosts up to that margin; a pause
- * between this check and the insert is the same risk as one between a compare-and-set and the
- * write after it. Otherwise it renews its locks first (one update) and stops if one was lost.
- * The steps themselves keep a compare-and-set per batch: `repair --all` may take an operation
- * over whatever its lease, so a local check there could let a step land after its undo.
+ * The chain of operation X is the records `X:0`, `X:1`, ...; the one with the highest n (the
+ * head) names the owner and its lease, in the database server's time (ServerClock: `hello`'s
+ * `localTime`, then the local monotonic clock; host clocks never meet). Only one process can
+ * insert `X:n+1`, so every decision is a race with exactly one winner:
+ *   1. the owner inserts `X:0` (take), then its locks (one ordered insert; a lock names X and
+ *      is alive exactly while X's chain says so); it reads and checks, writing nothing;
+ *   2. it writes the plan (a big one in `tenantadm_journal_plans` first), after confirming its
+ *      ownership unless it provably holds it: its lease was extended by a record it sent less
+ *      than lease/3 ago, so 2/3 of the lease remains and nobody can have claimed X;
+ *   3. before every batch of steps after the first it confirms by inserting `X:n+1` (renew);
+ *      a duplicate key means another process claimed X or `repair --all` expired it: it stops
+ *      (exit 4), and undoes, conditionally, the batch it sent since its last confirmation;
+ *   4. the commit point is the insert of a `commit` record. A rival's claim and the owner's
+ *      commit race for the same n+1, so either the commit stands (whoever settles X later rolls
+ *      forward: a `commit` record exists) or the claim does (X is rolled back);
+ *   5. the roll-forward steps run, then the plan, the journal document, the locks and last the
+ *      chain are deleted. A timer inserts a renew record every lease/3 meanwhile.
+ * A rival settles X (a command meeting one of X's locks, `repair`) only by inserting a `claim`
+ * at n+1 when the head's lease has run out in server time, or when the head's process is
+ * provably gone: same boot id and pid namespace as ours, and its pid free or started at another
+ * time (a killed command on this machine is settled at once). Each step is conditional on the
+ * values its plan read, and each undo on what its step wrote, so undoing a step that never ran,
+ * or that lost a race, touches nobody else's data. `repair --all` never takes over a live
+ * owner: it inserts an `expire` record carrying the owner's lease, so the owner fails its next
+ * confirmation and X can be settled when that lease ends (reported as in progress until then).
+ * An owner that gives up (the database fails during its rollback) keeps its locks and its
+ * chain: the operation is settled by the next process once the owner is gone.
+ *
+ * Deleting a chain reopens its places, so an owner whose confirmation succeeds only after its
+ * previous lease ran out (a stall, a slow answer) reads whether its journal document (or, before
+ * it has one, its locks) still exists: whoever settled X deleted those before the chain.
+ * Operations and locks of earlier releases (a `lease_until` of their own, no chain) are
+ * settled once that lease has run out, by claiming `X:0`.
  *
  * The clock, lease length, lock wait, renewal timer and fault hooks (crash points, pause) are
  * parameters: the entry point builds them from the environment's test hooks, tests inject
  * their own (test/e2e/journal.test.ts).
  *
  * One limit remains, as with any lease without server-side fencing: a write already sent
- * when its process stalls for longer than a whole lease can still land after a takeover.
+ * when its process stalls for longer than its remaining lease can still land after a takeover.
  */
 import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Db, Document, MongoClient } from 'mongodb';
@@ -54,7 +59,8 @@ import { mongo, translateDriverError } from '../mongo';
 import type { ServiceCall } from '../mender/services';
 import type { DeliveryOutcome } from '../mender/workflows';
 import type { CacheWork } from '../mender/limit-cache';
-import { LockTable, newOwner, type LockDoc, type LockKey, type Owner } from './locks';
+import { LockTable, type LockDoc, type LockKey } from './locks';
+import { Chains, ServerClock, monotonicMs, newOwner, ownerGone, type LeaseRecord, type Owner, type RecordKind } from './ownership';
 
 export interface Target {
   db: string;
@@ -127,21 +133,25 @@ export interface Operation {
   locks?: LockKey[];
 }
 
-export type OperationState = 'pending' | 'rolling_back' | 'committed';
+
+export type OperationState = 'pending' | 'committed';
 
 export interface JournalDoc extends Document {
   _id: string;
-  state: OperationState;
+  /** `pending` as written; only earlier releases updated it (their `committed` still counts for them). Decisions come from the chain. */
+  state: string;
   /** Null only in operations of earlier releases, opened before their command decided what to write. */
   command: string | null;
   actor: string | null;
-  /** The owning process's token (locks.ts); a claim replaces it. */
+  /** The token of the process that opened it (for people; the chain says who owns it now). */
   owner: string;
   host: string;
   pid: number;
   created_at: Date;
-  lease_until: Date;
-  /** The first step of the batch the owner last started (for people reading the journal). */
+  /** Only in operations of earlier releases: their own lease (they have no chain). */
+  lease_until?: Date;
+  /** 2: owned through a chain in `tenantadm_leases`. */
+  format?: number;
   step: number;
   locks: string[];
   /** The plan, when it is small enough to live here; otherwise in `tenantadm_journal_plans`. */
@@ -151,8 +161,7 @@ export interface JournalDoc extends Document {
 
 /**
  * A big operation's steps, in `tenantadm_journal_plans` under the operation's id: kept out of
- * the journal document, which every ownership check rewrites (a big plan would make each
- * check cost as much as the plan).
+ * the journal document so that listing the journal stays cheap.
  */
 export interface PlanDoc extends Document {
   _id: string;
@@ -166,18 +175,25 @@ export interface InProgress {
   state: OperationState;
   host: string;
   pid: number;
+  /** Server time when its owner's lease ends: the operation can be settled then (sooner if its process dies on this machine). */
   lease_until: Date;
+  /** `repair --all` ended its owner's lease: the owner stops at its next confirmation. */
+  expired?: boolean;
 }
 
 export interface RepairReport {
   rolled_back: string[];
   finalized: string[];
-  /** Operations whose owner is alive (its lease is current): left alone. */
+  /** Operations whose owner is alive (its lease is current): left alone (`--all`: their owners stop, and they are settled once the lease ends). */
   in_progress: InProgress[];
 }
 
-/** Where a fault hook may act: before the batch starting at step N, the commit, the roll-forward, and between a locked command's checks and its writes. */
-export type FaultPoint = `step:${number}` | 'commit' | 'finalize' | `finalize:${number}` | 'decided';
+/**
+ * Where a fault hook may act: before the batch starting at step N (`step:N`, before its
+ * ownership check; `sending:N`, after it, as a write on the wire), the commit, the
+ * roll-forward, and between a locked command's checks and its writes.
+ */
+export type FaultPoint = `step:${number}` | `sending:${number}` | 'commit' | 'finalize' | `finalize:${number}` | 'decided';
 
 export interface FaultHooks {
   /** Called at each point; a crash hook kills the process (or throws ProcessKilled), a pause hook waits. */
@@ -203,8 +219,10 @@ export const intervalRenewal: RenewalTimer = (renew, everyMs) => {
 };
 
 export interface JournalOptions {
-  /** The clock leases are written and compared in. */
-  clock: () => Date;
+  /** The local clock the server's time is followed on between readings (default: monotonic); tests inject theirs. */
+  clock?: () => Date;
+  /** The database server's time (default: `hello`'s `localTime`); tests inject theirs. */
+  serverTime?: () => Promise<Date>;
   leaseMs: number;
   /** How long to wait for a lock held by a live process before giving up (exit 4). */
   lockWaitMs: number;
@@ -215,13 +233,15 @@ export interface JournalOptions {
   notice?: (line: string) => void;
   /** Most steps written by one batched call. */
   batchSize?: number;
+  /** Start time of a pid as /proc shows it (tests inject theirs). */
+  processStart?: (pid: number) => string | undefined;
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
 
 /**
  * Plans up to this size (BSON) are written inside their operation's document; bigger ones (a
- * reallocation plan of thousands of entries, a large removal) apart, see the top of this file.
+ * reallocation plan of thousands of entries, a large removal) apart.
  */
 export const INLINE_PLAN_MAX_BYTES = 16 * 1024;
 
@@ -229,11 +249,9 @@ export const INLINE_PLAN_MAX_BYTES = 16 * 1024;
 export const JOURNAL = 'tenantadm_journal';
 export const JOURNAL_PLANS = 'tenantadm_journal_plans';
 export const LOCKS = 'tenantadm_locks';
+/** The ownership chains (ownership.ts). */
+export const LEASES = 'tenantadm_leases';
 
-/** An operation or lock whose lease has run out: its owner is gone (live owners renew). */
-export function isStale(doc: { lease_until: Date }, now: Date): boolean {
-  return doc.lease_until.getTime() < now.getTime();
-}
 const DEFAULT_BATCH = 1000;
 /** FerretDB 1.24 stops answering an update command of 100 statements or more: updates go 50 at a time. */
 const UPDATE_BATCH = 50;
@@ -259,12 +277,12 @@ export interface FollowUp {
   failure: TenantadmError;
 }
 
-/** This process no longer owns its operation: someone settled it after its lease expired. */
+/** This process no longer owns its operation: someone claimed it after its lease ran out, or `repair --all` expired it. */
 export class LostOwnership extends ConflictError {
   constructor() {
     super(
-      'another tenantadm took this operation over after its lease expired (this process was stalled for longer than the lease); it stopped without writing anything more',
-      'what it had written was rolled back or finished by the other process; check the result and run the command again if needed',
+      'this process no longer owns its operation: another tenantadm took it over after its lease ran out (this process was stalled for longer than the lease), or repair --all ended it; it stopped without going on',
+      'what it had written is rolled back or finished by whoever settles the operation; check the result and run the command again if needed',
     );
   }
 }
@@ -320,15 +338,23 @@ export function batchesOf(steps: readonly Step[], size: number, breakBefore: Rea
   return out;
 }
 
-/** An operation's lease, renewed on a timer while this process works on it. */
+/** This process's hold on one operation: its place in the chain, its locks, and a renewal timer. */
 class Lease {
   lost = false;
   readonly keys: LockKey[] = [];
-  /** The operation's document has been written (until then only the locks are renewed). */
+  /** The operation's journal document may exist (set before it is sent). */
   opened = false;
   /** The plan is in `tenantadm_journal_plans`, not in the operation's document. */
   planApart = false;
-  /** Clock time (ms) taken before sending the last write of ours that matched all our locks: the lock insert, a renewal. */
+  /** The operation stays for another process to settle (given up, or lost): its locks and chain are not ours to delete. */
+  kept = false;
+  /** Deleted with its plan, locks and chain. */
+  forgotten = false;
+  /** Our last record in the chain (-1: none yet). */
+  n = -1;
+  /** Server time (ms) our last record's lease runs to. */
+  until = 0;
+  /** Server time (ms) taken before sending our last record. */
   confirmedAt: number | undefined;
   private stopTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -340,7 +366,7 @@ class Lease {
   ) {}
 
   start(): this {
-    this.stopTimer = this.core.startRenewal(() => this.renew());
+    this.stopTimer ??= this.core.startRenewal(() => this.renew());
     return this;
   }
 
@@ -349,50 +375,43 @@ class Lease {
     this.stopTimer = undefined;
   }
 
-  /**
-   * One write of this operation's documents at a time from this process. FerretDB 1.x applies
-   * an update as read, modify, write: a renewal running alongside the owner's compare-and-set
-   * could write back the state it read (`pending` over `committed`, seen in kill tests).
-   */
+  /** One record of this operation at a time from this process (the renewal timer and the owner's own checks share the chain). */
   serial<T>(write: () => Promise<T>): Promise<T> {
     const next = this.queue.then(write, write);
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  /** Ownership confirmed by a write sent at `sentAt`; a later one replaces an earlier one. */
-  confirm(sentAt: Date): void {
-    if (this.confirmedAt === undefined || sentAt.getTime() > this.confirmedAt) this.confirmedAt = sentAt.getTime();
-  }
-
-  /** Our locks are provably still ours: confirmed less than lease/3 ago (see the top of this file). */
+  /** Our lease is provably ours: extended by a record sent less than lease/3 ago (see the top of this file). */
   fresh(now: Date, leaseMs: number): boolean {
     return this.confirmedAt !== undefined && now.getTime() - this.confirmedAt <= leaseMs / 3;
   }
 
-  /** Extend the operation's and its locks' leases; a failed match means another process took over. */
+  /** Extend the lease with a renew record; a taken place means another process took over. */
   renew(): Promise<void> {
-    if (this.lost) return Promise.resolve();
-    this.running ??= this.serial(() => this.core.renewLease(this))
-      .then((held) => {
-        if (!held) this.lost = true;
-      })
-      // A blip is retried on the next tick; the next compare-and-set decides.
+    if (this.lost || this.n < 0) return Promise.resolve();
+    this.running ??= this.core
+      .append(this, 'renew')
+      // A blip is retried on the next tick; LostOwnership already marked the lease lost.
       .catch(() => undefined)
       .finally(() => (this.running = undefined));
     return this.running;
   }
 }
 
+type Outcome = 'rolled_back' | 'finalized' | 'released';
+
 export class Journal {
   readonly journal: Collection<JournalDoc>;
   readonly plans: Collection<PlanDoc>;
   readonly locks: LockTable;
+  readonly chains: Chains;
   private readonly owner: Owner;
   private readonly hooks: FaultHooks;
   private readonly breakBefore: ReadonlySet<number>;
   /** Roll-forwards this process left pending (a delivery that failed): the command reports them (exit 8). */
   readonly followUps: FollowUp[] = [];
+  private readonly clock: ServerClock;
 
   constructor(
     private readonly client: MongoClient,
@@ -406,14 +425,22 @@ export class Journal {
     this.journal = home.collection<JournalDoc>(JOURNAL);
     this.plans = home.collection<PlanDoc>(JOURNAL_PLANS);
     this.locks = new LockTable(home.collection<LockDoc>(LOCKS), this.owner);
+    this.chains = new Chains(home.collection<LeaseRecord>(LEASES));
+    const local = options.clock;
+    this.clock = new ServerClock(
+      options.serverTime ?? (() => serverTime(client)),
+      local ? () => local().getTime() : monotonicMs,
+      Math.max(10, Math.floor(options.leaseMs / 3)),
+    );
   }
 
   private coll(target: Target): Collection<Document> {
     return this.client.db(target.db).collection(target.coll);
   }
 
-  private leaseUntil(): Date {
-    return new Date(this.options.clock().getTime() + this.options.leaseMs);
+  /** The database server's time (estimated; see ServerClock). */
+  now(): Promise<Date> {
+    return this.clock.now();
   }
 
   private async fault(point: FaultPoint): Promise<void> {
@@ -426,84 +453,116 @@ export class Journal {
     return (this.options.renewal ?? intervalRenewal)(renew, Math.max(10, Math.floor(this.options.leaseMs / 3)));
   }
 
-  /** @internal for Lease: true while this process still owns the operation (once written) and all its locks. */
-  async renewLease(lease: Lease): Promise<boolean> {
-    const sent = this.options.clock();
-    const until = new Date(sent.getTime() + this.options.leaseMs);
-    if (lease.opened) {
-      const res = await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token }, { $set: { lease_until: until } });
-      if (res.matchedCount !== 1) return false;
-    }
-    const held = await this.locks.renew(lease.keys, lease.opId, until);
-    if (held) lease.confirm(sent);
-    return held;
+  /** The head's owner is gone: its lease ran out (server time), or its process is provably dead on this machine. */
+  private gone(head: LeaseRecord, now: Date): boolean {
+    return head.lease_until.getTime() < now.getTime() || ownerGone(head, this.owner, this.options.processStart);
   }
 
   /**
-   * Write the operation with its plan, once the locks are provably still ours (locally when
-   * confirmed less than lease/3 ago, else by renewing them); whoever settles it from then on
-   * undoes it. A big plan goes apart, then a compare-and-set makes it count.
+   * @internal for Lease. Insert our next record (`take` first, then `renew` or `commit`): the
+   * only way this process extends or uses its ownership. A taken place means another process
+   * claimed the operation or `repair --all` expired it: lost for good (exit 4).
+   */
+  append(lease: Lease, kind: RecordKind): Promise<void> {
+    return lease.serial(async () => {
+      if (lease.lost) throw new LostOwnership();
+      const sent = await this.now();
+      const until = new Date(sent.getTime() + this.options.leaseMs);
+      const record = {
+        op: lease.opId,
+        n: lease.n + 1,
+        kind,
+        owner: this.owner.token,
+        host: this.owner.host,
+        pid: this.owner.pid,
+        ...(this.owner.boot_id ? { boot_id: this.owner.boot_id, pid_ns: this.owner.pid_ns, pid_start: this.owner.pid_start } : {}),
+        lease_until: until,
+        at: sent,
+      };
+      let placed = await this.chains.append(record);
+      if (!placed) {
+        // Our own earlier insert whose answer was lost holds the place: it counts, take the next one.
+        const there = await this.chains.coll.findOne({ _id: `${lease.opId}:${record.n}` });
+        if (there && there.owner === this.owner.token && there.kind === kind && there.by === undefined) {
+          lease.n = record.n;
+          record.n += 1;
+          placed = await this.chains.append(record);
+        }
+      }
+      if (!placed) {
+        lease.lost = true;
+        throw new LostOwnership();
+      }
+      const previousUntil = lease.until;
+      lease.n = record.n;
+      lease.until = until.getTime();
+      lease.confirmedAt = sent.getTime();
+      // The place was free; but a settled operation's chain is deleted, which frees places too.
+      // Only after our previous lease ran out can anyone have settled it (see the top of this
+      // file): when the answer came that late, what the settler deleted first tells.
+      if (kind !== 'take' && kind !== 'claim' && (await this.now()).getTime() >= previousUntil - this.options.leaseMs / 3 && !(await this.stillThere(lease))) {
+        lease.lost = true;
+        // Our record went into a chain being forgotten: it is the last of it.
+        await this.chains.coll.deleteOne({ _id: `${lease.opId}:${record.n}`, owner: this.owner.token }).catch(() => undefined);
+        throw new LostOwnership();
+      }
+    });
+  }
+
+  /** Our journal document (once written) or else all our locks are still there: nobody settled the operation under us. */
+  private async stillThere(lease: Lease): Promise<boolean> {
+    if (lease.opened) return (await this.journal.findOne({ _id: lease.opId }, { projection: { _id: 1 } })) !== null;
+    return (await this.locks.held(lease.keys, lease.opId)) === lease.keys.length;
+  }
+
+  /** Confirm ownership unless provably fresh (confirmed less than lease/3 ago). */
+  private async confirmUnlessFresh(lease: Lease): Promise<void> {
+    if (lease.lost) throw new LostOwnership();
+    if (!lease.fresh(await this.now(), this.options.leaseMs)) await this.append(lease, 'renew');
+  }
+
+  /**
+   * Write the operation with its plan, while this process provably owns it; whoever settles it
+   * from then on undoes it. A big plan goes apart first: a journal document always finds its plan.
    */
   private async open(lease: Lease, op: Operation): Promise<void> {
-    if (lease.keys.length > 0 && !lease.fresh(this.options.clock(), this.options.leaseMs)) {
-      await lease.serial(async () => {
-        if (lease.lost) throw new LostOwnership();
-        const sent = this.options.clock();
-        if (!(await this.locks.renew(lease.keys, lease.opId, new Date(sent.getTime() + this.options.leaseMs)))) {
-          lease.lost = true;
-          throw new LostOwnership();
-        }
-        lease.confirm(sent);
-      });
-    }
-    if (lease.lost) throw new LostOwnership();
+    await this.confirmUnlessFresh(lease);
     const apart = mongo().BSON.calculateObjectSize({ steps: op.steps, finalize: op.finalize }) > INLINE_PLAN_MAX_BYTES;
-    const now = this.options.clock();
+    const now = await this.now();
     const doc: JournalDoc = {
       _id: lease.opId,
       state: 'pending',
+      format: 2,
       command: op.command,
       actor: op.actor,
       owner: this.owner.token,
       host: this.owner.host,
       pid: this.owner.pid,
       created_at: now,
-      lease_until: new Date(now.getTime() + this.options.leaseMs),
       step: 0,
       locks: [...lease.keys],
       ...(apart ? {} : { steps: op.steps, finalize: op.finalize }),
     };
     lease.planApart = apart;
+    if (apart) await this.plans.insertOne({ _id: lease.opId, steps: op.steps, finalize: op.finalize });
+    // In the chain's queue: a renewal's check of whether the document is there must not run while it is on its way.
     await lease.serial(async () => {
-      // Marked before sending: should the answer be lost, renewals and clean-up still cover the document.
+      // Marked before sending: should the answer be lost, clean-up still covers the document.
       lease.opened = true;
       await this.journal.insertOne(doc);
     });
-    if (!apart) return;
-    // Taken over before the plan counted, the one that took over may not have seen it: openOrDiscard() drops it.
-    await this.plans.insertOne({ _id: lease.opId, steps: op.steps, finalize: op.finalize });
-    await this.own(lease, 'pending', 0);
-  }
-
-  /** Forget a settled operation: its plan kept apart if any, then the operation (an operation without a plan settles as nothing). */
-  private async forget(lease: Lease): Promise<void> {
-    if (lease.planApart) await this.plans.deleteOne({ _id: lease.opId });
-    await lease.serial(() => this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token }));
   }
 
   /**
-   * The ownership check: a compare-and-set on (owner, state) that also extends the lease.
-   * Fails, for good, once another process has claimed the operation.
+   * Forget a settled operation: its plan, its document, its locks, and last its chain (a lock
+   * is never left without the chain that says whether it lives; see the top of this file).
    */
-  private async own(lease: Lease, state: OperationState, step: number, set: Document = {}): Promise<void> {
-    await lease.serial(async () => {
-      if (lease.lost) throw new LostOwnership();
-      const res = await this.journal.updateOne({ _id: lease.opId, owner: this.owner.token, state }, { $set: { lease_until: this.leaseUntil(), step, ...set } });
-      if (res.matchedCount !== 1) {
-        lease.lost = true;
-        throw new LostOwnership();
-      }
-    });
+  private async forget(lease: Lease): Promise<void> {
+    if (lease.planApart) await this.plans.deleteOne({ _id: lease.opId });
+    if (lease.opened) await this.journal.deleteOne({ _id: lease.opId });
+    await this.locks.releaseAll(lease.opId);
+    await this.chains.forget(lease.opId);
+    lease.forgotten = true;
   }
 
   /** Run an operation to completion or leave no trace of it. */
@@ -513,24 +572,22 @@ export class Journal {
       return;
     }
     if (op.steps.length === 0 && op.finalize.length === 0) return;
-    const lease = new Lease(this, randomUUID()).start();
-    try {
-      await this.openOrDiscard(lease, op);
-      await this.execute(lease, op);
-    } finally {
-      lease.stop();
-    }
+    await this.exclusive([], async () => ({ op, result: undefined }));
   }
 
-  /** open(), and should it fail before the operation counts (a lost answer), drop what it may have written: no step ran yet. */
+  /** open(), and should it fail before any step ran, drop what it may have written (or leave it all to a settler). */
   private async openOrDiscard(lease: Lease, op: Operation): Promise<void> {
     try {
       await this.open(lease, op);
     } catch (err) {
-      if (!(err instanceof ProcessKilled) && lease.opened) {
-        lease.stop();
-        if (lease.planApart) await this.plans.deleteOne({ _id: lease.opId }).catch(() => undefined);
-        await lease.serial(() => this.journal.deleteOne({ _id: lease.opId, owner: this.owner.token, state: 'pending' })).catch(() => undefined);
+      if (!(err instanceof ProcessKilled) && lease.opened && !lease.lost) {
+        try {
+          if (lease.planApart) await this.plans.deleteOne({ _id: lease.opId });
+          await this.journal.deleteOne({ _id: lease.opId });
+          lease.opened = false;
+        } catch {
+          this.abandon(lease);
+        }
       }
       throw err;
     }
@@ -543,9 +600,12 @@ export class Journal {
    */
   async exclusive<T>(keys: readonly LockKey[], body: () => Promise<{ op: Operation | null; result: T }>): Promise<T> {
     const sorted = [...new Set(keys)].sort();
-    const lease = new Lease(this, randomUUID()).start();
+    const lease = new Lease(this, randomUUID());
     let killed = false;
     try {
+      // The chain comes before the locks: a lock is never seen without it.
+      await this.append(lease, 'take');
+      lease.start();
       await this.acquire(lease, sorted);
       const { op, result } = await body();
       await this.fault('decided');
@@ -558,26 +618,34 @@ export class Journal {
       killed = err instanceof ProcessKilled;
       throw err;
     } finally {
-      // A killed process does nothing more; its lease runs out. An operation written is
-      // forgotten by its run (or left, lease expired, to whoever settles it); none was written
-      // when there was nothing to do, a rule refused, or the locks were lost.
+      // A killed process does nothing more. An operation that stays (given up, or lost to a
+      // settler) keeps its locks and chain for whoever settles it; otherwise nothing of it is
+      // left: none was written, or it was forgotten.
       lease.stop();
-      if (!killed) await this.locks.release(lease.keys, lease.opId).catch(() => undefined);
+      if (!killed && !lease.kept && !lease.lost && !lease.forgotten && !lease.opened) {
+        await this.locks
+          .release(lease.keys, lease.opId)
+          .then(() => this.chains.forget(lease.opId))
+          .catch(() => undefined);
+      }
     }
   }
 
   private async execute(lease: Lease, op: Operation): Promise<void> {
     /** Steps that may have taken effect (the undo of the others is a no-op anyway). */
     let reached = 0;
-    // The write that just made the operation count (its insert, or the compare-and-set after a
-    // plan kept apart) is the first batch's check, as a compare-and-set right before it would be;
-    // a fault hook (a test's pause) may sit in between, so with one the check is sent.
+    /** Steps applied before our last confirmation: those after it were sent by an owner that may have lost meanwhile. */
+    let confirmedBefore = 0;
+    // open() left the lease fresh: the first batch needs no check of its own. A fault hook (a
+    // test's pause) may sit in between, so with one the check is sent.
     let checked = !this.hooks.at;
     try {
       for (const batch of batchesOf(op.steps, this.options.batchSize ?? DEFAULT_BATCH, this.breakBefore)) {
         await this.fault(`step:${batch.start}`);
-        if (!checked) await this.own(lease, 'pending', batch.start);
+        if (!checked) await this.append(lease, 'renew');
+        confirmedBefore = batch.start;
         checked = false;
+        await this.fault(`sending:${batch.start}`);
         reached = batch.start + batch.steps.length;
         try {
           await this.applyBatch(batch.steps);
@@ -587,9 +655,16 @@ export class Journal {
         }
       }
       await this.fault('commit');
-      await this.own(lease, 'pending', op.steps.length, { state: 'committed' });
+      await this.append(lease, 'commit');
     } catch (err) {
-      if (err instanceof ProcessKilled || err instanceof LostOwnership) throw err;
+      if (err instanceof ProcessKilled) throw err;
+      if (err instanceof LostOwnership) {
+        // What we sent since our last confirmation may have landed after the one that took
+        // over undid the plan: undo it, each undo conditional on what its step wrote.
+        this.abandon(lease);
+        await this.undo(op.steps.slice(confirmedBefore, reached), null).catch(() => undefined);
+        throw err;
+      }
       await this.rollBack(lease, op.steps.slice(0, reached));
       throw translateDriverError(err);
     }
@@ -612,34 +687,37 @@ export class Journal {
   /** The owner undoes what it applied, still under its ownership; on a lost server the next command does it. */
   private async rollBack(lease: Lease, applied: Step[]): Promise<void> {
     try {
-      await this.own(lease, 'pending', applied.length, { state: 'rolling_back' });
       await this.undo(applied, lease);
       await this.forget(lease);
     } catch (err) {
       if (err instanceof ProcessKilled) throw err;
-      // Lost: the one that took over rolls back. Otherwise (a lost server) the next command
-      // does; either way the operator needs the cause, which the caller throws.
-      if (!(err instanceof LostOwnership)) await this.abandon(lease);
+      // Lost: the one that took over rolls back. Otherwise (a lost server) whoever settles it
+      // once this process is gone does; either way the operator needs the cause, which the caller throws.
+      this.abandon(lease);
     }
   }
 
-  /** Give up an operation this process cannot finish: expire its lease so the next command settles it now. */
-  private async abandon(lease: Lease): Promise<void> {
+  /**
+   * Give up an operation this process cannot finish. Its locks and chain stay: the operation
+   * is half-applied, and only its settling may free them (the next command once this process
+   * has exited on this machine, or once its lease has run out).
+   */
+  private abandon(lease: Lease): void {
     lease.stop();
-    await lease.serial(() => this.journal.updateOne({ _id: lease.opId, owner: this.owner.token }, { $set: { lease_until: new Date(0) } })).catch(() => undefined);
+    lease.kept = true;
   }
 
   /** After the commit point: roll forward, then forget the operation. */
   private async finish(lease: Lease, finalize: Step[]): Promise<void> {
     try {
       await this.rollForward(finalize, lease);
+      // A process that took a stalled owner's committed operation over finishes it itself.
+      if (!lease.lost) await this.forget(lease);
     } catch (err) {
       if (err instanceof ProcessKilled) throw err;
-      await this.abandon(lease);
+      this.abandon(lease);
       throw translateDriverError(err);
     }
-    // A repair that took a stalled owner's committed operation over finishes it itself.
-    if (!lease.lost) await this.forget(lease);
   }
 
   private async rollForward(steps: Step[], lease: Lease): Promise<void> {
@@ -761,24 +839,30 @@ export class Journal {
     }
   }
 
+
   /**
    * Undo steps newest first, each matching only the state its step wrote: an insert's undo
    * deletes a document equal to the inserted one (every top-level field), an update's
    * restores the values before only where the values after are still there. Consecutive
-   * undos of one collection go in one call, after an ownership check.
+   * undos of one collection go in one call, after an ownership check (none with no lease: an
+   * owner that lost undoing what it sent last).
    */
-  private async undo(steps: Step[], lease: Lease): Promise<void> {
+  private async undo(steps: Step[], lease: Lease | null, justClaimed = false): Promise<void> {
     const reversed = [...steps].reverse().filter((s) => !ROLL_FORWARD.has(s.kind));
+    let first = true;
     for (const batch of batchesOf(reversed, this.options.batchSize ?? DEFAULT_BATCH)) {
-      await this.own(lease, 'rolling_back', steps.length - batch.start - 1);
-      const first = batch.steps[0]!;
-      if (batch.steps.length > 1 && batchable(first)) {
+      // A claim just inserted is the first batch's check. An owner rolling back always checks
+      // first: its commit record may have gone in with its answer lost, and then the change stands.
+      if (lease && !(first && justClaimed && lease.fresh(await this.now(), this.options.leaseMs))) await this.append(lease, 'renew');
+      first = false;
+      const head = batch.steps[0]!;
+      if (batch.steps.length > 1 && batchable(head)) {
         const ops = batch.steps.map((s): AnyBulkWriteOperation<Document> => {
           if (s.kind === 'insert') return { deleteOne: { filter: { ...s.doc } } };
           const u = s as Extract<Step, { kind: 'update' }>;
           return { updateOne: { filter: { _id: u.id, ...stateFilter(u.after) } as Document, update: stateUpdate(u.before) } };
         });
-        await this.coll(first.target).bulkWrite(ops, { ordered: true });
+        await this.coll(head.target).bulkWrite(ops, { ordered: true });
         continue;
       }
       for (const step of batch.steps) await this.undoOne(step);
@@ -808,7 +892,7 @@ export class Journal {
     }
   }
 
-  /** Take every key, waiting for live holders and settling dead ones. */
+
   /**
    * Take every key, waiting for live holders and settling dead ones. The keys not yet held go
    * in one ordered insert; on a busy key, those before it are kept and that one is waited for,
@@ -820,22 +904,19 @@ export class Journal {
     for (let attempt = 0; lease.keys.length < keys.length; attempt++) {
       if (lease.lost) throw new LostOwnership();
       const wanted = keys.slice(lease.keys.length);
-      const sent = this.options.clock();
       let taken: number;
       try {
-        taken = await this.locks.takeInOrder(wanted, lease.opId, new Date(sent.getTime() + this.options.leaseMs));
+        taken = await this.locks.takeInOrder(wanted, lease.opId);
       } catch (err) {
         // Which went in is unknown: count them all as ours so that they are released (only ours match).
         lease.keys.push(...wanted);
         throw err;
       }
-      // The first keys taken set the confirmation; later ones are fresher than it.
-      if (taken > 0 && lease.confirmedAt === undefined) lease.confirm(sent);
       lease.keys.push(...wanted.slice(0, taken));
       if (taken === wanted.length) break;
       const key = wanted[taken]!;
       const holder = await this.locks.holder(key);
-      if (!holder || (await this.takeOver(holder))) continue;
+      if (!holder || (await this.breakIfGone(holder))) continue;
       if (performance.now() - started >= this.options.lockWaitMs) {
         throw new ConflictError(
           `${key} is busy: another tenantadm (pid ${holder.pid} on ${holder.host}) is changing it`,
@@ -850,88 +931,130 @@ export class Journal {
     }
   }
 
-  /** Break a lock whose holder's lease expired, settling its operation first; false while the holder lives. */
-  private async takeOver(holder: LockDoc): Promise<boolean> {
-    const now = this.options.clock();
-    if (!isStale(holder, now)) return false;
-    const op = await this.journal.findOne({ _id: holder.op_id });
-    if (op) {
-      if (!isStale(op, now)) return false;
-      await this.settle(op, false);
-      if (await this.journal.findOne({ _id: holder.op_id }, { projection: { _id: 1 } })) return false;
+  /** Settle a lock holder's operation if its owner is gone, and break the lock; false while the holder lives. */
+  private async breakIfGone(holder: LockDoc): Promise<boolean> {
+    const now = await this.now();
+    const head = await this.chains.head(holder.op_id);
+    if (head) {
+      if (!this.gone(head, now)) return false;
+      // Settled, its locks released with it; null: another process got there first and settles it (wait for it like for any holder).
+      return (await this.settle(holder.op_id, head)) !== null;
     }
-    await this.locks.breakExpired(holder, now);
+    const doc = await this.journal.findOne({ _id: holder.op_id });
+    if (doc) {
+      if (isLegacy(doc) && doc.lease_until!.getTime() >= now.getTime()) return false;
+      return (await this.settle(holder.op_id, null, doc)) !== null;
+    }
+    // A lock of an earlier release lives by its own lease; one of ours without a chain belongs
+    // to an operation settled and forgotten (its holder finds it gone at its next confirmation).
+    if (holder.lease_until) return this.locks.breakLegacy(holder, now);
+    await this.locks.coll.deleteOne({ _id: holder._id, op_id: holder.op_id });
     return true;
   }
 
   /**
-   * Claim an operation whose owner's lease expired (or any, with `force`) and settle it:
-   * roll back a pending one, finish a committed one. Null when someone else holds it.
+   * Claim an operation whose owner is gone by inserting the place after `head` (the first
+   * place for an operation without a chain: of an earlier release) and settle it: roll it back,
+   * or finish it when its chain has a commit record. Null when another process got there first.
    */
-  private async settle(doc: JournalDoc, force: boolean): Promise<'rolled_back' | 'finalized' | null> {
-    const now = this.options.clock();
-    const claimed = await this.journal.updateOne(
-      { _id: doc._id, owner: doc.owner ?? null, state: doc.state, ...(force ? {} : { lease_until: { $lt: now } }) },
-      {
-        $set: {
-          owner: this.owner.token,
-          host: this.owner.host,
-          pid: this.owner.pid,
-          lease_until: this.leaseUntil(),
-          state: doc.state === 'committed' ? 'committed' : 'rolling_back',
-        },
-      },
-    );
-    if (claimed.matchedCount !== 1) return null;
-    const lease = new Lease(this, doc._id);
-    lease.opened = true;
-    lease.planApart = !Array.isArray(doc.steps);
+  private async settle(opId: string, head: LeaseRecord | null, known?: JournalDoc | null): Promise<Outcome | null> {
+    const lease = new Lease(this, opId);
+    lease.n = head ? head.n : -1;
+    try {
+      await this.append(lease, 'claim');
+    } catch (err) {
+      if (err instanceof LostOwnership) return null;
+      throw err;
+    }
     lease.start();
     try {
+      const doc = known ?? (await this.journal.findOne({ _id: opId }));
+      lease.opened = doc !== null;
+      lease.planApart = doc !== null && !Array.isArray(doc.steps);
+      // After our claim no commit can land: the owner's would take the place we hold.
+      const committed = head ? await this.chains.committed(opId) : doc?.state === 'committed';
+      if (!doc) {
+        await this.forget(lease);
+        return 'released';
+      }
       // A small plan is in the operation's document; a big one (and every one of earlier releases) apart.
-      const plan: Partial<PlanDoc> | null = lease.planApart ? await this.plans.findOne({ _id: doc._id }) : doc;
-      if (doc.state === 'committed') {
+      const plan: Partial<PlanDoc> | null = lease.planApart ? await this.plans.findOne({ _id: opId }) : doc;
+      if (committed) {
         await this.rollForward(plan?.finalize ?? [], lease);
+        if (lease.lost) return null;
         await this.forget(lease);
         return 'finalized';
       }
-      await this.undo(plan?.steps ?? [], lease);
+      await this.undo(plan?.steps ?? [], lease, true);
       await this.forget(lease);
       return 'rolled_back';
     } catch (err) {
       if (err instanceof LostOwnership) return null;
-      await this.abandon(lease);
+      this.abandon(lease);
       throw err;
     } finally {
       lease.stop();
     }
   }
 
-  /** Settle every operation whose owner is gone (lease expired). `all` also takes live ones: their owners then stop (exit 4). */
+  /**
+   * `repair --all` on a live owner: a record after its head that keeps its lease but ends its
+   * ownership, so it stops at its next confirmation. Returns the head it leaves.
+   */
+  private async expire(head: LeaseRecord, now: Date): Promise<LeaseRecord> {
+    let current: LeaseRecord | null = head;
+    for (let i = 0; i < 5 && current && current.kind !== 'expire'; i++) {
+      const record = { ...current, n: current.n + 1, kind: 'expire' as const, by: this.owner.token, at: now };
+      delete (record as Partial<LeaseRecord>)._id;
+      if (await this.chains.append(record)) return { ...record, _id: `${record.op}:${record.n}` };
+      current = await this.chains.head(head.op);
+    }
+    return current ?? head;
+  }
+
+  /**
+   * Settle every operation whose owner is gone (lease run out in server time, or its process
+   * dead on this machine), and drop what settled operations left (locks, chains). `all` also
+   * ends the ownership of live owners: they stop at their next confirmation, and their
+   * operations are settled once their lease runs out (reported as in progress until then).
+   */
   async repair(options: { all?: boolean } = {}): Promise<RepairReport> {
     const report: RepairReport = { rolled_back: [], finalized: [], in_progress: [] };
-    const now = this.options.clock();
-    const settled = new Set<string>();
-    for (const doc of await this.journal.find({}).toArray()) {
-      if (!options.all && !isStale(doc, now)) {
-        report.in_progress.push({ id: doc._id, command: doc.command ?? null, state: doc.state, host: doc.host, pid: doc.pid, lease_until: doc.lease_until });
+    const docs = new Map((await this.journal.find({}).toArray()).map((d) => [d._id, d]));
+    const locks = await this.locks.all();
+    const ops = [...new Set([...docs.keys(), ...locks.map((l) => l.op_id), ...(await this.chains.ops())])];
+    const heads = await this.chains.heads(ops);
+    const now = await this.now();
+    for (const op of ops) {
+      const doc = docs.get(op) ?? null;
+      let head = heads.get(op) ?? null;
+      if (!head && !doc) {
+        // Locks of no operation: of earlier releases (their own lease), or left by a settling.
+        for (const lock of locks.filter((l) => l.op_id === op)) {
+          if (lock.lease_until) await this.locks.breakLegacy(lock, now);
+          else await this.locks.coll.deleteOne({ _id: lock._id, op_id: op });
+        }
         continue;
       }
-      const outcome = await this.settle(doc, options.all === true);
-      if (outcome) {
-        report[outcome].push(doc._id);
-        settled.add(doc._id);
+      const live = head ? !this.gone(head, now) : isLegacy(doc!) && doc!.lease_until!.getTime() >= now.getTime();
+      if (live) {
+        // A command still reading (no operation written) is left alone: it has written nothing.
+        if (!doc) continue;
+        if (options.all && head) head = await this.expire(head, now);
+        const committed = head ? await this.chains.committed(op) : doc.state === 'committed';
+        report.in_progress.push({
+          id: op,
+          command: doc.command ?? null,
+          state: committed ? 'committed' : 'pending',
+          host: head?.host ?? doc.host,
+          pid: head?.pid ?? doc.pid,
+          lease_until: head?.lease_until ?? doc.lease_until!,
+          ...(head?.kind === 'expire' ? { expired: true } : {}),
+        });
+        continue;
       }
-    }
-    for (const lock of await this.locks.all()) {
-      // `--all` breaks the current locks of the operations it settled; a current lock whose
-      // operation was never written belongs to a command still reading (nothing to undo), which
-      // checks its locks locally before writing: it is broken only once its lease expired.
-      const force = options.all === true && settled.has(lock.op_id);
-      if (!force && !isStale(lock, now)) continue;
-      // A lock whose operation is still unsettled belongs to it; the operation's settling comes first.
-      if (await this.journal.findOne({ _id: lock.op_id }, { projection: { _id: 1 } })) continue;
-      await this.locks.breakExpired(lock, now, force);
+      const outcome = await this.settle(op, head, doc);
+      if (outcome === 'rolled_back' || outcome === 'finalized') report[outcome].push(op);
     }
     return report;
   }
@@ -944,9 +1067,39 @@ export class Journal {
     return this.repair();
   }
 
+  /**
+   * For `check`: of these operations, those whose owner is gone (to be settled by `repair`),
+   * and whether each passed its commit point, as the chain says.
+   */
+  async standing(docs: readonly JournalDoc[]): Promise<Map<string, { gone: boolean; committed: boolean }>> {
+    const out = new Map<string, { gone: boolean; committed: boolean }>();
+    const heads = await this.chains.heads(docs.map((d) => d._id));
+    const now = await this.now();
+    for (const doc of docs) {
+      const head = heads.get(doc._id);
+      if (head) out.set(doc._id, { gone: this.gone(head, now), committed: await this.chains.committed(doc._id) });
+      else out.set(doc._id, { gone: !isLegacy(doc) || doc.lease_until!.getTime() < now.getTime(), committed: isLegacy(doc) && doc.state === 'committed' });
+    }
+    return out;
+  }
+
+  /** For `check`: the locks whose holder is gone (its operation's owner gone, or no operation at all). */
+  async deadLocks(): Promise<string[]> {
+    const locks = await this.locks.all();
+    const heads = await this.chains.heads(locks.map((l) => l.op_id));
+    const now = await this.now();
+    const out: string[] = [];
+    for (const lock of locks) {
+      const head = heads.get(lock.op_id);
+      const dead = head ? this.gone(head, now) : lock.lease_until ? lock.lease_until.getTime() < now.getTime() : true;
+      if (dead) out.push(lock._id);
+    }
+    return out;
+  }
+
   /** Create the journal's collections up front, so a failed command never leaves one behind. */
   async ensureCollections(): Promise<void> {
-    for (const coll of [this.journal, this.plans, this.locks.coll].map((c) => c.db.collection(c.collectionName))) {
+    for (const coll of [this.journal, this.plans, this.locks.coll, this.chains.coll].map((c) => c.db.collection(c.collectionName))) {
       const exists = await coll.db.listCollections({ name: coll.collectionName }, { nameOnly: true }).hasNext();
       if (exists) continue;
       try {
@@ -960,4 +1113,18 @@ export class Journal {
   async pendingCount(): Promise<number> {
     return this.journal.countDocuments({});
   }
+}
+
+/**
+ * The database server's time: `hello`'s `localTime` (MongoDB and FerretDB 1.24 have it; FerretDB
+ * has no `$$NOW`). A server without it leaves only this host's clock, as earlier releases used.
+ */
+async function serverTime(client: MongoClient): Promise<Date> {
+  const reply = await client.db('admin').command({ hello: 1 });
+  return reply.localTime instanceof Date ? reply.localTime : new Date();
+}
+
+/** An operation of an earlier release: owned through its own `lease_until`, without a chain. */
+function isLegacy(doc: JournalDoc): boolean {
+  return doc.format === undefined && doc.lease_until instanceof Date;
 }

@@ -2,17 +2,20 @@
  * Exclusive keys that tenantadm processes hold across read, check and write (there are no
  * transactions), and who holds them.
  *
- * A lock is a document `{_id: key, op_id, owner, host, pid, lease_until}` in
- * `tenantadm.tenantadm_locks`. Its owner is a random token made once per process (host and
- * pid are only for people reading it): the holder renews the lease while it runs (journal.ts),
- * so a holder is dead exactly when its lease has expired, never because of a pid this host
- * cannot see (containers share host names and pid numbers). Every write here is a
- * compare-and-set on the owner or on the expired lease.
+ * A lock is a document `{_id: key, op_id, owner, host, pid}` in `tenantadm.tenantadm_locks`,
+ * only ever inserted (taken) and deleted (released or broken), never updated: FerretDB applies
+ * an update as read, modify, write, which is not atomic between processes. Whether its holder
+ * lives is not in the lock but in its operation's ownership chain (ownership.ts): the holder
+ * renews that, and a lock is broken only once its operation's owner is gone (lease run out in
+ * server time, or the process provably dead on this machine) and the operation is settled.
+ * Locks left by earlier releases carry a `lease_until` of their own; they are broken once it
+ * has run out.
  */
-import os from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { isDuplicateKeyError } from '../errors';
+import type { Owner } from './ownership';
+
+export { newOwner, type Owner } from './ownership';
 
 declare const lockKeyBrand: unique symbol;
 /** A lock name; only the functions below make one, so every key in use is listed here. */
@@ -63,21 +66,6 @@ export function storageLock(tenantId: string): LockKey {
   return key(`storage:${tenantId}`);
 }
 
-/** Who runs an operation: a random token per process, with host and pid for people. */
-export interface Owner {
-  token: string;
-  host: string;
-  pid: number;
-}
-
-/**
- * A fresh identity, made once per opened store: one per process for the command line, and
- * still one per run when tests run several commands in one process.
- */
-export function newOwner(): Owner {
-  return { token: randomUUID(), host: os.hostname(), pid: process.pid };
-}
-
 export interface LockDoc {
   _id: string;
   /** The journal operation holding it (journal.ts), settled before a dead holder's lock is broken. */
@@ -85,7 +73,8 @@ export interface LockDoc {
   owner: string;
   host: string;
   pid: number;
-  lease_until: Date;
+  /** Only in locks of earlier releases, whose holders renewed the lock itself. */
+  lease_until?: Date;
 }
 
 export class LockTable {
@@ -100,9 +89,9 @@ export class LockTable {
    * other error the caller cannot tell which went in: it releases them all (release() matches
    * only its own).
    */
-  async takeInOrder(keys: readonly LockKey[], opId: string, leaseUntil: Date): Promise<number> {
+  async takeInOrder(keys: readonly LockKey[], opId: string): Promise<number> {
     if (keys.length === 0) return 0;
-    const docs = keys.map((k) => ({ _id: k, op_id: opId, owner: this.owner.token, host: this.owner.host, pid: this.owner.pid, lease_until: leaseUntil }));
+    const docs = keys.map((k) => ({ _id: k, op_id: opId, owner: this.owner.token, host: this.owner.host, pid: this.owner.pid }));
     try {
       await this.coll.insertMany(docs, { ordered: true });
       return keys.length;
@@ -121,13 +110,10 @@ export class LockTable {
     return this.coll.findOne({ _id: lock });
   }
 
-  /** Extend the lease of every lock in `keys` still held by us for `opId`; false when one was lost. */
-  async renew(keys: readonly LockKey[], opId: string, leaseUntil: Date): Promise<boolean> {
-    // The holder may take more keys meanwhile: count the ones asked about.
-    const asked = [...keys];
-    if (asked.length === 0) return true;
-    const res = await this.coll.updateMany({ _id: { $in: asked }, op_id: opId, owner: this.owner.token }, { $set: { lease_until: leaseUntil } });
-    return res.matchedCount === asked.length;
+  /** The keys among `keys` still held for `opId` (a read: whether our chain was forgotten under us, see journal.ts). */
+  async held(keys: readonly LockKey[], opId: string): Promise<number> {
+    if (keys.length === 0) return 0;
+    return this.coll.countDocuments({ _id: { $in: [...keys] }, op_id: opId });
   }
 
   async release(keys: readonly LockKey[], opId: string): Promise<void> {
@@ -135,9 +121,14 @@ export class LockTable {
     await this.coll.deleteMany({ _id: { $in: [...keys] }, op_id: opId, owner: this.owner.token });
   }
 
-  /** Remove a holder's lock once its lease has expired (`force`: whatever the lease, for `repair --all`). */
-  async breakExpired(holder: LockDoc, now: Date, force = false): Promise<boolean> {
-    const res = await this.coll.deleteOne({ _id: holder._id, op_id: holder.op_id, ...(force ? {} : { lease_until: { $lt: now } }) });
+  /** Every lock of operation `opId`, whoever took it (its settling is done). */
+  async releaseAll(opId: string): Promise<void> {
+    await this.coll.deleteMany({ op_id: opId });
+  }
+
+  /** Remove a lock of an earlier release once its own lease has run out (`now`: server time). */
+  async breakLegacy(holder: LockDoc, now: Date): Promise<boolean> {
+    const res = await this.coll.deleteOne({ _id: holder._id, op_id: holder.op_id, lease_until: { $lt: now } });
     return res.deletedCount === 1;
   }
 

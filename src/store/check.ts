@@ -13,7 +13,7 @@ import { formatOf, type TokenFormat } from '../domain/token-format';
 import { DEVICES } from './devices';
 import { allocationOf, fits } from '../domain/allocation';
 import { databaseNames, parsePerTenantDatabase, refusal, tenantCollections, type DiscoveryOptions } from './discovery';
-import { DEFAULT_LEASE_MS as LEASE_MS, JOURNAL, JOURNAL_PLANS, LOCKS, isStale, type Journal, type JournalDoc, type PlanDoc, type RepairReport, type Step } from '../journal/journal';
+import { DEFAULT_LEASE_MS as LEASE_MS, JOURNAL, JOURNAL_PLANS, LEASES, LOCKS, type Journal, type JournalDoc, type PlanDoc, type RepairReport, type Step } from '../journal/journal';
 import { TENANTS, idString, plain } from './tenants';
 import { USERS } from './users';
 import { LIMITS, readStored } from './limits';
@@ -214,7 +214,6 @@ export class IsolationCheck implements IsolationAudit {
   }
 
   private async readJournal(): Promise<JournalFacts> {
-    const now = this.now();
     const facts: JournalFacts = { stale: [], liveAuditIds: new Set(), staleAuditIds: new Set(), liveInserts: new Set() };
     const audit = this.auditTarget;
     const entries: JournalDoc[] = [];
@@ -226,9 +225,11 @@ export class IsolationCheck implements IsolationAudit {
       const ids = apart.map((e) => e._id);
       for await (const plan of this.stream(this.config.db.tenantadm, JOURNAL_PLANS, {}, { _id: { $in: ids } })) plans.set(String(plan._id), plan as PlanDoc);
     }
+    // Whose owner is gone, and what state each is in, as the operations' ownership chains say.
+    const standing = await this.journal.standing(entries);
     for (const entry of entries) {
-      const stale = isStale(entry, now);
-      if (stale) facts.stale.push(entry);
+      const { gone: stale, committed } = standing.get(entry._id) ?? { gone: false, committed: false };
+      if (stale) facts.stale.push({ ...entry, state: committed ? 'committed' : 'pending' });
       for (const step of (Array.isArray(entry.steps) ? entry.steps : (plans.get(entry._id)?.steps ?? [])) as Step[]) {
         if (step.kind !== 'insert') continue;
         const id = idString(step.doc._id);
@@ -251,7 +252,7 @@ export class IsolationCheck implements IsolationAudit {
     const audit = this.auditTarget;
     const devices = { db: cfg.deviceauth, coll: DEVICES };
     // The tenants are read on their own; the journal and the locks are checked by their own rules.
-    const own = new Set([`${cfg.tenantadm}.${TENANTS}`, `${cfg.tenantadm}.${JOURNAL}`, `${cfg.tenantadm}.${JOURNAL_PLANS}`, `${cfg.tenantadm}.${LOCKS}`]);
+    const own = new Set([`${cfg.tenantadm}.${TENANTS}`, `${cfg.tenantadm}.${JOURNAL}`, `${cfg.tenantadm}.${JOURNAL_PLANS}`, `${cfg.tenantadm}.${LOCKS}`, `${cfg.tenantadm}.${LEASES}`]);
     // Per-tenant databases are judged whole (below): opening each would be a query per tenant.
     const collections = (await tenantCollections(this.client, options)).filter((c) => !own.has(`${c.db}.${c.coll}`) && !parsePerTenantDatabase(c.db));
     // The checks of users, limits and the audit log run whatever --databases says.
@@ -647,12 +648,7 @@ export class IsolationCheck implements IsolationAudit {
   }
 
   private async expiredLocks(): Promise<string[]> {
-    const now = this.now();
-    const out: string[] = [];
-    for await (const lock of this.stream(this.config.db.tenantadm, LOCKS, {})) {
-      if (isStale(lock as JournalDoc, now)) out.push(String(lock._id));
-    }
-    return out;
+    return this.journal.deadLocks();
   }
 
   /**

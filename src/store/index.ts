@@ -185,8 +185,8 @@ export class Store {
         return outcome;
       },
     };
+    // Leases are measured on the database server's clock (journal/ownership.ts), not on `now`.
     this.journal = new Journal(client, db(config.db.tenantadm), steps, {
-      clock: now,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       lockWaitMs: options.lockWaitMs ?? lockWaitMs(config.timeoutMs),
       hooks: options.hooks,

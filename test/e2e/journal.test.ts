@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, ObjectId, type Document } from 'mongodb';
 import { Journal, LostOwnership, ProcessKilled, type FaultHooks, type FaultPoint, type Operation, type RenewalTimer, type Step } from '../../src/journal/journal';
-import { LockTable, spLock, tenantLock, type LockDoc, type LockKey } from '../../src/journal/locks';
+import { spLock, tenantLock, type LockKey } from '../../src/journal/locks';
+import { Chains, newOwner, processStart, type LeaseRecord, type Owner } from '../../src/journal/ownership';
 import { BIN, cliEnv, client, closeClient, dropAll, freshDbs, run, seedDeviceauthVersion, state, type Dbs } from '../support/harness';
 import { childLimits, storedLimit } from '../support/limits';
 
@@ -47,7 +48,7 @@ function pauseAt(point: FaultPoint): { hooks: FaultHooks; reached: Promise<void>
   const release = gate();
   return {
     hooks: {
-      breakBefore: point.startsWith('step:') ? [Number(point.slice(5))] : [],
+      breakBefore: /^(step|sending):/.test(point) ? [Number(point.split(':')[1])] : [],
       at: async (p) => {
         if (p !== point) return;
         reached.open();
@@ -85,13 +86,15 @@ afterAll(async () => {
 });
 
 /** One tenantadm process: its own owner token, the shared clock. */
-function processCore(options: { hooks?: FaultHooks; renewal?: ManualRenewal; db?: MongoClient; batchSize?: number } = {}): Journal {
+function processCore(options: { hooks?: FaultHooks; renewal?: ManualRenewal; db?: MongoClient; batchSize?: number; owner?: Owner } = {}): Journal {
   return new Journal(options.db ?? c, (options.db ?? c).db(dbs.tenantadm), noServices, {
+    // The server's clock is the test's: leases are measured on it, and the test moves it.
     clock: clock.now,
+    serverTime: async () => clock.now(),
     leaseMs: LEASE,
     lockWaitMs: 0,
     hooks: options.hooks,
-    owner: { token: randomUUID(), host: 'test-host', pid: 4242 },
+    owner: options.owner ?? { token: randomUUID(), host: 'test-host', pid: 4242 },
     renewal: (options.renewal ?? new ManualRenewal()).timer,
     batchSize: options.batchSize,
   });
@@ -121,6 +124,10 @@ async function values(): Promise<Record<string, number>> {
 async function journalDocs(): Promise<Document[]> {
   const db = c.db(dbs.tenantadm);
   return [...(await db.collection('tenantadm_journal').find({}).toArray()), ...(await db.collection('tenantadm_journal_plans').find({}).toArray())];
+}
+
+async function chainDocs(): Promise<Document[]> {
+  return c.db(dbs.tenantadm).collection('tenantadm_leases').find({}).toArray();
 }
 
 async function lockDocs(): Promise<Document[]> {
@@ -198,24 +205,6 @@ describe('a slow owner', () => {
   });
 });
 
-describe('locks', () => {
-  it('renewal counts the keys it was asked about, while the holder takes more', async () => {
-    const table = new LockTable(c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks'), { token: 'me', host: 'h', pid: 1 });
-    const until = new Date(clock.now().getTime() + LEASE);
-    const keys: LockKey[] = [];
-    expect(await table.takeInOrder([spLock('a')], 'op', until)).toBe(1);
-    keys.push(spLock('a'));
-    // The holder's list grows while a renewal is on its way (as in acquire()).
-    const renewing = table.renew(keys, 'op', until);
-    keys.push(tenantLock('a'));
-    expect(await renewing).toBe(true);
-    expect(await table.takeInOrder([tenantLock('a')], 'op', until)).toBe(1);
-    expect(await table.renew(keys, 'op', until)).toBe(true);
-    await c.db(dbs.tenantadm).collection<LockDoc>('tenantadm_locks').deleteOne({ _id: tenantLock('a') });
-    expect(await table.renew(keys, 'op', until)).toBe(false);
-  });
-});
-
 /** A client that counts the write commands sent to each collection (`update tenantadm_locks` etc.). */
 async function countingClient(): Promise<{ db: MongoClient; writes: Map<string, number> }> {
   const db = await MongoClient.connect(state().uri, { monitorCommands: true });
@@ -237,13 +226,14 @@ describe('a holder between its checks and its writes', () => {
     try {
       await processCore({ db }).exclusive([KEY2, KEY], async () => ({ op: op([setCounter('a', 0, 1)]), result: null }));
       expect(Object.fromEntries(writes)).toEqual({
+        // The take (before the locks) and the commit: the lease taken just before is the first step's check.
+        'insert tenantadm_leases': 2,
         'insert tenantadm_locks': 1,
         'insert tenantadm_journal': 1,
         'update counters': 1,
-        // The commit only: the insert of the operation was the first step's check.
-        'update tenantadm_journal': 1,
         'delete tenantadm_journal': 1,
         'delete tenantadm_locks': 1,
+        'delete tenantadm_leases': 1,
       });
       expect(await values()).toEqual({ a: 1 });
       expect(await journalDocs()).toEqual([]);
@@ -253,7 +243,7 @@ describe('a holder between its checks and its writes', () => {
     }
   });
 
-  it('checks its locks with one update once lease/3 passed since its last confirmation', async () => {
+  it('confirms its ownership with one insert once lease/3 passed since its last confirmation', async () => {
     await seedCounters(['a']);
     const { db, writes } = await countingClient();
     try {
@@ -261,7 +251,8 @@ describe('a holder between its checks and its writes', () => {
         clock.advance(LEASE / 3 + 1);
         return { op: op([setCounter('a', 0, 1)]), result: null };
       });
-      expect(writes.get('update tenantadm_locks')).toBe(1);
+      // Take, the confirmation, the commit.
+      expect(writes.get('insert tenantadm_leases')).toBe(3);
       expect(await values()).toEqual({ a: 1 });
     } finally {
       await db.close();
@@ -278,8 +269,8 @@ describe('a holder between its checks and its writes', () => {
         await renewal.tick();
         return { op: op([setCounter('a', 0, 1)]), result: null };
       });
-      // The renewal's own update, and no check.
-      expect(writes.get('update tenantadm_locks')).toBe(1);
+      // Take, the renewal, the commit: no check of its own.
+      expect(writes.get('insert tenantadm_leases')).toBe(3);
     } finally {
       await db.close();
     }
@@ -341,20 +332,28 @@ describe('a holder between its checks and its writes', () => {
 });
 
 describe('repair', () => {
-  it('never rolls back an operation whose owner is alive; --all does, and the owner then stops (exit 4)', async () => {
+  it('never rolls back an operation whose owner is alive; --all ends its ownership, the owner stops (exit 4), and it is settled once the lease ran out', async () => {
     await seedCounters(['a', 'b']);
     const a = slowOwner(new ManualRenewal());
     await a.reached;
     const other = processCore();
     expect((await other.repair()).rolled_back).toEqual([]);
     expect(await values()).toEqual({ a: 10, b: 0 });
-    expect((await other.repair({ all: true })).rolled_back).toHaveLength(1);
-    expect(await values()).toEqual({ a: 0, b: 0 });
+    // Finding 4: --all takes no live owner over; it reports when the operation can be settled.
+    const forced = await other.repair({ all: true });
+    expect(forced).toMatchObject({ rolled_back: [], finalized: [], in_progress: [{ state: 'pending', expired: true, lease_until: new Date(clock.now().getTime() + LEASE) }] });
+    expect(await values()).toEqual({ a: 10, b: 0 });
     a.release();
     await expect(a.done).rejects.toBeInstanceOf(LostOwnership);
+    // The owner undid what it had sent since its last confirmation; its locks stay until the operation is settled.
+    expect(await values()).toEqual({ a: 0, b: 0 });
+    expect((await lockDocs()).map((l) => l._id)).toEqual([KEY]);
+    clock.advance(LEASE + 1);
+    expect((await other.repair()).rolled_back).toHaveLength(1);
     expect(await values()).toEqual({ a: 0, b: 0 });
     expect(await journalDocs()).toEqual([]);
     expect(await lockDocs()).toEqual([]);
+    expect(await chainDocs()).toEqual([]);
   });
 
   it('takes over a dead owner once its lease has expired, not before', async () => {
@@ -421,7 +420,7 @@ describe('a kill at every point', () => {
     const { operation } = plan();
     const dying = processCore({
       hooks: {
-        breakBefore: point.startsWith('step:') ? [Number(point.slice(5))] : [],
+        breakBefore: /^(step|sending):/.test(point) ? [Number(point.split(':')[1])] : [],
         at: (p) => {
           if (p === point) throw new ProcessKilled(p);
         },
@@ -588,5 +587,264 @@ describe('the reproduction: a holder paused past its lease', () => {
     expect((await childLimits(dbs, sp.toHexString())).reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(10);
     expect(await journalDocs()).toEqual([]);
     expect(await lockDocs()).toEqual([]);
+  });
+});
+
+/** The commands sent to the ownership collections (locks, leases, journal) by a client, e.g. `update tenantadm_locks`. */
+async function watchedClient(): Promise<{ db: MongoClient; sent: string[] }> {
+  const db = await MongoClient.connect(state().uri, { monitorCommands: true });
+  const sent: string[] = [];
+  db.on('commandStarted', (e) => {
+    const coll = String(e.command[e.commandName]);
+    if (/^tenantadm_(locks|leases|journal)$/.test(coll)) sent.push(`${e.commandName} ${coll}`);
+  });
+  return { db, sent };
+}
+
+/** A process of this machine that is gone: its pid and the start time it had. */
+async function deadProcess(): Promise<{ pid: number; start: string }> {
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  await new Promise((r) => child.once('spawn', r));
+  const start = processStart(child.pid!)!;
+  expect(start).toBeDefined();
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  return { pid: child.pid!, start };
+}
+
+describe('ownership by inserts only, in server time, dead owners (issue 18)', () => {
+  it('finding 1: takeovers, renewals, repair --all and commits send only inserts, deletes and reads to the ownership collections', async () => {
+    await seedCounters(['a', 'b']);
+    const { db, sent } = await watchedClient();
+    try {
+      const renewal = new ManualRenewal();
+      const pause = pauseAt('step:1');
+      const a = processCore({ db, hooks: pause.hooks, renewal }).exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 10), setCounter('b', 0, 10)]), result: 'A' }));
+      a.catch(() => undefined);
+      await pause.reached;
+      await renewal.tick();
+      const other = processCore({ db });
+      await other.repair({ all: true });
+      await renewal.tick();
+      pause.release();
+      await expect(a).rejects.toBeInstanceOf(LostOwnership);
+      clock.advance(LEASE + 1);
+      await other.repair();
+      await processCore({ db }).exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 3)]), result: null }));
+      expect(await values()).toEqual({ a: 3, b: 0 });
+      expect(sent.length).toBeGreaterThan(10);
+      expect(sent.filter((s) => !/^(insert|delete|find|count|aggregate) /.test(s))).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('finding 1 (stress): an owner renewing and a rival claiming the same place, 40 times on two connections: exactly one owner, no lost increment', async () => {
+    await seedCounters(['a']);
+    let ownerWins = 0;
+    let rivalWins = 0;
+    const other = await MongoClient.connect(state().uri);
+    const increment = async (result: string) => {
+      const v = await values();
+      return { op: op([setCounter('a', v.a!, v.a! + 1)]), result };
+    };
+    try {
+      for (let i = 0; i < 40; i++) {
+        const renewal = new ManualRenewal();
+        const holding = gate();
+        const release = gate();
+        const a = processCore({ renewal }).exclusive([KEY], async () => {
+          holding.open();
+          await release.wait;
+          return increment('owner');
+        });
+        a.catch(() => undefined);
+        await holding.wait;
+        // The owner's lease has run out: its renewal and a rival's claim race for the next place.
+        clock.advance(LEASE + 1);
+        const rival = processCore({ db: other });
+        // The rival needs a few round trips before its claim: the owner's renewal starts 0 to 9 ms later, so either may get there first.
+        const renewing = new Promise<void>((r) => setTimeout(() => void renewal.tick().then(r), i % 10));
+        const [, rivalResult] = await Promise.all([renewing, rival.exclusive([KEY], () => increment('rival')).catch((e: unknown) => e)]);
+        release.open();
+        const ownerResult = await a.catch((e: unknown) => e);
+        if (rivalResult === 'rival') {
+          rivalWins++;
+          expect(ownerResult).toBeInstanceOf(LostOwnership);
+        } else {
+          ownerWins++;
+          expect(String(rivalResult)).toMatch(/is busy/);
+          expect(ownerResult).toBe('owner');
+        }
+        expect(await values()).toEqual({ a: i + 1 });
+        expect(await lockDocs()).toEqual([]);
+        expect(await chainDocs()).toEqual([]);
+      }
+    } finally {
+      await other.close();
+    }
+    process.stderr.write(`claim vs renew: owner kept it ${ownerWins} times, rival took it ${rivalWins} times\n`);
+  });
+
+  it('finding 1 (stress): two connections inserting the same place of a chain, 200 times: exactly one insert goes in each time', async () => {
+    const other = await MongoClient.connect(state().uri);
+    try {
+      const mine = new Chains(c.db(dbs.tenantadm).collection<LeaseRecord>('tenantadm_leases'));
+      const theirs = new Chains(other.db(dbs.tenantadm).collection<LeaseRecord>('tenantadm_leases'));
+      const record = (owner: string, n: number) => ({ op: 'stress', n, kind: 'renew' as const, owner, host: 'h', pid: 1, lease_until: clock.now(), at: clock.now() });
+      const wins = { mine: 0, theirs: 0 };
+      for (let n = 0; n < 200; n++) {
+        const [a, b] = await Promise.all([mine.append(record('mine', n)), theirs.append(record('theirs', n))]);
+        expect([a, b].filter(Boolean)).toHaveLength(1);
+        wins[a ? 'mine' : 'theirs']++;
+        expect((await mine.head('stress'))?.owner).toBe(a ? 'mine' : 'theirs');
+      }
+      process.stderr.write(`same place from two connections: ${wins.mine} / ${wins.theirs}\n`);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('finding 4: repair --all with a batch on the wire never takes the owner over; a rival waits until it is settled', async () => {
+    await seedCounters(['a', 'b']);
+    const pause = pauseAt('sending:1');
+    const a = processCore({ hooks: pause.hooks }).exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 10), setCounter('b', 0, 10)]), result: 'A' }));
+    a.catch(() => undefined);
+    // A confirmed its ownership and its second batch is on its way.
+    await pause.reached;
+    const report = await processCore().repair({ all: true });
+    expect(report).toMatchObject({ rolled_back: [], finalized: [], in_progress: [{ expired: true }] });
+    // The rival cannot take the lock: the operation is not settled.
+    const rival = () => processCore().exclusive([KEY], async () => ({ op: op([setCounter('b', 0, 7)]), result: 'B' }));
+    await expect(rival()).rejects.toThrow(/is busy/);
+    // A's write lands; A learns at its commit that it lost and undoes what it sent since its last confirmation.
+    pause.release();
+    await expect(a).rejects.toBeInstanceOf(LostOwnership);
+    expect(await values()).toEqual({ a: 10, b: 0 });
+    await expect(rival()).rejects.toThrow(/is busy/);
+    // Once A's lease ran out, the next command settles A's operation first, then decides.
+    clock.advance(LEASE + 1);
+    await expect(rival()).resolves.toBe('B');
+    expect(await values()).toEqual({ a: 0, b: 7 });
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+    expect(await chainDocs()).toEqual([]);
+  });
+
+  it('finding 5: an owner whose rollback fails keeps its locks while its half-applied operation remains', async () => {
+    await seedCounters(['a', 'b']);
+    let undoFails = true;
+    const services = {
+      apply: async () => undefined,
+      undo: async () => {
+        if (undoFails) throw new Error('connection reset');
+      },
+      deliver: async () => {
+        throw new Error('no deliveries in this test');
+      },
+    };
+    const core = (services_: typeof services) =>
+      new Journal(c, c.db(dbs.tenantadm), services_, { clock: clock.now, serverTime: async () => clock.now(), leaseMs: LEASE, lockWaitMs: 0, owner: { token: randomUUID(), host: 'test-host', pid: 4242 }, renewal: new ManualRenewal().timer });
+    const call = { service: 'tenantadm', action: 'test' } as unknown as Extract<Step, { kind: 'service' }>['call'];
+    // a is set, the service called, then b's step fails (b is not 1): the rollback's service undo fails.
+    const failing = core(services).exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 10), { kind: 'service', call }, setCounter('b', 1, 2)]), result: null }));
+    await expect(failing).rejects.toThrow(/changed while this command ran/);
+    expect(await values()).toEqual({ a: 10, b: 0 });
+    expect((await lockDocs()).map((l) => l._id)).toEqual([KEY]);
+    expect(await journalDocs()).toHaveLength(1);
+    // A waiting command does not build on the half-applied operation.
+    const body = async () => {
+      const v = await values();
+      return { op: op([setCounter('b', v.b!, 5)]), result: v };
+    };
+    await expect(core(services).exclusive([KEY], body)).rejects.toThrow(/is busy/);
+    undoFails = false;
+    clock.advance(LEASE + 1);
+    expect(await core(services).exclusive([KEY], body)).toEqual({ a: 0, b: 0 });
+    expect(await values()).toEqual({ a: 0, b: 5 });
+    expect(await lockDocs()).toEqual([]);
+  });
+
+  it('finding 8: a rival whose host clock is two leases ahead finds a live owner alive', async () => {
+    await seedCounters(['a']);
+    const pause = pauseAt('decided');
+    const a = processCore({ hooks: pause.hooks }).exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 10)]), result: 'A' }));
+    await pause.reached;
+    const ahead = () => new Date(clock.now().getTime() + 2 * LEASE);
+    const rival = new Journal(c, c.db(dbs.tenantadm), noServices, {
+      clock: ahead,
+      serverTime: async () => clock.now(),
+      leaseMs: LEASE,
+      lockWaitMs: 0,
+      owner: { token: randomUUID(), host: 'other-host', pid: 4242 },
+      renewal: new ManualRenewal().timer,
+    });
+    await expect(rival.exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 5)]), result: 'B' }))).rejects.toThrow(/is busy/);
+    expect((await rival.repair()).in_progress).toEqual([]);
+    pause.release();
+    await expect(a).resolves.toBe('A');
+    expect(await values()).toEqual({ a: 10 });
+  });
+
+  it('finding 10: an owner of this machine whose process is gone is settled at once, without waiting for its lease', async () => {
+    await seedCounters(['a', 'b']);
+    const me = newOwner();
+    if (!me.boot_id) return; // no /proc here: only the lease tells (the next test's case)
+    const gone = await deadProcess();
+    const dying = processCore({
+      owner: { ...me, token: randomUUID(), pid: gone.pid, pid_start: gone.start },
+      hooks: {
+        breakBefore: [1],
+        at: (p) => {
+          if (p === 'step:1') throw new ProcessKilled(p);
+        },
+      },
+    });
+    await expect(dying.exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 10), setCounter('b', 0, 10)]), result: null }))).rejects.toBeInstanceOf(ProcessKilled);
+    expect(await values()).toEqual({ a: 10, b: 0 });
+    // No time passes: the lease is current, but its process is gone.
+    const next = processCore({ owner: { ...me, token: randomUUID() } });
+    expect(await next.exclusive([KEY], async () => ({ op: null, result: await values() }))).toEqual({ a: 0, b: 0 });
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+    expect(await chainDocs()).toEqual([]);
+  });
+
+  it('finding 10: an owner is not taken for dead when it lives, runs in another pid namespace or boot, or has no /proc facts', async () => {
+    await seedCounters(['a']);
+    const me = newOwner();
+    const gone = await deadProcess().catch(() => ({ pid: 999_999, start: '1' }));
+    const owners = [
+      { ...me, token: randomUUID() }, // this very process: alive
+      { ...me, token: randomUUID(), pid: gone.pid, pid_start: gone.start, pid_ns: 'pid:[1]' }, // another container
+      { ...me, token: randomUUID(), pid: gone.pid, pid_start: gone.start, boot_id: 'another-boot' }, // another machine or boot
+      { token: randomUUID(), host: me.host, pid: gone.pid }, // no /proc facts
+    ];
+    for (const owner of owners) {
+      const pause = pauseAt('decided');
+      const a = processCore({ owner, hooks: pause.hooks }).exclusive([KEY], async () => ({ op: op([setCounter('a', 0, 1)]), result: null }));
+      await pause.reached;
+      await expect(processCore({ owner: { ...me, token: randomUUID() } }).exclusive([KEY], async () => ({ op: null, result: null }))).rejects.toThrow(/is busy/);
+      pause.release();
+      await a;
+      await c.db(dbs.useradm).collection<Document>('counters').updateOne({ _id: 'a' as unknown as ObjectId }, { $set: { value: 0 } });
+    }
+  });
+
+  it('operations and locks of the previous release are settled once their own lease has run out', async () => {
+    await seedCounters(['a']);
+    await c.db(dbs.useradm).collection<Document>('counters').updateOne({ _id: 'a' as unknown as ObjectId }, { $set: { value: 10 } });
+    const db = c.db(dbs.tenantadm);
+    const legacy = (until: Date) => ({ _id: 'old-op' as unknown as ObjectId, state: 'pending', command: 'old', actor: 'x', owner: 'old-token', host: 'h', pid: 1, created_at: until, lease_until: until, step: 1, locks: [KEY], steps: [setCounter('a', 0, 10)], finalize: [] });
+    await db.collection<Document>('tenantadm_journal').insertOne(legacy(new Date(clock.now().getTime() + LEASE)));
+    await db.collection<Document>('tenantadm_locks').insertOne({ _id: KEY as unknown as ObjectId, op_id: 'old-op', owner: 'old-token', host: 'h', pid: 1, lease_until: new Date(clock.now().getTime() + LEASE) });
+    const b = processCore();
+    expect((await b.repair()).in_progress).toMatchObject([{ id: 'old-op', state: 'pending' }]);
+    await expect(b.exclusive([KEY], async () => ({ op: null, result: null }))).rejects.toThrow(/is busy/);
+    clock.advance(LEASE + 1);
+    expect(await b.exclusive([KEY], async () => ({ op: null, result: await values() }))).toEqual({ a: 0 });
+    expect(await journalDocs()).toEqual([]);
+    expect(await lockDocs()).toEqual([]);
+    expect(await chainDocs()).toEqual([]);
   });
 });

@@ -4,8 +4,9 @@ import { run } from './harness';
 
 /**
  * The environment of a process that the journal's crash hook kills at a point
- * (`step:N`, `commit`, `finalize`), with a lease of 1 ms: a killed owner is dead once its
- * lease has expired, so the next command (or `repair`) settles its operation at once.
+ * (`step:N`, `commit`, `finalize`), with a lease of 1 ms. A killed owner on this machine is
+ * dead at once anyway (its process is gone); the short lease keeps these tests independent of
+ * /proc, where only the lease can tell.
  */
 export function killedAt(point: string): NodeJS.ProcessEnv {
   return { TENANTADM_CRASH_AT: point, TENANTADM_TEST_LEASE_MS: '1' };

@@ -20,9 +20,10 @@ describe('writes read only what their rules need', () => {
     // the token format; none here, so no look for the other format), the new token's uniqueness (under
     // its lock); deviceauth's version is not needed for 10.
     expect(c.byName.find).toBe(5);
-    // Writes: the three locks (name, tenant, token) in one insert, the operation with its plan, tenant, limit and user (an ownership
-    // check before the last two), the commit, the audit entries (already committed), then the clean-up.
-    expect(c.byName).toEqual({ find: 5, listIndexes: 1, insert: 6, update: 3, delete: 2, endSessions: 1 });
-    expect(c.total).toBe(18);
+    // Writes: the server's time (hello), the first ownership record, the three locks (name, tenant, token) in one
+    // insert, the operation with its plan, tenant, limit and user (an ownership record before the last two), the
+    // commit record, the audit entries (already committed), then the clean-up: operation, locks, ownership records.
+    expect(c.byName).toEqual({ find: 5, listIndexes: 1, hello: 1, insert: 10, delete: 3, endSessions: 1 });
+    expect(c.total).toBe(21);
   });
 });

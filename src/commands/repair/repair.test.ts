@@ -40,6 +40,24 @@ describe('repair', () => {
     expect(await journal()).toEqual([]);
   });
 
+  it('settles a command killed on this machine at once, without waiting for its lease (issue 18, finding 10)', async () => {
+    const before = await snapshot(ctx.dbs);
+    // The default lease (30 s): only the dead process tells that the operation can be settled.
+    const killed = await run(ctx.dbs, createTenant('rerun'), { env: { TENANTADM_CRASH_AT: 'step:1' } });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await journal()).toHaveLength(1);
+    const started = Date.now();
+    expect(await runJson(ctx.dbs, ['repair'])).toEqual({ rolled_back: [expect.any(String)], finalized: [], in_progress: [] });
+    const nonEmpty = (s: Record<string, unknown[]>) => Object.fromEntries(Object.entries(s).filter(([, v]) => v.length > 0));
+    expect(nonEmpty(await snapshot(ctx.dbs))).toEqual(nonEmpty(before));
+    // A script that re-runs the command after the kill goes through at once.
+    await run(ctx.dbs, createTenant('rerun'), { env: { TENANTADM_CRASH_AT: 'step:1' } });
+    const again = await run(ctx.dbs, [...createTenant('rerun'), '--timeout', '1000']);
+    expect({ code: again.code, busy: /busy|waiting/.test(again.stderr) }).toEqual({ code: 0, busy: false });
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(await journal()).toEqual([]);
+  });
+
   it('--all without a terminal and without --yes stops with exit 2 before reading anything', async () => {
     const stderr = await expectFailsCleanly(ctx.dbs, ['repair', '--all'], 2);
     expect(stderr).toMatch(/--yes/);

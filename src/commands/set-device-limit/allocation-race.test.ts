@@ -67,7 +67,7 @@ describe('a reallocation plan killed midway', () => {
     const before = await snapshot(ctx.dbs);
     const plan = ['set-device-limit', '--set', `${c}=70`, '--set', `${a}=20`, '--set', `${b}=10`];
     const r = await run(ctx.dbs, plan, { env: killedAt(point) });
-    expect(r.signal).toBe('SIGKILL');
+    expect({ signal: r.signal, stderr: r.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
     await assertNotOverAllocated(sp);
     const rep = await runJson(ctx.dbs, ['repair']);
     expect(rep.rolled_back).toHaveLength(1);
@@ -81,7 +81,7 @@ describe('a reallocation plan killed midway', () => {
     const { sp, a, b } = await setup();
     const before = await snapshot(ctx.dbs);
     const r = await run(ctx.dbs, ['set-device-limit', '--set', `${sp}=50`, '--set', `${a}=30`, '--set', `${b}=20`], { env: killedAt(point) });
-    expect(r.signal).toBe('SIGKILL');
+    expect({ signal: r.signal, stderr: r.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
     await assertNotOverAllocated(sp);
     await runJson(ctx.dbs, ['repair']);
     expect(nonEmpty(await snapshot(ctx.dbs))).toEqual(nonEmpty(before));
@@ -90,7 +90,8 @@ describe('a reallocation plan killed midway', () => {
   it('killed midway, a re-run of the same plan rolls the remains back and completes it', async () => {
     const { a, b, c } = await setup();
     const plan = ['set-device-limit', '--set', `${c}=70`, '--set', `${a}=20`, '--set', `${b}=10`];
-    expect((await run(ctx.dbs, plan, { env: killedAt('step:2') })).signal).toBe('SIGKILL');
+    const k = await run(ctx.dbs, plan, { env: killedAt('step:2') });
+    expect({ signal: k.signal, stderr: k.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
     const rows = await runJson(ctx.dbs, plan);
     expect(rows.map((x: any) => [x.before, x.after])).toEqual([
       [60, 20],
@@ -104,7 +105,8 @@ describe('a reallocation plan killed midway', () => {
   it('killed after its commit point, it is finished by the next command', async () => {
     const { a, b, c } = await setup();
     const plan = ['set-device-limit', '--set', `${c}=70`, '--set', `${a}=20`, '--set', `${b}=10`];
-    expect((await run(ctx.dbs, plan, { env: killedAt('finalize') })).signal).toBe('SIGKILL');
+    const k = await run(ctx.dbs, plan, { env: killedAt('finalize') });
+    expect({ signal: k.signal, stderr: k.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
     const rep = await runJson(ctx.dbs, ['repair']);
     expect(rep.finalized).toHaveLength(1);
     expect([await storedLimit(ctx.dbs, a), await storedLimit(ctx.dbs, b), await storedLimit(ctx.dbs, c)]).toEqual([20, 10, 70]);
