@@ -141,7 +141,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       now: () => new Date(),
       store: () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        opening ??= (require('./store') as typeof import('./store')).Store.open(config, { ...testHooks, notice: warn, onCommand: counter?.record }).then((s) => (store = s));
+        opening ??= (require('./store') as typeof import('./store')).Store.open(config, { ...testHooks, notice: warn, quiet: globals.quiet === true, onCommand: counter?.record }).then((s) => (store = s));
         return opening;
       },
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -6,7 +6,7 @@
  */
 import { NotFoundError, RuleError } from '../errors';
 import { applyAddons, type AddonName } from '../domain/tenant';
-import { assertChildAddonsAllowed, forbiddenAddons } from '../domain/child-features';
+import { assertChildAddonsAllowed, differencesFromSp, forbiddenAddons, inheritedAddons, inheritedFeatures } from '../domain/child-features';
 import { tenantObject, type AuditEvent, type Step, type Store, type TenantRecord } from '../store';
 import { inheritSsoFields } from './sso';
 
@@ -54,6 +54,34 @@ export async function childFeatureWrites(store: Store, sp: TenantRecord, policy:
     });
   }
   out.described.push(`switched off forbidden add-ons on ${offenders.length} child tenant${offenders.length === 1 ? '' : 's'}`);
+  return out;
+}
+
+/**
+ * A Service Provider's plan, add-ons or child-features policy changed: every child is given the
+ * SP's plan and the SP's add-ons narrowed by its policy, in the same operation (Mender
+ * Enterprise 4.x, MEN-7493/MEN-7511: children inherit their SP's plan and add-ons). The children
+ * are read in one query; each that differs gets one update step (conditional on what was read)
+ * and one audit entry in the SP's log.
+ */
+export async function inheritanceWrites(store: Store, spAfter: TenantRecord, now: Date): Promise<PolicyWrites> {
+  const out: PolicyWrites = { steps: [], events: [], described: [] };
+  const sp = spAfter.tenant;
+  const { plan } = inheritedFeatures(sp);
+  for await (const child of store.tenants.find({ parent: sp.id })) {
+    const differs = differencesFromSp(sp, child.tenant.plan, child.tenant.addons);
+    if (differs.length === 0) continue;
+    out.steps.push(store.tenants.updateStep(child, { plan, addons: inheritedAddons(sp, child.tenant.addons), updated_at: now }));
+    const c = child.tenant;
+    out.events.push({
+      action: 'update',
+      tenantId: c.id,
+      parentId: sp.id,
+      object: tenantObject(c.id, c.name, sp.id),
+      change: `follows its Service Provider's plan and add-ons: ${differs.map((d) => d.replace(/ \(its Service Provider's: (.*)\)$/, ' -> $1')).join('; ')}`,
+    });
+  }
+  if (out.steps.length > 0) out.described.push(`${out.steps.length} child tenant${out.steps.length === 1 ? '' : 's'} given its plan and add-ons`);
   return out;
 }
 

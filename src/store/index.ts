@@ -48,6 +48,8 @@ export interface StoreOptions {
   hooks?: FaultHooks;
   /** Lines for people (stderr), e.g. that a command waits for a lock. */
   notice?: (line: string) => void;
+  /** `-q`: warnings about the run itself (the local-only audit log) are not said. */
+  quiet?: boolean;
   /** Sees the name of every database command sent (TENANTADM_COUNT_COMMANDS). */
   onCommand?: (name: string) => void;
 }
@@ -376,7 +378,7 @@ export class Store {
 
   /** Once per run, after a change committed: its entries stay in the tool's log (no workflows address). */
   private tellLocalAudit(): void {
-    if (!this.recordedLocally || this.toldLocalAudit) return;
+    if (!this.recordedLocally || this.toldLocalAudit || this.options.quiet) return;
     this.toldLocalAudit = true;
     this.options.notice?.(
       `${ENV.orchestratorAddr} is not set: audit entries go to the tool's own log only, not to Mender's (set it, then \`tenantadm audit forward\` sends what is missing)`,

@@ -82,7 +82,9 @@ describe.each(MENDER_VERSIONS)("Mender %s's audit log, through its workflows ser
     const pw = passwordFile(tmpDir());
     const sp = await toolJson(['create-tenant', '--name', unique('Globex'), '--device-limit', '100', '--admin-email', `${unique('ops')}@globex.example`, '--password-file', pw]);
     await toolJson(['update-tenant', '--tenant', sp.id, '--service-provider']);
-    const child = await toolJson(['create-tenant', '--name', unique('Globex Paris'), '--parent', sp.id, '--device-limit', '30']);
+    // A child needs a user (Mender Enterprise 4.x): its admin's creation is the child's own log's.
+    const childAdmin = `${unique('admin')}@paris.example`;
+    const child = await toolJson(['create-tenant', '--name', unique('Globex Paris'), '--parent', sp.id, '--device-limit', '30', '--admin-email', childAdmin, '--password-file', pw]);
     await toolJson(['set-device-limit', '--tenant', child.id, '--device-limit', '40']);
     const email = `${unique('tech')}@paris.example`;
     await toolJson(['create-user', '--tenant', child.id, '--email', email, '--password-file', pw]);

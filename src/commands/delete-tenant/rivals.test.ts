@@ -19,7 +19,7 @@ async function family(): Promise<{ sp: string; kids: string[] }> {
   const sp = (await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10'])).id;
   await runJson(ctx.dbs, ['update-tenant', '--tenant', sp, '--service-provider']);
   const kids: string[] = [];
-  for (const name of ['k1', 'k2']) kids.push((await runJson(ctx.dbs, ['create-tenant', '--name', name, '--parent', sp, '--device-limit', '2'])).id);
+  for (const name of ['k1', 'k2']) kids.push((await ctx.child(name, sp, ['--device-limit', '2'])).id);
   for (const id of [...kids, sp]) await runJson(ctx.dbs, yes(['update-tenant', '--tenant', id, '--status', 'suspended']));
   return { sp, kids };
 }

@@ -48,7 +48,7 @@ describe('delete-suspended-tenants locks and re-checks every tenant it removes',
   it("a child re-activated at the prompt stays, and so does its Service Provider (its removal would orphan it)", async () => {
     const sp = (await runJson(ctx.dbs, ['create-tenant', '--name', 'sp', '--device-limit', '10'])).id;
     await runJson(ctx.dbs, ['update-tenant', '--tenant', sp, '--service-provider']);
-    const kid = (await runJson(ctx.dbs, ['create-tenant', '--name', 'kid', '--parent', sp, '--device-limit', '2'])).id;
+    const kid = (await ctx.child('kid', sp, ['--device-limit', '2'])).id;
     for (const id of [kid, sp]) await runJson(ctx.dbs, yes(['update-tenant', '--tenant', id, '--status', 'suspended']));
     const r = await run(ctx.dbs, sweep, {
       atPrompt: async () => {

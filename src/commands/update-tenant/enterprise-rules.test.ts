@@ -11,7 +11,7 @@ describe('promotion to Service Provider (Enterprise 4.x)', () => {
     const t = await ctx.create('unlimited');
     const err = await ctx.expectFailsCleanly(['update-tenant', '--tenant', t.id, '--service-provider'], 5);
     expect(err).toMatch(/no device limit/);
-    expect(err).toMatch(new RegExp(`tenantadm set-device-limit --id ${t.id} --limit N`));
+    expect(err).toMatch(new RegExp(`tenantadm set-device-limit --tenant ${t.id} --device-limit N`));
     // The next step works.
     await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '10']);
     expect((await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--service-provider'])).service_provider).toBe(true);

@@ -18,7 +18,7 @@ import { tenantColumns } from '../../views/tenant';
 import { assertChildAddonsAllowed, differencesFromSp, inheritedFeatures, parseChildFeatures } from '../../domain/child-features';
 import { tokenMaker } from '../../operations/token-format';
 import { registerSecret } from '../../secrets';
-import { assertChildAddonChange, childFeatureWrites, ssoInheritWrites, type PolicyWrites } from '../../operations/tenant-policies';
+import { assertChildAddonChange, childFeatureWrites, inheritanceWrites, ssoInheritWrites, type PolicyWrites } from '../../operations/tenant-policies';
 
 export type UpdateTenantOptions = OptionsOf<typeof updateTenantOptions>;
 
@@ -114,10 +114,27 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
           `promote it first: tenantadm update-tenant --tenant ${id} --service-provider`,
         );
       }
-      extra.push(await childFeatureWrites(store, record, wanted.child_features, options.force === true, now));
+      // Refuses (without --force) a policy that switches off add-ons children use; the children's
+      // new add-ons themselves come from the inheritance below, with the SP's plan and add-ons.
+      const policyWrites = await childFeatureWrites(store, record, wanted.child_features, options.force === true, now);
+      extra.push({ steps: [], events: [], described: policyWrites.described });
     }
     if (flags.size > 0 && !options.inherit && !policyChecked) await assertChildAddonChange(store, record, flags);
     extra.push(await ssoInheritWrites(store, record, wanted.sso_inherit));
+    // An SP's plan, add-ons or policy: every child follows in this same operation (Enterprise 4.x, MEN-7511).
+    if (record.tenant.service_provider && (fields.plan !== undefined || flags.size > 0 || wanted.child_features !== undefined)) {
+      const t = record.tenant;
+      const spAfter: TenantRecord = {
+        ...record,
+        tenant: {
+          ...t,
+          plan: fields.plan ?? t.plan,
+          addons: flags.size > 0 ? applyAddons(t.addons, flags) : t.addons,
+          ...(wanted.child_features !== undefined ? { child_features: wanted.child_features ?? undefined } : {}),
+        },
+      };
+      extra.push(await inheritanceWrites(store, spAfter, now));
+    }
     const changes = plan(record, fields, flags, sign, now, extra);
     const spFlag = wanted.service_provider ?? record.tenant.service_provider;
     if (wanted.service_provider === false && record.tenant.service_provider) {
@@ -175,7 +192,9 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     // The result is the record as written: what was read with this change applied.
     return { changes: out.changes, result: out.changes ? store.tenants.afterUpdate(record, out.changes.steps[0]!) : record };
   };
-  const readsParent = addonFlags.size > 0 || wanted.sso_inherit !== undefined || parentTo !== undefined || wanted.plan !== undefined || options.inherit === true;
+  // An SP's plan, add-ons or policy change its children too: under its allocation lock, as the children's own changes are.
+  const readsParent =
+    addonFlags.size > 0 || wanted.sso_inherit !== undefined || parentTo !== undefined || wanted.plan !== undefined || options.inherit === true || wanted.child_features !== undefined;
   const written = readsParent
     ? await withAllocationLocks(store, [id], extraLocks, (fresh) => locked(fresh.get(id)!))
     : await store.exclusive([spLock(id), tenantLock(id), ...extraLocks], async () => locked(await requireTenant(store, id)));

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * What re-applying a Service Provider's plan to its children costs: `update-tenant --tenant SP
+ * --plan P` with N children (default 2,000), against a raw driver script doing the same writes
+ * (one updateMany over the SP and its children, and one insertMany of their N + 1 audit
+ * entries), in alternating pairs on the same database, and the ratio of the medians. The plan
+ * alternates, so every run changes every child.
+ *
+ *   node scripts/bench-propagation.js [--children 2000] [--pairs 3] [--backend sqlite|postgresql]
+ */
+'use strict';
+const path = require('node:path');
+const { MongoClient, ObjectId, Long } = require('mongodb');
+const { startServer, postgresAvailable, intArg, benchDbs, cliEnv, timeCli } = require('./bench-server');
+
+const N = intArg('children', 2000);
+const PAIRS = intArg('pairs', 3);
+const backendArg = process.argv.indexOf('--backend');
+const BACKEND = backendArg > 0 ? process.argv[backendArg + 1] : 'sqlite';
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  if (BACKEND === 'postgresql' && !postgresAvailable()) throw new Error('no PostgreSQL server here');
+  const server = await startServer('propagation', { backend: BACKEND });
+  const c = await MongoClient.connect(server.uri);
+  try {
+    const dbs = benchDbs();
+    await c.db(dbs.deviceauth).collection('migration_info').insertOne({ version: { major: 2, minor: 0, patch: 2 }, timestamp: new Date() });
+    const sp = new ObjectId();
+    const kids = Array.from({ length: N }, () => new ObjectId());
+    const now = new Date();
+    const tenants = c.db(dbs.tenantadm).collection('tenants');
+    await tenants.insertMany([
+      { _id: sp, name: 'sp', status: 'active', plan: 'enterprise', addons: [], service_provider: true, created_at: now, updated_at: now },
+      ...kids.map((k, i) => ({ _id: k, name: `child-${i}`, status: 'active', plan: 'enterprise', addons: [], parent_tenant_id: sp.toHexString(), created_at: now, updated_at: now })),
+    ]);
+    await c.db(dbs.deviceauth).collection('limits').insertOne({ _id: new ObjectId(), tenant_id: sp.toHexString(), name: 'max_devices', value: Long.fromNumber(N * 10) });
+    const env = cliEnv(server.uri, dbs);
+    await timeCli(env, ['migrate']);
+    const audit = c.db(dbs.audit).collection('tenantadm_audit');
+    let plan = 'enterprise';
+    const next = () => (plan = plan === 'enterprise' ? 'professional' : 'enterprise');
+    const raw = async (to) => {
+      const started = process.hrtime.bigint();
+      await tenants.updateMany({ _id: { $in: [sp, ...kids] } }, { $set: { plan: to, updated_at: new Date() } });
+      const time = new Date();
+      await audit.insertMany(
+        [sp, ...kids].map((id) => ({ _id: new ObjectId(), state: 'committed', tenant_id: id.toHexString(), log_tenant_ids: [id.toHexString(), sp.toHexString()], actor: { id: 'bench', type: 'system' }, action: 'update', object: { id: id.toHexString(), type: 'tenant' }, change: `plan -> ${to}`, time })),
+        { ordered: false },
+      );
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    };
+    const times = { tool: [], raw: [] };
+    for (let i = 0; i < PAIRS; i++) {
+      times.tool.push((await timeCli(env, ['-q', 'update-tenant', '--tenant', sp.toHexString(), '--plan', next()])).ms);
+      times.raw.push(await raw(next()));
+      // Back in step: the next tool run changes every child again.
+      await tenants.updateMany({ _id: { $in: [sp, ...kids] } }, { $set: { plan } });
+    }
+    const changed = await tenants.countDocuments({ parent_tenant_id: sp.toHexString(), plan });
+    console.log(`# Propagation of an SP's plan to ${N} children (${server.name})`);
+    console.log('');
+    console.log('| children | update-tenant --plan (median) | raw updateMany + audit insertMany (median) | ratio |');
+    console.log('|---|---|---|---|');
+    console.log(`| ${N} | ${(median(times.tool) / 1000).toFixed(2)} s | ${(median(times.raw) / 1000).toFixed(2)} s | ${(median(times.tool) / median(times.raw)).toFixed(2)}x |`);
+    console.log('');
+    console.log(`runs: tool ${times.tool.map((x) => (x / 1000).toFixed(2)).join(', ')} s; raw ${times.raw.map((x) => (x / 1000).toFixed(2)).join(', ')} s; children on the last plan: ${changed}`);
+  } finally {
+    await c.close();
+    await server.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
