@@ -87,7 +87,7 @@ export const globalOptions = {
   useradmAddr: { type: 'string', arg: 'url', help: `user service, e.g. http://mender-useradm:8080 (env ${ENV.useradmAddr})` },
   deploymentsAddr: { type: 'string', arg: 'url', help: `deployments service, e.g. http://mender-deployments:8080 (env ${ENV.deploymentsAddr})` },
   actor: { type: 'string', arg: 'name', help: `who is acting, for the audit log (env ${ENV.actor}, default user@host)` },
-  output: { type: 'enum', arg: 'format', short: 'o', values: FORMATS, help: 'output format (default json)' },
+  output: { type: 'enum', arg: 'format', short: 'o', values: FORMATS, help: `output format (default json; on a terminal, env ${ENV.output})` },
   ndjson: { type: 'boolean', help: 'same as -o ndjson: one JSON object a line' },
   wide: { type: 'boolean', help: 'tables: show every value whole instead of fitting the terminal width' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr (it is only drawn on a terminal anyway)' },

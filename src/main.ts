@@ -5,9 +5,9 @@
  * real process; it never calls process.exit, so piped output is never cut short.
  */
 import type { Writable } from 'node:stream';
-import { resolveConfig, ENV } from './config';
-import { asTenantadmError, exitCodeOf, InterruptedError, type DatabaseContext } from './errors';
-import { OutputClosed, Sink, render } from './output';
+import { resolveConfig, ENV, FORMATS } from './config';
+import { asTenantadmError, exitCodeOf, InterruptedError, UsageError, type DatabaseContext } from './errors';
+import { OutputClosed, Sink, render, type Format } from './output';
 import { ProgressLine } from './progress';
 import { wantsColor } from './color';
 import { redactSecrets, hiddenPrompt } from './secrets';
@@ -63,6 +63,16 @@ function terminalWidth(stdout: OutStream, env: NodeJS.ProcessEnv): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
 }
 
+/** The format when no -o/--ndjson was given: TENANTADM_OUTPUT on a terminal, JSON otherwise. */
+function defaultFormat(stdout: OutStream, env: NodeJS.ProcessEnv, fallback: Format): Format {
+  const wanted = env[ENV.output];
+  if (!stdout.isTTY || wanted === undefined || wanted === '') return fallback;
+  if (!(FORMATS as readonly string[]).includes(wanted)) {
+    throw new UsageError(`invalid ${ENV.output} "${wanted}"`, `use one of ${FORMATS.join(', ')}`);
+  }
+  return wanted as Format;
+}
+
 /** Translate database errors wherever they were thrown (a read that failed mid-stream too). */
 function typedError(err: unknown, database: DatabaseContext) {
   // @inquirer's prompt rejects with ExitPromptError on Ctrl-C: the shell's code for SIGINT, nothing written.
@@ -103,7 +113,9 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     const { parse } = require('./cli/parse') as typeof import('./cli/parse');
     const parsed = parse(argv, version, { out: (s) => stdout.write(s), err: writeErr });
     if (parsed.kind === 'exit') return parsed.code;
-    const { run, globals, format } = parsed.invocation;
+    const { run, globals } = parsed.invocation;
+    // TENANTADM_OUTPUT is a person's default at a terminal; piped output stays JSON for scripts.
+    const format = parsed.invocation.formatGiven ? parsed.invocation.format : defaultFormat(stdout, env, parsed.invocation.format);
     const config = resolveConfig(globals, env, warn);
     for (const w of parsed.invocation.warnings) warn(w);
     errorFormat = config.errorFormat;
@@ -140,10 +152,17 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       progress: (label, total) => progress.start(label, total),
     };
     const result = await run(deps);
+    // On a terminal the progress line shares the screen with the table: erased before each write.
+    if (stdout.isTTY) sink.beforeWrite = () => progress.clear();
     await render(result, format, sink, {
       color: wantsColor(stdout, env),
       width: terminalWidth(stdout, env),
       wide: globals.wide === true,
+      terminal: stdout.isTTY === true,
+      // What a person should know about a table (columns left out, nothing found); not with -q.
+      notice: (line) => {
+        if (!globals.quiet) writeErr(`tenantadm: ${line}\n`);
+      },
     });
     if (result.type === 'object' && result.exitCode !== undefined) code = result.exitCode;
   } catch (err) {

@@ -30,6 +30,8 @@ export interface Invocation {
   options: object;
   globals: GlobalFlags;
   format: Format;
+  /** Whether -o or --ndjson chose the format (otherwise TENANTADM_OUTPUT may, on a terminal). */
+  formatGiven: boolean;
   /** Warnings about the command line itself (deprecated spellings), for main to print. */
   warnings: string[];
   run: (deps: Deps) => Promise<Result>;
@@ -196,7 +198,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
       const format = formatOf(globals);
       const warnings: string[] = [];
       const bound = spec.bind(flags, { invokedAs, globals, warn: (m) => warnings.push(m) });
-      invocation = { spec, invokedAs, options: bound.options, globals, format, warnings, run: bound.run };
+      invocation = { spec, invokedAs, options: bound.options, globals, format, formatGiven: globals.output !== undefined || globals.ndjson === true, warnings, run: bound.run };
     });
   }
 

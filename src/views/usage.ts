@@ -32,7 +32,7 @@ const kindColumns = (label: string, pick: (r: UsageRow) => PerKind | undefined):
 
 export const usageColumns: Column<UsageRow>[] = [
   { header: 'ID', get: (r) => r.id, keep: true },
-  { header: 'NAME', get: (r) => r.name },
+  { header: 'NAME', get: (r) => r.name, keep: true },
   { header: 'SP', get: (r) => (r.service_provider ? 'yes' : '') },
   { header: 'PARENT', get: (r) => r.parent_tenant_id ?? '', keep: true, optional: true },
   { header: 'ACCEPTED', get: (r) => r.devices.accepted },

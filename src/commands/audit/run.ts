@@ -42,7 +42,7 @@ export async function audit(options: AuditOptions, deps: Deps): Promise<Result> 
         'their entries appear once settled (run `tenantadm repair` if no tenantadm is running)',
     );
   }
-  return { type: 'list', rows: counted(store.audit.find(query), deps.progress('audit entries')), columns: auditColumns };
+  return { type: 'list', rows: counted(store.audit.find(query), deps.progress('audit entries')), columns: auditColumns, noun: 'audit entries' };
 }
 
 function nonEmpty(raw: string, flag: string): string {

@@ -22,7 +22,9 @@ describe('get-tenant', () => {
   it('prints a table and NDJSON for one tenant', async () => {
     const t = await create('single');
     const table = await run(ctx.dbs, ['get-tenant', '--tenant', t.id, '-o', 'table']);
-    expect(table.stdout).toContain('single');
+    // One tenant is a key/value table: no JSON in its cells.
+    expect(table.stdout).toMatch(new RegExp(`^KEY +VALUE\nID +${t.id}\nNAME +single\n`));
+    expect(table.stdout).not.toMatch(/[{}]|\[\]/);
     const nd = await run(ctx.dbs, ['get-tenant', '--tenant', t.id, '--ndjson']);
     expect(nd.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(nd.stdout).id).toBe(t.id);

@@ -28,5 +28,6 @@ export async function listTenants(options: ListTenantsOptions, deps: Deps): Prom
       deps.progress('tenants'),
     ),
     columns: tenantColumns,
+    noun: 'tenants',
   };
 }

@@ -27,7 +27,7 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
     for await (const r of store.tenants.expiredTrials(now)) found.push(r);
   });
   const row = (r: TenantRecord, status: string): ExpiredTrialRow => ({ id: r.tenant.id, name: r.tenant.name, trial_expiration: r.tenant.trial_expiration ?? null, status });
-  if (options.dryRun || found.length === 0) return { type: 'list', rows: found.map((r) => row(r, r.tenant.status)), columns: expiredTrialColumns };
+  if (options.dryRun || found.length === 0) return { type: 'list', rows: found.map((r) => row(r, r.tenant.status)), columns: expiredTrialColumns, noun: 'tenants with an expired trial' };
   if (ask) await confirmYes(`Suspend ${found.length} tenant(s) whose trial expired (revoking their device and user tokens)?`, deps);
 
   const ids = found.map((r) => r.tenant.id);
@@ -55,5 +55,5 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
   }
   if (revoked.direct.length > 0) warnDirectRevocation(deps, revoked.direct);
   await refresh.tenants(ids);
-  return { type: 'list', rows: found.map((r) => row(r, 'suspended')), columns: expiredTrialColumns };
+  return { type: 'list', rows: found.map((r) => row(r, 'suspended')), columns: expiredTrialColumns, noun: 'tenants with an expired trial' };
 }
