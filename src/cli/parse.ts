@@ -48,6 +48,7 @@ function addOptions(cmd: Command, decls: OptionDecls, seen: Seen): void {
     if (d.hidden) opt.hideHelp();
     if (d.type === 'int') opt.argParser((raw: string) => parseIntegerArgument(d, raw));
     if (d.type === 'list') opt.argParser(appendListArgument);
+    if (d.type === 'enum' && d.ignoreCase) opt.argParser((raw: string) => raw.trim().toLowerCase());
     cmd.addOption(opt);
     track(cmd, opt.name(), key, d, seen);
     for (const alias of d.aliases ?? []) {
