@@ -184,7 +184,7 @@ const refused: [string[], RegExp][] = [
   [['usage', '--tenant', ID, '--parent', ID], /^give at most one of --tenant or --parent$/],
   [['audit', '--include-children'], /^--include-children needs --tenant$/],
   [['completion', 'powershell'], /^<shell> must be one of bash, zsh, fish$/],
-  [['--mender-schema', 'v3', 'doctor'], /^--mender-schema must be one of legacy, v2$/],
+  [['--mender-schema', 'v3', 'doctor'], /^--mender-schema must be one of legacy, v2; did you mean v2\?$/],
   [['--error-format', 'xml', 'doctor'], /^--error-format must be one of text, json$/],
 ];
 

@@ -39,7 +39,7 @@ export const spec = defineCommand({
     'tenantadm audit --since 2025-01-01 --until 2025-02-01 -o csv > audit-january.csv',
     "tenantadm audit --object-type tenant --action update --ndjson | jq -r '.time + \" \" + .change'",
     'tenantadm audit --by bob@ops.example --last 20 -o table',
-    'tenantadm audit --field max_devices --since 1d -o table    # who changed max_devices',
+    'tenantadm audit --field max_devices --since 1d -o table',
   ],
   // `audit --actor X` filtered before --by existed (the global --actor names who acts, and this
   // command changes nothing): the old spelling still filters, with a notice.
