@@ -181,7 +181,7 @@ const refused: [string[], RegExp][] = [
   [['set-sso', '--tenant', ID], /^give exactly one of -f FILE and --clear$/],
   [['set-sso', '--tenant', ID, '-f', 'x.json', '--clear'], /^give exactly one of -f FILE and --clear$/],
   [['set-storage', '--tenant', ID], /^give exactly one of -f FILE and --default$/],
-  [['usage', '--tenant', ID, '--parent', ID], /^give at most one of --tenant or --parent$/],
+  [['usage', '--tenant', ID, '--parent', ID], /^give at most one of --tenant, --parent or --tree$/],
   [['audit', '--include-children'], /^--include-children needs --tenant$/],
   [['completion', 'powershell'], /^<shell> must be one of bash, zsh, fish$/],
   [['--mender-schema', 'v3', 'doctor'], /^--mender-schema must be one of legacy, v2; did you mean v2\?$/],

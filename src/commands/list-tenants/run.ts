@@ -7,6 +7,7 @@ import { parseTenantId } from '../../domain/tenant';
 import { streamViews } from '../../operations/tenant-view';
 import { tenantColumns } from '../../views/tenant';
 import { counted } from '../../progress';
+import { requireTenant } from '../../operations/tenants';
 
 export type ListTenantsOptions = OptionsOf<typeof listTenantsOptions>;
 
@@ -20,6 +21,8 @@ export async function listTenants(options: ListTenantsOptions, deps: Deps): Prom
     plan: options.plan,
   };
   const store = await deps.store();
+  // A Service Provider that does not exist is exit 3 (as in usage), not an empty list.
+  if (query.parent !== undefined) await requireTenant(store, query.parent, 'Service Provider');
   return {
     type: 'list',
     // Not narrowed to a few tenants: every limit and device count is read once, not per batch.
