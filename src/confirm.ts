@@ -4,7 +4,7 @@
  * `--yes` answers for scripts; with no terminal (or `--no-input` / TENANTADM_NO_INPUT) and no
  * `--yes` the command stops with exit 2 before it reads anything.
  */
-import { UsageError } from './errors';
+import { InterruptedError, UsageError } from './errors';
 import type { Deps } from './deps';
 
 export type ConsentDeps = Pick<Deps, 'stdin' | 'config' | 'ask'>;
@@ -31,12 +31,34 @@ export async function lineFromTerminal(message: string, input: NodeJS.ReadableSt
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const readline = require('node:readline/promises') as typeof import('node:readline/promises');
   const rl = readline.createInterface({ input, output, terminal: true });
+  // Ctrl-C (SIGINT on the line) or Ctrl-D (the input closed) before an answer: nothing is done,
+  // as at the password prompt (exit 130), instead of a question that never settles.
+  let answered = false;
+  const interrupted = new Promise<never>((_, reject) => {
+    const stop = () => {
+      if (!answered) reject(new InterruptedError(INTERRUPTED));
+    };
+    rl.on('SIGINT', stop);
+    rl.on('close', stop);
+  });
   try {
-    return await rl.question(`${message} `);
+    const answer = await Promise.race([rl.question(`${message} `), interrupted]);
+    answered = true;
+    return answer;
+  } catch (err) {
+    if (err instanceof InterruptedError || (err instanceof Error && err.name === 'AbortError')) {
+      output.write('\n');
+      throw new InterruptedError(INTERRUPTED);
+    }
+    throw err;
   } finally {
+    answered = true;
     rl.close();
   }
 }
+
+/** What is said when a person stops a prompt. */
+export const INTERRUPTED = 'interrupted; nothing was written';
 
 /** Ask a yes/no question on the terminal; anything but yes cancels (exit 2, nothing done). */
 export async function confirmYes(question: string, deps: ConsentDeps): Promise<void> {

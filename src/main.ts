@@ -73,10 +73,33 @@ function defaultFormat(stdout: OutStream, env: NodeJS.ProcessEnv, fallback: Form
   return wanted as Format;
 }
 
+/**
+ * Parse argv; at a terminal (and without --no-input) a missing required text option is asked
+ * for and the line parsed again with it, as a person would have typed it. Anywhere else the
+ * missing option stays exit 2.
+ */
+async function parseAsking<T>(argv: string[], parse: (argv: string[]) => T, io: ProcessIo): Promise<T> {
+  const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true && !argv.includes('--no-input') && !/^(1|true|yes)$/i.test(io.env[ENV.noInput] ?? '');
+  let args = argv;
+  for (let asked = 0; ; asked++) {
+    try {
+      return parse(args);
+    } catch (err) {
+      const missing = err instanceof UsageError ? (err.details as { missing?: string; prompt?: string } | undefined) : undefined;
+      if (!interactive || missing?.missing === undefined || asked >= 10) throw err;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { lineFromTerminal } = require('./confirm') as typeof import('./confirm');
+      const answer = (await lineFromTerminal(`${missing.missing} (${missing.prompt}):`, io.stdin, io.stderr)).trim();
+      if (answer === '') throw err;
+      args = [...args, missing.missing, answer];
+    }
+  }
+}
+
 /** Translate database errors wherever they were thrown (a read that failed mid-stream too). */
 function typedError(err: unknown, database: DatabaseContext) {
   // @inquirer's prompt rejects with ExitPromptError on Ctrl-C: the shell's code for SIGINT, nothing written.
-  if (err instanceof Error && err.name === 'ExitPromptError') return new InterruptedError('interrupted at the prompt; nothing was written');
+  if (err instanceof Error && err.name === 'ExitPromptError') return new InterruptedError('interrupted; nothing was written');
   return asTenantadmError(err, database);
 }
 
@@ -111,7 +134,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { parse } = require('./cli/parse') as typeof import('./cli/parse');
-    const parsed = parse(argv, version, { out: (s) => stdout.write(s), err: writeErr });
+    const parsed = await parseAsking(argv, (args) => parse(args, version, { out: (s) => stdout.write(s), err: writeErr }), io);
     if (parsed.kind === 'exit') return parsed.code;
     const { run, globals } = parsed.invocation;
     // TENANTADM_OUTPUT is a person's default at a terminal; piped output stays JSON for scripts.
