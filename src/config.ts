@@ -90,7 +90,7 @@ export const globalOptions = {
   output: { type: 'enum', arg: 'format', short: 'o', values: FORMATS, help: `output format (default json; on a terminal, env ${ENV.output})` },
   ndjson: { type: 'boolean', help: 'same as -o ndjson: one JSON object a line' },
   wide: { type: 'boolean', help: 'tables: show every value whole instead of fitting the terminal width' },
-  quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr (it is only drawn on a terminal anyway)' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress line, notices or warnings on stderr (errors still are; doctor lists the standing warnings)' },
   input: {
     type: 'boolean',
     help: 'prompts are allowed on a terminal (the default)',

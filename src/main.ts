@@ -124,8 +124,15 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     progress.clear();
     stderr.write(redactSecrets(s));
   };
-  // The one warning prefix: commands say what is wrong, main says that it is a warning.
-  const warn = (message: string) => writeErr(`tenantadm: warning: ${message}\n`);
+  // The one warning prefix: commands say what is wrong, main says that it is a warning. Each
+  // warning is said once a run, and not at all with -q (doctor lists the standing ones).
+  let quiet = false;
+  const said = new Set<string>();
+  const warn = (message: string) => {
+    if (quiet || said.has(message)) return;
+    said.add(message);
+    writeErr(`tenantadm: warning: ${message}\n`);
+  };
   let store: Store | undefined;
   let errorFormat = errorFormatFrom(argv, env);
   /** Where the database is, for messages about errors that escaped the store (a cursor read mid-listing). */
@@ -137,6 +144,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     const parsed = await parseAsking(argv, (args) => parse(args, version, { out: (s) => stdout.write(s), err: writeErr }), io);
     if (parsed.kind === 'exit') return parsed.code;
     const { run, globals } = parsed.invocation;
+    quiet = globals.quiet === true;
     // TENANTADM_OUTPUT is a person's default at a terminal; piped output stays JSON for scripts.
     const format = parsed.invocation.formatGiven ? parsed.invocation.format : defaultFormat(stdout, env, parsed.invocation.format);
     const config = resolveConfig(globals, env, warn);

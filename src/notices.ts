@@ -4,6 +4,7 @@
  * each warn afresh.
  */
 import type { Deps } from './deps';
+import type { Config } from './config';
 import { SERVICE_ENV, type ServiceName } from './mender/services';
 
 type NoticeDeps = Pick<Deps, 'warn' | 'warned'>;
@@ -14,14 +15,26 @@ function once(deps: NoticeDeps, key: string, line: string): void {
   deps.warn(line);
 }
 
+const DIRECT_USER =
+  `${SERVICE_ENV.useradm} is not set: users are written straight into useradm.users; ` +
+  'on Mender Enterprise they cannot log in until registered with tenantadm (set the address to create them through useradm)';
+
 /** A user written straight into useradm.users is not registered with Enterprise's tenantadm. */
 export function warnDirectUser(deps: NoticeDeps): void {
-  once(
-    deps,
-    'user',
-    `${SERVICE_ENV.useradm} is not set: users are written straight into useradm.users; ` +
-      'on Mender Enterprise they cannot log in until registered with tenantadm (set the address to create them through useradm)',
-  );
+  once(deps, 'user', DIRECT_USER);
+}
+
+/**
+ * The warnings this configuration gives when the commands they concern run, listed by doctor
+ * so a person sees them in one place (and a script can run with -q).
+ */
+export function standingWarnings(config: Pick<Config, 'services' | 'redisUrl'>): string[] {
+  const out: string[] = [];
+  if (!config.services.useradm) out.push(DIRECT_USER);
+  const revokers = (['deviceauth', 'useradm'] as ServiceName[]).filter((s) => !config.services[s]);
+  if (revokers.length > 0) out.push(`${revokers.map((s) => SERVICE_ENV[s]).join(' and ')} not set: suspending a tenant deletes its ${revokers.join(' and ')} tokens in the database directly`);
+  if (!config.redisUrl) out.push("no --redis-url / DEVICEAUTH_REDIS_CONNECTION_STRING: a limit change leaves device-auth's cached limit in place until it expires (the command says what to run)");
+  return out;
 }
 
 /** Tokens deleted in the database are gone, but deviceauth's cached tenant state lives on until its version key moves. */

@@ -9,6 +9,7 @@ import type { Result } from '../../output';
 import { ExitCode, TenantadmError } from '../../errors';
 import { DEFAULTS } from '../../config';
 import type { ServiceName } from '../../mender/services';
+import { standingWarnings } from '../../notices';
 
 export type DoctorOptions = OptionsOf<typeof noOptions>;
 
@@ -26,6 +27,8 @@ export interface DoctorReport {
   redis: { configured: boolean; key_prefix: string };
   indexes: { database: string; collection: string; index: string; owner: string; required: boolean; present: boolean }[];
   problems: string[];
+  /** The warnings this configuration gives when the commands they concern run (notices.ts). */
+  warnings: string[];
 }
 
 export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Result> {
@@ -54,7 +57,8 @@ export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Resul
     }
   } catch (err) {
     if (!(err instanceof TenantadmError) || err.code !== 'rule_violation') throw err;
-    problems.push(err.message);
+    // The hint is the next step (start deviceauth, or --mender-schema): the problem says it.
+    problems.push(err.hint ? `${err.message}; ${err.hint}` : err.message);
   }
 
   const services = {} as DoctorReport['services'];
@@ -80,6 +84,7 @@ export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Resul
     redis: { configured: deps.config.redisUrl !== undefined, key_prefix: deps.config.redisKeyPrefix ?? DEFAULTS.redisKeyPrefix },
     indexes,
     problems,
+    warnings: standingWarnings(deps.config),
   };
   return { type: 'object', data: report, exitCode: report.ok ? ExitCode.ok : ExitCode.rule };
 }
