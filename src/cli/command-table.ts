@@ -26,6 +26,7 @@ import { spec as doctorSpec } from '../commands/doctor/spec';
 import { spec as checkSpec } from '../commands/check/spec';
 import { spec as repairSpec } from '../commands/repair/spec';
 import { spec as completionSpec } from '../commands/completion/spec';
+import { spec as optionsSpec } from '../commands/options/spec';
 
 export const commands: readonly CommandSpec[] = [
   withRun(listTenantsSpec, () => (require('../commands/list-tenants/run') as typeof import('../commands/list-tenants/run')).listTenants),
@@ -49,6 +50,7 @@ export const commands: readonly CommandSpec[] = [
   withRun(doctorSpec, () => (require('../commands/doctor/run') as typeof import('../commands/doctor/run')).doctor),
   withRun(checkSpec, () => (require('../commands/check/run') as typeof import('../commands/check/run')).check),
   withRun(repairSpec, () => (require('../commands/repair/run') as typeof import('../commands/repair/run')).repair),
+  withRun(optionsSpec, () => (require('../commands/options/run') as typeof import('../commands/options/run')).options),
   // The completion script is generated from this table, which is handed to it.
   withRun(completionSpec, () => {
     const { completion } = require('../commands/completion/run') as typeof import('../commands/completion/run');

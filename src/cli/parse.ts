@@ -107,12 +107,16 @@ function foldAliases(flags: Record<string, unknown>, decls: OptionDecls): Record
 }
 
 function helpAfter(spec: CommandSpec): string {
-  const rules = spec.constraints.map((c) => `  ${constraintMessage(c)}`);
+  // "Exactly one of" is in the usage line already: said once, there.
+  const rules = spec.constraints.filter((c) => !('exactlyOne' in c)).map((c) => `  ${constraintMessage(c)}`);
   return [
     '',
     ...(rules.length ? ['Rules:', ...rules, ''] : []),
     'Examples:',
     ...spec.examples.map((e) => `  $ ${e}`),
+    '',
+    // As kubectl: the options every command takes are one command away, not repeated in each help.
+    'Global options (--mongo, -o/--output, -q, --no-input, --actor, ...): see `tenantadm options`.',
     '',
   ].join('\n');
 }
@@ -157,7 +161,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     .version(version, '-V, --version')
     .showSuggestionAfterError(true)
     .configureOutput(output)
-    .configureHelp({ showGlobalOptions: true })
+    .configureHelp({ showGlobalOptions: false })
     .exitOverride()
     .addHelpText('after', exitCodesHelp());
   addOptions(program, globalOptions, seenGlobals);
