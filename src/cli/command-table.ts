@@ -27,6 +27,7 @@ import { spec as checkSpec } from '../commands/check/spec';
 import { spec as repairSpec } from '../commands/repair/spec';
 import { spec as completionSpec } from '../commands/completion/spec';
 import { spec as optionsSpec } from '../commands/options/spec';
+import { spec as completeSpec } from '../commands/__complete/spec';
 
 export const commands: readonly CommandSpec[] = [
   withRun(listTenantsSpec, () => (require('../commands/list-tenants/run') as typeof import('../commands/list-tenants/run')).listTenants),
@@ -56,4 +57,9 @@ export const commands: readonly CommandSpec[] = [
     const { completion } = require('../commands/completion/run') as typeof import('../commands/completion/run');
     return (options, deps) => completion(options, deps, commands);
   }),
+];
+
+/** Commands for the completion scripts only: parsed like the others, but in no help, man page or completion. */
+export const hiddenCommands: readonly CommandSpec[] = [
+  withRun(completeSpec, () => (require('../commands/__complete/run') as typeof import('../commands/__complete/run')).complete),
 ];

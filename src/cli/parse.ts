@@ -3,7 +3,7 @@
  * validated invocation. Nothing here touches the database or prints data.
  */
 import { Command, Option, CommanderError } from 'commander';
-import { commands } from './command-table';
+import { commands, hiddenCommands } from './command-table';
 import type { CommandSpec } from '../command';
 import { renamedTo } from './naming';
 import { globalOptions, validateGlobals, type GlobalFlags } from '../config';
@@ -167,7 +167,8 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
   addOptions(program, globalOptions, seenGlobals);
 
   const groups = new Map<string, Command>();
-  for (const spec of commands) {
+  for (const spec of [...commands, ...hiddenCommands]) {
+    const hidden = hiddenCommands.includes(spec);
     const seen: Seen = new Map();
     // "maintenance delete-suspended-tenants": a subcommand of a group command, as Mender's own CLI spells it.
     const [head, sub] = spec.name.split(' ') as [string, string | undefined];
@@ -183,7 +184,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
       parent = group;
     }
     const cmd = parent
-      .command(sub ?? head)
+      .command(sub ?? head, { hidden })
       .summary(spec.summary)
       .description(spec.description ?? spec.summary)
       .usage(usageLine(spec.options, spec.constraints, spec.argument));
