@@ -5,6 +5,12 @@ const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 
 const RELATIVE = /^(\d{1,9})([smhdw])$/;
 const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
+/** A span as operators write it (30m, 24h, 7d, 2w) in milliseconds; undefined for anything else. */
+export function spanMs(text: string): number | undefined {
+  const rel = RELATIVE.exec(text.trim());
+  return rel ? Number(rel[1]) * UNITS_MS[rel[2]!]! : undefined;
+}
+
 /**
  * A point in time as operators write it: ISO 8601 (`2025-01-31`, `2025-01-31T08:00:00+02:00`)
  * or a span back from now (`90m`, `24h`, `7d`, `2w`). Times without an offset are UTC, so a
