@@ -46,3 +46,11 @@ export function warnDirectRevocation(deps: NoticeDeps, services: ServiceName[]):
       `the tenant's ${services.join(' and ')} tokens were deleted in the database directly`,
   );
 }
+
+/** What a removal leaves behind (artifacts in object storage, which the tool holds no credentials for), said where a person reads. */
+export function warnLeftForOperator(deps: NoticeDeps, left: { id: string; shared_store_prefix: string; bucket?: string }[]): void {
+  if (left.length === 0) return;
+  const where = left.map((l) => (l.bucket ? `bucket ${l.bucket}` : `prefix ${l.shared_store_prefix}`));
+  const shown = where.slice(0, 3).join(', ') + (where.length > 3 ? ` and ${where.length - 3} more (left_for_operator in the output)` : '');
+  once(deps, 'left', `the removed tenants' artifacts stay in object storage, which tenantadm holds no credentials for: delete ${shown} there`);
+}
