@@ -66,4 +66,13 @@ describe('hints that work', () => {
     const doctor = JSON.parse((await run(ctx.dbs, ['doctor'])).stdout);
     expect(doctor.warnings).toContainEqual(expect.stringMatching(/^TENANTADM_USERADM_ADDR is not set/));
   });
+
+  it('what a removal leaves in object storage is said on stderr, not only in the JSON', async () => {
+    const t = await ctx.create('Leaving');
+    await runJson(ctx.dbs, ['update-tenant', '--tenant', t.id, '--status', 'suspended', '--yes']);
+    const r = await run(ctx.dbs, ['delete-tenant', '--tenant', t.id, '--yes']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).left_for_operator).toEqual([{ id: t.id, shared_store_prefix: `${t.id}/` }]);
+    expect(r.stderr).toContain(`artifacts stay in object storage, which tenantadm holds no credentials for: delete prefix ${t.id}/ there`);
+  });
 });
