@@ -24,36 +24,23 @@ export function consentNeeded(yes: boolean | undefined, what: string, deps: Cons
   return true;
 }
 
-/** A visible answer typed on the terminal: main builds `deps.ask` from its own streams with this. */
+/**
+ * A visible answer typed on the terminal (@inquirer/input, as the password prompt is
+ * @inquirer/password): main builds `deps.ask` from its own streams with this. Ctrl-C rejects
+ * with inquirer's ExitPromptError, which main reports as "interrupted; nothing was written" (130).
+ */
 export async function lineFromTerminal(message: string, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
-  // require, not import(): the single-file build runs in a vm.Script (launch.ts), which has no
-  // loader for import() ("A dynamic import callback was not specified", exit 1 at the prompt).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const readline = require('node:readline/promises') as typeof import('node:readline/promises');
-  const rl = readline.createInterface({ input, output, terminal: true });
-  // Ctrl-C (SIGINT on the line) or Ctrl-D (the input closed) before an answer: nothing is done,
-  // as at the password prompt (exit 130), instead of a question that never settles.
-  let answered = false;
-  const interrupted = new Promise<never>((_, reject) => {
-    const stop = () => {
-      if (!answered) reject(new InterruptedError(INTERRUPTED));
-    };
-    rl.on('SIGINT', stop);
-    rl.on('close', stop);
-  });
+  // @inquirer/input is ESM-only; a real dynamic import keeps it out of every other path (the
+  // single-file build bundles it, so its vm.Script needs no loader for it).
+  const mod = (await import('@inquirer/input')) as { default: (cfg: object, ctx?: object) => Promise<string> };
   try {
-    const answer = await Promise.race([rl.question(`${message} `), interrupted]);
-    answered = true;
-    return answer;
+    return await mod.default({ message }, { input, output });
   } catch (err) {
-    if (err instanceof InterruptedError || (err instanceof Error && err.name === 'AbortError')) {
-      output.write('\n');
+    // Ctrl-D, or the terminal gone, before an answer: nothing is done either.
+    if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError' || err.name === 'CancelPromptError')) {
       throw new InterruptedError(INTERRUPTED);
     }
     throw err;
-  } finally {
-    answered = true;
-    rl.close();
   }
 }
 
