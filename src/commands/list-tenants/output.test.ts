@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { BIN, cliEnv, run, runJson } from '../../../test/support/harness';
 import { csvObjects } from '../../../test/support/csv';
 import { commandTest } from '../../../test/support/command-test';
+import { onTerminal } from '../../../test/support/terminal';
 import { seedBulkTenants } from '../../../test/support/cases';
 
 const ctx = commandTest();
@@ -99,6 +100,17 @@ describe('tables for people and CSV for spreadsheets', () => {
     const wrong = await run(ctx.dbs, ['list-tenants'], { terminalColumns: 100, env: { TENANTADM_OUTPUT: 'yaml' } });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('TENANTADM_OUTPUT');
+  });
+
+  it('on a real terminal: TENANTADM_OUTPUT=table gives a fitted table and its footer, a name never cut', async () => {
+    const long = `Globex Oslo ${'z'.repeat(50)}`;
+    const t = await runJson(ctx.dbs, ['create-tenant', '--name', long]);
+    const r = onTerminal(ctx.dbs, ['list-tenants'], [], { TENANTADM_OUTPUT: 'table', COLUMNS: '100' });
+    expect(r.code).toBe(0);
+    const lines = r.screen.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID +NAME +STATUS/);
+    expect(lines.find((l) => l.startsWith(t.id))).toContain(long);
+    expect(r.screen).toMatch(/tenantadm: left out .*CREATED to fit 100 columns; --wide shows every column/);
   });
 
   it('draws no progress line when stderr is not a terminal, nor with --quiet', async () => {
