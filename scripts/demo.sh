@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a throwaway local database: create tenants, promote one to Service
-# Provider, give it children with device capacity, reallocate, bill, read the audit log. Installs what is missing first (scripts/setup.sh).
+# Provider, give it children with device capacity, reallocate, bill, read the audit log. Installs what is missing first (scripts/setup.sh,
+# without Mender's services: the demo needs only the database).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

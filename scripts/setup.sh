@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what the tests and the demo need, once: Debian tools (jq, redis-server, man-db),
-# the npm packages from the lock file, the build, the FerretDB test server and Mender's services.
+# Install what the demo needs, once: Debian tools (jq, redis-server, man-db), the npm packages
+# from the lock file, the build and the FerretDB test server. With --tests (scripts/test.sh) also
+# Mender's own services, which only the end-to-end tests run (building them is most of a cold setup).
 # Safe to re-run; it skips what is already there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,5 +35,7 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
 fi
 npm run --silent build >&2
 scripts/ferretdb.sh >/dev/null
-# Mender's own services (deviceauth, useradm, deployments) at two versions, for the e2e tests.
-scripts/mender-services.sh >/dev/null
+# Mender's own services (deviceauth, useradm, deployments) at two versions, for the e2e tests only.
+if [ "${1:-}" = "--tests" ]; then
+  scripts/mender-services.sh >/dev/null
+fi

@@ -105,10 +105,10 @@ export const globalOptions = {
     help: `Mender's workflows service, e.g. http://mender-workflows-server:8080: audit entries also go to Mender's audit log (env ${ENV.orchestratorAddr})`,
   },
   actor: { type: 'string', arg: 'name', help: `who is acting, for the audit log (env ${ENV.actor}, default user@host)` },
-  output: { type: 'enum', arg: 'format', short: 'o', values: FORMATS, help: 'output format (default json)' },
+  output: { type: 'enum', arg: 'format', short: 'o', values: FORMATS, help: `output format (default json; on a terminal, env ${ENV.output})` },
   ndjson: { type: 'boolean', help: 'same as -o ndjson: one JSON object a line' },
   wide: { type: 'boolean', help: 'tables: show every value whole instead of fitting the terminal width' },
-  quiet: { type: 'boolean', short: 'q', help: 'no progress line on stderr (it is only drawn on a terminal anyway), and no notices about the stored data (e.g. mixed token formats)' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress line, notices or warnings on stderr (errors still are; doctor lists the standing warnings)' },
   input: {
     type: 'boolean',
     help: 'prompts are allowed on a terminal (the default)',

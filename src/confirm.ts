@@ -4,7 +4,7 @@
  * `--yes` answers for scripts; with no terminal (or `--no-input` / TENANTADM_NO_INPUT) and no
  * `--yes` the command stops with exit 2 before it reads anything.
  */
-import { UsageError } from './errors';
+import { InterruptedError, UsageError } from './errors';
 import type { Deps } from './deps';
 
 export type ConsentDeps = Pick<Deps, 'stdin' | 'config' | 'ask'>;
@@ -24,19 +24,28 @@ export function consentNeeded(yes: boolean | undefined, what: string, deps: Cons
   return true;
 }
 
-/** A visible answer typed on the terminal: main builds `deps.ask` from its own streams with this. */
+/**
+ * A visible answer typed on the terminal (@inquirer/input, as the password prompt is
+ * @inquirer/password): main builds `deps.ask` from its own streams with this. Ctrl-C rejects
+ * with inquirer's ExitPromptError, which main reports as "interrupted; nothing was written" (130).
+ */
 export async function lineFromTerminal(message: string, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
-  // require, not import(): the single-file build runs in a vm.Script (launch.ts), which has no
-  // loader for import() ("A dynamic import callback was not specified", exit 1 at the prompt).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const readline = require('node:readline/promises') as typeof import('node:readline/promises');
-  const rl = readline.createInterface({ input, output, terminal: true });
+  // @inquirer/input is ESM-only; a real dynamic import keeps it out of every other path (the
+  // single-file build bundles it, so its vm.Script needs no loader for it).
+  const mod = (await import('@inquirer/input')) as { default: (cfg: object, ctx?: object) => Promise<string> };
   try {
-    return await rl.question(`${message} `);
-  } finally {
-    rl.close();
+    return await mod.default({ message }, { input, output });
+  } catch (err) {
+    // Ctrl-D, or the terminal gone, before an answer: nothing is done either.
+    if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError' || err.name === 'CancelPromptError')) {
+      throw new InterruptedError(INTERRUPTED);
+    }
+    throw err;
   }
 }
+
+/** What is said when a person stops a prompt. */
+export const INTERRUPTED = 'interrupted; nothing was written';
 
 /** Ask a yes/no question on the terminal; anything but yes cancels (exit 2, nothing done). */
 export async function confirmYes(question: string, deps: ConsentDeps): Promise<void> {

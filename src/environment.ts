@@ -86,7 +86,11 @@ export const ENVIRONMENT = {
   noColor: { name: 'NO_COLOR', meaning: 'turn colour off (colour is used only on a terminal)' },
   forceColor: { name: 'FORCE_COLOR', meaning: 'turn colour on even when standard output is not a terminal' },
   term: { name: 'TERM', meaning: 'dumb: no colour on the terminal either' },
-  columns: { name: 'COLUMNS', meaning: 'the width tables fit when standard output is not a terminal (default 80)' },
+  output: {
+    name: 'TENANTADM_OUTPUT',
+    meaning: 'the output format when no -o is given and standard output is a terminal: json, ndjson, table or csv (piped output stays JSON)',
+  },
+  columns: { name: 'COLUMNS', meaning: 'the width tables fit on a terminal that does not tell its own (default 80); piped tables are never cut' },
   user: { name: 'USER', meaning: 'the user name in the default actor, when the system cannot tell it' },
   debug: { name: 'TENANTADM_DEBUG', meaning: 'set (e.g. to 1): internal errors come with a stack trace, and each long read prints its final count on stderr' },
   countCommands: {

@@ -5,9 +5,9 @@
  * real process; it never calls process.exit, so piped output is never cut short.
  */
 import type { Writable } from 'node:stream';
-import { resolveConfig, ENV } from './config';
-import { asTenantadmError, exitCodeOf, FollowUpPending, InterruptedError, type DatabaseContext, type TenantadmError } from './errors';
-import { OutputClosed, Sink, render } from './output';
+import { resolveConfig, ENV, FORMATS } from './config';
+import { asTenantadmError, exitCodeOf, FollowUpPending, InterruptedError, UsageError, type DatabaseContext, type TenantadmError } from './errors';
+import { OutputClosed, Sink, render, type Format } from './output';
 import { ProgressLine } from './progress';
 import { wantsColor } from './color';
 import { redactSecrets, hiddenPrompt } from './secrets';
@@ -65,10 +65,43 @@ function terminalWidth(stdout: OutStream, env: NodeJS.ProcessEnv): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
 }
 
+/** The format when no -o/--ndjson was given: TENANTADM_OUTPUT on a terminal, JSON otherwise. */
+function defaultFormat(stdout: OutStream, env: NodeJS.ProcessEnv, fallback: Format): Format {
+  const wanted = env[ENV.output];
+  if (!stdout.isTTY || wanted === undefined || wanted === '') return fallback;
+  if (!(FORMATS as readonly string[]).includes(wanted)) {
+    throw new UsageError(`invalid ${ENV.output} "${wanted}"`, `use one of ${FORMATS.join(', ')}`);
+  }
+  return wanted as Format;
+}
+
+/**
+ * Parse argv; at a terminal (and without --no-input) a missing required text option is asked
+ * for and the line parsed again with it, as a person would have typed it. Anywhere else the
+ * missing option stays exit 2.
+ */
+async function parseAsking<T>(argv: string[], parse: (argv: string[]) => T, io: ProcessIo): Promise<T> {
+  const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true && !argv.includes('--no-input') && !/^(1|true|yes)$/i.test(io.env[ENV.noInput] ?? '');
+  let args = argv;
+  for (let asked = 0; ; asked++) {
+    try {
+      return parse(args);
+    } catch (err) {
+      const missing = err instanceof UsageError ? (err.details as { missing?: string; prompt?: string } | undefined) : undefined;
+      if (!interactive || missing?.missing === undefined || asked >= 10) throw err;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { lineFromTerminal } = require('./confirm') as typeof import('./confirm');
+      const answer = (await lineFromTerminal(`${missing.missing} (${missing.prompt}):`, io.stdin, io.stderr)).trim();
+      if (answer === '') throw err;
+      args = [...args, missing.missing, answer];
+    }
+  }
+}
+
 /** Translate database errors wherever they were thrown (a read that failed mid-stream too). */
 function typedError(err: unknown, database: DatabaseContext) {
   // @inquirer's prompt rejects with ExitPromptError on Ctrl-C: the shell's code for SIGINT, nothing written.
-  if (err instanceof Error && err.name === 'ExitPromptError') return new InterruptedError('interrupted at the prompt; nothing was written');
+  if (err instanceof Error && err.name === 'ExitPromptError') return new InterruptedError('interrupted; nothing was written');
   return asTenantadmError(err, database);
 }
 
@@ -104,8 +137,15 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
     progress.clear();
     stderr.write(redactSecrets(s));
   };
-  // The one warning prefix: commands say what is wrong, main says that it is a warning.
-  const warn = (message: string) => writeErr(`tenantadm: warning: ${message}\n`);
+  // The one warning prefix: commands say what is wrong, main says that it is a warning. Each
+  // warning is said once a run, and not at all with -q (doctor lists the standing ones).
+  let quiet = false;
+  const said = new Set<string>();
+  const warn = (message: string) => {
+    if (quiet || said.has(message)) return;
+    said.add(message);
+    writeErr(`tenantadm: warning: ${message}\n`);
+  };
   let store: Store | undefined;
   let errorFormat = errorFormatFrom(argv, env);
   /** Where the database is, for messages about errors that escaped the store (a cursor read mid-listing). */
@@ -122,9 +162,12 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { parse } = require('./cli/parse') as typeof import('./cli/parse');
-    const parsed = parse(argv, version, { out: (s) => stdout.write(s), err: writeErr });
+    const parsed = await parseAsking(argv, (args) => parse(args, version, { out: (s) => stdout.write(s), err: writeErr }), io);
     if (parsed.kind === 'exit') return parsed.code;
-    const { run, globals, format } = parsed.invocation;
+    const { run, globals } = parsed.invocation;
+    quiet = globals.quiet === true;
+    // TENANTADM_OUTPUT is a person's default at a terminal; piped output stays JSON for scripts.
+    const format = parsed.invocation.formatGiven ? parsed.invocation.format : defaultFormat(stdout, env, parsed.invocation.format);
     const config = resolveConfig(globals, env, warn);
     for (const w of parsed.invocation.warnings) warn(w);
     errorFormat = config.errorFormat;
@@ -162,10 +205,17 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
       progress: (label, total) => progress.start(label, total),
     };
     const result = await run(deps);
+    // On a terminal the progress line shares the screen with the table: erased before each write.
+    if (stdout.isTTY) sink.beforeWrite = () => progress.clear();
     await render(result, format, sink, {
       color: wantsColor(stdout, env),
       width: terminalWidth(stdout, env),
       wide: globals.wide === true,
+      terminal: stdout.isTTY === true,
+      // What a person should know about a table (columns left out, nothing found); not with -q.
+      notice: (line) => {
+        if (!globals.quiet) writeErr(`tenantadm: ${line}\n`);
+      },
     });
     if (result.type === 'object' && result.exitCode !== undefined) code = result.exitCode;
     if (result.type === 'list' && result.exitCode) code = result.exitCode() ?? code;

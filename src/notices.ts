@@ -4,6 +4,7 @@
  * each warn afresh.
  */
 import type { Deps } from './deps';
+import type { Config } from './config';
 import { SERVICE_ENV, type ServiceName } from './mender/services';
 
 type NoticeDeps = Pick<Deps, 'warn' | 'warned'>;
@@ -14,14 +15,26 @@ function once(deps: NoticeDeps, key: string, line: string): void {
   deps.warn(line);
 }
 
+const DIRECT_USER =
+  `${SERVICE_ENV.useradm} is not set: users are written straight into useradm.users; ` +
+  'on Mender Enterprise they cannot log in until registered with tenantadm (set the address to create them through useradm)';
+
 /** A user written straight into useradm.users is not registered with Enterprise's tenantadm. */
 export function warnDirectUser(deps: NoticeDeps): void {
-  once(
-    deps,
-    'user',
-    `${SERVICE_ENV.useradm} is not set: users are written straight into useradm.users; ` +
-      'on Mender Enterprise they cannot log in until registered with tenantadm (set the address to create them through useradm)',
-  );
+  once(deps, 'user', DIRECT_USER);
+}
+
+/**
+ * The warnings this configuration gives when the commands they concern run, listed by doctor
+ * so a person sees them in one place (and a script can run with -q).
+ */
+export function standingWarnings(config: Pick<Config, 'services' | 'redisUrl'>): string[] {
+  const out: string[] = [];
+  if (!config.services.useradm) out.push(DIRECT_USER);
+  const revokers = (['deviceauth', 'useradm'] as ServiceName[]).filter((s) => !config.services[s]);
+  if (revokers.length > 0) out.push(`${revokers.map((s) => SERVICE_ENV[s]).join(' and ')} not set: suspending a tenant deletes its ${revokers.join(' and ')} tokens in the database directly`);
+  if (!config.redisUrl) out.push("no --redis-url / DEVICEAUTH_REDIS_CONNECTION_STRING: a limit change leaves device-auth's cached limit in place until it expires (the command says what to run)");
+  return out;
 }
 
 /** Tokens deleted in the database are gone, but deviceauth's cached tenant state lives on until its version key moves. */
@@ -43,4 +56,12 @@ export function warnMixedTokenFormats(deps: NoticeDeps & Pick<Deps, 'quiet'>, co
     `the stored tenant tokens are mixed (${counts.jwt} jwt, ${counts.opaque} opaque): new tokens are ${chosen}, the newest tenant's format; ` +
       'choose with --token-format or TENANTADM_TOKEN_FORMAT',
   );
+}
+
+/** What a removal leaves behind (artifacts in object storage, which the tool holds no credentials for), said where a person reads. */
+export function warnLeftForOperator(deps: NoticeDeps, left: { id: string; shared_store_prefix: string; bucket?: string }[]): void {
+  if (left.length === 0) return;
+  const where = left.map((l) => (l.bucket ? `bucket ${l.bucket}` : `prefix ${l.shared_store_prefix}`));
+  const shown = where.slice(0, 3).join(', ') + (where.length > 3 ? ` and ${where.length - 3} more (left_for_operator in the output)` : '');
+  once(deps, 'left', `the removed tenants' artifacts stay in object storage, which tenantadm holds no credentials for: delete ${shown} there`);
 }

@@ -47,6 +47,8 @@ export interface EnumOption extends Common {
   type: 'enum';
   arg: string;
   values: readonly string[];
+  /** Accepted in any case (the parser lower-cases it). */
+  ignoreCase?: boolean;
 }
 
 /** A whole number in [min, max] (safe integers only); with `unlimited`, also the word "unlimited". */
@@ -230,8 +232,10 @@ export function valueMessage(key: string, d: OptionDecl | undefined, value: unkn
     return `${flag} contains a control character`;
   }
   switch (d.type) {
-    case 'enum':
-      return `${flag} must be one of ${d.values.join(', ')}`;
+    case 'enum': {
+      const near = typeof value === 'string' ? nearest(value, d.values) : undefined;
+      return `${flag} must be one of ${d.values.join(', ')}${near ? `; did you mean ${near}?` : ''}`;
+    }
     case 'int':
       return `${flag} must be a whole number from ${d.min} to ${d.max}${d.unlimited ? ', or "unlimited"' : ''}`;
     case 'list':
@@ -257,4 +261,32 @@ export function parseIntegerArgument(d: IntegerOption, raw: string): number | st
 /** The parser's half of a list option: split comma lists and append. Empty items are kept, for the schema to refuse. */
 export function appendListArgument(raw: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...raw.split(',').map((s) => s.trim())];
+}
+
+/** The known word a mistyped one most likely meant: same but for case, a prefix of it, or at most two edits away. */
+export function nearest(typed: string, words: readonly string[]): string | undefined {
+  const t = typed.trim().toLowerCase();
+  if (t === '') return undefined;
+  const exact = words.find((w) => w.toLowerCase() === t);
+  if (exact) return exact;
+  const prefixed = words.filter((w) => w.toLowerCase().startsWith(t) || t.startsWith(w.toLowerCase()));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: { word: string; distance: number } | undefined;
+  for (const w of words) {
+    const distance = editDistance(t, w.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { word: w, distance };
+  }
+  return best?.word;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -17,6 +17,10 @@ export interface Column<T> {
   keep?: boolean;
   /** Left out of a table that does not fit the terminal otherwise (as kubectl's `-o wide` columns); --wide shows it. */
   optional?: boolean;
+  /** The cell as a table shows it to people, when that differs from CSV's (roles by their short name). */
+  show?(row: T): unknown;
+  /** Rows whose cell in this column is never cut, though the column may be (a key/value table's ids and names). */
+  keepIf?(row: T): boolean;
 }
 
 export type Result =
@@ -25,16 +29,32 @@ export type Result =
    * `rows`: what a table or CSV shows, one row each (check: its findings), instead of the one object.
    */
   | { type: 'object'; data: unknown; columns?: Column<unknown>[]; rows?: unknown[]; exitCode?: number }
-  /** `exitCode`: asked once every row is out (usage --warn-at: 10 when any row was over the line). */
-  | { type: 'list'; rows: AsyncIterable<unknown> | Iterable<unknown>; columns: Column<unknown>[]; exitCode?: () => number | undefined }
+  /**
+   * `noun`: what the rows are ("tenants"), for the "No tenants found" a person sees when there are none.
+   * `exitCode`: asked once every row is out (usage --warn-at: 10 when any row was over the line).
+   */
+  | { type: 'list'; rows: AsyncIterable<unknown> | Iterable<unknown>; columns: Column<unknown>[]; noun?: string; exitCode?: () => number | undefined }
   | { type: 'text'; text: string }
   | { type: 'none' };
 
-/** How tables are drawn: for a terminal of `width` columns, cut to fit unless `wide`. */
+/**
+ * How tables are drawn. On a terminal (`terminal`) of `width` columns a table is fitted unless
+ * `wide`; anywhere else (a pipe, a file) every value is printed whole. `notice` hears what a
+ * person should know about the table on stderr (columns left out, nothing found).
+ */
 export interface TableStyle {
   color: boolean;
   width: number;
   wide: boolean;
+  /** stdout is a terminal, so the table is fitted to `width` (absent: it is). */
+  terminal?: boolean;
+  /** A line for stderr (main's writer: it clears the progress line first). */
+  notice?: (line: string) => void;
+}
+
+/** Whether a table is fitted to the terminal's width (never when piped, nor with --wide). */
+function fitted(style: TableStyle): boolean {
+  return style.terminal !== false && !style.wide;
 }
 
 /** Thrown when the reader went away; main treats it as success. */
@@ -49,6 +69,8 @@ export class Sink {
   private failure: Error | undefined;
   /** Told when the reader goes away (EPIPE), so a stalled read can be abandoned. */
   onGone: (() => void) | undefined;
+  /** Called before each write (main erases the progress line on a terminal). */
+  beforeWrite: (() => void) | undefined;
 
   constructor(private readonly out: Writable) {
     out.on('error', (err: NodeJS.ErrnoException) => {
@@ -68,6 +90,7 @@ export class Sink {
   async write(chunk: string): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.closed) throw new OutputClosed();
+    this.beforeWrite?.();
     if (!this.out.write(chunk)) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -203,10 +226,23 @@ export async function render(result: Result, format: Format, sink: Sink, style: 
       await sink.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
       return;
     case 'object':
-      if (format === 'table' || format === 'csv') {
+      if (format === 'table' && result.rows === undefined) {
+        // One object is shown as KEY and VALUE lines: its columns when it has them (the view people
+        // read: roles by name), else its fields, nested parts by their dotted path.
+        const pairs = result.columns ? columnPairs(result.columns, result.data) : keyValueRows(result.data);
+        const layout = new TableLayout(keyValueColumns, style, pairs);
+        await sink.write(layout.page(pairs, true));
+        layout.report(style);
+      } else if (format === 'table' || format === 'csv') {
         const columns = result.columns ?? objectColumns(result.data);
         const rows = result.rows ?? [result.data];
-        await sink.write(format === 'csv' ? csvLines(rows, columns, true) : new TableLayout(columns, style, rows).page(rows, true));
+        if (format === 'csv') {
+          await sink.write(csvLines(rows, columns, true));
+        } else {
+          const layout = new TableLayout(columns, style, rows);
+          await sink.write(layout.page(rows, true));
+          layout.report(style);
+        }
       } else {
         // One document either way; NDJSON of one object is one line.
         await sink.write(format === 'ndjson' ? `${JSON.stringify(result.data)}\n` : `${JSON.stringify(result.data, null, 2)}\n`);
@@ -263,10 +299,18 @@ async function renderList(result: Extract<Result, { type: 'list' }>, format: For
     }
   }
   if (!layout) {
-    await buf.add(new TableLayout(columns, style, page).page(page, true));
+    if (page.length === 0) {
+      // As kubectl: nothing on stdout, and a person is told on stderr.
+      style.notice?.(`No ${result.noun ?? 'results'} found`);
+      return;
+    }
+    layout = new TableLayout(columns, style, page);
+    await buf.add(layout.page(page, true));
   } else if (page.length > 0) {
     await buf.add(layout.page(page, false));
   }
+  await buf.drain();
+  layout.report(style);
 }
 
 const TABLE_PAGE = 1000;
@@ -291,8 +335,94 @@ function printable(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
-function chars(s: string): string[] {
-  return Array.from(s);
+let stringWidth: ((s: string) => number) | undefined;
+/**
+ * How many terminal columns `s` takes: its length for plain ASCII (almost every value), else
+ * string-width's count (wide characters take two, combining marks none), loaded only then.
+ */
+function widthOf(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7e]*$/.test(s)) return s.length;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  stringWidth ??= require('string-width') as (s: string) => number;
+  return stringWidth(s);
+}
+
+/** `s` cut to `width` columns, its last one an ellipsis. */
+function cutTo(s: string, width: number): string {
+  let out = '';
+  for (const c of s) {
+    if (widthOf(out + c) > width - 1) break;
+    out += c;
+  }
+  return `${out}…`;
+}
+
+/** One line of a key/value table. */
+interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/** Keys whose values people copy (ids, names, emails, roles): a key/value table never cuts them. */
+const KEPT_KEY = /(^|\.)(id|name|email|roles?|[a-z_]*_id|parent)$/i;
+
+const keyValueColumns: Column<unknown>[] = [
+  { header: 'KEY', get: (r) => (r as KeyValue).key, keep: true },
+  { header: 'VALUE', get: (r) => (r as KeyValue).value, keepIf: (r) => KEPT_KEY.test((r as KeyValue).key) },
+];
+
+function scalar(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * An object as key/value lines: nested objects by their dotted path, a list of values on one
+ * line, a list of objects one line per item (its fields as `key=value`), an empty list "none".
+ */
+export function keyValueRows(data: unknown, prefix = ''): KeyValue[] {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return [{ key: prefix || 'value', value: listOrScalar(data) }];
+  const out: KeyValue[] = [];
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (Array.isArray(v) && v.some((item) => item !== null && typeof item === 'object')) {
+      v.forEach((item, i) => out.push({ key: `${key}[${i}]`, value: inline(item) }));
+    } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const inner = keyValueRows(v, key);
+      out.push(...(inner.length > 0 ? inner : [{ key, value: 'none' }]));
+    } else {
+      out.push({ key, value: listOrScalar(v) });
+    }
+  }
+  return out;
+}
+
+/** A cell as a table shows it. */
+function shown(c: Column<unknown>, row: unknown): unknown {
+  return c.show ? c.show(row) : c.get(row);
+}
+
+/** One object's cells as key/value lines, each column's header its key. */
+function columnPairs(columns: Column<unknown>[], data: unknown): KeyValue[] {
+  return columns.flatMap((c) => {
+    const value = shown(c, data);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return keyValueRows(value, c.header);
+    return [{ key: c.header, value: listOrScalar(value) }];
+  });
+}
+
+function listOrScalar(v: unknown): string {
+  if (Array.isArray(v)) return v.length === 0 ? 'none' : v.map(scalar).join(', ');
+  return scalar(v);
+}
+
+/** An object in one cell: `key=value` pairs, nested ones by their dotted path. */
+function inline(item: unknown): string {
+  if (item === null || typeof item !== 'object') return scalar(item);
+  return keyValueRows(item)
+    .map((kv) => `${kv.key}=${kv.value}`)
+    .join(' ');
 }
 
 const GAP = '  ';
@@ -300,14 +430,17 @@ const GAP = '  ';
 const MIN_WIDTH = 6;
 
 /**
- * A borderless table: a header line, then one line a row, columns two spaces apart. Columns
- * are as wide as their widest value; when that is wider than the terminal (and not `wide`),
- * optional columns are left out, right to left, until the rest can fit, then the widest
- * columns are cut (with an ellipsis) until the table fits.
+ * A borderless table: a header line, then one line a row. Piped, or with --wide, every value
+ * is whole. On a terminal a table wider than the screen leaves out its optional columns, right
+ * to left, until the rest fit (said on stderr, with --wide to show all); then the widest
+ * columns that are not kept (ids, names, emails, roles are kept) are cut with an ellipsis.
  */
 export class TableLayout {
   readonly widths: number[];
   readonly columns: Column<unknown>[];
+  /** Headers of the columns left out to fit the terminal. */
+  readonly leftOut: string[];
+  private cut = false;
 
   constructor(
     columns: Column<unknown>[],
@@ -315,49 +448,76 @@ export class TableLayout {
     sample: unknown[] = [],
   ) {
     const measured = columns.map((column) => {
-      const natural = Math.max(chars(column.header).length, ...sample.map((r) => chars(printable(cell(column.get(r)))).length));
+      const natural = Math.max(widthOf(column.header), ...sample.map((r) => widthOf(printable(cell(shown(column, r))))));
       // A kept column's floor is its whole width; any other's is its header (or MIN_WIDTH).
-      const floor = Math.min(natural, column.keep ? natural : Math.max(MIN_WIDTH, chars(column.header).length));
+      const kept = column.keep || (column.keepIf !== undefined && sample.some((r) => column.keepIf!(r)));
+      const floor = Math.min(natural, kept ? natural : Math.max(MIN_WIDTH, widthOf(column.header)));
       return { column, natural, floor };
     });
-    let shown = measured;
-    if (!style.wide) {
+    let visible = measured;
+    if (fitted(style)) {
       const needs = (ms: typeof measured) => ms.reduce((sum, m) => sum + m.floor, 0) + GAP.length * Math.max(ms.length - 1, 0);
-      while (needs(shown) > style.width) {
-        const drop = shown.map((m) => m.column.optional === true).lastIndexOf(true);
+      while (needs(visible) > style.width) {
+        const drop = visible.map((m) => m.column.optional === true).lastIndexOf(true);
         if (drop < 0) break;
-        shown = shown.filter((_, i) => i !== drop);
+        visible = visible.filter((_, i) => i !== drop);
       }
     }
-    this.columns = shown.map((m) => m.column);
-    const natural = shown.map((m) => m.natural);
-    this.widths = style.wide ? natural : fit(natural, shown.map((m) => m.floor), style.width);
+    this.columns = visible.map((m) => m.column);
+    this.leftOut = measured.filter((m) => !visible.includes(m)).map((m) => m.column.header);
+    const natural = visible.map((m) => m.natural);
+    this.widths = fitted(style) ? fit(natural, visible.map((m) => m.floor), style.width) : natural;
   }
 
   /** The lines for `rows`, with the header first when `header`. */
   page(rows: unknown[], header: boolean): string {
     const lines: string[] = [];
     if (header) {
-      const line = this.line(this.columns.map((c) => c.header));
-      lines.push(this.style.color ? `\u001b[1m${line}\u001b[22m` : line);
+      const line = this.line(this.columns.map((c) => c.header), () => true);
+      lines.push(this.style.color ? bold(line) : line);
     }
-    for (const row of rows) lines.push(this.line(this.columns.map((c) => printable(cell(c.get(row))))));
+    for (const row of rows) {
+      lines.push(this.line(this.columns.map((c) => printable(cell(shown(c, row)))), (i) => this.columns[i]!.keepIf?.(row) === true));
+    }
     return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
   }
 
-  private line(values: string[]): string {
+  /** One line; a value wider than its column is cut only when the table is fitted and the value is not kept. */
+  private line(values: string[], kept: (i: number) => boolean): string {
     const last = values.length - 1;
     return values
       .map((v, i) => {
         const width = this.widths[i]!;
-        let text = chars(v);
-        if (text.length > width && !this.style.wide) text = [...text.slice(0, Math.max(width - 1, 0)), '…'];
+        let text = v;
+        let w = widthOf(text);
+        if (w > width && fitted(this.style) && !this.columns[i]!.keep && !kept(i)) {
+          text = cutTo(text, width);
+          w = widthOf(text);
+          this.cut = true;
+        }
         // The last column is not padded: no trailing blanks.
-        return i === last ? text.join('') : text.join('') + ' '.repeat(Math.max(width - text.length, 0));
+        return i === last ? text : text + ' '.repeat(Math.max(width - w, 0));
       })
       .join(GAP)
       .trimEnd();
   }
+
+  /** Say on stderr what the fitting left out, once the table is printed. */
+  report(style: TableStyle): void {
+    if (!style.notice) return;
+    if (this.leftOut.length > 0) {
+      style.notice(`left out ${this.leftOut.join(', ')} to fit ${style.width} columns; --wide shows every column`);
+    } else if (this.cut) {
+      style.notice(`long values were cut (…) to fit ${style.width} columns; --wide shows them whole`);
+    }
+  }
+}
+
+/** Bold with chalk (loaded only when a table is painted). */
+function bold(text: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const chalk = require('chalk') as typeof import('chalk');
+  return new chalk.Instance({ level: 1 }).bold(text);
 }
 
 /**

@@ -74,10 +74,14 @@ export async function readPassword(src: SecretSource, deps: SecretDeps, what = '
   }
   if (deps.stdin.isTTY) {
     const ask = deps.prompt ?? ((message: string) => hiddenPrompt(message, deps.stdin, process.stderr));
-    const first = await ask(`${what[0]!.toUpperCase()}${what.slice(1)} for the new user:`);
-    const again = await ask('Repeat it:');
-    if (first !== again) throw new UsageError('the two passwords differ', 'run the command again');
-    return first;
+    // A typing slip is asked again, as passwd does; three in a row end the command (exit 2).
+    for (let attempt = 1; ; attempt++) {
+      const first = await ask(`${what[0]!.toUpperCase()}${what.slice(1)} for the new user:`);
+      const again = await ask('Repeat it:');
+      if (first === again) return first;
+      if (attempt === 3) throw new UsageError('the two passwords differed three times', 'run the command again');
+      deps.warn('the two passwords differ; type them again');
+    }
   }
   throw new UsageError(
     `a ${what} is needed and there is no terminal to ask on`,

@@ -82,7 +82,10 @@ export function validateFlags<T>(
   const fn = compiled(schema);
   if (!fn(data)) {
     const err = fn.errors?.[0];
-    throw new UsageError(err ? describeFlags(err, data, decls, constraints, argument) : 'invalid options', `see tenantadm ${command ? `${command} ` : ''}--help`);
+    const missing = err?.keyword === 'required' && err.schemaPath === '#/required' ? (err.params as { missingProperty: string }).missingProperty : undefined;
+    // A missing text option is named in the details, so a person at a terminal can be asked for it (main.ts).
+    const askable = missing !== undefined && decls[missing]?.type === 'string' ? { missing: flagOf(missing), prompt: decls[missing]!.help } : undefined;
+    throw new UsageError(err ? describeFlags(err, data, decls, constraints, argument) : 'invalid options', `see tenantadm ${command ? `${command} ` : ''}--help`, askable);
   }
   return data as T;
 }

@@ -29,6 +29,8 @@ import { spec as doctorSpec } from '../commands/doctor/spec';
 import { spec as checkSpec } from '../commands/check/spec';
 import { spec as repairSpec } from '../commands/repair/spec';
 import { spec as completionSpec } from '../commands/completion/spec';
+import { spec as optionsSpec } from '../commands/options/spec';
+import { spec as completeSpec } from '../commands/__complete/spec';
 
 export const commands: readonly CommandSpec[] = [
   withRun(listTenantsSpec, () => (require('../commands/list-tenants/run') as typeof import('../commands/list-tenants/run')).listTenants),
@@ -55,9 +57,15 @@ export const commands: readonly CommandSpec[] = [
   withRun(doctorSpec, () => (require('../commands/doctor/run') as typeof import('../commands/doctor/run')).doctor),
   withRun(checkSpec, () => (require('../commands/check/run') as typeof import('../commands/check/run')).check),
   withRun(repairSpec, () => (require('../commands/repair/run') as typeof import('../commands/repair/run')).repair),
+  withRun(optionsSpec, () => (require('../commands/options/run') as typeof import('../commands/options/run')).options),
   // The completion script is generated from this table, which is handed to it.
   withRun(completionSpec, () => {
     const { completion } = require('../commands/completion/run') as typeof import('../commands/completion/run');
     return (options, deps) => completion(options, deps, commands);
   }),
+];
+
+/** Commands for the completion scripts only: parsed like the others, but in no help, man page or completion. */
+export const hiddenCommands: readonly CommandSpec[] = [
+  withRun(completeSpec, () => (require('../commands/__complete/run') as typeof import('../commands/__complete/run')).complete),
 ];

@@ -20,6 +20,8 @@ function item(term: string, text: string): string {
 export function manPage(version: string): string {
   const out: string[] = [];
   out.push(`.TH TENANTADM 1 "" "tenantadm ${version}" "User Commands"`);
+  // No hyphenation: a variable or flag cut as TENAN-TADM_TIMEOUT_MS cannot be copied.
+  out.push('.nh');
   out.push('.SH NAME\ntenantadm \\- administer the tenants of a multi\\-tenant Mender server in its MongoDB');
   out.push('.SH SYNOPSIS\n.B tenantadm\n[\\fIglobal options\\fR] \\fIcommand\\fR [\\fIoptions\\fR]');
   out.push(

@@ -3,7 +3,7 @@
  * validated invocation. Nothing here touches the database or prints data.
  */
 import { Command, Option, CommanderError } from 'commander';
-import { commands } from './command-table';
+import { commands, hiddenCommands } from './command-table';
 import type { CommandSpec } from '../command';
 import { renamedTo } from './naming';
 import { globalOptions, validateGlobals, type GlobalFlags } from '../config';
@@ -30,6 +30,8 @@ export interface Invocation {
   options: object;
   globals: GlobalFlags;
   format: Format;
+  /** Whether -o or --ndjson chose the format (otherwise TENANTADM_OUTPUT may, on a terminal). */
+  formatGiven: boolean;
   /** Warnings about the command line itself (deprecated spellings), for main to print. */
   warnings: string[];
   run: (deps: Deps) => Promise<Result>;
@@ -46,6 +48,7 @@ function addOptions(cmd: Command, decls: OptionDecls, seen: Seen): void {
     if (d.hidden) opt.hideHelp();
     if (d.type === 'int') opt.argParser((raw: string) => parseIntegerArgument(d, raw));
     if (d.type === 'list') opt.argParser(appendListArgument);
+    if (d.type === 'enum' && d.ignoreCase) opt.argParser((raw: string) => raw.trim().toLowerCase());
     cmd.addOption(opt);
     track(cmd, opt.name(), key, d, seen);
     for (const alias of d.aliases ?? []) {
@@ -106,12 +109,16 @@ function foldAliases(flags: Record<string, unknown>, decls: OptionDecls): Record
 }
 
 function helpAfter(spec: CommandSpec): string {
-  const rules = spec.constraints.map((c) => `  ${constraintMessage(c)}`);
+  // "Exactly one of" is in the usage line already: said once, there.
+  const rules = spec.constraints.filter((c) => !('exactlyOne' in c)).map((c) => `  ${constraintMessage(c)}`);
   return [
     '',
     ...(rules.length ? ['Rules:', ...rules, ''] : []),
     'Examples:',
     ...spec.examples.map((e) => `  $ ${e}`),
+    '',
+    // As kubectl: the options every command takes are one command away, not repeated in each help.
+    'Global options (--mongo, -o/--output, -q, --no-input, --actor, ...): see `tenantadm options`.',
     '',
   ].join('\n');
 }
@@ -156,14 +163,15 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
     .version(version, '-V, --version')
     .showSuggestionAfterError(true)
     .configureOutput(output)
-    .configureHelp({ showGlobalOptions: true })
+    .configureHelp({ showGlobalOptions: false })
     .exitOverride()
     .addHelpText('after', exitCodesHelp());
   addOptions(program, globalOptions, seenGlobals);
 
   // "audit forward": a subcommand of a command of its own; "maintenance ...": of a group that is only that.
   const groups = new Map<string, Command>();
-  for (const spec of commands) {
+  for (const spec of [...commands, ...hiddenCommands]) {
+    const hidden = hiddenCommands.includes(spec);
     const seen: Seen = new Map();
     // "maintenance delete-suspended-tenants": a subcommand of a group command, as Mender's own CLI spells it.
     const [head, sub] = spec.name.split(' ') as [string, string | undefined];
@@ -179,7 +187,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
       parent = group;
     }
     const cmd = parent
-      .command(sub ?? head)
+      .command(sub ?? head, { hidden })
       .summary(spec.summary)
       .description(spec.description ?? spec.summary)
       .usage(usageLine(spec.options, spec.constraints, spec.argument));
@@ -204,7 +212,7 @@ export function parse(argv: string[], version: string, io: { out: (s: string) =>
       const format = formatOf(globals);
       const warnings: string[] = [];
       const bound = spec.bind(flags, { invokedAs, globals, warn: (m) => warnings.push(m) });
-      invocation = { spec, invokedAs, options: bound.options, globals, format, warnings, run: bound.run };
+      invocation = { spec, invokedAs, options: bound.options, globals, format, formatGiven: globals.output !== undefined || globals.ndjson === true, warnings, run: bound.run };
     });
   }
 

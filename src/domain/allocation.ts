@@ -336,11 +336,13 @@ export function requireRoomFor(
 }
 
 /** The parent of a new or attached child must be a Service Provider that is active. */
-export function requireActiveSp(sp: { id: string; name: string; service_provider: boolean; status: string }, what: string): void {
+export function requireActiveSp(sp: { id: string; name: string; service_provider: boolean; status: string; parent_tenant_id?: string | null }, what: string): void {
   if (!sp.service_provider) {
-    throw new RuleError(`tenant ${sp.id} ("${sp.name}") is not a Service Provider; cannot ${what}`, `promote it first: tenantadm update-tenant --tenant ${sp.id} --service-provider`, {
-      sp_id: sp.id,
-    });
+    // A child cannot be promoted (Service Providers are not nested): point at its own SP instead.
+    const hint = sp.parent_tenant_id
+      ? `it is a child of Service Provider ${sp.parent_tenant_id}, and Service Providers cannot be nested: use --parent ${sp.parent_tenant_id}`
+      : `promote it first: tenantadm update-tenant --tenant ${sp.id} --service-provider`;
+    throw new RuleError(`tenant ${sp.id} ("${sp.name}") is not a Service Provider; cannot ${what}`, hint, { sp_id: sp.id });
   }
   if (sp.status !== 'active') {
     throw new RuleError(`Service Provider ${sp.id} ("${sp.name}") is ${sp.status}; cannot ${what}`, `activate it first: tenantadm update-tenant --tenant ${sp.id} --status active`, {

@@ -5,6 +5,12 @@ const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 
 const RELATIVE = /^(\d{1,9})([smhdw])$/;
 const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
+/** A span as operators write it (30m, 24h, 7d, 2w) in milliseconds; undefined for anything else. */
+export function spanMs(text: string): number | undefined {
+  const rel = RELATIVE.exec(text.trim());
+  return rel ? Number(rel[1]) * UNITS_MS[rel[2]!]! : undefined;
+}
+
 /**
  * A point in time as operators write it: ISO 8601 (`2025-01-31`, `2025-01-31T08:00:00+02:00`)
  * or a span back from now (`90m`, `24h`, `7d`, `2w`). Times without an offset are UTC, so a
@@ -31,11 +37,13 @@ export function parseAuditTime(raw: string, now: Date, flag: string): Date {
   );
 }
 
-/** Actions and object types are words such as `create` or `password_change`. */
-export function parseAuditWord(raw: string, flag: string): string {
-  const text = raw.trim().toLowerCase();
-  if (!/^[a-z][a-z0-9_]{0,63}$/.test(text)) {
-    throw new UsageError(`invalid ${flag} "${raw}"`, `e.g. ${flag} ${flag === '--action' ? 'create' : 'tenant'}`);
-  }
-  return text;
+/** The actions entries carry (store/audit.ts's AuditEvent): what `audit --action` accepts and completes. */
+export const AUDIT_ACTIONS = ['create', 'update', 'delete', 'password_change', 'auth_method_change'] as const;
+
+/** The object types entries carry; limits, SSO and storage are updates of the tenant. */
+export const AUDIT_OBJECT_TYPES = ['tenant', 'user'] as const;
+
+/** Escape text for a regular expression that matches it literally. */
+export function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

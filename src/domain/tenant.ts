@@ -1,5 +1,6 @@
 /** The tenant as the Mender API shows it, and the rules about its fields. */
 import { UsageError } from '../errors';
+import { spanMs } from './audit';
 
 export const PLANS = ['os', 'professional', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
@@ -149,9 +150,12 @@ export function validatePassword(password: string): string {
 }
 
 /** Mender's `trial_expiration`: an ISO 8601 time (UTC when no offset is given), or "none" to clear it. */
-export function parseTrialExpiration(raw: string): Date | null {
+export function parseTrialExpiration(raw: string, now: Date = new Date()): Date | null {
   const text = raw.trim();
   if (text === 'none') return null;
+  // A span forward from now (7d, 2w, 12h), as audit --since takes one back.
+  const span = spanMs(text);
+  if (span !== undefined) return new Date(now.getTime() + span);
   const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text);
   if (iso) {
     let normalized = text.replace(' ', 'T');
@@ -159,5 +163,5 @@ export function parseTrialExpiration(raw: string): Date | null {
     const date = new Date(normalized);
     if (!Number.isNaN(date.getTime())) return date;
   }
-  throw new UsageError(`invalid --trial-expiration "${raw}"`, 'give ISO 8601 (2025-01-31, 2025-01-31T08:00:00Z), or "none" to clear it');
+  throw new UsageError(`invalid --trial-expiration "${raw}"`, 'give ISO 8601 (2025-01-31, 2025-01-31T08:00:00Z), a span from now (30d, 2w, 12h), or "none" to clear it');
 }

@@ -9,6 +9,11 @@ const ROLE_ALIASES: Record<string, string> = {
   ci: 'RBAC_ROLE_CI',
 };
 
+/** A role as people say it (admin, observer, ci), for tables; other roles by their own name. */
+export function readableRole(role: string): string {
+  return Object.entries(ROLE_ALIASES).find(([, mender]) => mender === role)?.[0] ?? role;
+}
+
 /** The role names shell completion offers: the spellings above and Mender's own. */
 export const ROLE_NAMES: readonly string[] = [...Object.keys(ROLE_ALIASES), ...Object.values(ROLE_ALIASES)];
 

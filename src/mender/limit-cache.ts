@@ -130,6 +130,21 @@ function cliCommand(args: string[]): string {
   return args.map((a) => (a === '' ? '""' : a)).join(' ');
 }
 
+/** Text as one word for a POSIX shell: as it is when plain, else in single quotes. */
+function shellQuoted(s: string): string {
+  if (/^[A-Za-z0-9_:.,/{}@%+=-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The commands as one line a person pastes into a shell: redis-cli with the arguments of one
+ * command, or several commands piped to it one a line (redis-cli reads them from stdin).
+ */
+export function pasteableRedisCommand(commands: string[][]): string {
+  if (commands.length === 1) return `redis-cli ${commands[0]!.map(shellQuoted).join(' ')}`;
+  return `printf '%s\\n' ${commands.map((c) => shellQuoted(cliCommand(c))).join(' ')} | redis-cli`;
+}
+
 /** The stderr line for an outcome that leaves stale data in the cache (null when all is well). */
 export function staleCacheWarning(outcome: CacheOutcome): string | null {
   if (outcome.state === 'invalidated' || outcome.commands.length === 0) return null;
@@ -137,7 +152,7 @@ export function staleCacheWarning(outcome: CacheOutcome): string | null {
     outcome.purpose === 'limits'
       ? `device-auth may serve the old limit for up to ${LIMIT_CACHE_TTL_HOURS} hours (its cache lifetime for limits)`
       : "device-auth may keep using the tenant's cached device tokens until they expire";
-  const run = `run in its Redis (redis-cli): ${outcome.commands.map(cliCommand).join('; ')}`;
+  const run = `run (with redis-cli's -h, -p, -n or -u for device-auth's Redis): ${pasteableRedisCommand(outcome.commands)}`;
   if (outcome.state === 'not_configured') {
     return `no --redis-url / DEVICEAUTH_REDIS_CONNECTION_STRING given: ${stale}; to apply the change now ${run}`;
   }

@@ -12,6 +12,7 @@ import type { DeliveryOutcome } from '../mender/workflows';
 import { mongo, translateDriverError } from '../mongo';
 import { idString, plain } from './tenants';
 import { looksLikeEmail } from '../domain/tenant';
+import { literal } from '../domain/audit';
 import type { Target } from '../journal/journal';
 
 export interface AuditObject {
@@ -66,7 +67,12 @@ export interface AuditQuery {
   action?: string;
   objectType?: string;
   objectId?: string;
+  /** An actor's id; an email matches in any case. */
   actor?: string;
+  /** Entries whose change sets this field (`field: old -> new`). */
+  field?: string;
+  /** Entries whose change contains this text, in any case. */
+  change?: string;
   /** Inclusive. */
   since?: Date;
   /** Exclusive. */
@@ -196,7 +202,14 @@ export class AuditStore {
     if (q.action !== undefined) f.action = q.action;
     if (q.objectType !== undefined) f['object.type'] = q.objectType;
     if (q.objectId !== undefined) f['object.id'] = q.objectId;
-    if (q.actor !== undefined) f['actor.id'] = q.actor;
+    // Emails are stored in lower case (auditActor), so one given in any case is found.
+    if (q.actor !== undefined) Object.assign(f, looksLikeEmail(q.actor) ? { 'actor.email': q.actor.toLowerCase() } : { 'actor.id': q.actor });
+    const change: Document[] = [];
+    // A change reads `field: old -> new`, several joined by `; `.
+    if (q.field !== undefined) change.push({ change: { $regex: `(^|; )${literal(q.field)}: ` } });
+    if (q.change !== undefined) change.push({ change: { $regex: literal(q.change), $options: 'i' } });
+    if (change.length === 1) Object.assign(f, change[0]);
+    if (change.length === 2) f.$and = change;
     if (q.since || q.until) {
       f.time = {};
       if (q.since) f.time.$gte = q.since;

@@ -8,11 +8,11 @@ function objectName(e: AuditEntry): string {
 
 export const auditColumns: Column<AuditEntry>[] = [
   { header: 'TIME', get: (e) => e.time, keep: true },
-  { header: 'TENANT', get: (e) => e.tenant_id },
-  { header: 'ACTOR', get: (e) => e.actor.email ?? e.actor.id },
+  { header: 'TENANT', get: (e) => e.tenant_id, keep: true, optional: true },
+  { header: 'ACTOR', get: (e) => e.actor.email ?? e.actor.id, keep: true },
   { header: 'ACTION', get: (e) => e.action },
   { header: 'OBJECT TYPE', get: (e) => e.object.type, optional: true },
   { header: 'OBJECT ID', get: (e) => e.object.id, optional: true },
-  { header: 'OBJECT', get: objectName },
+  { header: 'OBJECT', get: objectName, keep: true },
   { header: 'CHANGE', get: (e) => e.change },
 ];

@@ -17,7 +17,7 @@ export interface LimitRow {
 
 export const limitColumns: Column<LimitRow>[] = [
   { header: 'ID', get: (r) => r.id, keep: true },
-  { header: 'NAME', get: (r) => r.name },
+  { header: 'NAME', get: (r) => r.name, keep: true },
   { header: 'KIND', get: (r) => r.kind },
   { header: 'BEFORE', get: (r) => formatLimit(r.before) },
   { header: 'AFTER', get: (r) => formatLimit(r.after) },

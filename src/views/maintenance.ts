@@ -10,8 +10,8 @@ export interface SuspendedCandidate {
 }
 
 export const suspendedCandidateColumns: Column<SuspendedCandidate>[] = [
-  { header: 'ID', get: (r) => r.id },
-  { header: 'NAME', get: (r) => r.name },
+  { header: 'ID', get: (r) => r.id, keep: true },
+  { header: 'NAME', get: (r) => r.name, keep: true },
   { header: 'SUSPENDED SINCE', get: (r) => r.suspended_since },
   { header: 'ACTION', get: (r) => r.action },
 ];
@@ -25,8 +25,8 @@ export interface ExpiredTrialRow {
 }
 
 export const expiredTrialColumns: Column<ExpiredTrialRow>[] = [
-  { header: 'ID', get: (r) => r.id },
-  { header: 'NAME', get: (r) => r.name },
+  { header: 'ID', get: (r) => r.id, keep: true },
+  { header: 'NAME', get: (r) => r.name, keep: true },
   { header: 'TRIAL EXPIRATION', get: (r) => r.trial_expiration },
   { header: 'STATUS', get: (r) => r.status },
 ];

@@ -31,7 +31,7 @@ export function ssoView(record: TenantRecord, { owner, settings, updatedAt }: Re
 }
 
 export const ssoColumns: Column<SsoView>[] = [
-  { header: 'ID', get: (v) => v.id },
+  { header: 'ID', get: (v) => v.id, keep: true },
   { header: 'TYPE', get: (v) => v.settings?.type ?? 'none' },
   { header: 'INHERITED FROM', get: (v) => v.inherited_from ?? '' },
   { header: 'PROVIDER', get: (v) => (v.settings?.type === 'oidc' ? v.settings.issuer : v.settings?.type === 'saml' ? v.settings.entity_id : '') },

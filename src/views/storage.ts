@@ -19,7 +19,7 @@ export interface StorageRow {
 }
 
 export const storageColumns: Column<StorageRow>[] = [
-  { header: 'ID', get: (r) => r.id },
+  { header: 'ID', get: (r) => r.id, keep: true },
   { header: 'TYPE', get: (r) => r.storage.type },
   { header: 'WHERE', get: (r) => ('bucket' in r.storage ? r.storage.bucket : 'container' in r.storage ? r.storage.container : r.storage.prefix) },
   { header: 'STORAGE', get: (r) => r.storage },

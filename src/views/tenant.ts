@@ -4,7 +4,7 @@ import { formatLimit, type TenantView } from '../domain/tenant';
 
 export const tenantColumns: Column<TenantView>[] = [
   { header: 'ID', get: (t) => t.id, keep: true },
-  { header: 'NAME', get: (t) => t.name },
+  { header: 'NAME', get: (t) => t.name, keep: true },
   { header: 'STATUS', get: (t) => t.status },
   { header: 'PLAN', get: (t) => t.plan },
   { header: 'SP', get: (t) => (t.service_provider ? 'yes' : '') },

@@ -1,6 +1,7 @@
 /** Unit tests of stdout rendering: JSON, NDJSON, CSV and tables, failures after output began, readers that go away. */
 import { PassThrough, Writable } from 'node:stream';
 import { Sink, render, csvField, fit, OutputClosed, type Result, type TableStyle } from '../../src/output';
+import { ProgressLine } from '../../src/progress';
 
 const plain: TableStyle = { color: false, width: 80, wide: false };
 
@@ -57,9 +58,57 @@ describe('render', () => {
     expect(text).toBe('ID,NAME\r\n1,"a, ""quoted"""\r\n2,"b\nline"\r\n');
     expect(csvField(' lead')).toBe('" lead"');
   });
-  it('prints one object as a table sized to its values', async () => {
+  it('prints one object as a key/value table', async () => {
     expect(await rendered({ type: 'object', data: { id: '673a03e3c9eca7a440f2f444', name: 'acme' }, columns }, 'table')).toBe(
-      'ID                        NAME\n673a03e3c9eca7a440f2f444  acme\n',
+      'KEY   VALUE\nID    673a03e3c9eca7a440f2f444\nNAME  acme\n',
+    );
+    expect(await rendered({ type: 'object', data: { id: '673a03e3c9eca7a440f2f444', name: 'acme' } }, 'table')).toBe(
+      'KEY   VALUE\nid    673a03e3c9eca7a440f2f444\nname  acme\n',
+    );
+  });
+  it('erases the progress line before each write to a terminal (the table never starts after it)', async () => {
+    const screen: string[] = [];
+    const err = { write: (s: string) => screen.push(`err:${s}`) };
+    const progress = new ProgressLine(err, { enabled: true, debug: false, delayMs: 0, intervalMs: 5 });
+    const counter = progress.start('tenants');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(screen.some((l) => l.includes('tenants: 0'))).toBe(true);
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        screen.push(`out:${String(chunk)}`);
+        done();
+      },
+    });
+    const sink = new Sink(out);
+    sink.beforeWrite = () => progress.clear();
+    await render({ type: 'list', rows: gen(rows), columns }, 'table', sink, plain);
+    counter.done();
+    const first = screen.findIndex((l) => l.startsWith('out:'));
+    expect(screen[first - 1]).toBe('err:\r\u001b[K');
+    expect(screen[first]).toMatch(/^out:ID +NAME/);
+  });
+  it('shows nested parts of one object by their path, lists of objects a line each, empty lists as none (doctor, repair)', async () => {
+    const report = {
+      ok: true,
+      schema: { profile: 'v2', source: null },
+      indexes: [{ database: 'useradm', present: true }],
+      problems: [],
+      removed: { tenants: [], databases: ['a', 'b'] },
+    };
+    const text = await rendered({ type: 'object', data: report }, 'table');
+    expect(text).not.toMatch(/[{}]|\[\]/);
+    expect(text).toBe(
+      [
+        'KEY                VALUE',
+        'ok                 true',
+        'schema.profile     v2',
+        'schema.source',
+        'indexes[0]         database=useradm present=true',
+        'problems           none',
+        'removed.tenants    none',
+        'removed.databases  a, b',
+        '',
+      ].join('\n'),
     );
   });
   it('shows the rows an object names in a table or CSV, the object itself as JSON', async () => {
@@ -143,6 +192,41 @@ describe('tables for people', () => {
     expect(await at(45)).toMatch(/^ID +NAME +CREATED$/);
     expect(await at(38)).toMatch(/^ID +NAME$/);
     expect(await at(38, true)).toMatch(/^ID +NAME +CREATED +PLAN$/);
+  });
+
+  it('never cuts a value when stdout is not a terminal (| grep finds it)', async () => {
+    const text = await rendered({ type: 'list', rows: gen(wideRows), columns: wideColumns }, 'table', { ...plain, width: 20, terminal: false });
+    expect(text).toContain(wideRows[0]!.name);
+    expect(text).not.toContain('…');
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^ID +NAME +PLAN$/);
+  });
+
+  it('says on stderr which columns it left out and that --wide shows them', async () => {
+    const cols = [
+      { header: 'ID', get: (r: any) => r.id, keep: true },
+      { header: 'NAME', get: (r: any) => r.name, keep: true },
+      { header: 'PLAN', get: (r: any) => r.plan, optional: true },
+    ];
+    const notices: string[] = [];
+    const text = await rendered({ type: 'list', rows: gen(wideRows), columns: cols }, 'table', { ...plain, width: 70, notice: (l) => notices.push(l) });
+    expect(text).toContain(wideRows[0]!.name);
+    expect(text.split('\n')[0]).toMatch(/^ID +NAME$/);
+    expect(notices).toEqual(['left out PLAN to fit 70 columns; --wide shows every column']);
+  });
+
+  it('says "No tenants found" on stderr and prints nothing for an empty table (as kubectl)', async () => {
+    const notices: string[] = [];
+    const text = await rendered({ type: 'list', rows: gen([]), columns, noun: 'tenants' }, 'table', { ...plain, notice: (l) => notices.push(l) });
+    expect(text).toBe('');
+    expect(notices).toEqual(['No tenants found']);
+    // CSV keeps its header for a spreadsheet; JSON is [].
+    expect(await rendered({ type: 'list', rows: gen([]), columns, noun: 'tenants' }, 'csv')).toBe('ID,NAME\r\n');
+  });
+
+  it('aligns wide characters by the columns they take on screen', async () => {
+    const text = await rendered({ type: 'list', rows: gen([{ id: '1', name: '東京' }, { id: '2', name: 'ab' }]), columns: [...columns, { header: 'X', get: () => 'x' }] }, 'table');
+    expect(text).toBe('ID  NAME  X\n1   東京  x\n2   ab    x\n');
   });
 
   it('shows every value whole with --wide', async () => {

@@ -6,7 +6,8 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { state } from '../support/harness';
 import { parseRedisUrl, withRedis } from '../../src/mender/redis';
-import { INVALID_VALUE_TTL_SEC, LimitCache, limitCacheKey, tenantVersionKey } from '../../src/mender/limit-cache';
+import { INVALID_VALUE_TTL_SEC, LimitCache, limitCacheKey, staleCacheWarning, tenantVersionKey } from '../../src/mender/limit-cache';
+import { execFileSync } from 'node:child_process';
 
 const PREFIX = `tenantadm-test-${randomBytes(4).toString('hex')}`;
 const tenantId = () => randomBytes(12).toString('hex');
@@ -21,6 +22,25 @@ function server() {
 function onServer<T>(db: number, work: Parameters<typeof withRedis<T>>[2]): Promise<T> {
   return withRedis({ ...parseRedisUrl(server().url), db }, 5000, work);
 }
+
+describe('the advice when the cache could not be reached', () => {
+  it('is one command that, pasted into a shell, does what the tool would have done', async () => {
+    const tid = tenantId();
+    const limitKey = limitCacheKey(PREFIX, 'v2', tid, 'max_devices');
+    const versionKey = tenantVersionKey(PREFIX, tid);
+    await onServer(0, (c) => c.mset(limitKey, '5', versionKey, '7'));
+    const commands = [['SET', limitKey, '', 'EX', '10'], ['INCR', versionKey]];
+    const warning = staleCacheWarning({ state: 'not_configured', purpose: 'limits', keys: [limitKey], commands })!;
+    const advice = warning.slice(warning.indexOf("device-auth's Redis): ") + "device-auth's Redis): ".length);
+    // The advice as pasted, with the test server's address given the way it says (-u).
+    const { host, port, password } = server();
+    // The password through redis-cli's own variable, as a person should give it (not in argv).
+    const out = execFileSync('bash', ['-c', advice.replace(/redis-cli/, `redis-cli -h ${host} -p ${port}`)], { encoding: 'utf8', env: { ...process.env, REDISCLI_AUTH: password } });
+    expect(out).not.toMatch(/ERR|NOAUTH/);
+    expect(await onServer(0, async (c) => [await c.get(limitKey), await c.get(versionKey)])).toEqual(['', '8']);
+    await onServer(0, (c) => c.del(limitKey, versionKey));
+  });
+});
 
 describe('LimitCache on a real Redis', () => {
   it("writes Mender's short-lived empty value over each cached limit (v2), in the configured database", async () => {

@@ -113,14 +113,16 @@ describe('staleCacheWarning', () => {
     const warning = staleCacheWarning({ state: 'not_configured', purpose: 'limits', keys: [key], commands })!;
     expect(warning).toContain('--redis-url / DEVICEAUTH_REDIS_CONNECTION_STRING');
     expect(warning).toContain('up to 3 hours');
-    expect(warning).toContain(`SET ${key} "" EX 10`);
+    // One command a person pastes into a shell.
+    expect(warning).toContain(`redis-cli SET ${key} '' EX 10`);
+    expect(warning).not.toContain('; SET');
   });
 
   it('reports a failure with the reason and the redacted target', () => {
     const outcome: CacheOutcome = { state: 'failed', purpose: 'tenant_version', keys: ['k'], commands: [['INCR', 'k']], reason: 'ECONNREFUSED', url: 'redis://***@h:1/0' };
     const warning = staleCacheWarning(outcome)!;
     expect(warning).toMatch(/redis:\/\/\*\*\*@h:1\/0 failed \(ECONNREFUSED\)/);
-    expect(warning).toContain('INCR k');
+    expect(warning).toContain('redis-cli INCR k');
   });
 });
 

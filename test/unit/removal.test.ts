@@ -108,9 +108,13 @@ describe('trial expiration', () => {
     ['2025-01-31T08:00:00+02:00', '2025-01-31T06:00:00.000Z'],
     ['2025-01-31T08:00', '2025-01-31T08:00:00.000Z'],
   ])('%s', (raw, iso) => expect(parseTrialExpiration(raw)?.toISOString()).toBe(iso));
-  it('none clears it; anything else is exit 2', () => {
+  it('none clears it; a span is forward from now (as --since 7d is back); anything else is exit 2', () => {
     expect(parseTrialExpiration('none')).toBeNull();
-    expect(() => parseTrialExpiration('7d')).toThrow(UsageError);
+    const now = new Date('2025-01-01T00:00:00Z');
+    expect(parseTrialExpiration('7d', now)?.toISOString()).toBe('2025-01-08T00:00:00.000Z');
+    expect(parseTrialExpiration('12h', now)?.toISOString()).toBe('2025-01-01T12:00:00.000Z');
+    expect(() => parseTrialExpiration('7 days', now)).toThrow(UsageError);
+    expect(() => parseTrialExpiration('-7d', now)).toThrow(UsageError);
   });
 });
 

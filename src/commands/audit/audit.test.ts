@@ -356,6 +356,30 @@ describe('reading: tenantadm audit', () => {
     expect(twice.stderr).toContain('--last and --limit are the same option');
   });
 
+  it('refuses unknown actions and object types (exit 2, did you mean), finds emails in any case, and filters on what changed', async () => {
+    const t = await create('Globex', ['--device-limit', '10']);
+    await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '20', '--actor', 'Bob@Ops.example']);
+    await update(t.id, '--plan', 'os');
+    const updat = await run(ctx.dbs, ['audit', '--action', 'updat']);
+    expect(updat).toMatchObject({ code: 2, stdout: '' });
+    expect(updat.stderr).toContain('did you mean update?');
+    expect(updat.stderr).toContain('see tenantadm audit --help');
+    const tenants = await run(ctx.dbs, ['audit', '--object-type', 'tenants']);
+    expect(tenants.code).toBe(2);
+    expect(tenants.stderr).toContain('did you mean tenant?');
+    expect((await run(ctx.dbs, ['audit', '--object-type', 'limit'])).code).toBe(2);
+
+    // Emails are stored in lower case: any spelling finds them.
+    const byBob = await audit('--by', 'BOB@ops.example');
+    expect(byBob.map((e) => e.change)).toEqual(['max_devices: 10 -> 20']);
+    // Who changed max_devices: by field, and by text in any case.
+    expect((await audit('--field', 'max_devices')).map((e) => e.actor.email)).toEqual(['bob@ops.example']);
+    expect((await audit('--field', 'plan')).map((e) => e.change)).toEqual([expect.stringMatching(/^plan: .* -> os/)]);
+    expect((await audit('--change', 'MAX_DEVICES: 10')).map((e) => e.object.id)).toEqual([t.id]);
+    expect(await audit('--field', 'devices')).toEqual([]);
+    expect(await audit('--field', 'max_devices', '--change', 'nothing like it')).toEqual([]);
+  });
+
   it('never shows pending entries (changes not, or not yet, committed)', async () => {
     await seed([stored({ change: 'visible' }), stored({ change: 'pending', state: 'pending' }), stored({ change: 'rolling', state: 'rolling_back' })]);
     expect((await audit()).map((e) => e.change)).toEqual(['visible']);

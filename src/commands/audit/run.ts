@@ -5,7 +5,7 @@ import type { Deps } from '../../deps';
 import type { Result } from '../../output';
 import { UsageError } from '../../errors';
 import { parseTenantId } from '../../domain/tenant';
-import { parseAuditTime, parseAuditWord } from '../../domain/audit';
+import { parseAuditTime } from '../../domain/audit';
 import type { AuditQuery } from '../../store';
 import { counted } from '../../progress';
 import { auditColumns } from '../../views/audit';
@@ -15,8 +15,10 @@ export type AuditOptions = OptionsOf<typeof auditOptions>;
 export async function audit(options: AuditOptions, deps: Deps): Promise<Result> {
   const now = deps.now();
   const query: AuditQuery = {
-    action: options.action === undefined ? undefined : parseAuditWord(options.action, '--action'),
-    objectType: options.objectType === undefined ? undefined : parseAuditWord(options.objectType, '--object-type'),
+    action: options.action,
+    objectType: options.objectType,
+    field: options.field === undefined ? undefined : nonEmpty(options.field, '--field'),
+    change: options.change === undefined ? undefined : nonEmpty(options.change, '--change'),
     objectId: options.objectId === undefined ? undefined : nonEmpty(options.objectId, '--object-id'),
     actor: options.by === undefined ? undefined : nonEmpty(options.by, '--by'),
     since: options.since === undefined ? undefined : parseAuditTime(options.since, now, '--since'),
@@ -42,7 +44,7 @@ export async function audit(options: AuditOptions, deps: Deps): Promise<Result> 
         'their entries appear once settled (run `tenantadm repair` if no tenantadm is running)',
     );
   }
-  return { type: 'list', rows: counted(store.audit.find(query), deps.progress('audit entries')), columns: auditColumns };
+  return { type: 'list', rows: counted(store.audit.find(query), deps.progress('audit entries')), columns: auditColumns, noun: 'audit entries' };
 }
 
 function nonEmpty(raw: string, flag: string): string {

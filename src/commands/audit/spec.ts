@@ -2,14 +2,23 @@
 import { defineCommand } from '../../command';
 import { UsageError } from '../../errors';
 import type { OptionDecls } from '../../options';
+import { AUDIT_ACTIONS, AUDIT_OBJECT_TYPES } from '../../domain/audit';
 
 export const auditOptions = {
   tenant: { type: 'string', arg: 'id', help: "only entries in this tenant's log" },
   includeChildren: { type: 'boolean', help: "with --tenant: also the logs of that Service Provider's children" },
-  action: { type: 'string', arg: 'action', help: 'only this action: create, update, delete, password_change, ...' },
-  objectType: { type: 'string', arg: 'type', complete: ['tenant', 'user'], help: 'only entries about this kind of object: tenant, user, ...' },
+  action: { type: 'enum', arg: 'action', values: AUDIT_ACTIONS, ignoreCase: true, help: 'only this action' },
+  objectType: {
+    type: 'enum',
+    arg: 'type',
+    values: AUDIT_OBJECT_TYPES,
+    ignoreCase: true,
+    help: 'only entries about this kind of object (limits, SSO and storage are updates of the tenant)',
+  },
   objectId: { type: 'string', arg: 'id', help: 'only entries about this object (a tenant or user id)' },
-  by: { type: 'string', arg: 'actor', help: 'only entries by this actor (as --actor named them when the change was made)' },
+  by: { type: 'string', arg: 'actor', help: 'only entries by this actor (as --actor named them when the change was made; an email in any case)' },
+  field: { type: 'string', arg: 'field', help: 'only changes of this field, e.g. max_devices, plan, status, addon configure' },
+  change: { type: 'string', arg: 'text', help: 'only entries whose change contains TEXT (any case)' },
   since: { type: 'string', arg: 'time', help: 'only entries at or after TIME (ISO 8601, or 24h, 7d, ...)' },
   until: { type: 'string', arg: 'time', help: 'only entries before TIME' },
   last: { type: 'int', arg: 'n', min: 1, max: Number.MAX_SAFE_INTEGER, aliases: ['limit'], help: 'only the newest N entries' },
@@ -30,6 +39,7 @@ export const spec = defineCommand({
     'tenantadm audit --since 2025-01-01 --until 2025-02-01 -o csv > audit-january.csv',
     "tenantadm audit --object-type tenant --action update --ndjson | jq -r '.time + \" \" + .change'",
     'tenantadm audit --by bob@ops.example --last 20 -o table',
+    'tenantadm audit --field max_devices --since 1d -o table',
   ],
   // `audit --actor X` filtered before --by existed (the global --actor names who acts, and this
   // command changes nothing): the old spelling still filters, with a notice.

@@ -11,7 +11,7 @@ import { ExitCode, UsageError } from '../../errors';
 import { confirmYes, consentNeeded } from '../../confirm';
 import type { CheckScan, Finding, RepairAction } from '../../store';
 import { parseDatabaseNames } from '../../domain/databases';
-import { findingColumns, findingRow, repairRow, type FindingRow } from '../../views/findings';
+import { findingColumns, findingRow, nextStep, repairRow, type FindingRow } from '../../views/findings';
 import { chooseTokenFormat } from '../../operations/token-format';
 import { conformChildren } from '../../operations/conform-children';
 
@@ -44,7 +44,9 @@ export async function check(options: CheckOptions, deps: Deps): Promise<Result> 
   const scan = await audit.scan(databases ? { databases } : {}, deps.progress, { tokenFormat });
 
   if (!options.repair) {
-    const report: CheckReport = { clean: scan.findings.length === 0, ...scan };
+    // Each finding a person must settle says what to do next (views/findings.ts).
+    const findings = scan.findings.map((f) => (f.repair === 'safe' ? f : { ...f, next_step: nextStep(f) }));
+    const report: CheckReport = { clean: scan.findings.length === 0, ...scan, findings };
     return {
       type: 'object',
       data: report,
@@ -74,7 +76,7 @@ export async function check(options: CheckOptions, deps: Deps): Promise<Result> 
     profile: scan.profile,
     scanned: scan.scanned,
     repaired,
-    remaining,
+    remaining: remaining.map((f) => ({ ...f, next_step: nextStep(f) })),
   };
   const rows: FindingRow[] = [
     ...repaired.map(repairRow),

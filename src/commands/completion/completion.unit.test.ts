@@ -49,9 +49,14 @@ describe.each(SHELLS)('the %s completion script', (shell) => {
 
 /** What bash completes for the words typed so far (the last one being completed). */
 function bashComplete(...words: string[]): string[] {
+  return bashCompleteWith('', ...words);
+}
+
+/** As bashComplete, with `setup` run first (a stand-in `tenantadm` for the database's answers, a directory). */
+function bashCompleteWith(setup: string, ...words: string[]): string[] {
   const script = completionScript("bash", commands);
   const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-  const program = `${script}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; _tenantadm; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const program = `${script}\n${setup}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; _tenantadm; printf '%s\\n' "\${COMPREPLY[@]}"`;
   const out = spawnSync('bash', ['--norc', '--noprofile', '-c', program], { encoding: 'utf8' });
   expect(out.stderr).toBe('');
   expect(out.status).toBe(0);
@@ -74,12 +79,32 @@ describe('bash completes', () => {
   it("a command's options and the global ones, and nothing where a free value is expected", () => {
     expect(bashComplete('tenantadm', 'update-tenant', '--no-')).toEqual(['--no-service-provider', '--no-sso-inherit', '--no-parent', '--no-input']);
     expect(bashComplete('tenantadm', 'list-users', '--')).toEqual(expect.arrayContaining(['--tenant', '--mongo', '--output', '--ndjson']));
-    expect(bashComplete('tenantadm', 'get-tenant', '--tenant', '')).toEqual([]);
   });
 
   it('the shell of `completion` and the command of `help`', () => {
     expect(bashComplete('tenantadm', 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
     expect(bashComplete('tenantadm', 'help', 'set-s')).toEqual(['set-sso', 'set-storage']);
+  });
+
+  it("tenant ids and names from the database (tenantadm __complete, stood in for here), and nothing when it does not answer", () => {
+    const db = `tenantadm() { [ "$1 $2" = "__complete tenant-ids" ] && printf '%s\\n' 673a03e3c9eca7a440f2f444 673b00000000000000000000; [ "$1 $2" = "__complete tenant-names" ] && printf '%s\\n' 'Acme Corp' Globex; }`;
+    expect(bashCompleteWith(db, 'tenantadm', 'get-tenant', '--tenant', '673a')).toEqual(['673a03e3c9eca7a440f2f444']);
+    expect(bashCompleteWith(db, 'tenantadm', 'usage', '--tree', '')).toEqual(['673a03e3c9eca7a440f2f444', '673b00000000000000000000']);
+    expect(bashCompleteWith(db, 'tenantadm', 'get-tenant', '--name', 'Ac')).toEqual(['Acme\\ Corp']);
+    // create-tenant's --name is a new name: nothing to complete.
+    expect(bashCompleteWith(db, 'tenantadm', 'create-tenant', '--name', '')).toEqual([]);
+    expect(bashComplete('tenantadm', 'get-tenant', '--tenant', '')).toEqual([]);
+  });
+
+  it("the audit log's actions and object types", () => {
+    expect(bashComplete('tenantadm', 'audit', '--action', '')).toEqual(['create', 'update', 'delete', 'password_change', 'auth_method_change']);
+    expect(bashComplete('tenantadm', 'audit', '--object-type', '')).toEqual(['tenant', 'user']);
+  });
+
+  it('file arguments as file names (a directory without a space after it)', () => {
+    const dir = `cd "$(mktemp -d)" && mkdir plans && touch plans/a.json plan.json`;
+    expect(bashCompleteWith(dir, 'tenantadm', 'set-device-limit', '-f', 'pla').sort()).toEqual(['plan.json', 'plans']);
+    expect(completionScript('bash', commands)).toContain('--file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))');
   });
 
   it('the subcommands of a group, then their options', () => {

@@ -19,12 +19,24 @@ interface Completable {
   values?: readonly string[];
   file?: boolean;
   repeatable?: boolean;
+  /** Values read from the database when completing (`tenantadm __complete WHAT`). */
+  fromDatabase?: 'tenant-ids' | 'tenant-names';
 }
 
-function completables(decls: OptionDecls): Completable[] {
+/** Options naming a tenant by id: the naming table keeps these names for a tenant everywhere. */
+const TENANT_ID_KEYS = new Set(['tenant', 'parent', 'tree']);
+/** Commands whose --name finds an existing tenant (elsewhere it names a new one). */
+const TENANT_NAME_COMMANDS = new Set(['get-tenant', 'list-tenants']);
+
+/** How a script asks the database for completions: a short timeout, never a prompt, never a message. */
+const FROM_DATABASE = (what: string) => `tenantadm __complete ${what} --timeout 1000 --no-input -q 2>/dev/null`;
+
+function completables(decls: OptionDecls, command?: string): Completable[] {
   const out: Completable[] = [];
   for (const [key, d] of Object.entries(decls)) {
     if (d.hidden) continue;
+    const fromDatabase =
+      d.type === 'string' && TENANT_ID_KEYS.has(key) ? 'tenant-ids' : d.type === 'string' && key === 'name' && command && TENANT_NAME_COMMANDS.has(command) ? 'tenant-names' : undefined;
     const values = d.type === 'enum' ? d.values : d.type === 'string' || d.type === 'list' ? d.complete : d.type === 'int' && d.unlimited ? ['unlimited'] : undefined;
     out.push({
       long: flagOf(key),
@@ -34,6 +46,7 @@ function completables(decls: OptionDecls): Completable[] {
       ...(values ? { values } : {}),
       ...(d.type === 'string' && d.file ? { file: true } : {}),
       ...(d.type === 'list' ? { repeatable: true } : {}),
+      ...(fromDatabase ? { fromDatabase } : {}),
     });
     if ((d.type === 'boolean' || d.type === 'string') && d.negate) out.push({ long: negatedFlagOf(key), help: d.negate, takesValue: false });
   }
@@ -54,7 +67,7 @@ function entries(commands: readonly CommandSpec[]): Entry[] {
   for (const c of commands) {
     const [head, sub] = c.name.split(' ') as [string, string | undefined];
     if (sub === undefined) {
-      list.push({ names: [c.name, ...c.aliases], summary: c.summary, options: completables(c.options), ...(c.argument ? { positional: c.argument.values } : {}) });
+      list.push({ names: [c.name, ...c.aliases], summary: c.summary, options: completables(c.options, c.name), ...(c.argument ? { positional: c.argument.values } : {}) });
       continue;
     }
     // A subcommand of a command of its own ("audit forward") completes as one of its words.
@@ -83,8 +96,14 @@ function bashValueCases(options: Completable[], indent: string): string[] {
     const action = o.values
       ? `COMPREPLY=($(compgen -W "${o.values.join(' ')}" -- "$cur")); return 0`
       : o.file
-        ? 'COMPREPLY=($(compgen -f -- "$cur")); return 0'
-        : 'COMPREPLY=(); return 0';
+        ? // As file names: a directory gets its slash and no space after it.
+          'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return 0'
+        : o.fromDatabase
+          ? // One a line (names may hold spaces): those starting with what is typed, spaces escaped.
+            "local IFS=$'\\n'; COMPREPLY=($(" +
+            FROM_DATABASE(o.fromDatabase) +
+            ' | awk -v p="$cur" \'index($0, p) == 1\')); COMPREPLY=("${COMPREPLY[@]// /\\\\ }"); return 0'
+          : 'COMPREPLY=(); return 0';
     lines.push(`${indent}${pattern}) ${action} ;;`);
   }
   return lines;
@@ -141,7 +160,15 @@ function zshText(s: string): string {
 
 function zshSpec(o: Completable): string {
   const help = `[${zshText(o.help)}]`;
-  const value = !o.takesValue ? '' : o.values ? `:value:(${o.values.join(' ')})` : o.file ? ':file:_files' : ':value: ';
+  const value = !o.takesValue
+    ? ''
+    : o.values
+      ? `:value:(${o.values.join(' ')})`
+      : o.file
+        ? ':file:_files'
+        : o.fromDatabase
+          ? `:value:{compadd -- \${(f)"\$(${FROM_DATABASE(o.fromDatabase)})"}}`
+          : ':value: ';
   const star = o.repeatable ? '*' : '';
   if (o.short) return `'(${o.short} ${o.long})'{${o.short},${o.long}}'${help}${value}'`;
   return `'${star}${o.long}${help}${value}'`;
@@ -187,6 +214,7 @@ function fishLine(o: Completable, condition: string | undefined): string {
   parts.push(`-l ${o.long.slice(2)}`);
   if (o.takesValue) parts.push(o.file ? '-r -F' : '-x');
   if (o.values) parts.push(`-a ${fishText(o.values.join(' '))}`);
+  if (o.fromDatabase) parts.push(`-a ${fishText(`(${FROM_DATABASE(o.fromDatabase)})`)}`);
   parts.push(`-d ${fishText(o.help)}`);
   return parts.join(' ');
 }

@@ -14,7 +14,8 @@ export const spec = defineCommand({
   name: 'completion',
   summary: 'print a shell completion script (bash, zsh or fish)',
   description:
-    'Completes commands, aliases, option names and the values of options that take a fixed set of words. ' +
+    'Completes commands, aliases, option names, the values of options that take a fixed set of words (audit --action too), file names, ' +
+    'and tenant ids and names from the database (through the hidden `tenantadm __complete`, with a 1 s timeout and no messages). ' +
     'Load it from your shell\'s start-up file, or install it where your shell looks for completions.',
   options: noOptions,
   argument: completionArgument,

@@ -61,7 +61,9 @@ describe('create-user', () => {
     expect(nd.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(nd.stdout).email).toBe('a@modes.example');
     const table = await run(ctx.dbs, ['create-user', '--tenant', t.id, '--email', 'b@modes.example', '--password-file', passwordFile(ctx.dir), '-o', 'table']);
-    expect(table.stdout).toMatch(/EMAIL.*ROLES/);
+    // One user is a key/value table; roles as people say them.
+    expect(table.stdout).toMatch(/^EMAIL +b@modes\.example$/m);
+    expect(table.stdout).toMatch(/^ROLES +admin$/m);
     expect(table.stdout).toContain('b@modes.example');
     const csv = await run(ctx.dbs, ['create-user', '--tenant', t.id, '--email', 'c@modes.example', '--password-file', passwordFile(ctx.dir), '-o', 'csv']);
     const rows = csv.stdout.trim().split('\r\n');
@@ -84,6 +86,26 @@ describe('create-user', () => {
     await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', a.id, '--email', 'n@x.example', '--role', 'bad role!', '--password-file', passwordFile(ctx.dir)], 2);
     await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', a.id, '--email', 'n@x.example'], 2); // no terminal to ask on
     await expectFailsCleanly(ctx.dbs, ['create-user', '--tenant', a.id], 2);
+  });
+
+  it('--if-not-exists: the same user again is exit 0 printing it, untouched; a different one is exit 4 naming it', async () => {
+    const t = await ctx.create('rerun');
+    const other = await ctx.create('elsewhere');
+    const args = ['create-user', '--if-not-exists', '--tenant', t.id, '--email', 'ops@rerun.example', '--role', 'observer', '--password-file', passwordFile(ctx.dir)];
+    const first = await runJson(ctx.dbs, args);
+    const hash = (await storedUser('ops@rerun.example')).password;
+    const again = await run(ctx.dbs, [...args.slice(0, 5), 'OPS@rerun.example', ...args.slice(6)]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(first);
+    expect((await storedUser('ops@rerun.example')).password).toBe(hash);
+    expect(await auditEntries(ctx.dbs, { action: 'create', 'object.type': 'user' })).toHaveLength(1);
+
+    const otherRole = await run(ctx.dbs, ['create-user', '--if-not-exists', '--tenant', t.id, '--email', 'ops@rerun.example', '--role', 'admin', '--password-file', passwordFile(ctx.dir)]);
+    expect(otherRole).toMatchObject({ code: 4, stdout: '' });
+    expect(otherRole.stderr).toContain(`user ops@rerun.example already exists in tenant ${t.id} with role RBAC_ROLE_OBSERVER`);
+    const otherTenant = await run(ctx.dbs, ['create-user', '--if-not-exists', '--tenant', other.id, '--email', 'ops@rerun.example', '--role', 'observer', '--password-file', passwordFile(ctx.dir)]);
+    expect(otherTenant.code).toBe(4);
+    expect(otherTenant.stderr).toContain(`already used by a user of tenant ${t.id}`);
   });
 
   it('lets exactly one of two concurrent creates of the same email win', async () => {

@@ -8,7 +8,7 @@ import { normalizeEmail, parseTenantId, validatePassword } from '../../domain/te
 import { parseRoles } from '../../domain/user';
 import { readPassword } from '../../secrets';
 import { warnDirectUser } from '../../notices';
-import { ChangeSet, tenantLock, userObject } from '../../store';
+import { ChangeSet, tenantLock, userObject, type Store, type User } from '../../store';
 import { requireTenant } from '../../operations/tenants';
 import { userColumns } from '../../views/user';
 
@@ -18,6 +18,11 @@ export async function createUser(options: CreateUserOptions, deps: Deps): Promis
   const tenantId = parseTenantId(options.tenant);
   const email = normalizeEmail(options.email);
   const roles = parseRoles(options.role);
+  if (options.ifNotExists) {
+    // A provisioning script run again: the same user already there is success, before any password is read or hashed.
+    const existing = await sameUser(await deps.store(), tenantId, email, roles);
+    if (existing) return { type: 'object', data: existing, columns: userColumns };
+  }
   const password = validatePassword(await readPassword({ passwordFile: options.passwordFile, passwordStdin: options.passwordStdin }, deps));
   const passwordHash = await deps.hashPassword(password);
 
@@ -50,4 +55,26 @@ export async function createUser(options: CreateUserOptions, deps: Deps): Promis
   // Through useradm, the service chose the id: show the user as it stored it.
   const stored = created.direct ? created.user : ((await store.users.findInTenant(t.id, email))?.user ?? created.user);
   return { type: 'object', data: stored, columns: userColumns };
+}
+
+/**
+ * For --if-not-exists: the user with this email when it is the one asked for (same tenant, same
+ * roles); null when there is none; a conflict (exit 4) naming what differs otherwise.
+ */
+async function sameUser(store: Store, tenantId: string, email: string, roles: string[]): Promise<User | null> {
+  const found = await store.users.findByEmail(email);
+  if (!found) return null;
+  const { user } = found;
+  if (user.tenant_id !== tenantId) {
+    throw new ConflictError(`the email ${email} is already used by a user of tenant ${user.tenant_id}`, 'emails are unique across all tenants', { tenant_id: user.tenant_id });
+  }
+  const key = (rs: string[]) => [...rs].sort().join(',');
+  if (key(user.roles) !== key(roles)) {
+    throw new ConflictError(
+      `user ${email} already exists in tenant ${tenantId} with role${user.roles.length === 1 ? '' : 's'} ${user.roles.join(', ') || 'none'}, not ${roles.join(', ')}`,
+      'give the roles it has, or delete it first with `tenantadm delete-user`',
+      { id: user.id, roles: user.roles },
+    );
+  }
+  return user;
 }

@@ -8,6 +8,10 @@ export const createUserOptions = {
   tenant: { type: 'string', arg: 'id', required: true, help: 'the tenant the user belongs to' },
   email: { type: 'string', arg: 'email', required: true, help: 'the login email' },
   role: { type: 'list', arg: 'role', complete: ROLE_NAMES, help: 'roles, e.g. admin (RBAC_ROLE_PERMIT_ALL) or RBAC_ROLE_OBSERVER (default admin)' },
+  ifNotExists: {
+    type: 'boolean',
+    help: 'a user with this email, tenant and roles already there is success (exit 0, printed, its password untouched); one that differs is exit 4 naming it',
+  },
   ...passwordOptions("the user's"),
 } as const satisfies OptionDecls;
 
@@ -21,6 +25,7 @@ export const spec = defineCommand({
   constraints: [{ atMostOne: ['passwordFile', 'passwordStdin'], message: 'give the password one way only: --password-file or --password-stdin' }],
   examples: [
     'tenantadm create-user --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example --password-file pw.txt',
+    'tenantadm create-user --if-not-exists --tenant 673a03e3c9eca7a440f2f444 --email ops@acme.example --password-file pw.txt',
     'printf %s "$PW" | tenantadm create-user --tenant 673a03e3c9eca7a440f2f444 --email viewer@oem.example --role RBAC_ROLE_OBSERVER --password-stdin',
   ],
 });

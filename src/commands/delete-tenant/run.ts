@@ -7,6 +7,7 @@ import { NotFoundError, UsageError } from '../../errors';
 import { parseTenantId } from '../../domain/tenant';
 import { removalOrder } from '../../domain/removal-rules';
 import { confirmByTyping, consentNeeded } from '../../confirm';
+import { warnLeftForOperator } from '../../notices';
 import { removalPlan, removeTenants } from '../../operations/remove-tenants';
 import type { TenantRecord } from '../../store';
 import { parseDatabaseNames } from '../../domain/databases';
@@ -56,5 +57,6 @@ export async function deleteTenant(options: DeleteTenantOptions, deps: Deps): Pr
       check(fresh.get(id)!, kids);
     },
   });
+  warnLeftForOperator(deps, result.left_for_operator);
   return { type: 'object', data: result };
 }

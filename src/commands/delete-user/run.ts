@@ -9,14 +9,16 @@ import { isAdmin } from '../../domain/user';
 import { ChangeSet, tenantLock, userObject } from '../../store';
 import { userColumns } from '../../views/user';
 import { confirmYes, consentNeeded } from '../../confirm';
-import { requireTenant } from '../../operations/tenants';
+import { requireTenant, tenantLabel } from '../../operations/tenants';
 
 export type DeleteUserOptions = OptionsOf<typeof deleteUserOptions>;
 
 export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promise<Result> {
   const tenantId = parseTenantId(options.tenant);
   const email = normalizeEmail(options.email);
-  if (consentNeeded(options.yes, `deleting user ${email}`, deps)) await confirmYes(`Delete user ${email} from tenant ${tenantId}? They lose access at once.`, deps);
+  if (consentNeeded(options.yes, `deleting user ${email}`, deps)) {
+    await confirmYes(`Delete user ${email} from tenant ${await tenantLabel(await deps.store(), tenantId)}? They lose access at once.`, deps);
+  }
   const store = await deps.store();
   await store.settleInterrupted();
   const tenant = await requireTenant(store, tenantId);

@@ -12,6 +12,7 @@ import { keyConfigured } from '../../token';
 import type { ServiceName } from '../../mender/services';
 import { chooseTokenFormat, type TokenFormatSource } from '../../operations/token-format';
 import type { TokenFormat } from '../../domain/token-format';
+import { standingWarnings } from '../../notices';
 
 export type DoctorOptions = OptionsOf<typeof noOptions>;
 
@@ -31,6 +32,8 @@ export interface DoctorReport {
   tokens: { format: TokenFormat; source: TokenFormatSource; stored: { jwt: number; opaque: number } };
   indexes: { database: string; collection: string; index: string; owner: string; required: boolean; present: boolean }[];
   problems: string[];
+  /** The warnings this configuration gives when the commands they concern run (notices.ts). */
+  warnings: string[];
 }
 
 export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Result> {
@@ -59,7 +62,8 @@ export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Resul
     }
   } catch (err) {
     if (!(err instanceof TenantadmError) || err.code !== 'rule_violation') throw err;
-    problems.push(err.message);
+    // The hint is the next step (start deviceauth, or --mender-schema): the problem says it.
+    problems.push(err.hint ? `${err.message}; ${err.hint}` : err.message);
   }
 
   const services = {} as DoctorReport['services'];
@@ -94,6 +98,7 @@ export async function doctor(_options: DoctorOptions, deps: Deps): Promise<Resul
     tokens: { format: tokenChoice.format, source: tokenChoice.source, stored: { jwt: stored.jwt, opaque: stored.opaque } },
     indexes,
     problems,
+    warnings: standingWarnings(deps.config),
   };
   return { type: 'object', data: report, exitCode: report.ok ? ExitCode.ok : ExitCode.rule };
 }

@@ -21,7 +21,7 @@ describe('set-sso and get-sso', () => {
     }
     expect(JSON.parse(outs[0]!).settings.type).toBe('saml');
     expect(outs[0]!.trim().split('\n')).toHaveLength(1);
-    expect(outs[2]).toMatch(/ID.*TYPE.*INHERITED FROM/);
+    expect(outs[2]).toMatch(/^KEY +VALUE\nID +\w+\nTYPE +saml\nINHERITED FROM\n/);
     expect(outs[4]!.split('\r\n')[0]).toBe('ID,TYPE,INHERITED FROM,PROVIDER,SETTINGS');
     expectNoSecrets(r.stdout, r.stderr, ...outs, await auditText(ctx.dbs));
   });

@@ -3,11 +3,11 @@ import type { OptionsOf } from '../../options';
 import type { getTenantOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
-import { NotFoundError } from '../../errors';
+import { ConflictError, NotFoundError } from '../../errors';
 import { normalizeEmail, parseTenantId } from '../../domain/tenant';
 import { viewOne, withDeviceFigures } from '../../operations/tenant-view';
 import { tenantColumns } from '../../views/tenant';
-import type { TenantRecord } from '../../store';
+import type { Store, TenantRecord } from '../../store';
 import { storageView } from '../../views/storage';
 
 export type GetTenantOptions = OptionsOf<typeof getTenantOptions>;
@@ -25,7 +25,7 @@ export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<
     record = await store.tenants.findOne({ id: user.user.tenant_id });
     if (!record) throw new NotFoundError(`user ${email} belongs to tenant ${user.user.tenant_id}, which does not exist`);
   } else {
-    record = await store.tenants.findOne(id !== undefined ? { id } : { name: options.name });
+    record = id === undefined ? await oneByName(store, options.name!) : await store.tenants.findOne({ id });
     if (!record) {
       throw new NotFoundError(
         id !== undefined ? `no tenant with id ${id}` : `no tenant named "${options.name}"`,
@@ -44,4 +44,22 @@ export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<
     data: { ...view, children: await withDeviceFigures(store, children) },
     columns: tenantColumns,
   };
+}
+
+/**
+ * The one tenant with this name, or null. Names are not unique in Mender's store: when several
+ * match, picking one would let a script act on the wrong tenant, so it is a conflict (exit 4)
+ * naming each, to be asked again by id.
+ */
+export async function oneByName(store: Store, name: string): Promise<TenantRecord | null> {
+  const found: TenantRecord[] = [];
+  for await (const record of store.tenants.find({ name })) found.push(record);
+  if (found.length <= 1) return found[0] ?? null;
+  const each = found.map(({ tenant: t }) => ({ id: t.id, status: t.status, created_at: t.created_at ?? null, parent: t.parent_tenant_id ?? null }));
+  const lines = each.map((t) => `  ${t.id}  status ${t.status}  created ${t.created_at ?? '-'}  parent ${t.parent ?? '-'}`);
+  throw new ConflictError(
+    `${found.length} tenants are named "${name}":\n${lines.join('\n')}\n`,
+    `name one by id: --tenant ${found[0]!.tenant.id}`,
+    { tenants: each },
+  );
 }

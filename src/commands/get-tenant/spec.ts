@@ -4,7 +4,7 @@ import type { OptionDecls } from '../../options';
 
 export const getTenantOptions = {
   tenant: { type: 'string', arg: 'id', aliases: ['id'], help: 'the tenant with this id' },
-  name: { type: 'string', arg: 'name', help: 'the tenant with this name' },
+  name: { type: 'string', arg: 'name', help: 'the tenant with this name (exit 4, listing them, when several share it)' },
   username: { type: 'string', arg: 'email', help: 'the tenant of the user with this email' },
   includeChildren: { type: 'boolean', help: 'add the children of a Service Provider as "children"' },
 } as const satisfies OptionDecls;

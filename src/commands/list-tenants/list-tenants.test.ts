@@ -28,6 +28,16 @@ describe('list-tenants', () => {
     );
   });
 
+  it('leaves the tenant token out unless --show-token; get-tenant keeps it', async () => {
+    const t = await ctx.create('tokened');
+    const listed = await runJson(ctx.dbs, ['list-tenants']);
+    expect(listed[0].id).toBe(t.id);
+    expect(listed[0]).not.toHaveProperty('tenant_token');
+    const shown = await runJson(ctx.dbs, ['list-tenants', '--show-token']);
+    expect(shown[0].tenant_token).toBe(t.tenant_token);
+    expect((await runJson(ctx.dbs, ['get-tenant', '--tenant', t.id])).tenant_token).toBe(t.tenant_token);
+  });
+
   it('filters and prints NDJSON, a table and CSV', async () => {
     const sp = await create('sp', ['--device-limit', '10']);
     await runJson(ctx.dbs, ['update-tenant', '--tenant', sp.id, '--service-provider']);

@@ -3,10 +3,11 @@ import type { OptionsOf } from '../../options';
 import type { listTenantsOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
-import { parseTenantId } from '../../domain/tenant';
+import { parseTenantId, type TenantView } from '../../domain/tenant';
 import { streamViews } from '../../operations/tenant-view';
 import { tenantColumns } from '../../views/tenant';
 import { counted } from '../../progress';
+import { requireTenant } from '../../operations/tenants';
 
 export type ListTenantsOptions = OptionsOf<typeof listTenantsOptions>;
 
@@ -20,13 +21,31 @@ export async function listTenants(options: ListTenantsOptions, deps: Deps): Prom
     plan: options.plan,
   };
   const store = await deps.store();
+  // A Service Provider that does not exist is exit 3 (as in usage), not an empty list.
+  if (query.parent !== undefined) await requireTenant(store, query.parent, 'Service Provider');
   return {
     type: 'list',
     // Not narrowed to a few tenants: every limit and device count is read once, not per batch.
     rows: counted(
-      streamViews(store, store.tenants.find(query), { whole: query.id === undefined && query.name === undefined && query.parent === undefined }),
+      withoutToken(
+        streamViews(store, store.tenants.find(query), { whole: query.id === undefined && query.name === undefined && query.parent === undefined }),
+        options.showToken === true,
+      ),
       deps.progress('tenants'),
     ),
     columns: tenantColumns,
+    noun: 'tenants',
   };
+}
+
+/** The token is a secret and ~700 characters a tenant: listed only when asked for. */
+async function* withoutToken(views: AsyncIterable<TenantView>, show: boolean): AsyncGenerator<TenantView> {
+  for await (const view of views) {
+    if (show) {
+      yield view;
+    } else {
+      const { tenant_token: _token, ...rest } = view;
+      yield rest;
+    }
+  }
 }

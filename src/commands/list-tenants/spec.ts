@@ -10,12 +10,15 @@ export const listTenantsOptions = {
   serviceProvider: { type: 'boolean', help: 'only Service Provider tenants', negate: 'only tenants that are not Service Providers' },
   status: { type: 'enum', arg: 'status', values: STATUSES, help: 'only tenants with this status' },
   plan: { type: 'enum', arg: 'plan', values: PLANS, help: 'only tenants on this plan' },
+  showToken: { type: 'boolean', help: "include each tenant's tenant_token (a secret, ~700 characters a tenant; get-tenant always shows it)" },
 } as const satisfies OptionDecls;
 
 export const spec = defineCommand({
   name: 'list-tenants',
   summary: 'list tenants as a JSON array (or NDJSON, a table, CSV)',
-  description: 'Streams every matching tenant, in creation order, with its device limit and accepted device count.',
+  description:
+    'Streams every matching tenant, in creation order, with its device limit and accepted device count. ' +
+    'The tenant token is left out unless --show-token: it is a secret, and most of the bytes of a long listing.',
   options: listTenantsOptions,
   examples: [
     `tenantadm list-tenants | jq '.[] | {"tenant id": .id, "tenant name": .name}'`,

@@ -28,6 +28,11 @@ describe('list-users and get-user', () => {
     const table = await run(ctx.dbs, ['list-users', '--tenant', a.id, '-o', 'table']);
     expect(table.stdout).toContain('amy@a.example');
     expect(table.stdout).not.toContain('bob@b.example');
+    // Roles as people say them, whole even on a narrow terminal.
+    const narrow = await run(ctx.dbs, ['list-users', '--tenant', a.id, '-o', 'table'], { terminalColumns: 60, env: { NO_COLOR: '1' } });
+    expect(narrow.stdout).toMatch(/amy@a\.example +observer$/m);
+    expect(narrow.stdout).toMatch(/zed@a\.example +admin$/m);
+    expect(narrow.stdout).not.toContain('RBAC_ROLE');
     const csv = await run(ctx.dbs, ['list-users', '--tenant', a.id, '-o', 'csv']);
     expect(csv.stdout.trim().split('\r\n')).toHaveLength(3);
     for (const out of [json.stdout, nd.stdout, table.stdout, csv.stdout]) {

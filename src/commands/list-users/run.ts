@@ -18,5 +18,5 @@ export async function listUsers(options: ListUsersOptions, deps: Deps): Promise<
   const tenantId = parseTenantId(options.tenant);
   const store = await deps.store();
   const tenant = await requireTenant(store, tenantId);
-  return { type: 'list', rows: users(store.users.findByTenant(tenant.tenant.id)), columns: userColumns };
+  return { type: 'list', rows: users(store.users.findByTenant(tenant.tenant.id)), columns: userColumns, noun: 'users' };
 }

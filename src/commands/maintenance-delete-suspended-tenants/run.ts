@@ -49,7 +49,7 @@ export async function deleteSuspendedTenants(options: DeleteSuspendedOptions, de
     suspended_since: since(r),
     action: going.has(r.tenant.id) ? 'remove' : `skip: ${skipped.find((s) => s.id === r.tenant.id)?.reason ?? ''}`,
   }));
-  if (options.dryRun) return { type: 'list', rows, columns: suspendedCandidateColumns };
+  if (options.dryRun) return { type: 'list', rows, columns: suspendedCandidateColumns, noun: 'suspended tenants' };
   if (going.size === 0) {
     return { type: 'object', data: { removed: { tenants: [], documents: {}, databases: [] }, remaining: 0, skipped } };
   }

@@ -28,7 +28,7 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
     for await (const r of store.tenants.expiredTrials(now)) found.push(r);
   });
   const row = (r: TenantRecord, status: string): ExpiredTrialRow => ({ id: r.tenant.id, name: r.tenant.name, trial_expiration: r.tenant.trial_expiration ?? null, status });
-  if (options.dryRun || found.length === 0) return { type: 'list', rows: found.map((r) => row(r, r.tenant.status)), columns: expiredTrialColumns };
+  if (options.dryRun || found.length === 0) return { type: 'list', rows: found.map((r) => row(r, r.tenant.status)), columns: expiredTrialColumns, noun: 'tenants with an expired trial' };
   if (ask) await confirmYes(`Suspend ${found.length} tenant(s) whose trial expired (revoking their device and user tokens)?`, deps);
 
   // Parsed before the writes: a malformed Redis URL is exit 2 with nothing written.
@@ -80,7 +80,7 @@ export async function suspendTenantsExpiredTrial(options: SuspendExpiredTrialOpt
     for (const r of rows) after.set(r.id, r);
   }
   if (direct.size > 0) warnDirectRevocation(deps, [...direct]);
-  return { type: 'list', rows: found.map((r) => after.get(r.tenant.id)!), columns: expiredTrialColumns };
+  return { type: 'list', rows: found.map((r) => after.get(r.tenant.id)!), columns: expiredTrialColumns, noun: 'tenants with an expired trial' };
 }
 
 /** Still an active tenant on a trial that expired at or before `now` (the rule of `expiredTrials`). */

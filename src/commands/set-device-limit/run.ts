@@ -132,5 +132,5 @@ export async function setDeviceLimit(options: SetDeviceLimitOptions, deps: Deps)
     cache: changedKeys.has(`${c.tenantId}/${c.kind}`) ? cacheState : null,
   }));
   // One shape for one change or many: scripts read .[0] either way.
-  return { type: 'list', rows, columns: limitColumns };
+  return { type: 'list', rows, columns: limitColumns, noun: 'limit changes' };
 }

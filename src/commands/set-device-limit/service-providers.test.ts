@@ -20,7 +20,8 @@ describe('set-device-limit', () => {
     const r = await run(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '0']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([{ id: t.id, name: 't', kind: 'max_devices', before: 5, after: 0, changed: true, cache: 'not_configured' }]);
-    expect(r.stderr).toMatch(/warning: no --redis-url.*up to 3 hours.*SET deviceauth:v1:tenant:[0-9a-f]{24}:limit:v2:max_devices "" EX 10/);
+    // The advice is one command to paste into a shell.
+    expect(r.stderr).toMatch(/warning: no --redis-url.*up to 3 hours.*: redis-cli SET deviceauth:v1:tenant:[0-9a-f]{24}:limit:v2:max_devices '' EX 10\n$/);
     expect(await storedLimit(ctx.dbs, t.id)).toBe(0);
     const u = await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', 'unlimited']);
     expect(u).toMatchObject([{ before: 0, after: -1 }]);
@@ -223,7 +224,7 @@ describe('the device-auth cache in Redis', () => {
     expect(wrong.code).toBe(0);
     expect(JSON.parse(wrong.stdout)).toMatchObject([{ after: 6, cache: 'failed' }]);
     expect(wrong.stderr).toMatch(/invalidating its cache in Redis at redis:\/\/\*\*\*@127\.0\.0\.1.*failed.*WRONGPASS/);
-    expect(wrong.stderr).toContain(`SET ${key(t.id)} "" EX 10`);
+    expect(wrong.stderr).toContain(`redis-cli SET ${key(t.id)} '' EX 10`);
     expect(wrong.stderr).not.toContain('wrong-password');
     expect(await storedLimit(ctx.dbs, t.id)).toBe(6);
 

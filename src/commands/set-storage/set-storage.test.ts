@@ -75,7 +75,7 @@ describe('set-storage', () => {
       expect(o.code).toBe(0);
       setModes.push(o.stdout, o.stderr);
     }
-    expect(setModes[0]).toMatch(/ID.*TYPE.*WHERE/);
+    expect(setModes[0]).toMatch(/^KEY +VALUE\nID +\w+\nTYPE +s3\nWHERE +oem-artifacts\n/);
     expect(setModes[2]!.split('\r\n')[0]).toBe('ID,TYPE,WHERE,STORAGE');
     expect(JSON.parse(setModes[4]!).storage.region).toBe('eu-north-1');
     expect((await auditEntries(ctx.dbs, { tenant_id: t.id, action: 'update' })).map((e) => e.change).pop()).toMatch(

@@ -8,7 +8,7 @@ import { ADDONS, LIMIT_KINDS, UNLIMITED, applyAddons, formatLimit, parseAddonFla
 import { confirmYes, consentNeeded } from '../../confirm';
 import { allocationOf, requireActiveSp, requireChildSlot, requireRoomFor } from '../../domain/allocation';
 import { loadWorld, withAllocationLocks } from '../../operations/allocation';
-import { requireTenant } from '../../operations/tenants';
+import { requireTenant, tenantLabel } from '../../operations/tenants';
 import { ChangeSet, tenantObject, spLock, ssoLock, tenantLock, tenantNameLock, tenantTokenLock, type TenantFields, type TenantRecord } from '../../store';
 import { tokenHash } from '../../domain/token-format';
 import { LimitRefresh } from '../../mender/limit-cache';
@@ -59,7 +59,8 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
     ...(options.rotateToken ? ['rotate its tenant token (devices keep working only once given the new one)'] : []),
   ];
   const ask = takes.length > 0 && consentNeeded(options.yes, `update-tenant --tenant ${id} (${takes.join(' and ')})`, deps);
-  if (ask) await confirmYes(`Tenant ${id}: ${takes.join(' and ')}?`, deps);
+  // The question names the tenant by name and id: a person checks the name, not the hex.
+  if (ask) await confirmYes(`Tenant ${await tenantLabel(await deps.store(), id)}: ${takes.join(' and ')}?`, deps);
 
   const store = await deps.store();
   // Settled first: a change killed midway is finished or undone before anything is read.

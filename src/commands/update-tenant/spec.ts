@@ -28,7 +28,7 @@ export const updateTenantOptions = {
   },
   rotateToken: { type: 'boolean', help: 'sign a new tenant token (devices must be given the new one)' },
   trial: { type: 'enum', arg: 'true|false', values: ['true', 'false'], help: "Mender's trial flag (maintenance suspend-tenants-expired-trial suspends trials past their expiration)" },
-  trialExpiration: { type: 'string', arg: 'time', help: 'when the trial ends: ISO 8601 (UTC when no offset is given), or "none"' },
+  trialExpiration: { type: 'string', arg: 'time', help: 'when the trial ends: ISO 8601 (UTC when no offset is given), a span from now such as 7d or 2w, or "none"' },
   yes: { type: 'boolean', help: 'do not ask before --status suspended or --rotate-token (needed without a terminal)' },
   childFeatures: {
     type: 'string',

@@ -9,8 +9,9 @@ import { allocationOf, freeCapacity } from '../../domain/allocation';
 import type { Store, TenantRecord } from '../../store';
 import type { DeviceCounts } from '../../store/devices';
 import { requireTenant } from '../../operations/tenants';
+import { UsageError } from '../../errors';
 import { counted } from '../../progress';
-import { usageColumns, type PerKind, type UsageRow } from '../../views/usage';
+import { totalsRow, usageColumns, type PerKind, type UsageRow } from '../../views/usage';
 
 export type UsageOptions = OptionsOf<typeof usageOptions>;
 
@@ -64,7 +65,7 @@ async function allAtOnce(store: Store): Promise<Figures> {
 }
 
 /** Usage rows for one batch of tenants: the same few reads whatever the batch size and however many SPs it holds. */
-async function usageRows(figures: Figures, records: TenantRecord[]): Promise<UsageRow[]> {
+async function usageRows(figures: Figures, records: TenantRecord[], asOf: string): Promise<UsageRow[]> {
   const ids = records.map((r) => r.tenant.id);
   const spIds = records.filter((r) => r.tenant.service_provider).map((r) => r.tenant.id);
   const [counts, limits, children] = await Promise.all([figures.counts(ids), figures.limits(ids), figures.children(spIds)]);
@@ -76,10 +77,12 @@ async function usageRows(figures: Figures, records: TenantRecord[]): Promise<Usa
       id: t.id,
       name: t.name,
       status: t.status,
+      plan: t.plan,
       service_provider: t.service_provider,
       parent_tenant_id: t.parent_tenant_id ?? null,
       devices: counts.get(t.id)!,
       limits: limits.get(t.id)!,
+      as_of: asOf,
     };
     if (t.service_provider) {
       const kids = children.get(t.id) ?? [];
@@ -90,7 +93,7 @@ async function usageRows(figures: Figures, records: TenantRecord[]): Promise<Usa
         const alloc = allocationOf(kids.map((k) => childLimits.get(k)![kind]));
         // An unlimited child takes everything: allocated is reported as unlimited (-1).
         row.allocated[kind] = alloc.unlimited > 0 ? UNLIMITED : alloc.sum;
-        row.free[kind] = freeCapacity(row.limits[kind], alloc);
+        row.free[kind] = freeCapacity(row.limits![kind], alloc);
       }
     }
     rows.push(row);
@@ -103,7 +106,7 @@ async function usageRows(figures: Figures, records: TenantRecord[]): Promise<Usa
  * like a raw drain. A selection: `$in` queries per batch, switching to the maps from the
  * second batch on (a long selection costs no more than everything).
  */
-async function* stream(store: Store, records: AsyncIterable<TenantRecord>, whole: boolean, batch = 256): AsyncGenerator<UsageRow> {
+async function* stream(store: Store, records: AsyncIterable<TenantRecord>, whole: boolean, asOf: string, batch = 256): AsyncGenerator<UsageRow> {
   let figures = whole ? await allAtOnce(store) : perBatch(store);
   let batches = 0;
   let pending: TenantRecord[] = [];
@@ -111,22 +114,47 @@ async function* stream(store: Store, records: AsyncIterable<TenantRecord>, whole
     pending.push(record);
     if (pending.length >= batch) {
       if (++batches === 2 && !whole) figures = await allAtOnce(store);
-      yield* await usageRows(figures, pending);
+      yield* await usageRows(figures, pending, asOf);
       pending = [];
     }
   }
-  if (pending.length > 0) yield* await usageRows(figures, pending);
+  if (pending.length > 0) yield* await usageRows(figures, pending, asOf);
+}
+
+/** A Service Provider, then its children, then a row adding them up: one listing for one bill. */
+async function* tree(store: Store, sp: TenantRecord, asOf: string): AsyncGenerator<UsageRow> {
+  const rows: UsageRow[] = [];
+  for await (const row of stream(store, (async function* () {
+    yield sp;
+    yield* store.tenants.find({ parent: sp.tenant.id });
+  })(), false, asOf)) {
+    rows.push(row);
+    yield row;
+  }
+  yield totalsRow(rows, asOf);
 }
 
 /** Devices and limits per tenant for billing: accepted/pending/rejected, each limit, and an SP's allocation. */
 export async function usage(options: UsageOptions, deps: Deps): Promise<Result> {
   const id = options.tenant === undefined ? undefined : parseTenantId(options.tenant);
   const parent = options.parent === undefined ? undefined : parseTenantId(options.parent, 'parent id');
+  const treeOf = options.tree === undefined ? undefined : parseTenantId(options.tree, 'Service Provider id');
+  // One time for the whole listing: the figures are read as of the start of the run.
+  const asOf = deps.now().toISOString();
   const store = await deps.store();
   // A named tenant or SP that does not exist is exit 3, not an empty list.
   if (id !== undefined) await requireTenant(store, id);
   if (parent !== undefined) await requireTenant(store, parent, 'Service Provider');
-  const all = stream(store, store.tenants.find({ id, parent }), id === undefined && parent === undefined);
+  const all =
+    treeOf !== undefined
+      ? await (async () => {
+          const sp = await requireTenant(store, treeOf, 'Service Provider');
+          if (!sp.tenant.service_provider) {
+            throw new UsageError(`tenant ${treeOf} is not a Service Provider`, `for one tenant use --tenant ${treeOf}`);
+          }
+          return tree(store, sp, asOf);
+        })()
+      : stream(store, store.tenants.find({ id, parent }), id === undefined && parent === undefined, asOf);
   let over = 0;
   const line = options.warnAt;
   const rows =
@@ -134,7 +162,8 @@ export async function usage(options: UsageOptions, deps: Deps): Promise<Result> 
       ? all
       : (async function* () {
           for await (const r of all) {
-            if (!atOrOver(r, line)) continue;
+            // A --tree TOTAL row is no tenant: it is never over the line itself.
+            if ((r as { row?: string }).row === 'total' || !atOrOver(r, line)) continue;
             over++;
             yield r;
           }
@@ -143,13 +172,14 @@ export async function usage(options: UsageOptions, deps: Deps): Promise<Result> 
     type: 'list',
     rows: counted(rows, deps.progress('tenants')),
     columns: usageColumns,
-    ...(options.warnAt !== undefined ? { exitCode: () => (over > 0 ? ExitCode.overTheLine : undefined) } : {}),
+    noun: 'tenants',
+    ...(line !== undefined ? { exitCode: () => (over > 0 ? ExitCode.overTheLine : undefined) } : {}),
   };
 }
 
 /** Accepted devices at or above `percent` of a capped max_devices limit (a limit of 0 is over once it holds a device). */
 export function atOrOver(row: UsageRow, percent: number): boolean {
-  const limit = row.limits.max_devices;
+  const limit = row.limits?.max_devices ?? -1;
   if (limit < 0) return false;
   if (limit === 0) return row.devices.accepted > 0;
   return row.devices.accepted * 100 >= limit * percent;

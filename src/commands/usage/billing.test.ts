@@ -1,0 +1,65 @@
+/** End-to-end tests of usage for a bill: one Service Provider's tree with totals, numbers a spreadsheet can add up, missing parents. */
+import { run, runJson } from '../../../test/support/harness';
+import { csvObjects } from '../../../test/support/csv';
+import { seedDevices } from '../../../test/support/limits';
+import { commandTest } from '../../../test/support/command-test';
+
+const ctx = commandTest();
+const { create, sp } = ctx;
+const MISSING = '0123456789abcdef01234567';
+
+describe('usage --tree', () => {
+  it('lists the Service Provider, then its children, then a TOTAL row, alike in JSON, CSV and a table', async () => {
+    const p = await sp('Provider', '100');
+    const a = await create('Alpha', ['--parent', p.id, '--device-limit', '30']);
+    const b = await create('Beta', ['--parent', p.id]);
+    const other = await create('Other');
+    await seedDevices(ctx.dbs, p.id, { accepted: 1 });
+    await seedDevices(ctx.dbs, a.id, { accepted: 3, pending: 2, preauthorized: 1 });
+    await seedDevices(ctx.dbs, b.id, { accepted: 5 });
+    await seedDevices(ctx.dbs, other.id, { accepted: 7 });
+
+    const rows = await runJson(ctx.dbs, ['usage', '--tree', p.id]);
+    expect(rows.map((r: any) => r.name)).toEqual(['Provider', 'Alpha', 'Beta', 'TOTAL']);
+    expect(rows[3]).toMatchObject({ id: null, total: true, devices: { accepted: 9, pending: 2, preauthorized: 1 }, limits: null });
+    // One as_of for the whole listing.
+    expect(new Set(rows.map((r: any) => r.as_of)).size).toBe(1);
+    // JSON keeps -1 for unlimited.
+    expect(rows[0].limits.max_micro_devices).toBe(-1);
+
+    const csv = csvObjects((await run(ctx.dbs, ['usage', '--tree', p.id, '-o', 'csv'])).stdout);
+    expect(csv.map((r) => r.NAME)).toEqual(['Provider', 'Alpha', 'Beta', 'TOTAL']);
+    expect(csv.map((r) => r.ACCEPTED)).toEqual(['1', '3', '5', '9']);
+    expect(csv[1]).toMatchObject({ STATUS: 'active', PLAN: 'enterprise', PENDING: '2', PREAUTHORIZED: '1', LIMIT: '30', UNLIMITED: 'LIMIT_MICRO LIMIT_SYSTEM' });
+    // An unlimited figure is an empty cell (a spreadsheet sums the column), named in UNLIMITED.
+    expect(csv[0]).toMatchObject({ LIMIT: '100', LIMIT_MICRO: '', FREE: '70', UNLIMITED: expect.stringMatching(/^LIMIT_MICRO LIMIT_SYSTEM /) });
+    expect(csv[3]).toMatchObject({ ID: '', NAME: 'TOTAL', LIMIT: '', UNLIMITED: '' });
+    for (const r of csv) for (const k of ['ACCEPTED', 'PENDING', 'LIMIT', 'ALLOCATED', 'FREE']) expect(r[k]).toMatch(/^\d*$/);
+
+    const table = await run(ctx.dbs, ['usage', '--tree', p.id, '-o', 'table']);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[4]).toMatch(/^ +TOTAL +/);
+    expect(table.stdout).not.toContain('unlimited');
+  });
+
+  it('refuses a tenant that is not a Service Provider (exit 2) and one that does not exist (exit 3)', async () => {
+    const t = await create('Plain');
+    const notSp = await run(ctx.dbs, ['usage', '--tree', t.id]);
+    expect(notSp.code).toBe(2);
+    expect(notSp.stderr).toContain(`--tenant ${t.id}`);
+    // The hint works.
+    expect((await runJson(ctx.dbs, ['usage', '--tenant', t.id])).map((r: any) => r.name)).toEqual(['Plain']);
+    await ctx.expectFailsCleanly(['usage', '--tree', MISSING], 3);
+    await ctx.expectFailsCleanly(['usage', '--tree', t.id, '--parent', t.id], 2);
+  });
+});
+
+describe('a missing parent', () => {
+  it('is exit 3 for usage --parent and list-tenants --parent alike', async () => {
+    await ctx.expectFailsCleanly(['usage', '--parent', MISSING], 3);
+    await ctx.expectFailsCleanly(['list-tenants', '--parent', MISSING], 3);
+    const p = await sp('Provider', '10');
+    expect(await runJson(ctx.dbs, ['list-tenants', '--parent', p.id])).toEqual([]);
+  });
+});
