@@ -81,6 +81,13 @@ export interface FieldState {
 export type Step =
   | { kind: 'insert'; target: Target; doc: Document }
   | { kind: 'update'; target: Target; id: unknown; before: FieldState; after: FieldState }
+  /**
+   * Many documents that share their `before` values get the same `after` in one `updateMany`
+   * (an SP's children following its plan): conditional on `before` for every one of them. The
+   * field that differs between them (`separate`, e.g. updated_at) is kept per document, so the
+   * undo restores each exactly (one conditional update per document: undo is the rare path).
+   */
+  | { kind: 'updateGroup'; target: Target; ids: unknown[]; before: FieldState; after: FieldState; separate: { field: string; values: unknown[] } }
   | { kind: 'delete'; target: Target; doc: Document }
   /** A Mender service's internal API (mender/services.ts); its undo is the service's own inverse. */
   | { kind: 'service'; call: ServiceCall }
@@ -787,6 +794,16 @@ export class Journal {
       case 'insert':
         await this.coll(step.target).insertOne(step.doc);
         return;
+      case 'updateGroup': {
+        const res = await this.coll(step.target).updateMany({ _id: { $in: step.ids }, ...stateFilter(step.before) } as Document, stateUpdate(step.after));
+        if (res.matchedCount !== step.ids.length) {
+          throw new ConflictError(
+            `${step.ids.length - res.matchedCount} record(s) in ${step.target.db}.${step.target.coll} changed while this command ran`,
+            'nothing was changed; run the command again',
+          );
+        }
+        return;
+      }
       case 'update': {
         const res = await this.coll(step.target).updateOne({ _id: step.id, ...stateFilter(step.before) } as Document, stateUpdate(step.after));
         if (res.matchedCount !== 1) {
@@ -880,6 +897,18 @@ export class Journal {
       case 'update':
         await this.coll(step.target).updateOne({ _id: step.id, ...stateFilter(step.after) } as Document, stateUpdate(step.before));
         return;
+      case 'updateGroup': {
+        const ops: AnyBulkWriteOperation<Document>[] = step.ids.map((id, i) => {
+          const value = step.separate.values[i];
+          const back = stateUpdate(step.before) as { $set?: Document; $unset?: Document };
+          const update: Document = { ...back };
+          if (value === undefined || value === null) update.$unset = { ...(back.$unset ?? {}), [step.separate.field]: '' };
+          else update.$set = { ...(back.$set ?? {}), [step.separate.field]: value };
+          return { updateOne: { filter: { _id: id, ...stateFilter(step.after) } as Document, update } };
+        });
+        for (let i = 0; i < ops.length; i += UPDATE_BATCH) await this.coll(step.target).bulkWrite(ops.slice(i, i + UPDATE_BATCH), { ordered: false });
+        return;
+      }
       case 'delete':
         try {
           await this.coll(step.target).insertOne(step.doc);

@@ -68,10 +68,16 @@ export async function inheritanceWrites(store: Store, spAfter: TenantRecord, now
   const out: PolicyWrites = { steps: [], events: [], described: [] };
   const sp = spAfter.tenant;
   const { plan } = inheritedFeatures(sp);
+  // Children stored alike (the usual case: all of them) are changed by one conditional updateMany.
+  const groups = new Map<string, { children: TenantRecord[]; addons: unknown }>();
   for await (const child of store.tenants.find({ parent: sp.id })) {
     const differs = differencesFromSp(sp, child.tenant.plan, child.tenant.addons);
     if (differs.length === 0) continue;
-    out.steps.push(store.tenants.updateStep(child, { plan, addons: inheritedAddons(sp, child.tenant.addons), updated_at: now }));
+    const addons = inheritedAddons(sp, child.tenant.addons);
+    const key = JSON.stringify([child.raw.plan ?? null, child.raw.addons ?? null, addons]);
+    const group = groups.get(key) ?? { children: [], addons };
+    group.children.push(child);
+    groups.set(key, group);
     const c = child.tenant;
     out.events.push({
       action: 'update',
@@ -81,7 +87,9 @@ export async function inheritanceWrites(store: Store, spAfter: TenantRecord, now
       change: `follows its Service Provider's plan and add-ons: ${differs.map((d) => d.replace(/ \(its Service Provider's: (.*)\)$/, ' -> $1')).join('; ')}`,
     });
   }
-  if (out.steps.length > 0) out.described.push(`${out.steps.length} child tenant${out.steps.length === 1 ? '' : 's'} given its plan and add-ons`);
+  for (const g of groups.values()) out.steps.push(store.tenants.updateGroupStep(g.children, ['plan', 'addons'], { plan, addons: g.addons as TenantRecord['tenant']['addons'] }, now));
+  const n = out.events.length;
+  if (n > 0) out.described.push(`${n} child tenant${n === 1 ? '' : 's'} given its plan and add-ons`);
   return out;
 }
 

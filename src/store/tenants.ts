@@ -334,6 +334,29 @@ export class TenantStore {
   updateStep(record: TenantRecord, fields: TenantFields): Step {
     return fieldUpdateStep(this.target, record.raw, fields as Document);
   }
+
+  /**
+   * One update of many tenants whose stored `shared` fields are alike (the caller groups them),
+   * to the same `fields` and `updated_at`: one `updateMany`, conditional on those fields; each
+   * tenant's own `updated_at` is kept for the undo.
+   */
+  updateGroupStep(records: TenantRecord[], shared: readonly (keyof TenantFields)[], fields: TenantFields, updatedAt: Date): Step {
+    const first = records[0]!.raw;
+    const before: FieldState = { set: {}, unset: [] };
+    for (const k of shared) {
+      if (first[k] === undefined) before.unset.push(k);
+      else before.set[k] = first[k];
+    }
+    const after: FieldState = { set: { ...(fields as Document), updated_at: updatedAt }, unset: [] };
+    return {
+      kind: 'updateGroup',
+      target: this.target,
+      ids: records.map((r) => r.raw._id),
+      before,
+      after,
+      separate: { field: 'updated_at', values: records.map((r) => r.raw.updated_at ?? null) },
+    };
+  }
 }
 
 /** Build a compare-and-set update: `before` is what was read, `after` what is wanted. */

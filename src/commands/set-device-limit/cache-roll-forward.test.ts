@@ -45,7 +45,7 @@ describe('cache refreshes are roll-forward steps', () => {
     expect(repaired.code).toBe(0);
     expect(JSON.parse(repaired.stdout).finalized).toHaveLength(1);
     expect(repaired.stderr).toMatch(/warning: no --redis-url .*old limit for up to 3 hours/);
-    expect(repaired.stderr).toContain(`SET ${limitKey(t.id)} "" EX 10`);
+    expect(repaired.stderr).toContain(`redis-cli SET ${limitKey(t.id)} '' EX 10`);
   });
 
   it('a suspension killed at finalize: the next changing command revokes its tokens and bumps its cache version', async () => {

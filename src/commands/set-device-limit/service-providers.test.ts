@@ -21,7 +21,7 @@ describe('set-device-limit', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([{ id: t.id, name: 't', kind: 'max_devices', before: 5, after: 0, changed: true, cache: 'not_configured' }]);
     // The advice is one command to paste into a shell.
-    expect(r.stderr).toMatch(/warning: no --redis-url.*up to 3 hours.*: redis-cli SET deviceauth:v1:tenant:[0-9a-f]{24}:limit:v2:max_devices '' EX 10\n$/);
+    expect(r.stderr).toMatch(/warning: no --redis-url.*up to 3 hours.*: redis-cli SET deviceauth:v1:tenant:[0-9a-f]{24}:limit:v2:max_devices '' EX 10\n/);
     expect(await storedLimit(ctx.dbs, t.id)).toBe(0);
     const u = await runJson(ctx.dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', 'unlimited']);
     expect(u).toMatchObject([{ before: 0, after: -1 }]);

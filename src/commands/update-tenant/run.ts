@@ -134,7 +134,12 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
           ...(wanted.child_features !== undefined ? { child_features: wanted.child_features ?? undefined } : {}),
         },
       };
-      extra.push(await inheritanceWrites(store, spAfter, now));
+      // Only a real change re-applies: asking for what the SP already has writes nothing (check --repair mends strays).
+      const changed =
+        spAfter.tenant.plan !== t.plan ||
+        JSON.stringify(spAfter.tenant.addons) !== JSON.stringify(t.addons) ||
+        JSON.stringify(spAfter.tenant.child_features ?? null) !== JSON.stringify(t.child_features ?? null);
+      if (changed) extra.push(await inheritanceWrites(store, spAfter, now));
     }
     const changes = plan(record, fields, flags, sign, now, extra);
     const spFlag = wanted.service_provider ?? record.tenant.service_provider;

@@ -11,8 +11,8 @@ const MISSING = '0123456789abcdef01234567';
 describe('usage --tree', () => {
   it('lists the Service Provider, then its children, then a TOTAL row, alike in JSON, CSV and a table', async () => {
     const p = await sp('Provider', '100');
-    const a = await create('Alpha', ['--parent', p.id, '--device-limit', '30']);
-    const b = await create('Beta', ['--parent', p.id]);
+    const a = await ctx.child('Alpha', p.id, ['--device-limit', '30']);
+    const b = await ctx.child('Beta', p.id, ['--device-limit', '10']);
     const other = await create('Other');
     await seedDevices(ctx.dbs, p.id, { accepted: 1 });
     await seedDevices(ctx.dbs, a.id, { accepted: 3, pending: 2, preauthorized: 1 });
@@ -32,7 +32,7 @@ describe('usage --tree', () => {
     expect(csv.map((r) => r.ACCEPTED)).toEqual(['1', '3', '5', '9']);
     expect(csv[1]).toMatchObject({ STATUS: 'active', PLAN: 'enterprise', PENDING: '2', PREAUTHORIZED: '1', LIMIT: '30', UNLIMITED: 'LIMIT_MICRO LIMIT_SYSTEM' });
     // An unlimited figure is an empty cell (a spreadsheet sums the column), named in UNLIMITED.
-    expect(csv[0]).toMatchObject({ LIMIT: '100', LIMIT_MICRO: '', FREE: '70', UNLIMITED: expect.stringMatching(/^LIMIT_MICRO LIMIT_SYSTEM /) });
+    expect(csv[0]).toMatchObject({ LIMIT: '100', LIMIT_MICRO: '', FREE: '60', UNLIMITED: expect.stringMatching(/^LIMIT_MICRO LIMIT_SYSTEM /) });
     expect(csv[3]).toMatchObject({ ID: '', NAME: 'TOTAL', LIMIT: '', UNLIMITED: '' });
     for (const r of csv) for (const k of ['ACCEPTED', 'PENDING', 'LIMIT', 'ALLOCATED', 'FREE']) expect(r[k]).toMatch(/^\d*$/);
 
