@@ -5,7 +5,9 @@
  * auditlogs service). Each entry must arrive once, in Mender's shape, in the log of the tenant
  * whose admins would have made the change in Mender's UI.
  */
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderDbs, menderEnv, unique } from '../../../test/support/mender';
 import { run, passwordFile, tmpDir, closeClient, type Dbs } from '../../../test/support/harness';
 import { killedAt } from '../../../test/support/crash';
@@ -88,11 +90,28 @@ describe.each(MENDER_VERSIONS)("Mender %s's audit log, through its workflows ser
     await toolJson(['set-device-limit', '--tenant', child.id, '--device-limit', '40']);
     const email = `${unique('tech')}@paris.example`;
     await toolJson(['create-user', '--tenant', child.id, '--email', email, '--password-file', pw]);
+    // SSO settings of the child, a user removed from it, the SP's plan reaching the child, its suspension and removal.
+    const sso = path.join(tmpDir(), 'sso.json');
+    fs.writeFileSync(sso, JSON.stringify({ type: 'oidc', issuer: 'https://id.example', client_id: 'mender', client_secret: 's3cret' }));
+    await toolJson(['set-sso', '--tenant', child.id, '-f', sso]);
+    await toolJson(['delete-user', '--tenant', child.id, '--email', email, '--yes']);
+    await toolJson(['update-tenant', '--tenant', sp.id, '--plan', 'professional']);
+    const leaving = await toolJson(['create-tenant', '--name', unique('Globex Oslo'), '--parent', sp.id, '--device-limit', '5', '--admin-email', `${unique('oslo')}@oslo.example`, '--password-file', pw]);
+    await toolJson(['update-tenant', '--tenant', leaving.id, '--status', 'suspended', '--yes']);
+    await toolJson(['delete-tenant', '--tenant', leaving.id, '--yes']);
     const standalone = await toolJson(['create-tenant', '--name', unique('Initech')]);
     await toolJson(['update-tenant', '--tenant', standalone.id, '--plan', 'professional']);
+    // A standalone tenant's removal belongs to no tenant's log in Mender: it stays in the tool's log (skipped).
+    const gone = await toolJson(['create-tenant', '--name', unique('Hooli')]);
+    await toolJson(['update-tenant', '--tenant', gone.id, '--status', 'suspended', '--yes']);
+    await toolJson(['delete-tenant', '--tenant', gone.id, '--yes']);
 
-    const own = await ownEntries();
-    expect(own.length).toBeGreaterThanOrEqual(8);
+    const all = await ownEntries();
+    const skipped = all.filter((e) => e.tenant_id === '');
+    expect(skipped.map((e) => e.object.type)).toEqual(['tenant']);
+    const own = all.filter((e) => e.tenant_id !== '');
+    // A removed tenant's own log goes with it (its create and suspension entries were delivered before).
+    expect(own.length).toBeGreaterThanOrEqual(12);
     const arrived = await delivered(own.map((e) => e.id));
     // Once each: the worker ran one job per entry.
     expect(arrived.map((e) => e.auditlog.meta.tenantadm_entry_id![0]).sort()).toEqual(own.map((e) => e.id).sort());
@@ -101,7 +120,7 @@ describe.each(MENDER_VERSIONS)("Mender %s's audit log, through its workflows ser
     for (const e of own) {
       const d = byId.get(e.id)!;
       // A Service Provider's changes to a child tenant go to the SP's log; a change to a child's users to the child's.
-      const expected = e.object.type === 'tenant' && e.tenant_id === child.id ? sp.id : e.tenant_id;
+      const expected = e.object.type === 'tenant' && [child.id, leaving.id].includes(e.tenant_id) ? sp.id : e.tenant_id;
       expect({ entry: e.id, log: d.tenant_id }).toEqual({ entry: e.id, log: expected });
       expect(d.auditlog).toEqual({
         action: expect.stringMatching(/^(create|update|delete|password_change|auth_method_change)$/),
@@ -120,6 +139,13 @@ describe.each(MENDER_VERSIONS)("Mender %s's audit log, through its workflows ser
     const childLimit = arrived.find((e) => e.auditlog.object.id === child.id && e.auditlog.change.startsWith('max_devices'))!;
     expect(childLimit).toMatchObject({ tenant_id: sp.id, auditlog: { object: { type: 'tenant', tenant: { name: child.name } } } });
     expect(arrived.filter((e) => e.tenant_id === standalone.id)).toHaveLength(2);
+    // The child's SSO change and its following the SP's plan are the SP's; the removed user, the child's.
+    expect(arrived.find((e) => e.auditlog.object.id === child.id && /SSO/.test(e.auditlog.change))).toMatchObject({ tenant_id: sp.id });
+    expect(arrived.find((e) => e.auditlog.object.id === child.id && /follows its Service Provider/.test(e.auditlog.change))).toMatchObject({ tenant_id: sp.id });
+    expect(arrived.find((e) => e.auditlog.action === 'delete' && e.auditlog.object.user?.email === email)).toMatchObject({ tenant_id: child.id });
+    expect(arrived.find((e) => e.auditlog.action === 'delete' && e.auditlog.object.id === leaving.id)).toMatchObject({ tenant_id: sp.id });
+    // Nothing of the standalone removal reached Mender, and forward has nothing left to send.
+    expect(await toolJson(['audit', 'forward', '--dry-run'])).toEqual({ sent: 0, skipped: 0, waiting: 0 });
   });
 
   test('a run killed between its commit and the delivery delivers when it is settled', async () => {
