@@ -86,6 +86,35 @@ export class DeviceStore {
   }
 
   /**
+   * Devices by status, and by tier where the records carry one, of some tenants (`ids`) or of
+   * every tenant, in one pass over the devices (usage). Tenants whose records carry no tier
+   * have no entry in `tiers`: open-source deviceauth stores none, and the totals say it all.
+   */
+  async countsWithTiers(ids?: string[]): Promise<{ counts: Map<string, DeviceCounts>; tiers: Map<string, TierCounts> }> {
+    const counts = new Map<string, DeviceCounts>((ids ?? []).map((id) => [id, { accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 }]));
+    const tiers = new Map<string, TierCounts>();
+    if (ids && ids.length === 0) return { counts, tiers };
+    const filter = ids ? { tenant_id: { $in: ids } } : {};
+    const cursor = this.coll.find(filter, { projection: { _id: 0, tenant_id: 1, status: 1, tier: 1 } }).batchSize(5000);
+    for await (const doc of cursor) {
+      const tenant = String(doc.tenant_id);
+      let c = counts.get(tenant);
+      if (!c) counts.set(tenant, (c = { accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 }));
+      const status = doc.status as keyof DeviceCounts;
+      if (status in c) c[status] += 1;
+      if (!(status === 'accepted' || status === 'pending' || status === 'preauthorized')) continue;
+      // A record without a tier is a standard device, as usage record counts it.
+      const tier = tierOf(doc as { tier?: unknown });
+      let t = tiers.get(tenant);
+      if (!t) tiers.set(tenant, (t = emptyTierCounts()));
+      if (tier) t.tiers = true;
+      t[status][tier ?? 'max_devices'] += 1;
+    }
+    for (const [tenant, t] of tiers) if (!t.tiers) tiers.delete(tenant);
+    return { counts, tiers };
+  }
+
+  /**
    * Devices of every tenant by status and tier, in one pass (usage history). A device whose
    * record carries no `tier` counts as a standard device (open-source deviceauth stores none);
    * `tiers` says whether any of the tenant's records carried one.

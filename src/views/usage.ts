@@ -24,6 +24,11 @@ export interface UsageRow {
   children?: number;
   allocated?: PerKind;
   free?: PerKind;
+  /**
+   * Devices per tier (standard max_devices, micro, system), where the tenant's device records
+   * carry a tier; absent otherwise (open-source deviceauth stores none: `devices` is the total).
+   */
+  by_tier?: Record<LimitKind, { accepted: number; pending: number; preauthorized: number }>;
   /** When the figures were read (one time for the whole run). */
   as_of: string;
   /** `usage --tree`: the row that adds up the Service Provider and its children. */
@@ -67,6 +72,12 @@ export const usageColumns: Column<UsageRow>[] = [
   { header: 'PENDING', get: (r) => r.devices.pending, optional: true },
   { header: 'PREAUTHORIZED', get: (r) => r.devices.preauthorized, optional: true },
   { header: 'REJECTED', get: (r) => r.devices.rejected, optional: true },
+  // Per tier only where the device records carry one; an empty cell otherwise (ACCEPTED is the total).
+  ...(['max_micro_devices', 'max_system_devices'] as const).map((k) => ({
+    header: `ACCEPTED${KIND_SUFFIX[k]}`,
+    get: (r: UsageRow) => r.by_tier?.[k].accepted ?? '',
+    optional: true,
+  })),
   ...kindColumns('LIMIT', (r) => r.limits),
   { header: 'CHILDREN', get: (r) => r.children ?? '', optional: true },
   ...kindColumns('ALLOCATED', (r) => r.allocated),

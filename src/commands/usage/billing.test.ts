@@ -1,5 +1,6 @@
 /** End-to-end tests of usage for a bill: one Service Provider's tree with totals, numbers a spreadsheet can add up, missing parents. */
-import { run, runJson } from '../../../test/support/harness';
+import { ObjectId } from 'mongodb';
+import { client, run, runJson } from '../../../test/support/harness';
 import { csvObjects } from '../../../test/support/csv';
 import { seedDevices } from '../../../test/support/limits';
 import { commandTest } from '../../../test/support/command-test';
@@ -61,5 +62,39 @@ describe('a missing parent', () => {
     await ctx.expectFailsCleanly(['list-tenants', '--parent', MISSING], 3);
     const p = await sp('Provider', '10');
     expect(await runJson(ctx.dbs, ['list-tenants', '--parent', p.id])).toEqual([]);
+  });
+});
+
+describe('devices per tier', () => {
+  it('counts them per tier where the device records carry one, and gives the total alone otherwise', async () => {
+    const tiered = await create('Tiered', ['--device-limit', '10']);
+    const plain = await create('Plain');
+    const devices = (await client()).db(ctx.dbs.deviceauth).collection<{ _id: string }>('devices');
+    const doc = (tenant: string, status: string, tier?: string) => ({ _id: new ObjectId().toHexString(), tenant_id: tenant, status, ...(tier ? { tier } : {}) });
+    await devices.insertMany([
+      doc(tiered.id, 'accepted', 'micro'),
+      doc(tiered.id, 'accepted', 'micro'),
+      doc(tiered.id, 'accepted', 'system'),
+      doc(tiered.id, 'accepted'), // no tier: a standard device
+      doc(tiered.id, 'pending', 'micro'),
+      doc(plain.id, 'accepted'),
+      doc(plain.id, 'accepted'),
+    ]);
+    // The same figures whether a few tenants are asked for (a query per batch) or all of them (one pass).
+    for (const args of [['--tenant', tiered.id], []]) {
+      const rows = await runJson(ctx.dbs, ['usage', ...args]);
+      const t = rows.find((r: { id: string }) => r.id === tiered.id);
+      expect(t.devices).toMatchObject({ accepted: 4, pending: 1 });
+      expect(t.by_tier).toEqual({
+        max_devices: { accepted: 1, pending: 0, preauthorized: 0 },
+        max_micro_devices: { accepted: 2, pending: 1, preauthorized: 0 },
+        max_system_devices: { accepted: 1, pending: 0, preauthorized: 0 },
+      });
+      const p = rows.find((r: { id: string }) => r.id === plain.id);
+      if (p) expect(p.by_tier).toBeUndefined();
+    }
+    const csv = csvObjects((await run(ctx.dbs, ['usage', '-o', 'csv'])).stdout);
+    expect(csv.find((r) => r.ID === tiered.id)).toMatchObject({ ACCEPTED: '4', ACCEPTED_MICRO: '2', ACCEPTED_SYSTEM: '1' });
+    expect(csv.find((r) => r.ID === plain.id)).toMatchObject({ ACCEPTED: '2', ACCEPTED_MICRO: '', ACCEPTED_SYSTEM: '' });
   });
 });

@@ -7,7 +7,7 @@ import { ExitCode } from '../../errors';
 import { LIMIT_KINDS, UNLIMITED, parseTenantId } from '../../domain/tenant';
 import { allocationOf, freeCapacity } from '../../domain/allocation';
 import type { Store, TenantRecord } from '../../store';
-import type { DeviceCounts } from '../../store/devices';
+import type { DeviceCounts, TierCounts } from '../../store/devices';
 import { requireTenant } from '../../operations/tenants';
 import { UsageError } from '../../errors';
 import { counted } from '../../progress';
@@ -18,6 +18,8 @@ export type UsageOptions = OptionsOf<typeof usageOptions>;
 /** Where a batch of rows gets its figures: queries per batch, or maps read once. */
 interface Figures {
   counts(ids: string[]): Promise<Map<string, DeviceCounts>>;
+  /** Devices per tier, for the tenants whose device records carry a tier (none on open-source deviceauth). */
+  tiers(ids: string[]): Promise<Map<string, TierCounts>>;
   limits(ids: string[]): Promise<Map<string, PerKind>>;
   /** Children of each of the SPs, in one read. */
   children(spIds: string[]): Promise<Map<string, string[]>>;
@@ -27,8 +29,15 @@ const noDevices = (): DeviceCounts => ({ accepted: 0, pending: 0, rejected: 0, p
 
 /** For a few tenants: `$in` queries on exactly those tenants (one per figure, whatever the batch size). */
 function perBatch(store: Store): Figures {
+  // Counts and tiers come from one pass over the batch's devices.
+  let last: { ids: string[]; read: ReturnType<Store['devices']['countsWithTiers']> } | undefined;
+  const read = (ids: string[]) => {
+    if (last?.ids !== ids) last = { ids, read: store.devices.countsWithTiers(ids) };
+    return last.read;
+  };
   return {
-    counts: (ids) => store.devices.countsByStatus(ids),
+    counts: async (ids) => (await read(ids)).counts,
+    tiers: async (ids) => (await read(ids)).tiers,
     limits: async (ids) => {
       const out = new Map<string, PerKind>(ids.map((id) => [id, {} as PerKind]));
       for (const [, rec] of await store.limits.getKinds(ids, LIMIT_KINDS)) out.get(rec.tenantId)![rec.kind] = rec.value;
@@ -50,15 +59,16 @@ function perBatch(store: Store): Figures {
  * quadratic; these maps hold a few numbers per tenant.
  */
 async function allAtOnce(store: Store): Promise<Figures> {
-  const [counts, children, ...byKind] = await Promise.all([
-    store.devices.countsByStatusAll(),
+  const [devices, children, ...byKind] = await Promise.all([
+    store.devices.countsWithTiers(),
     store.tenants.childIdsByParent(),
     ...LIMIT_KINDS.map((kind) => store.limits.all(kind)),
   ]);
   const limitsOf = (id: string): PerKind =>
     Object.fromEntries(LIMIT_KINDS.map((kind, i) => [kind, (byKind[i] as Map<string, number>).get(id) ?? UNLIMITED])) as PerKind;
   return {
-    counts: async (ids) => new Map(ids.map((id) => [id, counts.get(id) ?? noDevices()])),
+    counts: async (ids) => new Map(ids.map((id) => [id, devices.counts.get(id) ?? noDevices()])),
+    tiers: async () => devices.tiers,
     limits: async (ids) => new Map(ids.map((id) => [id, limitsOf(id)])),
     children: async (spIds) => new Map(spIds.map((id) => [id, children.get(id) ?? []])),
   };
@@ -68,7 +78,7 @@ async function allAtOnce(store: Store): Promise<Figures> {
 async function usageRows(figures: Figures, records: TenantRecord[], asOf: string): Promise<UsageRow[]> {
   const ids = records.map((r) => r.tenant.id);
   const spIds = records.filter((r) => r.tenant.service_provider).map((r) => r.tenant.id);
-  const [counts, limits, children] = await Promise.all([figures.counts(ids), figures.limits(ids), figures.children(spIds)]);
+  const [counts, tiers, limits, children] = await Promise.all([figures.counts(ids), figures.tiers(ids), figures.limits(ids), figures.children(spIds)]);
   const childLimits = await figures.limits([...new Set([...children.values()].flat())]);
   const rows: UsageRow[] = [];
   for (const r of records) {
@@ -84,6 +94,8 @@ async function usageRows(figures: Figures, records: TenantRecord[], asOf: string
       limits: limits.get(t.id)!,
       as_of: asOf,
     };
+    const byTier = tiers.get(t.id);
+    if (byTier) row.by_tier = Object.fromEntries(LIMIT_KINDS.map((k) => [k, { accepted: byTier.accepted[k], pending: byTier.pending[k], preauthorized: byTier.preauthorized[k] }])) as UsageRow['by_tier'];
     if (t.service_provider) {
       const kids = children.get(t.id) ?? [];
       row.children = kids.length;

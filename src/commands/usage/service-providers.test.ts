@@ -58,11 +58,11 @@ describe('usage', () => {
     expect(table.stdout).toMatch(/ACCEPTED.*PENDING.*REJECTED.*LIMIT/);
     const csv = (await run(ctx.dbs, ['usage', '-o', 'csv'])).stdout.split('\r\n');
     expect(csv[0]).toBe(
-      'ID,NAME,STATUS,PLAN,SP,PARENT,ACCEPTED,PENDING,PREAUTHORIZED,REJECTED,LIMIT,LIMIT_MICRO,LIMIT_SYSTEM,CHILDREN,ALLOCATED,ALLOCATED_MICRO,ALLOCATED_SYSTEM,FREE,FREE_MICRO,FREE_SYSTEM,UNLIMITED,AS_OF',
+      'ID,NAME,STATUS,PLAN,SP,PARENT,ACCEPTED,PENDING,PREAUTHORIZED,REJECTED,ACCEPTED_MICRO,ACCEPTED_SYSTEM,LIMIT,LIMIT_MICRO,LIMIT_SYSTEM,CHILDREN,ALLOCATED,ALLOCATED_MICRO,ALLOCATED_SYSTEM,FREE,FREE_MICRO,FREE_SYSTEM,UNLIMITED,AS_OF',
     );
     // Numeric columns hold numbers only: unlimited is an empty cell, named in UNLIMITED.
     expect(csv.find((l) => l.startsWith(p.id))).toMatch(
-      new RegExp(`^${p.id},sp,active,enterprise,yes,,1,0,0,0,100,,,2,50,,,50,,,LIMIT_MICRO LIMIT_SYSTEM ALLOCATED_MICRO ALLOCATED_SYSTEM FREE_MICRO FREE_SYSTEM,\\d{4}-`),
+      new RegExp(`^${p.id},sp,active,enterprise,yes,,1,0,0,0,,,100,,,2,50,,,50,,,LIMIT_MICRO LIMIT_SYSTEM ALLOCATED_MICRO ALLOCATED_SYSTEM FREE_MICRO FREE_SYSTEM,\\d{4}-`),
     );
 
     await expectFailsCleanly(ctx.dbs, ['usage', '--tenant', '0123456789abcdef01234567'], 3);
