@@ -17,8 +17,8 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { MongoClient, ObjectId, Long } = require('mongodb');
-const { startServer, intArg, benchDbs, cliEnv, timeCli } = require('./bench-server');
+const { MongoClient } = require('mongodb');
+const { startServer, intArg, benchDbs, cliEnv, timeCli, seedSpWithChildren, median } = require('./bench-server');
 
 const ROOT = path.resolve(__dirname, '..');
 const N = intArg('children', 2000);
@@ -90,7 +90,6 @@ async function startWorkflows(uri, sink, dir) {
   return { api, stop: () => children.forEach((c) => c.kill('SIGTERM')) };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const server = await startServer('delivery');
@@ -100,18 +99,7 @@ async function main() {
   const c = await MongoClient.connect(server.uri);
   try {
     const dbs = benchDbs();
-    await c.db(dbs.deviceauth).collection('migration_info').insertOne({ version: { major: 2, minor: 0, patch: 2 }, timestamp: new Date() });
-    const sp = new ObjectId();
-    const kids = Array.from({ length: N }, () => new ObjectId());
-    const now = new Date();
-    await c.db(dbs.tenantadm).collection('tenants').insertMany([
-      { _id: sp, name: 'sp', status: 'active', plan: 'enterprise', addons: [], service_provider: true, created_at: now, updated_at: now },
-      ...kids.map((k, i) => ({ _id: k, name: `child-${i}`, status: 'active', plan: 'enterprise', addons: [], parent_tenant_id: sp.toHexString(), created_at: now, updated_at: now })),
-    ]);
-    await c.db(dbs.deviceauth).collection('limits').insertMany([
-      { _id: new ObjectId(), tenant_id: sp.toHexString(), name: 'max_devices', value: Long.fromNumber(N * 10) },
-      ...kids.map((k) => ({ _id: new ObjectId(), tenant_id: k.toHexString(), name: 'max_devices', value: Long.fromNumber(1) })),
-    ]);
+    const { kids } = await seedSpWithChildren(c, dbs, N, { spLimit: N * 10, childLimit: 1 });
     const off = cliEnv(server.uri, dbs);
     const on = { ...off, TENANTADM_ORCHESTRATOR_ADDR: wf.api };
     await timeCli(off, ['migrate']);

@@ -11,14 +11,13 @@
  */
 'use strict';
 const path = require('node:path');
-const { MongoClient, ObjectId, Long } = require('mongodb');
-const { startServer, postgresAvailable, intArg, benchDbs, cliEnv, timeCli } = require('./bench-server');
+const { MongoClient } = require('mongodb');
+const { startServer, postgresAvailable, intArg, benchDbs, cliEnv, timeCli, seedSpWithChildren, median } = require('./bench-server');
 
 const N = intArg('children', 2000);
 const PAIRS = intArg('pairs', 3);
 const backendArg = process.argv.indexOf('--backend');
 const BACKEND = backendArg > 0 ? process.argv[backendArg + 1] : 'sqlite';
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   if (BACKEND === 'postgresql' && !postgresAvailable()) throw new Error('no PostgreSQL server here');
@@ -26,19 +25,10 @@ async function main() {
   const c = await MongoClient.connect(server.uri);
   try {
     const dbs = benchDbs();
-    await c.db(dbs.deviceauth).collection('migration_info').insertOne({ version: { major: 2, minor: 0, patch: 2 }, timestamp: new Date() });
-    const sp = new ObjectId();
-    const kids = Array.from({ length: N }, () => new ObjectId());
-    const now = new Date();
+    const { sp, kids } = await seedSpWithChildren(c, dbs, N, { spLimit: N * 10 });
     const tenants = c.db(dbs.tenantadm).collection('tenants');
-    await tenants.insertMany([
-      { _id: sp, name: 'sp', status: 'active', plan: 'enterprise', addons: [], service_provider: true, created_at: now, updated_at: now },
-      ...kids.map((k, i) => ({ _id: k, name: `child-${i}`, status: 'active', plan: 'enterprise', addons: [], parent_tenant_id: sp.toHexString(), created_at: now, updated_at: now })),
-    ]);
-    await c.db(dbs.deviceauth).collection('limits').insertOne({ _id: new ObjectId(), tenant_id: sp.toHexString(), name: 'max_devices', value: Long.fromNumber(N * 10) });
     const env = cliEnv(server.uri, dbs);
     await timeCli(env, ['migrate']);
-    const audit = c.db(dbs.audit).collection('tenantadm_audit');
     let plan = 'enterprise';
     const next = () => (plan = plan === 'enterprise' ? 'professional' : 'enterprise');
     // The baseline is a process too (start-up and connection included, as for the tool): a raw

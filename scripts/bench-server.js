@@ -245,4 +245,27 @@ async function seedAuditEntries(coll, n, { batch, change }) {
   }
 }
 
-module.exports = { startServer, postgresAvailable, letters, intArg, benchDbs, cliEnv, timeCli, seedAuditEntries };
+/**
+ * A Service Provider (max_devices `spLimit`) with `n` children (max_devices `childLimit`, or
+ * none when undefined) in `dbs`, and deviceauth's record of its version (2.0.2: -1 unlimited).
+ * Returns their ObjectIds.
+ */
+async function seedSpWithChildren(c, dbs, n, { spLimit, childLimit }) {
+  const { ObjectId, Long } = require('mongodb');
+  await c.db(dbs.deviceauth).collection('migration_info').insertOne({ version: { major: 2, minor: 0, patch: 2 }, timestamp: new Date() });
+  const sp = new ObjectId();
+  const kids = Array.from({ length: n }, () => new ObjectId());
+  const now = new Date();
+  await c.db(dbs.tenantadm).collection('tenants').insertMany([
+    { _id: sp, name: 'sp', status: 'active', plan: 'enterprise', addons: [], service_provider: true, created_at: now, updated_at: now },
+    ...kids.map((k, i) => ({ _id: k, name: `child-${i}`, status: 'active', plan: 'enterprise', addons: [], parent_tenant_id: sp.toHexString(), created_at: now, updated_at: now })),
+  ]);
+  const limit = (id, value) => ({ _id: new ObjectId(), tenant_id: id.toHexString(), name: 'max_devices', value: Long.fromNumber(value) });
+  await c.db(dbs.deviceauth).collection('limits').insertMany([limit(sp, spLimit), ...(childLimit === undefined ? [] : kids.map((k) => limit(k, childLimit)))]);
+  return { sp, kids };
+}
+
+/** The median of some timings. */
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+module.exports = { startServer, postgresAvailable, letters, intArg, benchDbs, cliEnv, timeCli, seedAuditEntries, seedSpWithChildren, median };

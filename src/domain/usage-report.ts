@@ -8,6 +8,7 @@
 import { UsageError } from '../errors';
 import { LIMIT_KINDS, type LimitKind } from './tenant';
 
+/** A count per device tier, named by the limit each tier counts against (standard: max_devices). */
 export type Tiers = Record<LimitKind, number>;
 
 /** What a report reads of one tenant's snapshot. */
@@ -19,6 +20,7 @@ export interface DaySnapshot {
   plan: string;
   parent_tenant_id: string | null;
   accepted: Tiers;
+  /** Each limit: -1 unlimited. */
   limits: Tiers;
 }
 

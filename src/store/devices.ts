@@ -69,26 +69,10 @@ export class DeviceStore {
   }
 
   /**
-   * Devices of every tenant by status, in one pass (for long listings). Read as a stream of
-   * (tenant, status) pairs: FerretDB's $group on a compound key took a minute for 20,000 devices.
-   */
-  async countsByStatusAll(): Promise<Map<string, DeviceCounts>> {
-    const out = new Map<string, DeviceCounts>();
-    const cursor = this.coll.find({}, { projection: { _id: 0, tenant_id: 1, status: 1 } }).batchSize(5000);
-    for await (const doc of cursor) {
-      const tenant = String(doc.tenant_id);
-      let counts = out.get(tenant);
-      if (!counts) out.set(tenant, (counts = { accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 }));
-      const status = doc.status as keyof DeviceCounts;
-      if (status in counts) counts[status] += 1;
-    }
-    return out;
-  }
-
-  /**
-   * Devices by status, and by tier where the records carry one, of some tenants (`ids`) or of
-   * every tenant, in one pass over the devices (usage). Tenants whose records carry no tier
-   * have no entry in `tiers`: open-source deviceauth stores none, and the totals say it all.
+   * Devices by status, and by tier, of some tenants (`ids`) or of every tenant, in one pass over
+   * the devices (usage, usage record). A record without a tier counts as a standard device;
+   * `tiers` in a tenant's entry says whether any of its records carried one (open-source
+   * deviceauth stores none).
    */
   async countsWithTiers(ids?: string[]): Promise<{ counts: Map<string, DeviceCounts>; tiers: Map<string, TierCounts> }> {
     const counts = new Map<string, DeviceCounts>((ids ?? []).map((id) => [id, { accepted: 0, pending: 0, rejected: 0, preauthorized: 0, noauth: 0 }]));
@@ -110,27 +94,7 @@ export class DeviceStore {
       if (tier) t.tiers = true;
       t[status][tier ?? 'max_devices'] += 1;
     }
-    for (const [tenant, t] of tiers) if (!t.tiers) tiers.delete(tenant);
     return { counts, tiers };
-  }
-
-  /**
-   * Devices of every tenant by status and tier, in one pass (usage history). A device whose
-   * record carries no `tier` counts as a standard device (open-source deviceauth stores none);
-   * `tiers` says whether any of the tenant's records carried one.
-   */
-  async countsByTierAll(): Promise<Map<string, TierCounts>> {
-    const out = new Map<string, TierCounts>();
-    const cursor = this.coll.find({ status: { $in: ['accepted', 'pending', 'preauthorized'] } }, { projection: { _id: 0, tenant_id: 1, status: 1, tier: 1 } }).batchSize(5000);
-    for await (const doc of cursor) {
-      const tenant = String(doc.tenant_id);
-      let counts = out.get(tenant);
-      if (!counts) out.set(tenant, (counts = emptyTierCounts()));
-      const tier = tierOf(doc as { tier?: unknown });
-      if (tier) counts.tiers = true;
-      counts[doc.status as 'accepted' | 'pending' | 'preauthorized'][tier ?? 'max_devices'] += 1;
-    }
-    return out;
   }
 }
 

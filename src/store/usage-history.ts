@@ -9,28 +9,19 @@ import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Document } from 'mongodb';
 import { translateDriverError } from '../mongo';
 import { LIMIT_KINDS, type LimitKind } from '../domain/tenant';
+import type { DaySnapshot, Tiers } from '../domain/usage-report';
+
+export type { Tiers };
 
 export const USAGE_DAYS = 'tenantadm_usage_days';
 export const USAGE_SNAPSHOTS = 'tenantadm_usage_snapshots';
 
-/** Device tiers, named by the limit each counts against. */
-export type Tiers = Record<LimitKind, number>;
-
-/** One tenant on one day. */
-export interface UsageSnapshot {
-  day: string;
-  tenant_id: string;
-  name: string;
-  status: string;
-  plan: string;
-  parent_tenant_id: string | null;
+/** One tenant on one day: what a report reads, and the other device counts. */
+export interface UsageSnapshot extends DaySnapshot {
   /** Devices by status and tier; `tiers: false` when the device records carry no tier (all counted as standard). */
-  accepted: Tiers;
   pending: Tiers;
   preauthorized: Tiers;
   tiers: boolean;
-  /** Each limit: -1 unlimited. */
-  limits: Tiers;
 }
 
 /** Which limit a device's tier counts against; records without one count as standard devices. */

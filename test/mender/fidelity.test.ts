@@ -4,7 +4,6 @@
  * (the tool calls their internal APIs) and without (it writes their documents directly).
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { ObjectId } from 'mongodb';
@@ -12,16 +11,8 @@ import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderApi, m
 import { LOCAL_AUDIT_NOTICE, BCRYPT_COST_10, run, passwordFile, tmpDir, dropAll, closeClient, client, type Dbs } from '../support/harness';
 import type { MenderVersion } from '../support/state';
 import { killedAt } from '../support/crash';
+import { freePort } from '../support/mender-setup';
 
-/** A port nothing listens on (taken from the kernel, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 afterAll(async () => {
   await closeMenderClients();
@@ -182,7 +173,7 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
         expect(r.stderr).toMatch(/^tenantadm: deviceauth refused to set max_micro_devices of tenant [0-9a-f]{24}: 400 unsupported limit/);
       }
-      const port = await closedPort();
+      const port = await freePort();
       const down = await run(dbs, ['set-device-limit', '--tenant', t.id, '--device-limit', '6'], {
         env: { ...env(), TENANTADM_DEVICEAUTH_ADDR: `http://127.0.0.1:${port}` },
       });

@@ -6,12 +6,12 @@
  * whose admins would have made the change in Mender's UI.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderDbs, menderEnv, unique } from '../../../test/support/mender';
 import { run, passwordFile, tmpDir, closeClient, type Dbs } from '../../../test/support/harness';
 import { killedAt } from '../../../test/support/crash';
 import type { MenderVersion } from '../../../test/support/state';
+import { freePort } from '../../../test/support/mender-setup';
 
 interface Delivered {
   version: string;
@@ -26,14 +26,6 @@ interface Delivered {
   };
 }
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 afterAll(async () => {
   await closeMenderClients();
@@ -173,7 +165,7 @@ describe.each(MENDER_VERSIONS)("Mender %s's audit log, through its workflows ser
     );
     const quiet = JSON.parse(local.stdout);
     // The workflows service down: the change is committed, its data printed, exit 8.
-    const down = `http://127.0.0.1:${await closedPort()}`;
+    const down = `http://127.0.0.1:${await freePort()}`;
     const outage = await tool(['update-tenant', '--tenant', quiet.id, '--plan', 'professional'], {}, down);
     expect(outage.code).toBe(8);
     expect(JSON.parse(outage.stdout)).toMatchObject({ id: quiet.id, plan: 'professional' });

@@ -95,7 +95,7 @@ async function usageRows(figures: Figures, records: TenantRecord[], asOf: string
       as_of: asOf,
     };
     const byTier = tiers.get(t.id);
-    if (byTier) row.by_tier = Object.fromEntries(LIMIT_KINDS.map((k) => [k, { accepted: byTier.accepted[k], pending: byTier.pending[k], preauthorized: byTier.preauthorized[k] }])) as UsageRow['by_tier'];
+    if (byTier?.tiers) row.by_tier = Object.fromEntries(LIMIT_KINDS.map((k) => [k, { accepted: byTier.accepted[k], pending: byTier.pending[k], preauthorized: byTier.preauthorized[k] }])) as UsageRow['by_tier'];
     if (t.service_provider) {
       const kids = children.get(t.id) ?? [];
       row.children = kids.length;
