@@ -49,9 +49,9 @@ describe("a Service Provider's plan and add-ons reach every child in the same op
     expect((await ctx.audit()).length).toBe(before);
   });
 
-  // Step 0 is the first write; at `commit` every step is written but not committed (rolled back);
+  // Step 0 is the SP's own update, step 1 its children's; at `commit` every step is written but not committed (rolled back);
   // from `finalize` on the change is committed (finished).
-  it.each(['step:0', 'commit', 'finalize', 'finalize:0'])('killed at %s, it is rolled back or finished whole', async (point) => {
+  it.each(['step:0', 'step:1', 'commit', 'finalize', 'finalize:0'])('killed at %s, it is rolled back or finished whole', async (point) => {
     const { sp, kids } = await family();
     await killedAt(point, ['update-tenant', '--tenant', sp.id, '--plan', 'os', '--addon', 'configure=off']);
     // The next changing command settles it first.
