@@ -1,0 +1,21 @@
+/** export: the tenants as a fleet file, secrets replaced by references. */
+import type { OptionsOf } from '../../options';
+import type { exportOptions } from './spec';
+import type { Deps } from '../../deps';
+import type { Result } from '../../output';
+import { parseTenantId } from '../../domain/tenant';
+import { buildFleet } from '../../domain/fleet';
+import { readFleetState } from '../../operations/fleet';
+
+export type ExportOptions = OptionsOf<typeof exportOptions>;
+
+export async function exportFleet(options: ExportOptions, deps: Deps): Promise<Result> {
+  const tenant = options.tenant === undefined ? undefined : parseTenantId(options.tenant);
+  const parent = options.parent === undefined ? undefined : parseTenantId(options.parent, 'Service Provider id');
+  const store = await deps.store();
+  const doc = buildFleet(await readFleetState(store, { ...(tenant ? { tenant } : {}), ...(parent ? { parent } : {}) }));
+  if (options.format === 'json') return { type: 'text', text: `${JSON.stringify(doc, null, 2)}\n` };
+  // Loaded here only: no other command pays for the YAML library.
+  const YAML = require('yaml') as typeof import('yaml');
+  return { type: 'text', text: YAML.stringify(doc, { lineWidth: 0 }) };
+}
