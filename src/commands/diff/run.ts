@@ -23,6 +23,8 @@ export async function diff(options: DiffOptions, deps: Deps): Promise<Result> {
 export async function readFleetFile(file: string, deps: Deps): Promise<FleetDocument> {
   const { text, source } = await readDocumentText(file, deps, 'fleet');
   if (text.trim() === '') throw new UsageError(`${source}: empty (a fleet document is expected)`, 'export one with `tenantadm export`');
+  // JSON (export --format json) is YAML too, but JSON.parse reads it many times faster.
+  if (text.trimStart().startsWith('{')) return validateFleet(parseJson(text, source), source);
   // Loaded here only: no other command pays for the YAML library.
   const YAML = require('yaml') as typeof import('yaml');
   const parsed = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
@@ -33,4 +35,15 @@ export async function readFleetFile(file: string, deps: Deps): Promise<FleetDocu
     throw new UsageError(`${source}: not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}`, 'fix the file and run again');
   }
   return validateFleet(parsed.toJS({ maxAliasCount: 100 }), source);
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    // The position only: the parser's message may quote the text.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    const where = at === undefined ? '' : ` (line ${text.slice(0, Number(at)).split('\n').length})`;
+    throw new UsageError(`${source}: not valid JSON${where}`, 'fix the file and run again');
+  }
 }

@@ -6,6 +6,7 @@ import type { Result } from '../../output';
 import { parseTenantId } from '../../domain/tenant';
 import { buildFleet } from '../../domain/fleet';
 import { readFleetState } from '../../operations/fleet';
+import { fleetYaml } from '../../views/fleet';
 
 export type ExportOptions = OptionsOf<typeof exportOptions>;
 
@@ -15,7 +16,5 @@ export async function exportFleet(options: ExportOptions, deps: Deps): Promise<R
   const store = await deps.store();
   const doc = buildFleet(await readFleetState(store, { ...(tenant ? { tenant } : {}), ...(parent ? { parent } : {}) }));
   if (options.format === 'json') return { type: 'text', text: `${JSON.stringify(doc, null, 2)}\n` };
-  // Loaded here only: no other command pays for the YAML library.
-  const YAML = require('yaml') as typeof import('yaml');
-  return { type: 'text', text: YAML.stringify(doc, { lineWidth: 0 }) };
+  return { type: 'text', text: fleetYaml(doc) };
 }
