@@ -54,6 +54,7 @@ async function main() {
   const c = await MongoClient.connect(server.uri);
   const rawScript = path.join(os.tmpdir(), `bench-fleet-raw-${process.pid}.js`);
   const fleetFile = path.join(os.tmpdir(), `bench-fleet-${process.pid}.yaml`);
+  const jsonFile = path.join(os.tmpdir(), `bench-fleet-${process.pid}.json`);
   try {
     const dbs = benchDbs();
     await c.db(dbs.deviceauth).collection('migration_info').insertOne({ version: { major: 2, minor: 0, patch: 2 }, timestamp: new Date() });
@@ -82,24 +83,28 @@ async function main() {
     fs.writeFileSync(rawScript, RAW);
     const exported = await timeCli(env, ['export'], { keepStdout: true });
     fs.writeFileSync(fleetFile, exported.stdout);
-    const times = { export: [], diff: [], raw: [] };
+    fs.writeFileSync(jsonFile, (await timeCli(env, ['export', '--format', 'json'], { keepStdout: true })).stdout);
+    const times = { export: [], diff: [], diffJson: [], raw: [] };
     for (let i = 0; i < RUNS; i++) {
       times.export.push((await timeCli(env, ['-q', 'export'])).ms);
       times.diff.push((await timeCli(env, ['-q', 'diff', '-f', fleetFile])).ms);
+      times.diffJson.push((await timeCli(env, ['-q', 'diff', '-f', jsonFile])).ms);
       times.raw.push(await rawRun([rawScript, server.uri, dbs.tenantadm, dbs.useradm, dbs.deviceauth]));
     }
     const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
     console.log(`# A fleet of ${N} children: export and a no-op diff (${server.name})`);
     console.log('');
-    console.log('| children | export (median) | diff, no change (median) | raw script: the same collections read once (median) | export / raw | diff / raw |');
-    console.log('|---|---|---|---|---|---|');
+    console.log('| children | export (median) | diff of the YAML, no change | diff of the JSON, no change | raw script: the same collections read once | export / raw | diff YAML / raw | diff JSON / raw |');
+    console.log('|---|---|---|---|---|---|---|---|');
     const raw = median(times.raw);
-    console.log(`| ${N} | ${s(median(times.export))} | ${s(median(times.diff))} | ${s(raw)} | ${(median(times.export) / raw).toFixed(2)}x | ${(median(times.diff) / raw).toFixed(2)}x |`);
+    const r = (xs) => `${(median(xs) / raw).toFixed(2)}x`;
+    console.log(`| ${N} | ${s(median(times.export))} | ${s(median(times.diff))} | ${s(median(times.diffJson))} | ${s(raw)} | ${r(times.export)} | ${r(times.diff)} | ${r(times.diffJson)} |`);
     console.log('');
-    console.log(`runs: export ${times.export.map(s).join(', ')}; diff ${times.diff.map(s).join(', ')}; raw ${times.raw.map(s).join(', ')}; the export is ${exported.bytes} bytes, ${exported.lines} lines`);
+    console.log(`runs: export ${times.export.map(s).join(', ')}; diff YAML ${times.diff.map(s).join(', ')}; diff JSON ${times.diffJson.map(s).join(', ')}; raw ${times.raw.map(s).join(', ')}; the export is ${exported.bytes} bytes, ${exported.lines} lines`);
   } finally {
     fs.rmSync(rawScript, { force: true });
     fs.rmSync(fleetFile, { force: true });
+    fs.rmSync(jsonFile, { force: true });
     await c.close();
     await server.stop();
   }
