@@ -6,7 +6,7 @@
 import type { Store } from '../store';
 import { LIMIT_KINDS, type Tenant } from '../domain/tenant';
 import type { FleetState } from '../domain/fleet';
-import { NotFoundError } from '../errors';
+import { NotFoundError, UsageError } from '../errors';
 
 /** What to read: one tenant (and its children, if an SP), one SP's children (and the SP), or everything. */
 export interface FleetScope {
@@ -24,7 +24,7 @@ export async function readFleetState(store: Store, scope: FleetScope = {}): Prom
       const self = records.find((r) => r.tenant.id === root);
       if (!self) throw new NotFoundError(`tenant ${root} not found`, 'list them with `tenantadm list-tenants`');
       if (scope.parent !== undefined && !self.tenant.service_provider) {
-        throw new NotFoundError(`tenant ${root} is not a Service Provider`, 'give --tenant to export it alone');
+        throw new UsageError(`tenant ${root} is not a Service Provider`, `for one tenant use --tenant ${root}`);
       }
       tenants = records.map((r) => r.tenant);
       const parentId = self.tenant.parent_tenant_id;

@@ -57,6 +57,12 @@ describe('export', () => {
     expect(JSON.parse(await exported(ctx, '--format', 'json'))).toEqual(YAML.parse(await exported(ctx)));
   });
 
+  it('refuses an unknown tenant (exit 3) and --parent of a tenant that is not a Service Provider (exit 2)', async () => {
+    const { solo } = await seedFleet(ctx);
+    await ctx.expectFailsCleanly(['export', '--tenant', '673a03e3c9eca7a440f2f4ff'], 3);
+    expect(await ctx.expectFailsCleanly(['export', '--parent', solo.id], 2)).toContain('is not a Service Provider');
+  });
+
   it('reads the database with a constant number of queries, whatever the number of tenants', async () => {
     const sp = await ctx.sp('Big SP', '1000');
     const count = async () => {
