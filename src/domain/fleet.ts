@@ -370,7 +370,8 @@ function settingsChanges(section: 'sso' | 'storage', before: Record<string, unkn
     push(section, before === null ? null : String(before.type), after === null ? null : String(after.type));
     if (after === null) return;
   }
-  const secrets = new Set(secretFieldsOf(section, after as { type: string }));
+  // The secret fields of both types: settings that change type never show the old type's secrets.
+  const secrets = new Set([...secretFieldsOf(section, after as { type: string }), ...(before ? secretFieldsOf(section, before as { type: string }) : [])]);
   const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after)])].filter((k) => k !== 'type').sort();
   for (const key of keys) {
     const b = before?.[key];

@@ -68,6 +68,16 @@ describe('fleet document', () => {
     expect(diffFleet(buildFleet(state(), 'keep'), wanted)).toEqual([{ tenant: 'acme', id: SP, action: 'update', field: 'sso', before: 'oidc', after: null }]);
   });
 
+  it('never shows a secret, even when the settings change type', () => {
+    const wanted = copy(buildFleet(state()));
+    wanted.tenants[0]!.sso = { type: 'saml', entity_id: 'e', metadata_url: 'https://idp.example.com/m', sp_private_key: 'new-private-key' };
+    const changes = diffFleet(buildFleet(state(), 'keep'), wanted);
+    expect(JSON.stringify(changes)).not.toContain('hidden-secret');
+    expect(JSON.stringify(changes)).not.toContain('new-private-key');
+    expect(changes).toContainEqual({ tenant: 'acme', id: SP, action: 'update', field: 'sso.client_secret', before: '********', after: null });
+    expect(changes).toContainEqual({ tenant: 'acme', id: SP, action: 'update', field: 'sso.sp_private_key', before: null, after: '********' });
+  });
+
   it('names the JSON pointer of what is wrong', () => {
     const bad = (mutate: (d: any) => void) => {
       const d: any = copy(buildFleet(state()));

@@ -42,6 +42,13 @@ describe('diff', () => {
     const table = await diffOf(ctx, doc, '-o', 'table');
     expect(table.code).toBe(9);
     expect(table.stdout).toMatch(/Acme Paris\s+\S+\s+update\s+device_limit\s+10\s+15/);
+    const ndjson = await diffOf(ctx, doc, '--ndjson');
+    expect(ndjson.code).toBe(9);
+    expect(ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual(JSON.parse(r.stdout));
+    const csv = await diffOf(ctx, doc, '-o', 'csv');
+    expect(csv.code).toBe(9);
+    expect(csv.stdout.split('\r\n')[0]).toBe('TENANT,ID,ACTION,FIELD,BEFORE,AFTER');
+    expect(csv.stdout).toContain(`Acme Paris,${paris.id},update,device_limit,10,15`);
   });
 
   it('treats secret references as unchanged, masks a literal secret, and deletes only with --prune', async () => {
