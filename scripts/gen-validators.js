@@ -16,6 +16,7 @@ const { AJV_OPTIONS } = require(path.join(dist, 'validate.js'));
 const { planSchema } = require(path.join(dist, 'commands/set-device-limit/plan.js'));
 const sso = require(path.join(dist, 'domain/sso.js'));
 const storage = require(path.join(dist, 'domain/storage.js'));
+const { fleetSchema } = require(path.join(dist, 'domain/fleet.js'));
 
 const schemas = [
   schemaOf(globalOptions),
@@ -27,6 +28,7 @@ const schemas = [
   storage.typeOnlySchema,
   storage.s3Schema,
   storage.azureSchema,
+  fleetSchema,
 ];
 
 const { schemaFileName } = require(path.join(dist, 'validate.js'));

@@ -15,10 +15,12 @@ export const ExitCode = {
   /**
    * The change committed and stands, but a follow-up of it did not happen yet (its audit
    * entries did not reach Mender's audit log: `tenantadm audit forward` sends them). The codes
-   * after it are the fleet file's `diff` (9: changes found, kept for it) and `usage --warn-at`
-   * (10: tenants over the line), allocated with this one so none collides.
+   * after it are the fleet file's `diff` (9: changes found) and `usage --warn-at` (10: tenants
+   * over the line), allocated with this one so none collides.
    */
   followUpPending: 8,
+  /** `diff` found changes between the fleet file and the database; they are the rows printed. */
+  changesFound: 9,
   /** `usage --warn-at P` found tenants at or above P% of a limit (for cron and monitoring); the rows are on stdout. */
   overTheLine: 10,
   /** The shell's code for SIGINT: Ctrl-C at a prompt. */
@@ -43,6 +45,7 @@ export const EXIT_CODE_TABLE: readonly { code: number; brief: string; meaning: s
     brief: 'committed, follow-up pending',
     meaning: "the change committed and stands (its data is on stdout), but a follow-up did not happen: its audit entries did not reach Mender's audit log (`tenantadm audit forward` sends them)",
   },
+  { code: ExitCode.changesFound, brief: 'changes found', meaning: '`diff`: the fleet file and the database differ (the changes are the rows printed; 0 means none)' },
   { code: ExitCode.overTheLine, brief: 'tenants over the line', meaning: '`usage --warn-at P`: tenants at or above P% of a device limit were found (they are the rows printed)' },
   { code: ExitCode.interrupted, brief: 'interrupted', meaning: 'interrupted (Ctrl-C at a prompt); nothing was written' },
 ];

@@ -116,6 +116,19 @@ const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
  * A parse error names the position only: the parser's own message quotes the text.
  */
 export async function readJsonDocument(file: string, deps: SecretDeps, what: string): Promise<{ data: unknown; source: string }> {
+  const { text, source } = await readDocumentText(file, deps, what);
+  if (text.trim() === '') throw new UsageError(`${source}: empty (the ${what} are expected as a JSON object)`, 'fix the file and run again');
+  try {
+    return { data: JSON.parse(text) as unknown, source };
+  } catch (err) {
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    const where = at === undefined ? '' : ` (${lineColumn(text, Number(at))})`;
+    throw new UsageError(`${source}: not valid JSON${where}`, `the ${what} are expected as a JSON object; fix the file and run again`);
+  }
+}
+
+/** The text of a document from FILE, or from stdin when FILE is `-` (at most 4 MiB from a file); `source` names it in messages. */
+export async function readDocumentText(file: string, deps: SecretDeps, what: string): Promise<{ text: string; source: string }> {
   let text: string;
   const source = file === '-' ? 'stdin' : file;
   if (file === '-') {
@@ -131,14 +144,7 @@ export async function readJsonDocument(file: string, deps: SecretDeps, what: str
       throw new UsageError(`cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
-  if (text.trim() === '') throw new UsageError(`${source}: empty (the ${what} are expected as a JSON object)`, 'fix the file and run again');
-  try {
-    return { data: JSON.parse(text) as unknown, source };
-  } catch (err) {
-    const at = /position (\d+)/.exec((err as Error).message)?.[1];
-    const where = at === undefined ? '' : ` (${lineColumn(text, Number(at))})`;
-    throw new UsageError(`${source}: not valid JSON${where}`, `the ${what} are expected as a JSON object; fix the file and run again`);
-  }
+  return { text, source };
 }
 
 function lineColumn(text: string, position: number): string {

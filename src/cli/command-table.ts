@@ -24,6 +24,8 @@ import { spec as setDeviceLimitSpec } from '../commands/set-device-limit/spec';
 import { spec as usageSpec } from '../commands/usage/spec';
 import { spec as usageRecordSpec } from '../commands/usage-record/spec';
 import { spec as usageReportSpec } from '../commands/usage-report/spec';
+import { spec as exportSpec } from '../commands/export/spec';
+import { spec as diffSpec } from '../commands/diff/spec';
 import { spec as migrateSpec } from '../commands/migrate/spec';
 import { spec as doctorSpec } from '../commands/doctor/spec';
 import { spec as checkSpec } from '../commands/check/spec';
@@ -53,6 +55,8 @@ export const commands: readonly CommandSpec[] = [
   withRun(usageSpec, () => (require('../commands/usage/run') as typeof import('../commands/usage/run')).usage),
   withRun(usageRecordSpec, () => (require('../commands/usage-record/run') as typeof import('../commands/usage-record/run')).usageRecord),
   withRun(usageReportSpec, () => (require('../commands/usage-report/run') as typeof import('../commands/usage-report/run')).usageReportCommand),
+  withRun(exportSpec, () => (require('../commands/export/run') as typeof import('../commands/export/run')).exportFleet),
+  withRun(diffSpec, () => (require('../commands/diff/run') as typeof import('../commands/diff/run')).diff),
   withRun(migrateSpec, () => (require('../commands/migrate/run') as typeof import('../commands/migrate/run')).migrate),
   withRun(doctorSpec, () => (require('../commands/doctor/run') as typeof import('../commands/doctor/run')).doctor),
   withRun(checkSpec, () => (require('../commands/check/run') as typeof import('../commands/check/run')).check),

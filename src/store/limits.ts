@@ -109,6 +109,19 @@ export class LimitStore {
     return out;
   }
 
+  /**
+   * Every limit of these kinds, in one pass, by `<tenantId>/<kind>` (-1 unlimited); a pair
+   * without a document is not in the map (unlimited). For whole-server reads (the fleet file),
+   * where `$in` over every tenant would cost a scan per element on some servers.
+   */
+  async allKinds(kinds: readonly LimitKind[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for await (const raw of this.coll.find({ name: { $in: [...kinds] } }, { projection: { tenant_id: 1, name: 1, value: 1 } }).batchSize(1000)) {
+      out.set(`${String(raw.tenant_id)}/${String(raw.name)}`, (await this.read(raw.value)).value);
+    }
+    return out;
+  }
+
   /** How many stored values of any kind this deviceauth cannot read (for doctor). */
   async countInvalid(profile: SchemaProfile['name']): Promise<number> {
     return this.coll.countDocuments(profile === 'legacy' ? { value: { $lt: 0 } } : { value: { $lt: -1 } });

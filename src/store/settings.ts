@@ -36,6 +36,15 @@ export class TenantSettingsStore<T extends object> {
     };
   }
 
+  /** The settings of these tenants (every tenant's when undefined), in one query, by tenant id. */
+  async many(tenantIds?: string[]): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    if (tenantIds !== undefined && tenantIds.length === 0) return out;
+    const filter: Document = tenantIds === undefined ? {} : { _id: tenantIds.length === 1 ? tenantIds[0] : { $in: tenantIds } };
+    for await (const raw of this.coll.find(filter).batchSize(1000)) out.set(String(raw._id), raw.settings as T);
+    return out;
+  }
+
   /** Insert the settings, or replace them as a compare-and-set on what was read. */
   setStep(current: SettingsRecord<T> | null, tenantId: string, settings: T, now: Date): Step {
     if (!current) {

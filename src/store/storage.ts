@@ -10,6 +10,7 @@ import type { StorageSettings } from '../domain/storage';
 import type { MenderServices, MenderStorageSettings } from '../mender/services';
 import type { Step, Target } from '../journal/journal';
 import { fieldUpdateStep } from './tenants';
+import { databaseNames, perTenantDatabases } from './discovery';
 
 export const DEPLOYMENTS_DB = 'deployment_service';
 export const STORAGE_COLLECTION = 'settings';
@@ -109,6 +110,29 @@ export class StorageStore {
     const t = this.target(tenantId);
     const raw = await this.client.db(t.db).collection(t.coll).findOne({ _id: STORAGE_ID as unknown as Document['_id'] });
     return raw ? { tenantId, settings: fromStored(raw), raw } : null;
+  }
+
+  /**
+   * The own storage of these tenants, by tenant id. Each tenant's settings live in a database
+   * of its own, so this is one listDatabases, then one read per tenant that has a deployments
+   * database (a few at a time); tenants without one use the shared store.
+   */
+  async many(tenantIds: Iterable<string>, concurrency = 8): Promise<Map<string, StorageSettings>> {
+    const wanted = new Set(tenantIds);
+    const out = new Map<string, StorageSettings>();
+    if (wanted.size === 0) return out;
+    const names = await databaseNames(this.client, { databases: [DEPLOYMENTS_DB] });
+    const found = perTenantDatabases(names, wanted).filter((d) => d.db === `${DEPLOYMENTS_DB}-${d.tenantId}`);
+    let next = 0;
+    const worker = async () => {
+      while (next < found.length) {
+        const { db, tenantId } = found[next++]!;
+        const raw = await this.client.db(db).collection(STORAGE_COLLECTION).findOne({ _id: STORAGE_ID as unknown as Document['_id'] });
+        if (raw) out.set(tenantId, fromStored(raw));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, found.length) }, worker));
+    return out;
   }
 
   /** Set (or with null clear) the settings: through deployments when it is reachable, which checks the bucket. */

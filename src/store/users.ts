@@ -55,6 +55,24 @@ export class UserStore {
     }
   }
 
+  /**
+   * The users of these tenants (every user when `tenantIds` is undefined), in one query, by
+   * tenant id, each tenant's sorted by email. Hashes stay here: only `User` leaves.
+   */
+  async ofTenants(tenantIds?: string[]): Promise<Map<string, User[]>> {
+    const out = new Map<string, User[]>();
+    if (tenantIds !== undefined && tenantIds.length === 0) return out;
+    const filter = tenantIds === undefined ? {} : { tenant_id: tenantIds.length === 1 ? tenantIds[0] : { $in: tenantIds } };
+    for await (const raw of this.coll.find(filter, { projection: { password: 0 } }).batchSize(1000)) {
+      const user = toUser(raw);
+      const list = out.get(user.tenant_id) ?? [];
+      list.push(user);
+      out.set(user.tenant_id, list);
+    }
+    for (const list of out.values()) list.sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+    return out;
+  }
+
   /** The user with this email, only if it belongs to this tenant: tenants never see each other's users. */
   async findInTenant(tenantId: string, email: string): Promise<UserRecord | null> {
     const raw = await this.coll.findOne({ email, tenant_id: tenantId });
