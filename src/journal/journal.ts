@@ -972,7 +972,7 @@ export class Journal {
     const doc = await this.journal.findOne({ _id: holder.op_id });
     if (doc) {
       if (isLegacy(doc) && doc.lease_until!.getTime() >= now.getTime()) return false;
-      return (await this.settle(holder.op_id, null, doc)) !== null;
+      return (await this.settle(holder.op_id, null)) !== null;
     }
     // A lock of an earlier release lives by its own lease; one of ours without a chain belongs
     // to an operation settled and forgotten (its holder finds it gone at its next confirmation).
@@ -986,7 +986,7 @@ export class Journal {
    * place for an operation without a chain: of an earlier release) and settle it: roll it back,
    * or finish it when its chain has a commit record. Null when another process got there first.
    */
-  private async settle(opId: string, head: LeaseRecord | null, known?: JournalDoc | null): Promise<Outcome | null> {
+  private async settle(opId: string, head: LeaseRecord | null): Promise<Outcome | null> {
     const lease = new Lease(this, opId);
     lease.n = head ? head.n : -1;
     try {
@@ -997,7 +997,10 @@ export class Journal {
     }
     lease.start();
     try {
-      const doc = known ?? (await this.journal.findOne({ _id: opId }));
+      // Read again after the claim, never taken from before it: an owner that finished meanwhile
+      // deleted its document before its chain, and deleting the chain freed the place our claim
+      // took. Without this, a settler holding an earlier read would undo a finished change.
+      const doc = await this.journal.findOne({ _id: opId });
       lease.opened = doc !== null;
       lease.planApart = doc !== null && !Array.isArray(doc.steps);
       // After our claim no commit can land: the owner's would take the place we hold.
@@ -1082,7 +1085,7 @@ export class Journal {
         });
         continue;
       }
-      const outcome = await this.settle(op, head, doc);
+      const outcome = await this.settle(op, head);
       if (outcome === 'rolled_back' || outcome === 'finalized') report[outcome].push(op);
     }
     return report;
