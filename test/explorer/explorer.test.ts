@@ -1,0 +1,51 @@
+/**
+ * The schedule explorer (schedule.ts) over a fixed seed set in CI, and as long as asked with
+ * `npm run explore -- --runs N [--seed S] [--path P]` (scripts/explore.js sets EXPLORE_RUNS,
+ * EXPLORE_SEED and EXPLORE_PATH). A failure names its seed and path: the same arguments
+ * replay it.
+ */
+import fc from 'fast-check';
+import { closeClient, dropAll, freshDbs, run, seedDeviceauthVersion, serverUri } from '../support/harness';
+import { TcpProxy } from '../support/tcp-proxy';
+import { explore, scheduleArb } from './schedule';
+
+const runs = Number(process.env.EXPLORE_RUNS || 6);
+const seed = Number(process.env.EXPLORE_SEED || 20261207);
+const replayPath = process.env.EXPLORE_PATH || undefined;
+
+describe('schedule explorer', () => {
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    proxy = await TcpProxy.start(serverUri());
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await closeClient();
+  });
+
+  it(
+    `keeps every invariant over ${runs} random schedules (seed ${seed})`,
+    async () => {
+      const started = Date.now();
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(scheduleArb, async (s) => {
+          const dbs = freshDbs();
+          try {
+            await seedDeviceauthVersion(dbs);
+            const m = await run(dbs, ['migrate']);
+            if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
+            await explore(dbs, s, proxy);
+          } finally {
+            await dropAll(dbs);
+            n++;
+            if (process.env.EXPLORE_PROGRESS && n % 10 === 0) process.stderr.write(`explore: ${n} schedules in ${Math.round((Date.now() - started) / 1000)} s\n`);
+          }
+        }),
+        { numRuns: runs, seed, ...(replayPath ? { path: replayPath } : {}), endOnFailure: true },
+      );
+      if (process.env.EXPLORE_PROGRESS) process.stderr.write(`explore: ${n} schedules, no invariant broken, in ${Math.round((Date.now() - started) / 1000)} s (seed ${seed})\n`);
+    },
+    Math.max(120_000, runs * 60_000),
+  );
+});
