@@ -53,6 +53,21 @@ describe('tcp-proxy', () => {
     expect(await direct.findOne({ _id: 'a' as never })).toEqual({ _id: 'a', v: 2 });
   });
 
+  it('sends a released message on even when another hold would match it', async () => {
+    const coll = via.db(dbs.tenantadm).collection('x');
+    const first = proxy.holdNext(commandOn('update', 'x'));
+    const sent = coll.updateOne({ _id: 'a' as never }, { $set: { v: 4 } });
+    await first.seen;
+    const second = proxy.holdNext(commandOn('update', 'x'));
+    first.release();
+    expect((await sent).modifiedCount).toBe(1);
+    expect(second.holding).toBe(false);
+    const next = coll.updateOne({ _id: 'a' as never }, { $set: { v: 2 } });
+    await second.seen;
+    second.release();
+    expect((await next).modifiedCount).toBe(1);
+  });
+
   it('drops connections: the command in flight fails, the next one reconnects', async () => {
     const coll = via.db(dbs.tenantadm).collection('x');
     const hold = proxy.holdNext(commandOn('find', 'x'));

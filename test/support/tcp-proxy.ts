@@ -188,10 +188,15 @@ export class TcpProxy {
     conn.server.write(msg);
   }
 
+  /** The released message goes on as it is; those queued behind it meet the holds again. */
   private flush(conn: Conn): void {
     conn.heldBy = undefined;
-    const queued = conn.queue;
+    const [released, ...queued] = conn.queue;
     conn.queue = [];
+    if (released) {
+      this.forwarded++;
+      conn.server.write(released);
+    }
     for (const msg of queued) this.message(conn, msg);
   }
 }
