@@ -11,9 +11,13 @@
  * holds both allocations.
  */
 import { spawn } from 'node:child_process';
-import { BIN, cliEnv, client, closeClient, dropAll, freshDbs, run, seedDeviceauthVersion, serverUri, type Dbs } from '../support/harness';
+import { BIN, cliEnv, client, closeClient, withOwnServer, dropAll, freshDbs, run, seedDeviceauthVersion, serverUri, type Dbs } from '../support/harness';
 import { TcpProxy, commandOn } from '../support/tcp-proxy';
 import { seedWorld, settle, violations, type Cmd, type Ran, type Schedule } from './schedule';
+
+// `check` scans every database of its server: a FerretDB of this file's own keeps other files'
+// databases (per-tenant ones of tenants it does not know) out of its findings.
+withOwnServer();
 
 describe('finding 4: a write held on the wire across repair --all and a rival allocation', () => {
   let proxy: TcpProxy;
