@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { closeClient, withOwnServer, dropAll, freshDbs, run, seedDeviceauthVersion, serverUri } from '../support/harness';
 import { TcpProxy } from '../support/tcp-proxy';
-import { explore, scheduleArb } from './schedule';
+import { explore, knownSeen, scheduleArb } from './schedule';
 
 const runs = Number(process.env.EXPLORE_RUNS || 10);
 const seed = Number(process.env.EXPLORE_SEED || 20261207);
@@ -32,6 +32,9 @@ describe('schedule explorer', () => {
     async () => {
       const started = Date.now();
       let n = 0;
+      // Long mode goes on after a failure, naming each (its path replays it with --runs 1).
+      const keepGoing = process.env.EXPLORE_KEEP_GOING === '1';
+      const failures: string[] = [];
       await fc.assert(
         fc.asyncProperty(scheduleArb, async (s) => {
           const dbs = freshDbs();
@@ -40,15 +43,21 @@ describe('schedule explorer', () => {
             const m = await run(dbs, ['migrate']);
             if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
             await explore(dbs, s, proxy);
+          } catch (err) {
+            if (!keepGoing) throw err;
+            const at = Number(replayPath ?? 0) + n;
+            failures.push(`path ${at}`);
+            process.stderr.write(`explore: FAILURE at path ${at} (replay: npm run explore -- --runs 1 --seed ${seed} --path ${at}):\n${(err as Error).message}\n`);
           } finally {
             await dropAll(dbs);
             n++;
-            if (process.env.EXPLORE_PROGRESS && n % 10 === 0) process.stderr.write(`explore: ${n} schedules in ${Math.round((Date.now() - started) / 1000)} s\n`);
+            if (process.env.EXPLORE_PROGRESS && n % 10 === 0) process.stderr.write(`explore: ${n} schedules in ${Math.round((Date.now() - started) / 1000)} s (${failures.length} broke an invariant, ${knownSeen.length} known gaps met)\n`);
           }
         }),
         { numRuns: runs, seed, ...(replayPath ? { path: replayPath } : {}), endOnFailure: true },
       );
-      if (process.env.EXPLORE_PROGRESS) process.stderr.write(`explore: ${n} schedules, no invariant broken, in ${Math.round((Date.now() - started) / 1000)} s (seed ${seed})\n`);
+      if (failures.length > 0) throw new Error(`${failures.length} of ${n} schedules broke an invariant (seed ${seed}): ${failures.join(', ')}`);
+      if (process.env.EXPLORE_PROGRESS) process.stderr.write(`explore: ${n} schedules, no invariant broken, in ${Math.round((Date.now() - started) / 1000)} s (seed ${seed}); known gaps met: ${knownSeen.length}\n`);
     },
     Math.max(120_000, runs * 60_000),
   );
