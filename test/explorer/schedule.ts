@@ -359,7 +359,7 @@ export async function violations(dbs: Dbs, w: World, s: Schedule, log: Ran[]): P
       at = to!;
     }
     const now = formatLimit(limitOf(id, 'max_devices'));
-    if (at !== now) out.push(`audit of ${id === w.sp ? 'sp' : `child-${w.children.indexOf(id)}`} ends at ${at}, its limit is ${now}`);
+    if (at !== now) out.push(`audit of ${id === w.sp ? 'sp' : `child-${w.children.indexOf(id)}`} ends at ${at}, its limit is ${now} (entries: ${chain.map(([a, b]) => `${a} -> ${b}`).join(', ') || 'none'})`);
   }
   return out;
 }
