@@ -134,7 +134,7 @@ describe('finding 4: a write held on the wire across repair --all and a rival al
     expect(broken).toEqual([
       'over-allocated max_devices: children [60,90] under 100',
       expect.stringMatching(/^check exit 5: .*"sp_over_allocated"/s),
-      'audit of child-0 ends at 0, its limit is 60',
+      'audit of child-0 ends at 0, its limit is 60 (entries: none)',
     ]);
   });
 });
