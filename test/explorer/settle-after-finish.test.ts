@@ -22,14 +22,18 @@ describe('repair --all reading a chain its owner deleted meanwhile', () => {
   let dbs: Dbs;
   beforeAll(async () => {
     proxy = await TcpProxy.start(serverUri());
+  });
+  beforeEach(async () => {
     dbs = freshDbs();
     await seedDeviceauthVersion(dbs);
     const m = await run(dbs, ['migrate']);
     if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
   });
+  afterEach(async () => {
+    await dropAll(dbs);
+  });
   afterAll(async () => {
     await proxy.close();
-    await dropAll(dbs);
     await closeClient();
   });
 
@@ -55,5 +59,33 @@ describe('repair --all reading a chain its owner deleted meanwhile', () => {
     expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: w.children[0] })).toMatchObject({ value: 10 });
     const audit = await c.db(dbs.audit).collection('tenantadm_audit').find({}).toArray();
     expect(audit.map((x) => [x.state, x.change])).toEqual([['committed', 'max_devices: 10 -> 20']]);
+  });
+
+  it('and so over-allocates an SP when the finished change had freed capacity a rival took (known bug)', async () => {
+    const w = await seedWorld(dbs, [60, 0]);
+    const [c0, c1] = w.children as [string, string];
+    const c = await client();
+    const limitsOf = async () => {
+      const docs = await c.db(dbs.deviceauth).collection('limits').find({ name: 'max_devices', tenant_id: { $in: [c0, c1] } }).toArray();
+      return Object.fromEntries(docs.map((d) => [d.tenant_id === c0 ? 'c0' : 'c1', d.value]));
+    };
+    // A lowers child-0 from 60 to 10; its write is held, then repair's read of A's chain is.
+    const write = proxy.holdNext(commandOn('update', 'limits'));
+    const aDone = run(dbs, ['set-device-limit', '--tenant', c0, '--device-limit', '10'], { env: { TENANTADM_MONGO: proxy.uri } });
+    await write.seen;
+    const chainRead = proxy.holdNext(commandOn('find', 'tenantadm_leases'));
+    const repair = run(dbs, ['repair', '--all', '--yes'], { env: { TENANTADM_MONGO: proxy.uri } });
+    await Promise.race([chainRead.seen, repair.then((r) => Promise.reject(new Error(`repair ended first: ${r.stdout}${r.stderr}`)))]);
+    write.release();
+    expect((await aDone).code).toBe(0);
+    // B takes the capacity A freed.
+    const b = await run(dbs, ['set-device-limit', '--tenant', c1, '--device-limit', '90']);
+    expect(b.code).toBe(0);
+    expect(await limitsOf()).toEqual({ c0: 10, c1: 90 });
+    // repair rolls A back: child-0 is 60 again, 150 under 100.
+    chainRead.release();
+    expect(JSON.parse((await repair).stdout).rolled_back).toHaveLength(1);
+    expect(await limitsOf()).toEqual({ c0: 60, c1: 90 });
+    expect((await run(dbs, ['check'])).code).toBe(5);
   });
 });
