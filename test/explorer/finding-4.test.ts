@@ -125,8 +125,9 @@ describe('finding 4: a write held on the wire across repair --all and a rival al
     // The process dies (kill -9, a host crash) with its undo still on the wire.
     a.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
-    undo.cancel();
+    // Its connections go first, so the held undo is dropped with them, never sent.
     proxy.dropAll();
+    undo.cancel();
     expect(await limitsOf()).toEqual({ sp: 100, c0: 60, c1: 90 });
     // Nobody is left to undo it: B settled A's operation (and deleted its records) before the write landed.
     await settle(dbs);
