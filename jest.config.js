@@ -30,7 +30,7 @@ module.exports = {
       ...common,
       displayName: 'database',
       roots: ['<rootDir>/test', '<rootDir>/src'],
-      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/mender/**/*.test.ts', '<rootDir>/src/**/*.test.ts', ...needsServers],
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/mender/**/*.test.ts', '<rootDir>/test/explorer/**/*.test.ts', '<rootDir>/src/**/*.test.ts', ...needsServers],
       testPathIgnorePatterns: ['/node_modules/', '\\.unit\\.test\\.ts$'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -1,0 +1,91 @@
+/**
+ * A bug the explorer found (long run, seed 1385925343, paths 7, 75 and 91: "audit of child-0
+ * ends at 60, its limit is 30", a committed change gone): a settler that read a live owner's
+ * journal document, then reads the owner's chain after the owner committed, finished and
+ * deleted it, finds no chain and rolls the operation back. Its undo is conditional on the
+ * values the owner wrote, and they are still there, so a committed, finished change is undone:
+ * the command said it succeeded, its audit entry says so, the database says otherwise. Had the
+ * change freed capacity that a rival then took, the undo would over-allocate the SP.
+ * Here the settler is repair --all; in paths 7 and 75 it was a command meeting the owner's
+ * lock. Ordered by the TCP proxy (the owner's write held, then repair's read of the chain),
+ * not by sleeps. This pins today's behaviour; to flip when a settler re-checks, after its
+ * claim, that the journal document it read still exists.
+ */
+import { client, closeClient, dropAll, freshDbs, run, seedDeviceauthVersion, serverUri, withOwnServer, type Dbs } from '../support/harness';
+import { TcpProxy, commandOn } from '../support/tcp-proxy';
+import { seedWorld } from './schedule';
+
+withOwnServer();
+
+describe('repair --all reading a chain its owner deleted meanwhile', () => {
+  let proxy: TcpProxy;
+  let dbs: Dbs;
+  beforeAll(async () => {
+    proxy = await TcpProxy.start(serverUri());
+  });
+  beforeEach(async () => {
+    dbs = freshDbs();
+    await seedDeviceauthVersion(dbs);
+    const m = await run(dbs, ['migrate']);
+    if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
+  });
+  afterEach(async () => {
+    await dropAll(dbs);
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await closeClient();
+  });
+
+  it('rolls back a change that committed and finished (known bug)', async () => {
+    const w = await seedWorld(dbs, [10, 0]);
+    const c = await client();
+    // A has written its plan (journal document and chain); its limit write is held.
+    const write = proxy.holdNext(commandOn('update', 'limits'));
+    const aDone = run(dbs, ['set-device-limit', '--tenant', w.children[0]!, '--device-limit', '20'], { env: { TENANTADM_MONGO: proxy.uri } });
+    await write.seen;
+    // repair --all has listed A's journal document; its read of A's chain is held.
+    const chainRead = proxy.holdNext(commandOn('find', 'tenantadm_leases'));
+    const repair = run(dbs, ['repair', '--all', '--yes'], { env: { TENANTADM_MONGO: proxy.uri } });
+    await Promise.race([chainRead.seen, repair.then((r) => Promise.reject(new Error(`repair ended first: ${r.stdout}${r.stderr}`)))]);
+    // A writes, commits and finishes: 10 -> 20, audited.
+    write.release();
+    expect((await aDone).code).toBe(0);
+    expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: w.children[0] })).toMatchObject({ value: 20 });
+    // repair reads the chain now, finds none, and rolls A back.
+    chainRead.release();
+    const r = await repair;
+    expect(JSON.parse(r.stdout)).toEqual({ rolled_back: [expect.any(String)], finalized: [], in_progress: [] });
+    expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: w.children[0] })).toMatchObject({ value: 10 });
+    const audit = await c.db(dbs.audit).collection('tenantadm_audit').find({}).toArray();
+    expect(audit.map((x) => [x.state, x.change])).toEqual([['committed', 'max_devices: 10 -> 20']]);
+  });
+
+  it('and so over-allocates an SP when the finished change had freed capacity a rival took (known bug)', async () => {
+    const w = await seedWorld(dbs, [60, 0]);
+    const [c0, c1] = w.children as [string, string];
+    const c = await client();
+    const limitsOf = async () => {
+      const docs = await c.db(dbs.deviceauth).collection('limits').find({ name: 'max_devices', tenant_id: { $in: [c0, c1] } }).toArray();
+      return Object.fromEntries(docs.map((d) => [d.tenant_id === c0 ? 'c0' : 'c1', d.value]));
+    };
+    // A lowers child-0 from 60 to 10; its write is held, then repair's read of A's chain is.
+    const write = proxy.holdNext(commandOn('update', 'limits'));
+    const aDone = run(dbs, ['set-device-limit', '--tenant', c0, '--device-limit', '10'], { env: { TENANTADM_MONGO: proxy.uri } });
+    await write.seen;
+    const chainRead = proxy.holdNext(commandOn('find', 'tenantadm_leases'));
+    const repair = run(dbs, ['repair', '--all', '--yes'], { env: { TENANTADM_MONGO: proxy.uri } });
+    await Promise.race([chainRead.seen, repair.then((r) => Promise.reject(new Error(`repair ended first: ${r.stdout}${r.stderr}`)))]);
+    write.release();
+    expect((await aDone).code).toBe(0);
+    // B takes the capacity A freed.
+    const b = await run(dbs, ['set-device-limit', '--tenant', c1, '--device-limit', '90']);
+    expect(b.code).toBe(0);
+    expect(await limitsOf()).toEqual({ c0: 10, c1: 90 });
+    // repair rolls A back: child-0 is 60 again, 150 under 100.
+    chainRead.release();
+    expect(JSON.parse((await repair).stdout).rolled_back).toHaveLength(1);
+    expect(await limitsOf()).toEqual({ c0: 60, c1: 90 });
+    expect((await run(dbs, ['check'])).code).toBe(5);
+  });
+});
