@@ -37,7 +37,7 @@ describe('repair --all reading a chain its owner deleted meanwhile', () => {
     await closeClient();
   });
 
-  it('rolls back a change that committed and finished (known bug)', async () => {
+  it('leaves a change that committed and finished alone (it rolled it back before the fix)', async () => {
     const w = await seedWorld(dbs, [10, 0]);
     const c = await client();
     // A has written its plan (journal document and chain); its limit write is held.
@@ -52,16 +52,18 @@ describe('repair --all reading a chain its owner deleted meanwhile', () => {
     write.release();
     expect((await aDone).code).toBe(0);
     expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: w.children[0] })).toMatchObject({ value: 20 });
-    // repair reads the chain now, finds none, and rolls A back.
+    // repair reads the chain now and finds none; its claim takes the freed place, but its read of
+    // the journal document after the claim finds A finished: nothing is rolled back.
     chainRead.release();
     const r = await repair;
-    expect(JSON.parse(r.stdout)).toEqual({ rolled_back: [expect.any(String)], finalized: [], in_progress: [] });
-    expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: w.children[0] })).toMatchObject({ value: 10 });
+    expect(JSON.parse(r.stdout)).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: w.children[0] })).toMatchObject({ value: 20 });
+    expect(await c.db(dbs.tenantadm).collection('tenantadm_leases').countDocuments()).toBe(0);
     const audit = await c.db(dbs.audit).collection('tenantadm_audit').find({}).toArray();
     expect(audit.map((x) => [x.state, x.change])).toEqual([['committed', 'max_devices: 10 -> 20']]);
   });
 
-  it('and so over-allocates an SP when the finished change had freed capacity a rival took (known bug)', async () => {
+  it('and so never over-allocates an SP when the finished change had freed capacity a rival took (it did before the fix)', async () => {
     const w = await seedWorld(dbs, [60, 0]);
     const [c0, c1] = w.children as [string, string];
     const c = await client();
@@ -82,10 +84,10 @@ describe('repair --all reading a chain its owner deleted meanwhile', () => {
     const b = await run(dbs, ['set-device-limit', '--tenant', c1, '--device-limit', '90']);
     expect(b.code).toBe(0);
     expect(await limitsOf()).toEqual({ c0: 10, c1: 90 });
-    // repair rolls A back: child-0 is 60 again, 150 under 100.
+    // repair leaves A's finished change alone: 10 + 90 under 100.
     chainRead.release();
-    expect(JSON.parse((await repair).stdout).rolled_back).toHaveLength(1);
-    expect(await limitsOf()).toEqual({ c0: 60, c1: 90 });
-    expect((await run(dbs, ['check'])).code).toBe(5);
+    expect(JSON.parse((await repair).stdout).rolled_back).toHaveLength(0);
+    expect(await limitsOf()).toEqual({ c0: 10, c1: 90 });
+    expect((await run(dbs, ['check'])).code).toBe(0);
   });
 });
