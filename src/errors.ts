@@ -294,6 +294,14 @@ export function translateDatabaseError(err: unknown, context: DatabaseContext = 
       'check the host name in the mongodb+srv:// URL and the DNS this machine uses',
     );
   }
+  // The driver's network error, wrapped in another error (a bulk write's, a retry's): still a lost connection.
+  if (e.cause && e.cause !== err) {
+    const inner = translateDatabaseError(e.cause, context);
+    if (inner instanceof UnreachableError) return inner;
+  }
+  if (/^connection \d+ to \S+ closed/.test(e.message ?? '')) {
+    return new UnreachableError(`lost the connection to MongoDB${at}: ${firstLine(e.message ?? '')}`, UNREACHABLE_HINT);
+  }
   if (!isDriverError(e)) return undefined;
 
   if (isDuplicateKeyError(e)) {
