@@ -294,15 +294,19 @@ export function translateDatabaseError(err: unknown, context: DatabaseContext = 
       'check the host name in the mongodb+srv:// URL and the DNS this machine uses',
     );
   }
-  // The driver's network error, wrapped in another error (a bulk write's, a retry's): still a lost connection.
-  if (e.cause && e.cause !== err) {
-    const inner = translateDatabaseError(e.cause, context);
-    if (inner instanceof UnreachableError) return inner;
-  }
-  if (/^connection \d+ to \S+ closed/.test(e.message ?? '')) {
-    return new UnreachableError(`lost the connection to MongoDB${at}: ${firstLine(e.message ?? '')}`, UNREACHABLE_HINT);
-  }
-  if (!isDriverError(e)) return undefined;
+  // Last: what nothing above recognises may still be the driver's network error, wrapped in
+  // another error (a bulk write's, a retry's) or thrown as a plain one: still a lost connection.
+  const lostConnection = (): TenantadmError | undefined => {
+    if (e.cause && e.cause !== err) {
+      const inner = translateDatabaseError(e.cause, context);
+      if (inner instanceof UnreachableError) return inner;
+    }
+    if (/^connection \d+ to \S+ closed/.test(e.message ?? '')) {
+      return new UnreachableError(`lost the connection to MongoDB${at}: ${firstLine(e.message ?? '')}`, UNREACHABLE_HINT);
+    }
+    return undefined;
+  };
+  if (!isDriverError(e)) return lostConnection();
 
   if (isDuplicateKeyError(e)) {
     return new ConflictError(`already exists: ${describeKey(e)}`, undefined, e.keyValue ? { key: e.keyValue } : undefined);
@@ -344,5 +348,5 @@ export function translateDatabaseError(err: unknown, context: DatabaseContext = 
     if (/authentication|auth.*failed|SCRAM/i.test(detail)) what = `authentication failed: MongoDB${at} refused the credentials`;
     return new UnreachableError(`${what}: ${detail}`, UNREACHABLE_HINT);
   }
-  return undefined;
+  return lostConnection();
 }
