@@ -1,11 +1,11 @@
 /**
  * Rules update-tenant applies for a Service Provider's policies over its children: which
- * add-ons its children may have (--child-features), and whether a child inherits the SP's
- * SSO settings (--sso-inherit). Each returns the
- * extra writes (children switched off, own SSO settings dropped) for the same change set.
+ * add-ons its children may have (--child-features), that they follow its plan and add-ons, and
+ * whether a child inherits the SP's SSO settings (--sso-inherit). The writes ones return the
+ * extra writes (children's plan and add-ons, own SSO settings dropped) for the same change set.
  */
 import { NotFoundError, RuleError } from '../errors';
-import { applyAddons, type AddonName } from '../domain/tenant';
+import type { AddonName } from '../domain/tenant';
 import { assertChildAddonsAllowed, differencesFromSp, forbiddenAddons, inheritedAddons, inheritedFeatures } from '../domain/child-features';
 import { tenantObject, type AuditEvent, type Step, type Store, type TenantRecord } from '../store';
 import { inheritSsoFields } from './sso';
@@ -19,16 +19,15 @@ export interface PolicyWrites {
 
 const MAX_NAMED = 10;
 
-/** An SP's new child-feature policy: refuse while children use a forbidden add-on, or switch them off with force. */
-export async function childFeatureWrites(store: Store, sp: TenantRecord, policy: string[] | null, force: boolean, now: Date): Promise<PolicyWrites> {
-  const out: PolicyWrites = { steps: [], events: [], described: [] };
-  if (policy === null) return out;
-  const offenders: { child: TenantRecord; forbidden: string[] }[] = [];
-  for await (const child of store.tenants.find({ parent: sp.tenant.id })) {
-    const forbidden = forbiddenAddons(policy, child.tenant.addons);
-    if (forbidden.length > 0) offenders.push({ child, forbidden });
-  }
-  if (offenders.length === 0) return out;
+/**
+ * An SP's new child-feature policy against its `children`: refused while children use a
+ * forbidden add-on, unless `force`; then it says what the change switches off (the children's
+ * add-ons themselves are written by `inheritanceWrites`). The lines for the SP's audit entry.
+ */
+export function checkChildFeaturePolicy(children: readonly TenantRecord[], policy: string[] | null, force: boolean): string[] {
+  if (policy === null) return [];
+  const offenders = children.map((child) => ({ child, forbidden: forbiddenAddons(policy, child.tenant.addons) })).filter((o) => o.forbidden.length > 0);
+  if (offenders.length === 0) return [];
   const named = offenders
     .slice(0, MAX_NAMED)
     .map((o) => `"${o.child.tenant.name}" (${o.child.tenant.id}): ${o.forbidden.join(', ')}`)
@@ -41,36 +40,23 @@ export async function childFeatureWrites(store: Store, sp: TenantRecord, policy:
       { children: offenders.map((o) => ({ id: o.child.tenant.id, name: o.child.tenant.name, forbidden: o.forbidden })) },
     );
   }
-  for (const { child, forbidden } of offenders) {
-    const addons = applyAddons(child.tenant.addons, new Map(forbidden.map((n) => [n as AddonName, false])));
-    out.steps.push(store.tenants.updateStep(child, { addons, updated_at: now }));
-    const c = child.tenant;
-    out.events.push({
-      action: 'update',
-      tenantId: c.id,
-      parentId: sp.tenant.id,
-      object: tenantObject(c.id, c.name, sp.tenant.id),
-      change: forbidden.map((n) => `addon ${n}: on -> off (not allowed by Service Provider ${sp.tenant.id})`).join('; '),
-    });
-  }
-  out.described.push(`switched off forbidden add-ons on ${offenders.length} child tenant${offenders.length === 1 ? '' : 's'}`);
-  return out;
+  return [`switched off forbidden add-ons on ${offenders.length} child tenant${offenders.length === 1 ? '' : 's'}`];
 }
 
 /**
  * A Service Provider's plan, add-ons or child-features policy changed: every child is given the
  * SP's plan and the SP's add-ons narrowed by its policy, in the same operation (Mender
- * Enterprise 4.x, MEN-7493/MEN-7511: children inherit their SP's plan and add-ons). The children
- * are read in one query; each that differs gets one update step (conditional on what was read)
- * and one audit entry in the SP's log.
+ * Enterprise 4.x, MEN-7493/MEN-7511: children inherit their SP's plan and add-ons). `children`
+ * are the SP's, read once by the caller; those that differ get one audit entry each in the SP's
+ * log, and one conditional update per group stored alike.
  */
-export async function inheritanceWrites(store: Store, spAfter: TenantRecord, now: Date): Promise<PolicyWrites> {
+export function inheritanceWrites(store: Store, spAfter: TenantRecord, children: readonly TenantRecord[], now: Date): PolicyWrites {
   const out: PolicyWrites = { steps: [], events: [], described: [] };
   const sp = spAfter.tenant;
   const { plan } = inheritedFeatures(sp);
   // Children stored alike (the usual case: all of them) are changed by one conditional updateMany.
   const groups = new Map<string, { children: TenantRecord[]; addons: unknown }>();
-  for await (const child of store.tenants.find({ parent: sp.id })) {
+  for (const child of children) {
     const differs = differencesFromSp(sp, child.tenant.plan, child.tenant.addons);
     if (differs.length === 0) continue;
     const addons = inheritedAddons(sp, child.tenant.addons);

@@ -18,7 +18,7 @@ import { tenantColumns } from '../../views/tenant';
 import { assertChildAddonsAllowed, differencesFromSp, inheritedFeatures, parseChildFeatures } from '../../domain/child-features';
 import { tokenMaker } from '../../operations/token-format';
 import { registerSecret } from '../../secrets';
-import { assertChildAddonChange, childFeatureWrites, inheritanceWrites, ssoInheritWrites, type PolicyWrites } from '../../operations/tenant-policies';
+import { assertChildAddonChange, checkChildFeaturePolicy, inheritanceWrites, ssoInheritWrites, type PolicyWrites } from '../../operations/tenant-policies';
 
 export type UpdateTenantOptions = OptionsOf<typeof updateTenantOptions>;
 
@@ -80,6 +80,15 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
   const body = async (record: TenantRecord) => {
     const now = deps.now();
     const extra: PolicyWrites[] = [];
+    // An SP's children, read once for its policy check and their inheritance, when either is needed.
+    let children: TenantRecord[] | undefined;
+    const childrenOf = async (): Promise<TenantRecord[]> => {
+      if (!children) {
+        children = [];
+        for await (const child of store.tenants.find({ parent: id })) children.push(child);
+      }
+      return children;
+    };
     // The child rules may set the plan and add-ons (--inherit): this attempt's own copies.
     const fields: TenantFields = { ...wanted };
     let flags = addonFlags;
@@ -117,8 +126,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
       }
       // Refuses (without --force) a policy that switches off add-ons children use; the children's
       // new add-ons themselves come from the inheritance below, with the SP's plan and add-ons.
-      const policyWrites = await childFeatureWrites(store, record, wanted.child_features, options.force === true, now);
-      extra.push({ steps: [], events: [], described: policyWrites.described });
+      extra.push({ steps: [], events: [], described: checkChildFeaturePolicy(await childrenOf(), wanted.child_features, options.force === true) });
     }
     if (flags.size > 0 && !options.inherit && !policyChecked) await assertChildAddonChange(store, record, flags);
     extra.push(await ssoInheritWrites(store, record, wanted.sso_inherit));
@@ -139,7 +147,7 @@ export async function updateTenant(options: UpdateTenantOptions, deps: Deps): Pr
         spAfter.tenant.plan !== t.plan ||
         JSON.stringify(spAfter.tenant.addons) !== JSON.stringify(t.addons) ||
         JSON.stringify(spAfter.tenant.child_features ?? null) !== JSON.stringify(t.child_features ?? null);
-      if (changed) extra.push(await inheritanceWrites(store, spAfter, now));
+      if (changed) extra.push(inheritanceWrites(store, spAfter, await childrenOf(), now));
     }
     const changes = plan(record, fields, flags, sign, now, extra);
     const spFlag = wanted.service_provider ?? record.tenant.service_provider;
