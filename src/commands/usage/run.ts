@@ -17,9 +17,8 @@ export type UsageOptions = OptionsOf<typeof usageOptions>;
 
 /** Where a batch of rows gets its figures: queries per batch, or maps read once. */
 interface Figures {
-  counts(ids: string[]): Promise<Map<string, DeviceCounts>>;
-  /** Devices per tier, for the tenants whose device records carry a tier (none on open-source deviceauth). */
-  tiers(ids: string[]): Promise<Map<string, TierCounts>>;
+  /** Devices by status, and per tier (`tiers` set where the device records carry one; none on open-source deviceauth). */
+  devices(ids: string[]): Promise<{ counts: Map<string, DeviceCounts>; tiers: Map<string, TierCounts> }>;
   limits(ids: string[]): Promise<Map<string, PerKind>>;
   /** Children of each of the SPs, in one read. */
   children(spIds: string[]): Promise<Map<string, string[]>>;
@@ -29,15 +28,8 @@ const noDevices = (): DeviceCounts => ({ accepted: 0, pending: 0, rejected: 0, p
 
 /** For a few tenants: `$in` queries on exactly those tenants (one per figure, whatever the batch size). */
 function perBatch(store: Store): Figures {
-  // Counts and tiers come from one pass over the batch's devices.
-  let last: { ids: string[]; read: ReturnType<Store['devices']['countsWithTiers']> } | undefined;
-  const read = (ids: string[]) => {
-    if (last?.ids !== ids) last = { ids, read: store.devices.countsWithTiers(ids) };
-    return last.read;
-  };
   return {
-    counts: async (ids) => (await read(ids)).counts,
-    tiers: async (ids) => (await read(ids)).tiers,
+    devices: (ids) => store.devices.countsWithTiers(ids),
     limits: async (ids) => {
       const out = new Map<string, PerKind>(ids.map((id) => [id, {} as PerKind]));
       for (const [, rec] of await store.limits.getKinds(ids, LIMIT_KINDS)) out.get(rec.tenantId)![rec.kind] = rec.value;
@@ -67,8 +59,7 @@ async function allAtOnce(store: Store): Promise<Figures> {
   const limitsOf = (id: string): PerKind =>
     Object.fromEntries(LIMIT_KINDS.map((kind, i) => [kind, (byKind[i] as Map<string, number>).get(id) ?? UNLIMITED])) as PerKind;
   return {
-    counts: async (ids) => new Map(ids.map((id) => [id, devices.counts.get(id) ?? noDevices()])),
-    tiers: async () => devices.tiers,
+    devices: async (ids) => ({ counts: new Map(ids.map((id) => [id, devices.counts.get(id) ?? noDevices()])), tiers: devices.tiers }),
     limits: async (ids) => new Map(ids.map((id) => [id, limitsOf(id)])),
     children: async (spIds) => new Map(spIds.map((id) => [id, children.get(id) ?? []])),
   };
@@ -78,7 +69,7 @@ async function allAtOnce(store: Store): Promise<Figures> {
 async function usageRows(figures: Figures, records: TenantRecord[], asOf: string): Promise<UsageRow[]> {
   const ids = records.map((r) => r.tenant.id);
   const spIds = records.filter((r) => r.tenant.service_provider).map((r) => r.tenant.id);
-  const [counts, tiers, limits, children] = await Promise.all([figures.counts(ids), figures.tiers(ids), figures.limits(ids), figures.children(spIds)]);
+  const [{ counts, tiers }, limits, children] = await Promise.all([figures.devices(ids), figures.limits(ids), figures.children(spIds)]);
   const childLimits = await figures.limits([...new Set([...children.values()].flat())]);
   const rows: UsageRow[] = [];
   for (const r of records) {
@@ -175,7 +166,7 @@ export async function usage(options: UsageOptions, deps: Deps): Promise<Result> 
       : (async function* () {
           for await (const r of all) {
             // A --tree TOTAL row is no tenant: it is never over the line itself.
-            if ((r as { row?: string }).row === 'total' || !atOrOver(r, line)) continue;
+            if (r.total || !atOrOver(r, line)) continue;
             over++;
             yield r;
           }
