@@ -11,35 +11,16 @@
  * holds both allocations.
  */
 import { spawn } from 'node:child_process';
-import { BIN, cliEnv, client, closeClient, withOwnServer, dropAll, freshDbs, run, seedDeviceauthVersion, serverUri, type Dbs } from '../support/harness';
-import { TcpProxy, commandOn } from '../support/tcp-proxy';
+import { BIN, cliEnv, client, run } from '../support/harness';
+import { commandOn } from '../support/tcp-proxy';
+import { proxiedTest } from './proxied';
 import { seedWorld, settle, violations, type Cmd, type Ran, type Schedule } from './schedule';
 
-// `check` scans every database of its server: a FerretDB of this file's own keeps other files'
-// databases (per-tenant ones of tenants it does not know) out of its findings.
-withOwnServer();
-
 describe('finding 4: a write held on the wire across repair --all and a rival allocation', () => {
-  let proxy: TcpProxy;
-  let dbs: Dbs;
-  beforeAll(async () => {
-    proxy = await TcpProxy.start(serverUri());
-  });
-  beforeEach(async () => {
-    dbs = freshDbs();
-    await seedDeviceauthVersion(dbs);
-    const m = await run(dbs, ['migrate']);
-    if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
-  });
-  afterEach(async () => {
-    await dropAll(dbs);
-  });
-  afterAll(async () => {
-    await proxy.close();
-    await closeClient();
-  });
+  const place = proxiedTest();
 
   it('never leaves the SP over-allocated: A undoes its late write', async () => {
+    const { proxy, dbs } = place;
     const s: Schedule = { seeded: [0, 0], procs: [], together: [] };
     const w = await seedWorld(dbs, s.seeded);
     const [c0, c1] = w.children as [string, string];
@@ -101,6 +82,7 @@ describe('finding 4: a write held on the wire across repair --all and a rival al
    * fencing or a post-settle re-check closes the gap.
    */
   it('A killed after its late write landed, before its undo: the SP stays over-allocated (known gap)', async () => {
+    const { proxy, dbs } = place;
     const s: Schedule = { seeded: [0, 0], procs: [], together: [] };
     const w = await seedWorld(dbs, s.seeded);
     const [c0, c1] = w.children as [string, string];

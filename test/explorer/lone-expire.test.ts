@@ -9,29 +9,16 @@
  * the wire), not by sleeps. Pins today's behaviour (a known gap): to
  * flip to "nothing left" when repair re-checks that X still exists after its insert.
  */
-import { client, closeClient, dropAll, freshDbs, run, seedDeviceauthVersion, serverUri, withOwnServer, type Dbs } from '../support/harness';
-import { TcpProxy, both, commandOn, contains } from '../support/tcp-proxy';
+import { client, run } from '../support/harness';
+import { both, commandOn, contains } from '../support/tcp-proxy';
+import { proxiedTest } from './proxied';
 import { seedWorld } from './schedule';
 
-withOwnServer();
-
 describe('repair --all expiring an owner that finishes meanwhile', () => {
-  let proxy: TcpProxy;
-  let dbs: Dbs;
-  beforeAll(async () => {
-    proxy = await TcpProxy.start(serverUri());
-    dbs = freshDbs();
-    await seedDeviceauthVersion(dbs);
-    const m = await run(dbs, ['migrate']);
-    if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
-  });
-  afterAll(async () => {
-    await proxy.close();
-    await dropAll(dbs);
-    await closeClient();
-  });
+  const place = proxiedTest();
 
   it('leaves its expire record alone in tenantadm_leases (known gap)', async () => {
+    const { proxy, dbs } = place;
     const w = await seedWorld(dbs, [0, 0]);
     const db = (await client()).db(dbs.tenantadm);
     // A (through the proxy, its default lease) has written its plan; its limit write is held.

@@ -1,43 +1,24 @@
 /**
- * A bug the explorer found (long run, seed 1385925343, paths 7, 75 and 91: "audit of child-0
- * ends at 60, its limit is 30", a committed change gone): a settler that read a live owner's
- * journal document, then reads the owner's chain after the owner committed, finished and
- * deleted it, finds no chain and rolls the operation back. Its undo is conditional on the
- * values the owner wrote, and they are still there, so a committed, finished change is undone:
- * the command said it succeeded, its audit entry says so, the database says otherwise. Had the
- * change freed capacity that a rival then took, the undo would over-allocate the SP.
- * Here the settler is repair --all; in paths 7 and 75 it was a command meeting the owner's
- * lock. Ordered by the TCP proxy (the owner's write held, then repair's read of the chain),
- * not by sleeps. This pins today's behaviour; to flip when a settler re-checks, after its
- * claim, that the journal document it read still exists.
+ * A bug the explorer found, now fixed (long run, seed 1385925343, paths 7, 75 and 91: "audit
+ * of child-0 ends at 60, its limit is 30", a committed change gone): a settler that read a live
+ * owner's journal document, then read the owner's chain after the owner committed, finished and
+ * deleted it, found no chain and rolled the operation back. Its undo was conditional on the
+ * values the owner wrote, and they were still there, so a committed, finished change was undone;
+ * had it freed capacity that a rival then took, the SP ended over-allocated. A settler now reads
+ * the journal document again after its claim (journal.ts `settle`). Here the settler is repair
+ * --all; in paths 7 and 75 it was a command meeting the owner's lock. Ordered by the TCP proxy
+ * (the owner's write held, then repair's read of the chain), not by sleeps.
  */
-import { client, closeClient, dropAll, freshDbs, run, seedDeviceauthVersion, serverUri, withOwnServer, type Dbs } from '../support/harness';
-import { TcpProxy, commandOn } from '../support/tcp-proxy';
+import { client, run } from '../support/harness';
+import { commandOn } from '../support/tcp-proxy';
+import { proxiedTest } from './proxied';
 import { seedWorld } from './schedule';
 
-withOwnServer();
-
 describe('repair --all reading a chain its owner deleted meanwhile', () => {
-  let proxy: TcpProxy;
-  let dbs: Dbs;
-  beforeAll(async () => {
-    proxy = await TcpProxy.start(serverUri());
-  });
-  beforeEach(async () => {
-    dbs = freshDbs();
-    await seedDeviceauthVersion(dbs);
-    const m = await run(dbs, ['migrate']);
-    if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
-  });
-  afterEach(async () => {
-    await dropAll(dbs);
-  });
-  afterAll(async () => {
-    await proxy.close();
-    await closeClient();
-  });
+  const place = proxiedTest();
 
   it('leaves a change that committed and finished alone (it rolled it back before the fix)', async () => {
+    const { proxy, dbs } = place;
     const w = await seedWorld(dbs, [10, 0]);
     const c = await client();
     // A has written its plan (journal document and chain); its limit write is held.
@@ -64,6 +45,7 @@ describe('repair --all reading a chain its owner deleted meanwhile', () => {
   });
 
   it('and so never over-allocates an SP when the finished change had freed capacity a rival took (it did before the fix)', async () => {
+    const { proxy, dbs } = place;
     const w = await seedWorld(dbs, [60, 0]);
     const [c0, c1] = w.children as [string, string];
     const c = await client();
