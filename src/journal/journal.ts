@@ -60,7 +60,7 @@ import type { ServiceCall } from '../mender/services';
 import type { DeliveryOutcome } from '../mender/workflows';
 import type { CacheWork } from '../mender/limit-cache';
 import { LockTable, type LockDoc, type LockKey } from './locks';
-import { Chains, ServerClock, monotonicMs, newOwner, ownerGone, type LeaseRecord, type Owner, type RecordKind } from './ownership';
+import { Chains, ServerClock, monotonicMs, newOwner, ownerGone, recordId, type LeaseRecord, type Owner, type RecordKind } from './ownership';
 
 export interface Target {
   db: string;
@@ -363,6 +363,8 @@ class Lease {
   until = 0;
   /** Server time (ms) taken before sending our last record. */
   confirmedAt: number | undefined;
+  /** Its chain is being deleted: no renewal may go in after that (it would be left alone in the collection). */
+  closing = false;
   private stopTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -382,6 +384,22 @@ class Lease {
     this.stopTimer = undefined;
   }
 
+  /**
+   * Delete the chain once no record of ours can follow it: the timer is stopped and the
+   * deletion queued behind any renewal already on its way. A renewal that landed after the
+   * deletion would be a lone record of an operation that no longer exists.
+   */
+  forgetChain(): Promise<void> {
+    this.close();
+    return this.serial(() => this.core.chains.forget(this.opId));
+  }
+
+  /** No renewal from now on (the operation is being forgotten). */
+  close(): void {
+    this.closing = true;
+    this.stop();
+  }
+
   /** One record of this operation at a time from this process (the renewal timer and the owner's own checks share the chain). */
   serial<T>(write: () => Promise<T>): Promise<T> {
     const next = this.queue.then(write, write);
@@ -396,7 +414,7 @@ class Lease {
 
   /** Extend the lease with a renew record; a taken place means another process took over. */
   renew(): Promise<void> {
-    if (this.lost || this.n < 0) return Promise.resolve();
+    if (this.lost || this.closing || this.n < 0) return Promise.resolve();
     this.running ??= this.core
       .append(this, 'renew')
       // A blip is retried on the next tick; LostOwnership already marked the lease lost.
@@ -565,10 +583,12 @@ export class Journal {
    * is never left without the chain that says whether it lives; see the top of this file).
    */
   private async forget(lease: Lease): Promise<void> {
+    // A few deletes: well within the lease. No renewal from here on, so none can follow the chain's deletion.
+    lease.close();
     if (lease.planApart) await this.plans.deleteOne({ _id: lease.opId });
     if (lease.opened) await this.journal.deleteOne({ _id: lease.opId });
     await this.locks.releaseAll(lease.opId);
-    await this.chains.forget(lease.opId);
+    await lease.forgetChain();
     lease.forgotten = true;
   }
 
@@ -632,7 +652,7 @@ export class Journal {
       if (!killed && !lease.kept && !lease.lost && !lease.forgotten && !lease.opened) {
         await this.locks
           .release(lease.keys, lease.opId)
-          .then(() => this.chains.forget(lease.opId))
+          .then(() => lease.forgetChain())
           .catch(() => undefined);
       }
     }
@@ -1031,14 +1051,25 @@ export class Journal {
 
   /**
    * `repair --all` on a live owner: a record after its head that keeps its lease but ends its
-   * ownership, so it stops at its next confirmation. Returns the head it leaves.
+   * ownership, so it stops at its next confirmation. Returns the head it leaves, or null when
+   * the operation no longer exists (its owner finished meanwhile).
    */
-  private async expire(head: LeaseRecord, now: Date): Promise<LeaseRecord> {
+  private async expire(head: LeaseRecord, now: Date): Promise<LeaseRecord | null> {
     let current: LeaseRecord | null = head;
     for (let i = 0; i < 5 && current && current.kind !== 'expire'; i++) {
       const record = { ...current, n: current.n + 1, kind: 'expire' as const, by: this.owner.token, at: now };
       delete (record as Partial<LeaseRecord>)._id;
-      if (await this.chains.append(record)) return { ...record, _id: `${record.op}:${record.n}` };
+      if (await this.chains.append(record)) {
+        // The owner may have finished between our read of its head and our insert: it deletes
+        // its journal document before its chain, so a document gone now means our record went
+        // into a chain being deleted, or into the place a deleted chain freed. Taken back, it
+        // is never left alone (whichever of us deletes it first, the other's delete is a no-op).
+        if ((await this.journal.findOne({ _id: head.op }, { projection: { _id: 1 } })) === null) {
+          await this.chains.coll.deleteOne({ _id: recordId(record.op, record.n), kind: 'expire', by: this.owner.token });
+          return null;
+        }
+        return { ...record, _id: recordId(record.op, record.n) };
+      }
       current = await this.chains.head(head.op);
     }
     return current ?? head;
@@ -1072,7 +1103,12 @@ export class Journal {
       if (live) {
         // A command still reading (no operation written) is left alone: it has written nothing.
         if (!doc) continue;
-        if (options.all && head) head = await this.expire(head, now);
+        if (options.all && head) {
+          const left = await this.expire(head, now);
+          // Finished meanwhile: nothing is in progress.
+          if (!left) continue;
+          head = left;
+        }
         const committed = head ? await this.chains.committed(op) : doc.state === 'committed';
         report.in_progress.push({
           id: op,
@@ -1095,8 +1131,27 @@ export class Journal {
   async repairStale(): Promise<RepairReport> {
     // Locks left without an operation are broken by whoever needs them (acquire).
     const any = await this.journal.findOne({}, { projection: { _id: 1 } });
-    if (!any) return { rolled_back: [], finalized: [], in_progress: [] };
+    // Without a journal document, a chain left behind (a record whose lease has run out: live
+    // chains are renewed well within theirs) is still settled: repair deletes it.
+    if (!any && !(await this.chains.coll.findOne({ lease_until: { $lt: await this.now() } }, { projection: { _id: 1 } }))) {
+      return { rolled_back: [], finalized: [], in_progress: [] };
+    }
     return this.repair();
+  }
+
+  /**
+   * For `check`: chains of operations that have neither a journal document nor a lock and
+   * whose owner is gone (lease run out, or its process dead on this machine): records left
+   * behind, which `repair` deletes.
+   */
+  async strayChains(): Promise<string[]> {
+    const ops = await this.chains.ops();
+    if (ops.length === 0) return [];
+    const docs = new Set((await this.journal.find({ _id: { $in: ops } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
+    const locked = new Set((await this.locks.all()).map((l) => l.op_id));
+    const heads = await this.chains.heads(ops);
+    const now = await this.now();
+    return ops.filter((op) => !docs.has(op) && !locked.has(op) && heads.has(op) && this.gone(heads.get(op)!, now));
   }
 
   /**

@@ -43,6 +43,7 @@ export type FindingKind =
   | 'unsettled_journal'
   | 'pending_audit'
   | 'expired_locks'
+  | 'stray_leases'
   | 'sp_without_limit'
   | 'sp_holding_devices'
   | 'child_unlike_sp'
@@ -459,6 +460,18 @@ export class IsolationCheck implements IsolationAudit {
         repair: 'safe',
       });
     }
+    const stray = await this.journal.strayChains();
+    if (stray.length > 0) {
+      findings.push({
+        kind: 'stray_leases',
+        database: cfg.tenantadm,
+        collection: LEASES,
+        count: stray.length,
+        sample_ids: stray.slice(0, SAMPLE_SIZE),
+        detail: `${stray.length} ownership chains are left of operations that no longer exist (no journal document, no lock, owner gone)`,
+        repair: 'safe',
+      });
+    }
     const locks = await this.expiredLocks();
     if (locks.length > 0) {
       findings.push({
@@ -666,7 +679,9 @@ export class IsolationCheck implements IsolationAudit {
 
     const before = await this.readJournal();
     const locks = await this.expiredLocks();
+    const stray = await this.journal.strayChains();
     if (dryRun) {
+      push('stray_leases', 'would drop', stray);
       push('unsettled_journal', 'would roll back', before.stale.filter((d) => d.state !== 'committed').map((d) => String(d._id)));
       push('unsettled_journal', 'would finish', before.stale.filter((d) => d.state === 'committed').map((d) => String(d._id)));
       push('expired_locks', 'would drop', locks);
@@ -679,6 +694,8 @@ export class IsolationCheck implements IsolationAudit {
         for await (const l of this.stream(this.config.db.tenantadm, LOCKS, { _id: 1 }, { _id: { $in: locks } })) left.add(String(l._id));
       }
       push('expired_locks', 'dropped', locks.filter((l) => !left.has(l)));
+      const stillStray = new Set(stray.length > 0 ? await this.journal.strayChains() : []);
+      push('stray_leases', 'dropped', stray.filter((op) => !stillStray.has(op)));
     }
 
     // Pending audit entries no operation will settle: the change they describe cannot be shown to have happened.
