@@ -188,6 +188,8 @@ interface ForeignError {
   keyValue?: Record<string, unknown>;
   writeErrors?: { code?: number }[];
   cause?: unknown;
+  /** A bulk write's error: what it wraps (the driver's own error, or the server's reply). */
+  errorResponse?: unknown;
   reason?: unknown;
 }
 
@@ -297,9 +299,12 @@ export function translateDatabaseError(err: unknown, context: DatabaseContext = 
   // Last: what nothing above recognises may still be the driver's network error, wrapped in
   // another error (a bulk write's, a retry's) or thrown as a plain one: still a lost connection.
   const lostConnection = (): TenantadmError | undefined => {
-    if (e.cause && e.cause !== err) {
-      const inner = translateDatabaseError(e.cause, context);
-      if (inner instanceof UnreachableError) return inner;
+    // A bulk write (insertMany: the lock table's ordered insert) keeps the driver's own error
+    // as its errorResponse, not as its cause (e.g. a pool cleared by a frozen server's monitor timeout).
+    for (const inner of [e.cause, e.errorResponse]) {
+      if (!inner || inner === err || typeof inner !== 'object') continue;
+      const translated = translateDatabaseError(inner, context);
+      if (translated instanceof UnreachableError) return translated;
     }
     if (/^connection \d+ to \S+ closed/.test(e.message ?? '')) {
       return new UnreachableError(`lost the connection to MongoDB${at}: ${firstLine(e.message ?? '')}`, UNREACHABLE_HINT);

@@ -71,6 +71,10 @@ export class TcpProxy {
   private readonly holds: PendingHold[] = [];
   /** Messages forwarded client->server, counted (for tests of the proxy). */
   forwarded = 0;
+  /** A killed server: new connections are closed at once (see kill()). */
+  private down = false;
+  /** A frozen server: every message is kept and none answered (see freeze()). */
+  private frozen = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -132,7 +136,29 @@ export class TcpProxy {
     for (const c of this.conns) this.drop(c);
   }
 
+  /** The server dies: every connection is dropped and new ones are closed at once, until revive(). */
+  kill(): void {
+    this.down = true;
+    this.dropAll();
+  }
+
+  revive(): void {
+    this.down = false;
+  }
+
+  /** The server freezes (a stopped process): connections stay open, nothing is answered, until thaw() sends what waited. */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const c of this.conns) if (!c.heldBy) this.flush(c);
+  }
+
   async close(): Promise<void> {
+    this.frozen = false;
+    this.down = false;
     for (const h of [...this.holds]) h.released = true;
     this.holds.length = 0;
     this.dropAll();
@@ -140,6 +166,10 @@ export class TcpProxy {
   }
 
   private accept(client: net.Socket): void {
+    if (this.down) {
+      client.destroy();
+      return;
+    }
     const server = net.connect(this.target.port, this.target.host);
     const conn: Conn = { client, server, pending: Buffer.alloc(0), queue: [] };
     this.conns.add(conn);
@@ -172,7 +202,7 @@ export class TcpProxy {
   }
 
   private message(conn: Conn, msg: Buffer): void {
-    if (conn.heldBy) {
+    if (conn.heldBy || this.frozen) {
       conn.queue.push(msg);
       return;
     }

@@ -27,6 +27,12 @@ describe('translateDatabaseError', () => {
     ['a server that never answered', selectionError(), 6, /^cannot reach MongoDB at \S+: no answer within 1000 ms$/],
     ['a connection closed mid-read', new MongoNetworkError('connection 3 to 127.0.0.1:27017 closed'), 6, /^lost the connection to MongoDB at \S+: connection 3 to 127\.0\.0\.1:27017 closed$/],
     ['a closed connection wrapped in another error', Object.assign(new Error('write failed'), { cause: new MongoNetworkError('connection 1 to 127.0.0.1:39163 closed') }), 6, /^lost the connection to MongoDB at \S+: connection 1 to 127\.0\.0\.1:39163 closed$/],
+    [
+      'a bulk write (the lock table\'s insertMany) failing on a network error, kept as its errorResponse',
+      new MongoBulkWriteError(new MongoNetworkTimeoutError('Connection to 127.0.0.1:36631 interrupted due to server monitor timeout') as never, {} as never),
+      6,
+      /^MongoDB at \S+ stopped answering: Connection to 127\.0\.0\.1:36631 interrupted/,
+    ],
     ['a closed connection the driver reported as a plain error', new Error('connection 1 to 127.0.0.1:39163 closed'), 6, /^lost the connection to MongoDB at \S+: connection 1/],
     ['a reply that stopped coming', new MongoNetworkTimeoutError('connection <monitor> to 127.0.0.1:27017 timed out'), 6, /^MongoDB at \S+ stopped answering: /],
     ['connections interrupted by a failed heartbeat', Object.assign(new Error('Connection pool for db.example:27017 was cleared because another operation failed with: "connection <monitor> to db.example:27017 timed out"'), { name: 'PoolClearedOnNetworkError' }), 6, /stopped answering/],
