@@ -23,6 +23,11 @@
  *    remaining tenant's `max_devices: a -> b` entries chain from its seeded limit to its limit;
  *  - every command ended with 0, 3 (not found), 4 (conflict, lock wait) or 5 (a rule), or
  *    was killed by its hook (or 6 when its connection was dropped: a lost write).
+ *
+ * A command that exits 6 may have passed its commit point before its connection dropped (a
+ * sweep's removal, whose roll-forward then runs in the final repair): whether it did is read
+ * from the audit log after the schedule, by the actor each command runs as (`explore-p<proc>-c<i>`),
+ * and it counts as done or not done accordingly. A refused command (3, 4, 5) has no entry.
  */
 import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcryptjs';
@@ -185,6 +190,8 @@ function heldMessage(cmd: Cmd): (msg: Buffer) => boolean {
 export interface Ran {
   proc: number;
   cmd: Cmd;
+  /** The actor it ran as (TENANTADM_ACTOR): its audit entries name it. */
+  actor?: string;
   args: string[];
   start: number;
   end: number;
@@ -210,7 +217,8 @@ export async function runSchedule(dbs: Dbs, w: World, s: Schedule, proxy: TcpPro
     const proc = (async () => {
       for (const [i, cmd] of s.procs[p]!.entries()) {
         const args = argsOf(cmd, w);
-        const env: NodeJS.ProcessEnv = { TENANTADM_TEST_LEASE_MS: LEASE_MS, TENANTADM_TEST_LOCK_WAIT_MS: LOCK_WAIT_MS };
+        const actor = `explore-p${p}-c${i}`;
+        const env: NodeJS.ProcessEnv = { TENANTADM_TEST_LEASE_MS: LEASE_MS, TENANTADM_TEST_LOCK_WAIT_MS: LOCK_WAIT_MS, TENANTADM_ACTOR: actor };
         let said = '';
         const onStderr = (chunk: string) => {
           said += chunk;
@@ -236,7 +244,7 @@ export async function runSchedule(dbs: Dbs, w: World, s: Schedule, proxy: TcpPro
         const start = Date.now() - t0;
         const result = await run(dbs, args, { env, onStderr });
         hold?.cancel();
-        log.push({ proc: p, cmd, args, start, end: Date.now() - t0, result });
+        log.push({ proc: p, cmd, actor, args, start, end: Date.now() - t0, result });
         if (i === 0) gate();
       }
     })();
@@ -286,12 +294,20 @@ export async function violations(dbs: Dbs, w: World, s: Schedule, log: Ran[]): P
   const present = new Set(tenants.map((t) => String(t._id)));
   const limitOf = (id: string, kind: string) => limits.find((l) => l.tenant_id === id && l.name === kind)?.value as number | undefined;
 
+  // What a command did, as the audit log says: its entries name its actor.
+  const entriesOf = (r: Ran) => (r.actor ? audit.filter((a: Document) => a.actor?.id === r.actor && a.state === 'committed') : []);
+  /** Whether the command's change stands: exit 0 yes; exit 6 (its connection dropped, maybe after its commit point) as its entries say; otherwise no. */
+  const done = (r: Ran): boolean => (r.result.code === 6 && !r.result.signal ? entriesOf(r).length > 0 : r.result.code === 0 && !r.result.signal);
+
   // Exit codes.
   for (const r of log) {
     const killed = r.cmd.fault.kind === 'kill' && r.result.signal === 'SIGKILL';
     // A command whose connection was dropped may say the database failed (6).
     const ok = r.cmd.fault.kind === 'lost' ? [0, 3, 4, 5, 6] : [0, 3, 4, 5];
     if (!killed && !ok.includes(r.result.code)) out.push(`unexpected exit: ${describeRan(r)}`);
+    if (!r.result.signal && [3, 4, 5].includes(r.result.code) && entriesOf(r).length > 0) {
+      out.push(`audit entries of a refused command: ${describeRan(r)}: ${entriesOf(r).map((a) => a.change).join('; ')}`);
+    }
   }
 
   // Over-allocation, every tier the SP has a limit in.
@@ -308,6 +324,7 @@ export async function violations(dbs: Dbs, w: World, s: Schedule, log: Ran[]): P
   const removedBy = (r: Ran, id: string): boolean | 'maybe' => {
     if (r.cmd.kind !== 'remove' && r.cmd.kind !== 'sweep') return false;
     if (r.result.signal) return 'maybe';
+    if (r.result.code === 6) return entriesOf(r).some((a: Document) => a.action === 'delete' && a.object?.id === id);
     if (r.result.code !== 0) return false;
     if (r.cmd.kind === 'remove') return w.children[r.cmd.child] === id;
     try {
@@ -324,11 +341,11 @@ export async function violations(dbs: Dbs, w: World, s: Schedule, log: Ran[]): P
     const statusCmds = log.filter((r) => (r.cmd.kind === 'suspend' || r.cmd.kind === 'activate') && r.cmd.child === i);
     for (const R of definite) {
       if (statusCmds.some((e) => e.result.signal && e.start < R.end)) continue; // a killed change: its effect's time is unknown
-      const ok = statusCmds.filter((e) => e.result.code === 0 && !e.result.signal);
+      const ok = statusCmds.filter(done);
       const overlapping = ok.filter((e) => !(e.end < R.start) && !(e.start > R.end));
       const before = ok.filter((e) => e.end < R.start).sort((a, b) => a.end - b.end);
       const after = ok.filter((e) => e.start > R.end);
-      for (const e of after) out.push(`a change reported on child-${i} after its removal: ${describeRan(e)} after ${describeRan(R)}`);
+      for (const e of after) out.push(`a change ${e.result.code === 0 ? 'reported' : 'made'} on child-${i} after its removal: ${describeRan(e)} after ${describeRan(R)}`);
       if (overlapping.length > 0) continue;
       const last = before[before.length - 1];
       if (last && before.some((e) => e !== last && e.end >= last.start && e.cmd.kind !== last.cmd.kind)) continue; // ambiguous order
