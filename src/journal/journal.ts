@@ -1170,6 +1170,32 @@ export class Journal {
     return out;
   }
 
+  /**
+   * The operation holding `lock` when it has written its plan and its owner lives (a rival on
+   * another host, or within its lease): what a reader meeting its records must say instead of
+   * taking them for finished data. Null when the lock is free, its holder has written nothing
+   * yet, or its owner is gone (the next change settles that one).
+   */
+  async pendingOn(lock: LockKey): Promise<(InProgress & { since: Date }) | null> {
+    const holder = await this.locks.holder(lock);
+    if (!holder) return null;
+    const doc = await this.journal.findOne({ _id: holder.op_id });
+    if (!doc) return null;
+    const head = await this.chains.head(holder.op_id);
+    const now = await this.now();
+    if (head ? this.gone(head, now) : !isLegacy(doc) || doc.lease_until!.getTime() < now.getTime()) return null;
+    return {
+      id: doc._id,
+      command: doc.command ?? null,
+      state: (head ? await this.chains.committed(doc._id) : doc.state === 'committed') ? 'committed' : 'pending',
+      host: head?.host ?? doc.host,
+      pid: head?.pid ?? doc.pid,
+      lease_until: head?.lease_until ?? doc.lease_until!,
+      ...(head?.kind === 'expire' ? { expired: true } : {}),
+      since: doc.created_at,
+    };
+  }
+
   /** For `check`: the locks whose holder is gone (its operation's owner gone, or no operation at all). */
   async deadLocks(): Promise<string[]> {
     const locks = await this.locks.all();

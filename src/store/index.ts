@@ -400,6 +400,11 @@ export class Store {
     return result;
   }
 
+  /** The live operation holding `lock` with its plan written (journal.ts pendingOn): a reader says so rather than reading its records as finished. */
+  pendingOn(lock: LockKey): ReturnType<Journal['pendingOn']> {
+    return this.guard(() => this.journal.pendingOn(lock));
+  }
+
   /** Operations in the journal: in progress, or left by a killed process until repaired. */
   async unsettledOperations(): Promise<number> {
     return this.guard(() => this.journal.pendingCount());

@@ -70,6 +70,16 @@ export async function createTenant(options: CreateTenantOptions, deps: Deps): Pr
 
   /** The existing tenant when it is what was asked; exit 4 naming each difference otherwise. */
   const existingAsAsked = async (record: TenantRecord): Promise<Result> => {
+    // A create (or another change) of this tenant still under way by a live owner elsewhere:
+    // its records are not a finished tenant to compare with what was asked.
+    const pending = await store.pendingOn(tenantLock(record.tenant.id));
+    if (pending) {
+      throw new ConflictError(
+        `a tenant named "${name}" (id ${record.tenant.id}) is being changed by operation ${pending.id} (${pending.command ?? 'a command'}, ${pending.state}, pid ${pending.pid} on ${pending.host}), under way since ${pending.since.toISOString()}`,
+        `its owner finishes it; if that process is gone it can be settled from ${pending.lease_until.toISOString()} (when its lease runs out) by \`tenantadm repair\` or the next command: run this command again then`,
+        { id: record.tenant.id, operation: pending.id, since: pending.since.toISOString(), settle_after: pending.lease_until.toISOString() },
+      );
+    }
     const differences = await differencesFromAsked(store, record, {
       plan: options.plan,
       deviceLimit: options.deviceLimit === undefined ? undefined : deviceLimit,
