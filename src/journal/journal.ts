@@ -27,7 +27,9 @@
  *      commit race for the same n+1, so either the commit stands (whoever settles X later rolls
  *      forward: a `commit` record exists) or the claim does (X is rolled back);
  *   5. the roll-forward steps run, then the plan, the journal document, the locks and last the
- *      chain are deleted. A timer inserts a renew record every lease/3 meanwhile.
+ *      chain are deleted. A timer inserts a renew record every lease/3 until then: it is
+ *      stopped before the deletes start, and the chain's deletion waits for a renewal already
+ *      on its way, so no record of the owner lands after its chain is gone.
  * A rival settles X (a command meeting one of X's locks, `repair`) only by inserting a `claim`
  * at n+1 when the head's lease has run out in server time, or when the head's process is
  * provably gone: same boot id and pid namespace as ours, and its pid free or started at another
@@ -36,6 +38,10 @@
  * or that lost a race, touches nobody else's data. `repair --all` never takes over a live
  * owner: it inserts an `expire` record carrying the owner's lease, so the owner fails its next
  * confirmation and X can be settled when that lease ends (reported as in progress until then).
+ * Should X have finished between repair's read and its insert, the journal document is gone
+ * when repair reads it after the insert, and repair deletes its record again. A chain left
+ * without journal document or lock (nothing should leave one) is settled like any other once
+ * its head's owner is gone: the next command and `repair` delete it, `check` reports it.
  * An owner that gives up (the database fails during its rollback) keeps its locks and its
  * chain: the operation is settled by the next process once the owner is gone.
  *
