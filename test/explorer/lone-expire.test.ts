@@ -75,6 +75,42 @@ describe('records inserted into a chain while its owner deletes it', () => {
     expect(await (await client()).db(dbs.deviceauth).collection('limits').findOne({ tenant_id: w.children[0] })).toMatchObject({ value: 30 });
   });
 
+  it('a renewal on its way when the owner starts its clean-up lands before the chain is deleted (it landed after before)', async () => {
+    const { proxy, dbs } = place;
+    const w = await seedWorld(dbs, [0, 0]);
+    const db = (await client()).db(dbs.tenantadm);
+    // Renewals every 500 ms; one answered within that is not late, so the owner does not look
+    // whether its chain still exists after it (journal.ts append).
+    const LEASE = 1500;
+    // A has committed; its first roll-forward write (the audit entry) is held.
+    const rollForward = proxy.holdNext(commandOn('insert', 'tenantadm_audit'));
+    const aDone = run(dbs, ['set-device-limit', '--tenant', w.children[0]!, '--device-limit', '30'], {
+      env: { TENANTADM_MONGO: proxy.uri, TENANTADM_TEST_LEASE_MS: String(LEASE) },
+    });
+    await Promise.race([rollForward.seen, aDone.then((r) => Promise.reject(new Error(`A ended first: ${r.stdout}${r.stderr}`)))]);
+    // Its renewal timer's next record is held on the wire: on its way when the clean-up starts.
+    const renewal = proxy.holdNext(both(commandOn('insert', 'tenantadm_leases'), contains('renew')));
+    await renewal.seen;
+    const chainDeleted = proxy.holdNext(commandOn('delete', 'tenantadm_leases'));
+    rollForward.release();
+    // Before the fix the chain's deletion went out at once, ahead of the renewal; now it waits
+    // for the renewal's answer, so within a lease it is not sent.
+    const early = await Promise.race([chainDeleted.seen.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), LEASE))]);
+    if (early) {
+      // The deletion lands first, then the renewal: the order that left it alone.
+      chainDeleted.release();
+      await aDone;
+      renewal.release();
+      await new Promise((r) => setTimeout(r, 200));
+    } else {
+      renewal.release();
+      await chainDeleted.seen;
+      chainDeleted.release();
+    }
+    expect((await aDone).code).toBe(0);
+    expect({ early, left: await db.collection('tenantadm_leases').find({}).toArray() }).toEqual({ early: false, left: [] });
+  });
+
   it('a chain left without its operation (a lone record whose lease ran out) is reported by check and deleted by repair', async () => {
     const { dbs } = place;
     const w = await seedWorld(dbs, [0, 0]);
