@@ -29,7 +29,9 @@
  *   5. the roll-forward steps run, then the plan, the journal document, the locks and last the
  *      chain are deleted. A timer inserts a renew record every lease/3 until then: it is
  *      stopped before the deletes start, and the chain's deletion waits for a renewal already
- *      on its way, so no record of the owner lands after its chain is gone.
+ *      on its way, so no record of the owner lands after its chain is gone. An owner that
+ *      loses X after its commit stops rolling forward, yet returns only once X is finished:
+ *      it waits for the settler, and settles X itself when the head's lease has run out.
  * A rival settles X (a command meeting one of X's locks, `repair`) only by inserting a `claim`
  * at n+1 when the head's lease has run out in server time, or when the head's process is
  * provably gone: same boot id and pid namespace as ours, and its pid free or started at another
@@ -740,16 +742,61 @@ export class Journal {
     lease.kept = true;
   }
 
-  /** After the commit point: roll forward, then forget the operation. */
+  /**
+   * After the commit point: roll forward, then forget the operation. An owner that loses its
+   * ownership meanwhile (`repair --all` expired it, or it stalled past its lease and another
+   * process claimed it) stops rolling forward, but does not return before the operation is
+   * finished: its caller reads the result (a removal proves nothing is left), so it waits for
+   * whoever settles it, and settles it itself once the head's lease has run out.
+   */
   private async finish(lease: Lease, finalize: Step[]): Promise<void> {
     try {
       await this.rollForward(finalize, lease);
       // A process that took a stalled owner's committed operation over finishes it itself.
-      if (!lease.lost) await this.forget(lease);
+      if (!lease.lost) {
+        await this.forget(lease);
+        return;
+      }
     } catch (err) {
       if (err instanceof ProcessKilled) throw err;
       this.abandon(lease);
       throw translateDriverError(err);
+    }
+    try {
+      await this.finishedBySettler(lease);
+    } catch (err) {
+      if (err instanceof ProcessKilled || err instanceof TenantadmError) throw err;
+      throw translateDriverError(err);
+    }
+  }
+
+  /**
+   * Wait until a committed operation this process lost is finished (its journal document is
+   * deleted only after the roll-forward), settling it like any rival once the head's owner is
+   * gone: after an `expire`, that is this process's own lease running out. Gives up (exit 4,
+   * the change standing) when another settler is still at it well past a lease and a lock wait.
+   */
+  private async finishedBySettler(lease: Lease): Promise<void> {
+    const started = performance.now();
+    const patience = 2 * this.options.leaseMs + this.options.lockWaitMs;
+    for (;;) {
+      if ((await this.journal.findOne({ _id: lease.opId }, { projection: { _id: 1 } })) === null) return;
+      const head = await this.chains.head(lease.opId);
+      const now = await this.now();
+      if (head && this.gone(head, now)) {
+        const outcome = await this.settle(lease.opId, head);
+        if (outcome === 'finalized' || outcome === 'released') return;
+        // null: another process claimed it first (it finishes it), or ours was expired in turn.
+        continue;
+      }
+      if (performance.now() - started >= patience) {
+        throw new ConflictError(
+          'this command passed its commit point, but then lost its operation to another tenantadm (repair --all, or a takeover after a stall), which has not finished it yet',
+          'the change stands and is finished by whoever settles it (`tenantadm repair`); check the result before running the command again',
+        );
+      }
+      const left = head ? head.lease_until.getTime() - now.getTime() + 1 : 0;
+      await new Promise((r) => setTimeout(r, Math.max(10, Math.min(left, Math.floor(this.options.leaseMs / 3)))));
     }
   }
 

@@ -19,6 +19,11 @@ export interface Hold {
   release(): void;
   /** Stop waiting for a match (releasing what is held). */
   cancel(): void;
+  /**
+   * Resolves once the server's reply to the released message has been handed to the client's
+   * socket (the first bytes from the server on that connection after the release).
+   */
+  readonly answered: Promise<void>;
 }
 
 interface PendingHold {
@@ -26,6 +31,7 @@ interface PendingHold {
   seen: () => void;
   conn?: Conn;
   released: boolean;
+  answered: () => void;
 }
 
 interface Conn {
@@ -35,6 +41,8 @@ interface Conn {
   /** Messages waiting behind a held one (the first is the held message). */
   queue: Buffer[];
   heldBy?: PendingHold;
+  /** A released message whose reply is awaited (Hold.answered). */
+  replyTo?: PendingHold;
 }
 
 /** Whether an encoded message is a command `cmd` (update, insert, delete, ...) on collection `coll`. */
@@ -112,7 +120,9 @@ export class TcpProxy {
   holdNext(match: (msg: Buffer) => boolean): Hold {
     let seen!: () => void;
     const seenP = new Promise<void>((resolve) => (seen = resolve));
-    const h: PendingHold = { match, seen, released: false };
+    let answered!: () => void;
+    const answeredP = new Promise<void>((resolve) => (answered = resolve));
+    const h: PendingHold = { match, seen, released: false, answered };
     this.holds.push(h);
     const release = () => {
       if (h.released) return;
@@ -128,6 +138,7 @@ export class TcpProxy {
       },
       release,
       cancel: release,
+      answered: answeredP,
     };
   }
 
@@ -175,7 +186,11 @@ export class TcpProxy {
     this.conns.add(conn);
     client.setNoDelay(true);
     server.setNoDelay(true);
-    server.on('data', (d) => client.write(d));
+    server.on('data', (d) => {
+      const h = conn.replyTo;
+      conn.replyTo = undefined;
+      client.write(d, () => h?.answered());
+    });
     client.on('data', (d) => this.fromClient(conn, d));
     const end = () => this.drop(conn);
     client.on('error', end);
@@ -220,11 +235,13 @@ export class TcpProxy {
 
   /** The released message goes on as it is; those queued behind it meet the holds again. */
   private flush(conn: Conn): void {
+    const held = conn.heldBy;
     conn.heldBy = undefined;
     const [released, ...queued] = conn.queue;
     conn.queue = [];
     if (released) {
       this.forwarded++;
+      conn.replyTo = held;
       conn.server.write(released);
     }
     for (const msg of queued) this.message(conn, msg);
