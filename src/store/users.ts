@@ -83,6 +83,25 @@ export class UserStore {
     return this.coll.countDocuments({ tenant_id: tenantId, roles: role });
   }
 
+  /** Users by email, whole (for delete steps the journal can undo), in one query. */
+  async findByEmails(emails: string[]): Promise<Map<string, UserRecord>> {
+    const out = new Map<string, UserRecord>();
+    if (emails.length === 0) return out;
+    for await (const raw of this.coll.find({ email: { $in: emails } })) out.set(String(raw.email), { user: toUser(raw), raw });
+    return out;
+  }
+
+  /** A compare-and-set of a user's roles, from the roles as read (`before`). */
+  rolesStep(user: User, before: string[], roles: string[]): Step {
+    return {
+      kind: 'update',
+      target: this.target,
+      id: user.id,
+      before: { set: { roles: before }, unset: [] },
+      after: { set: { roles }, unset: [] },
+    };
+  }
+
   /** A delete step for the user exactly as read (the journal can put it back). */
   deleteStep(record: UserRecord): Step {
     return { kind: 'delete', target: this.target, doc: record.raw };

@@ -20,8 +20,8 @@ export async function diff(options: DiffOptions, deps: Deps): Promise<Result> {
 }
 
 /** The fleet file, parsed (YAML, which JSON is a part of) and checked; exit 2 naming where it is wrong. */
-export async function readFleetFile(file: string, deps: Deps): Promise<FleetDocument> {
-  const { text, source } = await readDocumentText(file, deps, 'fleet');
+export async function readFleetFile(file: string, deps: Deps, given?: { text: string; source: string }): Promise<FleetDocument> {
+  const { text, source } = given ?? (await readDocumentText(file, deps, 'fleet'));
   if (text.trim() === '') throw new UsageError(`${source}: empty (a fleet document is expected)`, 'export one with `tenantadm export`');
   // JSON (export --format json) is YAML too, but JSON.parse reads it many times faster.
   if (text.trimStart().startsWith('{')) return validateFleet(parseJson(text, source), source);
