@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Document } from 'mongodb';
 import type { Step, Target } from '../journal/journal';
+import { fieldUpdateStep } from './tenants';
 
 export const USERS = 'users';
 
@@ -91,15 +92,9 @@ export class UserStore {
     return out;
   }
 
-  /** A compare-and-set of a user's roles, from the roles as read (`before`). */
-  rolesStep(user: User, before: string[], roles: string[]): Step {
-    return {
-      kind: 'update',
-      target: this.target,
-      id: user.id,
-      before: { set: { roles: before }, unset: [] },
-      after: { set: { roles }, unset: [] },
-    };
+  /** A compare-and-set of a user's roles, from the user as stored (roles absent included). */
+  rolesStep(record: UserRecord, roles: string[]): Step {
+    return fieldUpdateStep(this.target, record.raw, { roles });
   }
 
   /** A delete step for the user exactly as read (the journal can put it back). */

@@ -38,6 +38,8 @@ export interface ApplyPlan {
   notes: string[];
   /** Tenants suspended by this change: their tokens are revoked after the commit. */
   suspended: string[];
+  /** The limits of existing tenants that change (deviceauth's cached copies are refreshed after the commit). */
+  limits: PlannedChange[];
 }
 
 const LIMIT_FIELD_NAMES: ReadonlySet<string> = new Set(Object.values(LIMIT_FIELDS));
@@ -507,6 +509,7 @@ export async function planApply(
   const allUsers = new Map<string, { tenantId: string }>();
   for (const [tid, list] of world.users) for (const u of list) allUsers.set(u.email.toLowerCase(), { tenantId: tid });
   const toHash: { t: Target; email: string; roles: string[]; ref: string | undefined }[] = [];
+  const roleChanges: { t: Target; email: string; before: string[]; roles: string[] }[] = [];
   for (const t of targets) {
     const a = after.get(t.id)!;
     const current = new Map((world.users.get(t.id) ?? []).map((u) => [u.email.toLowerCase(), u]));
@@ -522,11 +525,19 @@ export async function planApply(
         toHash.push({ t, email, roles, ref: u.password });
         continue;
       }
-      if (u.roles !== undefined && JSON.stringify([...have.roles].sort()) !== JSON.stringify(roles)) {
-        changes.add(store.users.rolesStep(have, have.roles, roles));
-        locks.add(tenantLock(t.id));
-        audit({ action: 'update', tenantId: t.id, parentId: a.parent, object: userObject(have.id, email), change: `roles: ${show([...have.roles].sort())} -> ${show(roles)}` });
-      }
+      if (u.roles !== undefined && JSON.stringify([...have.roles].sort()) !== JSON.stringify(roles)) roleChanges.push({ t, email, before: [...have.roles].sort(), roles });
+    }
+  }
+  if (roleChanges.length > 0) {
+    // The users as stored, in one query: the compare-and-set starts from what is there (roles absent included).
+    const stored = await store.users.findByEmails(roleChanges.map((c) => c.email));
+    for (const c of roleChanges) {
+      const rec = stored.get(c.email);
+      if (!rec) continue;
+      const a = after.get(c.t.id)!;
+      changes.add(store.users.rolesStep(rec, c.roles));
+      locks.add(tenantLock(c.t.id));
+      audit({ action: 'update', tenantId: c.t.id, parentId: a.parent, object: userObject(rec.user.id, c.email), change: `roles: ${show(c.before)} -> ${show(c.roles)}` });
     }
   }
   if (toHash.length > 0) await store.requireUserIndex();
@@ -623,7 +634,7 @@ export async function planApply(
     }
     if (changes.steps.length === 0) changes.forwardOnly = true;
   }
-  return { changes, rows: applied, locks: [...locks], notes, suspended };
+  return { changes, rows: applied, locks: [...locks], notes, suspended, limits: existingPlanned };
 }
 
 /** Children first, then the rest: the order removals go in. */

@@ -66,6 +66,9 @@ export async function apply(options: ApplyOptions, deps: Deps): Promise<Result> 
     if (plan.locks.some((k) => !held.has(k))) {
       throw new ConflictError('the tenants changed while apply read them', 'nothing was changed; run it again');
     }
+    // Everything needed after the writes is known before them (the profile names deviceauth's cache keys).
+    if (plan.limits.length > 0 && !refresh.throughApi) await store.profile();
+    plan.changes.afterCommit(...store.cacheSteps(await refresh.limits(plan.limits, async () => (await store.profile()).name)));
     if (plan.suspended.length > 0) {
       // Suspension takes access away now, as update-tenant --status suspended does.
       revoked = store.revokeTokensManySteps(plan.suspended);
