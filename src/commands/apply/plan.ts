@@ -50,12 +50,17 @@ function limitValue(v: FleetLimit | undefined): number | undefined {
   return v === undefined ? undefined : v === 'unlimited' ? UNLIMITED : v;
 }
 
+/** The name of a variable a fleet file references (`${env:NAME}`): the file names it, not the tool's table. */
+export function referenced(name: string): string {
+  return name;
+}
+
 /** A `${env:NAME}` or `${file:PATH}` reference's value; undefined when the variable is unset or the file missing. */
 export function resolveReference(ref: string, env: NodeJS.ProcessEnv = {}): string | undefined {
   const m = /^\$\{(env|file):([^}\s]+)\}$/.exec(ref);
   if (!m) return undefined;
   let value: string | undefined;
-  if (m[1] === 'env') value = env[m[2]!];
+  if (m[1] === 'env') value = env[referenced(m[2]!)];
   else {
     try {
       value = fs.readFileSync(m[2]!, 'utf8').replace(/\r?\n$/, '');

@@ -12,8 +12,7 @@ import { readFleetWorld } from '../../operations/fleet';
 import { tokenMaker } from '../../operations/token-format';
 import { LimitRefresh } from '../../mender/limit-cache';
 import { warnDirectRevocation } from '../../notices';
-import { fleetChangeColumns } from '../../views/fleet';
-import { readFleetFile } from '../diff/run';
+import { fleetChangeColumns, readFleetFile } from '../../views/fleet';
 import { planApply, type ApplyPlan, type Fresh } from './plan';
 
 export type ApplyOptions = OptionsOf<typeof applyOptions>;
