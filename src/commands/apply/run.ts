@@ -24,6 +24,8 @@ export async function apply(options: ApplyOptions, deps: Deps): Promise<Result> 
   const wanted = await readFleetFile(options.file, deps, { text, source });
   const prune = options.prune === true;
   const store = await deps.store();
+  // What a killed run left is settled before anything is read (it only reads when there is none).
+  if (!options.dryRun) await store.settleInterrupted();
 
   // Read, compare, plan: nothing written, no lock taken; a file that matches ends here.
   const fresh: Fresh = { ids: new Map(), tokens: new Map(), hashes: new Map() };
@@ -55,7 +57,6 @@ export async function apply(options: ApplyOptions, deps: Deps): Promise<Result> 
 
   // Parsed before the write: a malformed Redis URL is exit 2 with nothing written.
   const refresh = new LimitRefresh(deps.config, deps.warn);
-  await store.settleInterrupted();
   let revoked: ReturnType<typeof store.revokeTokensManySteps> | undefined;
   const made = await store.exclusive<ApplyPlan | null>(first.locks, async () => {
     // Everything again under the locks: what is written is decided on what they guard.
