@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, runJson, snapshot, type RunResult } from '../../../test/support/harness';
+import { client, run, runJson, snapshot, type RunResult } from '../../../test/support/harness';
 import { auditCrashHelpers } from '../../../test/support/crash';
 import { commandTest } from '../../../test/support/command-test';
-import { applyOf, exportedJson, passwordRef, seedApplyFleet } from '../../../test/support/apply';
+import { CLIENT_SECRET, applyOf, exportedJson, passwordRef, seedApplyFleet } from '../../../test/support/apply';
 
 const ctx = commandTest();
 const { killedAt } = auditCrashHelpers(ctx);
@@ -131,6 +131,35 @@ describe('apply', () => {
     const nopw = await exportedJson(ctx);
     nopw.tenants.push({ name: 'Nopw', users: [{ email: 'x@nopw.example' }] });
     expect(await ctx.expectFailsCleanly(['apply', '-f', writeDoc(ctx.dir, nopw), '--yes'], 2)).toMatch(/no password for the new user/);
+  });
+
+  it("gives every child its Service Provider's new plan in the same operation, and keeps a stored secret its reference does not set", async () => {
+    const { sp, paris, oslo } = await seedApplyFleet(ctx);
+    const doc = await exportedJson(ctx);
+    const spEntry = doc.tenants.find((t: any) => t.name === 'Acme SP');
+    spEntry.plan = 'professional';
+    for (const c of spEntry.children) delete c.plan;
+    spEntry.sso.issuer = 'https://idp2.example.com';
+    const r = await applyOf(ctx, doc, ['--yes']);
+    expect(r.code).toBe(0);
+    for (const id of [sp.id, paris.id, oslo.id]) expect((await runJson(ctx.dbs, ['get-tenant', '--tenant', id])).plan).toBe('professional');
+    const sso = await (await client()).db(ctx.dbs.tenantadm).collection('sso_settings').findOne({ _id: sp.id });
+    expect(sso!.settings).toMatchObject({ issuer: 'https://idp2.example.com', client_secret: CLIENT_SECRET });
+    // One entry per child in the SP's log, naming the file.
+    const follow = (await ctx.rawEntries()).filter((e) => /follows its Service Provider's plan/.test(String(e.change)) && /fleet file sha256/.test(String(e.change)));
+    expect(follow.map((e) => e.object.id).sort()).toEqual([paris.id, oslo.id].sort());
+    // The children as the file now says (plan left out): nothing more to do.
+    expect((await applyOf(ctx, doc, ['--yes'])).stdout).toBe('[]\n');
+    // A literal secret is written (and never printed); new settings need their reference set.
+    spEntry.sso.client_secret = 'a-new-literal-secret';
+    const lit = await applyOf(ctx, doc, ['--yes']);
+    expect(lit.code).toBe(0);
+    expect(lit.stdout + lit.stderr).not.toContain('a-new-literal-secret');
+    expect((await (await client()).db(ctx.dbs.tenantadm).collection('sso_settings').findOne({ _id: sp.id }))!.settings.client_secret).toBe('a-new-literal-secret');
+    const fresh = await exportedJson(ctx);
+    fresh.tenants.find((t: any) => t.name === 'Solo').sso = { type: 'oidc', issuer: 'https://idp.example.com', client_id: 'solo', client_secret: '${env:SOLO_SSO_SECRET}' };
+    expect(await ctx.expectFailsCleanly(['apply', '-f', writeDoc(ctx.dir, fresh), '--yes'], 2)).toMatch(/is new and its reference/);
+    expect((await applyOf(ctx, fresh, ['--yes'], { SOLO_SSO_SECRET: 'solo-secret-value' })).code).toBe(0);
   });
 
   // Step 0 frees Paris's capacity; at `commit` every step is written but not committed (rolled
