@@ -8,7 +8,7 @@
  *
  * Then an `apply` that changes every child's limit against today's reallocation plan of the same
  * size (`set-device-limit -f plan.json`), in pairs, each side a whole process that writes its
- * N audit entries: each run raises every child by one device, apply and the plan taking turns.
+ * N audit entries: apply raises every child by one device, then the plan takes it back.
  *
  *   node scripts/bench-fleet.js [--children 2000] [--runs 3] [--backend sqlite|postgresql]
  */
@@ -98,20 +98,20 @@ async function main() {
       times.apply.push((await timeCli(env, ['-q', 'apply', '-f', jsonFile, '--yes'])).ms);
       times.raw.push(await rawRun([rawScript, server.uri, dbs.tenantadm, dbs.useradm, dbs.deviceauth]));
     }
-    // Every child's limit, one device more each run: apply of the edited export, then the plan.
+    // Every child's limit, in turns: apply of the edited export raises each by one, the plan takes it back.
     const doc = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
     const spEntry = doc.tenants.find((t) => t.name === 'sp');
-    let limit = 5;
     for (let i = 0; i < RUNS; i++) {
-      limit += 1;
+      let limit = 6;
       for (const child of spEntry.children) child.device_limit = limit;
       fs.writeFileSync(applyFile, JSON.stringify(doc));
       const applied = await timeCli(env, ['-q', 'apply', '-f', applyFile, '--yes'], { keepStdout: true });
       if (JSON.parse(applied.stdout).length !== N) throw new Error(`apply changed ${JSON.parse(applied.stdout).length} limits, not ${N}`);
       times.applyLimits.push(applied.ms);
-      limit += 1;
+      limit = 5;
       fs.writeFileSync(planFile, JSON.stringify({ limits: kids.map((k) => ({ id: k.toHexString(), limit })) }));
       times.plan.push((await timeCli(env, ['-q', 'set-device-limit', '-f', planFile])).ms);
+      console.error(`pair ${i + 1}: apply ${(applied.ms / 1000).toFixed(2)} s, plan ${(times.plan[i] / 1000).toFixed(2)} s`);
     }
     const audits = await c.db(dbs.audit).collection('tenantadm_audit').countDocuments({});
     const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
