@@ -3,7 +3,7 @@
  * of tenants: the tenants, every limit, every user, every SSO document, once each; storage
  * settings live in one database per tenant (see StorageStore.many).
  */
-import type { FleetCreated, Store, TenantRecord, User } from '../store';
+import type { FleetCreated, LimitRecord, Store, TenantRecord, User } from '../store';
 import { LIMIT_KINDS, type Tenant } from '../domain/tenant';
 import type { FleetState } from '../domain/fleet';
 import { NotFoundError, UsageError } from '../errors';
@@ -57,6 +57,8 @@ async function limitsOf(store: Store, ids: string[]): Promise<Map<string, number
 export interface FleetWorld {
   state: FleetState;
   records: Map<string, TenantRecord>;
+  /** Every limit document as read, by `<tenantId>/<kind>` (absent: unlimited, no document). */
+  limitRecords: Map<string, LimitRecord>;
   /** Every user by tenant id, with its id (hashes stay in the store). */
   users: Map<string, User[]>;
   created: FleetCreated[];
@@ -67,13 +69,14 @@ export async function readFleetWorld(store: Store): Promise<FleetWorld> {
     const records = new Map<string, TenantRecord>();
     for await (const r of store.tenants.find({}, 1000)) records.set(r.tenant.id, r);
     const tenants = [...records.values()].map((r) => r.tenant);
-    const [limits, users, sso, storage, created] = await Promise.all([
-      store.limits.allKinds(LIMIT_KINDS),
+    const [limitRecords, users, sso, storage, created] = await Promise.all([
+      store.limits.allRecords(LIMIT_KINDS),
       store.users.ofTenants(undefined),
       store.sso.many(undefined),
       store.storage.many(tenants.map((t) => t.id)),
       store.fleetCreated.all(),
     ]);
-    return { state: { tenants, limits, users, sso, storage }, records, users, created };
+    const limits = new Map([...limitRecords].map(([key, rec]) => [key, rec.value]));
+    return { state: { tenants, limits, users, sso, storage }, records, limitRecords, users, created };
   });
 }

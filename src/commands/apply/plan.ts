@@ -350,11 +350,13 @@ export async function planApply(
   const tenantEvent = (a: After, change: string, action: AuditEvent['action'] = 'update') =>
     audit({ action, tenantId: a.id, parentId: a.parent, object: tenantObject(a.id, a.name, a.parent), change });
 
+  // The limit documents were read with everything else: no query per tenant or per change.
   const existingLimitSteps = async (which: PlannedChange[]): Promise<Step[]> => {
-    const ids = [...new Set(which.map((c) => c.tenantId))];
-    const recs = ids.length > 0 ? await store.limits.getKinds(ids, LIMIT_KINDS) : new Map();
     const out: Step[] = [];
-    for (const c of which) out.push(await store.limitStep(recs.get(`${c.tenantId}/${c.kind}`)!, c.limit));
+    for (const c of which) {
+      const current = world.limitRecords.get(`${c.tenantId}/${c.kind}`) ?? { tenantId: c.tenantId, kind: c.kind, value: UNLIMITED, raw: null };
+      out.push(await store.limitStep(current, c.limit));
+    }
     return out;
   };
   const existingPlanned = planned.filter((c) => !after.get(c.tenantId)!.isNew);
