@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import type { Deps } from '../../deps';
 import { RuleError, UsageError } from '../../errors';
-import { ADDONS, LIMIT_KINDS, UNLIMITED, applyAddons, normalizeEmail, validatePassword, type Addon, type LimitKind, type Tenant } from '../../domain/tenant';
+import { ADDONS, ADMIN_ROLE, LIMIT_KINDS, UNLIMITED, applyAddons, normalizeEmail, validatePassword, type Addon, type LimitKind, type Tenant } from '../../domain/tenant';
 import { ceiling, planReallocation, requireActiveSp, requireChildSlot, type AllocationTenant, type AllocationWorld, type LimitChange, type PlannedChange } from '../../domain/allocation';
 import { differencesFromSp, inheritedFeatures } from '../../domain/child-features';
 import { requireSuspended } from '../../domain/removal-rules';
@@ -15,7 +15,6 @@ import { LIMIT_FIELDS, flatten, isSecretReference, type FleetChange, type FleetD
 import { validateSso, SSO_SECRET_FIELDS, type SsoSettings } from '../../domain/sso';
 import { validateStorage, STORAGE_SECRET_FIELDS, type StorageSettings } from '../../domain/storage';
 import { registerSecret } from '../../secrets';
-import { ADMIN_ROLE } from '../../domain/tenant';
 import { checkChildFeaturePolicy, inheritanceWrites } from '../../operations/tenant-policies';
 import type { FleetWorld } from '../../operations/fleet';
 import { ChangeSet, spLock, ssoLock, storageLock, tenantLock, tenantNameLock, tenantObject, tenantTokenLock, userObject, type AuditEvent, type FleetCreated, type LockKey, type Step, type Store, type TenantFields, type TenantRecord } from '../../store';
