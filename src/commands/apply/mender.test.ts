@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MENDER_VERSIONS, closeMenderClients, menderApi, menderClient, menderDbs, menderEnv, unique } from '../../../test/support/mender';
+import { MENDER_VERSIONS, closeMenderClients, mender, menderApi, menderClient, menderDbs, menderEnv, unique } from '../../../test/support/mender';
 import { run, tmpDir, closeClient, type Dbs } from '../../../test/support/harness';
 import type { MenderVersion } from '../../../test/support/state';
 
@@ -57,5 +57,42 @@ describe.each(MENDER_VERSIONS)('apply, Mender %s', (version: MenderVersion) => {
       const again = await tool(['apply', '-f', file, '--yes'], env);
       expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: '[]\n' });
     });
+  });
+});
+describe.each(MENDER_VERSIONS)("apply's audit entries reach Mender %s's audit log", (version: MenderVersion) => {
+  let dbs: Dbs;
+  beforeEach(async () => {
+    dbs = menderDbs();
+    const m = await run(dbs, ['migrate'], { env: menderEnv(version, dbs) });
+    if (m.code !== 0) throw new Error(`migrate: ${m.stderr}`);
+  });
+  afterEach(async () => {
+    const c = await menderClient(version);
+    for (const name of [dbs.tenantadm, dbs.audit]) await c.db(name).dropDatabase().catch(() => undefined);
+  });
+
+  test('each change once, naming the file by its checksum, through the workflows service', async () => {
+    const env = { ...menderEnv(version, dbs), TENANTADM_ORCHESTRATOR_ADDR: mender(version).workflows, FLEETCO_PW: 'Fleetco-Passw0rd!' };
+    const name = unique('fleetco');
+    const dir = tmpDir();
+    const file = path.join(dir, 'fleet.json');
+    const text = JSON.stringify({ apiVersion: 'tenantadm/v1', kind: 'Fleet', tenants: [{ name, device_limit: 7, users: [{ email: `${name}@fleet.example`, password: '${env:FLEETCO_PW}' }] }] });
+    fs.writeFileSync(file, text);
+    const r = await run(dbs, ['apply', '-f', file, '--yes'], { env });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const sha = require('node:crypto').createHash('sha256').update(text).digest('hex');
+    const own = JSON.parse((await run(dbs, ['audit'], { env: menderEnv(version, dbs) })).stdout) as { id: string; change: string }[];
+    expect(own.length).toBe(2);
+    for (const e of own) expect(e.change).toContain(`fleet file sha256:${sha}`);
+    const deadline = Date.now() + 20_000;
+    let ours: { auditlog: { change: string; meta: Record<string, string[]> } }[] = [];
+    while (Date.now() < deadline) {
+      const all = (await (await fetch(`${mender(version).auditSink}/entries?version=${encodeURIComponent(version)}`)).json()) as typeof ours;
+      ours = all.filter((e) => own.some((o) => o.id === e.auditlog.meta?.tenantadm_entry_id?.[0]));
+      if (ours.length >= own.length) break;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    expect(ours.map((e) => e.auditlog.meta.tenantadm_entry_id![0]).sort()).toEqual(own.map((e) => e.id).sort());
+    for (const e of ours) expect(e.auditlog.meta.fleet_file_sha256).toEqual([sha]);
   });
 });
