@@ -64,4 +64,24 @@ describe('apply --prune', () => {
     const again = await applyOf(ctx, none, ['--yes', '--prune']);
     expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: '[]\n' });
   });
+
+  it.each(['commit', 'finalize'])('killed at %s, a prune is rolled back or finished whole by the next command', async (point) => {
+    const base = await exportedJson(ctx);
+    base.tenants.push({ name: 'Gone', device_limit: 2, users: [{ email: 'a@gone.example', password: passwordRef(ctx, 'Gone-Passw0rd!') }] });
+    expect((await applyOf(ctx, base, ['--yes'])).code).toBe(0);
+    const gone = (await exportedJson(ctx)).tenants.find((t: any) => t.name === 'Gone');
+    expect((await run(ctx.dbs, ['update-tenant', '--tenant', gone.id, '--status', 'suspended', '--yes'])).code).toBe(0);
+    const none = await exportedJson(ctx);
+    none.tenants = none.tenants.filter((t: any) => t.name !== 'Gone');
+    const { file } = await applyOf(ctx, none, ['--dry-run']);
+    const killed = await run(ctx.dbs, ['apply', '-f', file, '--yes', '--prune'], { env: { TENANTADM_CRASH_AT: point, TENANTADM_TEST_LEASE_MS: '1' } });
+    expect(killed.signal).toBe('SIGKILL');
+    expect((await run(ctx.dbs, ['repair'])).code).toBe(0);
+    const names = (await runJson(ctx.dbs, ['list-tenants'])).map((t: any) => t.name);
+    expect(names.includes('Gone')).toBe(point === 'commit');
+    expect((await ctx.storedUser('a@gone.example')) === null).toBe(point !== 'commit');
+    // Either way the file applies to the end.
+    expect((await run(ctx.dbs, ['apply', '-f', file, '--yes', '--prune'])).code).toBe(0);
+    expect((await runJson(ctx.dbs, ['list-tenants'])).map((t: any) => t.name)).not.toContain('Gone');
+  });
 });
