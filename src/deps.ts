@@ -22,6 +22,8 @@ export interface Deps extends SecretDeps {
   quiet?: boolean;
   /** Keys of the once-only warnings already given in this run (notices.ts). */
   warned: Set<string>;
+  /** The process's environment, where a fleet file's `${env:NAME}` references are read (absent: none is set). */
+  env?: NodeJS.ProcessEnv;
   /** Reads a visible answer on the terminal (confirmations); tests inject one. */
   ask?: (message: string) => Promise<string>;
 }

@@ -195,6 +195,7 @@ export async function main(argv: string[], io: ProcessIo = processIo()): Promise
         return bcrypt.hash(password, testHooks.bcryptCost ?? 10);
       },
       stdin: io.stdin,
+      env,
       noInput: config.noInput,
       warn,
       prompt: (message) => hiddenPrompt(message, io.stdin, stderr),

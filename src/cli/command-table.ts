@@ -26,6 +26,7 @@ import { spec as usageRecordSpec } from '../commands/usage-record/spec';
 import { spec as usageReportSpec } from '../commands/usage-report/spec';
 import { spec as exportSpec } from '../commands/export/spec';
 import { spec as diffSpec } from '../commands/diff/spec';
+import { spec as applySpec } from '../commands/apply/spec';
 import { spec as migrateSpec } from '../commands/migrate/spec';
 import { spec as doctorSpec } from '../commands/doctor/spec';
 import { spec as checkSpec } from '../commands/check/spec';
@@ -57,6 +58,7 @@ export const commands: readonly CommandSpec[] = [
   withRun(usageReportSpec, () => (require('../commands/usage-report/run') as typeof import('../commands/usage-report/run')).usageReportCommand),
   withRun(exportSpec, () => (require('../commands/export/run') as typeof import('../commands/export/run')).exportFleet),
   withRun(diffSpec, () => (require('../commands/diff/run') as typeof import('../commands/diff/run')).diff),
+  withRun(applySpec, () => (require('../commands/apply/run') as typeof import('../commands/apply/run')).apply),
   withRun(migrateSpec, () => (require('../commands/migrate/run') as typeof import('../commands/migrate/run')).migrate),
   withRun(doctorSpec, () => (require('../commands/doctor/run') as typeof import('../commands/doctor/run')).doctor),
   withRun(checkSpec, () => (require('../commands/check/run') as typeof import('../commands/check/run')).check),

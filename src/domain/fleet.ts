@@ -20,6 +20,11 @@ export type FleetLimit = number | 'unlimited';
 export interface FleetUser {
   email: string;
   roles?: string[];
+  /**
+   * Where `apply` reads a new user's password: `${env:NAME}` or `${file:PATH}`. Used only when
+   * the user is created; export never writes it.
+   */
+  password?: string;
 }
 
 export interface FleetTenant {
@@ -82,6 +87,7 @@ const commonProperties = {
       properties: {
         email: { type: 'string', minLength: 3, maxLength: 254 },
         roles: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, uniqueItems: true },
+        password: { type: 'string', pattern: '^\\$\\{(env|file):[^}\\s]+\\}$' },
       },
       required: ['email'],
       additionalProperties: false,
@@ -316,12 +322,12 @@ export interface FleetChange {
 }
 
 /** A tenant of a document with where it stands: its Service Provider's name, if any. */
-interface Placed {
+export interface Placed {
   entry: FleetTenant;
   parent: string | null;
 }
 
-function flatten(doc: FleetDocument): Placed[] {
+export function flatten(doc: FleetDocument): Placed[] {
   const out: Placed[] = [];
   for (const t of doc.tenants) {
     out.push({ entry: t, parent: t.parent ?? null });

@@ -3,7 +3,7 @@
  * of tenants: the tenants, every limit, every user, every SSO document, once each; storage
  * settings live in one database per tenant (see StorageStore.many).
  */
-import type { Store } from '../store';
+import type { FleetCreated, LimitRecord, Store, TenantRecord, User } from '../store';
 import { LIMIT_KINDS, type Tenant } from '../domain/tenant';
 import type { FleetState } from '../domain/fleet';
 import { NotFoundError, UsageError } from '../errors';
@@ -51,4 +51,32 @@ async function limitsOf(store: Store, ids: string[]): Promise<Map<string, number
   const out = new Map<string, number>();
   for (const [key, rec] of await store.limits.getKinds(ids, LIMIT_KINDS)) if (rec.raw) out.set(key, rec.value);
   return out;
+}
+
+/** What `apply` reads (everything, each collection once): the state, the tenants as stored, and what apply created before. */
+export interface FleetWorld {
+  state: FleetState;
+  records: Map<string, TenantRecord>;
+  /** Every limit document as read, by `<tenantId>/<kind>` (absent: unlimited, no document). */
+  limitRecords: Map<string, LimitRecord>;
+  /** Every user by tenant id, with its id (hashes stay in the store). */
+  users: Map<string, User[]>;
+  created: FleetCreated[];
+}
+
+export async function readFleetWorld(store: Store): Promise<FleetWorld> {
+  return store.guard(async () => {
+    const records = new Map<string, TenantRecord>();
+    for await (const r of store.tenants.find({}, 1000)) records.set(r.tenant.id, r);
+    const tenants = [...records.values()].map((r) => r.tenant);
+    const [limitRecords, users, sso, storage, created] = await Promise.all([
+      store.limits.allRecords(LIMIT_KINDS),
+      store.users.ofTenants(undefined),
+      store.sso.many(undefined),
+      store.storage.many(tenants.map((t) => t.id)),
+      store.fleetCreated.all(),
+    ]);
+    const limits = new Map([...limitRecords].map(([key, rec]) => [key, rec.value]));
+    return { state: { tenants, limits, users, sso, storage }, records, limitRecords, users, created };
+  });
 }

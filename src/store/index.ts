@@ -17,6 +17,7 @@ import { AuditStore, type AuditEvent } from './audit';
 import { TenantSettingsStore, SSO_SETTINGS } from './settings';
 import { StorageStore } from './storage';
 import { RemovalStore } from './tenant-sweep';
+import { FleetCreatedStore } from './fleet-created';
 import { idValues } from './tenants';
 import { MenderServices } from '../mender/services';
 import { AuditDelivery, type StoredEntry } from '../mender/workflows';
@@ -37,6 +38,7 @@ export type { StorageRecord } from './storage';
 export type { SchemaProfile } from './profile';
 export type { CheckScan, Finding, FindingKind, RepairAction } from './check';
 export type { RemovalPlan, RemovalRow, Remaining } from './tenant-sweep';
+export type { FleetCreated } from './fleet-created';
 
 /** How the store's journal behaves; the entry point fills it from the test hooks (journal/test-hooks.ts). */
 export interface StoreOptions {
@@ -127,6 +129,8 @@ export class Store {
   readonly devices: DeviceStore;
   /** Daily usage snapshots for billing (the tool's own collections). */
   readonly usageHistory: UsageHistoryStore;
+  /** What `apply` created from a fleet file (the tool's own collection): all `apply --prune` may remove. */
+  readonly fleetCreated: FleetCreatedStore;
   readonly audit: AuditStore;
   readonly journal: Journal;
   /** Identity-provider settings (with secrets) per tenant. */
@@ -159,6 +163,7 @@ export class Store {
     this.limits = new LimitStore(db(config.db.deviceauth), () => this.profile());
     this.devices = new DeviceStore(db(config.db.deviceauth));
     this.usageHistory = new UsageHistoryStore(db(config.db.tenantadm));
+    this.fleetCreated = new FleetCreatedStore(db(config.db.tenantadm));
     this.audit = new AuditStore(db(config.db.audit), config.auditCollection);
     this.sso = new TenantSettingsStore<SsoSettings>(db(config.db.tenantadm), SSO_SETTINGS);
     this.storage = new StorageStore(client, this.services);

@@ -122,6 +122,21 @@ export class LimitStore {
     return out;
   }
 
+  /**
+   * Every limit document of these kinds, in one pass, by `<tenantId>/<kind>`, as records (for
+   * compare-and-set writes); a pair without a document is not in the map (unlimited).
+   */
+  async allRecords(kinds: readonly LimitKind[]): Promise<Map<string, LimitRecord>> {
+    const out = new Map<string, LimitRecord>();
+    for await (const raw of this.coll.find({ name: { $in: [...kinds] } }).batchSize(1000)) {
+      const tenantId = String(raw.tenant_id);
+      const kind = String(raw.name) as LimitKind;
+      const { value, invalid } = await this.read(raw.value);
+      out.set(`${tenantId}/${kind}`, { tenantId, kind, value, raw, ...(invalid ? { invalid } : {}) });
+    }
+    return out;
+  }
+
   /** How many stored values of any kind this deviceauth cannot read (for doctor). */
   async countInvalid(profile: SchemaProfile['name']): Promise<number> {
     return this.coll.countDocuments(profile === 'legacy' ? { value: { $lt: 0 } } : { value: { $lt: -1 } });

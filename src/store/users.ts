@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Document } from 'mongodb';
 import type { Step, Target } from '../journal/journal';
+import { fieldUpdateStep } from './tenants';
 
 export const USERS = 'users';
 
@@ -81,6 +82,19 @@ export class UserStore {
 
   async countWithRole(tenantId: string, role: string): Promise<number> {
     return this.coll.countDocuments({ tenant_id: tenantId, roles: role });
+  }
+
+  /** Users by email, whole (for delete steps the journal can undo), in one query. */
+  async findByEmails(emails: string[]): Promise<Map<string, UserRecord>> {
+    const out = new Map<string, UserRecord>();
+    if (emails.length === 0) return out;
+    for await (const raw of this.coll.find({ email: { $in: emails } })) out.set(String(raw.email), { user: toUser(raw), raw });
+    return out;
+  }
+
+  /** A compare-and-set of a user's roles, from the user as stored (roles absent included). */
+  rolesStep(record: UserRecord, roles: string[]): Step {
+    return fieldUpdateStep(this.target, record.raw, { roles });
   }
 
   /** A delete step for the user exactly as read (the journal can put it back). */

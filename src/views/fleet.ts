@@ -1,6 +1,8 @@
-/** A fleet diff as printed for people: one line per change, grouped by tenant. */
+/** A fleet file read (YAML or JSON, checked at the edge), and a fleet diff as printed for people: one line per change, grouped by tenant. */
 import type { Column } from '../output';
-import type { FleetChange } from '../domain/fleet';
+import { UsageError } from '../errors';
+import { readDocumentText, type SecretDeps } from '../secrets';
+import { validateFleet, type FleetChange, type FleetDocument } from '../domain/fleet';
 
 function shown(value: unknown): string {
   if (value === undefined) return '';
@@ -206,5 +208,37 @@ export function readFleetYaml(text: string): unknown {
   } catch (err) {
     if (err instanceof NotTheSubset) return undefined;
     throw err;
+  }
+}
+
+/** The fleet file, parsed (YAML, which JSON is a part of) and checked; exit 2 naming where it is wrong. */
+export async function readFleetFile(file: string, deps: SecretDeps, given?: { text: string; source: string }): Promise<FleetDocument> {
+  const { text, source } = given ?? (await readDocumentText(file, deps, 'fleet'));
+  if (text.trim() === '') throw new UsageError(`${source}: empty (a fleet document is expected)`, 'export one with `tenantadm export`');
+  // JSON (export --format json) is YAML too, but JSON.parse reads it many times faster.
+  if (text.trimStart().startsWith('{')) return validateFleet(parseJson(text, source), source);
+  // What export wrote, read without the library (many times faster); anything else by the library.
+  const written = readFleetYaml(text);
+  if (written !== undefined) return validateFleet(written, source);
+  // Loaded here only: no other command pays for the YAML library.
+  const YAML = require('yaml') as typeof import('yaml');
+  const parsed = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const error = parsed.errors[0];
+  if (error) {
+    // The position only: the parser's message may quote the text, which may hold a secret.
+    const pos = error.linePos?.[0];
+    throw new UsageError(`${source}: not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}`, 'fix the file and run again');
+  }
+  return validateFleet(parsed.toJS({ maxAliasCount: 100 }), source);
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    // The position only: the parser's message may quote the text.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    const where = at === undefined ? '' : ` (line ${text.slice(0, Number(at)).split('\n').length})`;
+    throw new UsageError(`${source}: not valid JSON${where}`, 'fix the file and run again');
   }
 }

@@ -3,7 +3,8 @@
  * and TEST_HOOKS apart): this reads every source file under src/ for reads of the environment
  * (`process.env.X`, `env.X`, `env['X']`, `env[ENV.x]`, `env[TEST_HOOK_ENV.x]`, `io.env...`)
  * and fails on a name that is not in the table, on a read by a name it cannot tell, and on an
- * entry of the table that nothing reads.
+ * entry of the table that nothing reads. The one read by a name the input gives (`referenced(...)`:
+ * a fleet file's `${env:NAME}` references) is not the tool's variable and is left out.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,6 +37,8 @@ export function envReads(file: string, text: string): Reads {
     const inner = m[1]!.trim();
     const literal = /^(['"`])([A-Za-z_][A-Za-z0-9_]*)\1$/.exec(inner);
     const named = /^(ENV|TEST_HOOK_ENV)\.(\w+)$/.exec(inner);
+    // A variable a fleet file names in a `${env:NAME}` reference (docs/fleet.md): read by apply, never one of the tool's own.
+    if (/^referenced\(/.test(inner)) continue;
     if (literal) names.push({ file, name: literal[2]! });
     else if (named && TABLES[named[1]!]![named[2]!]) names.push({ file, name: TABLES[named[1]!]![named[2]!]!.name });
     else unknown.push(`${file}: ${m[0]}`);

@@ -1,0 +1,87 @@
+/**
+ * apply --prune removes only what apply created from a fleet file (recorded in the tool's own
+ * collection), through the removal rules: a tenant made by hand or by create-tenant stays even
+ * when the file leaves it out; one apply made must be suspended first (exit 5, nothing written).
+ */
+import { ObjectId } from 'mongodb';
+import { client, run, runJson, snapshot } from '../../../test/support/harness';
+import { commandTest } from '../../../test/support/command-test';
+import { applyOf, exportedJson, passwordRef } from '../../../test/support/apply';
+
+const ctx = commandTest();
+
+describe('apply --prune', () => {
+  it('leaves tenants made by hand or by create-tenant, refuses an active one it made, removes it once suspended', async () => {
+    // By hand: straight into Mender's collection, suspended. By create-tenant: suspended too.
+    const handId = new ObjectId();
+    await (await client()).db(ctx.dbs.tenantadm).collection('tenants').insertOne({ _id: handId, name: 'Hand', status: 'suspended', plan: 'enterprise', addons: [] });
+    const byCommand = await ctx.create('ByCommand');
+    expect((await run(ctx.dbs, ['update-tenant', '--tenant', byCommand.id, '--status', 'suspended', '--yes'])).code).toBe(0);
+    // From a fleet file: a tenant with two users.
+    const base = await exportedJson(ctx);
+    const pw = passwordRef(ctx, 'Fleet-Passw0rd!');
+    base.tenants.push({ name: 'FromFile', device_limit: 4, users: [{ email: 'a@fromfile.example', password: pw }, { email: 'b@fromfile.example', password: pw }] });
+    expect((await applyOf(ctx, base, ['--yes'])).code).toBe(0);
+    const fromFile = (await exportedJson(ctx)).tenants.find((t: any) => t.name === 'FromFile');
+    // A user added by hand (create-user) to the tenant apply made.
+    await ctx.addUser(fromFile.id, 'c@fromfile.example');
+
+    // A user apply created and the file dropped goes with --prune; the one added by create-user stays.
+    const users = await exportedJson(ctx);
+    const entry = users.tenants.find((t: any) => t.name === 'FromFile');
+    entry.users = entry.users.filter((u: any) => u.email === 'a@fromfile.example');
+    const without = await applyOf(ctx, users, ['--yes']);
+    expect({ code: without.code, stdout: without.stdout }).toEqual({ code: 0, stdout: '[]\n' });
+    expect(without.stderr).toMatch(/leaves user b@fromfile\.example .*only with --prune/);
+    const pruneUsers = await applyOf(ctx, users, ['--yes', '--prune']);
+    expect(pruneUsers.code).toBe(0);
+    expect(JSON.parse(pruneUsers.stdout)).toEqual([{ tenant: 'FromFile', id: fromFile.id, action: 'delete', field: 'users[b@fromfile.example]', before: ['RBAC_ROLE_PERMIT_ALL'] }]);
+    expect(pruneUsers.stderr).toMatch(/leaves user c@fromfile\.example .*not created from a fleet file/);
+    expect(await ctx.storedUser('b@fromfile.example')).toBeNull();
+    expect(await ctx.storedUser('c@fromfile.example')).not.toBeNull();
+
+    // The file without any of the three tenants: the active one apply made is refused, nothing written.
+    const none = await exportedJson(ctx);
+    none.tenants = none.tenants.filter((t: any) => !['Hand', 'ByCommand', 'FromFile'].includes(t.name));
+    const before = await snapshot(ctx.dbs);
+    const refused = await applyOf(ctx, none, ['--yes', '--prune']);
+    expect({ code: refused.code, stdout: refused.stdout }).toEqual({ code: 5, stdout: '' });
+    expect(refused.stderr).toMatch(/only a suspended tenant can be removed.*update-tenant --tenant .* --status suspended/);
+    expect(await snapshot(ctx.dbs)).toEqual(before);
+
+    expect((await run(ctx.dbs, ['update-tenant', '--tenant', fromFile.id, '--status', 'suspended', '--yes'])).code).toBe(0);
+    const pruned = await applyOf(ctx, none, ['--yes', '--prune']);
+    expect(pruned.code).toBe(0);
+    expect(JSON.parse(pruned.stdout)).toEqual([{ tenant: 'FromFile', id: fromFile.id, action: 'delete' }]);
+    expect(pruned.stderr).toMatch(/leaves tenant "Hand" .*not created from a fleet file/);
+    expect(pruned.stderr).toMatch(/leaves tenant "ByCommand" .*not created from a fleet file/);
+    const left = (await runJson(ctx.dbs, ['list-tenants'])).map((t: any) => t.name).sort();
+    expect(left).toEqual(['ByCommand', 'Hand']);
+    expect(await ctx.storedUser('a@fromfile.example')).toBeNull();
+    // Its record in the tool's own collection went with it; nothing was added to Mender's documents.
+    expect(await (await client()).db(ctx.dbs.tenantadm).collection('tenantadm_fleet_created').countDocuments({})).toBe(0);
+    // Again: nothing more to do.
+    const again = await applyOf(ctx, none, ['--yes', '--prune']);
+    expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: '[]\n' });
+  });
+
+  it.each(['commit', 'finalize'])('killed at %s, a prune is rolled back or finished whole by the next command', async (point) => {
+    const base = await exportedJson(ctx);
+    base.tenants.push({ name: 'Gone', device_limit: 2, users: [{ email: 'a@gone.example', password: passwordRef(ctx, 'Gone-Passw0rd!') }] });
+    expect((await applyOf(ctx, base, ['--yes'])).code).toBe(0);
+    const gone = (await exportedJson(ctx)).tenants.find((t: any) => t.name === 'Gone');
+    expect((await run(ctx.dbs, ['update-tenant', '--tenant', gone.id, '--status', 'suspended', '--yes'])).code).toBe(0);
+    const none = await exportedJson(ctx);
+    none.tenants = none.tenants.filter((t: any) => t.name !== 'Gone');
+    const { file } = await applyOf(ctx, none, ['--dry-run']);
+    const killed = await run(ctx.dbs, ['apply', '-f', file, '--yes', '--prune'], { env: { TENANTADM_CRASH_AT: point, TENANTADM_TEST_LEASE_MS: '1' } });
+    expect(killed.signal).toBe('SIGKILL');
+    expect((await run(ctx.dbs, ['repair'])).code).toBe(0);
+    const names = (await runJson(ctx.dbs, ['list-tenants'])).map((t: any) => t.name);
+    expect(names.includes('Gone')).toBe(point === 'commit');
+    expect((await ctx.storedUser('a@gone.example')) === null).toBe(point !== 'commit');
+    // Either way the file applies to the end.
+    expect((await run(ctx.dbs, ['apply', '-f', file, '--yes', '--prune'])).code).toBe(0);
+    expect((await runJson(ctx.dbs, ['list-tenants'])).map((t: any) => t.name)).not.toContain('Gone');
+  });
+});
