@@ -5,7 +5,8 @@
  * and rejected; a tenth of the tenants with a tier on their device records and a limit per tier),
  * Service Providers with children, against a raw driver script doing the same work: the counts
  * per tenant, status and tier, every limit, every tenant, and the same writes (one snapshot per
- * tenant in batches, the day switched to the new run, the previous run removed). Each side a
+ * tenant in batches into the run's own collection, the day switched to the new run, the previous
+ * run's collection dropped). Each side a
  * process of its own (process start, driver load, connect), in alternating pairs on the same
  * database, the same day: every measured run replaces the previous run's 100,000 snapshots.
  *
@@ -80,8 +81,9 @@ const crypto = require('node:crypto');
   };
   await Promise.all([countDevices(), readLimits()]);
   const home = c.db(tdb);
-  const snapshots = home.collection('tenantadm_usage_snapshots');
-  const run = crypto.randomUUID();
+  const run = crypto.randomUUID().replace(/-/g, '');
+  const collection = 'tenantadm_usage_snapshots_' + run;
+  const snapshots = home.collection(collection);
   let batch = [];
   let written = 0;
   const flush = async () => {
@@ -94,12 +96,12 @@ const crypto = require('node:crypto');
     const n = counts.get(id) ?? { accepted: zero(), pending: zero(), preauthorized: zero(), tiers: false };
     const lim = {};
     for (const k of kinds) lim[k] = limits.get(id + '/' + k) ?? -1;
-    batch.push({ _id: run + '/' + id, run, day, tenant_id: id, name: t.name, status: t.status ?? 'active', plan: t.plan, parent_tenant_id: t.parent_tenant_id == null ? null : String(t.parent_tenant_id), ...n, limits: lim });
+    batch.push({ _id: id, day, tenant_id: id, name: t.name, status: t.status ?? 'active', plan: t.plan, parent_tenant_id: t.parent_tenant_id == null ? null : String(t.parent_tenant_id), ...n, limits: lim });
     if (batch.length === 1000) await flush();
   }
   await flush();
-  const before = await home.collection('tenantadm_usage_days').findOneAndReplace({ _id: day }, { run, recorded_at: new Date(), tenants: written }, { upsert: true });
-  if (before && before.run !== run) await snapshots.deleteMany({ run: before.run });
+  const before = await home.collection('tenantadm_usage_days').findOneAndReplace({ _id: day }, { run, collection, recorded_at: new Date(), tenants: written }, { upsert: true });
+  if (before && before.run !== run) await home.collection(before.collection).drop();
   process.stdout.write(JSON.stringify({ day, tenants: written, replaced: Boolean(before) }) + '\\n');
   await c.close();
   process.stderr.write('raw: debug: ' + commands + ' database commands\\n');
@@ -247,7 +249,7 @@ async function currentSnapshots(c, dbs) {
   const home = c.db(dbs.tenantadm);
   const day = await home.collection('tenantadm_usage_days').findOne({ _id: DAY });
   const out = new Map();
-  for await (const s of home.collection('tenantadm_usage_snapshots').find({ run: day.run }, { projection: { _id: 0, run: 0 } }).batchSize(5000)) out.set(s.tenant_id, s);
+  for await (const s of home.collection(day.collection).find({}, { projection: { _id: 0 } }).batchSize(5000)) out.set(s.tenant_id, s);
   return out;
 }
 
