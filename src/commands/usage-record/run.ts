@@ -23,8 +23,8 @@ export function parseDay(raw: string): string {
 
 /** Every tenant's snapshot, in batches: devices and limits read once for all (a constant number of reads). */
 async function* snapshots(store: Store, day: string, batch = 1000): AsyncGenerator<UsageSnapshot[]> {
-  const [{ tiers: counts }, ...byKind] = await Promise.all([store.devices.countsWithTiers(), ...LIMIT_KINDS.map((k) => store.limits.all(k))]);
-  const limitsOf = (id: string): Tiers => Object.fromEntries(LIMIT_KINDS.map((k, i) => [k, (byKind[i] as Map<string, number>).get(id) ?? UNLIMITED])) as Tiers;
+  const [{ tiers: counts }, limits] = await Promise.all([store.devices.countsWithTiers(), store.limits.allKinds(LIMIT_KINDS)]);
+  const limitsOf = (id: string): Tiers => Object.fromEntries(LIMIT_KINDS.map((k) => [k, limits.get(`${id}/${k}`) ?? UNLIMITED])) as Tiers;
   const toSnapshot = (r: TenantRecord): UsageSnapshot => {
     const t = r.tenant;
     const c = counts.get(t.id) ?? emptyTierCounts();

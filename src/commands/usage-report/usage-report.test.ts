@@ -109,6 +109,53 @@ describe('usage record and usage report', () => {
     expect((await run(ctx.dbs, ['usage', 'record', '--day', '2026-02-30'])).code).toBe(2);
   });
 
+  it("bills a child moved from one SP to another mid-month to each SP for that day's parent only", async () => {
+    const umbrella = await tenant('Umbrella', { service_provider: true });
+    const hooli = await tenant('Hooli', { service_provider: true });
+    const c = await tenant('Roaming', { parent_tenant_id: umbrella });
+    await limit(umbrella, 50);
+    await limit(hooli, 30);
+    await limit(c, 10);
+    await accepted(hooli, 1);
+
+    // 1 and 2 October under Umbrella: 2, then 3 devices.
+    await accepted(c, 2);
+    await record('2026-10-01');
+    await accepted(c, 3);
+    await record('2026-10-02');
+    // Moved to Hooli; 3 October not recorded; 4 October: 6 devices, Hooli's limit raised to 40.
+    await (await client()).db(ctx.dbs.tenantadm).collection('tenants').updateOne({ _id: new ObjectId(c) }, { $set: { parent_tenant_id: hooli } });
+    await accepted(c, 6);
+    await limit(hooli, 40);
+    await record('2026-10-04');
+
+    const period = ['usage', 'report', '--period', '2026-10'];
+    // Umbrella: the child's 1st and 2nd only; the family's daily sums 2, 3 and (Umbrella alone on the 4th) 0.
+    const u = await runJson(ctx.dbs, [...period, '--tree', umbrella]);
+    expect(u.map((r: { id: string; row: string }) => [r.id, r.row])).toEqual([
+      [umbrella, 'tenant'],
+      [c, 'tenant'],
+      [umbrella, 'total'],
+    ]);
+    expect(u[1]).toMatchObject({ days_recorded: 2, days_missing: 28, end_day: '2026-10-02', tiers: { max_devices: { device_days: 2 + 3, peak: 3, average: 2.5, end: 3, limit_end: 10 } } });
+    expect(u[2]).toMatchObject({ days_recorded: 3, end_day: '2026-10-04', tiers: { max_devices: { device_days: 5, peak: 3, average: 1.67, end: 0, limit_end: 50 } } });
+
+    // Hooli: the child's 4th only; daily sums 1, 1, 1 + 6; the limit at the end is the raised one.
+    const h = await runJson(ctx.dbs, [...period, '--tree', hooli]);
+    expect(h.map((r: { id: string; row: string }) => [r.id, r.row])).toEqual([
+      [hooli, 'tenant'],
+      [c, 'tenant'],
+      [hooli, 'total'],
+    ]);
+    expect(h[1]).toMatchObject({ parent_tenant_id: hooli, days_recorded: 1, end_day: '2026-10-04', tiers: { max_devices: { device_days: 6, peak: 6, average: 6, end: 6 } } });
+    expect(h[2]).toMatchObject({ days_recorded: 3, days_missing: 28, tiers: { max_devices: { device_days: 1 + 1 + 7, peak: 7, average: 3, end: 7, limit_end: 40 } } });
+
+    // The child's own row: every recorded day, whoever its parent was (2 + 3 + 6).
+    const own = await runJson(ctx.dbs, [...period, '--tenant', c]);
+    expect(own).toHaveLength(1);
+    expect(own[0]).toMatchObject({ parent_tenant_id: hooli, days_recorded: 3, tiers: { max_devices: { device_days: 11, peak: 6, end: 6, limit_end: 10 } } });
+  });
+
   it('usage --warn-at lists the tenants at or above the line and exits 10; none is exit 0', async () => {
     const full = await tenant('full');
     const near = await tenant('near');
