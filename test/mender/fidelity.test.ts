@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { ObjectId } from 'mongodb';
-import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderApi, menderDbs, menderEnv, mintDeviceToken, redisCli, unique } from '../support/mender';
+import { MENDER_VERSIONS, closeMenderClients, freshToolDatabases, mender, menderClient, menderApi, menderEnv, mintDeviceToken, redisCli, unique } from '../support/mender';
 import { LOCAL_AUDIT_NOTICE, BCRYPT_COST_10, run, passwordFile, tmpDir, dropAll, closeClient, client, type Dbs } from '../support/harness';
 import type { MenderVersion } from '../support/state';
 import { killedAt } from '../support/crash';
@@ -44,16 +44,12 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       return r.body.limit;
     };
 
-    beforeEach(async () => {
-      dbs = menderDbs();
-      dir = tmpDir();
-      const m = await tool(['migrate']);
-      if (m.code !== 0) throw new Error(`migrate: ${m.stderr}`);
-    });
-    afterEach(async () => {
-      // deviceauth and useradm are the services' fixed databases: only the tool's own go.
-      const c = await menderClient(version);
-      for (const name of [dbs.tenantadm, dbs.audit]) await c.db(name).dropDatabase().catch(() => undefined);
+    freshToolDatabases(version, (d, t) => {
+
+      dbs = d;
+
+      dir = t;
+
     });
 
     test('create-tenant: deviceauth reads the limit asked for, unlimited included', async () => {

@@ -8,8 +8,8 @@ import { killedAt } from '../support/crash';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderApi, menderDbs, menderEnv, mintDeviceToken, unique } from '../support/mender';
-import { run, passwordFile, tmpDir, closeClient, type Dbs } from '../support/harness';
+import { MENDER_VERSIONS, closeMenderClients, freshToolDatabases, mender, menderClient, menderApi, menderEnv, mintDeviceToken, unique } from '../support/mender';
+import { run, passwordFile, closeClient, type Dbs } from '../support/harness';
 import type { MenderVersion } from '../support/state';
 
 afterAll(async () => {
@@ -34,14 +34,12 @@ describe.each(MENDER_VERSIONS)('Mender %s', (version: MenderVersion) => {
       return JSON.parse(r.stdout);
     };
 
-    beforeEach(async () => {
-      dbs = menderDbs();
-      dir = tmpDir();
-      await toolJson(['migrate']);
-    });
-    afterEach(async () => {
-      const c = await menderClient(version);
-      for (const name of [dbs.tenantadm, dbs.audit]) await c.db(name).dropDatabase().catch(() => undefined);
+    freshToolDatabases(version, (d, t) => {
+
+      dbs = d;
+
+      dir = t;
+
     });
 
     test('after delete-tenant, deviceauth, useradm and deployments know nothing of the tenant', async () => {

@@ -1,31 +1,13 @@
 /**
- * The fleet the apply tests share (as test/support/fleet.ts seeds it, without the YAML
- * library): a Service Provider with two children, a standalone tenant with two users and its
- * own S3 storage, OIDC settings with a secret on the SP.
+ * What the apply tests share: the fleet export and diff seed (test/support/fleet.ts), and
+ * helpers to export it as JSON and apply a document.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { run, type RunResult } from './harness';
 import type { CommandTest } from './command-test';
 
-export const CLIENT_SECRET = 'oidc-client-secret-value-1234';
-export const AWS_SECRET = 'aws-secret-access-key-5678';
-
-export async function seedApplyFleet(ctx: CommandTest) {
-  const sp = await ctx.sp('Acme SP', '100');
-  const paris = await ctx.child('Acme Paris', sp.id, ['--device-limit', '10']);
-  const oslo = await ctx.child('Acme Oslo', sp.id, ['--device-limit', '20']);
-  const solo = await ctx.create('Solo', ['--device-limit', '5']);
-  await ctx.addUser(solo.id, 'ops@solo.example', ['RBAC_ROLE_PERMIT_ALL']);
-  await ctx.addUser(solo.id, 'dev@solo.example');
-  const sso = path.join(ctx.dir, 'sso.json');
-  fs.writeFileSync(sso, JSON.stringify({ type: 'oidc', issuer: 'https://idp.example.com', client_id: 'tenantadm', client_secret: CLIENT_SECRET }));
-  expect((await run(ctx.dbs, ['set-sso', '--tenant', sp.id, '-f', sso])).code).toBe(0);
-  const storage = path.join(ctx.dir, 'storage.json');
-  fs.writeFileSync(storage, JSON.stringify({ type: 's3', bucket: 'solo-artifacts', region: 'eu-west-1', access_key_id: 'AKIAEXAMPLE', secret_access_key: AWS_SECRET }));
-  expect((await run(ctx.dbs, ['set-storage', '--tenant', solo.id, '-f', storage])).code).toBe(0);
-  return { sp, paris, oslo, solo };
-}
+export { CLIENT_SECRET, AWS_SECRET, seedFleet as seedApplyFleet } from './fleet';
 
 /** `tenantadm export --format json`, parsed. */
 export async function exportedJson(ctx: CommandTest, ...args: string[]): Promise<any> {

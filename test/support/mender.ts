@@ -7,7 +7,7 @@ import { createPrivateKey, createSign, randomBytes, randomUUID } from 'node:cryp
 import { MongoClient, ObjectId } from 'mongodb';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import { freshDbs, state, type Dbs } from './harness';
+import { freshDbs, run, state, tmpDir, type Dbs } from './harness';
 import type { MenderState, MenderVersion } from './state';
 
 export const MENDER_VERSIONS: MenderVersion[] = ['v4.1.3', 'main'];
@@ -166,3 +166,23 @@ export async function closeMenderClients(): Promise<void> {
 let seq = 0;
 /** A name no other test, process or run uses. */
 export const unique = (what: string): string => `${what}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
+
+/**
+ * Per test: new, migrated databases of the tool's own (its state, its audit log) beside
+ * Mender's, handed to `use` with a new directory; dropped after the test (deviceauth's and
+ * useradm's databases are the running services' own: they stay).
+ */
+export function freshToolDatabases(version: MenderVersion, use: (dbs: Dbs, dir: string) => void): void {
+  let dbs: Dbs | undefined;
+  beforeEach(async () => {
+    dbs = menderDbs();
+    use(dbs, tmpDir());
+    const m = await run(dbs, ['migrate'], { env: menderEnv(version, dbs) });
+    if (m.code !== 0) throw new Error(`migrate: ${m.stderr}`);
+  });
+  afterEach(async () => {
+    if (!dbs) return;
+    const c = await menderClient(version);
+    for (const name of [dbs.tenantadm, dbs.audit]) await c.db(name).dropDatabase().catch(() => undefined);
+  });
+}

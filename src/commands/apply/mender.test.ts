@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MENDER_VERSIONS, closeMenderClients, mender, menderApi, menderClient, menderDbs, menderEnv, unique } from '../../../test/support/mender';
+import { MENDER_VERSIONS, closeMenderClients, freshToolDatabases, mender, menderApi, menderEnv, unique } from '../../../test/support/mender';
 import { run, tmpDir, closeClient, type Dbs } from '../../../test/support/harness';
 import type { MenderVersion } from '../../../test/support/state';
 
@@ -24,15 +24,12 @@ describe.each(MENDER_VERSIONS)('apply, Mender %s', (version: MenderVersion) => {
     const api = () => menderApi(version);
     const tool = (args: string[], extra: NodeJS.ProcessEnv = {}) => run(dbs, args, { env: { ...menderEnv(version, dbs, { services: services as boolean, redis: true }), ...extra } });
 
-    beforeEach(async () => {
-      dbs = menderDbs();
-      dir = tmpDir();
-      const m = await tool(['migrate']);
-      if (m.code !== 0) throw new Error(`migrate: ${m.stderr}`);
-    });
-    afterEach(async () => {
-      const c = await menderClient(version);
-      for (const name of [dbs.tenantadm, dbs.audit]) await c.db(name).dropDatabase().catch(() => undefined);
+    freshToolDatabases(version, (d, t) => {
+
+      dbs = d;
+
+      dir = t;
+
     });
 
     test('deviceauth serves the limits and useradm lists the users apply wrote; the same file again changes nothing', async () => {
@@ -61,14 +58,8 @@ describe.each(MENDER_VERSIONS)('apply, Mender %s', (version: MenderVersion) => {
 });
 describe.each(MENDER_VERSIONS)("apply's audit entries reach Mender %s's audit log", (version: MenderVersion) => {
   let dbs: Dbs;
-  beforeEach(async () => {
-    dbs = menderDbs();
-    const m = await run(dbs, ['migrate'], { env: menderEnv(version, dbs) });
-    if (m.code !== 0) throw new Error(`migrate: ${m.stderr}`);
-  });
-  afterEach(async () => {
-    const c = await menderClient(version);
-    for (const name of [dbs.tenantadm, dbs.audit]) await c.db(name).dropDatabase().catch(() => undefined);
+  freshToolDatabases(version, (d) => {
+    dbs = d;
   });
 
   test('each change once, naming the file by its checksum, through the workflows service', async () => {

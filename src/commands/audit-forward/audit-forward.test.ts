@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MENDER_VERSIONS, closeMenderClients, mender, menderClient, menderDbs, menderEnv, unique } from '../../../test/support/mender';
+import { MENDER_VERSIONS, closeMenderClients, freshToolDatabases, mender, menderClient, menderEnv, unique } from '../../../test/support/mender';
 import { run, passwordFile, tmpDir, closeClient, type Dbs } from '../../../test/support/harness';
 import { killedAt } from '../../../test/support/crash';
 import type { MenderVersion } from '../../../test/support/state';
@@ -62,14 +62,10 @@ describe.each(MENDER_VERSIONS)("Mender %s's audit log, through its workflows ser
     }
   };
 
-  beforeEach(async () => {
-    dbs = menderDbs();
-    const m = await tool(['migrate']);
-    if (m.code !== 0) throw new Error(`migrate: ${m.stderr}`);
-  });
-  afterEach(async () => {
-    const c = await menderClient(version);
-    for (const name of [dbs.tenantadm, dbs.audit]) await c.db(name).dropDatabase().catch(() => undefined);
+  freshToolDatabases(version, (d) => {
+
+    dbs = d;
+
   });
 
   test("every change lands once, in Mender's shape, in the log of the tenant whose admins would have made it", async () => {
