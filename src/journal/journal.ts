@@ -22,7 +22,8 @@
  *      than lease/3 ago, so 2/3 of the lease remains and nobody can have claimed X;
  *   3. before every batch of steps after the first it confirms by inserting `X:n+1` (renew);
  *      a duplicate key means another process claimed X or `repair --all` expired it: it stops
- *      (exit 4), and undoes, conditionally, the batch it sent since its last confirmation;
+ *      (exit 4), and undoes, conditionally, the batch it sent since its last confirmation (so
+ *      does an owner that, rolling back after a conflict, finds it lost at a confirmation);
  *   4. the commit point is the insert of a `commit` record. A rival's claim and the owner's
  *      commit race for the same n+1, so either the commit stands (whoever settles X later rolls
  *      forward: a `commit` record exists) or the claim does (X is rolled back);
@@ -700,7 +701,7 @@ export class Journal {
         await this.undo(op.steps.slice(confirmedBefore, reached), null).catch(() => undefined);
         throw err;
       }
-      await this.rollBack(lease, op.steps.slice(0, reached));
+      await this.rollBack(lease, op.steps.slice(0, reached), op.steps.slice(confirmedBefore, reached));
       throw translateDriverError(err);
     }
     await this.fault('finalize');
@@ -719,16 +720,24 @@ export class Journal {
     return true;
   }
 
-  /** The owner undoes what it applied, still under its ownership; on a lost server the next command does it. */
-  private async rollBack(lease: Lease, applied: Step[]): Promise<void> {
+  /**
+   * The owner undoes what it applied, still under its ownership; on a lost server the next
+   * command does it. `unconfirmed` are the steps sent since its last confirmation: should the
+   * ownership turn out lost, they may have landed after the one that took over undid the plan
+   * (a write held on the wire that then met a conflict), so they are undone here, conditionally,
+   * as an owner that learns it lost after sending a batch does (see the top of this file).
+   */
+  private async rollBack(lease: Lease, applied: Step[], unconfirmed: Step[]): Promise<void> {
     try {
       await this.undo(applied, lease);
       await this.forget(lease);
     } catch (err) {
       if (err instanceof ProcessKilled) throw err;
-      // Lost: the one that took over rolls back. Otherwise (a lost server) whoever settles it
-      // once this process is gone does; either way the operator needs the cause, which the caller throws.
+      // Lost: the one that took over rolls back the plan, but may have done so before our last
+      // batch landed. Otherwise (a lost server) whoever settles it once this process is gone
+      // does; either way the operator needs the cause, which the caller throws.
       this.abandon(lease);
+      if (err instanceof LostOwnership) await this.undo(unconfirmed, null).catch(() => undefined);
     }
   }
 
