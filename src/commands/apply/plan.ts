@@ -12,7 +12,7 @@ import { ceiling, planReallocation, requireActiveSp, requireChildSlot, type Allo
 import { differencesFromSp, inheritedFeatures } from '../../domain/child-features';
 import { requireSuspended } from '../../domain/removal-rules';
 import { LIMIT_FIELDS, flatten, isSecretReference, type FleetChange, type FleetDocument, type FleetLimit, type FleetTenant } from '../../domain/fleet';
-import { validateSso, SSO_SECRET_FIELDS, type SsoSettings } from '../../domain/sso';
+import { assertInheritableSso, validateSso, SSO_SECRET_FIELDS, type SsoSettings } from '../../domain/sso';
 import { validateStorage, STORAGE_SECRET_FIELDS, type StorageSettings } from '../../domain/storage';
 import { registerSecret } from '../../secrets';
 import { checkChildFeaturePolicy, inheritanceWrites, ssoInheritWritesOf } from '../../operations/tenant-policies';
@@ -513,6 +513,8 @@ export async function planApply(
   for (const t of newOnes) {
     const a = after.get(t.id)!;
     const e = t.entry;
+    // A new child that inherits needs an SP with settings to give, as create-tenant --sso refuses (exit 5).
+    if (e.sso_inherit === true && a.parent) assertInheritableSso(a.parent, ssoAfter(a.parent));
     let token = fresh.tokens.get(t.id);
     if (!token) {
       token = fresh.makeToken!(t.id);
@@ -649,6 +651,13 @@ export async function planApply(
       const wantedSettings = t.entry[section];
       if (sRows.length === 0 && !(t.record === null && wantedSettings)) continue;
       if (section === 'sso') {
+        const inheriting = (t.entry.sso_inherit ?? t.record?.tenant.sso_inherit) === true && a.parent !== undefined;
+        if (inheriting && wantedSettings !== null && wantedSettings !== undefined) {
+          throw new RuleError(
+            `"${t.entry.name}" inherits the SSO settings of its Service Provider; they cannot be overridden (as set-sso refuses)`,
+            `remove sso from "${t.entry.name}" in the file (or set it to null), or set sso_inherit: false`,
+          );
+        }
         const current = t.record ? (ssoStored.get(t.id) ?? null) : null;
         if (wantedSettings === null || wantedSettings === undefined) {
           if (current && !droppedOwnSso.has(t.id)) changes.add(store.sso.deleteStep(current));

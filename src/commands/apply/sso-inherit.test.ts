@@ -1,11 +1,12 @@
 /**
  * apply switching sso_inherit on does what update-tenant --sso-inherit does: the child's own SSO
- * settings go in the same change, and it refuses what update-tenant and set-sso refuse.
+ * settings go in the same change, and it refuses what update-tenant, set-sso and create-tenant
+ * --sso refuse.
  */
 import { runJson, snapshot } from '../../../test/support/harness';
 import { auditEntries } from '../../../test/support/cases';
 import { commandTest } from '../../../test/support/command-test';
-import { applyOf, exportedJson, seedApplyFleet } from '../../../test/support/apply';
+import { applyOf, exportedJson, passwordRef, seedApplyFleet } from '../../../test/support/apply';
 import { saml, ssoHelpers } from '../../../test/support/sso';
 
 const ctx = commandTest();
@@ -39,6 +40,12 @@ describe('apply sso_inherit', () => {
     // Again: nothing to do.
     const again = await applyOf(ctx, doc, ['--yes']);
     expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: '[]\n' });
+    // Settings of its own for a child that inherits are refused, as set-sso refuses them.
+    entry.sso = { type: 'saml', entity_id: 'urn:paris', metadata_url: 'https://idp.example.com/metadata' };
+    const own = await applyOf(ctx, doc, ['--yes']);
+    expect({ code: own.code, stdout: own.stdout }).toEqual({ code: 5, stdout: '' });
+    expect(own.stderr).toMatch(/inherits the SSO settings of its Service Provider; they cannot be overridden/);
+    expect(await storedSso(paris.id)).toBeNull();
   });
 
   it('refuses inheriting from a Service Provider without SSO settings (exit 5), nothing written', async () => {
@@ -51,6 +58,15 @@ describe('apply sso_inherit', () => {
     const r = await applyOf(ctx, doc, ['--yes']);
     expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 5, stdout: '' });
     expect(r.stderr).toContain(`${sp.id} has no SSO settings`);
+    expect(await snapshot(ctx.dbs)).toEqual(before);
+    // A new child that inherits, as create-tenant --parent --sso refuses it.
+    const fresh = await exportedJson(ctx);
+    const spFresh = fresh.tenants.find((t: any) => t.name === 'Acme SP');
+    spFresh.sso = null;
+    spFresh.children.push({ name: 'Acme Rome', device_limit: 1, sso_inherit: true, users: [{ email: 'ops@rome.example', password: passwordRef(ctx, 'Rome-Passw0rd!') }] });
+    const made = await applyOf(ctx, fresh, ['--yes']);
+    expect({ code: made.code, stdout: made.stdout }).toEqual({ code: 5, stdout: '' });
+    expect(made.stderr).toContain(`${sp.id} has no SSO settings`);
     expect(await snapshot(ctx.dbs)).toEqual(before);
   });
 });
