@@ -1,5 +1,5 @@
 /** Users of a tenant and their roles, in Mender's useradm terms. */
-import { UsageError } from '../errors';
+import { RuleError, UsageError } from '../errors';
 import { ADMIN_ROLE } from './tenant';
 
 /** Friendly spellings operators type for Mender's built-in roles. */
@@ -40,4 +40,16 @@ export function parseRoles(values: string[] | undefined): string[] {
 
 export function isAdmin(roles: string[]): boolean {
   return roles.includes(ADMIN_ROLE);
+}
+
+/**
+ * A tenant keeps one admin: removing the user `email` (with `roles`) is refused (exit 5) when
+ * no other admin of the tenant would be left. `otherAdmins`: the admins that stay.
+ */
+export function assertNotLastAdmin(tenant: { id: string; name: string }, email: string, roles: string[], otherAdmins: number, next?: string): void {
+  if (!isAdmin(roles) || otherAdmins > 0) return;
+  throw new RuleError(
+    `${email} is the last admin of tenant "${tenant.name}" (${tenant.id}); a tenant must keep one`,
+    next ?? `create another admin first: tenantadm create-user --tenant ${tenant.id} --email OTHER --role admin`,
+  );
 }

@@ -7,8 +7,9 @@
 import { NotFoundError, RuleError } from '../errors';
 import type { AddonName } from '../domain/tenant';
 import { assertChildAddonsAllowed, differencesFromSp, forbiddenAddons, inheritedAddons, inheritedFeatures } from '../domain/child-features';
-import { tenantObject, type AuditEvent, type Step, type Store, type TenantRecord } from '../store';
-import { inheritSsoFields } from './sso';
+import { tenantObject, type AuditEvent, type SettingsRecord, type Step, type Store, type TenantRecord } from '../store';
+import { resolveSso } from './sso';
+import { assertInheritableSso, type SsoSettings } from '../domain/sso';
 
 export interface PolicyWrites {
   steps: Step[];
@@ -93,6 +94,26 @@ export async function assertChildAddonChange(store: Store, child: TenantRecord, 
 
 /** Switching a child to inherited SSO drops the child's own settings in the same change. */
 export async function ssoInheritWrites(store: Store, record: TenantRecord, inherit: boolean | null | undefined): Promise<PolicyWrites> {
+  if (inherit !== true || record.tenant.sso_inherit === true) return ssoInheritWritesOf(store, record, inherit, { parent: null, parentSettings: null, own: null });
+  const parentId = record.tenant.parent_tenant_id;
+  const parent = parentId ? await store.tenants.findOne({ id: parentId }) : null;
+  const parentSettings = parent ? (await resolveSso(store, parent)).settings : null;
+  const own = parent ? await store.sso.get(record.tenant.id) : null;
+  return ssoInheritWritesOf(store, record, inherit, { parent, parentSettings, own });
+}
+
+/**
+ * ssoInheritWrites on what the caller read (apply reads them for every tenant at once): the
+ * child's Service Provider, the SSO settings the SP gives (its own, or those it inherits), and
+ * the child's own settings document. Refuses (exit 5) a tenant without an SP, or an SP without
+ * settings; the child's own settings are deleted in the same change.
+ */
+export function ssoInheritWritesOf(
+  store: Store,
+  record: TenantRecord,
+  inherit: boolean | null | undefined,
+  read: { parent: TenantRecord | null; parentSettings: SsoSettings | null; own: SettingsRecord<SsoSettings> | null },
+): PolicyWrites {
   const out: PolicyWrites = { steps: [], events: [], described: [] };
   if (inherit !== true || record.tenant.sso_inherit === true) return out;
   const parentId = record.tenant.parent_tenant_id;
@@ -102,14 +123,11 @@ export async function ssoInheritWrites(store: Store, record: TenantRecord, inher
       'only a child tenant (one with parent_tenant_id) can inherit; give it its own with tenantadm set-sso',
     );
   }
-  const parent = await store.tenants.findOne({ id: parentId });
-  if (!parent) throw new NotFoundError(`the Service Provider ${parentId} of tenant ${record.tenant.id} does not exist`);
-  await inheritSsoFields(store, parent);
-  const own = await store.sso.get(record.tenant.id);
-  if (own) {
-    out.steps.push(store.sso.deleteStep(own));
+  if (!read.parent) throw new NotFoundError(`the Service Provider ${parentId} of tenant ${record.tenant.id} does not exist`);
+  assertInheritableSso(read.parent.tenant.id, read.parentSettings);
+  if (read.own) {
+    out.steps.push(store.sso.deleteStep(read.own));
     out.described.push('its own SSO settings were removed');
   }
   return out;
 }
-

@@ -36,6 +36,24 @@ export class TenantSettingsStore<T extends object> {
     };
   }
 
+  /** The stored documents of these tenants, in one query (`$in`), by tenant id: for compare-and-set writes. */
+  async getMany(tenantIds: readonly string[]): Promise<Map<string, SettingsRecord<T>>> {
+    const out = new Map<string, SettingsRecord<T>>();
+    if (tenantIds.length === 0) return out;
+    const ids = [...new Set(tenantIds)];
+    const filter: Document = { _id: ids.length === 1 ? ids[0] : { $in: ids } };
+    for await (const raw of this.coll.find(filter).batchSize(1000)) {
+      const tenantId = String(raw._id);
+      out.set(tenantId, {
+        tenantId,
+        settings: raw.settings as T,
+        ...(raw.updated_at instanceof Date ? { updatedAt: raw.updated_at.toISOString() } : {}),
+        raw,
+      });
+    }
+    return out;
+  }
+
   /** The settings of these tenants (every tenant's when undefined), in one query, by tenant id. */
   async many(tenantIds?: string[]): Promise<Map<string, T>> {
     const out = new Map<string, T>();

@@ -112,14 +112,22 @@ export class StorageStore {
     return raw ? { tenantId, settings: fromStored(raw), raw } : null;
   }
 
-  /**
-   * The own storage of these tenants, by tenant id. Each tenant's settings live in a database
-   * of its own, so this is one listDatabases, then one read per tenant that has a deployments
-   * database (a few at a time); tenants without one use the shared store.
-   */
+  /** The own storage of these tenants, by tenant id (see records). */
   async many(tenantIds: Iterable<string>, concurrency = 8): Promise<Map<string, StorageSettings>> {
-    const wanted = new Set(tenantIds);
     const out = new Map<string, StorageSettings>();
+    for (const [id, rec] of await this.records(tenantIds, concurrency)) out.set(id, rec.settings);
+    return out;
+  }
+
+  /**
+   * The stored settings documents of these tenants, by tenant id. Each tenant's settings live in
+   * a database of its own (Mender's deployments service), so no single query reads them all: this
+   * is one listDatabases, then one read per tenant that has a deployments database, `concurrency`
+   * at a time; tenants without one use the shared store and cost nothing.
+   */
+  async records(tenantIds: Iterable<string>, concurrency = 8): Promise<Map<string, StorageRecord>> {
+    const wanted = new Set(tenantIds);
+    const out = new Map<string, StorageRecord>();
     if (wanted.size === 0) return out;
     const names = await databaseNames(this.client, { databases: [DEPLOYMENTS_DB] });
     const found = perTenantDatabases(names, wanted).filter((d) => d.db === `${DEPLOYMENTS_DB}-${d.tenantId}`);
@@ -128,7 +136,7 @@ export class StorageStore {
       while (next < found.length) {
         const { db, tenantId } = found[next++]!;
         const raw = await this.client.db(db).collection(STORAGE_COLLECTION).findOne({ _id: STORAGE_ID as unknown as Document['_id'] });
-        if (raw) out.set(tenantId, fromStored(raw));
+        if (raw) out.set(tenantId, { tenantId, settings: fromStored(raw), raw });
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, found.length) }, worker));

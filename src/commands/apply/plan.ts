@@ -12,10 +12,11 @@ import { ceiling, planReallocation, requireActiveSp, requireChildSlot, type Allo
 import { differencesFromSp, inheritedFeatures } from '../../domain/child-features';
 import { requireSuspended } from '../../domain/removal-rules';
 import { LIMIT_FIELDS, flatten, isSecretReference, type FleetChange, type FleetDocument, type FleetLimit, type FleetTenant } from '../../domain/fleet';
-import { validateSso, SSO_SECRET_FIELDS, type SsoSettings } from '../../domain/sso';
+import { assertInheritableSso, validateSso, SSO_SECRET_FIELDS, type SsoSettings } from '../../domain/sso';
 import { validateStorage, STORAGE_SECRET_FIELDS, type StorageSettings } from '../../domain/storage';
 import { registerSecret } from '../../secrets';
-import { checkChildFeaturePolicy, inheritanceWrites } from '../../operations/tenant-policies';
+import { checkChildFeaturePolicy, inheritanceWrites, ssoInheritWritesOf } from '../../operations/tenant-policies';
+import { assertNotLastAdmin, isAdmin } from '../../domain/user';
 import type { FleetWorld } from '../../operations/fleet';
 import { ChangeSet, spLock, ssoLock, storageLock, tenantLock, tenantNameLock, tenantObject, tenantTokenLock, userObject, type AuditEvent, type FleetCreated, type LockKey, type Step, type Store, type TenantFields, type TenantRecord } from '../../store';
 import { tokenHash } from '../../domain/token-format';
@@ -373,6 +374,29 @@ export async function planApply(
     else lockTenant(a.id);
   }
 
+  // SSO and storage as stored, for the tenants whose settings change or that start inheriting SSO:
+  // SSO in one query ($in); storage lives in one database per tenant (Mender's deployments), so one
+  // read per such database, a few at a time (StorageStore.records).
+  const settingsRows = (t: Target, section: 'sso' | 'storage') => (rowsOf.get(t.entry.name) ?? []).filter((r) => r.field === section || r.field?.startsWith(`${section}.`));
+  const startsInheriting = (t: Target) => t.record !== null && t.entry.sso_inherit === true && t.record.tenant.sso_inherit !== true && (rowsOf.get(t.entry.name) ?? []).some((r) => r.field === 'sso_inherit');
+  const existing = targets.filter((t) => t.record !== null);
+  const [ssoStored, storageStored] = await Promise.all([
+    store.sso.getMany(existing.filter((t) => settingsRows(t, 'sso').length > 0 || startsInheriting(t)).map((t) => t.id)),
+    store.storage.records(existing.filter((t) => settingsRows(t, 'storage').length > 0).map((t) => t.id)),
+  ]);
+  /** The SSO settings a tenant gives once the file is applied: its own as the file or the database has them, or those it inherits. */
+  const ssoAfter = (id: string, depth = 0): SsoSettings | null => {
+    const t = targetById.get(id);
+    const rec = records.get(id);
+    const inherits = (t?.entry.sso_inherit ?? rec?.tenant.sso_inherit) === true;
+    const parent = after.get(id)?.parent;
+    if (inherits && parent) return depth >= 8 ? null : ssoAfter(parent, depth + 1);
+    if (t && t.entry.sso !== undefined) return (t.entry.sso as unknown as SsoSettings | null) ?? null;
+    return state.sso.get(id) ?? null;
+  };
+  /** Tenants whose own SSO settings go because they start inheriting (as update-tenant --sso-inherit). */
+  const droppedOwnSso = new Set<string>();
+
   const suspended: string[] = [];
   const spChanged = new Set<string>();
   const spChanges = new Map<string, boolean>();
@@ -383,8 +407,10 @@ export async function planApply(
     const tRows = rowsOf.get(e.name) ?? [];
     if (!t.record) continue;
     const fields: TenantFields = {};
+    const extraSteps: Step[] = [];
+    let ssoInheritNotes: string[] = [];
     const own = tRows.filter(
-      (r) => r.action === 'update' && r.field !== undefined && !r.field.startsWith('users[') && !r.field.startsWith('sso') && !r.field.startsWith('storage') && !LIMIT_FIELD_NAMES.has(r.field),
+      (r) => r.action === 'update' && r.field !== undefined && !r.field.startsWith('users[') && r.field !== 'sso' && !r.field.startsWith('sso.') && r.field !== 'storage' && !r.field.startsWith('storage.') && !LIMIT_FIELD_NAMES.has(r.field),
     );
     for (const r of own) {
       switch (r.field) {
@@ -412,6 +438,20 @@ export async function planApply(
           break;
         case 'sso_inherit':
           fields.sso_inherit = e.sso_inherit ? true : null;
+          locks.add(ssoLock(t.id));
+          if (startsInheriting(t)) {
+            if (e.sso !== undefined && e.sso !== null) {
+              throw new RuleError(
+                `"${e.name}" would inherit the SSO settings of its Service Provider and keep settings of its own; an inheriting tenant has none (as set-sso refuses)`,
+                `remove sso from "${e.name}" in the file (or set it to null), or leave sso_inherit false`,
+              );
+            }
+            const parent = a.parent ? (records.get(a.parent) ?? null) : null;
+            const inherit = ssoInheritWritesOf(store, t.record, true, { parent, parentSettings: a.parent ? ssoAfter(a.parent) : null, own: ssoStored.get(t.id) ?? null });
+            extraSteps.push(...inherit.steps);
+            ssoInheritNotes = inherit.described;
+            if (inherit.steps.length > 0) droppedOwnSso.add(t.id);
+          }
           break;
         case 'trial':
           fields.trial = e.trial;
@@ -437,9 +477,11 @@ export async function planApply(
       changes.add(store.tenants.updateStep(t.record, fields));
       lockTenant(t.id, a.parent);
     }
+    changes.add(...extraSteps);
     for (const r of own) {
       if (a.parent && spChangedLater(a.parent) && (r.field === 'plan' || r.field === 'addons')) continue;
-      tenantEvent(a, `${r.field}: ${show(r.before)} -> ${show(r.after)}`);
+      const more = r.field === 'sso_inherit' && ssoInheritNotes.length > 0 ? `; ${ssoInheritNotes.join('; ')}` : '';
+      tenantEvent(a, `${r.field}: ${show(r.before)} -> ${show(r.after)}${more}`);
     }
     if (a.sp && own.some((r) => r.field === 'plan' || r.field === 'addons' || r.field === 'child_features')) spChanged.add(t.id);
   }
@@ -471,6 +513,8 @@ export async function planApply(
   for (const t of newOnes) {
     const a = after.get(t.id)!;
     const e = t.entry;
+    // A new child that inherits needs an SP with settings to give, as create-tenant --sso refuses (exit 5).
+    if (e.sso_inherit === true && a.parent) assertInheritableSso(a.parent, ssoAfter(a.parent));
     let token = fresh.tokens.get(t.id);
     if (!token) {
       token = fresh.makeToken!(t.id);
@@ -534,6 +578,25 @@ export async function planApply(
       if (u.roles !== undefined && JSON.stringify([...have.roles].sort()) !== JSON.stringify(roles)) roleChanges.push({ t, email, before: [...have.roles].sort(), roles });
     }
   }
+  // Users removed by --prune follow delete-user's rule: a tenant keeps one admin (its end state counts,
+  // new users and role changes of the file included).
+  if (userDeletes.length > 0) {
+    const removed = new Set(userDeletes.map((d) => `${d.tenantId}:${d.email.toLowerCase()}`));
+    const rolesAfter = new Map(roleChanges.map((c) => [`${c.t.id}:${c.email}`, c.roles]));
+    const adminsAfter = new Map<string, number>();
+    for (const h of toHash) if (isAdmin(h.roles)) adminsAfter.set(h.t.id, (adminsAfter.get(h.t.id) ?? 0) + 1);
+    for (const tenantId of new Set(userDeletes.map((d) => d.tenantId))) {
+      for (const u of world.users.get(tenantId) ?? []) {
+        const key = `${tenantId}:${u.email.toLowerCase()}`;
+        if (!removed.has(key) && isAdmin(rolesAfter.get(key) ?? u.roles)) adminsAfter.set(tenantId, (adminsAfter.get(tenantId) ?? 0) + 1);
+      }
+    }
+    for (const d of userDeletes) {
+      const name = after.get(d.tenantId)!.name;
+      const roles = (world.users.get(d.tenantId) ?? []).find((u) => u.email.toLowerCase() === d.email.toLowerCase())?.roles ?? [];
+      assertNotLastAdmin({ id: d.tenantId, name }, d.email, roles, adminsAfter.get(d.tenantId) ?? 0, `keep ${d.email} in the file, or give another user of "${name}" the admin role (${ADMIN_ROLE}) in it`);
+    }
+  }
   if (roleChanges.length > 0) {
     // The users as stored, in one query: the compare-and-set starts from what is there (roles absent included).
     const stored = await store.users.findByEmails(roleChanges.map((c) => c.email));
@@ -584,20 +647,27 @@ export async function planApply(
     const a = after.get(t.id)!;
     const tRows = rowsOf.get(t.entry.name) ?? [];
     for (const section of ['sso', 'storage'] as const) {
-      const sRows = tRows.filter((r) => r.field === section || r.field?.startsWith(`${section}.`));
+      const sRows = settingsRows(t, section);
       const wantedSettings = t.entry[section];
       if (sRows.length === 0 && !(t.record === null && wantedSettings)) continue;
       if (section === 'sso') {
-        const current = t.record ? await store.sso.get(t.id) : null;
+        const inheriting = (t.entry.sso_inherit ?? t.record?.tenant.sso_inherit) === true && a.parent !== undefined;
+        if (inheriting && wantedSettings !== null && wantedSettings !== undefined) {
+          throw new RuleError(
+            `"${t.entry.name}" inherits the SSO settings of its Service Provider; they cannot be overridden (as set-sso refuses)`,
+            `remove sso from "${t.entry.name}" in the file (or set it to null), or set sso_inherit: false`,
+          );
+        }
+        const current = t.record ? (ssoStored.get(t.id) ?? null) : null;
         if (wantedSettings === null || wantedSettings === undefined) {
-          if (current) changes.add(store.sso.deleteStep(current));
+          if (current && !droppedOwnSso.has(t.id)) changes.add(store.sso.deleteStep(current));
         } else {
           const settings = resolvedSettings('sso', t.entry.name, wantedSettings, (current?.settings as unknown as Record<string, unknown>) ?? null, options.source, deps.env) as SsoSettings;
           changes.add(store.sso.setStep(current, t.id, settings, now));
         }
         locks.add(ssoLock(t.id));
       } else {
-        const current = t.record ? await store.storage.get(t.id) : null;
+        const current = t.record ? (storageStored.get(t.id) ?? null) : null;
         if (wantedSettings === null || wantedSettings === undefined) {
           if (current) changes.add(store.storage.setStep(current, t.id, null));
         } else {

@@ -65,6 +65,35 @@ describe('apply --prune', () => {
     expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: '[]\n' });
   });
 
+  it("refuses to prune a tenant's last admin, as delete-user does (exit 5, nothing written)", async () => {
+    const base = await exportedJson(ctx);
+    const pw = passwordRef(ctx, 'Fleet-Passw0rd!');
+    base.tenants.push({
+      name: 'Admins',
+      device_limit: 2,
+      users: [
+        { email: 'boss@admins.example', password: pw },
+        { email: 'viewer@admins.example', roles: ['RBAC_ROLE_OBSERVER'], password: pw },
+      ],
+    });
+    expect((await applyOf(ctx, base, ['--yes'])).code).toBe(0);
+    const doc = await exportedJson(ctx);
+    const entry = doc.tenants.find((t: any) => t.name === 'Admins');
+    entry.users = entry.users.filter((u: any) => u.email === 'viewer@admins.example');
+    const before = await snapshot(ctx.dbs);
+    const refused = await applyOf(ctx, doc, ['--yes', '--prune']);
+    expect({ code: refused.code, stdout: refused.stdout }).toEqual({ code: 5, stdout: '' });
+    expect(refused.stderr).toMatch(new RegExp(`boss@admins\\.example is the last admin of tenant "Admins" \\(${entry.id}\\); a tenant must keep one`));
+    expect(refused.stderr).toMatch(/keep boss@admins\.example in the file, or give another user of "Admins" the admin role/);
+    expect(await snapshot(ctx.dbs)).toEqual(before);
+    // With the other user made admin in the same file, the pruning goes through.
+    entry.users[0].roles = ['RBAC_ROLE_PERMIT_ALL'];
+    const pruned = await applyOf(ctx, doc, ['--yes', '--prune']);
+    expect(pruned.code).toBe(0);
+    expect(await ctx.storedUser('boss@admins.example')).toBeNull();
+    expect((await ctx.storedUser('viewer@admins.example')).roles).toEqual(['RBAC_ROLE_PERMIT_ALL']);
+  });
+
   it.each(['commit', 'finalize'])('killed at %s, a prune is rolled back or finished whole by the next command', async (point) => {
     const base = await exportedJson(ctx);
     base.tenants.push({ name: 'Gone', device_limit: 2, users: [{ email: 'a@gone.example', password: passwordRef(ctx, 'Gone-Passw0rd!') }] });

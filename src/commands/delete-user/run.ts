@@ -3,9 +3,9 @@ import type { OptionsOf } from '../../options';
 import type { deleteUserOptions } from './spec';
 import type { Deps } from '../../deps';
 import type { Result } from '../../output';
-import { NotFoundError, RuleError } from '../../errors';
+import { NotFoundError } from '../../errors';
 import { ADMIN_ROLE, normalizeEmail, parseTenantId } from '../../domain/tenant';
-import { isAdmin } from '../../domain/user';
+import { assertNotLastAdmin, isAdmin } from '../../domain/user';
 import { ChangeSet, tenantLock, userObject } from '../../store';
 import { userColumns } from '../../views/user';
 import { confirmYes, consentNeeded } from '../../confirm';
@@ -31,15 +31,7 @@ export async function deleteUser(options: DeleteUserOptions, deps: Deps): Promis
   const deleted = await store.exclusive([tenantLock(t.id)], async () => {
     const record = await store.users.findInTenant(t.id, email);
     if (!record) throw notFound();
-    if (isAdmin(record.user.roles)) {
-      const admins = await store.users.countWithRole(t.id, ADMIN_ROLE);
-      if (admins <= 1) {
-        throw new RuleError(
-          `${email} is the last admin of tenant "${t.name}" (${t.id}); a tenant must keep one`,
-          `create another admin first: tenantadm create-user --tenant ${t.id} --email OTHER --role admin`,
-        );
-      }
-    }
+    if (isAdmin(record.user.roles)) assertNotLastAdmin(t, email, record.user.roles, (await store.users.countWithRole(t.id, ADMIN_ROLE)) - 1);
     const changes = new ChangeSet('delete-user').add(store.users.deleteStep(record));
     changes.audit({
       action: 'delete',
