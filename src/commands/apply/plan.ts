@@ -579,13 +579,14 @@ export async function planApply(
     }
   }
   // Users removed by --prune follow delete-user's rule: a tenant keeps one admin (its end state counts,
-  // new users and role changes of the file included).
-  if (userDeletes.length > 0) {
+  // new users and role changes of the file included); so does a role change that takes the admin role away.
+  const demoted = roleChanges.filter((c) => isAdmin(c.before) && !isAdmin(c.roles));
+  if (userDeletes.length > 0 || demoted.length > 0) {
     const removed = new Set(userDeletes.map((d) => `${d.tenantId}:${d.email.toLowerCase()}`));
-    const rolesAfter = new Map(roleChanges.map((c) => [`${c.t.id}:${c.email}`, c.roles]));
+    const rolesAfter = new Map(roleChanges.map((c) => [`${c.t.id}:${c.email.toLowerCase()}`, c.roles]));
     const adminsAfter = new Map<string, number>();
     for (const h of toHash) if (isAdmin(h.roles)) adminsAfter.set(h.t.id, (adminsAfter.get(h.t.id) ?? 0) + 1);
-    for (const tenantId of new Set(userDeletes.map((d) => d.tenantId))) {
+    for (const tenantId of new Set([...userDeletes.map((d) => d.tenantId), ...demoted.map((c) => c.t.id)])) {
       for (const u of world.users.get(tenantId) ?? []) {
         const key = `${tenantId}:${u.email.toLowerCase()}`;
         if (!removed.has(key) && isAdmin(rolesAfter.get(key) ?? u.roles)) adminsAfter.set(tenantId, (adminsAfter.get(tenantId) ?? 0) + 1);
@@ -595,6 +596,10 @@ export async function planApply(
       const name = after.get(d.tenantId)!.name;
       const roles = (world.users.get(d.tenantId) ?? []).find((u) => u.email.toLowerCase() === d.email.toLowerCase())?.roles ?? [];
       assertNotLastAdmin({ id: d.tenantId, name }, d.email, roles, adminsAfter.get(d.tenantId) ?? 0, `keep ${d.email} in the file, or give another user of "${name}" the admin role (${ADMIN_ROLE}) in it`);
+    }
+    for (const c of demoted) {
+      const name = after.get(c.t.id)!.name;
+      assertNotLastAdmin({ id: c.t.id, name }, c.email, c.before, adminsAfter.get(c.t.id) ?? 0, `keep the admin role (${ADMIN_ROLE}) of ${c.email} in the file, or give it to another user of "${name}" there`);
     }
   }
   if (roleChanges.length > 0) {

@@ -94,6 +94,29 @@ describe('apply --prune', () => {
     expect((await ctx.storedUser('viewer@admins.example')).roles).toEqual(['RBAC_ROLE_PERMIT_ALL']);
   });
 
+  it("refuses a role change that leaves a tenant without an admin (exit 5, nothing written), with or without --prune", async () => {
+    const base = await exportedJson(ctx);
+    const pw = passwordRef(ctx, 'Fleet-Passw0rd!');
+    base.tenants.push({ name: 'Roles', device_limit: 2, users: [{ email: 'boss@roles.example', password: pw }, { email: 'dev@roles.example', roles: ['RBAC_ROLE_OBSERVER'], password: pw }] });
+    expect((await applyOf(ctx, base, ['--yes'])).code).toBe(0);
+    const doc = await exportedJson(ctx);
+    const entry = doc.tenants.find((t: any) => t.name === 'Roles');
+    entry.users.find((u: any) => u.email === 'boss@roles.example').roles = ['RBAC_ROLE_OBSERVER'];
+    const before = await snapshot(ctx.dbs);
+    for (const args of [['--yes'], ['--yes', '--prune']]) {
+      const refused = await applyOf(ctx, doc, args);
+      expect({ code: refused.code, stdout: refused.stdout }).toEqual({ code: 5, stdout: '' });
+      expect(refused.stderr).toMatch(new RegExp(`boss@roles\\.example is the last admin of tenant "Roles" \\(${entry.id}\\); a tenant must keep one`));
+      expect(refused.stderr).toMatch(/keep the admin role \(RBAC_ROLE_PERMIT_ALL\) of boss@roles\.example in the file, or give it to another user of "Roles" there/);
+      expect(await snapshot(ctx.dbs)).toEqual(before);
+    }
+    // Handing the role over in the same file is one change that keeps an admin.
+    entry.users.find((u: any) => u.email === 'dev@roles.example').roles = ['RBAC_ROLE_PERMIT_ALL'];
+    expect((await applyOf(ctx, doc, ['--yes'])).code).toBe(0);
+    expect((await ctx.storedUser('boss@roles.example')).roles).toEqual(['RBAC_ROLE_OBSERVER']);
+    expect((await ctx.storedUser('dev@roles.example')).roles).toEqual(['RBAC_ROLE_PERMIT_ALL']);
+  });
+
   it.each(['commit', 'finalize'])('killed at %s, a prune is rolled back or finished whole by the next command', async (point) => {
     const base = await exportedJson(ctx);
     base.tenants.push({ name: 'Gone', device_limit: 2, users: [{ email: 'a@gone.example', password: passwordRef(ctx, 'Gone-Passw0rd!') }] });
