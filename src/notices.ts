@@ -6,6 +6,7 @@
 import type { Deps } from './deps';
 import type { Config } from './config';
 import { SERVICE_ENV, type ServiceName } from './mender/services';
+import type { PendingOperation } from './journal/journal';
 
 type NoticeDeps = Pick<Deps, 'warn' | 'warned'>;
 
@@ -64,4 +65,26 @@ export function warnLeftForOperator(deps: NoticeDeps, left: { id: string; shared
   const where = left.map((l) => (l.bucket ? `bucket ${l.bucket}` : `prefix ${l.shared_store_prefix}`));
   const shown = where.slice(0, 3).join(', ') + (where.length > 3 ? ` and ${where.length - 3} more (left_for_operator in the output)` : '');
   once(deps, 'left', `the removed tenants' artifacts stay in object storage, which tenantadm holds no credentials for: delete ${shown} there`);
+}
+
+/** How an operation a reader met is named, and when it can be settled (operations/pending.ts). */
+export function pendingOperationText(op: PendingOperation): string {
+  return `operation ${op.id} (${op.command ?? 'a command'}, pid ${op.pid} on ${op.host}) since ${op.since.toISOString()}`;
+}
+
+export function settleText(op: PendingOperation): string {
+  return op.gone
+    ? 'its owner is gone: settle it now with `tenantadm repair`'
+    : `it can be settled from ${op.lease_until.toISOString()} (when its lease runs out) with \`tenantadm repair\` if its owner is gone`;
+}
+
+/**
+ * A reader met a tenant an operation is still changing: what it shows may be half-made. Said
+ * once per operation (however many of its tenants are shown), not with -q.
+ */
+export function warnPendingTenant(deps: NoticeDeps & Pick<Deps, 'quiet'>, op: PendingOperation, tenant: { id: string; name?: string }): void {
+  if (deps.quiet) return;
+  const which = tenant.name === undefined ? `tenant ${tenant.id}` : `tenant "${tenant.name}" (id ${tenant.id})`;
+  const others = op.tenants.length > 1 ? ` and ${op.tenants.length - 1} other tenant${op.tenants.length > 2 ? 's' : ''}` : '';
+  once(deps, `pending:${op.id}`, `${which}${others} is being changed by ${pendingOperationText(op)}: what is shown of it may be half-made; ${settleText(op)}`);
 }

@@ -47,6 +47,8 @@
  * its head's owner is gone: `repair` (and `check --repair`) deletes it, `check` reports it.
  * An owner that gives up (the database fails during its rollback) keeps its locks and its
  * chain: the operation is settled by the next process once the owner is gone.
+ * Readers take no lock and settle nothing: they read the journal once (pendingOperations) and
+ * say which operation holds the tenants they show, rather than show its records as finished.
  *
  * Deleting a chain reopens its places, so an owner whose confirmation succeeds only after its
  * previous lease ran out (a stall, a slow answer) reads whether its journal document (or, before
@@ -195,6 +197,28 @@ export interface InProgress {
   lease_until: Date;
   /** `repair --all` ended its owner's lease: the owner stops at its next confirmation. */
   expired?: boolean;
+}
+
+/** An operation a reader meets (Journal.pendingOperations). */
+export interface PendingOperation {
+  id: string;
+  command: string | null;
+  host: string;
+  pid: number;
+  /** When it was opened. */
+  since: Date;
+  /** Server time when its owner's lease ends: it can be settled then should its owner be gone. */
+  lease_until: Date;
+  /** Its owner is gone already: `repair` (or the next change) settles it now. */
+  gone: boolean;
+  /** Ids of the tenants it holds locks on. */
+  tenants: string[];
+}
+
+/** The tenant a lock key names, for the keys that name one (locks.ts). */
+function heldTenant(key: string): string | null {
+  const m = /^(?:tenant|sp|sso|storage):(.+)$/.exec(key);
+  return m ? m[1]! : null;
 }
 
 export interface RepairReport {
@@ -1254,6 +1278,42 @@ export class Journal {
       ...(head?.kind === 'expire' ? { expired: true } : {}),
       since: doc.created_at,
     };
+  }
+
+  /**
+   * For readers: every operation in the journal with the tenants it holds (its `tenant:`,
+   * `sp:`, `sso:` and `storage:` locks), whose records a reader must not show as finished. One
+   * read of the journal, which is empty almost always; the chains and the server's time are
+   * read only when it is not. `gone`: its owner is gone (settled by `repair` or the next change
+   * now); otherwise it can be settled from `lease_until` should its owner die. An operation
+   * whose chain is already deleted is finishing (its records are final): left out.
+   */
+  async pendingOperations(): Promise<PendingOperation[]> {
+    const docs = await this.journal
+      .find({}, { projection: { _id: 1, command: 1, host: 1, pid: 1, created_at: 1, locks: 1, format: 1, lease_until: 1, state: 1 } })
+      .toArray();
+    if (docs.length === 0) return [];
+    const heads = await this.chains.heads(docs.map((d) => d._id));
+    const now = await this.now();
+    const out: PendingOperation[] = [];
+    for (const doc of docs) {
+      const head = heads.get(doc._id);
+      if (!head && !isLegacy(doc)) continue;
+      const tenants = [...new Set((Array.isArray(doc.locks) ? doc.locks : []).map(heldTenant).filter((t): t is string => t !== null))];
+      if (tenants.length === 0) continue;
+      const leaseUntil = head?.lease_until ?? doc.lease_until!;
+      out.push({
+        id: doc._id,
+        command: doc.command ?? null,
+        host: head?.host ?? doc.host,
+        pid: head?.pid ?? doc.pid,
+        since: doc.created_at,
+        lease_until: leaseUntil,
+        gone: head ? this.gone(head, now) : leaseUntil.getTime() < now.getTime(),
+        tenants,
+      });
+    }
+    return out;
   }
 
   /** For `check`: the locks whose holder is gone (its operation's owner gone, or no operation at all). */

@@ -120,6 +120,12 @@ interface TenantFacts {
 /** What the scan compares beyond the data: the token format new tokens get (operations/token-format.ts). */
 export interface ScanContext {
   tokenFormat?: { format: TokenFormat; source: string };
+  /**
+   * Tenants a live operation is still writing (operations/pending.ts): their half-made state (a
+   * child whose users or an SP whose limit are not written yet, a plan half-followed, an
+   * allocation mid-change) is no finding; the command says on stderr which operation holds them.
+   */
+  inProgress?: ReadonlySet<string>;
 }
 
 interface JournalFacts {
@@ -413,7 +419,7 @@ export class IsolationCheck implements IsolationAudit {
         repair: 'manual',
       });
     }
-    findings.push(...this.serviceProviderFindings(tenants, limitsOf));
+    findings.push(...this.serviceProviderFindings(tenants, limitsOf, context.inProgress ?? new Set()));
     findings.push(...this.enterpriseFindings(tenants, limitsOf, withUsers, spDevices, context));
     if (invalid.count > 0) {
       findings.push({
@@ -487,7 +493,7 @@ export class IsolationCheck implements IsolationAudit {
     return { profile, scanned: summary, findings };
   }
 
-  private serviceProviderFindings(tenants: TenantFacts, limitsOf: Map<string, Partial<Record<LimitKind, number>>>): Finding[] {
+  private serviceProviderFindings(tenants: TenantFacts, limitsOf: Map<string, Partial<Record<LimitKind, number>>>, inProgress: ReadonlySet<string>): Finding[] {
     const findings: Finding[] = [];
     const childrenOf = new Map<string, string[]>();
     const missingParent = new Tally();
@@ -541,6 +547,7 @@ export class IsolationCheck implements IsolationAudit {
     for (const kind of LIMIT_KINDS) {
       const over = new Tally();
       for (const [sp, kids] of childrenOf) {
+        if (inProgress.has(sp)) continue;
         const spLimit = limitsOf.get(sp)?.[kind] ?? UNLIMITED;
         const alloc = allocationOf(kids.map((k) => limitsOf.get(k)?.[kind] ?? UNLIMITED));
         if (!fits(spLimit, alloc)) over.add(sp);
@@ -577,8 +584,9 @@ export class IsolationCheck implements IsolationAudit {
     const where = { database: this.config.db.tenantadm, collection: TENANTS };
     const unlimited = new Tally();
     const holding = new Tally();
+    const inProgress = context.inProgress ?? new Set<string>();
     for (const sp of tenants.serviceProviders.keys()) {
-      if ((limitsOf.get(sp)?.max_devices ?? UNLIMITED) === UNLIMITED) unlimited.add(sp);
+      if ((limitsOf.get(sp)?.max_devices ?? UNLIMITED) === UNLIMITED && !inProgress.has(sp)) unlimited.add(sp);
       if ((spDevices.get(sp) ?? 0) > 0) holding.add(sp);
     }
     if (unlimited.count > 0) {
@@ -609,6 +617,7 @@ export class IsolationCheck implements IsolationAudit {
     this.unlikeSp = [];
     for (const [child, parent] of tenants.parentOf) {
       if (!tenants.serviceProviders.has(parent)) continue;
+      if (inProgress.has(child) || inProgress.has(parent)) continue;
       if (!withUsers.has(child)) lonely.add(child, parent);
       const mine = tenants.features.get(child);
       const sp = tenants.features.get(parent);

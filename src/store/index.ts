@@ -31,7 +31,7 @@ export type { TenantRecord, TenantQuery, TenantFields, StoredTokenFormats } from
 export type { LimitRecord } from './limits';
 export type { User, UserRecord } from './users';
 export { tenantObject, userObject, type AuditEvent, type AuditObject, type AuditEntry, type AuditQuery } from './audit';
-export type { Step, RepairReport } from '../journal/journal';
+export type { Step, RepairReport, PendingOperation } from '../journal/journal';
 export { spLock, tenantLock, tenantNameLock, tenantTokenLock, ssoLock, storageLock, type LockKey } from '../journal/locks';
 export type { SettingsRecord } from './settings';
 export type { StorageRecord } from './storage';
@@ -408,6 +408,11 @@ export class Store {
   /** The live operation holding `lock` with its plan written (journal.ts pendingOn): a reader says so rather than reading its records as finished. */
   pendingOn(lock: LockKey): ReturnType<Journal['pendingOn']> {
     return this.guard(() => this.journal.pendingOn(lock));
+  }
+
+  /** Operations in the journal and the tenants they hold (journal.ts pendingOperations): one query when there is none. */
+  pendingOperations(): ReturnType<Journal['pendingOperations']> {
+    return this.guard(() => this.journal.pendingOperations());
   }
 
   /** Operations in the journal: in progress, or left by a killed process until repaired. */

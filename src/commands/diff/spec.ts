@@ -14,7 +14,7 @@ export const spec = defineCommand({
     'Compares a fleet file (from `tenantadm export`, edited) with the database, read with the same constant number of queries as export. ' +
     'Each change is one row: {tenant, id, action: create | update | delete, field, before, after}, grouped by tenant. Tenants are matched by their pinned id, ' +
     'else by name. A field the file leaves out is left as it is; null says "none". A secret given as a reference (${env:NAME}) is unchanged, and no secret is ever printed. ' +
-    'A tenant in the database but not in the file is listed (as delete) only with --prune. Exit 0: no changes; exit 9: changes (listed on stdout); exit 2: an invalid file, naming the JSON pointer. See docs/fleet.md.',
+    'A tenant in the database but not in the file is listed (as delete) only with --prune. Exit 0: no changes; exit 9: changes (listed on stdout); exit 2: an invalid file, naming the JSON pointer; exit 4: a tenant the file names (any, with --prune) is being changed by an operation still under way, named on stderr with when it can be settled, since a diff against its half-made state would mislead. See docs/fleet.md.',
   options: diffOptions,
   examples: ['tenantadm diff -f fleet.yaml -o table', 'git show HEAD:fleet.yaml | tenantadm diff -f - --prune'],
 });

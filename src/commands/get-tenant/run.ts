@@ -9,6 +9,7 @@ import { viewOne, withDeviceFigures } from '../../operations/tenant-view';
 import { tenantColumns } from '../../views/tenant';
 import type { Store, TenantRecord } from '../../store';
 import { storageView } from '../../views/storage';
+import { PendingTenants } from '../../operations/pending';
 
 export type GetTenantOptions = OptionsOf<typeof getTenantOptions>;
 
@@ -33,12 +34,18 @@ export async function getTenant(options: GetTenantOptions, deps: Deps): Promise<
       );
     }
   }
+  // An operation still writing this tenant (or a child) is said on stderr: one read of the journal.
+  const pending = await PendingTenants.read(store, deps);
+  pending.note(record.tenant);
   // Only get-tenant shows the artifact storage (secrets masked): listings stay one query per batch.
   const view = { ...(await viewOne(store, record)), storage: storageView(record.tenant.id, await store.storage.get(record.tenant.id)) };
   if (!options.includeChildren) return { type: 'object', data: view, columns: tenantColumns };
 
   const children: TenantRecord[] = [];
-  for await (const child of store.tenants.find({ parent: view.id })) children.push(child);
+  for await (const child of store.tenants.find({ parent: view.id })) {
+    pending.note(child.tenant);
+    children.push(child);
+  }
   return {
     type: 'object',
     data: { ...view, children: await withDeviceFigures(store, children) },

@@ -6,6 +6,7 @@ import type { Result } from '../../output';
 import { NotFoundError } from '../../errors';
 import { normalizeEmail, parseTenantId } from '../../domain/tenant';
 import { userColumns } from '../../views/user';
+import { PendingTenants } from '../../operations/pending';
 
 export type GetUserOptions = OptionsOf<typeof getUserOptions>;
 
@@ -20,5 +21,7 @@ export async function getUser(options: GetUserOptions, deps: Deps): Promise<Resu
       'check the address; emails are stored in lower case',
     );
   }
+  // A user of a tenant an operation is still writing (its create, say) is said on stderr.
+  (await PendingTenants.read(store, deps)).note({ id: record.user.tenant_id });
   return { type: 'object', data: record.user, columns: userColumns };
 }

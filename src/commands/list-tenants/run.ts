@@ -8,6 +8,7 @@ import { streamViews } from '../../operations/tenant-view';
 import { tenantColumns } from '../../views/tenant';
 import { counted } from '../../progress';
 import { requireTenant } from '../../operations/tenants';
+import { PendingTenants } from '../../operations/pending';
 
 export type ListTenantsOptions = OptionsOf<typeof listTenantsOptions>;
 
@@ -23,14 +24,16 @@ export async function listTenants(options: ListTenantsOptions, deps: Deps): Prom
   const store = await deps.store();
   // A Service Provider that does not exist is exit 3 (as in usage), not an empty list.
   if (query.parent !== undefined) await requireTenant(store, query.parent, 'Service Provider');
+  // Tenants an operation is still writing are said on stderr as they are listed: one read of the journal.
+  const pending = await PendingTenants.read(store, deps);
   return {
     type: 'list',
     // Not narrowed to a few tenants: every limit and device count is read once, not per batch.
     rows: counted(
-      withoutToken(
+      pending.noting(withoutToken(
         streamViews(store, store.tenants.find(query), { whole: query.id === undefined && query.name === undefined && query.parent === undefined }),
         options.showToken === true,
-      ),
+      ), (view) => view),
       deps.progress('tenants'),
     ),
     columns: tenantColumns,

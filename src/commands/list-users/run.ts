@@ -7,6 +7,7 @@ import { parseTenantId } from '../../domain/tenant';
 import type { User, UserRecord } from '../../store';
 import { requireTenant } from '../../operations/tenants';
 import { userColumns } from '../../views/user';
+import { PendingTenants } from '../../operations/pending';
 
 export type ListUsersOptions = OptionsOf<typeof listUsersOptions>;
 
@@ -18,5 +19,7 @@ export async function listUsers(options: ListUsersOptions, deps: Deps): Promise<
   const tenantId = parseTenantId(options.tenant);
   const store = await deps.store();
   const tenant = await requireTenant(store, tenantId);
+  // The users of a tenant an operation is still writing may be half-made: said on stderr.
+  (await PendingTenants.read(store, deps)).note(tenant.tenant);
   return { type: 'list', rows: users(store.users.findByTenant(tenant.tenant.id)), columns: userColumns, noun: 'users' };
 }

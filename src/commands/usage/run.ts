@@ -11,6 +11,7 @@ import type { DeviceCounts, TierCounts } from '../../store/devices';
 import { requireTenant } from '../../operations/tenants';
 import { UsageError } from '../../errors';
 import { counted } from '../../progress';
+import { PendingTenants } from '../../operations/pending';
 import { totalsRow, usageColumns, type PerKind, type UsageRow } from '../../views/usage';
 
 export type UsageOptions = OptionsOf<typeof usageOptions>;
@@ -158,6 +159,8 @@ export async function usage(options: UsageOptions, deps: Deps): Promise<Result> 
           return tree(store, sp, asOf);
         })()
       : stream(store, store.tenants.find({ id, parent }), id === undefined && parent === undefined, asOf);
+  // Tenants an operation is still writing are said on stderr as they are listed: one read of the journal.
+  const pending = await PendingTenants.read(store, deps);
   let over = 0;
   const line = options.warnAt;
   const rows =
@@ -173,7 +176,10 @@ export async function usage(options: UsageOptions, deps: Deps): Promise<Result> 
         })();
   return {
     type: 'list',
-    rows: counted(rows, deps.progress('tenants')),
+    rows: counted(
+      pending.noting(rows, (r) => (r.total || r.id === null ? null : { id: r.id, name: r.name })),
+      deps.progress('tenants'),
+    ),
     columns: usageColumns,
     noun: 'tenants',
     ...(line !== undefined ? { exitCode: () => (over > 0 ? ExitCode.overTheLine : undefined) } : {}),
