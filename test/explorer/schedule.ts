@@ -288,6 +288,15 @@ export const knownSeen: string[] = [];
 
 const formatLimit = (v: number | undefined) => (v === undefined || v < 0 ? 'unlimited' : String(v));
 
+/** The max_devices value a limit command writes on tenant `id` (formatted), if it writes one there. */
+function writesOn(cmd: Cmd, w: World, id: string): string | undefined {
+  if (cmd.kind === 'spLimit' && id === w.sp) return formatLimit(cmd.value);
+  if (cmd.kind === 'alloc' && w.children[cmd.child] === id) return formatLimit(cmd.value);
+  if (cmd.kind === 'plan' && w.children[cmd.child] === id) return formatLimit(cmd.value);
+  if (cmd.kind === 'plan' && w.children[cmd.child2] === id) return formatLimit(cmd.value2);
+  return undefined;
+}
+
 /** What broke, one line each; empty when every invariant holds. */
 export async function violations(dbs: Dbs, w: World, s: Schedule, log: Ran[]): Promise<string[]> {
   const out: string[] = [];
@@ -380,7 +389,11 @@ export async function violations(dbs: Dbs, w: World, s: Schedule, log: Ran[]): P
       at = to!;
     }
     const now = formatLimit(limitOf(id, 'max_devices'));
-    if (at !== now) out.push(`audit of ${id === w.sp ? 'sp' : `child-${w.children.indexOf(id)}`} ends at ${at}, its limit is ${now} (entries: ${chain.map(([a, b]) => `${a} -> ${b}`).join(', ') || 'none'})`);
+    // A command killed before its commit point never committed, so nobody rolls it forward: its
+    // value standing is its write landing after a rival rolled its operation back (journal.ts's
+    // one limit; late-write-killed-at-commit.test.ts), a known gap, not a lost entry.
+    const late = log.some((r) => r.result.signal === 'SIGKILL' && r.cmd.fault.kind === 'kill' && r.cmd.fault.at !== 'finalize' && writesOn(r.cmd, w, id) === now);
+    if (at !== now) out.push(`${late ? KNOWN : ''}audit of ${id === w.sp ? 'sp' : `child-${w.children.indexOf(id)}`} ends at ${at}, its limit is ${now} (entries: ${chain.map(([a, b]) => `${a} -> ${b}`).join(', ') || 'none'})`);
   }
   return out;
 }
