@@ -23,7 +23,16 @@
  *   3. before every batch of steps after the first it confirms by inserting `X:n+1` (renew);
  *      a duplicate key means another process claimed X or `repair --all` expired it: it stops
  *      (exit 4), and undoes, conditionally, the batch it sent since its last confirmation (so
- *      does an owner that, rolling back after a conflict, finds it lost at a confirmation);
+ *      does an owner that, rolling back after a conflict, finds it lost at a confirmation).
+ *      That undo has no ownership: X may be settled and its locks free, and an undo conditional
+ *      on the values the batch wrote cannot tell them from the same values a rival committed
+ *      since (an ABA). So it is made only for a batch the server answered (it landed, at least
+ *      in part; one answered with no update matching landed nothing). A batch with no answer
+ *      (a lost connection) most likely never arrived: an owner that lost X leaves it and says so
+ *      (test/explorer/lost-write-aba.test.ts). Not guaranteed: such a batch landing after all,
+ *      after the settler's rollback, stands (check reports an over-allocation); an answered
+ *      batch that had landed before the settler's rollback (its answer came after the lease
+ *      ran out), or that matched only in part, still reverts a rival's identical value;
  *   4. the commit point is the insert of a `commit` record. A rival's claim and the owner's
  *      commit race for the same n+1, so either the commit stands (whoever settles X later rolls
  *      forward: a `commit` record exists) or the claim does (X is rolled back);
@@ -696,6 +705,8 @@ export class Journal {
     let reached = 0;
     /** Steps applied before our last confirmation: those after it were sent by an owner that may have lost meanwhile. */
     let confirmedBefore = 0;
+    /** The batch that failed got no answer (a lost connection): whether any of it landed is unknown. */
+    let unanswered = false;
     // open() left the lease fresh: the first batch needs no check of its own. A fault hook (a
     // test's pause) may sit in between, so with one the check is sent.
     let checked = !this.hooks.at;
@@ -711,6 +722,7 @@ export class Journal {
           await this.applyBatch(batch.steps);
         } catch (err) {
           if (!this.mayHaveApplied(batch.steps, err)) reached = batch.start;
+          else unanswered = noAnswer(err);
           throw err;
         }
       }
@@ -725,15 +737,16 @@ export class Journal {
         await this.undo(op.steps.slice(confirmedBefore, reached), null).catch(() => undefined);
         throw err;
       }
-      await this.rollBack(lease, op.steps.slice(0, reached), op.steps.slice(confirmedBefore, reached));
+      await this.rollBack(lease, op.steps.slice(0, reached), op.steps.slice(confirmedBefore, reached), unanswered);
       throw translateDriverError(err);
     }
     await this.fault('finalize');
     await this.finish(lease, op.finalize);
   }
 
-  /** A failed single step that certainly did nothing: a refused service call, a duplicate insert. */
+  /** A failed batch that certainly did nothing: the server answered that none of its updates matched, a refused service call, a duplicate insert. */
   private mayHaveApplied(steps: Step[], err: unknown): boolean {
+    if (err instanceof ConflictError && MATCHED.get(err) === 0) return false;
     if (steps.length !== 1) return true;
     const step = steps[0]!;
     if (step.kind === 'service') {
@@ -750,8 +763,11 @@ export class Journal {
    * ownership turn out lost, they may have landed after the one that took over undid the plan
    * (a write held on the wire that then met a conflict), so they are undone here, conditionally,
    * as an owner that learns it lost after sending a batch does (see the top of this file).
+   * Not when that batch got no answer (`unanswered`, a lost connection): then nothing says it
+   * ever landed, and an undo conditional on the values it would have written cannot tell them
+   * from the same values committed by a rival since the operation was settled (rule 3 above).
    */
-  private async rollBack(lease: Lease, applied: Step[], unconfirmed: Step[]): Promise<void> {
+  private async rollBack(lease: Lease, applied: Step[], unconfirmed: Step[], unanswered = false): Promise<void> {
     try {
       await this.undo(applied, lease);
       await this.forget(lease);
@@ -761,7 +777,15 @@ export class Journal {
       // batch landed. Otherwise (a lost server) whoever settles it once this process is gone
       // does; either way the operator needs the cause, which the caller throws.
       this.abandon(lease);
-      if (err instanceof LostOwnership) await this.undo(unconfirmed, null).catch(() => undefined);
+      if (!(err instanceof LostOwnership) || unconfirmed.length === 0) return;
+      if (!unanswered) {
+        await this.undo(unconfirmed, null).catch(() => undefined);
+        return;
+      }
+      this.options.notice?.(
+        `this command lost its operation to another tenantadm while its last write (${unconfirmed.length} step(s)) had no answer: ` +
+          'it is not undone, as another command may have written the same values since; should that write still land, `tenantadm check` reports what it breaks',
+      );
     }
   }
 
@@ -873,9 +897,12 @@ export class Journal {
     });
     const res = await coll.bulkWrite(ops, { ordered: true });
     if (!quiet && res.matchedCount !== steps.length) {
-      throw new ConflictError(
-        `${steps.length - res.matchedCount} record(s) in ${first.target.db}.${first.target.coll} changed while this command ran`,
-        'nothing was changed; run the command again',
+      throw matched(
+        new ConflictError(
+          `${steps.length - res.matchedCount} record(s) in ${first.target.db}.${first.target.coll} changed while this command ran`,
+          'nothing was changed; run the command again',
+        ),
+        res.matchedCount,
       );
     }
   }
@@ -903,9 +930,12 @@ export class Journal {
       case 'updateGroup': {
         const res = await this.coll(step.target).updateMany({ _id: { $in: step.ids }, ...stateFilter(step.before) } as Document, stateUpdate(step.after));
         if (res.matchedCount !== step.ids.length) {
-          throw new ConflictError(
-            `${step.ids.length - res.matchedCount} record(s) in ${step.target.db}.${step.target.coll} changed while this command ran`,
-            'nothing was changed; run the command again',
+          throw matched(
+            new ConflictError(
+              `${step.ids.length - res.matchedCount} record(s) in ${step.target.db}.${step.target.coll} changed while this command ran`,
+              'nothing was changed; run the command again',
+            ),
+            res.matchedCount,
           );
         }
         return;
@@ -913,9 +943,9 @@ export class Journal {
       case 'update': {
         const res = await this.coll(step.target).updateOne({ _id: step.id, ...stateFilter(step.before) } as Document, stateUpdate(step.after));
         if (res.matchedCount !== 1) {
-          throw new ConflictError(
-            `a record in ${step.target.db}.${step.target.coll} changed while this command ran`,
-            'nothing was changed; run the command again',
+          throw matched(
+            new ConflictError(`a record in ${step.target.db}.${step.target.coll} changed while this command ran`, 'nothing was changed; run the command again'),
+            res.matchedCount,
           );
         }
         return;
@@ -1355,6 +1385,24 @@ export class Journal {
 async function serverTime(client: MongoClient): Promise<Date> {
   const reply = await client.db('admin').command({ hello: 1 });
   return reply.localTime instanceof Date ? reply.localTime : new Date();
+}
+
+/** How many updates of a failed batch the server said matched (a conflict it answered). */
+const MATCHED = new WeakMap<ConflictError, number>();
+
+function matched(err: ConflictError, count: number): ConflictError {
+  MATCHED.set(err, count);
+  return err;
+}
+
+/**
+ * The failed write got no answer (a lost connection, a server going away): it may have landed
+ * or not, and the server never said. A refusal the server answered is not one.
+ */
+function noAnswer(err: unknown): boolean {
+  if (err instanceof ConflictError) return false;
+  const t = translateDriverError(err);
+  return t instanceof TenantadmError && t.code === 'db_unreachable' && t.details?.delivered !== false;
 }
 
 /** An operation of an earlier release: owned through its own `lease_until`, without a chain. */
