@@ -16,7 +16,7 @@
  */
 import { client, run } from '../support/harness';
 import { commandOn } from '../support/tcp-proxy';
-import { proxiedTest } from './proxied';
+import { caught, proxiedTest, stepper } from './proxied';
 import { argsOf, seedWorld, settle, violations, type Cmd, type Ran, type Schedule } from './schedule';
 
 describe('a reallocation plan held on the wire while its operation is settled and one of its tenants removed', () => {
@@ -38,12 +38,7 @@ describe('a reallocation plan held on the wire while its operation is settled an
     s.procs = [[suspend, remove], [plan], [repairCmd]];
     const log: Ran[] = [];
     const t0 = Date.now();
-    const step = async (proc: number, cmd: Cmd, actor: string, env: NodeJS.ProcessEnv = {}) => {
-      const start = Date.now() - t0;
-      const result = await run(dbs, argsOf(cmd, w), { env: { TENANTADM_ACTOR: actor, ...env } });
-      log.push({ proc, cmd, actor, args: argsOf(cmd, w), start, end: Date.now() - t0, result });
-      return result;
-    };
+    const step = stepper(dbs, w, log, t0);
 
     // child-1 is suspended first, so that it may be removed.
     expect((await step(0, suspend, 'explore-p0-c0')).code).toBe(0);
@@ -52,9 +47,7 @@ describe('a reallocation plan held on the wire while its operation is settled an
     const write = proxy.holdNext(commandOn('update', 'limits'));
     const startPlan = Date.now() - t0;
     const planning = run(dbs, argsOf(plan, w), { env: { TENANTADM_MONGO: proxy.uri, TENANTADM_TEST_LEASE_MS: '1500', TENANTADM_ACTOR: 'explore-p1-c0' } });
-    const endedFirst = planning.then((r) => Promise.reject(new Error(`the plan ended first: ${r.code} ${r.stdout}${r.stderr}`)));
-    endedFirst.catch(() => undefined);
-    await Promise.race([write.seen, endedFirst]);
+    await caught(planning, write.seen, 'the plan');
     expect(await limitsOf()).toEqual({ sp: 100, c0: 20, c1: 30 });
 
     // repair --all meets the plan alive: it expires its operation and reports it in progress.

@@ -15,7 +15,7 @@
  */
 import { client, run } from '../support/harness';
 import { commandOn } from '../support/tcp-proxy';
-import { proxiedTest } from './proxied';
+import { caught, proxiedTest, stepper } from './proxied';
 import { argsOf, seedWorld, settle, violations, type Cmd, type Ran, type Schedule } from './schedule';
 
 describe('a held limit write released after a rival committed the same value, answered with no update matching', () => {
@@ -38,20 +38,13 @@ describe('a held limit write released after a rival committed the same value, an
     s.procs = [[owner], [repairCmd], [rival]];
     const log: Ran[] = [];
     const t0 = Date.now();
-    const step = async (proc: number, cmd: Cmd, actor: string, env: NodeJS.ProcessEnv = {}) => {
-      const start = Date.now() - t0;
-      const result = await run(dbs, argsOf(cmd, w), { env: { TENANTADM_ACTOR: actor, ...env } });
-      log.push({ proc, cmd, actor, args: argsOf(cmd, w), start, end: Date.now() - t0, result });
-      return result;
-    };
+    const step = stepper(dbs, w, log, t0);
 
     // The owner: its one limit write (child-1 20 -> 45, conditional on 20) is held.
     const write = proxy.holdNext(commandOn('update', 'limits'));
     const startOwner = Date.now() - t0;
     const owning = run(dbs, argsOf(owner, w), { env: { TENANTADM_MONGO: proxy.uri, TENANTADM_TEST_LEASE_MS: '1500', TENANTADM_ACTOR: 'explore-p0-c0' } });
-    const endedFirst = owning.then((r) => Promise.reject(new Error(`the owner ended first: ${r.code} ${r.stdout}${r.stderr}`)));
-    endedFirst.catch(() => undefined);
-    await Promise.race([write.seen, endedFirst]);
+    await caught(owning, write.seen, 'the owner');
     expect(await limitsOf()).toEqual({ sp: 100, c0: 0, c1: 20 });
 
     // repair --all meets the owner alive: it expires its operation and reports it in progress.

@@ -15,7 +15,7 @@
  */
 import { client, run } from '../support/harness';
 import { commandOn } from '../support/tcp-proxy';
-import { proxiedTest } from './proxied';
+import { caught, proxiedTest, stepper } from './proxied';
 import { argsOf, seedWorld, settle, violations, type Cmd, type Ran, type Schedule } from './schedule';
 
 describe('a plan whose held write is lost after its operation was settled and a rival committed the same value', () => {
@@ -36,12 +36,7 @@ describe('a plan whose held write is lost after its operation was settled and a 
     s.procs = [[plan], [repairCmd], [rival]];
     const log: Ran[] = [];
     const t0 = Date.now();
-    const step = async (proc: number, cmd: Cmd, actor: string, env: NodeJS.ProcessEnv = {}) => {
-      const start = Date.now() - t0;
-      const result = await run(dbs, argsOf(cmd, w), { env: { TENANTADM_ACTOR: actor, ...env } });
-      log.push({ proc, cmd, actor, args: argsOf(cmd, w), start, end: Date.now() - t0, result });
-      return result;
-    };
+    const step = stepper(dbs, w, log, t0);
 
     // The plan: its limit writes (one bulk update) are held.
     const write = proxy.holdNext(commandOn('update', 'limits'));
@@ -49,9 +44,7 @@ describe('a plan whose held write is lost after its operation was settled and a 
     const planning = run(dbs, argsOf(plan, w), {
       env: { TENANTADM_MONGO: proxy.uri, TENANTADM_TEST_LEASE_MS: '1500', TENANTADM_TIMEOUT_MS: '1000', TENANTADM_ACTOR: 'explore-p0-c0' },
     });
-    const endedFirst = planning.then((r) => Promise.reject(new Error(`the plan ended first: ${r.code} ${r.stdout}${r.stderr}`)));
-    endedFirst.catch(() => undefined);
-    await Promise.race([write.seen, endedFirst]);
+    await caught(planning, write.seen, 'the plan');
     expect(await limitsOf()).toEqual({ sp: 100, c0: 30, c1: 0 });
 
     // repair --all meets the plan alive: it expires its operation and reports it in progress.
