@@ -34,7 +34,7 @@ export const ENVIRONMENT = {
     meaning: `MongoDB URL: mongodb://..., mongodb+srv://... or Mender's host:port (default ${DEFAULTS.mongo}); credentials in it are never printed`,
   },
   timeout: { name: 'TENANTADM_TIMEOUT_MS', meaning: `connect and server-selection timeout in milliseconds, 100-600000 (default ${DEFAULTS.timeoutMs}); a server that stops answering is given up after about 2.5 times this; a read that is making progress never times out` },
-  tenantadmDb: { name: 'TENANTADM_DB', meaning: `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal, tenantadm_journal_plans, tenantadm_locks and tenantadm_leases` },
+  tenantadmDb: { name: 'TENANTADM_DB', meaning: `tenant database (default ${DEFAULTS.tenantadmDb}); also holds tenantadm_journal, tenantadm_journal_plans, tenantadm_locks, tenantadm_leases and tenantadm_late_writes` },
   useradmDb: { name: 'TENANTADM_USERADM_DB', meaning: `user database (default ${DEFAULTS.useradmDb})` },
   deviceauthDb: { name: 'TENANTADM_DEVICEAUTH_DB', meaning: `device-auth database with devices and limits (default ${DEFAULTS.deviceauthDb})` },
   auditDb: { name: 'TENANTADM_AUDIT_DB', meaning: `audit database (default ${DEFAULTS.auditDb})` },

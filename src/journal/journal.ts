@@ -29,8 +29,8 @@
  *      since (an ABA). So it is made only for a batch the server answered (it landed, at least
  *      in part; one answered with no update matching landed nothing). A batch with no answer
  *      (a lost connection) most likely never arrived: an owner that lost X leaves it and says so
- *      (test/explorer/lost-write-aba.test.ts). Not guaranteed: such a batch landing after all,
- *      after the settler's rollback, stands (check reports an over-allocation); an answered
+ *      (test/explorer/lost-write-aba.test.ts). Should it land after all, after the settler's
+ *      rollback, the settler's watch undoes it (late-writes.ts). Not guaranteed: an answered
  *      batch that had landed before the settler's rollback (its answer came after the lease
  *      ran out), or that matched only in part, still reverts a rival's identical value;
  *   4. the commit point is the insert of a `commit` record. A rival's claim and the owner's
@@ -45,7 +45,11 @@
  * A rival settles X (a command meeting one of X's locks, `repair`) only by inserting a `claim`
  * at n+1 when the head's lease has run out in server time, or when the head's process is
  * provably gone: same boot id and pid namespace as ours, and its pid free or started at another
- * time (a killed command on this machine is settled at once). Each step is conditional on the
+ * time (a killed command on this machine is settled at once). A settler that rolls X back leaves
+ * a watch on each write of its plan before it frees X's locks: a write still on its way that
+ * lands later is undone under those locks, by the next command taking them or by `repair`
+ * (late-writes.ts; a command writing a watched document drops the watch with its commit).
+ * Each step is conditional on the
  * values its plan read, and each undo on what its step wrote, so undoing a step that never ran,
  * or that lost a race, touches nobody else's data. `repair --all` never takes over a live
  * owner: it inserts an `expire` record carrying the owner's lease, so the owner fails its next
@@ -69,8 +73,9 @@
  * parameters: the entry point builds them from the environment's test hooks, tests inject
  * their own (test/e2e/journal.test.ts).
  *
- * One limit remains, as with any lease without server-side fencing: a write already sent
- * when its process stalls for longer than its remaining lease can still land after a takeover.
+ * As with any lease without server-side fencing, a write already sent when its process stalls
+ * for longer than its remaining lease can still land after a takeover: that is what the
+ * settler's watches (late-writes.ts) are for.
  */
 import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Db, Document, MongoClient } from 'mongodb';
@@ -80,18 +85,11 @@ import type { ServiceCall } from '../mender/services';
 import type { DeliveryOutcome } from '../mender/workflows';
 import type { CacheWork } from '../mender/limit-cache';
 import { LockTable, type LockDoc, type LockKey } from './locks';
+import { stateFilter, stateUpdate, type FieldState, type Target } from './field-state';
+import { LATE_WRITES, LateWrites, documentKey, lateWrite, watchable, watchedKey, type LateWrite, type WatchDoc, type Watched } from './late-writes';
 import { Chains, ServerClock, monotonicMs, newOwner, ownerGone, recordId, type LeaseRecord, type Owner, type RecordKind } from './ownership';
 
-export interface Target {
-  db: string;
-  coll: string;
-}
-
-/** Values of the touched fields: present ones in `set`, absent ones in `unset`. */
-export interface FieldState {
-  set: Document;
-  unset: string[];
-}
+export type { Target, FieldState } from './field-state';
 
 /**
  * What an operation does, one document or call at a time. Kinds with an undo may be plan
@@ -233,6 +231,8 @@ function heldTenant(key: string): string | null {
 export interface RepairReport {
   rolled_back: string[];
   finalized: string[];
+  /** Writes of rolled-back operations that landed afterwards, undone (late-writes.ts). */
+  late_writes_undone: LateWrite[];
   /** Operations whose owner is alive (its lease is current): left alone (`--all`: their owners stop, and they are settled once the lease ends). */
   in_progress: InProgress[];
 }
@@ -334,19 +334,6 @@ export class LostOwnership extends ConflictError {
       'what it had written is rolled back or finished by whoever settles the operation; check the result and run the command again if needed',
     );
   }
-}
-
-function stateFilter(state: FieldState): Document {
-  const filter: Document = { ...state.set };
-  for (const field of state.unset) filter[field] = { $exists: false };
-  return filter;
-}
-
-function stateUpdate(state: FieldState): Document {
-  const update: Document = {};
-  if (Object.keys(state.set).length > 0) update.$set = state.set;
-  if (state.unset.length > 0) update.$unset = Object.fromEntries(state.unset.map((f) => [f, '']));
-  return update;
 }
 
 function sameTarget(a: Target, b: Target): boolean {
@@ -473,6 +460,10 @@ export class Journal {
   readonly plans: Collection<PlanDoc>;
   readonly locks: LockTable;
   readonly chains: Chains;
+  /** Watches on writes of rolled-back operations that may still land (late-writes.ts). */
+  readonly lateWrites: LateWrites;
+  /** Late writes this process undid (repair reports them). */
+  readonly lateUndone: LateWrite[] = [];
   private readonly owner: Owner;
   private readonly hooks: FaultHooks;
   private readonly breakBefore: ReadonlySet<number>;
@@ -493,6 +484,7 @@ export class Journal {
     this.plans = home.collection<PlanDoc>(JOURNAL_PLANS);
     this.locks = new LockTable(home.collection<LockDoc>(LOCKS), this.owner);
     this.chains = new Chains(home.collection<LeaseRecord>(LEASES));
+    this.lateWrites = new LateWrites(home.collection<WatchDoc>(LATE_WRITES), (t) => this.coll(t));
     const local = options.clock;
     this.clock = new ServerClock(
       options.serverTime ?? (() => serverTime(client)),
@@ -676,11 +668,14 @@ export class Journal {
       await this.append(lease, 'take');
       lease.start();
       await this.acquire(lease, sorted);
+      // Under the locks, before anything is read: late writes of rolled-back operations on these tenants.
+      const watched = await this.settleLateWrites(sorted);
       const { op, result } = await body();
       await this.fault('decided');
       if (op && (op.steps.length > 0 || op.finalize.length > 0)) {
-        await this.openOrDiscard(lease, op);
-        await this.execute(lease, op);
+        const done = this.retiring(op, watched);
+        await this.openOrDiscard(lease, done);
+        await this.execute(lease, done);
       }
       return result;
     } catch (err) {
@@ -696,6 +691,71 @@ export class Journal {
           .release(lease.keys, lease.opId)
           .then(() => lease.forgetChain())
           .catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Under our locks `keys`: undo the late writes that landed on what they cover, drop the
+   * watches done with, and return those still waiting (one query when there are none).
+   */
+  private async settleLateWrites(keys: readonly LockKey[]): Promise<WatchDoc[]> {
+    const watches = await this.lateWrites.on(keys);
+    if (watches.length === 0) return [];
+    const { undone, waiting } = await this.lateWrites.settle(watches, await this.now());
+    if (undone.length > 0) {
+      this.lateUndone.push(...undone);
+      this.options.notice?.(
+        `undid ${undone.length} write(s) of rolled-back operation(s) that landed after their rollback (${[...new Set(undone.map((u) => u.command ?? u.op))].join(', ')})`,
+      );
+    }
+    return waiting;
+  }
+
+  /**
+   * The operation, dropping in its roll-forward the watches on documents it writes: once it has
+   * committed, those documents hold its values, which no late write may be taken for (and a
+   * late write, conditional on the values before, can no longer match them).
+   */
+  private retiring(op: Operation, watched: readonly WatchDoc[]): Operation {
+    if (watched.length === 0) return op;
+    const written = new Set<string>();
+    for (const step of op.steps) {
+      if (step.kind === 'update') written.add(documentKey(step.target, step.id));
+      else if (step.kind === 'updateGroup') for (const id of step.ids) written.add(documentKey(step.target, id));
+      else if (step.kind === 'delete') written.add(documentKey(step.target, step.doc._id));
+    }
+    // Forward-only changes (a batch suspension) write in their roll-forward.
+    for (const step of op.finalize) if (step.kind === 'updateIn') for (const id of step.values) written.add(documentKey(step.target, id));
+    const retired = watched.filter((w) => written.has(watchedKey(w.write))).map((w) => w._id);
+    if (retired.length === 0) return op;
+    const target = { db: this.lateWrites.coll.dbName, coll: LATE_WRITES };
+    return { ...op, finalize: [...op.finalize, { kind: 'deleteIn', target, field: '_id', values: retired }] };
+  }
+
+  /**
+   * `repair`: the late writes of every watch whose locks nobody alive holds, each lock set taken
+   * as a command takes it (exclusive). Those held by a live operation wait for it or a later repair.
+   */
+  private async settleAllLateWrites(busy: ReadonlySet<string>): Promise<void> {
+    const watches = await this.lateWrites.all();
+    const sets = new Map<string, LockKey[]>();
+    for (const w of watches) {
+      if (w.locks.some((k) => busy.has(k))) continue;
+      const keys = [...new Set(w.locks)].sort() as LockKey[];
+      sets.set(keys.join('\u0000'), keys);
+    }
+    for (const keys of sets.values()) {
+      if (keys.length === 0) {
+        const { undone } = await this.lateWrites.settle(watches.filter((w) => w.locks.length === 0), await this.now());
+        this.lateUndone.push(...undone);
+        continue;
+      }
+      try {
+        await this.exclusive(keys, async () => ({ op: null, result: undefined }));
+      } catch (err) {
+        // Taken meanwhile by a live command: it looks at these watches itself.
+        if (!(err instanceof ConflictError)) throw err;
       }
     }
   }
@@ -1154,6 +1214,8 @@ export class Journal {
         return 'finalized';
       }
       await this.undo(plan?.steps ?? [], lease, true);
+      // A write of the plan still on its way lands after this rollback: watched until undone (late-writes.ts).
+      await this.lateWrites.record(opId, doc.command ?? null, await this.now(), Array.isArray(doc.locks) ? doc.locks : [], watchedOf(plan?.steps ?? []));
       await this.forget(lease);
       return 'rolled_back';
     } catch (err) {
@@ -1197,8 +1259,9 @@ export class Journal {
    * ends the ownership of live owners: they stop at their next confirmation, and their
    * operations are settled once their lease runs out (reported as in progress until then).
    */
-  async repair(options: { all?: boolean } = {}): Promise<RepairReport> {
-    const report: RepairReport = { rolled_back: [], finalized: [], in_progress: [] };
+  async repair(options: { all?: boolean; lateWrites?: boolean } = {}): Promise<RepairReport> {
+    const report: RepairReport = { rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] };
+    const undoneBefore = this.lateUndone.length;
     const docs = new Map((await this.journal.find({}).toArray()).map((d) => [d._id, d]));
     const locks = await this.locks.all();
     const ops = [...new Set([...docs.keys(), ...locks.map((l) => l.op_id), ...(await this.chains.ops())])];
@@ -1240,7 +1303,25 @@ export class Journal {
       const outcome = await this.settle(op, head);
       if (outcome === 'rolled_back' || outcome === 'finalized') report[outcome].push(op);
     }
+    if (options.lateWrites) {
+      const live = new Set(report.in_progress.map((p) => p.id));
+      await this.settleAllLateWrites(new Set(locks.filter((l) => live.has(l.op_id)).map((l) => l._id)));
+      report.late_writes_undone = this.lateUndone.slice(undoneBefore);
+    }
     return report;
+  }
+
+  /**
+   * For `check`: writes of rolled-back operations that landed afterwards and are not undone
+   * yet, leaving out those whose locks are held (the holder looks at them itself).
+   */
+  async landedLateWrites(): Promise<LateWrite[]> {
+    const watches = await this.lateWrites.all();
+    if (watches.length === 0) return [];
+    const held = new Set((await this.locks.all()).map((l) => l._id));
+    const free = watches.filter((w) => !w.locks.some((k) => held.has(k)));
+    const verdicts = await this.lateWrites.verdicts(free, await this.now());
+    return free.filter((w) => verdicts.get(w) === 'landed').map(lateWrite);
   }
 
   /** Settle what dead processes left; one query when there is nothing (called before every change). */
@@ -1249,7 +1330,7 @@ export class Journal {
     // A chain left without any operation (none should be) costs no round trip here: it is
     // deleted by the next repair, this one's when there is an operation to settle.
     const any = await this.journal.findOne({}, { projection: { _id: 1 } });
-    if (!any) return { rolled_back: [], finalized: [], in_progress: [] };
+    if (!any) return { rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] };
     return this.repair();
   }
 
@@ -1362,7 +1443,7 @@ export class Journal {
 
   /** Create the journal's collections up front, so a failed command never leaves one behind. */
   async ensureCollections(): Promise<void> {
-    for (const coll of [this.journal, this.plans, this.locks.coll, this.chains.coll].map((c) => c.db.collection(c.collectionName))) {
+    for (const coll of [this.journal, this.plans, this.locks.coll, this.chains.coll, this.lateWrites.coll].map((c) => c.db.collection(c.collectionName))) {
       const exists = await coll.db.listCollections({ name: coll.collectionName }, { nameOnly: true }).hasNext();
       if (exists) continue;
       try {
@@ -1408,4 +1489,24 @@ function noAnswer(err: unknown): boolean {
 /** An operation of an earlier release: owned through its own `lease_until`, without a chain. */
 function isLegacy(doc: JournalDoc): boolean {
   return doc.format === undefined && doc.lease_until instanceof Date;
+}
+
+/** The writes of a plan that could land late and are watched: its updates (one per document) without secrets (late-writes.ts). */
+function watchedOf(steps: readonly Step[]): Watched[] {
+  const out: Watched[] = [];
+  for (const step of steps) {
+    if (step.kind === 'update') {
+      if (watchable(step.before, step.after)) out.push({ kind: 'update', target: step.target, id: step.id, before: step.before, after: step.after });
+    } else if (step.kind === 'updateGroup' && watchable(step.before, step.after)) {
+      step.ids.forEach((id, i) => {
+        const value = step.separate.values[i];
+        const before: FieldState =
+          value === undefined || value === null
+            ? { set: step.before.set, unset: [...step.before.unset, step.separate.field] }
+            : { set: { ...step.before.set, [step.separate.field]: value }, unset: step.before.unset };
+        out.push({ kind: 'update', target: step.target, id, before, after: step.after });
+      });
+    }
+  }
+  return out;
 }

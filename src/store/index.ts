@@ -421,7 +421,7 @@ export class Store {
   }
 
   async repair(all = false): Promise<RepairReport> {
-    return this.guard(() => this.journal.repair({ all }));
+    return this.guard(() => this.journal.repair({ all, lateWrites: true }));
   }
 
   /**

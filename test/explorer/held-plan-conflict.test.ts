@@ -80,7 +80,7 @@ describe('a reallocation plan held on the wire while its operation is settled an
     expect(undoneFirst).toBe(true);
 
     const settled = await settle(dbs);
-    expect(JSON.parse(settled.stdout)).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect(JSON.parse(settled.stdout)).toEqual({ rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] });
     expect(await violations(dbs, w, s, log)).toEqual([]);
   });
 });

@@ -40,7 +40,7 @@ describe('records inserted into a chain while its owner deletes it', () => {
     const r = await repair;
     expect(r.code).toBe(0);
     // A finished: nothing is in progress, and nothing of A is left.
-    expect(JSON.parse(r.stdout)).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] });
     expect(await (await client()).db(dbs.deviceauth).collection('limits').findOne({ tenant_id: w.children[0] })).toMatchObject({ value: 30 });
     expect(await db.collection('tenantadm_leases').find({}).toArray()).toEqual([]);
     expect(await db.collection('tenantadm_journal').countDocuments()).toBe(0);
@@ -122,7 +122,7 @@ describe('records inserted into a chain while its owner deletes it', () => {
     expect(JSON.parse(check.stdout).findings).toEqual([expect.objectContaining({ kind: 'stray_leases', count: 1, sample_ids: ['gone-op'] })]);
     // A change meanwhile is not held up by it (and costs no round trip for it); repair deletes it.
     expect((await run(dbs, ['set-device-limit', '--tenant', w.children[0]!, '--device-limit', '10'])).code).toBe(0);
-    expect(JSON.parse((await run(dbs, ['repair'])).stdout)).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect(JSON.parse((await run(dbs, ['repair'])).stdout)).toEqual({ rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] });
     expect(await db.collection('tenantadm_leases').find({}).toArray()).toEqual([]);
     expect((await run(dbs, ['check'])).code).toBe(0);
   });

@@ -70,7 +70,7 @@ describe('a plan whose held write is lost after its operation was settled and a 
     expect(r.stderr).toMatch(/had no answer: it is not undone/);
 
     const settled = await settle(dbs);
-    expect(JSON.parse(settled.stdout)).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect(JSON.parse(settled.stdout)).toEqual({ rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] });
     expect(await violations(dbs, w, s, log)).toEqual([]);
   });
 });

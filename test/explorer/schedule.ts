@@ -282,20 +282,7 @@ export async function settle(dbs: Dbs): Promise<RunResult> {
   return last;
 }
 
-/** Violations that are known gaps of today's code, pinned by their own tests: counted, not failing. */
-export const KNOWN = 'known: ';
-export const knownSeen: string[] = [];
-
 const formatLimit = (v: number | undefined) => (v === undefined || v < 0 ? 'unlimited' : String(v));
-
-/** The max_devices value a limit command writes on tenant `id` (formatted), if it writes one there. */
-function writesOn(cmd: Cmd, w: World, id: string): string | undefined {
-  if (cmd.kind === 'spLimit' && id === w.sp) return formatLimit(cmd.value);
-  if (cmd.kind === 'alloc' && w.children[cmd.child] === id) return formatLimit(cmd.value);
-  if (cmd.kind === 'plan' && w.children[cmd.child] === id) return formatLimit(cmd.value);
-  if (cmd.kind === 'plan' && w.children[cmd.child2] === id) return formatLimit(cmd.value2);
-  return undefined;
-}
 
 /** What broke, one line each; empty when every invariant holds. */
 export async function violations(dbs: Dbs, w: World, s: Schedule, log: Ran[]): Promise<string[]> {
@@ -389,11 +376,7 @@ export async function violations(dbs: Dbs, w: World, s: Schedule, log: Ran[]): P
       at = to!;
     }
     const now = formatLimit(limitOf(id, 'max_devices'));
-    // A command killed before its commit point never committed, so nobody rolls it forward: its
-    // value standing is its write landing after a rival rolled its operation back (journal.ts's
-    // one limit; late-write-killed-at-commit.test.ts), a known gap, not a lost entry.
-    const late = log.some((r) => r.result.signal === 'SIGKILL' && r.cmd.fault.kind === 'kill' && r.cmd.fault.at !== 'finalize' && writesOn(r.cmd, w, id) === now);
-    if (at !== now) out.push(`${late ? KNOWN : ''}audit of ${id === w.sp ? 'sp' : `child-${w.children.indexOf(id)}`} ends at ${at}, its limit is ${now} (entries: ${chain.map(([a, b]) => `${a} -> ${b}`).join(', ') || 'none'})`);
+    if (at !== now) out.push(`audit of ${id === w.sp ? 'sp' : `child-${w.children.indexOf(id)}`} ends at ${at}, its limit is ${now} (entries: ${chain.map(([a, b]) => `${a} -> ${b}`).join(', ') || 'none'})`);
   }
   return out;
 }
@@ -403,12 +386,7 @@ export async function explore(dbs: Dbs, s: Schedule, proxy: TcpProxy): Promise<v
   const w = await seedWorld(dbs, s.seeded);
   const log = await runSchedule(dbs, w, s, proxy);
   const repaired = await settle(dbs);
-  const all = await violations(dbs, w, s, log);
-  const broken = all.filter((v) => !v.startsWith(KNOWN));
-  for (const v of all.filter((x) => x.startsWith(KNOWN))) {
-    knownSeen.push(v);
-    if (process.env.EXPLORE_PROGRESS) process.stderr.write(`explore: ${v}\n`);
-  }
+  const broken = await violations(dbs, w, s, log);
   if (process.env.EXPLORE_VERBOSE) process.stderr.write(`schedule (seeded ${JSON.stringify(s.seeded)}):\n  ${log.map(describeRan).join('\n  ')}\n  => ${broken.length ? broken.join('; ') : 'ok'}\n`);
   if (repaired.code !== 0 || JSON.parse(repaired.stdout || '{}').in_progress?.length) broken.unshift(`final repair: exit ${repaired.code} ${repaired.stdout} ${repaired.stderr}`);
   if (broken.length > 0) {

@@ -37,7 +37,7 @@ describe('repair --all reading a chain its owner deleted meanwhile', () => {
     // the journal document after the claim finds A finished: nothing is rolled back.
     chainRead.release();
     const r = await repair;
-    expect(JSON.parse(r.stdout)).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] });
     expect(await c.db(dbs.deviceauth).collection('limits').findOne({ tenant_id: w.children[0] })).toMatchObject({ value: 20 });
     expect(await c.db(dbs.tenantadm).collection('tenantadm_leases').countDocuments()).toBe(0);
     const audit = await c.db(dbs.audit).collection('tenantadm_audit').find({}).toArray();

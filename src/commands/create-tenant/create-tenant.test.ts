@@ -134,7 +134,7 @@ describe('create-tenant', () => {
     expect(half).not.toBeNull();
     const again = await create('half', ['--admin-email', 'h@half.example', '--password-file', passwordFile(ctx.dir), '--if-not-exists']);
     expect(again.id).not.toBe(half!._id.toHexString());
-    expect(await runJson(ctx.dbs, ['repair'])).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect(await runJson(ctx.dbs, ['repair'])).toEqual({ rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] });
     expect((await runJson(ctx.dbs, ['get-tenant', '--name', 'half'])).id).toBe(again.id);
     expect((await runJson(ctx.dbs, ['list-users', '--tenant', again.id])).map((u: any) => u.email)).toEqual(['h@half.example']);
   });

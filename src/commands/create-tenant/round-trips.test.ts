@@ -18,12 +18,12 @@ describe('writes read only what their rules need', () => {
     expect(c.byName.aggregate).toBeUndefined();
     // The journal's repair check, the name (under its lock), the email, the newest stored token (for
     // the token format; none here, so no look for the other format), the new token's uniqueness (under
-    // its lock); deviceauth's version is not needed for 10.
-    expect(c.byName.find).toBe(5);
+    // its lock), the watches on late writes (under the locks); deviceauth's version is not needed for 10.
+    expect(c.byName.find).toBe(6);
     // Writes: the server's time (hello), the first ownership record, the three locks (name, tenant, token) in one
     // insert, the operation with its plan, tenant, limit and user (an ownership record before the last two), the
     // commit record, the audit entries (already committed), then the clean-up: operation, locks, ownership records.
-    expect(c.byName).toEqual({ find: 5, listIndexes: 1, hello: 1, insert: 10, delete: 3, endSessions: 1 });
+    expect(c.byName).toEqual({ find: 6, listIndexes: 1, hello: 1, insert: 10, delete: 3, endSessions: 1 });
     expect(c.total).toBe(21);
   });
 });

@@ -13,7 +13,7 @@ describe('repair', () => {
     const before = await snapshot(ctx.dbs);
     const r = await run(ctx.dbs, ['repair']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(r.stdout)).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect(JSON.parse(r.stdout)).toEqual({ rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] });
     expect(await snapshot(ctx.dbs)).toEqual(before);
   });
 
@@ -23,18 +23,18 @@ describe('repair', () => {
     expect(killed.signal).toBe('SIGKILL');
     expect(await journal()).toHaveLength(1);
     const report = await runJson(ctx.dbs, ['repair']);
-    expect(report).toEqual({ rolled_back: [expect.any(String)], finalized: [], in_progress: [] });
+    expect(report).toEqual({ rolled_back: [expect.any(String)], finalized: [], late_writes_undone: [], in_progress: [] });
     const nonEmpty = (s: Record<string, unknown[]>) => Object.fromEntries(Object.entries(s).filter(([, v]) => v.length > 0));
     expect(nonEmpty(await snapshot(ctx.dbs))).toEqual(nonEmpty(before));
     // Settled once: a second repair finds nothing.
-    expect(await runJson(ctx.dbs, ['repair'])).toEqual({ rolled_back: [], finalized: [], in_progress: [] });
+    expect(await runJson(ctx.dbs, ['repair'])).toEqual({ rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] });
   });
 
   it('finishes an operation killed after its commit point: the tenant stands and its audit entries are written', async () => {
     const killed = await run(ctx.dbs, createTenant('finished'), { env: killedAt('finalize') });
     expect(killed.signal).toBe('SIGKILL');
     const report = await runJson(ctx.dbs, ['repair']);
-    expect(report).toEqual({ rolled_back: [], finalized: [expect.any(String)], in_progress: [] });
+    expect(report).toEqual({ rolled_back: [], finalized: [expect.any(String)], late_writes_undone: [], in_progress: [] });
     const tenant = await runJson(ctx.dbs, ['get-tenant', '--name', 'finished']);
     expect(await (await client()).db(ctx.dbs.audit).collection('tenantadm_audit').countDocuments({ tenant_id: tenant.id, state: 'committed' })).toBe(2);
     expect(await journal()).toEqual([]);
@@ -47,7 +47,7 @@ describe('repair', () => {
     expect(killed.signal).toBe('SIGKILL');
     expect(await journal()).toHaveLength(1);
     const started = Date.now();
-    expect(await runJson(ctx.dbs, ['repair'])).toEqual({ rolled_back: [expect.any(String)], finalized: [], in_progress: [] });
+    expect(await runJson(ctx.dbs, ['repair'])).toEqual({ rolled_back: [expect.any(String)], finalized: [], late_writes_undone: [], in_progress: [] });
     const nonEmpty = (s: Record<string, unknown[]>) => Object.fromEntries(Object.entries(s).filter(([, v]) => v.length > 0));
     expect(nonEmpty(await snapshot(ctx.dbs))).toEqual(nonEmpty(before));
     // A script that re-runs the command after the kill goes through at once.
@@ -68,7 +68,7 @@ describe('repair', () => {
 
   it('--all --yes settles like repair; --yes alone is refused (exit 2)', async () => {
     await run(ctx.dbs, createTenant('all'), { env: killedAt('step:0') });
-    expect(await runJson(ctx.dbs, ['repair', '--all', '--yes'])).toEqual({ rolled_back: [expect.any(String)], finalized: [], in_progress: [] });
+    expect(await runJson(ctx.dbs, ['repair', '--all', '--yes'])).toEqual({ rolled_back: [expect.any(String)], finalized: [], late_writes_undone: [], in_progress: [] });
     const stderr = await expectFailsCleanly(ctx.dbs, ['repair', '--yes'], 2);
     expect(stderr).toContain('--yes goes with --all');
   });

@@ -49,11 +49,12 @@ describe('writes read only what their rules need', () => {
     expect(JSON.parse(c.stdout)).toMatchObject([{ id: children[0], before: 1, after: 7, changed: true }]);
     expect(c.byName.listIndexes).toBeUndefined();
     expect(c.byName.aggregate).toBeUndefined();
-    // Repair check, the child (before the locks), SP and children, limits, deviceauth's version (for the cache keys in the warning).
-    expect(c.byName.find).toBe(5);
+    // Repair check, the child (before the locks), the watches on late writes (under the locks), SP and children, limits,
+    // deviceauth's version (for the cache keys in the warning).
+    expect(c.byName.find).toBe(6);
     // The server's time (hello), the operation's first ownership record, the SP's lock, the operation with its plan,
     // the limit, the commit record, the audit entry; the clean-up: operation, lock, ownership records.
-    expect(c.byName).toEqual({ find: 5, hello: 1, insert: 5, update: 1, delete: 3, endSessions: 1 });
+    expect(c.byName).toEqual({ find: 6, hello: 1, insert: 5, update: 1, delete: 3, endSessions: 1 });
     expect(c.total).toBe(16);
   });
 
