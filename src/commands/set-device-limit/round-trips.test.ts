@@ -55,7 +55,7 @@ describe('writes read only what their rules need', () => {
     // The server's time (hello), the operation's first ownership record, the SP's lock, the operation with its plan,
     // the limit, the commit record, the audit entry; the clean-up: operation, lock, ownership records.
     expect(c.byName).toEqual({ find: 6, hello: 1, insert: 5, update: 1, delete: 3, endSessions: 1 });
-    expect(c.total).toBe(16);
+    expect(c.total).toBe(17);
   });
 
   it("set-device-limit resolves deviceauth's schema profile before writing: when it cannot be told, exit 5 and nothing written", async () => {
