@@ -1304,8 +1304,10 @@ export class Journal {
       if (outcome === 'rolled_back' || outcome === 'finalized') report[outcome].push(op);
     }
     if (options.lateWrites) {
-      const live = new Set(report.in_progress.map((p) => p.id));
-      await this.settleAllLateWrites(new Set(locks.filter((l) => live.has(l.op_id)).map((l) => l._id)));
+      // Locks of operations not settled here are held by a live command (one still reading has
+      // no operation yet): its lock set's watches are its own to look at, not ours to wait for.
+      const settled = new Set([...report.rolled_back, ...report.finalized]);
+      await this.settleAllLateWrites(new Set(locks.filter((l) => !settled.has(l.op_id)).map((l) => l._id)));
       report.late_writes_undone = this.lateUndone.slice(undoneBefore);
     }
     return report;
