@@ -22,17 +22,17 @@
  *      than lease/3 ago, so 2/3 of the lease remains and nobody can have claimed X;
  *   3. before every batch of steps after the first it confirms by inserting `X:n+1` (renew);
  *      a duplicate key means another process claimed X or `repair --all` expired it: it stops
- *      (exit 4), and undoes, conditionally, the batch it sent since its last confirmation (so
- *      does an owner that, rolling back after a conflict, finds it lost at a confirmation).
- *      That undo has no ownership: X may be settled and its locks free, and an undo conditional
- *      on the values the batch wrote cannot tell them from the same values a rival committed
- *      since (an ABA). So it is made only for a batch the server answered (it landed, at least
- *      in part; one answered with no update matching landed nothing). A batch with no answer
- *      (a lost connection) most likely never arrived: an owner that lost X leaves it and says so
- *      (test/explorer/lost-write-aba.test.ts). Should it land after all, after the settler's
- *      rollback, the settler's watch undoes it (late-writes.ts). Not guaranteed: an answered
- *      batch that had landed before the settler's rollback (its answer came after the lease
- *      ran out), or that matched only in part, still reverts a rival's identical value;
+ *      (exit 4). The batch it sent since its last confirmation (so for an owner that, rolling
+ *      back after a conflict, finds it lost at a confirmation) may land, or have landed, after
+ *      whoever settles X rolled it back. The settler leaves a watch on each update of X's plan
+ *      (late-writes.ts), and the owner looks at them under X's locks only (afterLoss: once the
+ *      settler has freed them, within the lock wait; else the next command or `repair` does),
+ *      as every command taking those locks does. Never by value without the locks: X may be
+ *      settled and a rival may have committed the very values the batch wrote since (an ABA:
+ *      test/explorer/lost-write-aba.test.ts, answered-late-aba.test.ts). A batch with no answer
+ *      (a lost connection) is said on stderr. Inserts and updates of secrets get no watch: they
+ *      are undone at once, conditionally, when the batch was answered (an insert's undo matches
+ *      only the document it inserted, under its own id);
  *   4. the commit point is the insert of a `commit` record. A rival's claim and the owner's
  *      commit race for the same n+1, so either the commit stands (whoever settles X later rolls
  *      forward: a `commit` record exists) or the claim does (X is rolled back);
@@ -464,6 +464,8 @@ export class Journal {
   readonly lateWrites: LateWrites;
   /** Late writes this process undid (repair reports them). */
   readonly lateUndone: LateWrite[] = [];
+  /** Waiting for the locks of our own lost operation (afterLoss): not said on stderr. */
+  private waitingSilently = false;
   private readonly owner: Owner;
   private readonly hooks: FaultHooks;
   private readonly breakBefore: ReadonlySet<number>;
@@ -791,10 +793,10 @@ export class Journal {
     } catch (err) {
       if (err instanceof ProcessKilled) throw err;
       if (err instanceof LostOwnership) {
-        // What we sent since our last confirmation may have landed after the one that took
-        // over undid the plan: undo it, each undo conditional on what its step wrote.
+        // What we sent since our last confirmation (answered: we went on to confirm) may have
+        // landed after the one that took over undid the plan.
         this.abandon(lease);
-        await this.undo(op.steps.slice(confirmedBefore, reached), null).catch(() => undefined);
+        await this.afterLoss(lease, op.steps.slice(confirmedBefore, reached), true);
         throw err;
       }
       await this.rollBack(lease, op.steps.slice(0, reached), op.steps.slice(confirmedBefore, reached), unanswered);
@@ -838,14 +840,40 @@ export class Journal {
       // does; either way the operator needs the cause, which the caller throws.
       this.abandon(lease);
       if (!(err instanceof LostOwnership) || unconfirmed.length === 0) return;
-      if (!unanswered) {
-        await this.undo(unconfirmed, null).catch(() => undefined);
-        return;
+      if (unanswered) {
+        this.options.notice?.(
+          `this command lost its operation to another tenantadm while its last write (${unconfirmed.length} step(s)) had no answer: ` +
+            'it is not undone by value, as another command may have written the same values since; should it still land, the next command on these tenants (or `tenantadm repair`) undoes it',
+        );
       }
-      this.options.notice?.(
-        `this command lost its operation to another tenantadm while its last write (${unconfirmed.length} step(s)) had no answer: ` +
-          'it is not undone, as another command may have written the same values since; should that write still land, `tenantadm check` reports what it breaks',
-      );
+      await this.afterLoss(lease, unconfirmed, !unanswered);
+    }
+  }
+
+  /**
+   * An owner that lost its operation after sending `unconfirmed` (the steps since its last
+   * confirmation): they may land, or have landed, after whoever settles the operation rolled
+   * it back. The updates the settler watches are looked at under the operation's locks, as
+   * every command taking them does (late-writes.ts): taken once the settler has freed them (or
+   * settling the operation itself once its lease has run out), within the lock wait; past it,
+   * the next command on these tenants or `repair` does it. Never by value without the locks,
+   * which could revert a rival's identical committed value. The steps without a watch (inserts,
+   * whose undo matches only the document inserted, with its own id; updates of secrets) are
+   * undone at once, conditionally, when the batch was answered (it landed, at least in part).
+   */
+  private async afterLoss(lease: Lease, unconfirmed: Step[], answered: boolean): Promise<void> {
+    const watched = watchedOf(unconfirmed).length > 0;
+    const unwatched = unconfirmed.filter((step) => watchedOf([step]).length === 0);
+    if (answered && unwatched.length > 0) await this.undo(unwatched, null).catch(() => undefined);
+    if (!watched || lease.keys.length === 0) return;
+    // Its own lost operation holds them: no "waiting for ..., held by" (our own pid) to say.
+    this.waitingSilently = true;
+    try {
+      await this.exclusive(lease.keys, async () => ({ op: null, result: undefined }));
+    } catch (err) {
+      if (err instanceof ProcessKilled) throw err;
+    } finally {
+      this.waitingSilently = false;
     }
   }
 
@@ -1148,7 +1176,7 @@ export class Journal {
           'nothing was changed; run the command again in a moment',
         );
       }
-      if (told !== key) {
+      if (told !== key && !this.waitingSilently) {
         this.options.notice?.(`waiting for ${key}, held by pid ${holder.pid} on ${holder.host}`);
         told = key;
       }
@@ -1262,6 +1290,8 @@ export class Journal {
   async repair(options: { all?: boolean; lateWrites?: boolean } = {}): Promise<RepairReport> {
     const report: RepairReport = { rolled_back: [], finalized: [], late_writes_undone: [], in_progress: [] };
     const undoneBefore = this.lateUndone.length;
+    /** Operations whose locks this repair freed (settled, released, or locks of no operation). */
+    const freed = new Set<string>();
     const docs = new Map((await this.journal.find({}).toArray()).map((d) => [d._id, d]));
     const locks = await this.locks.all();
     const ops = [...new Set([...docs.keys(), ...locks.map((l) => l.op_id), ...(await this.chains.ops())])];
@@ -1276,6 +1306,7 @@ export class Journal {
           if (lock.lease_until) await this.locks.breakLegacy(lock, now);
           else await this.locks.coll.deleteOne({ _id: lock._id, op_id: op });
         }
+        freed.add(op);
         continue;
       }
       const live = head ? !this.gone(head, now) : isLegacy(doc!) && doc!.lease_until!.getTime() >= now.getTime();
@@ -1302,12 +1333,12 @@ export class Journal {
       }
       const outcome = await this.settle(op, head);
       if (outcome === 'rolled_back' || outcome === 'finalized') report[outcome].push(op);
+      if (outcome) freed.add(op);
     }
     if (options.lateWrites) {
-      // Locks of operations not settled here are held by a live command (one still reading has
-      // no operation yet): its lock set's watches are its own to look at, not ours to wait for.
-      const settled = new Set([...report.rolled_back, ...report.finalized]);
-      await this.settleAllLateWrites(new Set(locks.filter((l) => !settled.has(l.op_id)).map((l) => l._id)));
+      // Locks this repair did not free are held by a live command (one still reading has no
+      // operation yet): its lock set's watches are its own to look at, not ours to wait for.
+      await this.settleAllLateWrites(new Set(locks.filter((l) => !freed.has(l.op_id)).map((l) => l._id)));
       report.late_writes_undone = this.lateUndone.slice(undoneBefore);
     }
     return report;
@@ -1315,12 +1346,14 @@ export class Journal {
 
   /**
    * For `check`: writes of rolled-back operations that landed afterwards and are not undone
-   * yet, leaving out those whose locks are held (the holder looks at them itself).
+   * yet, leaving out those whose locks a live command holds (it looks at them itself).
    */
   async landedLateWrites(): Promise<LateWrite[]> {
     const watches = await this.lateWrites.all();
     if (watches.length === 0) return [];
-    const held = new Set((await this.locks.all()).map((l) => l._id));
+    // Locks of a dead holder do not count: repair settles it, then undoes the write.
+    const dead = new Set(await this.deadLocks());
+    const held = new Set((await this.locks.all()).map((l) => l._id).filter((k) => !dead.has(k)));
     const free = watches.filter((w) => !w.locks.some((k) => held.has(k)));
     const verdicts = await this.lateWrites.verdicts(free, await this.now());
     return free.filter((w) => verdicts.get(w) === 'landed').map(lateWrite);

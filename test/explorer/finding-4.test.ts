@@ -104,7 +104,7 @@ describe('finding 4: a write held on the wire across repair --all and a rival al
     const undo = proxy.holdNext(commandOn('update', 'limits'));
     write.release();
     await undo.seen;
-    // The process dies (kill -9, a host crash) with its undo still on the wire.
+    // The process dies (kill -9, a host crash) with its undo (under the SP's lock, as every look at a watch) still on the wire.
     a.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     // Its connections go first, so the held undo is dropped with them, never sent.
@@ -114,7 +114,8 @@ describe('finding 4: a write held on the wire across repair --all and a rival al
     // B settled A's operation before the write landed, and left a watch on it: check says so, repair undoes it.
     const found = await run(dbs, ['check']);
     expect(found.code).toBe(5);
-    expect((JSON.parse(found.stdout).findings as { kind: string }[]).map((f) => f.kind).sort()).toEqual(['late_write', 'sp_over_allocated']);
+    // A died holding the SP's lock (it takes the locks to undo a watched write): its lock is expired too.
+    expect((JSON.parse(found.stdout).findings as { kind: string }[]).map((f) => f.kind).sort()).toEqual(['expired_locks', 'late_write', 'sp_over_allocated']);
     const settled = await settle(dbs);
     expect(JSON.parse(settled.stdout).late_writes_undone).toEqual([expect.objectContaining({ command: 'set-device-limit', collection: 'limits' })]);
     expect(await limitsOf()).toEqual({ sp: 100, c0: 0, c1: 90 });

@@ -9,8 +9,9 @@
  * first confirmation failed (the operation had been settled), and it gave up the undo to "the
  * one that took over", who had already finished: it exited 4 saying nothing was changed, with
  * child-0 at 60 and no audit entry for it. Now an owner that finds it lost ownership while
- * rolling back undoes, conditionally, what it sent since its last confirmation (journal.ts
- * `rollBack`), as it already did when the lost ownership showed at its next confirmation.
+ * rolling back has what it sent since its last confirmation undone, as when the lost ownership
+ * shows at its next confirmation (journal.ts `afterLoss`): under the locks, through the watch the
+ * settler left on that write (late-writes.ts), never by value without them.
  * Ordered by the TCP proxy (the plan's write held, then its undo) and by each command's end,
  * never by sleeps.
  */
