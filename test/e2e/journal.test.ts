@@ -345,8 +345,10 @@ describe('repair', () => {
     expect(await values()).toEqual({ a: 10, b: 0 });
     a.release();
     await expect(a.done).rejects.toBeInstanceOf(LostOwnership);
-    // The owner undid what it had sent since its last confirmation; its locks stay until the operation is settled.
-    expect(await values()).toEqual({ a: 0, b: 0 });
+    // The owner does not undo by value without the locks (afterLoss: it waited for them within the lock
+    // wait, in vain: its own expired operation holds them). Its write stands under those locks, which stay
+    // until the operation is settled: nobody builds on it.
+    expect(await values()).toEqual({ a: 10, b: 0 });
     expect((await lockDocs()).map((l) => l._id)).toEqual([KEY]);
     clock.advance(LEASE + 1);
     expect((await other.repair()).rolled_back).toHaveLength(1);
@@ -717,10 +719,11 @@ describe('ownership by inserts only, in server time, dead owners (issue 18)', ()
     // The rival cannot take the lock: the operation is not settled.
     const rival = () => processCore().exclusive([KEY], async () => ({ op: op([setCounter('b', 0, 7)]), result: 'B' }));
     await expect(rival()).rejects.toThrow(/is busy/);
-    // A's write lands; A learns at its commit that it lost and undoes what it sent since its last confirmation.
+    // A's write lands; A learns at its commit that it lost. It does not undo by value without the locks
+    // (afterLoss): its writes stand under its operation's locks until the operation is settled.
     pause.release();
     await expect(a).rejects.toBeInstanceOf(LostOwnership);
-    expect(await values()).toEqual({ a: 10, b: 0 });
+    expect(await values()).toEqual({ a: 10, b: 10 });
     await expect(rival()).rejects.toThrow(/is busy/);
     // Once A's lease ran out, the next command settles A's operation first, then decides.
     clock.advance(LEASE + 1);
