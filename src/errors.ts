@@ -236,6 +236,22 @@ export function isDuplicateKeyError(err: unknown): boolean {
   return isDriverError(e) && /UNIQUE constraint failed|duplicate key value violates unique constraint/.test(e.message ?? '');
 }
 
+/** The per-document failures of a bulk write (insertMany, bulkWrite): one or many, as the driver reports them. */
+export function writeErrorsOf(err: unknown): { index?: number; code?: number }[] {
+  const e = err as { writeErrors?: { index?: number; code?: number }[] | { index?: number; code?: number } } | null;
+  if (typeof e !== 'object' || e === null || !e.writeErrors) return [];
+  return Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+}
+
+/**
+ * An unordered insertMany that failed only because some documents were there already (a
+ * re-run finding the first run's): every per-document failure is a duplicate key.
+ */
+export function onlyDuplicateKeys(err: unknown): boolean {
+  const errors = writeErrorsOf(err);
+  return errors.length > 0 ? errors.every((w) => isDuplicateKeyError(w)) : isDuplicateKeyError(err);
+}
+
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }

@@ -79,14 +79,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Db, Document, MongoClient } from 'mongodb';
-import { ConflictError, TenantadmError, isDuplicateKeyError } from '../errors';
+import { ConflictError, TenantadmError, isDuplicateKeyError, onlyDuplicateKeys } from '../errors';
 import { mongo, translateDriverError } from '../mongo';
 import type { ServiceCall } from '../mender/services';
 import type { DeliveryOutcome } from '../mender/workflows';
 import type { CacheWork } from '../mender/limit-cache';
 import { LockTable, type LockDoc, type LockKey } from './locks';
 import { stateFilter, stateUpdate, type FieldState, type Target } from './field-state';
-import { LATE_WRITES, LateWrites, documentKey, lateWrite, watchable, watchedKey, type LateWrite, type WatchDoc, type Watched } from './late-writes';
+import { LATE_WRITES, LateWrites, documentKey, lateWrite, watchable, type LateWrite, type WatchDoc, type Watched } from './late-writes';
 import { Chains, ServerClock, monotonicMs, newOwner, ownerGone, recordId, type LeaseRecord, type Owner, type RecordKind } from './ownership';
 
 export type { Target, FieldState } from './field-state';
@@ -729,7 +729,7 @@ export class Journal {
     }
     // Forward-only changes (a batch suspension) write in their roll-forward.
     for (const step of op.finalize) if (step.kind === 'updateIn') for (const id of step.values) written.add(documentKey(step.target, id));
-    const retired = watched.filter((w) => written.has(watchedKey(w.write))).map((w) => w._id);
+    const retired = watched.filter((w) => written.has(documentKey(w.write.target, w.write.id))).map((w) => w._id);
     if (retired.length === 0) return op;
     const target = { db: this.lateWrites.coll.dbName, coll: LATE_WRITES };
     return { ...op, finalize: [...op.finalize, { kind: 'deleteIn', target, field: '_id', values: retired }] };
@@ -823,11 +823,9 @@ export class Journal {
    * The owner undoes what it applied, still under its ownership; on a lost server the next
    * command does it. `unconfirmed` are the steps sent since its last confirmation: should the
    * ownership turn out lost, they may have landed after the one that took over undid the plan
-   * (a write held on the wire that then met a conflict), so they are undone here, conditionally,
-   * as an owner that learns it lost after sending a batch does (see the top of this file).
-   * Not when that batch got no answer (`unanswered`, a lost connection): then nothing says it
-   * ever landed, and an undo conditional on the values it would have written cannot tell them
-   * from the same values committed by a rival since the operation was settled (rule 3 above).
+   * (a write held on the wire that then met a conflict), so they go to afterLoss, as for an
+   * owner that learns it lost after sending a batch (rule 3 at the top of this file). A batch
+   * that got no answer (`unanswered`, a lost connection) is said on stderr.
    */
   private async rollBack(lease: Lease, applied: Step[], unconfirmed: Step[], unanswered = false): Promise<void> {
     try {
@@ -862,10 +860,9 @@ export class Journal {
    * undone at once, conditionally, when the batch was answered (it landed, at least in part).
    */
   private async afterLoss(lease: Lease, unconfirmed: Step[], answered: boolean): Promise<void> {
-    const watched = watchedOf(unconfirmed).length > 0;
-    const unwatched = unconfirmed.filter((step) => watchedOf([step]).length === 0);
+    const unwatched = unconfirmed.filter((step) => !isWatched(step));
     if (answered && unwatched.length > 0) await this.undo(unwatched, null).catch(() => undefined);
-    if (!watched || lease.keys.length === 0) return;
+    if (unwatched.length === unconfirmed.length || lease.keys.length === 0) return;
     // Its own lost operation holds them: no "waiting for ..., held by" (our own pid) to say.
     this.waitingSilently = true;
     try {
@@ -1046,9 +1043,7 @@ export class Journal {
           await this.coll(step.target).insertMany(step.docs, { ordered: false });
         } catch (err) {
           // A re-run (repair) finds the documents of the first run: only duplicates are fine.
-          const e = err as { code?: number; writeErrors?: { code?: number }[] | { code?: number } };
-          const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-          if (!(errors.length > 0 ? errors.every((w) => isDuplicateKeyError(w)) : isDuplicateKeyError(e))) throw err;
+          if (!onlyDuplicateKeys(err)) throw err;
         }
         return;
       case 'deleteIn':
@@ -1352,8 +1347,9 @@ export class Journal {
     const watches = await this.lateWrites.all();
     if (watches.length === 0) return [];
     // Locks of a dead holder do not count: repair settles it, then undoes the write.
-    const dead = new Set(await this.deadLocks());
-    const held = new Set((await this.locks.all()).map((l) => l._id).filter((k) => !dead.has(k)));
+    const locks = await this.locks.all();
+    const dead = new Set(await this.deadAmong(locks));
+    const held = new Set(locks.map((l) => l._id).filter((k) => !dead.has(k)));
     const free = watches.filter((w) => !w.locks.some((k) => held.has(k)));
     const verdicts = await this.lateWrites.verdicts(free, await this.now());
     return free.filter((w) => verdicts.get(w) === 'landed').map(lateWrite);
@@ -1464,7 +1460,11 @@ export class Journal {
 
   /** For `check`: the locks whose holder is gone (its operation's owner gone, or no operation at all). */
   async deadLocks(): Promise<string[]> {
-    const locks = await this.locks.all();
+    return this.deadAmong(await this.locks.all());
+  }
+
+  /** Of these locks, those whose holder is gone. */
+  private async deadAmong(locks: readonly LockDoc[]): Promise<string[]> {
     const heads = await this.chains.heads(locks.map((l) => l.op_id));
     const now = await this.now();
     const out: string[] = [];
@@ -1526,13 +1526,19 @@ function isLegacy(doc: JournalDoc): boolean {
   return doc.format === undefined && doc.lease_until instanceof Date;
 }
 
-/** The writes of a plan that could land late and are watched: its updates (one per document) without secrets (late-writes.ts). */
+/** A step a rollback leaves a watch on: an update (of one document or a group) without secrets (late-writes.ts). */
+function isWatched(step: Step): step is Extract<Step, { kind: 'update' | 'updateGroup' }> {
+  return (step.kind === 'update' || step.kind === 'updateGroup') && watchable(step.before, step.after);
+}
+
+/** The writes of a plan that could land late and are watched, one per document. */
 function watchedOf(steps: readonly Step[]): Watched[] {
   const out: Watched[] = [];
   for (const step of steps) {
+    if (!isWatched(step)) continue;
     if (step.kind === 'update') {
-      if (watchable(step.before, step.after)) out.push({ kind: 'update', target: step.target, id: step.id, before: step.before, after: step.after });
-    } else if (step.kind === 'updateGroup' && watchable(step.before, step.after)) {
+      out.push({ kind: 'update', target: step.target, id: step.id, before: step.before, after: step.after });
+    } else {
       step.ids.forEach((id, i) => {
         const value = step.separate.values[i];
         const before: FieldState =

@@ -29,7 +29,7 @@
  * after the watch was dropped) stands.
  */
 import type { Collection, Document } from 'mongodb';
-import { isDuplicateKeyError } from '../errors';
+import { onlyDuplicateKeys } from '../errors';
 import { mongo } from '../mongo';
 import { stateFilter, stateUpdate, type FieldState, type Target } from './field-state';
 
@@ -82,6 +82,11 @@ export interface LateWrite {
   id: string;
 }
 
+/** How a late write is named in `check`'s samples: `<database>.<collection>:<id>`. */
+export function lateWriteRef(w: LateWrite): string {
+  return `${w.database}.${w.collection}:${w.id}`;
+}
+
 /** A watch as reported. */
 export function lateWrite(w: WatchDoc): LateWrite {
   const id = w.write.id;
@@ -107,17 +112,10 @@ function holds(doc: Document, state: FieldState): boolean {
   return Object.entries(state.set).every(([f, v]) => same(fieldOf(doc, f), v)) && state.unset.every((f) => fieldOf(doc, f) === undefined);
 }
 
-function idKey(target: Target, id: unknown): string {
+/** The key of document `id` in `target` (to match a watch against a command's own writes). */
+export function documentKey(target: Target, id: unknown): string {
   return `${target.db}\u0000${target.coll}\u0000${mongo().BSON.EJSON.stringify({ id } as Document)}`;
 }
-
-/** The key of the document a watch is about (to match it against a command's own writes). */
-export function watchedKey(w: Watched): string {
-  return idKey(w.target, w.id);
-}
-
-/** The key of document `id` in `target`. */
-export const documentKey = idKey;
 
 type Verdict = 'landed' | 'waiting' | 'done';
 
@@ -134,9 +132,7 @@ export class LateWrites {
     try {
       await this.coll.insertMany(docs, { ordered: false });
     } catch (err) {
-      const e = err as { writeErrors?: unknown[] | unknown };
-      const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-      if (!(errors.length > 0 ? errors.every((w) => isDuplicateKeyError(w)) : isDuplicateKeyError(err))) throw err;
+      if (!onlyDuplicateKeys(err)) throw err;
     }
   }
 
@@ -154,15 +150,17 @@ export class LateWrites {
     const byTarget = new Map<string, WatchDoc[]>();
     for (const w of watches) {
       const k = `${w.write.target.db}\u0000${w.write.target.coll}`;
-      byTarget.set(k, [...(byTarget.get(k) ?? []), w]);
+      const group = byTarget.get(k);
+      if (group) group.push(w);
+      else byTarget.set(k, [w]);
     }
     const out = new Map<WatchDoc, Verdict>();
     for (const group of byTarget.values()) {
       const t = group[0]!.write.target;
       const ids = group.map((w) => w.write.id);
-      const found = new Map((await this.target(t).find({ _id: { $in: ids } } as Document).toArray()).map((d) => [idKey(t, d._id), d]));
+      const found = new Map((await this.target(t).find({ _id: { $in: ids } } as Document).toArray()).map((d) => [documentKey(t, d._id), d]));
       for (const w of group) {
-        const doc = found.get(watchedKey(w.write));
+        const doc = found.get(documentKey(t, w.write.id));
         const expired = now.getTime() - w.at.getTime() > LATE_WRITE_HORIZON_MS;
         if (!doc) out.set(w, 'done');
         else if (holds(doc, w.write.after) && !holds(doc, w.write.before)) out.set(w, 'landed');

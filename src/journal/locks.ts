@@ -12,7 +12,7 @@
  * has run out.
  */
 import type { Collection } from 'mongodb';
-import { isDuplicateKeyError } from '../errors';
+import { isDuplicateKeyError, writeErrorsOf } from '../errors';
 import type { Owner } from './ownership';
 
 export { newOwner, type Owner } from './ownership';
@@ -96,9 +96,7 @@ export class LockTable {
       await this.coll.insertMany(docs, { ordered: true });
       return keys.length;
     } catch (err) {
-      const e = err as { writeErrors?: { index?: number; code?: number }[] | { index?: number; code?: number } };
-      const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-      const first = errors[0];
+      const first = writeErrorsOf(err)[0];
       // Ordered: the insert stopped at its first error, every key before it is ours.
       if (first && typeof first.index === 'number' && isDuplicateKeyError(first)) return first.index;
       if (!first && isDuplicateKeyError(err) && keys.length === 1) return 0;

@@ -7,7 +7,7 @@
  * `check` settles them.
  */
 import type { Collection, Db, Document } from 'mongodb';
-import { isDuplicateKeyError } from '../errors';
+import { onlyDuplicateKeys } from '../errors';
 import type { DeliveryOutcome } from '../mender/workflows';
 import { mongo, translateDriverError } from '../mongo';
 import { idString, plain } from './tenants';
@@ -130,9 +130,7 @@ export class AuditStore {
     try {
       await this.deliveryColl.insertMany(records, { ordered: false });
     } catch (err) {
-      const e = err as { writeErrors?: { code?: number }[] | { code?: number } };
-      const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-      if (!(errors.length > 0 ? errors.every((w) => isDuplicateKeyError(w)) : isDuplicateKeyError(err))) throw translateDriverError(err);
+      if (!onlyDuplicateKeys(err)) throw translateDriverError(err);
     }
   }
 

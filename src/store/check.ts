@@ -13,7 +13,7 @@ import { formatOf, type TokenFormat } from '../domain/token-format';
 import { DEVICES } from './devices';
 import { allocationOf, fits } from '../domain/allocation';
 import { databaseNames, parsePerTenantDatabase, refusal, tenantCollections, type DiscoveryOptions } from './discovery';
-import { LATE_WRITES } from '../journal/late-writes';
+import { LATE_WRITES, lateWriteRef } from '../journal/late-writes';
 import { DEFAULT_LEASE_MS as LEASE_MS, JOURNAL, JOURNAL_PLANS, LEASES, LOCKS, type Journal, type JournalDoc, type PlanDoc, type RepairReport, type Step } from '../journal/journal';
 import { TENANTS, idString, plain } from './tenants';
 import { USERS } from './users';
@@ -487,7 +487,7 @@ export class IsolationCheck implements IsolationAudit {
         database: cfg.tenantadm,
         collection: LATE_WRITES,
         count: late.length,
-        sample_ids: late.slice(0, SAMPLE_SIZE).map((w) => `${w.database}.${w.collection}:${w.id}`),
+        sample_ids: late.slice(0, SAMPLE_SIZE).map(lateWriteRef),
         detail: `${late.length} writes of operations that were rolled back landed afterwards (held on the network while their process died or lost its operation): \`repair\` undoes them`,
         repair: 'safe',
       });
@@ -704,7 +704,7 @@ export class IsolationCheck implements IsolationAudit {
     const locks = await this.expiredLocks();
     const stray = await this.journal.strayChains();
     if (dryRun) {
-      push('late_write', 'would undo', (await this.journal.landedLateWrites()).map((w) => `${w.database}.${w.collection}:${w.id}`));
+      push('late_write', 'would undo', (await this.journal.landedLateWrites()).map(lateWriteRef));
       push('stray_leases', 'would drop', stray);
       push('unsettled_journal', 'would roll back', before.stale.filter((d) => d.state !== 'committed').map((d) => String(d._id)));
       push('unsettled_journal', 'would finish', before.stale.filter((d) => d.state === 'committed').map((d) => String(d._id)));
@@ -713,7 +713,7 @@ export class IsolationCheck implements IsolationAudit {
       const report: RepairReport = await this.journal.repair({ all: false, lateWrites: true });
       push('unsettled_journal', 'rolled back', report.rolled_back);
       push('unsettled_journal', 'finished', report.finalized);
-      push('late_write', 'undone', report.late_writes_undone.map((w) => `${w.database}.${w.collection}:${w.id}`));
+      push('late_write', 'undone', report.late_writes_undone.map(lateWriteRef));
       const left = new Set<string>();
       if (locks.length > 0) {
         for await (const l of this.stream(this.config.db.tenantadm, LOCKS, { _id: 1 }, { _id: { $in: locks } })) left.add(String(l._id));

@@ -15,9 +15,9 @@
  * reply handed to A's socket) and by the rival's own end; no sleeps.
  */
 import { spawn } from 'node:child_process';
-import { BIN, cliEnv, client, run } from '../support/harness';
+import { BIN, cliEnv, client } from '../support/harness';
 import { commandOn } from '../support/tcp-proxy';
-import { proxiedTest } from './proxied';
+import { proxiedTest, stepper } from './proxied';
 import { seedWorld, violations, settle, type Cmd, type Ran, type Schedule } from './schedule';
 
 describe('a write answered after its owner\'s lease ran out, its value then committed by a rival', () => {
@@ -52,10 +52,7 @@ describe('a write answered after its owner\'s lease ran out, its value then comm
 
     // R: the same 0 -> 60. It waits for A's lease to run out, settles A's operation (60 -> 0,
     // leaving a watch), reads 0 and commits 0 -> 60 itself, which drops the watch.
-    const cmdR: Cmd = { kind: 'alloc', child: 0, value: 60, fault: { kind: 'none' } };
-    const startR = Date.now() - t0;
-    const r = await run(dbs, argsA, { env: { TENANTADM_ACTOR: 'explore-p1-c0', TENANTADM_TEST_LOCK_WAIT_MS: '15000' } });
-    log.push({ proc: 1, cmd: cmdR, actor: 'explore-p1-c0', args: argsA, start: startR, end: Date.now() - t0, result: r });
+    const r = await stepper(dbs, w, log, t0)(1, { kind: 'alloc', child: 0, value: 60, fault: { kind: 'none' } }, 'explore-p1-c0', { TENANTADM_TEST_LOCK_WAIT_MS: '15000' });
     expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(r.stdout)).toMatchObject([{ id: c0, before: 0, after: 60, changed: true }]);
     expect(await c.db(dbs.tenantadm).collection('tenantadm_late_writes').countDocuments()).toBe(0);

@@ -19,14 +19,15 @@
 import type { Document } from 'mongodb';
 import { client, run, type Dbs, type RunResult } from '../support/harness';
 import { commandOn, type TcpProxy } from '../support/tcp-proxy';
-import { proxiedTest } from './proxied';
+import { proxiedTest, stepper } from './proxied';
 import { seedWorld, settle, violations, type Cmd, type Ran, type Schedule, type World } from './schedule';
 
 interface Staged {
   w: World;
   s: Schedule;
   log: Ran[];
-  t0: number;
+  /** Runs one command to its end and logs it (proxied.ts). */
+  step: ReturnType<typeof stepper>;
   spLimit: () => Promise<unknown>;
   watches: () => Promise<Document[]>;
   /** Releases A's held write and waits for A to end (killed at commit, when its write matched). */
@@ -43,12 +44,10 @@ async function stage(proxy: TcpProxy, dbs: Dbs): Promise<Staged> {
   const watches = () => c.db(dbs.tenantadm).collection('tenantadm_late_writes').find({}).toArray();
   const t0 = Date.now();
   const log: Ran[] = [];
+  const step = stepper(dbs, w, log, t0);
 
   // child-0 suspended first, so that the sweep has a child of the SP to remove.
-  const cmdS: Cmd = { kind: 'suspend', child: 0, fault: { kind: 'none' } };
-  const argsS = ['update-tenant', '--tenant', c0, '--status', 'suspended', '--yes'];
-  const suspended = await run(dbs, argsS);
-  log.push({ proc: 1, cmd: cmdS, args: argsS, start: 0, end: Date.now() - t0, result: suspended });
+  const suspended = await step(1, { kind: 'suspend', child: 0, fault: { kind: 'none' } }, 'explore-p1-c0');
   expect(suspended.code).toBe(0);
 
   // A: the SP's limit 100 -> 150, killed at commit, with the explorer's 1 ms lease; its limit write is held.
@@ -61,11 +60,7 @@ async function stage(proxy: TcpProxy, dbs: Dbs): Promise<Staged> {
   expect(await spLimit()).toBe(100);
 
   // The sweep settles A's operation (its lease ran out: rolled back, nothing of it landed) and removes child-0.
-  const cmdB: Cmd = { kind: 'sweep', fault: { kind: 'none' } };
-  const argsB = ['maintenance', 'delete-suspended-tenants', '--threshold-days', '0', '--yes'];
-  const startB = Date.now() - t0;
-  const b = await run(dbs, argsB);
-  log.push({ proc: 2, cmd: cmdB, args: argsB, start: startB, end: Date.now() - t0, result: b });
+  const b = await step(2, { kind: 'sweep', fault: { kind: 'none' } }, 'explore-p2-c0');
   expect({ code: b.code, stderr: b.code === 0 ? '' : b.stderr }).toEqual({ code: 0, stderr: '' });
   expect((JSON.parse(b.stdout).removed.tenants as { id: string }[]).map((t) => t.id)).toEqual([c0]);
   expect(await c.db(dbs.tenantadm).collection('tenantadm_journal').countDocuments()).toBe(0);
@@ -81,7 +76,7 @@ async function stage(proxy: TcpProxy, dbs: Dbs): Promise<Staged> {
     log.push({ proc: 0, cmd: cmdA, args: argsA, start: startA, end: Date.now() - t0, result: a });
     return a;
   };
-  return { w, s, log, t0, spLimit, watches, land };
+  return { w, s, log, step, spLimit, watches, land };
 }
 
 describe('a limit write that lands after a rival rolled its operation back, its owner killed at commit', () => {
@@ -113,16 +108,12 @@ describe('a limit write that lands after a rival rolled its operation back, its 
 
   it('is undone by the next command that takes the SP\'s locks, before it reads', async () => {
     const { proxy, dbs } = place;
-    const { w, s, log, t0, spLimit, land } = await stage(proxy, dbs);
+    const { w, s, log, step, spLimit, land } = await stage(proxy, dbs);
     expect((await land()).signal).toBe('SIGKILL');
     expect(await spLimit()).toBe(150);
 
     // C: the SP's limit to 120. It finds the late 150 undone first, so it changes 100 -> 120.
-    const cmdC: Cmd = { kind: 'spLimit', value: 120, fault: { kind: 'none' } };
-    const argsC = ['set-device-limit', '--tenant', w.sp, '--device-limit', '120'];
-    const startC = Date.now() - t0;
-    const r = await run(dbs, argsC, { env: { TENANTADM_ACTOR: 'explore-p3-c0' } });
-    log.push({ proc: 3, cmd: cmdC, actor: 'explore-p3-c0', args: argsC, start: startC, end: Date.now() - t0, result: r });
+    const r = await step(3, { kind: 'spLimit', value: 120, fault: { kind: 'none' } }, 'explore-p3-c0');
     expect({ code: r.code }).toEqual({ code: 0 });
     expect(r.stderr).toContain('undid 1 write(s) of rolled-back operation(s) that landed after their rollback (set-device-limit)');
     expect(await spLimit()).toBe(120);
@@ -136,14 +127,10 @@ describe('a limit write that lands after a rival rolled its operation back, its 
 
   it('is never confused with the same value committed by a rival since: the rival drops the watch with its commit', async () => {
     const { proxy, dbs } = place;
-    const { w, s, log, t0, spLimit, watches, land } = await stage(proxy, dbs);
+    const { w, s, log, step, spLimit, watches, land } = await stage(proxy, dbs);
 
     // D commits the very value A's late write would set, 100 -> 150, before that write lands.
-    const cmdD: Cmd = { kind: 'spLimit', value: 150, fault: { kind: 'none' } };
-    const argsD = ['set-device-limit', '--tenant', w.sp, '--device-limit', '150'];
-    const startD = Date.now() - t0;
-    const d = await run(dbs, argsD, { env: { TENANTADM_ACTOR: 'explore-p3-c0' } });
-    log.push({ proc: 3, cmd: cmdD, actor: 'explore-p3-c0', args: argsD, start: startD, end: Date.now() - t0, result: d });
+    const d = await step(3, { kind: 'spLimit', value: 150, fault: { kind: 'none' } }, 'explore-p3-c0');
     expect(d.code).toBe(0);
     expect(await watches()).toEqual([]);
 
